@@ -1,0 +1,102 @@
+/**
+ * Payloads of the `warren.gpu` comm (CommTargets.gpu). This module imports
+ * nothing. Types are aliases, not interfaces, so that they stay assignable to
+ * a JSON object. Every measured value is `null` where the tool reports
+ * `[N/A]`, `[Not Supported]` or nothing.
+ */
+
+/** Why the snapshot holds no (fresh) GPU figures. */
+export type GpuState = 'ok' | 'no-gpu' | 'no-driver' | 'timeout' | 'error';
+
+export type GpuVendor = 'nvidia' | 'amd';
+
+/** Which variable decided `allocated` (`all`: none was set). */
+export type GpuAllocationSource =
+  | 'all'
+  | 'CUDA_VISIBLE_DEVICES'
+  | 'SLURM_STEP_GPUS'
+  | 'SLURM_JOB_GPUS'
+  | 'GPU_DEVICE_ORDINAL';
+
+export type GpuMigDevice = {
+  /** `MIG-...` as `nvidia-smi -L` lists it. */
+  uuid: string;
+  /** The profile, such as `1g.10gb`. */
+  name: string;
+  index: number;
+};
+
+export type GpuInfo = {
+  vendor: GpuVendor;
+  /** The tool's own index (nvidia-smi orders by PCI bus). */
+  index: number;
+  uuid: string;
+  name: string;
+  busId: string | null;
+  /** Percent of time a kernel ran in the last sample period. */
+  utilizationGpu: number | null;
+  /** Percent of time device memory was read or written. */
+  utilizationMemory: number | null;
+  memoryUsedMiB: number | null;
+  memoryTotalMiB: number | null;
+  temperatureC: number | null;
+  powerDrawW: number | null;
+  powerLimitW: number | null;
+  clockSmMHz: number | null;
+  clockMemMHz: number | null;
+  fanPercent: number | null;
+  /** PCIe throughput; nvidia-smi's --query-gpu cannot report it, so null there. */
+  pcieRxKBs: number | null;
+  pcieTxKBs: number | null;
+  /** `Enabled`, `Disabled` or null. */
+  migMode: string | null;
+  migDevices: GpuMigDevice[];
+  /** In the allocation of this kernel (CUDA_VISIBLE_DEVICES, Slurm). */
+  allocated: boolean;
+  /** The ordinal CUDA gives this GPU inside the kernel, null if not visible. */
+  cudaIndex: number | null;
+};
+
+export type GpuProcess = {
+  pid: number;
+  gpuUuid: string;
+  gpuIndex: number | null;
+  usedMemoryMiB: number | null;
+  /** The kernel process whose tree holds this pid, if any. */
+  ownerPid: number | null;
+  ownerKernelId: string | null;
+};
+
+export type HostStats = {
+  /** Percent of all cores busy since the previous sample (null on the first). */
+  cpuPercent: number | null;
+  cpuCount: number;
+  memTotalBytes: number | null;
+  memAvailableBytes: number | null;
+  diskPath: string;
+  diskTotalBytes: number | null;
+  diskFreeBytes: number | null;
+};
+
+export type GpuSnapshot = {
+  type: 'snapshot';
+  /** Milliseconds since the epoch, when the kernel built it. */
+  time: number;
+  state: GpuState;
+  /** Why, for every state but `ok`. */
+  message: string | null;
+  source: 'nvidia-smi' | 'rocm-smi' | null;
+  allocation: GpuAllocationSource;
+  gpus: GpuInfo[];
+  processes: GpuProcess[];
+  host: HostStats;
+};
+
+/** Frontend to kernel: change the sampling interval (clamped by the kernel). */
+export type GpuConfigure = {
+  type: 'configure';
+  intervalMs: number;
+};
+
+export type GpuKernelMessage = GpuSnapshot;
+export type GpuFrontendMessage = GpuConfigure;
