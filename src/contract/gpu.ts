@@ -12,11 +12,7 @@ export type GpuVendor = 'nvidia' | 'amd';
 
 /** Which variable decided `allocated` (`all`: none was set). */
 export type GpuAllocationSource =
-  | 'all'
-  | 'CUDA_VISIBLE_DEVICES'
-  | 'SLURM_STEP_GPUS'
-  | 'SLURM_JOB_GPUS'
-  | 'GPU_DEVICE_ORDINAL';
+  'all' | 'CUDA_VISIBLE_DEVICES' | 'SLURM_STEP_GPUS' | 'SLURM_JOB_GPUS' | 'GPU_DEVICE_ORDINAL';
 
 export type GpuMigDevice = {
   /** `MIG-...` as `nvidia-smi -L` lists it. */

@@ -5,11 +5,14 @@ type G = { index: number; uuid: string; migDevices: GpuMigDevice[] };
 const gpus: G[] = [0, 1, 2, 3].map((i) => ({
   index: i,
   uuid: `GPU-${i}${i}${i}aaaa-6a19-8508-6cde-095e8894dab${i}`,
-  migDevices: i === 2 ? [{ uuid: 'MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f', name: '1g.10gb', index: 0 }] : []
+  migDevices:
+    i === 2 ? [{ uuid: 'MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f', name: '1g.10gb', index: 0 }] : []
 }));
 
 const order = (env: Record<string, string>): string[] =>
-  applyAllocation(gpus, readAllocation(env)).map((g) => `${g.index}${g.allocated ? '*' : ''}@${g.cudaIndex ?? '-'}`);
+  applyAllocation(gpus, readAllocation(env)).map(
+    (g) => `${g.index}${g.allocated ? '*' : ''}@${g.cudaIndex ?? '-'}`
+  );
 
 describe('GPU allocation', () => {
   it('allocates every GPU, in index order, when nothing restricts them', () => {
@@ -29,12 +32,9 @@ describe('GPU allocation', () => {
       '1@-',
       '3@-'
     ]);
-    expect(order({ CUDA_VISIBLE_DEVICES: 'MIG-GPU-111aaaa-6a19-8508-6cde-095e8894dab1/1/0' })).toEqual([
-      '1*@0',
-      '0@-',
-      '2@-',
-      '3@-'
-    ]);
+    expect(
+      order({ CUDA_VISIBLE_DEVICES: 'MIG-GPU-111aaaa-6a19-8508-6cde-095e8894dab1/1/0' })
+    ).toEqual(['1*@0', '0@-', '2@-', '3@-']);
   });
 
   it('ignores an ambiguous UUID prefix', () => {

@@ -16,7 +16,12 @@ type Env = Record<string, string | undefined>;
  * is read last.
  */
 export function readAllocation(env: Env): Allocation {
-  for (const source of ['SLURM_STEP_GPUS', 'SLURM_JOB_GPUS', 'CUDA_VISIBLE_DEVICES', 'GPU_DEVICE_ORDINAL'] as const) {
+  for (const source of [
+    'SLURM_STEP_GPUS',
+    'SLURM_JOB_GPUS',
+    'CUDA_VISIBLE_DEVICES',
+    'GPU_DEVICE_ORDINAL'
+  ] as const) {
     const value = env[source];
     if (value === undefined) continue;
     return { source, entries: splitList(value) };
@@ -44,7 +49,10 @@ function splitList(value: string): string[] {
  * CUDA_DEVICE_ORDER=PCI_BUS_ID, while nvidia-smi's index is PCI order. On
  * mixed-model hosts an index may name another GPU than CUDA means; UUIDs don't.
  */
-function resolve(entry: string, gpus: readonly Pick<GpuInfo, 'index' | 'uuid' | 'migDevices'>[]): number | null {
+function resolve(
+  entry: string,
+  gpus: readonly Pick<GpuInfo, 'index' | 'uuid' | 'migDevices'>[]
+): number | null {
   if (/^\d+$/.test(entry)) {
     const g = gpus.find((x) => x.index === Number(entry));
     return g ? g.index : null;
@@ -79,7 +87,8 @@ export function applyAllocation<T extends Pick<GpuInfo, 'index' | 'uuid' | 'migD
     if (index !== null && !order.includes(index)) order.push(index);
   }
   // Slurm's lists say which GPUs, not how CUDA numbers them: inside the job they count from 0 in PCI order.
-  if (allocation.source === 'SLURM_STEP_GPUS' || allocation.source === 'SLURM_JOB_GPUS') order.sort((a, b) => a - b);
+  if (allocation.source === 'SLURM_STEP_GPUS' || allocation.source === 'SLURM_JOB_GPUS')
+    order.sort((a, b) => a - b);
   const allocated = order.map((index, i) => {
     const g = gpus.find((x) => x.index === index) as T;
     return { ...g, allocated: true, cudaIndex: i };

@@ -3,11 +3,25 @@ import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-import type { GpuInfo, GpuProcess, GpuSnapshot, GpuState, HostStats } from '../../../src/contract/gpu';
+import type {
+  GpuInfo,
+  GpuProcess,
+  GpuSnapshot,
+  GpuState,
+  HostStats
+} from '../../../src/contract/gpu';
 import { applyAllocation, readAllocation } from './allocation';
 import { HostSampler } from './host';
 import type { ComputeApp, GpuSample, ListedGpu } from './nvidia';
-import { classifyFailure, computeAppsArgs, LIST_ARGS, parseComputeApps, parseGpuLine, parseList, streamArgs } from './nvidia';
+import {
+  classifyFailure,
+  computeAppsArgs,
+  LIST_ARGS,
+  parseComputeApps,
+  parseGpuLine,
+  parseList,
+  streamArgs
+} from './nvidia';
 import type { KernelProcess, ParentReader } from './owner';
 import { ownerOf, procParentReader } from './owner';
 import { parseRocmSmi, ROCM_ARGS } from './rocm';
@@ -18,26 +32,30 @@ export type SnapshotListener = (snapshot: GpuSnapshot) => void;
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 60_000;
 
-export namespace GpuCollector {
-  export interface IOptions {
-    /** PATH to find nvidia-smi / rocm-smi in, and the allocation variables. Default: process.env. */
-    env?: Env;
-    /** Directory whose disk is reported. Default: process.cwd(). */
-    cwd?: string;
-    intervalMs?: number;
-    /** How often compute apps are queried when nothing changes. */
-    processesEveryMs?: number;
-    /** A tool silent this long is killed and the state becomes `timeout`. Default max(5 s, 3 intervals). */
-    timeoutMs?: number;
-    /** Wait before trying again after a failure or timeout. */
-    retryMs?: number;
-    /** The kernels whose process trees own GPU processes. */
-    kernels?: () => readonly KernelProcess[];
-    parentOf?: ParentReader;
-  }
+export interface GpuCollectorOptions {
+  /** PATH to find nvidia-smi / rocm-smi in, and the allocation variables. Default: process.env. */
+  env?: Env;
+  /** Directory whose disk is reported. Default: process.cwd(). */
+  cwd?: string;
+  intervalMs?: number;
+  /** How often compute apps are queried when nothing changes. */
+  processesEveryMs?: number;
+  /** A tool silent this long is killed and the state becomes `timeout`. Default max(5 s, 3 intervals). */
+  timeoutMs?: number;
+  /** Wait before trying again after a failure or timeout. */
+  retryMs?: number;
+  /** The kernels whose process trees own GPU processes. */
+  kernels?: () => readonly KernelProcess[];
+  parentOf?: ParentReader;
 }
 
-type RunResult = { code: number | null; stdout: string; stderr: string; timedOut: boolean; spawnError: boolean };
+type RunResult = {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  spawnError: boolean;
+};
 
 /**
  * Samples every GPU through one long-lived `nvidia-smi --query-gpu ... -lms N`
@@ -68,7 +86,7 @@ export class GpuCollector {
   private emitting: Promise<void> = Promise.resolve();
   private lastSnapshot: GpuSnapshot | null = null;
 
-  constructor(private readonly options: GpuCollector.IOptions = {}) {
+  constructor(private readonly options: GpuCollectorOptions = {}) {
     this.env = options.env ?? process.env;
     this.intervalMs = clampInterval(options.intervalMs ?? 1000);
     this.host = new HostSampler({ cwd: options.cwd ?? process.cwd() });
@@ -137,7 +155,8 @@ export class GpuCollector {
     if (nvidia) {
       const list = await this.run(nvidia, LIST_ARGS);
       if (gen !== this.generation) return;
-      if (list.timedOut) return this.fail(gen, 'timeout', `nvidia-smi -L gave no answer in ${this.timeoutMs} ms`);
+      if (list.timedOut)
+        return this.fail(gen, 'timeout', `nvidia-smi -L gave no answer in ${this.timeoutMs} ms`);
       if (list.code !== 0) {
         const f = classifyFailure(list.stdout + list.stderr);
         return this.fail(gen, f.state, f.message);
@@ -170,7 +189,10 @@ export class GpuCollector {
   }
 
   private startStream(gen: number, file: string): void {
-    const child = spawn(file, streamArgs(this.intervalMs), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, streamArgs(this.intervalMs), {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
     this.track(child);
     this.stream = child;
     let pending = '';
@@ -252,7 +274,11 @@ export class GpuCollector {
     // A process that starts or ends on a GPU changes its memory: query apps then, not only on the slow cadence.
     this.memory = samples.map((s) => `${s.uuid}=${s.memoryUsedMiB}`).join(',');
     const nvidia = this.stream?.spawnfile;
-    if (nvidia && (this.memory !== this.appsMemory || Date.now() - this.appsAt >= (this.options.processesEveryMs ?? 5000))) {
+    if (
+      nvidia &&
+      (this.memory !== this.appsMemory ||
+        Date.now() - this.appsAt >= (this.options.processesEveryMs ?? 5000))
+    ) {
       void this.refreshApps(gen, nvidia);
     }
   }
@@ -275,10 +301,22 @@ export class GpuCollector {
       if (gen !== this.generation) return;
       const r = await this.run(file, ROCM_ARGS);
       if (gen !== this.generation) return;
-      if (r.timedOut) return this.fail(gen, 'timeout', `rocm-smi gave no answer in ${this.timeoutMs} ms`);
+      if (r.timedOut)
+        return this.fail(gen, 'timeout', `rocm-smi gave no answer in ${this.timeoutMs} ms`);
       const gpus = r.code === 0 ? parseRocmSmi(r.stdout) : null;
-      if (!gpus) return this.fail(gen, 'error', (r.stderr || r.stdout).trim().split('\n')[0] || 'rocm-smi failed');
-      this.publish(gpus.length ? 'ok' : 'no-gpu', gpus.length ? null : 'rocm-smi lists no GPU', 'rocm-smi', gpus, []);
+      if (!gpus)
+        return this.fail(
+          gen,
+          'error',
+          (r.stderr || r.stdout).trim().split('\n')[0] || 'rocm-smi failed'
+        );
+      this.publish(
+        gpus.length ? 'ok' : 'no-gpu',
+        gpus.length ? null : 'rocm-smi lists no GPU',
+        'rocm-smi',
+        gpus,
+        []
+      );
       this.timer = setTimeout(() => void tick(), this.intervalMs);
     };
     void tick();

@@ -5,12 +5,17 @@ import { HostSampler, parseMeminfo, parseProcStat } from './host';
 
 describe('host figures', () => {
   it('counts iowait as idle in /proc/stat', () => {
-    expect(parseProcStat('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 1 1 1 1')).toEqual({ busy: 150, total: 1000 });
+    expect(parseProcStat('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 1 1 1 1')).toEqual({
+      busy: 150,
+      total: 1000
+    });
     expect(parseProcStat('intr 1 2')).toBeNull();
   });
 
   it('reads MemTotal and MemAvailable in bytes', () => {
-    expect(parseMeminfo('MemTotal:       16384 kB\nMemFree: 1 kB\nMemAvailable:    8192 kB\n')).toEqual({
+    expect(
+      parseMeminfo('MemTotal:       16384 kB\nMemFree: 1 kB\nMemAvailable:    8192 kB\n')
+    ).toEqual({
       total: 16384 * 1024,
       available: 8192 * 1024
     });

@@ -25,12 +25,10 @@ export function parseMeminfo(text: string): { total: number | null; available: n
   return { total: kb('MemTotal'), available: kb('MemAvailable') };
 }
 
-export namespace HostSampler {
-  export interface IOptions {
-    /** The directory whose file system's usage is reported. */
-    cwd: string;
-    procRoot?: string;
-  }
+export interface HostSamplerOptions {
+  /** The directory whose file system's usage is reported. */
+  cwd: string;
+  procRoot?: string;
 }
 
 /** CPU (a delta between two samples), RAM and disk, as Colab shows them. */
@@ -38,7 +36,7 @@ export class HostSampler {
   private last: CpuTimes | null = null;
   private readonly cpuCount = cpus().length;
 
-  constructor(private readonly options: HostSampler.IOptions) {}
+  constructor(private readonly options: HostSamplerOptions) {}
 
   async sample(): Promise<HostStats> {
     const proc = this.options.procRoot ?? '/proc';

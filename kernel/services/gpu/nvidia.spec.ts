@@ -34,7 +34,8 @@ function xml(doc: string, section: string, tag: string): string {
   if (!m) throw new Error(`no <${tag}> in <${section}>`);
   return m[1];
 }
-const xmlNumber = (doc: string, section: string, tag: string): number => parseFloat(xml(doc, section, tag));
+const xmlNumber = (doc: string, section: string, tag: string): number =>
+  parseFloat(xml(doc, section, tag));
 
 describe('nvidia-smi parsers on the real H100 capture', () => {
   it('asks the stream for exactly the fields the capture was taken with', () => {
@@ -74,12 +75,18 @@ describe('nvidia-smi parsers on the real H100 capture', () => {
       expect(s.clockSmMHz).toBe(xmlNumber(doc, 'clocks', 'sm_clock'));
       expect(s.clockMemMHz).toBe(xmlNumber(doc, 'clocks', 'mem_clock'));
       // power.draw is a 1 s average sampled at a different instant than the XML's.
-      expect(Math.abs((s.powerDrawW ?? 0) - xmlNumber(doc, 'gpu_power_readings', 'average_power_draw'))).toBeLessThan(5);
+      expect(
+        Math.abs((s.powerDrawW ?? 0) - xmlNumber(doc, 'gpu_power_readings', 'average_power_draw'))
+      ).toBeLessThan(5);
     }
     // Across that whole second memory is the same and utilisation within a point.
     expect(same.map((s) => s.memoryUsedMiB)).toEqual([1395, 1395]);
     expect(same.map((s) => s.utilizationGpu)).toEqual([98, 99]);
-    expect(same.every((s) => Math.abs((s.utilizationGpu ?? 0) - xmlNumber(doc, 'utilization', 'gpu_util')) <= 1)).toBe(true);
+    expect(
+      same.every(
+        (s) => Math.abs((s.utilizationGpu ?? 0) - xmlNumber(doc, 'utilization', 'gpu_util')) <= 1
+      )
+    ).toBe(true);
   });
 
   it('reads the idle GPU as idle and the loaded one as busy', () => {
@@ -124,7 +131,12 @@ describe('nvidia-smi parsers on the real H100 capture', () => {
 
   it('lists GPUs from -L, and MIG devices under their GPU', () => {
     expect(parseList(read('list.txt'))).toEqual([
-      { index: 0, name: 'NVIDIA H100 80GB HBM3', uuid: 'GPU-85baf24e-6a19-8508-6cde-095e8894dab1', migDevices: [] }
+      {
+        index: 0,
+        name: 'NVIDIA H100 80GB HBM3',
+        uuid: 'GPU-85baf24e-6a19-8508-6cde-095e8894dab1',
+        migDevices: []
+      }
     ]);
     // The shape NVIDIA's MIG user guide shows for `nvidia-smi -L` on an A100 in MIG mode.
     const mig = parseList(
@@ -135,10 +147,9 @@ describe('nvidia-smi parsers on the real H100 capture', () => {
         'GPU 1: NVIDIA A100-SXM4-40GB (UUID: GPU-4f8a1f6e-2c1b-7a3e-0c0d-1e2f3a4b5c6d)'
       ].join('\n')
     );
-    expect(mig.map((g) => g.migDevices.map((m) => `${m.index}:${m.name}:${m.uuid.slice(0, 12)}`))).toEqual([
-      ['0:1g.5gb:MIG-c6d4f1ef', '1:1g.5gb:MIG-cba663e8'],
-      []
-    ]);
+    expect(
+      mig.map((g) => g.migDevices.map((m) => `${m.index}:${m.name}:${m.uuid.slice(0, 12)}`))
+    ).toEqual([['0:1g.5gb:MIG-c6d4f1ef', '1:1g.5gb:MIG-cba663e8'], []]);
   });
 
   it('tells a missing driver from other failures', () => {

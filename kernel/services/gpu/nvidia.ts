@@ -32,7 +32,12 @@ export const CSV_FORMAT = '--format=csv,noheader,nounits';
 
 /** Arguments of the one long-lived nvidia-smi that streams a line per GPU every `intervalMs`. */
 export function streamArgs(intervalMs: number): string[] {
-  return [`--query-gpu=${QUERY_GPU_FIELDS.join(',')}`, CSV_FORMAT, '-lms', String(Math.round(intervalMs))];
+  return [
+    `--query-gpu=${QUERY_GPU_FIELDS.join(',')}`,
+    CSV_FORMAT,
+    '-lms',
+    String(Math.round(intervalMs))
+  ];
 }
 
 export function computeAppsArgs(): string[] {
@@ -60,7 +65,9 @@ function parseText(text: string | undefined): string | null {
 }
 
 /** A GPU as one stream line tells it, before allocation is applied. */
-export type GpuSample = Omit<GpuInfo, 'allocated' | 'cudaIndex' | 'migDevices'> & { timestamp: string };
+export type GpuSample = Omit<GpuInfo, 'allocated' | 'cudaIndex' | 'migDevices'> & {
+  timestamp: string;
+};
 
 /**
  * One line of the `--query-gpu` stream, or null if it is not one (a banner,
@@ -137,13 +144,20 @@ export function parseList(text: string): ListedGpu[] {
 /** Maps what a failed nvidia-smi printed to a state the panel can explain. */
 export function classifyFailure(output: string): { state: GpuState; message: string } {
   const text = output.trim();
-  if (/couldn't communicate with the NVIDIA driver|NVIDIA driver is not loaded|Driver Not Loaded/i.test(text)) {
+  if (
+    /couldn't communicate with the NVIDIA driver|NVIDIA driver is not loaded|Driver Not Loaded/i.test(
+      text
+    )
+  ) {
     return { state: 'no-driver', message: firstLine(text) };
   }
   if (/No devices were found/i.test(text)) {
     return { state: 'no-gpu', message: firstLine(text) };
   }
-  return { state: 'error', message: text === '' ? 'nvidia-smi exited without output' : firstLine(text) };
+  return {
+    state: 'error',
+    message: text === '' ? 'nvidia-smi exited without output' : firstLine(text)
+  };
 }
 
 function firstLine(text: string): string {

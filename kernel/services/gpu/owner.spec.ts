@@ -4,7 +4,10 @@ import { join } from 'node:path';
 
 import { ownerOf, parseStatParent } from './owner';
 
-const capture = readFileSync(join(__dirname, '../../../test/fixtures/gpu/h100/load-proc.txt'), 'utf8');
+const capture = readFileSync(
+  join(__dirname, '../../../test/fixtures/gpu/h100/load-proc.txt'),
+  'utf8'
+);
 
 /** The /proc/<pid>/stat lines captured on the GPU machine for the torch process and its ancestors. */
 const stats = new Map<number, string>();
@@ -23,14 +26,19 @@ describe('owner of a GPU process', () => {
       const s = stats.get(pid);
       return s === undefined ? null : parseStatParent(s);
     };
-    expect(ownerOf(491, [{ pid: 396, kernelId: 'k-396' }], parentOf)).toEqual({ pid: 396, kernelId: 'k-396' });
+    expect(ownerOf(491, [{ pid: 396, kernelId: 'k-396' }], parentOf)).toEqual({
+      pid: 396,
+      kernelId: 'k-396'
+    });
     expect(ownerOf(491, [{ pid: 491 }], parentOf)).toEqual({ pid: 491, kernelId: null });
     expect(ownerOf(491, [{ pid: 9999, kernelId: 'other' }], parentOf)).toBeNull();
     expect(ownerOf(12345, [{ pid: 396 }], parentOf)).toBeNull();
   });
 
   it('finds this process as the owner of a grandchild in the live /proc', async () => {
-    const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], {
+      stdio: ['ignore', 'pipe', 'ignore']
+    });
     let grandchild = 0;
     try {
       grandchild = await new Promise<number>((resolve) =>
@@ -43,8 +51,11 @@ describe('owner of a GPU process', () => {
       });
       expect(ownerOf(grandchild, [{ pid: process.ppid + 1e6 }])).toBeNull();
     } finally {
+      // Kill the sleep and let its sh reap it and exit: killing sh first would leave the sleep to init.
+      const closed = new Promise((r) => child.once('close', r));
       if (grandchild > 0) process.kill(grandchild, 'SIGKILL');
-      child.kill('SIGKILL');
+      else child.kill('SIGKILL');
+      await closed;
     }
   });
 });

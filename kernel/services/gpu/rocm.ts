@@ -1,7 +1,15 @@
 import type { GpuInfo } from '../../../src/contract/gpu';
 
 /** One poll; rocm-smi has no loop mode, so AMD costs a process per tick. */
-export const ROCM_ARGS = ['--showuse', '--showmemuse', '--showmeminfo', 'vram', '--showtemp', '--showpower', '--json'];
+export const ROCM_ARGS = [
+  '--showuse',
+  '--showmemuse',
+  '--showmeminfo',
+  'vram',
+  '--showtemp',
+  '--showpower',
+  '--json'
+];
 
 const MiB = 1024 * 1024;
 
@@ -41,7 +49,9 @@ export function parseRocmSmi(text: string): Omit<GpuInfo, 'allocated' | 'cudaInd
     const total = num(card, 'VRAM Total Memory (B)');
     const used = num(card, 'VRAM Total Used Memory (B)');
     const uid = typeof card['Unique ID'] === 'string' ? card['Unique ID'] : key;
-    const name = [card['Card Series'], card['Card series'], card['Card model']].find((v) => typeof v === 'string');
+    const name = [card['Card Series'], card['Card series'], card['Card model']].find(
+      (v) => typeof v === 'string'
+    );
     gpus.push({
       vendor: 'amd',
       index: Number(m[1]),
@@ -53,7 +63,11 @@ export function parseRocmSmi(text: string): Omit<GpuInfo, 'allocated' | 'cudaInd
       memoryUsedMiB: used === null ? null : Math.round(used / MiB),
       memoryTotalMiB: total === null ? null : Math.round(total / MiB),
       temperatureC: num(card, 'Temperature (Sensor edge) (C)', 'Temperature (Sensor junction) (C)'),
-      powerDrawW: num(card, 'Average Graphics Package Power (W)', 'Current Socket Graphics Package Power (W)'),
+      powerDrawW: num(
+        card,
+        'Average Graphics Package Power (W)',
+        'Current Socket Graphics Package Power (W)'
+      ),
       powerLimitW: num(card, 'Max Graphics Package Power (W)'),
       clockSmMHz: null,
       clockMemMHz: null,
