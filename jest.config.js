@@ -1,0 +1,9 @@
+/** Kernel unit specs sit beside the code; tests that cross a process live in test/. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  testMatch: ['<rootDir>/kernel/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
+  testTimeout: 60000,
+  maxWorkers: 1,
+  globalSetup: '<rootDir>/test/global-setup.js'
+};

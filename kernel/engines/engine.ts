@@ -1,0 +1,65 @@
+import type { JSONObject } from '../../src/contract';
+
+export type MimeBundle = JSONObject;
+
+export interface DisplayOptions {
+  metadata?: JSONObject;
+  displayId?: string;
+  /** Replace the output shown under `displayId` instead of adding one. */
+  update?: boolean;
+}
+
+/**
+ * Where an engine writes what a cell produces. Engines see only this: no
+ * sockets, no dispatcher, no comms.
+ */
+export interface OutputSink {
+  stream(name: 'stdout' | 'stderr', text: string): void;
+  display(data: MimeBundle, options?: DisplayOptions): void;
+  clear(wait: boolean): void;
+  /** Adds a pager payload to the execute reply. */
+  page(data: MimeBundle): void;
+  /** Asks the user for a line on stdin. */
+  input(prompt: string, password: boolean): Promise<string>;
+  /** Resolves when the output queue has room: asynchronous producers (a pty) await it. */
+  room(): Promise<void>;
+}
+
+export interface ErrorResult {
+  status: 'error';
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+export type ExecuteResult = { status: 'ok'; value?: MimeBundle } | ErrorResult;
+
+export interface Completion {
+  matches: string[];
+  cursorStart: number;
+  cursorEnd: number;
+  metadata?: JSONObject;
+}
+
+export interface Inspection {
+  found: boolean;
+  data: MimeBundle;
+}
+
+export type Completeness = { status: 'complete' | 'invalid' | 'unknown' } | { status: 'incomplete'; indent: string };
+
+/**
+ * A language engine. Positions are UTF-16 offsets (JavaScript string
+ * indices); the handlers convert from the code points the protocol counts.
+ */
+export interface Engine {
+  execute(code: string, sink: OutputSink): Promise<ExecuteResult>;
+  /** Evaluates one expression for `user_expressions`. */
+  evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult>;
+  complete(code: string, cursor: number): Promise<Completion>;
+  inspect(code: string, cursor: number, detail: number): Promise<Inspection>;
+  isComplete(code: string): Promise<Completeness>;
+  /** Called on SIGINT (and interrupt_request): stop what runs, keep state. */
+  interrupt(): void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The io thread's composition root. It owns the sockets, the heartbeat and
+ * the control loop, so none of them waits on a user's cell. Shell and stdin
+ * messages go on to the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { JSONObject } from '../src/contract';
+import type { ToIo, ToMain, SendChannel } from './wire/bridge';
+import { LOW_WATER, PENDING, WANT_DRAIN } from './wire/bridge';
+import type { RawMessage } from './wire/codec';
+import { decode, encode } from './wire/codec';
+import type { ConnectionInfo } from './wire/connection';
+import { Outbox } from './wire/outbox';
+import { Signer } from './wire/signer';
+import { bindSockets } from './wire/sockets';
+import { ControlLoop } from './protocol/control';
+import { MessageFactory } from './protocol/message';
+import { UsageSampler } from './services/usage';
+
+interface IoData {
+  connection: ConnectionInfo;
+  session: string;
+  kernelInfo: JSONObject;
+  shared: SharedArrayBuffer;
+}
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  const data = workerData as IoData;
+  const counters = new Int32Array(data.shared);
+  const post = (m: ToMain) => port.postMessage(m);
+  const log = (text: string) => process.stderr.write(`[warren] ${text}\n`);
+  const signer = new Signer(data.connection.key, data.connection.signature_scheme);
+  const sockets = await bindSockets(data.connection);
+  const onError = (error: unknown) => log(`send failed: ${String(error)}`);
+  // Main counted each iopub message's bytes into PENDING; give them back once sent.
+  const onSent = (bytes: number) => {
+    const left = Atomics.sub(counters, PENDING, bytes) - bytes;
+    Atomics.notify(counters, PENDING);
+    if (left < LOW_WATER && Atomics.compareExchange(counters, WANT_DRAIN, 1, 0) === 1) {
+      post({ op: 'drain' });
+    }
+  };
+  const outboxes: Record<SendChannel, Outbox> = {
+    shell: new Outbox((f) => sockets.shell.send(f), { onError }),
+    control: new Outbox((f) => sockets.control.send(f), { onError }),
+    stdin: new Outbox((f) => sockets.stdin.send(f), { onError }),
+    iopub: new Outbox((f) => sockets.iopub.send(f), { onError, onSent })
+  };
+  const send = (channel: SendChannel, raw: RawMessage, weight?: number) =>
+    outboxes[channel].push(encode(raw, signer), weight);
+
+  const factory = new MessageFactory(data.session);
+  let released: (() => void) | undefined;
+  const control = new ControlLoop({
+    factory,
+    send: (channel, raw) => send(channel, raw, 0),
+    kernelInfo: data.kernelInfo,
+    // Raising SIGINT reaches a busy loop in user code (vm breakOnSigint) and
+    // otherwise main's SIGINT handler: one path for message and signal mode.
+    interrupt: () => process.kill(process.pid, 'SIGINT'),
+    usage: (() => {
+      const sampler = new UsageSampler();
+      return () => sampler.sample();
+    })(),
+    shutdown: async (restart) => {
+      await Promise.all(Object.values(outboxes).map((o) => o.drained()));
+      const done = new Promise<void>((resolve) => (released = resolve));
+      post({ op: 'shutdown', restart });
+      // A main thread stuck in a busy loop is interrupted, then ended.
+      const nudge = setTimeout(() => process.kill(process.pid, 'SIGINT'), 1000);
+      const force = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 3000);
+      await done;
+      clearTimeout(nudge);
+      clearTimeout(force);
+    },
+    log
+  });
+
+  port.on('message', (m: ToIo) => {
+    if (m.op === 'send') {
+      // Control-thread messages on iopub (status) carry no weight: main never counted them.
+      send(m.channel, m.raw, m.channel === 'iopub' ? m.bytes : undefined);
+    } else if (m.op === 'released') {
+      released?.();
+    }
+  });
+
+  const receive = async (channel: 'shell' | 'control' | 'stdin') => {
+    const socket = sockets[channel];
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await socket.receive();
+      } catch {
+        return;
+      }
+      const decoded = decode(frames, signer);
+      if (!decoded.ok) {
+        // Unsigned or forged messages are dropped unanswered: answering would
+        // let anyone who can reach the port probe the kernel.
+        log(`${channel}: dropped a message: ${decoded.reason}`);
+        continue;
+      }
+      if (channel === 'control') {
+        await control.handle(decoded.message);
+      } else {
+        post({ op: 'message', channel, raw: decoded.message });
+      }
+    }
+  };
+  void receive('shell');
+  void receive('control');
+  void receive('stdin');
+  post({ op: 'ready' });
+}
+
+main().catch((error) => {
+  process.stderr.write(`[warren] io thread failed: ${String(error)}\n`);
+  process.exit(1);
+});

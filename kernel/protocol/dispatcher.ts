@@ -1,0 +1,157 @@
+import type { JSONObject } from '../../src/contract';
+import type { RawMessage } from '../wire/codec';
+import type { ReceiveChannel } from '../wire/bridge';
+import type { Transport } from '../wire/transport';
+import type { Message, MessageFactory } from './message';
+import { parseMessage, replyType } from './message';
+import { RequestOutput } from './output';
+
+/** What a handler sees of the request it serves. */
+export interface RequestContext {
+  readonly msg: Message;
+  readonly content: JSONObject;
+  readonly output: RequestOutput;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<JSONObject>;
+
+/** Thrown by a handler to mean "no reply": the request was not for us. */
+export class NoReply extends Error {}
+
+/** Thrown when stdin is asked for but the frontend does not allow it. */
+export class StdinNotAllowed extends Error {
+  override name = 'StdinNotImplementedError';
+}
+
+/**
+ * The shell dispatcher: a table from request type to handler. Requests run
+ * one at a time; each is bracketed by busy and idle, a throw becomes an error
+ * reply, and idle goes out only after all of the request's output.
+ */
+export class Dispatcher {
+  private readonly handlers = new Map<string, Handler>();
+  private readonly queue: Message[] = [];
+  private running = false;
+  private pendingInput: { resolve(v: string): void; reject(e: Error): void } | null = null;
+  /** Executes queued before this one failed under stop_on_error are aborted. */
+  private abortQueued = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly factory: MessageFactory,
+    private readonly log: (text: string) => void
+  ) {
+    transport.onMessage((channel, raw) => this.receive(channel, raw));
+  }
+
+  register(type: string, handler: Handler): void {
+    this.handlers.set(type, handler);
+  }
+
+  /** Rejects a pending `input()` (used on interrupt). */
+  cancelInput(reason: Error): void {
+    this.pendingInput?.reject(reason);
+    this.pendingInput = null;
+  }
+
+  private receive(channel: ReceiveChannel, raw: RawMessage): void {
+    let msg: Message;
+    try {
+      msg = parseMessage(raw);
+    } catch (error) {
+      this.log(`${channel}: dropped a malformed message: ${String(error)}`);
+      return;
+    }
+    if (channel === 'stdin') {
+      if (msg.header.msg_type === 'input_reply' && this.pendingInput) {
+        const value = msg.content.value;
+        this.pendingInput.resolve(typeof value === 'string' ? value : '');
+        this.pendingInput = null;
+      }
+      return;
+    }
+    this.queue.push(msg);
+    if (!this.running) {
+      void this.run();
+    }
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0) {
+      const msg = this.queue.shift()!;
+      try {
+        await this.serve(msg);
+      } catch (error) {
+        this.log(`failed serving ${msg.header.msg_type}: ${String(error)}`);
+      }
+      if (this.queue.length === 0) {
+        this.abortQueued = false;
+      }
+    }
+    this.running = false;
+  }
+
+  private async serve(msg: Message): Promise<void> {
+    const type = msg.header.msg_type;
+    const output = new RequestOutput(this.transport, this.factory, msg.header, (prompt, password) =>
+      this.input(msg, prompt, password)
+    );
+    output.publish('status', { execution_state: 'busy' });
+    try {
+      if (type === 'execute_request' && this.abortQueued) {
+        this.reply(msg, { status: 'aborted', execution_count: null });
+        return;
+      }
+      const handler = this.handlers.get(type);
+      if (!handler) {
+        this.log(`shell: unknown message type ${type}, ignored`);
+        return;
+      }
+      let content: JSONObject;
+      try {
+        content = await handler({ msg, content: msg.content, output });
+      } catch (error) {
+        if (error instanceof NoReply) return;
+        const e = error instanceof Error ? error : new Error(String(error));
+        content = { status: 'error', ename: e.name, evalue: e.message, traceback: [] };
+      }
+      output.flush();
+      if (
+        type === 'execute_request' &&
+        content.status === 'error' &&
+        msg.content.stop_on_error !== false
+      ) {
+        this.abortQueued = true;
+      }
+      this.reply(msg, content);
+    } finally {
+      output.publish('status', { execution_state: 'idle' });
+    }
+  }
+
+  private reply(msg: Message, content: JSONObject): void {
+    this.transport.send(
+      'shell',
+      this.factory.raw(replyType(msg.header.msg_type), content, msg.header, msg.identities, {})
+    );
+  }
+
+  /**
+   * The input_request goes out on stdin to the routing identity of the shell
+   * request it belongs to; otherwise the frontend never sees it.
+   */
+  private input(msg: Message, prompt: string, password: boolean): Promise<string> {
+    if (msg.content.allow_stdin === false) {
+      return Promise.reject(new StdinNotAllowed('this frontend does not support input requests'));
+    }
+    this.pendingInput?.reject(new Error('superseded by a new input request'));
+    return new Promise<string>((resolve, reject) => {
+      this.pendingInput = { resolve, reject };
+      this.transport.send(
+        'stdin',
+        this.factory.raw('input_request', { prompt, password }, msg.header, msg.identities)
+      );
+    });
+  }
+}

@@ -1,0 +1,95 @@
+import type { JSONObject } from '../../src/contract';
+import type { DisplayOptions, MimeBundle, OutputSink } from '../engines/engine';
+import type { Transport } from '../wire/transport';
+import type { Header, MessageFactory } from './message';
+
+/** Bytes of stream text held back before a flush, and how long at most. */
+const FLUSH_BYTES = 64 * 1024;
+const FLUSH_MS = 8;
+
+/**
+ * The output sink of one request: publishes on iopub under the request's
+ * header. Stream text is coalesced (by size and time) into few messages; any
+ * other output flushes it first, so the order the user wrote is kept.
+ */
+export class RequestOutput implements OutputSink {
+  readonly payload: JSONObject[] = [];
+  private pending: { name: 'stdout' | 'stderr'; text: string } | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly factory: MessageFactory,
+    readonly parent: Header,
+    private readonly stdin: (prompt: string, password: boolean) => Promise<string>
+  ) {}
+
+  publish(type: string, content: JSONObject, metadata: JSONObject = {}): void {
+    this.flush();
+    this.send(type, content, metadata);
+  }
+
+  stream(name: 'stdout' | 'stderr', text: string): void {
+    if (text.length === 0) return;
+    if (this.pending && this.pending.name !== name) {
+      this.flush();
+    }
+    if (this.pending) {
+      this.pending.text += text;
+    } else {
+      this.pending = { name, text };
+    }
+    if (this.pending.text.length >= FLUSH_BYTES || performance.now() - this.lastFlush > FLUSH_MS) {
+      this.flush();
+      // A synchronous flood (a loop of console.log) cannot await: block here
+      // while the io thread catches up, rather than queue without bound.
+      this.transport.blockWhileFull();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    }
+  }
+
+  display(data: MimeBundle, options: DisplayOptions = {}): void {
+    const content: JSONObject = { data, metadata: options.metadata ?? {}, transient: {} };
+    if (options.displayId) {
+      content.transient = { display_id: options.displayId };
+    }
+    this.publish(options.update ? 'update_display_data' : 'display_data', content);
+  }
+
+  clear(wait: boolean): void {
+    this.publish('clear_output', { wait });
+  }
+
+  page(data: MimeBundle): void {
+    this.payload.push({ source: 'page', data, start: 0 });
+  }
+
+  input(prompt: string, password: boolean): Promise<string> {
+    this.flush();
+    return this.stdin(prompt, password);
+  }
+
+  room(): Promise<void> {
+    return this.transport.room();
+  }
+
+  /** Sends held stream text now. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.lastFlush = performance.now();
+    const pending = this.pending;
+    if (pending) {
+      this.pending = null;
+      this.send('stream', { name: pending.name, text: pending.text });
+    }
+  }
+
+  private send(type: string, content: JSONObject, metadata: JSONObject = {}): void {
+    this.transport.send('iopub', this.factory.raw(type, content, this.parent, [], metadata));
+  }
+}

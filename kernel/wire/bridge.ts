@@ -1,0 +1,36 @@
+/**
+ * The messages that cross between the main thread (protocol and engines) and
+ * the io thread (sockets, heartbeat, control). Both sides import this file.
+ */
+import type { RawMessage } from './codec';
+
+export type SendChannel = 'shell' | 'control' | 'stdin' | 'iopub';
+export type ReceiveChannel = 'shell' | 'control' | 'stdin';
+
+export type ToIo =
+  | { op: 'send'; channel: SendChannel; raw: RawMessage; bytes: number }
+  /** Main has released what it holds and may be ended. */
+  | { op: 'released' };
+
+export type ToMain =
+  | { op: 'ready' }
+  | { op: 'message'; channel: ReceiveChannel; raw: RawMessage }
+  /** The iopub queue fell below its low-water mark. */
+  | { op: 'drain' }
+  /** Control asked for shutdown; main releases ptys and children, then answers `released`. */
+  | { op: 'shutdown'; restart: boolean }
+  | { op: 'log'; text: string };
+
+/**
+ * Index in the shared Int32Array: bytes posted to iopub and not yet handed to
+ * ZeroMQ. Main adds, io subtracts and notifies, so main can block a synchronous
+ * flood (Atomics.wait) or pause a pty until the queue drains.
+ */
+export const PENDING = 0;
+/** Index: main sets 1 when it wants a `drain` message. */
+export const WANT_DRAIN = 1;
+
+export const HIGH_WATER = 8 * 1024 * 1024;
+export const LOW_WATER = 2 * 1024 * 1024;
+/** Above this a synchronous writer blocks until the io thread catches up. */
+export const HARD_LIMIT = 32 * 1024 * 1024;

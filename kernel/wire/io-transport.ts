@@ -1,0 +1,121 @@
+import { Worker } from 'node:worker_threads';
+import type { JSONObject } from '../../src/contract';
+import type { ReceiveChannel, SendChannel, ToIo, ToMain } from './bridge';
+import { HARD_LIMIT, HIGH_WATER, LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
+import type { RawMessage } from './codec';
+import type { ConnectionInfo } from './connection';
+import type { Transport } from './transport';
+
+/** The main thread's side of the io thread: a `Transport` over a worker. */
+export class IoTransport implements Transport {
+  private readonly worker: Worker;
+  private readonly counters = new Int32Array(new SharedArrayBuffer(8));
+  private messageHandler: (channel: ReceiveChannel, raw: RawMessage) => void = () => {};
+  private shutdownHandler: (restart: boolean) => Promise<void> = async () => {};
+  private roomWaiters: Array<() => void> = [];
+  readonly ready: Promise<void>;
+
+  constructor(options: IoTransport.IOptions) {
+    this.worker = new Worker(options.entry, {
+      workerData: {
+        connection: options.connection,
+        session: options.session,
+        kernelInfo: options.kernelInfo,
+        shared: this.counters.buffer
+      },
+      stdout: false,
+      stderr: false
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.on('message', (m: ToMain) => {
+        switch (m.op) {
+          case 'ready':
+            resolve();
+            break;
+          case 'message':
+            this.messageHandler(m.channel, m.raw);
+            break;
+          case 'drain':
+            this.wakeRoomWaiters();
+            break;
+          case 'shutdown':
+            void this.shutdownHandler(m.restart).finally(() => this.post({ op: 'released' }));
+            break;
+          case 'log':
+            process.stderr.write(`[warren] ${m.text}\n`);
+            break;
+        }
+      });
+    });
+    this.worker.on('exit', (code) => {
+      process.stderr.write(`[warren] io thread exited (${code}); the kernel cannot go on\n`);
+      process.exit(1);
+    });
+  }
+
+  send(channel: SendChannel, raw: RawMessage): void {
+    let bytes = 0;
+    if (channel === 'iopub') {
+      bytes = raw.content.length + raw.header.length + raw.parent.length;
+      Atomics.add(this.counters, PENDING, bytes);
+    }
+    this.post({ op: 'send', channel, raw, bytes });
+  }
+
+  onMessage(handler: (channel: ReceiveChannel, raw: RawMessage) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onShutdown(handler: (restart: boolean) => Promise<void>): void {
+    this.shutdownHandler = handler;
+  }
+
+  pendingBytes(): number {
+    return Atomics.load(this.counters, PENDING);
+  }
+
+  room(): Promise<void> {
+    if (this.pendingBytes() < HIGH_WATER) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.roomWaiters.push(resolve);
+      Atomics.store(this.counters, WANT_DRAIN, 1);
+      // The io thread may have drained between the check and the flag.
+      if (this.pendingBytes() < LOW_WATER) {
+        this.wakeRoomWaiters();
+      }
+    });
+  }
+
+  blockWhileFull(): void {
+    for (;;) {
+      const pending = Atomics.load(this.counters, PENDING);
+      if (pending < HARD_LIMIT) {
+        return;
+      }
+      Atomics.wait(this.counters, PENDING, pending, 100);
+    }
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    waiters.forEach((w) => w());
+  }
+
+  private post(m: ToIo): void {
+    this.worker.postMessage(m);
+  }
+}
+
+export namespace IoTransport {
+  export interface IOptions {
+    /** The compiled io thread entry (kernel/io.js). */
+    entry: string;
+    connection: ConnectionInfo;
+    session: string;
+    kernelInfo: JSONObject;
+  }
+}
