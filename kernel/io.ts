@@ -73,6 +73,12 @@ async function main(): Promise<void> {
       await done;
       clearTimeout(nudge);
       clearTimeout(force);
+      // Close the sockets here, in their own thread, before main ends the process.
+      sockets.close();
+      post({ op: 'closed' });
+      // Ending this thread first lets zeromq tear its context down here; a
+      // process.exit from main with live sockets aborts in the addon.
+      setTimeout(() => process.exit(0), 10);
     },
     log
   });

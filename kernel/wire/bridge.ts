@@ -19,7 +19,9 @@ export type ToMain =
   | { op: 'drain' }
   /** Control asked for shutdown; main releases ptys and children, then answers `released`. */
   | { op: 'shutdown'; restart: boolean }
-  | { op: 'log'; text: string };
+  | { op: 'log'; text: string }
+  /** Sockets are closed after a shutdown: main may exit. */
+  | { op: 'closed' };
 
 /**
  * Index in the shared Int32Array: bytes posted to iopub and not yet handed to

@@ -13,6 +13,7 @@ export class IoTransport implements Transport {
   private messageHandler: (channel: ReceiveChannel, raw: RawMessage) => void = () => {};
   private shutdownHandler: (restart: boolean) => Promise<void> = async () => {};
   private roomWaiters: Array<() => void> = [];
+  private closed = false;
   readonly ready: Promise<void>;
 
   constructor(options: IoTransport.IOptions) {
@@ -42,6 +43,9 @@ export class IoTransport implements Transport {
           case 'shutdown':
             void this.shutdownHandler(m.restart).finally(() => this.post({ op: 'released' }));
             break;
+          case 'closed':
+            this.closed = true;
+            break;
           case 'log':
             process.stderr.write(`[warren] ${m.text}\n`);
             break;
@@ -49,6 +53,7 @@ export class IoTransport implements Transport {
       });
     });
     this.worker.on('exit', (code) => {
+      if (this.closed) process.exit(0);
       process.stderr.write(`[warren] io thread exited (${code}); the kernel cannot go on\n`);
       process.exit(1);
     });

@@ -1,0 +1,65 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { jupyterDataDir } from '../paths';
+
+export interface KernelSpecTarget {
+  user?: boolean;
+  sysPrefix?: boolean;
+  prefix?: string;
+}
+
+export const SPECS = [
+  { name: 'warren', display: 'TypeScript (warren)', language: 'typescript' },
+  { name: 'warren-js', display: 'JavaScript (warren)', language: 'javascript' }
+] as const;
+
+/**
+ * The kernels folder to write to: `--prefix P` -> P/share/jupyter/kernels,
+ * `--sys-prefix` -> the Python prefix's (from JUPYTER_PREFIX or /usr/local),
+ * otherwise the user's data dir (JUPYTER_DATA_DIR honoured).
+ */
+export function kernelsDir(target: KernelSpecTarget): string {
+  if (target.prefix) return join(resolve(target.prefix), 'share', 'jupyter', 'kernels');
+  if (target.sysPrefix) return join(process.env.JUPYTER_PREFIX || '/usr/local', 'share', 'jupyter', 'kernels');
+  return join(jupyterDataDir(), 'kernels');
+}
+
+/** Writes both kernelspecs; no Python needed. Returns the folders written. */
+export function install(target: KernelSpecTarget, assets: string, cli: string): string[] {
+  const dir = kernelsDir(target);
+  const written: string[] = [];
+  for (const spec of SPECS) {
+    const folder = join(dir, spec.name);
+    mkdirSync(folder, { recursive: true });
+    const kernelJson = {
+      argv: [process.execPath, cli, 'kernel', '--language', spec.language, '-f', '{connection_file}'],
+      display_name: spec.display,
+      language: spec.language,
+      // interrupt_request on control: jupyter_client then never signals the
+      // process group, so commands in ptys are stopped by us, cleanly.
+      interrupt_mode: 'message',
+      env: {},
+      metadata: { debugger: false }
+    };
+    writeFileSync(join(folder, 'kernel.json'), JSON.stringify(kernelJson, null, 2) + '\n');
+    for (const logo of ['logo-32x32.png', 'logo-64x64.png', 'logo-svg.svg']) {
+      const from = join(assets, logo);
+      if (existsSync(from)) copyFileSync(from, join(folder, logo));
+    }
+    written.push(folder);
+  }
+  return written;
+}
+
+export function uninstall(target: KernelSpecTarget): string[] {
+  const dir = kernelsDir(target);
+  const removed: string[] = [];
+  for (const spec of SPECS) {
+    const folder = join(dir, spec.name);
+    if (existsSync(folder)) {
+      rmSync(folder, { recursive: true, force: true });
+      removed.push(folder);
+    }
+  }
+  return removed;
+}

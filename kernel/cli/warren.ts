@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { join } from 'node:path';
+import { install, uninstall } from './install';
+import type { KernelSpecTarget } from './install';
+
+const USAGE = `usage:
+  warren kernel -f CONNECTION_FILE [--language typescript|javascript]
+  warren install [--user | --sys-prefix | --prefix P]
+  warren uninstall [--user | --sys-prefix | --prefix P]`;
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+function target(args: string[]): KernelSpecTarget {
+  return { user: args.includes('--user'), sysPrefix: args.includes('--sys-prefix'), prefix: option(args, '--prefix') };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'kernel': {
+      const file = option(args, '-f') ?? option(args, '--connection-file');
+      if (!file) {
+        process.stderr.write(`warren kernel: -f CONNECTION_FILE is required\n${USAGE}\n`);
+        return 2;
+      }
+      const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
+      const { startKernel } = await import('../main');
+      await startKernel(file, language);
+      return -1;
+    }
+    case 'install': {
+      const folders = install(target(args), join(__dirname, '..', 'spec'), __filename);
+      for (const f of folders) process.stdout.write(`installed kernelspec ${f}\n`);
+      return 0;
+    }
+    case 'uninstall': {
+      const folders = uninstall(target(args));
+      for (const f of folders) process.stdout.write(`removed kernelspec ${f}\n`);
+      if (folders.length === 0) process.stdout.write('no warren kernelspec found\n');
+      return 0;
+    }
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`warren: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+);

@@ -1,0 +1,92 @@
+/**
+ * The compiler thread: tslab's converter (a TypeScript language service) runs
+ * here, so building it (about a second) and converting cells never blocks the
+ * main thread. The only importer of tslab in the project.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ts from '@tslab/typescript-for-tslab';
+import { createConverter } from 'tslab/dist/converter';
+import type { CompilerAnswer, CompilerRequest, CompletenessAnswer, CompletionAnswer, Converted, InspectAnswer } from './protocol';
+
+const port = parentPort!;
+const converter = createConverter({ isJS: (workerData as { isJS: boolean }).isJS });
+port.postMessage({ id: -1, ok: true, value: 'ready' } satisfies CompilerAnswer);
+
+port.on('message', (req: CompilerRequest) => {
+  let answer: CompilerAnswer;
+  try {
+    answer = { id: req.id, ok: true, value: serve(req) };
+  } catch (error) {
+    answer = { id: req.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) };
+  }
+  port.postMessage(answer);
+});
+
+function serve(req: CompilerRequest): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
+  switch (req.op) {
+    case 'convert': {
+      const r = converter.convert(req.prevDecl, req.src);
+      const out: Converted = {
+        output: r.output,
+        declOutput: r.declOutput,
+        lastExpressionVar: r.lastExpressionVar,
+        hasToplevelAwait: r.hasToplevelAwait,
+        diagnostics: r.diagnostics.map((d) => ({
+          line: d.start.line,
+          character: d.start.character,
+          message: d.messageText,
+          fileName: d.fileName
+        }))
+      };
+      return out;
+    }
+    case 'complete': {
+      const c = converter.complete(req.prevDecl, req.src, req.position);
+      return { start: c.start, end: c.end, candidates: c.candidates };
+    }
+    case 'inspect':
+      return inspect(req.prevDecl, req.src, req.position);
+    case 'isComplete':
+      return isComplete(req.src);
+  }
+}
+
+function inspect(prevDecl: string, src: string, position: number): InspectAnswer {
+  // The language service reports the symbol that ends at the cursor too.
+  const info = converter.inspect(prevDecl, src, position) ?? (position > 0 ? converter.inspect(prevDecl, src, position - 1) : undefined);
+  if (!info) {
+    return { found: false, signature: '', documentation: '' };
+  }
+  return {
+    found: true,
+    signature: ts.displayPartsToString(info.displayParts),
+    documentation: [ts.displayPartsToString(info.documentation), ...(info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)]
+      .filter((s) => s.length > 0)
+      .join('\n')
+  };
+}
+
+/**
+ * Complete, incomplete or invalid, from the parser's own diagnostics: code
+ * whose only syntax errors sit at its very end ("'}' expected") is
+ * incomplete; an error anywhere before the end makes it invalid.
+ */
+function isComplete(src: string): CompletenessAnswer {
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const diagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+  if (diagnostics.length === 0) {
+    return { status: 'complete' };
+  }
+  const end = src.trimEnd().length;
+  const atEnd = diagnostics.every((d) => d.start >= end || isUnterminatedTemplate(d));
+  if (!atEnd) {
+    return { status: 'invalid' };
+  }
+  const lastLine = src.slice(src.lastIndexOf('\n') + 1);
+  const indent = /^\s*/.exec(lastLine)?.[0] ?? '';
+  return { status: 'incomplete', indent: /[{([]\s*$/.test(src) ? indent + '  ' : indent };
+}
+
+function isUnterminatedTemplate(d: ts.DiagnosticWithLocation): boolean {
+  return d.code === 1160;
+}

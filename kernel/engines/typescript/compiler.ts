@@ -1,0 +1,74 @@
+import { Worker } from 'node:worker_threads';
+import type { CompilerAnswer, CompilerRequest, CompletenessAnswer, CompletionAnswer, Converted, InspectAnswer } from './protocol';
+
+type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/**
+ * The main thread's handle on the compiler thread. The thread starts (and
+ * builds its language service) as soon as this is constructed.
+ */
+export class Compiler {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readyFlag = false;
+  readonly ready: Promise<void>;
+
+  constructor(entry: string, isJS: boolean) {
+    this.worker = new Worker(entry, { workerData: { isJS }, stdout: false, stderr: false });
+    this.worker.unref();
+    let markReady: () => void = () => {};
+    this.ready = new Promise((resolve) => (markReady = resolve));
+    this.worker.on('message', (a: CompilerAnswer) => {
+      if (a.id === -1) {
+        this.readyFlag = true;
+        markReady();
+        return;
+      }
+      const w = this.waiting.get(a.id);
+      this.waiting.delete(a.id);
+      if (!w) return;
+      if (a.ok) w.resolve(a.value);
+      else w.reject(new Error(a.error));
+    });
+    this.worker.on('error', (error) => this.failAll(error));
+    this.worker.on('exit', (code) => this.failAll(new Error(`the TypeScript compiler thread exited (${code})`)));
+  }
+
+  get isReady(): boolean {
+    return this.readyFlag;
+  }
+
+  convert(prevDecl: string, src: string): Promise<Converted> {
+    return this.request({ op: 'convert', prevDecl, src }) as Promise<Converted>;
+  }
+
+  complete(prevDecl: string, src: string, position: number): Promise<CompletionAnswer> {
+    return this.request({ op: 'complete', prevDecl, src, position }) as Promise<CompletionAnswer>;
+  }
+
+  inspect(prevDecl: string, src: string, position: number): Promise<InspectAnswer> {
+    return this.request({ op: 'inspect', prevDecl, src, position }) as Promise<InspectAnswer>;
+  }
+
+  isComplete(src: string): Promise<CompletenessAnswer> {
+    return this.request({ op: 'isComplete', src }) as Promise<CompletenessAnswer>;
+  }
+
+  async dispose(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private request(req: Omit2<CompilerRequest>): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+
+  private failAll(error: Error): void {
+    for (const w of this.waiting.values()) w.reject(error);
+    this.waiting.clear();
+  }
+}

@@ -1,0 +1,166 @@
+import Module from 'node:module';
+import { join } from 'node:path';
+import * as vm from 'node:vm';
+import type { Completeness, Completion, Engine, ErrorResult, ExecuteResult, Inspection, MimeBundle, OutputSink } from '../engine';
+import { Compiler } from './compiler';
+import { Interrupted, toBundle, toError } from './format';
+import type { Converted } from './protocol';
+import { Runtime } from './runtime';
+
+/** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
+const CACHE_SIZE = 256;
+
+/**
+ * TypeScript (or JavaScript) cells on tslab's converter. Top-level
+ * declarations are kept on one `exports` object, so they carry across cells;
+ * code runs in this thread with `breakOnSigint`, so SIGINT stops a busy loop
+ * and every variable survives.
+ */
+export class TypeScriptEngine implements Engine {
+  private readonly compiler: Compiler;
+  private readonly runtime: Runtime;
+  private readonly exports: Record<string, unknown>;
+  private prevDecl: string;
+  private declVersion = 0;
+  private readonly cache = new Map<string, Converted>();
+  private interruptCurrent: (() => void) | null = null;
+
+  constructor(options: TypeScriptEngine.IOptions) {
+    this.compiler = new Compiler(options.compilerEntry, options.language === 'javascript');
+    this.runtime = options.runtime;
+    this.prevDecl = options.language === 'javascript' ? '' : Runtime.declarations;
+    this.exports = Private.createExports();
+    Object.assign(this.exports, this.runtime.globals);
+    const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
+    Object.defineProperty(globalThis, '__warren__', { value: { exports: this.exports, require }, enumerable: false });
+  }
+
+  /** The variables cells have declared (for tests and the inspector). */
+  get locals(): Readonly<Record<string, unknown>> {
+    return this.exports;
+  }
+
+  async execute(code: string, sink: OutputSink): Promise<ExecuteResult> {
+    this.runtime.use(sink);
+    let interrupt: () => void = () => {};
+    const interrupted = new Promise<never>((_, reject) => (interrupt = () => reject(new Interrupted())));
+    interrupted.catch(() => {});
+    this.interruptCurrent = interrupt;
+    try {
+      const converted = await Promise.race([this.convert(code), interrupted]);
+      if (converted.diagnostics.length > 0) {
+        return Private.diagnosticsError(converted);
+      }
+      let value: unknown = undefined;
+      if (converted.output) {
+        const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
+        const ret: unknown = vm.runInThisContext(wrapped, { breakOnSigint: true, filename: 'cell.js' });
+        if (converted.hasToplevelAwait) {
+          await Promise.race([ret, interrupted]);
+        }
+        if (converted.lastExpressionVar) {
+          value = this.exports[converted.lastExpressionVar];
+          delete this.exports[converted.lastExpressionVar];
+        }
+      }
+      this.setDecl(converted.declOutput ?? this.prevDecl);
+      return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
+    } catch (error) {
+      return toError(error);
+    } finally {
+      this.interruptCurrent = null;
+    }
+  }
+
+  async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
+    try {
+      const value: unknown = vm.runInThisContext(`with (__warren__.exports) { (${expression}\n) }`, { breakOnSigint: true });
+      return { status: 'ok', data: toBundle(value) };
+    } catch (error) {
+      return toError(error);
+    }
+  }
+
+  async complete(code: string, cursor: number): Promise<Completion> {
+    const c = await this.compiler.complete(this.prevDecl, code, cursor);
+    return { matches: c.candidates, cursorStart: c.start, cursorEnd: c.end };
+  }
+
+  async inspect(code: string, cursor: number): Promise<Inspection> {
+    const info = await this.compiler.inspect(this.prevDecl, code, cursor);
+    if (!info.found) return { found: false, data: {} };
+    const text = info.documentation ? `${info.signature}\n\n${info.documentation}` : info.signature;
+    return {
+      found: true,
+      data: { 'text/plain': text, 'text/markdown': '```typescript\n' + info.signature + '\n```' + (info.documentation ? `\n\n${info.documentation}` : '') }
+    };
+  }
+
+  isComplete(code: string): Promise<Completeness> {
+    return this.compiler.isComplete(code);
+  }
+
+  interrupt(): void {
+    this.interruptCurrent?.();
+  }
+
+  async dispose(): Promise<void> {
+    await this.compiler.dispose();
+  }
+
+  private async convert(code: string): Promise<Converted> {
+    const key = `${this.declVersion}\0${code}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const converted = await this.compiler.convert(this.prevDecl, code);
+    this.cache.set(key, converted);
+    if (this.cache.size > CACHE_SIZE) {
+      this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return converted;
+  }
+
+  private setDecl(decl: string): void {
+    if (decl !== this.prevDecl) {
+      this.prevDecl = decl;
+      this.declVersion++;
+    }
+  }
+}
+
+export namespace TypeScriptEngine {
+  export interface IOptions {
+    language: 'typescript' | 'javascript';
+    /** The compiled compiler thread entry. */
+    compilerEntry: string;
+    runtime: Runtime;
+  }
+}
+
+namespace Private {
+  /**
+   * TypeScript turns named imports into defineProperty getters; cells must be
+   * able to reassign them later, so getters are read into plain values.
+   */
+  export function createExports(): Record<string, unknown> {
+    const target: Record<string, unknown> = {};
+    return new Proxy(target, {
+      defineProperty(t, prop, attrs) {
+        if (prop === '__esModule') return true;
+        t[prop as string] = attrs.get ? attrs.get() : attrs.value;
+        return true;
+      }
+    });
+  }
+
+  export function diagnosticsError(converted: Converted): ErrorResult {
+    const lines = converted.diagnostics.map((d) => `${d.fileName ? d.fileName + ' ' : ''}${d.line + 1}:${d.character + 1} - ${d.message}`);
+    const first = converted.diagnostics[0];
+    return {
+      status: 'error',
+      ename: 'TSError',
+      evalue: first.message,
+      traceback: lines.map((l) => `\x1b[31mTSError\x1b[0m ${l}`)
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { Console } from 'node:console';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { JSONObject } from '../../../src/contract';
+import type { MimeBundle, OutputSink } from '../engine';
+import type { Displayable } from './format';
+import { BUNDLE, toBundle } from './format';
+
+/**
+ * What cells see as globals: `display`, `input`, `page`, and a `console` that
+ * writes to the running cell. Output made after a cell ended (a timer) goes to
+ * the last cell, as ipykernel does.
+ */
+export class Runtime {
+  private sink: OutputSink | null = null;
+  /**
+   * The names `declarations` declares. The converter treats declared names as
+   * earlier cells' exports, so the engine puts these on its exports too.
+   */
+  readonly globals: Record<string, unknown>;
+  private readonly writeOut = process.stdout.write.bind(process.stdout);
+  private readonly writeErr = process.stderr.write.bind(process.stderr);
+
+  /** The ambient declarations the TypeScript checker needs for these globals. */
+  static readonly declarations = `
+interface WarrenDisplayOptions { id?: string; update?: boolean; metadata?: { [key: string]: unknown } }
+interface WarrenDisplay {
+  (value: unknown, options?: WarrenDisplayOptions): void;
+  html(html: string, options?: WarrenDisplayOptions): void;
+  markdown(markdown: string, options?: WarrenDisplayOptions): void;
+  svg(svg: string, options?: WarrenDisplayOptions): void;
+  png(png: Uint8Array | string, options?: WarrenDisplayOptions): void;
+  jpeg(jpeg: Uint8Array | string, options?: WarrenDisplayOptions): void;
+  json(value: unknown, options?: WarrenDisplayOptions): void;
+  text(text: string, options?: WarrenDisplayOptions): void;
+  latex(latex: string, options?: WarrenDisplayOptions): void;
+  mime(bundle: { [mime: string]: unknown }, options?: WarrenDisplayOptions): void;
+  clear(wait?: boolean): void;
+}
+declare const display: WarrenDisplay;
+declare function input(prompt?: string, options?: { password?: boolean }): Promise<string>;
+declare function page(text: string | { [mime: string]: unknown }): void;
+declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: symbol]: unknown };
+`;
+
+  constructor() {
+    const stream = (name: 'stdout' | 'stderr') =>
+      new Writable({
+        decodeStrings: false,
+        write: (chunk: string | Uint8Array, _encoding, done) => {
+          this.write(name, chunk);
+          done();
+        }
+      });
+    (globalThis as Record<string, unknown>).console = new Console({
+      stdout: stream('stdout'),
+      stderr: stream('stderr'),
+      colorMode: false
+    });
+    this.globals = {
+      display: this.makeDisplay(),
+      input: (prompt = '', options: { password?: boolean } = {}) =>
+        this.need().input(String(prompt), options.password === true),
+      page: (value: string | MimeBundle) =>
+        this.need().page(typeof value === 'string' ? { 'text/plain': value } : value),
+      rich: (bundle: MimeBundle): Displayable => ({ [BUNDLE]: bundle })
+    };
+    Object.assign(globalThis, this.globals);
+    // Bytes written straight to process.stdout belong to the cell too.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (this.sink) {
+        this.write('stdout', chunk);
+        const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+        cb?.();
+        return true;
+      }
+      return this.writeOut(chunk as string);
+    }) as typeof process.stdout.write;
+  }
+
+  /** The kernel's own log line: to the real stderr, never into a cell. */
+  log(text: string): void {
+    this.writeErr(`[warren] ${text}\n`);
+  }
+
+  use(sink: OutputSink): void {
+    this.sink = sink;
+  }
+
+  private need(): OutputSink {
+    if (!this.sink) throw new Error('no cell is running');
+    return this.sink;
+  }
+
+  private write(name: 'stdout' | 'stderr', chunk: string | Uint8Array): void {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    if (this.sink) this.sink.stream(name, text);
+    else (name === 'stdout' ? this.writeOut : this.writeErr)(text);
+  }
+
+  private makeDisplay() {
+    const show = (bundle: MimeBundle, options: { id?: string; update?: boolean; metadata?: JSONObject } = {}) =>
+      this.need().display(bundle, { displayId: options.id, update: options.update, metadata: options.metadata });
+    const b64 = (v: Uint8Array | string) => (typeof v === 'string' ? (v.startsWith('/') || v.startsWith('.') ? readFileSync(v).toString('base64') : v) : Buffer.from(v).toString('base64'));
+    const display = (value: unknown, options?: { id?: string; update?: boolean; metadata?: JSONObject }) => show(toBundle(value), options);
+    return Object.assign(display, {
+      html: (s: string, o?: object) => show({ 'text/html': s, 'text/plain': s }, o),
+      markdown: (s: string, o?: object) => show({ 'text/markdown': s, 'text/plain': s }, o),
+      svg: (s: string, o?: object) => show({ 'image/svg+xml': s, 'text/plain': '<svg image>' }, o),
+      png: (v: Uint8Array | string, o?: object) => show({ 'image/png': b64(v), 'text/plain': '<png image>' }, o),
+      jpeg: (v: Uint8Array | string, o?: object) => show({ 'image/jpeg': b64(v), 'text/plain': '<jpeg image>' }, o),
+      json: (v: unknown, o?: object) => show({ 'application/json': JSON.parse(JSON.stringify(v ?? null)), 'text/plain': JSON.stringify(v) }, o),
+      text: (s: string, o?: object) => show({ 'text/plain': s }, o),
+      latex: (s: string, o?: object) => show({ 'text/latex': s, 'text/plain': s }, o),
+      mime: (bundle: MimeBundle, o?: object) => show(bundle, o),
+      clear: (wait = false) => this.need().clear(wait)
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import type { JSONObject } from '../../src/contract';
+import type { Engine } from '../engines/engine';
+import type { Handler } from '../protocol/dispatcher';
+import type { History } from '../services/history';
+
+/** execute_request: counts, echoes the input, runs, publishes the result or error. */
+export function executeHandler(engine: Engine, history: History): Handler {
+  let executionCount = 0;
+  return async ({ content, output }) => {
+    const code = typeof content.code === 'string' ? content.code : '';
+    const silent = content.silent === true;
+    const storeHistory = !silent && content.store_history !== false;
+    if (storeHistory) {
+      executionCount++;
+      history.store(executionCount, code);
+    }
+    const count = executionCount;
+    if (!silent) {
+      output.publish('execute_input', { code, execution_count: count });
+    }
+    const result = await engine.execute(code, output);
+    output.flush();
+    if (result.status === 'error') {
+      if (!silent) {
+        output.publish('error', { ename: result.ename, evalue: result.evalue, traceback: result.traceback });
+      }
+      return { status: 'error', execution_count: count, ename: result.ename, evalue: result.evalue, traceback: result.traceback };
+    }
+    if (result.value && !silent) {
+      output.publish('execute_result', { execution_count: count, data: result.value, metadata: {} });
+      const text = result.value['text/plain'];
+      if (storeHistory && typeof text === 'string') history.setOutput(count, text);
+    }
+    const userExpressions: JSONObject = {};
+    const expressions = content.user_expressions;
+    if (expressions && typeof expressions === 'object' && !Array.isArray(expressions)) {
+      for (const [name, expr] of Object.entries(expressions)) {
+        if (typeof expr !== 'string') continue;
+        const r = await engine.evaluate(expr);
+        userExpressions[name] = r.status === 'ok' ? { status: 'ok', data: r.data, metadata: {} } : { ...r };
+      }
+    }
+    return { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: output.payload };
+  };
+}

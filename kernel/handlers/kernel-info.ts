@@ -1,0 +1,56 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { JSONObject } from '../../src/contract';
+import { PROTOCOL_VERSION } from '../protocol/message';
+
+export type Language = 'typescript' | 'javascript';
+
+function version(pkg: string): string {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(pkg.startsWith('/') ? pkg : require.resolve(`${pkg}/package.json`), 'utf8'));
+    return typeof parsed === 'object' && parsed !== null && 'version' in parsed ? String(parsed.version) : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The folder of warren's package.json, from the source tree or from lib/. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/kernel')) {
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return dir;
+}
+
+/** The kernel_info_reply content (also answered on control, from the io thread). */
+export function kernelInfo(language: Language): JSONObject {
+  const ts = language === 'typescript';
+  return {
+    protocol_version: PROTOCOL_VERSION,
+    implementation: 'warren',
+    implementation_version: version(packageRoot() + '/package.json'),
+    language_info: ts
+      ? {
+          name: 'typescript',
+          version: version('@tslab/typescript-for-tslab'),
+          mimetype: 'text/typescript',
+          file_extension: '.ts',
+          codemirror_mode: { name: 'javascript', typescript: true },
+          pygments_lexer: 'typescript'
+        }
+      : {
+          name: 'javascript',
+          version: process.versions.node,
+          mimetype: 'text/javascript',
+          file_extension: '.js',
+          codemirror_mode: 'javascript',
+          pygments_lexer: 'javascript'
+        },
+    banner: `warren: ${ts ? 'TypeScript' : 'JavaScript'} on Node.js ${process.versions.node}, with !shell, %%bash and sixel images`,
+    help_links: [],
+    debugger: false
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The composition root: the only place that builds concrete classes. The
+ * main thread holds the dispatcher and the engines; the io thread (io.ts)
+ * holds the sockets, the heartbeat and the control channel.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { CommManager } from './comms/manager';
+import { GpuCommTarget } from './comms/gpu';
+import { TypeScriptEngine } from './engines/typescript/engine';
+import { Runtime } from './engines/typescript/runtime';
+import { commCloseHandler, commInfoHandler, commMsgHandler, commOpenHandler } from './handlers/comms';
+import { executeHandler } from './handlers/execute';
+import { historyHandler } from './handlers/history';
+import { completeHandler, inspectHandler, isCompleteHandler } from './handlers/introspection';
+import type { Language } from './handlers/kernel-info';
+import { kernelInfo } from './handlers/kernel-info';
+import { Dispatcher } from './protocol/dispatcher';
+import { MessageFactory } from './protocol/message';
+import { History } from './services/history';
+import { jupyterDataDir } from './paths';
+import { readConnectionFile } from './wire/connection';
+import { IoTransport } from './wire/io-transport';
+
+export async function startKernel(connectionFile: string, language: Language): Promise<void> {
+  const connection = readConnectionFile(connectionFile);
+  const factory = new MessageFactory(randomUUID());
+  const info = kernelInfo(language);
+  const transport = new IoTransport({ entry: join(__dirname, 'io.js'), connection, session: factory.session, kernelInfo: info });
+  const runtime = new Runtime();
+  const log = (text: string) => runtime.log(text);
+  const dispatcher = new Dispatcher(transport, factory, log);
+
+  const engine = new TypeScriptEngine({
+    language,
+    compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
+    runtime
+  });
+  const history = new History(process.env.WARREN_NO_HISTORY ? null : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`));
+  const comms = new CommManager();
+  comms.register(new GpuCommTarget());
+
+  dispatcher.register('kernel_info_request', async () => ({ status: 'ok', ...info }));
+  dispatcher.register('execute_request', executeHandler(engine, history));
+  dispatcher.register('complete_request', completeHandler(engine));
+  dispatcher.register('inspect_request', inspectHandler(engine));
+  dispatcher.register('is_complete_request', isCompleteHandler(engine));
+  dispatcher.register('history_request', historyHandler(history));
+  dispatcher.register('comm_info_request', commInfoHandler(comms));
+  // Comm messages from the kernel side go out under the latest comm request's header.
+  const withSender = (handler: ReturnType<typeof commOpenHandler>): ReturnType<typeof commOpenHandler> => (ctx) => {
+    comms.useSender((type, content, buffers) =>
+      transport.send('iopub', factory.raw(type, content, ctx.msg.header, [], {}, (buffers ?? []).map((b) => Buffer.from(b))))
+    );
+    return handler(ctx);
+  };
+  dispatcher.register('comm_open', withSender(commOpenHandler(comms)));
+  dispatcher.register('comm_msg', withSender(commMsgHandler(comms)));
+  dispatcher.register('comm_close', withSender(commCloseHandler(comms)));
+
+  // One path for both interrupt modes: the io thread raises SIGINT for
+  // interrupt_request, jupyter_client sends it in signal mode. A busy loop in a
+  // cell is stopped by vm's breakOnSigint before this handler runs.
+  process.on('SIGINT', () => {
+    engine.interrupt();
+    dispatcher.cancelInput(new Error('interrupted'));
+  });
+  process.on('SIGTERM', () => process.exit(0));
+  transport.onShutdown(async () => {
+    comms.dispose();
+    await engine.dispose();
+  });
+  await transport.ready;
+}
