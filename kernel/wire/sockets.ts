@@ -57,3 +57,51 @@ export async function bindSockets(info: ConnectionInfo): Promise<WireSockets> {
     }
   };
 }
+
+export interface ClientSockets {
+  shell: Receiver & Sender;
+  control: Receiver & Sender;
+  stdin: Receiver & Sender;
+  iopub: Receiver;
+  hb: Receiver & Sender;
+  close(): void;
+}
+
+/** The frontend's side of the five channels (the headless runner and tests use it). */
+export function connectSockets(info: ConnectionInfo, identity: string): ClientSockets {
+  // Shell and stdin share one routing identity: the kernel sends an
+  // input_request to the identity of the shell request it belongs to.
+  const shell = new zmq.Dealer({ linger: 0, routingId: identity });
+  const control = new zmq.Dealer({ linger: 0 });
+  const stdin = new zmq.Dealer({ linger: 0, routingId: identity });
+  const iopub = new zmq.Subscriber({ linger: 0 });
+  const hb = new zmq.Request({ linger: 0, receiveTimeout: -1 });
+  iopub.subscribe();
+  const sockets = { shell, control, stdin, iopub, hb };
+  for (const channel of Object.keys(sockets) as Channel[]) {
+    sockets[channel].connect(endpoint(info, channel));
+  }
+  const wrap = (s: zmq.Dealer | zmq.Request) => ({
+    receive: () => s.receive(),
+    send: (frames: Buffer[]) => s.send(frames)
+  });
+  return {
+    shell: wrap(shell),
+    control: wrap(control),
+    stdin: wrap(stdin),
+    iopub: { receive: () => iopub.receive() },
+    hb: wrap(hb),
+    close() {
+      for (const s of Object.values(sockets)) s.close();
+    }
+  };
+}
+
+/** Sends raw frames on a fresh DEALER (tests use it to send malformed input). */
+export async function sendRaw(address: string, frames: Buffer[]): Promise<void> {
+  const s = new zmq.Dealer({ linger: 500 });
+  s.connect(address);
+  await s.send(frames);
+  await new Promise((r) => setTimeout(r, 50));
+  s.close();
+}

@@ -1,0 +1,280 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JSONObject } from '../../src/contract';
+import type { Message } from '../protocol/message';
+import { MessageFactory, parseMessage } from '../protocol/message';
+import { decode, encode } from '../wire/codec';
+import type { ConnectionInfo } from '../wire/connection';
+import { endpoint } from '../wire/connection';
+import { Outbox } from '../wire/outbox';
+import { Signer } from '../wire/signer';
+import type { ClientSockets } from '../wire/sockets';
+import { connectSockets, sendRaw } from '../wire/sockets';
+
+type RequestChannel = 'shell' | 'control';
+
+/**
+ * A Jupyter client: launches a kernel from its argv (a kernelspec's), talks
+ * to it over the five channels, and gathers each request's output until its
+ * idle. The headless runner and the tests drive kernels through it.
+ */
+export class KernelClient {
+  readonly info: ConnectionInfo;
+  private readonly signer: Signer;
+  private readonly factory = new MessageFactory();
+  private sockets!: ClientSockets;
+  private outboxes!: Record<RequestChannel | 'stdin', Outbox>;
+  private process: ChildProcess | null = null;
+  private readonly dir: string;
+  private readonly replies = new Map<string, (m: Message) => void>();
+  private readonly iopubWaiters = new Map<string, { messages: Message[]; done: (m: Message[]) => void }>();
+  /** Every iopub message seen, in order (tests inspect it). */
+  readonly iopubLog: Message[] = [];
+  onInputRequest: (prompt: string, password: boolean) => string = () => '';
+  exited: Promise<number | null> = Promise.resolve(null);
+  stderr = '';
+
+  private constructor(info: ConnectionInfo, dir: string) {
+    this.info = info;
+    this.dir = dir;
+    this.signer = new Signer(info.key, info.signature_scheme);
+  }
+
+  /** Starts `argv` (with `{connection_file}` substituted) and waits for kernel_info. */
+  static async launch(argv: string[], options: KernelClient.ILaunchOptions = {}): Promise<KernelClient> {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-client-'));
+    const ports = await Private.freePorts(5);
+    const info: ConnectionInfo = {
+      transport: options.transport ?? 'tcp',
+      ip: options.transport === 'ipc' ? join(dir, 'kernel') : '127.0.0.1',
+      key: options.key ?? randomBytes(16).toString('hex'),
+      signature_scheme: 'hmac-sha256',
+      shell_port: ports[0],
+      control_port: ports[1],
+      stdin_port: ports[2],
+      iopub_port: ports[3],
+      hb_port: ports[4]
+    };
+    const file = join(dir, 'connection.json');
+    writeFileSync(file, JSON.stringify(info));
+    const client = new KernelClient(info, dir);
+    const child = spawn(argv[0], argv.slice(1).map((a) => a.replace('{connection_file}', file)), {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'inherit', 'pipe'],
+      detached: true
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      client.stderr += d.toString();
+      if (client.stderr.length > 100000) client.stderr = client.stderr.slice(-50000);
+    });
+    client.process = child;
+    client.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    client.connect();
+    await client.waitForReady(options.timeoutMs ?? 30000);
+    return client;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  connect(): void {
+    this.sockets = connectSockets(this.info, this.factory.session);
+    // The client obeys the same rule as the kernel: one pending send per socket.
+    this.outboxes = {
+      shell: new Outbox((f) => this.sockets.shell.send(f)),
+      control: new Outbox((f) => this.sockets.control.send(f)),
+      stdin: new Outbox((f) => this.sockets.stdin.send(f))
+    };
+    void this.pump('shell');
+    void this.pump('control');
+    void this.pumpIopub();
+    void this.pumpStdin();
+  }
+
+  /** Sends a request and resolves with its reply. */
+  request(channel: RequestChannel, type: string, content: JSONObject, metadata: JSONObject = {}): { msgId: string; reply: Promise<Message> } {
+    const raw = this.factory.raw(type, content, undefined, [], metadata);
+    const msgId = (JSON.parse(raw.header) as { msg_id: string }).msg_id;
+    const reply = new Promise<Message>((resolve) => this.replies.set(msgId, resolve));
+    this.outboxes[channel].push(encode(raw, this.signer));
+    return { msgId, reply };
+  }
+
+  /** Sends a request, then waits for its reply and every iopub message up to its idle. */
+  async call(channel: RequestChannel, type: string, content: JSONObject, timeoutMs = 60000): Promise<{ reply: Message; iopub: Message[] }> {
+    const raw = this.factory.raw(type, content, undefined);
+    const msgId = (JSON.parse(raw.header) as { msg_id: string }).msg_id;
+    // comm_open, comm_msg and comm_close have no reply: only their idle is awaited.
+    const reply = /^comm_(open|msg|close)$/.test(type)
+      ? Promise.resolve(null as unknown as Message)
+      : new Promise<Message>((resolve) => this.replies.set(msgId, resolve));
+    const iopub = new Promise<Message[]>((resolve) => this.iopubWaiters.set(msgId, { messages: [], done: resolve }));
+    this.outboxes[channel].push(encode(raw, this.signer));
+    const timer = new Promise<never>((_, reject) => {
+      const t = setTimeout(() => reject(new Error(`${type} got no reply and idle within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`)), timeoutMs);
+      t.unref();
+    });
+    const [r, i] = await Promise.race([Promise.all([reply, iopub]), timer]);
+    return { reply: r, iopub: i };
+  }
+
+  execute(code: string, extra: JSONObject = {}, timeoutMs?: number) {
+    return this.call('shell', 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...extra }, timeoutMs);
+  }
+
+  /** Round trip on the heartbeat, in milliseconds. */
+  async heartbeat(): Promise<number> {
+    const t = performance.now();
+    await this.sockets.hb.send([Buffer.from('ping')]);
+    await this.sockets.hb.receive();
+    return performance.now() - t;
+  }
+
+  /** Frames sent as-is to a channel: for testing how a kernel takes bad input. */
+  sendRaw(channel: RequestChannel, frames: Buffer[]): Promise<void> {
+    return sendRaw(endpoint(this.info, channel), frames);
+  }
+
+  sign(parts: Buffer[]): string {
+    return this.signer.sign(parts);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.process && this.process.exitCode === null) {
+      const { reply } = this.request('control', 'shutdown_request', { restart: false });
+      await Promise.race([reply, new Promise((r) => setTimeout(r, 3000))]);
+      const exited = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      if (!exited) this.kill();
+    }
+    this.close();
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    try {
+      if (this.process?.pid) process.kill(-this.process.pid, signal);
+    } catch {
+      // gone
+    }
+  }
+
+  close(): void {
+    this.sockets.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async waitForReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      // A reply on shell is not enough: a SUB socket joins late and misses what
+      // was published before, so wait until this request's idle arrives too.
+      const call = this.call('shell', 'kernel_info_request', {}, 1000).then(
+        () => true,
+        () => false
+      );
+      if (await call) return;
+      if (this.process?.exitCode !== null && this.process?.exitCode !== undefined) break;
+    }
+    throw new Error(`kernel did not answer kernel_info\n${this.stderr.slice(-2000)}`);
+  }
+
+  private async pump(channel: RequestChannel): Promise<void> {
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.sockets[channel].receive();
+      } catch {
+        return;
+      }
+      const m = this.parse(frames);
+      const parent = m && typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
+      const resolve = this.replies.get(parent);
+      if (m && resolve) {
+        this.replies.delete(parent);
+        resolve(m);
+      }
+    }
+  }
+
+  private async pumpIopub(): Promise<void> {
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.sockets.iopub.receive();
+      } catch {
+        return;
+      }
+      const m = this.parse(frames);
+      if (!m) continue;
+      this.iopubLog.push(m);
+      if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
+      const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
+      const w = this.iopubWaiters.get(parent);
+      if (!w) continue;
+      w.messages.push(m);
+      if (m.header.msg_type === 'status' && m.content.execution_state === 'idle') {
+        this.iopubWaiters.delete(parent);
+        w.done(w.messages);
+      }
+    }
+  }
+
+  private async pumpStdin(): Promise<void> {
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.sockets.stdin.receive();
+      } catch {
+        return;
+      }
+      const m = this.parse(frames);
+      if (!m || m.header.msg_type !== 'input_request') continue;
+      const value = this.onInputRequest(String(m.content.prompt ?? ''), m.content.password === true);
+      const raw = this.factory.raw('input_reply', { value, status: 'ok' }, m.header);
+      this.outboxes.stdin.push(encode(raw, this.signer));
+    }
+  }
+
+  private parse(frames: Buffer[]): Message | null {
+    const d = decode(frames, this.signer);
+    if (!d.ok) return null;
+    try {
+      return parseMessage(d.message);
+    } catch {
+      return null;
+    }
+  }
+}
+
+export namespace KernelClient {
+  export interface ILaunchOptions {
+    env?: Record<string, string>;
+    cwd?: string;
+    transport?: 'tcp' | 'ipc';
+    key?: string;
+    timeoutMs?: number;
+  }
+}
+
+namespace Private {
+  export async function freePorts(n: number): Promise<number[]> {
+    const servers = await Promise.all(
+      Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
+        const s = createServer();
+        s.listen(0, '127.0.0.1', () => resolve(s));
+      }))
+    );
+    const ports = servers.map((s) => {
+      const a = s.address();
+      return typeof a === 'object' && a ? a.port : 0;
+    });
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    return ports;
+  }
+}

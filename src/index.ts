@@ -1,0 +1,4 @@
+import gpu from './plugins/gpu';
+import services from './plugins/services';
+
+export default [services, gpu];

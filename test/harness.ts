@@ -1,0 +1,28 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KernelClient } from '../kernel/client/client';
+
+export const ROOT = join(__dirname, '..');
+export const CLI = join(ROOT, 'lib', 'kernel', 'cli', 'warren.js');
+
+/** A fresh Jupyter data dir, so history and kernelspecs never touch the user's. */
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'warren-data-'));
+}
+
+export function launchWarren(options: KernelClient.ILaunchOptions & { language?: 'typescript' | 'javascript' } = {}): Promise<KernelClient> {
+  const env = { JUPYTER_DATA_DIR: options.env?.JUPYTER_DATA_DIR ?? tempDataDir(), ...options.env };
+  return KernelClient.launch([process.execPath, CLI, 'kernel', '--language', options.language ?? 'typescript', '-f', '{connection_file}'], { ...options, env });
+}
+
+export function text(messages: { header: { msg_type: string }; content: Record<string, unknown> }[], name = 'stdout'): string {
+  return messages
+    .filter((m) => m.header.msg_type === 'stream' && m.content.name === name)
+    .map((m) => String(m.content.text))
+    .join('');
+}
+
+export function types(messages: { header: { msg_type: string } }[]): string[] {
+  return messages.map((m) => m.header.msg_type);
+}

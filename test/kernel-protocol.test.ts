@@ -1,0 +1,257 @@
+import { Buffer } from 'node:buffer';
+import type { KernelClient } from '../kernel/client/client';
+import { launchWarren, tempDataDir, text, types } from './harness';
+
+describe('the kernel over real ZeroMQ', () => {
+  let k: KernelClient;
+  const dataDir = tempDataDir();
+
+  beforeAll(async () => {
+    k = await launchWarren({ env: { JUPYTER_DATA_DIR: dataDir } });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('kernel_info_reply carries status and TypeScript language_info', async () => {
+    const { reply, iopub } = await k.call('shell', 'kernel_info_request', {});
+    expect(reply.header.msg_type).toBe('kernel_info_reply');
+    expect(reply.content.status).toBe('ok');
+    expect(reply.content.protocol_version).toBe('5.4');
+    expect(reply.content.language_info).toMatchObject({ name: 'typescript', file_extension: '.ts' });
+    expect(types(iopub)).toEqual(['status', 'status']);
+  });
+
+  test('an expression cell publishes execute_input and execute_result, then idle', async () => {
+    const { reply, iopub } = await k.execute('1 + 1');
+    expect(reply.content).toMatchObject({ status: 'ok' });
+    expect(types(iopub)).toEqual(['status', 'execute_input', 'execute_result', 'status']);
+    const result = iopub[2].content as { data: Record<string, string>; execution_count: number };
+    expect(result.data['text/plain']).toBe('2');
+    expect(result.execution_count).toBe(reply.content.execution_count);
+  });
+
+  test('declarations carry across cells and top-level await works', async () => {
+    await k.execute('const base: number = 20; function twice(n: number) { return n * 2 }');
+    const { iopub } = await k.execute('await new Promise((r) => setTimeout(r, 10)); twice(base) + 2');
+    const result = iopub.find((m) => m.header.msg_type === 'execute_result');
+    expect((result?.content.data as Record<string, string>)['text/plain']).toBe('42');
+  });
+
+  test('a thrown error gives an error message and an error reply with ename, evalue and traceback', async () => {
+    const { reply, iopub } = await k.execute('throw new RangeError("out of range")', { stop_on_error: false });
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'RangeError', evalue: 'out of range' });
+    expect(Array.isArray(reply.content.traceback)).toBe(true);
+    const err = iopub.find((m) => m.header.msg_type === 'error');
+    expect(err?.content).toMatchObject({ ename: 'RangeError', evalue: 'out of range' });
+  });
+
+  test('a type error is reported as TSError and runs nothing', async () => {
+    await k.execute('let counter = 0');
+    const { reply } = await k.execute('counter = "text"; counter', { stop_on_error: false });
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
+    const { iopub } = await k.execute('counter');
+    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('0');
+  });
+
+  test('silent execution publishes nothing and does not count', async () => {
+    const before = (await k.execute('1')).reply.content.execution_count as number;
+    const { reply, iopub } = await k.execute('console.log("quiet"); 5', { silent: true });
+    expect(types(iopub)).toEqual(['status', 'status']);
+    const after = (await k.execute('1')).reply.content.execution_count as number;
+    expect(after).toBe(before + 1);
+    expect(reply.content.status).toBe('ok');
+  });
+
+  test('user_expressions are evaluated after the cell', async () => {
+    await k.execute('let ue = 6');
+    const { reply } = await k.execute('ue = 7', { user_expressions: { a: 'ue * 6', bad: 'nope.nope' } });
+    const ue = reply.content.user_expressions as Record<string, { status: string; data?: Record<string, string>; ename?: string }>;
+    expect(ue.a).toMatchObject({ status: 'ok', data: { 'text/plain': '42' } });
+    expect(ue.bad.status).toBe('error');
+  });
+
+  test('stop_on_error aborts the executes queued behind a failing cell', async () => {
+    const first = k.execute('throw new Error("first fails")');
+    const second = k.execute('console.log("must not run")');
+    const third = k.execute('console.log("nor this")');
+    const [a, b, c] = await Promise.all([first, second, third]);
+    expect(a.reply.content.status).toBe('error');
+    expect(b.reply.content.status).toBe('aborted');
+    expect(c.reply.content.status).toBe('aborted');
+    expect(text(b.iopub) + text(c.iopub)).toBe('');
+    const { reply } = await k.execute('1');
+    expect(reply.content.status).toBe('ok');
+  });
+
+  test('is_complete tells complete, incomplete (with indent) and invalid code apart', async () => {
+    const status = async (code: string) => (await k.call('shell', 'is_complete_request', { code })).reply.content;
+    expect((await status('let a = 1')).status).toBe('complete');
+    expect(await status('function f() {')).toEqual({ status: 'incomplete', indent: '  ' });
+    expect((await status('const s = `abc')).status).toBe('incomplete');
+    expect((await status('let = = 2;')).status).toBe('invalid');
+    expect((await status('a b c')).status).toBe('invalid');
+  });
+
+  test('completion counts cursor positions in code points', async () => {
+    await k.execute('const completeMe = { alpha: 1, beta: 2 }');
+    const code = '"😀"; completeMe.al';
+    const cursor = Array.from(code).length;
+    const { reply } = await k.call('shell', 'complete_request', { code, cursor_pos: cursor });
+    expect(reply.content.matches).toContain('alpha');
+    expect(reply.content.cursor_end).toBe(cursor);
+    expect(reply.content.cursor_start).toBe(cursor - 2);
+  });
+
+  test('inspect shows the type of a symbol', async () => {
+    await k.execute('/** Adds one. */\nfunction addOne(n: number): number { return n + 1 }');
+    const { reply } = await k.call('shell', 'inspect_request', { code: 'addOne', cursor_pos: 3, detail_level: 0 });
+    expect(reply.content.found).toBe(true);
+    const data = reply.content.data as Record<string, string>;
+    expect(data['text/plain']).toContain('addOne(n: number): number');
+    expect(data['text/plain']).toContain('Adds one.');
+  });
+
+  test('display API publishes display_data and updates by display id', async () => {
+    const { iopub } = await k.execute('display.html("<b>a</b>", { id: "d1" }); display.markdown("**b**", { id: "d1", update: true }); display.png(new Uint8Array([1,2,3]))');
+    expect(types(iopub)).toEqual(['status', 'execute_input', 'display_data', 'update_display_data', 'display_data', 'status']);
+    expect(iopub[2].content.transient).toEqual({ display_id: 'd1' });
+    expect((iopub[3].content.data as Record<string, string>)['text/markdown']).toBe('**b**');
+    expect((iopub[4].content.data as Record<string, string>)['image/png']).toBe('AQID');
+  });
+
+  test('input() sends an input_request on stdin and gets the answer, passwords flagged', async () => {
+    const prompts: Array<[string, boolean]> = [];
+    k.onInputRequest = (prompt, password) => {
+      prompts.push([prompt, password]);
+      return password ? 's3cret' : 'Ada';
+    };
+    const { iopub } = await k.execute('const who = await input("name? "); const pw = await input("pw? ", { password: true }); console.log(who, pw.length)');
+    expect(prompts).toEqual([['name? ', false], ['pw? ', true]]);
+    expect(text(iopub)).toBe('Ada 6\n');
+  });
+
+  test('comm_info lists open comms; an unknown target is answered with comm_close', async () => {
+    const commId = 'c-unknown-1';
+    const { iopub } = await k.call('shell', 'comm_open', { comm_id: commId, target_name: 'no.such.target', data: {} });
+    const close = iopub.find((m) => m.header.msg_type === 'comm_close');
+    expect(close?.content.comm_id).toBe(commId);
+    const { reply } = await k.call('shell', 'comm_info_request', {});
+    expect(reply.header.msg_type).toBe('comm_info_reply');
+    expect(reply.content).toMatchObject({ status: 'ok', comms: {} });
+  });
+
+  test('heartbeat answers within 100 ms while a cell spins, and interrupt keeps every variable', async () => {
+    await k.execute('let kept = "still here"; let spins = 0');
+    const running = k.execute('while (true) { spins++ }', { stop_on_error: false });
+    await new Promise((r) => setTimeout(r, 300));
+    const beats: number[] = [];
+    for (let i = 0; i < 5; i++) beats.push(await k.heartbeat());
+    expect(Math.max(...beats)).toBeLessThan(100);
+    const usage = await k.call('control', 'usage_request', {});
+    expect(usage.reply.content).toMatchObject({ status: 'ok', pid: k.pid });
+    const t0 = performance.now();
+    const { reply } = await k.call('control', 'interrupt_request', {});
+    expect(reply.content.status).toBe('ok');
+    const done = await running;
+    const elapsed = performance.now() - t0;
+    expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(elapsed).toBeLessThan(2000);
+    const after = await k.execute('`${kept} after ${spins > 0 ? "spinning" : "nothing"}`');
+    expect((after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe("'still here after spinning'");
+  });
+
+  test('interrupt stops a pending await', async () => {
+    const running = k.execute('await new Promise(() => {})', { stop_on_error: false });
+    await new Promise((r) => setTimeout(r, 200));
+    await k.call('control', 'interrupt_request', {});
+    const done = await running;
+    expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+  });
+
+  test('usage_request reports the fields jupyter-resource-usage reads', async () => {
+    const { reply } = await k.call('control', 'usage_request', {});
+    expect(reply.header.msg_type).toBe('usage_reply');
+    for (const key of ['hostname', 'pid', 'kernel_cpu', 'kernel_memory', 'host_cpu_percent', 'cpu_count', 'host_virtual_memory']) {
+      expect(reply.content).toHaveProperty(key);
+    }
+    expect(reply.content.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
+  test('a message with a bad signature is dropped and logged; the kernel lives on', async () => {
+    const parts = ['{"msg_id":"forged","msg_type":"execute_request","session":"s","username":"u","date":"","version":"5.4"}', '{}', '{}', '{"code":"1"}'].map((s) => Buffer.from(s));
+    await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from('0'.repeat(64)), ...parts]);
+    await k.sendRaw('shell', [Buffer.from('no delimiter at all')]);
+    const good = k.sign(parts.slice(0, 3).concat([Buffer.from('not json')]));
+    await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from(good), ...parts.slice(0, 3), Buffer.from('not json')]);
+    const unknownType = parts.map((p, i) => (i === 0 ? Buffer.from(p.toString().replace('execute_request', 'frobnicate_request')) : p));
+    await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from(k.sign(unknownType)), ...unknownType]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(k.stderr).toMatch(/dropped a message: bad signature/);
+    expect(k.stderr).toMatch(/no <IDS\|MSG> delimiter/);
+    expect(k.stderr).toMatch(/content is not valid JSON/);
+    expect(k.stderr).toMatch(/unknown message type frobnicate_request/);
+    const { reply } = await k.execute('"alive"');
+    expect(reply.content.status).toBe('ok');
+  });
+
+  test('10,000 executes in a row lose no idle and no output', async () => {
+    const n = 10000;
+    const calls = [];
+    for (let i = 0; i < n; i++) calls.push(k.execute(`console.log(${i})`, {}, 240000));
+    const results = await Promise.all(calls);
+    let ok = 0;
+    results.forEach((r, i) => {
+      if (r.reply.content.status === 'ok' && text(r.iopub) === `${i}\n` && r.iopub[r.iopub.length - 1].content.execution_state === 'idle') ok++;
+    });
+    expect(ok).toBe(n);
+  }, 300000);
+
+  test('a 100 MB output flood arrives complete and in order', async () => {
+    const { reply, iopub } = await k.execute('const line = "x".repeat(999_999); for (let i = 0; i < 100; i++) { console.log(String(i).padStart(3, "0") + line.slice(3)) }', {}, 240000);
+    expect(reply.content.status).toBe('ok');
+    const out = text(iopub);
+    expect(out.length).toBe(100 * 1_000_000);
+    const heads = out.split('\n').filter(Boolean).map((l) => l.slice(0, 3));
+    expect(heads).toEqual(Array.from({ length: 100 }, (_, i) => String(i).padStart(3, '0')));
+  }, 300000);
+
+  test('history is kept across a restart: tail, range and search', async () => {
+    await k.execute('const histMarker = 1');
+    const tail = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'tail', n: 1 });
+    const [[session, line, input]] = tail.reply.content.history as [number, number, string][];
+    expect(input).toBe('const histMarker = 1');
+    await k.shutdown();
+    k = await launchWarren({ env: { JUPYTER_DATA_DIR: dataDir } });
+    const range = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'range', session, start: line, stop: line + 1 });
+    expect(range.reply.content.history).toEqual([[session, line, 'const histMarker = 1']]);
+    const search = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'search', pattern: 'const histMarker*', n: 5 });
+    expect((search.reply.content.history as unknown[]).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('transports and kernelspecs', () => {
+  test('the ipc transport works', async () => {
+    const k = await launchWarren({ transport: 'ipc' });
+    const { iopub } = await k.execute('6 * 7');
+    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('42');
+    await k.shutdown();
+  });
+
+  test('the JavaScript kernel runs plain JavaScript', async () => {
+    const k = await launchWarren({ language: 'javascript' });
+    const info = await k.call('shell', 'kernel_info_request', {});
+    expect((info.reply.content.language_info as Record<string, string>).name).toBe('javascript');
+    const { iopub } = await k.execute('const o = { a: 1 }; o.a + 1');
+    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('2');
+    await k.shutdown();
+  });
+
+  test('shutdown_request ends the process', async () => {
+    const k = await launchWarren();
+    const { reply } = await k.call('control', 'shutdown_request', { restart: false });
+    expect(reply.content).toMatchObject({ status: 'ok', restart: false });
+    expect(await k.exited).toBe(0);
+    k.close();
+  });
+});
