@@ -130,7 +130,12 @@ const appConfig = {
   stats: 'errors-warnings'
 };
 
-const configs = [appConfig, ...themeConfigs.map((c) => ({ ...c, stats: 'errors-only' }))];
+// Loaders named by ensureAssets ('css-loader') resolve from here, whatever the cwd.
+const resolveLoader = { modules: [path.join(here, 'node_modules'), 'node_modules'] };
+const configs = [
+  { ...appConfig, resolveLoader },
+  ...themeConfigs.map((c) => ({ ...c, context: here, resolveLoader, stats: 'errors-only' }))
+];
 const started = Date.now();
 rspack(configs, (error, stats) => {
   if (error) {

@@ -12,7 +12,8 @@ import type { JSONObject } from './contract';
  * - `disconnected`: the websocket is down (server gone?); it reconnects
  * - `dead`: the kernel died or could not start; retried with a backoff
  */
-export type ServicesStatus = 'idle' | 'starting' | 'connected' | 'restarting' | 'disconnected' | 'dead';
+export type ServicesStatus =
+  'idle' | 'starting' | 'connected' | 'restarting' | 'disconnected' | 'dead';
 
 /** One comm to a kernel-side target, reopened each time the kernel comes back. */
 export interface IServicesChannel extends IDisposable {

@@ -1,0 +1,138 @@
+import { ILayoutRestorer } from '@jupyterlab/application';
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { CommTargets } from '../contract';
+import type { GpuConfigure } from '../contract/gpu';
+import { GpuModel } from '../gpu/model';
+import { GpuPanel, GpuStatusItem } from '../gpu/view';
+import { IWarrenServices } from '../tokens';
+
+const PLUGIN_ID = 'warren:gpu';
+
+namespace CommandIDs {
+  export const open = 'warren:open-gpu';
+}
+
+const gpuIcon = new LabIcon({
+  name: 'warren:gpu',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M7 7h10v10H7z" opacity=".35"/><path d="M9 2h2v3H9zm4 0h2v3h-2zM9 19h2v3H9zm4 0h2v3h-2zM2 9h3v2H2zm0 4h3v2H2zm17-4h3v2h-3zm0 4h3v2h-3z"/>' +
+    '<path d="M5 5h14v14H5zm2 2v10h10V7z"/></g></svg>'
+});
+
+/** The GPU sidebar and status bar item, fed by the `warren.gpu` comm of the services kernel. */
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'GPU cards with live charts, the GPU process table and a status bar item.',
+  requires: [IWarrenServices],
+  optional: [IStatusBar, ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  autoStart: true,
+  activate: activateGpu
+};
+
+function activateGpu(
+  app: JupyterFrontEnd,
+  services: IWarrenServices,
+  statusBar: IStatusBar | null,
+  settings: ISettingRegistry | null,
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null
+): void {
+  const model = new GpuModel();
+  const owners = new Map<string, string>();
+  const panel = new GpuPanel({
+    model,
+    owner: (kernelId) => owners.get(kernelId) ?? null,
+    openOwner: (kernelId) => {
+      const path = owners.get(kernelId);
+      if (path) void app.commands.execute('docmanager:open', { path });
+    }
+  });
+  panel.id = 'jp-warren-gpu';
+  panel.title.icon = gpuIcon;
+  panel.title.caption = 'GPUs';
+  let area: 'left' | 'right' = 'right';
+  let intervalMs = 1000;
+
+  // Which notebook a kernel belongs to, for the process table.
+  const sessions = app.serviceManager.sessions;
+  const refreshOwners = () => {
+    owners.clear();
+    for (const s of sessions.running())
+      if (s.kernel && s.type !== 'warren-services') owners.set(s.kernel.id, s.path);
+  };
+  sessions.runningChanged.connect(refreshOwners);
+  refreshOwners();
+
+  const statusItem = new GpuStatusItem(model);
+  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
+  const connect = () => {
+    if (channel) return;
+    channel = services.openChannel(CommTargets.gpu, { intervalMs });
+    channel.received.connect((_, message) => {
+      if (!model.ingest(message)) return;
+      panel.refresh();
+      statusItem.refresh();
+    });
+  };
+
+  services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
+  panel.setServicesStatus(services.status, services.message);
+
+  const show = () => {
+    if (!panel.isAttached) app.shell.add(panel, area, { rank: 900 });
+    app.shell.activateById(panel.id);
+  };
+  app.commands.addCommand(CommandIDs.open, {
+    label: 'Show GPUs',
+    caption: 'Open the warren GPU panel',
+    icon: gpuIcon,
+    execute: show
+  });
+  palette?.addItem({ command: CommandIDs.open, category: 'Warren' });
+
+  const applySettings = (loaded: ISettingRegistry.ISettings) => {
+    const interval = loaded.get('intervalMs').composite;
+    const history = loaded.get('historySeconds').composite;
+    const wanted = loaded.get('area').composite;
+    if (typeof history === 'number') model.historySeconds = history;
+    if (typeof interval === 'number' && interval !== intervalMs) {
+      intervalMs = interval;
+      const configure: GpuConfigure = { type: 'configure', intervalMs };
+      channel?.send(configure);
+    }
+    if ((wanted === 'left' || wanted === 'right') && wanted !== area) {
+      area = wanted;
+      if (panel.isAttached) {
+        panel.parent = null;
+        app.shell.add(panel, area, { rank: 900 });
+      }
+    }
+  };
+
+  void app.restored.then(async () => {
+    if (settings) {
+      try {
+        const loaded = await settings.load(PLUGIN_ID);
+        applySettings(loaded);
+        loaded.changed.connect(applySettings);
+      } catch (error) {
+        console.warn('warren: GPU settings could not be loaded', error);
+      }
+    }
+    app.shell.add(panel, area, { rank: 900 });
+    restorer?.add(panel, 'warren-gpu');
+    if (statusBar) {
+      statusItem.node.onclick = show;
+      statusBar.registerStatusItem(PLUGIN_ID, { item: statusItem, align: 'left', rank: 5 });
+    }
+    // The comm (and so the services kernel) starts once the page is up, not during activation.
+    connect();
+  });
+}
+
+export default plugin;
