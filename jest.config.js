@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['<rootDir>/kernel/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 1,
+  // zeromq's sockets keep the loop alive a moment after close; every test cleans up its kernels.
+  forceExit: true,
   globalSetup: '<rootDir>/test/global-setup.js'
 };

@@ -1,5 +1,5 @@
 import type { JSONObject } from '../../src/contract';
-import type { Engine } from '../engines/engine';
+import type { Engine, OutputSink } from '../engines/engine';
 import type { Handler } from '../protocol/dispatcher';
 import type { History } from '../services/history';
 
@@ -18,7 +18,11 @@ export function executeHandler(engine: Engine, history: History): Handler {
     if (!silent) {
       output.publish('execute_input', { code, execution_count: count });
     }
-    const result = await engine.execute(code, output);
+    // Silent means no output on iopub at all (the spec), but input still works.
+    const sink: OutputSink = silent
+      ? { stream: () => {}, display: () => {}, clear: () => {}, page: () => {}, input: (p, pw) => output.input(p, pw), room: () => output.room() }
+      : output;
+    const result = await engine.execute(code, sink);
     output.flush();
     if (result.status === 'error') {
       if (!silent) {

@@ -28,7 +28,7 @@ export class TypeScriptEngine implements Engine {
   constructor(options: TypeScriptEngine.IOptions) {
     this.compiler = new Compiler(options.compilerEntry, options.language === 'javascript');
     this.runtime = options.runtime;
-    this.prevDecl = options.language === 'javascript' ? '' : Runtime.declarations;
+    this.prevDecl = Runtime.declarations;
     this.exports = Private.createExports();
     Object.assign(this.exports, this.runtime.globals);
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
