@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const RESULTS = join(ROOT, 'test-results');
+
+/** Flags for the system Chromium: no sandbox (root), nothing from the network. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+];
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+export interface LabServer {
+  url: string;
+  root: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * `node scripts/start.js` on a free port with an empty token and a temporary
+ * root and settings dir; resolves once it prints its URL.
+ */
+export async function startLab(
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 240000
+): Promise<LabServer> {
+  const root = mkdtempSync(join(tmpdir(), 'warren-lab-'));
+  mkdirSync(join(root, 'work'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'scripts', 'start.js'),
+      '--port',
+      String(port),
+      '--root',
+      join(root, 'work'),
+      '--settings-dir',
+      join(root, 'lab'),
+      '--token',
+      '',
+      '--expose-app'
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    }
+  );
+  let log = '';
+  child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error(`the lab did not start in ${timeoutMs} ms:\n${log}`)),
+      timeoutMs
+    );
+    const check = () => {
+      const m = /JupyterLab is ready at (http:\/\/\S+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`start.js exited (${code}):\n${log}`));
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+      child.kill('SIGTERM');
+      const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), 10000));
+      if ((await Promise.race([exited, timeout])) === 'timeout') {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(root, { recursive: true, force: true });
+  };
+  return { url, root, output: () => log, stop };
+}
+
+/** The system Chromium; playwright gives each launch a fresh temporary profile. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** The structural bits of the JupyterLab app the tests read (window.jupyterapp). */
+export interface LabLike {
+  restored: Promise<void>;
+  isPluginActivated(id: string): boolean;
+  hasPlugin(id: string): boolean;
+  commands: { execute(id: string, args?: object): Promise<unknown> };
+  shell: { currentWidget: unknown };
+}
+
+/** The page's globals the tests read, typed structurally (this code compiles without the DOM lib). */
+export interface ElementLike {
+  textContent: string | null;
+  querySelector(selector: string): ElementLike | null;
+}
+export interface PageGlobal {
+  jupyterapp?: LabLike;
+  document: {
+    querySelector(selector: string): ElementLike | null;
+    querySelectorAll(selector: string): ArrayLike<ElementLike>;
+  };
+}
+
+/** Opens the page and waits until the app has restored its layout. Returns the time taken. */
+export async function openLab(page: Page, url: string): Promise<number> {
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForFunction(
+    () => {
+      const g = globalThis as unknown as PageGlobal;
+      return !!g.jupyterapp && !!g.document.querySelector('#jp-main-dock-panel');
+    },
+    null,
+    { timeout: 120000 }
+  );
+  await page.evaluate(() => (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.restored);
+  return Date.now() - t0;
+}
+
+/** Saves a screenshot under test-results/ and rethrows, so a failure leaves a picture. */
+export async function withScreenshot<T>(
+  page: Page,
+  name: string,
+  body: () => Promise<T>
+): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    mkdirSync(RESULTS, { recursive: true });
+    await page.screenshot({ path: join(RESULTS, `${name}.png`) }).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The real page: scripts/start.js serving the JupyterLab 4.6.3 build with the
+ * warren kernel and extension, driven in the system Chromium.
+ */
+import { delimiter, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
+import type { LabLike, LabServer, PageGlobal } from './harness';
+
+jest.setTimeout(300000);
+
+let server: LabServer;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  // The services kernel inherits this environment: the stand-in nvidia-smi
+  // replays the H100 captures.
+  server = await startLab({
+    PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
+    WARREN_FAKE_GPU_FIXTURE: 'h100'
+  });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await openLab(page, server.url);
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+type KernelLike = { connectionStatus: string; status: string; name: string };
+
+/** Waits for the current notebook's kernel to be connected and idle: a Shift+Enter sent earlier is lost. */
+async function waitForIdleKernel(): Promise<string> {
+  const handle = await page.waitForFunction(
+    () => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      const widget = app.shell.currentWidget as {
+        sessionContext?: { session?: { kernel?: KernelLike | null } | null };
+      } | null;
+      const kernel = widget?.sessionContext?.session?.kernel;
+      return kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle'
+        ? kernel.name
+        : false;
+    },
+    null,
+    { timeout: 120000, polling: 200 }
+  );
+  return String(await handle.jsonValue());
+}
+
+async function runInCell(index: number, code: string): Promise<void> {
+  const editor = page
+    .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
+    .nth(index)
+    .locator('.cm-content');
+  await editor.click();
+  await page.keyboard.type(code);
+  await page.keyboard.press('Shift+Enter');
+}
+
+function outputOf(index: number) {
+  return page
+    .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
+    .nth(index)
+    .locator('.jp-OutputArea-output');
+}
+
+test("the extension's plugins are active", async () => {
+  await withScreenshot(page, 'plugins-active', async () => {
+    const states = await page.evaluate(() => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      return ['warren:services', 'warren:gpu'].map((id) => [
+        id,
+        app.hasPlugin(id),
+        app.isPluginActivated(id)
+      ]);
+    });
+    expect(states).toEqual([
+      ['warren:services', true, true],
+      ['warren:gpu', true, true]
+    ]);
+  });
+});
+
+test('a warren notebook runs a TypeScript cell and shows its value', async () => {
+  await withScreenshot(page, 'typescript-cell', async () => {
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('notebook:create-new', { kernelName: 'warren' })
+        .then(() => undefined)
+    );
+    expect(await waitForIdleKernel()).toBe('warren');
+    await runInCell(0, '1+1');
+    await expect(outputOf(0).first().textContent({ timeout: 60000 })).resolves.toContain('2');
+    await page.waitForFunction(
+      () => {
+        const cell = (globalThis as unknown as PageGlobal).document.querySelectorAll(
+          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'
+        )[0];
+        return cell?.querySelector('.jp-InputPrompt')?.textContent?.includes('[1]');
+      },
+      null,
+      { timeout: 60000 }
+    );
+  });
+});
+
+test('a ! cell runs a shell command and shows its output', async () => {
+  await withScreenshot(page, 'shell-cell', async () => {
+    await waitForIdleKernel();
+    await runInCell(1, '!echo hi');
+    await page.waitForFunction(
+      () => {
+        const cell = (globalThis as unknown as PageGlobal).document.querySelectorAll(
+          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'
+        )[1];
+        return /\bhi\b/.test(cell?.querySelector('.jp-OutputArea')?.textContent ?? '');
+      },
+      null,
+      { timeout: 60000 }
+    );
+  });
+});
+
+test('the GPU panel shows the replayed H100 and the status bar item updates', async () => {
+  await withScreenshot(page, 'gpu-panel', async () => {
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('warren:open-gpu')
+        .then(() => undefined)
+    );
+    const card = page.locator('.jp-WarrenGpu-card').first();
+    await card.waitFor({ state: 'visible', timeout: 120000 });
+    await expect(card.locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toContain('H100');
+    await expect(page.locator('.jp-WarrenGpu-status').textContent()).resolves.toMatch(
+      /1 GPU via nvidia-smi/
+    );
+    // The chart is a uPlot canvas.
+    await expect(card.locator('.jp-WarrenGpu-chart canvas').count()).resolves.toBeGreaterThan(0);
+    // The captured load run has a compute process on the GPU.
+    await page
+      .locator('.jp-WarrenGpu-processes tbody tr[data-pid]')
+      .first()
+      .waitFor({ timeout: 30000 });
+    // The status bar shows utilisation and memory, and changes as samples arrive.
+    const status = page.locator('.jp-WarrenGpuStatus');
+    await page.waitForFunction(
+      () =>
+        /GPU \d+% · [\d.]+\/[\d.]+ GiB/.test(
+          (globalThis as unknown as PageGlobal).document.querySelector('.jp-WarrenGpuStatus')
+            ?.textContent ?? ''
+        ),
+      null,
+      { timeout: 30000 }
+    );
+    const first = await status.textContent();
+    await page.waitForFunction(
+      (before) =>
+        ((globalThis as unknown as PageGlobal).document.querySelector('.jp-WarrenGpuStatus')
+          ?.textContent ?? '') !== before,
+      first,
+      { timeout: 30000 }
+    );
+  });
+});
+
+test('the page raised no uncaught errors', () => {
+  // JupyterLab's debugger extension rejects this (uncaught) for any kernel
+  // without a debugger when a notebook's session changes; it is not ours.
+  const ours = consoleErrors.filter((m) => m !== 'No active debugger session');
+  expect(ours).toEqual([]);
+});
