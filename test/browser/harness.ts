@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 
-export const ROOT = resolve(__dirname, '..', '..');
+/** The repository root, from the source (test/browser) or compiled (lib/test/browser) location. */
+export const ROOT = [resolve(__dirname, '..', '..'), resolve(__dirname, '..', '..', '..')].find(
+  (dir) => existsSync(join(dir, 'scripts', 'start.js'))
+) as string;
 export const RESULTS = join(ROOT, 'test-results');
 
 /** Flags for the system Chromium: no sandbox (root), nothing from the network. */
