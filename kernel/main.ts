@@ -7,6 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CommManager } from './comms/manager';
 import { GpuCommTarget } from './comms/gpu';
+import { CellEngine } from './engines/cell';
+import { DECLARATIONS as SHELL_DECLARATIONS, shellGlobals } from './engines/shell/api';
+import type { ShellRuntime } from './engines/shell/api';
+import { ShellEngine } from './engines/shell/shell';
+import { RUNTIME } from './engines/shell/syntax';
 import { TypeScriptEngine } from './engines/typescript/engine';
 import { Runtime } from './engines/typescript/runtime';
 import { commCloseHandler, commInfoHandler, commMsgHandler, commOpenHandler } from './handlers/comms';
@@ -31,11 +36,18 @@ export async function startKernel(connectionFile: string, language: Language): P
   const log = (text: string) => runtime.log(text);
   const dispatcher = new Dispatcher(transport, factory, log);
 
-  const engine = new TypeScriptEngine({
+  const shell = new ShellEngine();
+  const shellApi = shellGlobals(shell, () => runtime.current());
+  for (const [name, value] of Object.entries(shellApi)) {
+    runtime.define(name, value, '');
+  }
+  runtime.declarations += SHELL_DECLARATIONS;
+  const code = new TypeScriptEngine({
     language,
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
     runtime
   });
+  const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, shellApi[RUNTIME] as ShellRuntime);
   const history = new History(process.env.WARREN_NO_HISTORY ? null : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`));
   const comms = new CommManager();
   comms.register(new GpuCommTarget());

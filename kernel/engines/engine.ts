@@ -21,8 +21,11 @@ export interface OutputSink {
   page(data: MimeBundle): void;
   /** Asks the user for a line on stdin. */
   input(prompt: string, password: boolean): Promise<string>;
-  /** Resolves when the output queue has room: asynchronous producers (a pty) await it. */
-  room(): Promise<void>;
+  /**
+   * Null while the output queue has room; otherwise a promise that resolves
+   * once it drains. Asynchronous producers (a pty) pause until then.
+   */
+  room(): Promise<void> | null;
 }
 
 export interface ErrorResult {
@@ -62,4 +65,12 @@ export interface Engine {
   /** Called on SIGINT (and interrupt_request): stop what runs, keep state. */
   interrupt(): void;
   dispose(): Promise<void>;
+}
+
+/** Thrown where a user's interrupt stops a cell; reported as KeyboardInterrupt. */
+export class Interrupted extends Error {
+  override name = 'KeyboardInterrupt';
+  constructor() {
+    super('interrupted by the user');
+  }
 }

@@ -1,5 +1,6 @@
 import type { JSONObject } from '../../src/contract';
 import type { DisplayOptions, MimeBundle, OutputSink } from '../engines/engine';
+import { HIGH_WATER } from '../wire/bridge';
 import type { Transport } from '../wire/transport';
 import type { Header, MessageFactory } from './message';
 
@@ -71,8 +72,8 @@ export class RequestOutput implements OutputSink {
     return this.stdin(prompt, password);
   }
 
-  room(): Promise<void> {
-    return this.transport.room();
+  room(): Promise<void> | null {
+    return this.transport.pendingBytes() < HIGH_WATER ? null : this.transport.room();
   }
 
   /** Sends held stream text now. */

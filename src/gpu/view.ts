@@ -135,6 +135,9 @@ export class GpuPanel extends Widget {
     const chart = document.createElement('div');
     chart.className = 'jp-WarrenGpu-chart';
     node.append(title, facts, chart);
+    // Canvas strokes cannot use CSS variables: resolve the theme's colours now.
+    const css = getComputedStyle(document.body);
+    const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
     const plot = new uPlot(
       {
         width: this._chartWidth(),
@@ -152,8 +155,18 @@ export class GpuPanel extends Widget {
         ],
         series: [
           {},
-          { label: 'GPU', stroke: 'var(--jp-brand-color1, #1976d2)', width: 1.5, spanGaps: false },
-          { label: 'Memory', stroke: 'var(--jp-warn-color1, #f57c00)', width: 1.5, spanGaps: false }
+          {
+            label: 'GPU',
+            stroke: color('--jp-brand-color1', '#1976d2'),
+            width: 1.5,
+            spanGaps: false
+          },
+          {
+            label: 'Memory',
+            stroke: color('--jp-warn-color1', '#f57c00'),
+            width: 1.5,
+            spanGaps: false
+          }
         ]
       },
       [[], [], []],

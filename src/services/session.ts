@@ -116,14 +116,21 @@ export class WarrenServices implements IWarrenServices {
     session.kernelChanged.connect((_, change) => {
       if (change.newValue) this._watch(change.newValue);
     });
+    // The server forgets a session whose kernel was shut down; the manager then
+    // disposes our connection. Not by us: start over.
     session.disposed.connect(() => {
-      if (this._session === session) this._session = null;
+      if (this._session !== session) return;
+      this._session = null;
+      this._lost('the services session ended');
     });
     if (session.kernel) this._watch(session.kernel);
     else this._set('dead', 'the services session has no kernel');
   }
 
   private _watch(kernel: Kernel.IKernelConnection): void {
+    kernel.disposed.connect(() => {
+      if (kernel === this._session?.kernel) this._lost('the services kernel is gone');
+    });
     kernel.statusChanged.connect(this._onKernelStatus, this);
     kernel.connectionStatusChanged.connect(this._onConnection, this);
     this._onKernelStatus(kernel, kernel.status);
@@ -145,9 +152,7 @@ export class WarrenServices implements IWarrenServices {
         this._set('restarting', 'the services kernel is restarting');
         break;
       case 'dead':
-        for (const channel of this._channels) channel.detach();
-        this._set('dead', 'the services kernel died');
-        this._scheduleRetry();
+        this._lost('the services kernel died');
         break;
       default:
         break;
@@ -162,11 +167,21 @@ export class WarrenServices implements IWarrenServices {
         for (const channel of this._channels) channel.attach(kernel);
         this._set('connected', null);
       }
-    } else if (status === 'disconnected') {
+    } else if (status === 'connecting') {
+      for (const channel of this._channels) channel.detach();
+      this._set('disconnected', 'lost the connection to the services kernel; reconnecting');
+    } else {
       for (const channel of this._channels) channel.detach();
       this._set('disconnected', 'lost the connection to the services kernel; reconnecting');
       this._scheduleRetry();
     }
+  }
+
+  private _lost(message: string): void {
+    if (this._disposed) return;
+    for (const channel of this._channels) channel.detach();
+    this._set('dead', message);
+    this._scheduleRetry();
   }
 
   private _scheduleRetry(): void {

@@ -114,16 +114,15 @@ test('a ! cell runs a shell command and shows its output', async () => {
   await withScreenshot(page, 'shell-cell', async () => {
     await waitForIdleKernel();
     await runInCell(1, '!echo hi');
-    await page.waitForFunction(
-      () => {
-        const cell = (globalThis as unknown as PageGlobal).document.querySelectorAll(
-          '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell'
-        )[1];
-        return /\bhi\b/.test(cell?.querySelector('.jp-OutputArea')?.textContent ?? '');
-      },
-      null,
-      { timeout: 60000 }
+    // A stdout stream that says exactly `hi` (an error mentioning 'hi' must not pass).
+    const stdout = outputOf(1).and(
+      page.locator('[data-mime-type="application/vnd.jupyter.stdout"]')
     );
+    await stdout.first().waitFor({ timeout: 60000 });
+    await expect(stdout.first().textContent()).resolves.toBe('hi\n');
+    await expect(
+      outputOf(1).and(page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')).count()
+    ).resolves.toBe(0);
   });
 });
 
@@ -166,6 +165,67 @@ test('the GPU panel shows the replayed H100 and the status bar item updates', as
       first,
       { timeout: 30000 }
     );
+  });
+});
+
+test('when the services kernel dies the GPU panel says so, then reconnects to a new one', async () => {
+  await withScreenshot(page, 'services-reconnect', async () => {
+    const before = await page.evaluate(async () => {
+      const g = globalThis as unknown as {
+        fetch(url: string, init?: object): Promise<{ json(): Promise<unknown> }>;
+        MutationObserver: new (cb: () => void) => { observe(node: unknown, options: object): void };
+        warrenStates: string[];
+      } & PageGlobal;
+      // Record every state the panel's status line goes through.
+      g.warrenStates = [];
+      const status = g.document.querySelector('.jp-WarrenGpu-status') as unknown as {
+        dataset: { state?: string };
+      };
+      new g.MutationObserver(() => g.warrenStates.push(status.dataset.state ?? '')).observe(
+        status,
+        {
+          attributes: true,
+          childList: true,
+          characterData: true,
+          subtree: true
+        }
+      );
+      const sessions = (await (await g.fetch('/api/sessions')).json()) as {
+        path: string;
+        kernel: { id: string };
+      }[];
+      const id = sessions.find((s) => s.path === '.warren/services')?.kernel.id ?? '';
+      await g.fetch(`/api/kernels/${id}`, { method: 'DELETE' });
+      return id;
+    });
+    expect(before).not.toBe('');
+    await page.waitForFunction(
+      (old) => {
+        const g = globalThis as unknown as { warrenStates: string[] } & PageGlobal;
+        const status = g.document.querySelector('.jp-WarrenGpu-status') as unknown as {
+          dataset: { state?: string };
+        };
+        const saw = g.warrenStates.some(
+          (s) => s === 'dead' || s === 'disconnected' || s === 'restarting'
+        );
+        return saw && status.dataset.state === 'ok' && old !== '';
+      },
+      before,
+      { timeout: 90000, polling: 200 }
+    );
+    const after = await page.evaluate(async () => {
+      const g = globalThis as unknown as {
+        fetch(url: string): Promise<{ json(): Promise<unknown> }>;
+      };
+      const sessions = (await (await g.fetch('/api/sessions')).json()) as {
+        path: string;
+        kernel: { id: string };
+      }[];
+      return sessions.filter((s) => s.path === '.warren/services').map((s) => s.kernel.id);
+    });
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    await page.locator('.jp-WarrenGpu-card').first().waitFor({ state: 'visible', timeout: 30000 });
   });
 });
 

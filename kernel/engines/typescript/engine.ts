@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import * as vm from 'node:vm';
 import type { Completeness, Completion, Engine, ErrorResult, ExecuteResult, Inspection, MimeBundle, OutputSink } from '../engine';
 import { Compiler } from './compiler';
-import { Interrupted, toBundle, toError } from './format';
+import { Interrupted } from '../engine';
+import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
 import { Runtime } from './runtime';
 
@@ -28,7 +29,7 @@ export class TypeScriptEngine implements Engine {
   constructor(options: TypeScriptEngine.IOptions) {
     this.compiler = new Compiler(options.compilerEntry, options.language === 'javascript');
     this.runtime = options.runtime;
-    this.prevDecl = Runtime.declarations;
+    this.prevDecl = this.runtime.declarations;
     this.exports = Private.createExports();
     Object.assign(this.exports, this.runtime.globals);
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));

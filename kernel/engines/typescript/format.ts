@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { ErrorResult, MimeBundle } from '../engine';
+import { Interrupted } from '../engine';
 
 /** A value that carries its own mime bundle (what the display API builds). */
 export const BUNDLE = Symbol.for('warren.mimeBundle');
@@ -22,12 +23,6 @@ export function toBundle(value: unknown): MimeBundle {
 
 const INTERRUPTED = /Script execution was interrupted by `SIGINT`|Interrupted/;
 
-export class Interrupted extends Error {
-  override name = 'KeyboardInterrupt';
-  constructor() {
-    super('interrupted by the user');
-  }
-}
 
 /** Stack frames of the kernel itself and of Node's internals say nothing to the user. */
 function userFrames(stack: string): string[] {

@@ -22,7 +22,7 @@ export class Runtime {
   private readonly writeErr = process.stderr.write.bind(process.stderr);
 
   /** The ambient declarations the TypeScript checker needs for these globals. */
-  static readonly declarations = `
+  private static readonly base = `
 interface WarrenDisplayOptions { id?: string; update?: boolean; metadata?: { [key: string]: unknown } }
 interface WarrenDisplay {
   (value: unknown, options?: WarrenDisplayOptions): void;
@@ -42,6 +42,21 @@ declare function input(prompt?: string, options?: { password?: boolean }): Promi
 declare function page(text: string | { [mime: string]: unknown }): void;
 declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: symbol]: unknown };
 `;
+
+  /** Declarations of every global below; more are added with `define`. */
+  declarations = Runtime.base;
+
+  /** Adds a global for cells, with its TypeScript declaration. */
+  define(name: string, value: unknown, declaration: string): void {
+    this.globals[name] = value;
+    (globalThis as Record<string, unknown>)[name] = value;
+    this.declarations += declaration + '\n';
+  }
+
+  /** The sink of the running cell (or the last one). */
+  current(): OutputSink {
+    return this.need();
+  }
 
   constructor() {
     const stream = (name: 'stdout' | 'stderr') =>

@@ -1,0 +1,50 @@
+// The only importer of node-pty in the project.
+import * as nodePty from 'node-pty';
+
+export interface PtyProcess {
+  readonly pid: number;
+  /** The pseudo-terminal's device, e.g. /dev/pts/3. */
+  readonly device: string;
+  write(data: string): void;
+  pause(): void;
+  resume(): void;
+  /** Signals the whole process group: the command and everything it started. */
+  signalGroup(signal: NodeJS.Signals): void;
+  onData(handler: (data: string) => void): void;
+  onExit(handler: (exit: { exitCode: number; signal?: number }) => void): void;
+}
+
+export interface PtyOptions {
+  cwd: string;
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+}
+
+/** Starts `file args` in a new session (so a new process group) on a fresh pty. */
+export function spawnPty(file: string, args: string[], options: PtyOptions): PtyProcess {
+  const p = nodePty.spawn(file, args, {
+    name: options.env.TERM ?? 'xterm-256color',
+    cols: options.cols,
+    rows: options.rows,
+    cwd: options.cwd,
+    env: options.env,
+    encoding: 'utf8'
+  });
+  return {
+    pid: p.pid,
+    device: (p as unknown as { _pty?: string })._pty ?? '',
+    write: (d) => p.write(d),
+    pause: () => p.pause(),
+    resume: () => p.resume(),
+    signalGroup(signal) {
+      try {
+        process.kill(-p.pid, signal);
+      } catch {
+        // the group is gone
+      }
+    },
+    onData: (h) => void p.onData(h),
+    onExit: (h) => void p.onExit((e) => h({ exitCode: e.exitCode, signal: e.signal }))
+  };
+}

@@ -1,0 +1,300 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Completion, OutputSink } from '../engine';
+import type { PtyProcess } from './pty';
+import { spawnPty } from './pty';
+import { TerminalText } from './terminal';
+
+export interface ShellResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  /** The signal that ended the command, e.g. 'SIGINT', or null. */
+  signal: string | null;
+  lines: string[];
+}
+
+export interface RunResult {
+  exitCode: number | null;
+  signal: string | null;
+  interrupted: boolean;
+}
+
+/** Milliseconds between two pushes of terminal text to the sink. */
+const FLUSH_MS = 10;
+/** Above this much finished text the renderer is drained at once. */
+const FLUSH_BYTES = 256 * 1024;
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
+
+/**
+ * Shell commands from cells: each in a pseudo-terminal of its own, in its own
+ * process group, with the kernel's environment, streaming through the
+ * terminal renderer into the sink. Keeps the working directory and the
+ * environment that `%cd` and `%env` change.
+ */
+export class ShellEngine {
+  cwd = process.cwd();
+  readonly env: Record<string, string> = Private.baseEnv();
+  /** The last command's exit status (null if a signal ended it). */
+  exitCode: number | null = 0;
+  private running: { pty?: PtyProcess; childPid?: number; interrupts: number } | null = null;
+  private commandCache: { at: number; names: string[] } | null = null;
+  /** Sixel and other DCS bodies, for the sixel extractor to turn into images. */
+  onDcs: ((body: string, sink: OutputSink) => void) | null = null;
+
+  constructor(private readonly options: ShellEngine.IOptions = {}) {}
+
+  /** Runs `command` with bash (or sh) in a pty, streaming to `sink`. */
+  run(command: string, sink: OutputSink, shell: 'bash' | 'sh' = 'bash'): Promise<RunResult> {
+    const pty = spawnPty(shell === 'bash' ? '/bin/bash' : '/bin/sh', ['-c', command], {
+      cwd: this.cwd,
+      env: this.env,
+      cols: this.options.columns ?? (Number(this.env.COLUMNS) || 120),
+      rows: 40
+    });
+    const state = { pty, interrupts: 0 };
+    this.running = state;
+    const term = new TerminalText();
+    term.onDcs = (body) => {
+      flush();
+      this.onDcs?.(body, sink);
+    };
+    let timer: NodeJS.Timeout | null = null;
+    let paused = false;
+    const flush = () => {
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      const text = term.take();
+      if (text) sink.stream('stdout', text);
+    };
+    let lastData = performance.now();
+    const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
+    return new Promise<RunResult>((done) => {
+      pty.onData((data) => {
+        lastData = performance.now();
+        term.write(data);
+        if (data.length >= FLUSH_BYTES) flush();
+        else if (!timer) timer = setTimeout(flush, FLUSH_MS);
+        // Backpressure: a command that floods waits for the kernel's outbox.
+        const wait = paused ? null : sink.room();
+        if (wait) {
+          paused = true;
+          pty.pause();
+          void wait.then(() => {
+            paused = false;
+            pty.resume();
+          });
+        }
+      });
+      pty.onExit(({ exitCode, signal }) => {
+        // node-pty can report the exit before the last bytes are read.
+        setTimeout(() => {
+          clearInterval(stdinWatch);
+          term.write('');
+          flush();
+          const rest = term.end();
+          if (rest) sink.stream('stdout', rest);
+          const interrupted = state.interrupts > 0;
+          if (interrupted) {
+            // Whatever the command left in its group goes with it.
+            pty.signalGroup('SIGKILL');
+          }
+          this.running = null;
+          const signalName = signal ? Private.signalName(signal) : null;
+          this.exitCode = signalName ? null : exitCode;
+          done({ exitCode: signalName ? null : exitCode, signal: signalName, interrupted });
+        }, 5);
+      });
+    });
+  }
+
+  /** Runs `command` with pipes (no terminal), collecting its output without printing. */
+  capture(command: string): Promise<ShellResult> {
+    return new Promise((resolveResult) => {
+      const child = spawn('/bin/bash', ['-c', command], { cwd: this.cwd, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const state = { childPid: child.pid, interrupts: 0 };
+      this.running = state;
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', (e) => (stderr += String(e)));
+      child.on('close', (code, signal) => {
+        this.running = null;
+        this.exitCode = code;
+        resolveResult({ stdout, stderr, exitCode: code, signal, lines: stdout.split('\n').filter((l, i, a) => l.length > 0 || i < a.length - 1) });
+      });
+    });
+  }
+
+  /**
+   * SIGINT to the running command's process group; a second interrupt sends
+   * SIGTERM and a third SIGKILL, for commands that ignore the first.
+   */
+  interrupt(): boolean {
+    const r = this.running;
+    if (!r) return false;
+    const signal = SIGNALS[Math.min(r.interrupts, SIGNALS.length - 1)];
+    r.interrupts++;
+    if (r.pty) r.pty.signalGroup(signal);
+    else if (r.childPid) {
+      try {
+        process.kill(-r.childPid, signal);
+      } catch {
+        // gone
+      }
+    }
+    return true;
+  }
+
+  cd(target: string): string {
+    const dir = resolve(this.cwd, target.trim() === '' ? homedir() : target.trim().replace(/^~(?=$|\/)/, homedir()));
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Error(`cd: no such directory: ${dir}`);
+    }
+    this.cwd = dir;
+    // Node's own relative paths (fs in cells) follow the shell's.
+    process.chdir(dir);
+    return dir;
+  }
+
+  setEnv(name: string, value: string): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`env: not a variable name: ${name}`);
+    this.env[name] = value;
+    process.env[name] = value;
+  }
+
+  /** Command names from PATH and file paths, for the word at `cursor` of a shell line. */
+  complete(line: string, cursor: number, offset: number): Completion {
+    const before = line.slice(0, cursor);
+    const word = /[^\s'"|;&<>()]*$/.exec(before)?.[0] ?? '';
+    const start = cursor - word.length;
+    const isCommand = /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) || /[|;&]\s*$/.test(before.slice(0, start));
+    const matches = new Set<string>();
+    if (isCommand && !word.includes('/')) {
+      for (const name of this.commands()) if (name.startsWith(word)) matches.add(name);
+    }
+    for (const path of this.paths(word)) matches.add(path);
+    return { matches: [...matches].sort().slice(0, 500), cursorStart: offset + start, cursorEnd: offset + cursor };
+  }
+
+  private commands(): string[] {
+    if (this.commandCache && Date.now() - this.commandCache.at < 10000) return this.commandCache.names;
+    const names = new Set<string>();
+    for (const dir of (this.env.PATH ?? '').split(':')) {
+      try {
+        for (const f of readdirSync(dir)) names.add(f);
+      } catch {
+        // missing PATH entry
+      }
+    }
+    this.commandCache = { at: Date.now(), names: [...names] };
+    return this.commandCache.names;
+  }
+
+  private paths(word: string): string[] {
+    const expanded = word.replace(/^~(?=$|\/)/, homedir());
+    const dir = expanded.endsWith('/') ? expanded : dirname(expanded);
+    const prefix = expanded.endsWith('/') ? '' : basename(expanded);
+    const shownDir = word.endsWith('/') ? word : word.slice(0, word.length - prefix.length);
+    try {
+      return readdirSync(isAbsolute(dir) ? dir : join(this.cwd, dir), { withFileTypes: true })
+        .filter((e) => e.name.startsWith(prefix) && (prefix.startsWith('.') || !e.name.startsWith('.')))
+        .map((e) => shownDir + e.name + (e.isDirectory() ? '/' : ''));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * A command reading its terminal gets an input_request. Linux tells which
+   * system call a process sleeps in: `read` (0) on fd 0 is a read of the
+   * pty. Echo off (a password prompt) is read from the terminal's modes.
+   */
+  private watchStdin(pty: PtyProcess, term: TerminalText, sink: OutputSink, lastData: () => number): NodeJS.Timeout {
+    let asking = false;
+    return setInterval(() => {
+      // A command that is writing is not waiting for input: look only when it falls quiet.
+      if (asking || performance.now() - lastData() < 100 || !Private.readsTerminal(pty.pid)) return;
+      asking = true;
+      const prompt = term.currentLine();
+      const password = Private.echoOff(pty.device);
+      sink.input(prompt, password).then(
+        (value) => {
+          pty.write(value + '\r');
+          setTimeout(() => (asking = false), 100);
+        },
+        () => {
+          pty.write('\x04'); // no stdin here: end of file
+          setTimeout(() => (asking = false), 100);
+        }
+      );
+    }, 50);
+  }
+}
+
+export namespace ShellEngine {
+  export interface IOptions {
+    columns?: number;
+  }
+}
+
+namespace Private {
+  export function baseEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color';
+    // Tools that ask for colour through these see a colour terminal.
+    env.CLICOLOR = '1';
+    env.FORCE_COLOR = env.FORCE_COLOR ?? '1';
+    return env;
+  }
+
+  export function signalName(signal: number): string {
+    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+    return names[signal] ?? `signal ${signal}`;
+  }
+
+  /** Whether a process of the group led by `leader` sleeps in read(0, ...). */
+  export function readsTerminal(leader: number): boolean {
+    for (const pid of groupMembers(leader)) {
+      try {
+        if (readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ')) return true;
+      } catch {
+        // gone or not ours
+      }
+    }
+    return false;
+  }
+
+  function groupMembers(leader: number): number[] {
+    const out: number[] = [];
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return out;
+    }
+    for (const e of entries) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === leader) out.push(Number(e));
+      } catch {
+        // raced with exit
+      }
+    }
+    return out;
+  }
+
+  export function echoOff(device: string): boolean {
+    if (!device) return false;
+    const r = spawnSync('stty', ['-F', device, '-a'], { encoding: 'utf8' });
+    return /(^|\s)-echo(\s|$)/.test(r.stdout ?? '');
+  }
+}
