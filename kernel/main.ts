@@ -47,7 +47,10 @@ export async function startKernel(connectionFile: string, language: Language): P
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
     runtime
   });
-  const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, shellApi[RUNTIME] as ShellRuntime);
+  const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {
+    ...(shellApi[RUNTIME] as ShellRuntime),
+    use: (sink) => runtime.use(sink)
+  });
   const history = new History(process.env.WARREN_NO_HISTORY ? null : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`));
   const comms = new CommManager();
   comms.register(new GpuCommTarget());

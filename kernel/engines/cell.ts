@@ -14,7 +14,12 @@ export class CellEngine implements Engine {
     private readonly shell: ShellEngine,
     private readonly isKnown: (name: string) => boolean,
     /** The shell runtime that rewritten lines call, used directly for plain command cells. */
-    private readonly direct?: { run(command: string): Promise<void>; magic(name: string, arg: string): Promise<void> }
+    private readonly direct?: {
+      run(command: string): Promise<void>;
+      magic(name: string, arg: string): Promise<void>;
+      /** Points the runtime's output at this cell's sink. */
+      use(sink: OutputSink): void;
+    }
   ) {}
 
   async execute(source: string, sink: OutputSink): Promise<ExecuteResult> {
@@ -37,6 +42,7 @@ export class CellEngine implements Engine {
     }
     const plain = plainCommands(source, this.isKnown);
     if (plain && this.direct) {
+      this.direct.use(sink);
       try {
         for (const step of plain) {
           if (step.magic) await this.direct.magic(step.magic, step.command);

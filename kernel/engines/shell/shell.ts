@@ -171,7 +171,8 @@ export class ShellEngine {
   /** Command names from PATH and file paths, for the word at `cursor` of a shell line. */
   complete(line: string, cursor: number, offset: number): Completion {
     const before = line.slice(0, cursor);
-    const word = /[^\s'"|;&<>()]*$/.exec(before)?.[0] ?? '';
+    let word = /[^\s'"|;&<>()]*$/.exec(before)?.[0] ?? '';
+    if (word.startsWith('!') && /^\s*!/.test(before) && before.trimStart() === word) word = word.slice(1);
     const start = cursor - word.length;
     const isCommand = /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) || /[|;&]\s*$/.test(before.slice(0, start));
     const matches = new Set<string>();

@@ -60,3 +60,13 @@ describe('TerminalText', () => {
     expect(t.take()).toBe('abcdxy\n');
   });
 });
+
+describe('TerminalText streaming', () => {
+  test('a line cut across takes is continued, not redrawn', () => {
+    const t = new TerminalText();
+    t.write('948');
+    expect(t.take()).toBe('948');
+    t.write('9\n9490\n');
+    expect(t.take()).toBe('9\n9490\n');
+  });
+});

@@ -56,17 +56,24 @@ export class TerminalText {
     this.done = '';
     if (this.lineDirty) {
       const current = this.render();
-      if (current !== this.lineShown) {
-        out += (this.lineShown.length > 0 ? '\r' : '') + current;
-        // A shorter redraw must blank what the longer one left behind.
-        if (Private.visibleLength(current) < Private.visibleLength(this.lineShown)) {
-          out += ' '.repeat(Private.visibleLength(this.lineShown) - Private.visibleLength(current)) + '\r' + current;
-        }
-        this.lineShown = current;
-      }
+      out += this.update(current);
+      this.lineShown = current;
       this.lineDirty = false;
     }
     return out;
+  }
+
+  /**
+   * What turns the shown line into `current`: only the new tail when the line
+   * just grew (so streamed text stays byte-exact), else `\r` and a redraw.
+   */
+  private update(current: string): string {
+    const shown = this.lineShown;
+    if (current === shown) return '';
+    if (current.startsWith(shown)) return current.slice(shown.length);
+    // A shorter redraw must blank what the longer one left behind.
+    const pad = Math.max(0, Private.visibleLength(shown) - Private.visibleLength(current));
+    return '\r' + current + (pad > 0 ? ' '.repeat(pad) + '\r' + current : '');
   }
 
   /** The visible text of the line being drawn (a prompt, when a command reads). */
@@ -214,22 +221,12 @@ export class TerminalText {
   }
 
   private newline(): void {
-    const current = this.render();
-    if (this.lineShown.length > 0) {
-      this.done += current === this.lineShown ? '\n' : this.overwrite(current) + '\n';
-    } else {
-      this.done += current + '\n';
-    }
+    this.done += this.update(this.render()) + '\n';
     this.line = [];
     this.styles = [];
     this.cursor = 0;
     this.lineShown = '';
     this.lineDirty = false;
-  }
-
-  private overwrite(current: string): string {
-    const pad = Math.max(0, Private.visibleLength(this.lineShown) - Private.visibleLength(current));
-    return '\r' + current + (pad > 0 ? ' '.repeat(pad) + '\r' + current : '');
   }
 
   private render(): string {

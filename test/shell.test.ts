@@ -1,0 +1,173 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KernelClient } from '../kernel/client/client';
+import { launchWarren, text } from './harness';
+
+const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
+const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
+
+function result(iopub: { header: { msg_type: string }; content: Record<string, unknown> }[]): string | undefined {
+  const r = iopub.find((m) => m.header.msg_type === 'execute_result');
+  return (r?.content.data as Record<string, string> | undefined)?.['text/plain'];
+}
+
+/** Processes whose process group is `pgid`. */
+function groupAlive(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const s = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        return Number(f[2]) === pgid && f[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('shell passthrough with real MRtrix3', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('an MRtrix3 pipeline runs from cells and its files are right', async () => {
+    const steps = [
+      `!mrconvert ${DIPY}/small_64D.nii -fslgrad ${DIPY}/small_64D.bvec ${DIPY}/small_64D.bval dwi.mif`,
+      '!dwi2mask dwi.mif mask.mif',
+      '!dwi2tensor dwi.mif -mask mask.mif dt.mif',
+      '!tensor2metric dt.mif -fa fa.mif',
+      '!dwi2response fa dwi.mif response.txt',
+      '!dwi2fod csd dwi.mif response.txt fod.mif -mask mask.mif'
+    ];
+    let shown = '';
+    for (const step of steps) {
+      const { reply, iopub } = await k.execute(step);
+      expect(reply.content.status).toBe('ok');
+      shown += text(iopub);
+    }
+    const exit = await k.execute('shell.exitCode');
+    expect(result(exit.iopub)).toBe('0');
+    const size = (f: string) => execFileSync('mrinfo', ['-size', join(work, f)], { encoding: 'utf8' }).trim();
+    expect(size('dwi.mif')).toBe('10 10 10 65');
+    expect(size('fa.mif')).toBe('10 10 10');
+    expect(size('fod.mif')).toBe('10 10 10 45');
+    // Progress is drawn as clean lines: no erase or mode sequences leak into the output.
+    expect(shown).not.toMatch(/\x1b\[\?7[hl]|\x1b\[0?K/);
+    expect(shown).toMatch(/dwi2fod: \[100%\] performing constrained spherical deconvolution/);
+  }, 120000);
+
+  test('const r = !cmd captures mrinfo output as a typed result', async () => {
+    const { iopub } = await k.execute('const info = !mrinfo -size fa.mif\n[info.exitCode, info.stdout.trim(), info.lines.length]');
+    expect(result(iopub)).toBe("[ 0, '10 10 10', 1 ]");
+  });
+
+  test('interrupting a long command keeps state and leaves no process of its group', async () => {
+    await k.execute('const keep = "kept"');
+    const running = k.execute('!sleep 30 & sleep 30', { stop_on_error: false });
+    await new Promise((r) => setTimeout(r, 400));
+    const sleepers = spawnSync('pgrep', ['-f', '^sleep 30$'], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    expect(sleepers.length).toBeGreaterThanOrEqual(2);
+    const pgid = Number(readFileSync(`/proc/${sleepers[0]}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+    const t0 = performance.now();
+    await k.call('control', 'interrupt_request', {});
+    const { reply } = await running;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(groupAlive(pgid)).toEqual([]);
+    expect(result((await k.execute('keep')).iopub)).toBe("'kept'");
+  });
+
+  test('repeated interrupts escalate for a command that ignores SIGINT', async () => {
+    const running = k.execute("%%bash\ntrap '' INT\nsleep 30", { stop_on_error: false });
+    await new Promise((r) => setTimeout(r, 300));
+    await k.call('control', 'interrupt_request', {});
+    await new Promise((r) => setTimeout(r, 300));
+    await k.call('control', 'interrupt_request', {});
+    const { reply } = await running;
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+  });
+
+  test('a 100 MB flood from a command arrives complete and in order', async () => {
+    const expected = createHash('sha256').update(execFileSync('seq', ['1', '12000000'], { maxBuffer: 200 * 1024 * 1024 })).digest('hex');
+    const { reply, iopub } = await k.execute('!seq 1 12000000', {}, 240000);
+    expect(reply.content.status).toBe('ok');
+    const out = text(iopub);
+    const lines = out.split('\n');
+    const bad = lines.findIndex((l, i) => i < 12000000 && l !== String(i + 1));
+    expect(bad === -1 ? 'none' : `line ${bad}: ${JSON.stringify(lines.slice(bad - 1, bad + 2))}`).toBe('none');
+    expect(out.length).toBeGreaterThan(90_000_000);
+    expect(createHash('sha256').update(out).digest('hex')).toBe(expected);
+  }, 240000);
+
+  test('a command reading stdin gets an input_request; a silent read is a password', async () => {
+    const asked: Array<[string, boolean]> = [];
+    k.onInputRequest = (prompt, password) => {
+      asked.push([prompt, password]);
+      return password ? 'hunter2' : 'Ada';
+    };
+    const { iopub } = await k.execute('!read -p "name? " who; read -s -p "pw: " pw; echo; echo "got $who ${#pw}"');
+    expect(asked).toEqual([['name? ', false], ['pw: ', true]]);
+    expect(text(iopub)).toMatch(/got Ada 7/);
+    expect(text(iopub)).not.toMatch(/hunter2/);
+  });
+
+  test('a bad command gives a clear message and the kernel lives on', async () => {
+    const { iopub } = await k.execute('!no-such-command --x');
+    expect(text(iopub)).toMatch(/no-such-command: command not found/);
+    expect(result((await k.execute('shell.exitCode')).iopub)).toBe('127');
+  });
+
+  test('a failing %%bash cell is an error and stops the queue', async () => {
+    const failing = k.execute('%%bash\necho before\nexit 4');
+    const queued = k.execute('!echo should-not-run');
+    const [a, b] = await Promise.all([failing, queued]);
+    expect(a.reply.content).toMatchObject({ status: 'error', ename: 'CalledProcessError', evalue: expect.stringContaining('status 4') });
+    expect(text(a.iopub)).toBe('before\n');
+    expect(b.reply.content.status).toBe('aborted');
+  });
+
+  test('a command killed by a signal says so', async () => {
+    const { reply } = await k.execute('%%bash\nkill -KILL $$', { stop_on_error: false });
+    expect(reply.content).toMatchObject({ status: 'error', evalue: expect.stringContaining('SIGKILL') });
+  });
+
+  test('shell.raise makes a failing ! line throw', async () => {
+    const { reply } = await k.execute('shell.raise = true\n!false\nconsole.log("not reached")', { stop_on_error: false });
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'CalledProcessError' });
+    await k.execute('shell.raise = false');
+  });
+
+  test('%cd and %env persist for later cells and commands', async () => {
+    await k.execute(`%cd ${tmpdir()}`);
+    await k.execute('%env WARREN_TEST_VAR=fsl-like');
+    const { iopub } = await k.execute('!pwd; echo $WARREN_TEST_VAR');
+    expect(text(iopub)).toBe(`${tmpdir()}\nfsl-like\n`);
+    await k.execute(`%cd ${work}`);
+  });
+
+  test('interpolation from TypeScript: $name, {expression} and $$', async () => {
+    writeFileSync(join(work, 'subject.txt'), 'x');
+    const { iopub } = await k.execute('const subject = "subject"\n!ls $subject.txt; echo {2 * 21} [$$subject] $HOME');
+    // $$ hands a literal $ to the shell, which expands it (there is no such shell variable).
+    expect(text(iopub)).toBe(`subject.txt\n42 [] ${process.env.HOME}\n`);
+  });
+
+  test('completion offers commands from PATH and file paths in ! lines and %%bash cells', async () => {
+    const c1 = await k.call('shell', 'complete_request', { code: '!mrconv', cursor_pos: 7 });
+    expect(c1.reply.content.matches).toContain('mrconvert');
+    expect(c1.reply.content.cursor_start).toBe(1);
+    const code = '%%bash\nmrinfo fa.m';
+    const c2 = await k.call('shell', 'complete_request', { code, cursor_pos: code.length });
+    expect(c2.reply.content.matches).toEqual(['fa.mif']);
+  });
+});
