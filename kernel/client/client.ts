@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,7 +266,7 @@ export namespace KernelClient {
 namespace Private {
   export async function freePorts(n: number): Promise<number[]> {
     const servers = await Promise.all(
-      Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
+      Array.from({ length: n }, () => new Promise<Server>((resolve) => {
         const s = createServer();
         s.listen(0, '127.0.0.1', () => resolve(s));
       }))

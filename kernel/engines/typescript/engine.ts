@@ -2,11 +2,11 @@ import Module from 'node:module';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
 import type { Completeness, Completion, Engine, ErrorResult, ExecuteResult, Inspection, MimeBundle, OutputSink } from '../engine';
-import { Compiler } from './compiler';
 import { Interrupted } from '../engine';
+import { Compiler } from './compiler';
 import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
-import { Runtime } from './runtime';
+import type { Runtime } from './runtime';
 
 /** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
 const CACHE_SIZE = 256;
