@@ -37,6 +37,8 @@ export class KernelClient {
   /** Every iopub message seen, in order (tests inspect it). */
   readonly iopubLog: Message[] = [];
   onInputRequest: (prompt: string, password: boolean) => string = () => '';
+  /** Called with each iopub message as it arrives (the runner saves outputs live). */
+  onIopub: ((m: Message) => void) | null = null;
   exited: Promise<number | null> = Promise.resolve(null);
   stderr = '';
 
@@ -214,6 +216,7 @@ export class KernelClient {
       const m = this.parse(frames);
       if (!m) continue;
       this.iopubLog.push(m);
+      this.onIopub?.(m);
       if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
       const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
       const w = this.iopubWaiters.get(parent);
