@@ -6,7 +6,11 @@ import type { KernelSpecTarget } from './install';
 const USAGE = `usage:
   warren kernel -f CONNECTION_FILE [--language typescript|javascript]
   warren install [--user | --sys-prefix | --prefix P]
-  warren uninstall [--user | --sys-prefix | --prefix P]`;
+  warren uninstall [--user | --sys-prefix | --prefix P]
+  warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME]
+  warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]
+  warren runs [list | status ID | cancel ID | fetch ID | wait ID]
+  warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]`;
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -42,6 +46,12 @@ async function main(argv: string[]): Promise<number> {
       if (folders.length === 0) process.stdout.write('no warren kernelspec found\n');
       return 0;
     }
+    case 'run':
+      return (await import('./run')).runCommand(args);
+    case 'submit':
+    case 'runs':
+    case 'map':
+      return (await import('./cluster')).clusterCommand(command, args);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === '--help' || command === '-h' ? 0 : 2;

@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import type { JSONObject } from '../../../src/contract';
+import { KernelClient } from '../../client/client';
+import type { Message } from '../../protocol/message';
+import type { KernelSpec } from './kernelspecs';
+import { findKernelSpec } from './kernelspecs';
+import type { CodeCell, Notebook } from './notebook';
+import { appendOutput, isCodeCell, isObject, outputFromMessage, readNotebook, sourceOf, tagsOf, writeNotebookAtomic } from './notebook';
+import type { Parameters } from './params';
+import { parameterCell } from './params';
+
+/** How a run ended; anything but `ok` makes `warren run` exit non-zero. */
+export type RunnerStatus = 'ok' | 'failed' | 'timeout' | 'cancelled' | 'dead';
+
+export interface RunnerResult {
+  status: RunnerStatus;
+  /** Index (in the written notebook) of the cell that failed or was stopped. */
+  cell: number | null;
+  message: string;
+  executed: number;
+}
+
+export type RunnerEvent =
+  | { type: 'cell'; index: number; position: number; total: number }
+  | { type: 'output'; index: number; output: JSONObject }
+  | { type: 'done'; result: RunnerResult };
+
+/**
+ * Runs every code cell of a notebook with its kernel, as a frontend would,
+ * writing outputs into the output notebook as they arrive. The output file is
+ * rewritten atomically (temp file + rename) after each batch of outputs and at
+ * each cell's end, so whatever stops the run, the finished cells are on disk.
+ */
+export class NotebookRunner {
+  readonly notebook: Notebook;
+  readonly spec: KernelSpec;
+  private client: KernelClient | null = null;
+  private stopping: RunnerStatus | null = null;
+  private saveTimer: NodeJS.Timeout | null = null;
+  private readonly options: NotebookRunner.IOptions;
+
+  constructor(options: NotebookRunner.IOptions) {
+    this.options = options;
+    this.notebook = readNotebook(options.input);
+    const ks = isObject(this.notebook.metadata.kernelspec) ? this.notebook.metadata.kernelspec : {};
+    const name = options.kernel ?? (typeof ks.name === 'string' ? ks.name : '');
+    if (!name) throw new Error(`${options.input} names no kernel (metadata.kernelspec.name); pass --kernel NAME`);
+    this.spec = findKernelSpec(name);
+    this.inject(options.parameters ?? {});
+  }
+
+  /** Stops the run: interrupts the running cell and runs no more. */
+  async cancel(status: 'cancelled' | 'timeout' = 'cancelled'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = status;
+    await this.interrupt();
+  }
+
+  async run(): Promise<RunnerResult> {
+    const nb = this.notebook;
+    const meta: JSONObject = { status: 'running', started: new Date().toISOString(), kernel: this.spec.name };
+    if (Object.keys(this.options.parameters ?? {}).length) meta.parameters = this.options.parameters as JSONObject;
+    nb.metadata.warren = meta;
+    for (const cell of nb.cells) {
+      if (!isCodeCell(cell)) continue;
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+    this.save();
+    let result: RunnerResult;
+    try {
+      result = await this.execute();
+    } catch (error) {
+      result = { status: 'dead', cell: null, message: error instanceof Error ? error.message : String(error), executed: 0 };
+    }
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    meta.status = result.status;
+    meta.ended = new Date().toISOString();
+    meta.message = result.message;
+    if (result.cell !== null) meta.cell = result.cell;
+    this.save();
+    const client = this.client;
+    this.client = null;
+    if (client) await client.shutdown().catch(() => client.kill());
+    this.options.onEvent?.({ type: 'done', result });
+    return result;
+  }
+
+  private async execute(): Promise<RunnerResult> {
+    const cwd = this.options.cwd ?? dirname(resolve(this.options.input));
+    this.client = await KernelClient.launch(this.spec.argv, { env: this.spec.env, cwd, timeoutMs: 60000 });
+    const client = this.client;
+    const dead = client.exited.then((code) => ({ dead: true as const, code }));
+    const code = this.notebook.cells
+      .map((cell, index) => ({ cell, index }))
+      .filter((c): c is { cell: CodeCell; index: number } => isCodeCell(c.cell) && sourceOf(c.cell).trim() !== '');
+    let executed = 0;
+    for (const [position, { cell, index }] of code.entries()) {
+      if (this.stopping) return { status: this.stopping, cell: index, message: `stopped before cell ${index}`, executed };
+      this.options.onEvent?.({ type: 'cell', index, position, total: code.length });
+      const outcome = await Promise.race([this.cell(client, cell, index), dead]);
+      executed++;
+      this.save();
+      if ('dead' in outcome)
+        return { status: this.stopping ?? 'dead', cell: index, message: `the kernel exited (${outcome.code}) during cell ${index}`, executed };
+      if (this.stopping) return { status: this.stopping, cell: index, message: `${this.stopping} during cell ${index}`, executed };
+      if (outcome.status !== 'ok') return { status: 'failed', cell: index, message: `cell ${index} failed: ${outcome.message}`, executed };
+    }
+    return { status: 'ok', cell: null, message: `${executed} cells executed`, executed };
+  }
+
+  private async cell(client: KernelClient, cell: CodeCell, index: number): Promise<{ status: string; message: string }> {
+    const displays = new Map<string, JSONObject[]>();
+    let clearPending = false;
+    let msgId = '';
+    let idle!: () => void;
+    const idled = new Promise<void>((r) => (idle = r));
+    const started = new Date().toISOString();
+    client.onIopub = (m: Message) => {
+      if (m.parent_header.msg_id !== msgId) return;
+      const type = m.header.msg_type;
+      if (type === 'status' && m.content.execution_state === 'idle') return idle();
+      if (type === 'execute_input' && typeof m.content.execution_count === 'number') cell.execution_count = m.content.execution_count;
+      if (type === 'clear_output') {
+        if (m.content.wait === true) clearPending = true;
+        else cell.outputs = [];
+        this.saveSoon();
+        return;
+      }
+      const transient = isObject(m.content.transient) ? m.content.transient : {};
+      const displayId = typeof transient.display_id === 'string' ? transient.display_id : null;
+      if (type === 'update_display_data') {
+        for (const o of displayId ? (displays.get(displayId) ?? []) : []) {
+          o.data = m.content.data ?? {};
+          o.metadata = m.content.metadata ?? {};
+        }
+        this.saveSoon();
+        return;
+      }
+      const output = outputFromMessage(type, m.content);
+      if (!output) return;
+      if (clearPending) {
+        cell.outputs = [];
+        clearPending = false;
+      }
+      if (displayId) displays.set(displayId, [...(displays.get(displayId) ?? []), output]);
+      appendOutput(cell.outputs, output);
+      this.options.onEvent?.({ type: 'output', index, output });
+      this.saveSoon();
+    };
+    const request = client.request('shell', 'execute_request', {
+      code: sourceOf(cell),
+      silent: false,
+      store_history: true,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: true
+    });
+    msgId = request.msgId;
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutS = this.options.timeoutS;
+    if (timeoutS && timeoutS > 0) {
+      timer = setTimeout(() => {
+        appendOutput(cell.outputs, { output_type: 'stream', name: 'stderr', text: `warren run: cell timed out after ${timeoutS} s\n` });
+        void this.cancel('timeout');
+      }, timeoutS * 1000);
+    }
+    try {
+      const reply = await request.reply;
+      // The reply can overtake the last outputs: they are published before idle.
+      await Promise.race([idled, new Promise((r) => setTimeout(r, 2000))]);
+      const status = String(reply.content.status ?? 'error');
+      const ename = String(reply.content.ename ?? '');
+      const evalue = String(reply.content.evalue ?? '');
+      cell.metadata.execution = { 'shell.execute_request': started, 'shell.execute_reply': new Date().toISOString() };
+      return { status, message: ename ? `${ename}: ${evalue}` : status };
+    } finally {
+      if (timer) clearTimeout(timer);
+      client.onIopub = null;
+    }
+  }
+
+  private async interrupt(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    if (this.spec.interruptMode === 'message') {
+      client.request('control', 'interrupt_request', {});
+    } else {
+      client.kill('SIGINT');
+    }
+    // A kernel that ignores the interrupt is killed: the run must end.
+    const t = setTimeout(() => client.kill('SIGKILL'), this.options.interruptGraceMs ?? 10000);
+    t.unref();
+  }
+
+  private inject(params: Parameters): void {
+    const cells = this.notebook.cells;
+    const old = cells.findIndex((c) => tagsOf(c).includes('injected-parameters'));
+    if (old >= 0) cells.splice(old, 1);
+    if (Object.keys(params).length === 0) return;
+    const li = isObject(this.notebook.metadata.language_info) ? this.notebook.metadata.language_info : {};
+    const language = typeof li.name === 'string' ? li.name : this.spec.language;
+    const source = parameterCell(language, params);
+    if (source === null) throw new Error(`cannot write parameters in ${language || 'an unknown language'}`);
+    const at = cells.findIndex((c) => tagsOf(c).includes('parameters'));
+    const cell: CodeCell = { cell_type: 'code', source, metadata: { tags: ['injected-parameters'] }, outputs: [], execution_count: null };
+    // nbformat 4.5 requires cell ids.
+    if (cells.some((c) => typeof c.id === 'string')) cell.id = randomUUID().slice(0, 8);
+    cells.splice(at + 1, 0, cell);
+  }
+
+  private saveSoon(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.save();
+    }, this.options.saveIntervalMs ?? 50);
+  }
+
+  private save(): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+    }
+    writeNotebookAtomic(this.options.output, this.notebook);
+  }
+}
+
+export namespace NotebookRunner {
+  export interface IOptions {
+    input: string;
+    output: string;
+    parameters?: Parameters;
+    /** Per cell, in seconds. */
+    timeoutS?: number;
+    kernel?: string;
+    cwd?: string;
+    saveIntervalMs?: number;
+    interruptGraceMs?: number;
+    onEvent?: (event: RunnerEvent) => void;
+  }
+}
