@@ -27,6 +27,9 @@ import { jupyterDataDir } from './paths';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
 
+/** How long after start the TypeScript compiler begins to load, unless a cell needs it sooner. */
+const COMPILER_WARMUP_MS = 1500;
+
 export async function startKernel(connectionFile: string, language: Language): Promise<void> {
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
@@ -86,4 +89,6 @@ export async function startKernel(connectionFile: string, language: Language): P
     await engine.dispose();
   });
   await transport.ready;
+  // After start-up, not during it: launch and the memory at start stay small.
+  setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
 }

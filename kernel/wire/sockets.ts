@@ -71,11 +71,14 @@ export interface ClientSockets {
 export function connectSockets(info: ConnectionInfo, identity: string): ClientSockets {
   // Shell and stdin share one routing identity: the kernel sends an
   // input_request to the identity of the shell request it belongs to.
-  const shell = new zmq.Dealer({ linger: 0, routingId: identity });
-  const control = new zmq.Dealer({ linger: 0 });
-  const stdin = new zmq.Dealer({ linger: 0, routingId: identity });
-  const iopub = new zmq.Subscriber({ linger: 0 });
-  const hb = new zmq.Request({ linger: 0, receiveTimeout: -1 });
+  // A kernel that is still starting refuses the first connect; retry every
+  // 10 ms rather than ZeroMQ's default 100 ms, or every launch waits for it.
+  const retry = { linger: 0, reconnectInterval: 10 };
+  const shell = new zmq.Dealer({ ...retry, routingId: identity });
+  const control = new zmq.Dealer(retry);
+  const stdin = new zmq.Dealer({ ...retry, routingId: identity });
+  const iopub = new zmq.Subscriber(retry);
+  const hb = new zmq.Request({ ...retry, receiveTimeout: -1 });
   iopub.subscribe();
   const sockets = { shell, control, stdin, iopub, hb };
   for (const channel of Object.keys(sockets) as Channel[]) {

@@ -18,7 +18,8 @@ const CACHE_SIZE = 256;
  * and every variable survives.
  */
 export class TypeScriptEngine implements Engine {
-  private readonly compiler: Compiler;
+  private compilerInstance: Compiler | null = null;
+  private readonly compilerOptions: { entry: string; isJS: boolean };
   private readonly runtime: Runtime;
   private readonly exports: Record<string, unknown>;
   private prevDecl: string;
@@ -27,13 +28,28 @@ export class TypeScriptEngine implements Engine {
   private interruptCurrent: (() => void) | null = null;
 
   constructor(options: TypeScriptEngine.IOptions) {
-    this.compiler = new Compiler(options.compilerEntry, options.language === 'javascript');
+    this.compilerOptions = { entry: options.compilerEntry, isJS: options.language === 'javascript' };
     this.runtime = options.runtime;
     this.prevDecl = this.runtime.declarations;
     this.exports = Private.createExports();
     Object.assign(this.exports, this.runtime.globals);
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
     Object.defineProperty(globalThis, '__warren__', { value: { exports: this.exports, require }, enumerable: false });
+  }
+
+  /**
+   * The compiler thread, started on first need or by `warmUp`: its language
+   * service costs about a second and 150 MB, which a kernel that only starts
+   * (or only runs shell cells) should not pay.
+   */
+  private get compiler(): Compiler {
+    this.compilerInstance ??= new Compiler(this.compilerOptions.entry, this.compilerOptions.isJS);
+    return this.compilerInstance;
+  }
+
+  /** Starts the compiler in the background, so the first TypeScript cell finds it ready. */
+  warmUp(): void {
+    void this.compiler;
   }
 
   /** The variables cells have declared (for tests and the inspector). */
@@ -106,7 +122,7 @@ export class TypeScriptEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
-    await this.compiler.dispose();
+    await this.compilerInstance?.dispose();
   }
 
   private async convert(code: string): Promise<Converted> {

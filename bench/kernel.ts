@@ -1,0 +1,155 @@
+/**
+ * Kernel benchmarks against peers, all in one run: warren, ipykernel (Debian)
+ * and tslab (npm). Prints medians and warren's ratio to each peer.
+ *
+ *   npm run bench            # everything
+ *   node lib/bench/kernel.js --quick
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KernelClient } from '../kernel/client/client';
+
+const ROOT = join(__dirname, '..', '..');
+const quick = process.argv.includes('--quick');
+
+interface Peer {
+  name: string;
+  argv: string[];
+  /** How an interrupt reaches it: warren takes interrupt_request, the others SIGINT to the group (jupyter_client's signal mode). */
+  interrupt: 'message' | 'signal';
+  shell: boolean;
+}
+
+const PEERS: Peer[] = [
+  { name: 'warren', argv: [process.execPath, join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'), 'kernel', '-f', '{connection_file}'], interrupt: 'message', shell: true },
+  { name: 'ipykernel', argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'], interrupt: 'signal', shell: true },
+  { name: 'tslab', argv: [process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'], interrupt: 'signal', shell: false }
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function rssMB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function interrupt(k: KernelClient, peer: Peer): Promise<void> {
+  if (peer.interrupt === 'message') await k.call('control', 'interrupt_request', {});
+  else k.kill('SIGINT');
+}
+
+type Row = Record<string, number | string>;
+
+async function measure(peer: Peer): Promise<Row> {
+  const row: Row = {};
+  const env = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
+  // Launch to kernel_info_reply, from process start: median of several.
+  const launches: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < (quick ? 3 : 5); i++) {
+    const t0 = performance.now();
+    const k = await KernelClient.launch(peer.argv, { env });
+    launches.push((performance.now() - t0) / 1000);
+    rss.push(rssMB(k.pid));
+    await k.shutdown();
+  }
+  row['launch to kernel_info (s)'] = median(launches);
+  row['RSS at kernel_info (MB)'] = median(rss);
+
+  const k = await KernelClient.launch(peer.argv, { env });
+  await k.execute('1+1');
+  await new Promise((r) => setTimeout(r, 3000));
+  row['RSS settled, after a cell (MB)'] = rssMB(k.pid);
+
+  const rt: number[] = [];
+  for (let i = 0; i < (quick ? 50 : 300); i++) {
+    const t = performance.now();
+    await k.execute('1+1');
+    rt.push(performance.now() - t);
+  }
+  row['1+1 round trip (ms)'] = median(rt);
+
+  if (peer.shell) {
+    const echo: number[] = [];
+    for (let i = 0; i < (quick ? 10 : 40); i++) {
+      const t = performance.now();
+      const { iopub } = await k.execute('!echo hi');
+      echo.push(performance.now() - t);
+      if (!iopub.some((m) => m.header.msg_type === 'stream' && String(m.content.text).includes('hi'))) throw new Error(`${peer.name}: !echo printed nothing`);
+    }
+    row['!echo hi (ms)'] = median(echo);
+    // 50 MB of bytes as base64 is 67.5 MB of text.
+    const t = performance.now();
+    const { iopub } = await k.execute('!head -c 50000000 /dev/zero | base64', {}, 600000);
+    const secs = (performance.now() - t) / 1000;
+    const bytes = iopub.filter((m) => m.header.msg_type === 'stream').reduce((n, m) => n + String(m.content.text).length, 0);
+    row['67.5 MB through ! (MB/s)'] = bytes / 1e6 / secs;
+    row['  of which arrived (MB)'] = bytes / 1e6;
+    const sleepers: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const running = k.execute('!sleep 30', { stop_on_error: false });
+      await new Promise((r) => setTimeout(r, 300));
+      const t1 = performance.now();
+      await interrupt(k, peer);
+      const { reply } = await running;
+      sleepers.push(performance.now() - t1);
+      row['interrupted !sleep replies'] = String(reply.content.status);
+    }
+    row['interrupt !sleep 30 (ms)'] = median(sleepers);
+  }
+  const busy: number[] = [];
+  const loop = peer.name === 'ipykernel' ? 'while True: pass' : 'while (true) {}';
+  for (let i = 0; i < 5; i++) {
+    const running = k.execute(loop, { stop_on_error: false });
+    await new Promise((r) => setTimeout(r, 300));
+    const t1 = performance.now();
+    await interrupt(k, peer);
+    await running;
+    busy.push(performance.now() - t1);
+  }
+  row['interrupt a busy loop (ms)'] = median(busy);
+
+  if (!quick) {
+    // Soak: 10,000 cells; memory should stay flat.
+    const at: number[] = [rssMB(k.pid)];
+    const t = performance.now();
+    for (let i = 1; i <= 10000; i++) {
+      await k.execute(peer.name === 'ipykernel' ? `x = ${i}` : `${i} * 2`);
+      if (i % 5000 === 0) at.push(rssMB(k.pid));
+    }
+    row['10k cells (s)'] = (performance.now() - t) / 1000;
+    row['RSS at 0 / 5k / 10k cells (MB)'] = at.map((x) => x.toFixed(0)).join(' / ');
+  }
+  await k.shutdown();
+  return row;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, Row> = {};
+  for (const peer of PEERS) {
+    process.stderr.write(`measuring ${peer.name}...\n`);
+    try {
+      results[peer.name] = await measure(peer);
+    } catch (error) {
+      process.stderr.write(`${peer.name}: ${String(error)}\n`);
+      results[peer.name] = {};
+    }
+  }
+  const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
+  const fmt = (v: number | string | undefined) => (v === undefined ? 'n/a' : typeof v === 'number' ? (v < 10 ? v.toFixed(3) : v.toFixed(1)) : v);
+  console.log(['metric', ...PEERS.map((p) => p.name), ...PEERS.slice(1).map((p) => `warren/${p.name}`)].join(' | '));
+  for (const key of keys) {
+    const w = results.warren[key];
+    const ratios = PEERS.slice(1).map((p) => {
+      const v = results[p.name][key];
+      return typeof w === 'number' && typeof v === 'number' && v !== 0 ? (w / v).toFixed(2) + 'x' : '';
+    });
+    console.log([key, ...PEERS.map((p) => fmt(results[p.name][key])), ...ratios].join(' | '));
+  }
+}
+
+void main().then(() => process.exit(0));
