@@ -15,6 +15,7 @@ import { Signer } from './wire/signer';
 import { bindSockets } from './wire/sockets';
 import { ControlLoop } from './protocol/control';
 import { MessageFactory } from './protocol/message';
+import { KernelGpuUsage } from './services/gpu/usage';
 import { UsageSampler } from './services/usage';
 
 interface IoData {
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
     // otherwise main's SIGINT handler: one path for message and signal mode.
     interrupt: () => process.kill(process.pid, 'SIGINT'),
     usage: (() => {
-      const sampler = new UsageSampler();
+      const gpu = new KernelGpuUsage(process.pid);
+      const sampler = new UsageSampler(() => gpu.sample());
       return () => sampler.sample();
     })(),
     shutdown: async (restart) => {

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, tempDataDir, text, types } from './harness';
 
@@ -253,5 +254,25 @@ describe('transports and kernelspecs', () => {
     expect(reply.content).toMatchObject({ status: 'ok', restart: false });
     expect(await k.exited).toBe(0);
     k.close();
+  });
+});
+
+describe('usage_request with a GPU (replayed real H100 capture)', () => {
+  test("the kernel's own GPU processes are reported", async () => {
+    const k = await launchWarren({
+      env: { PATH: `${join(__dirname, 'bin')}:${process.env.PATH}`, WARREN_FAKE_GPU_FIXTURE: 'h100', WARREN_FAKE_GPU_PID: 'parent' }
+    });
+    const { reply } = await k.call('control', 'usage_request', {});
+    // compute-apps-load.csv: one process with 1386 MiB, here attributed to this kernel.
+    expect(reply.content).toMatchObject({ gpu_state: 'ok', gpu_memory: 1386 * 1024 * 1024 });
+    expect((reply.content.gpu_processes as { pid: number }[])[0].pid).toBe(k.pid);
+    await k.shutdown();
+  });
+
+  test('no nvidia-smi on PATH says no-gpu', async () => {
+    const k = await launchWarren({ env: { PATH: '/usr/bin:/bin' } });
+    const { reply } = await k.call('control', 'usage_request', {});
+    expect(reply.content).toMatchObject({ status: 'ok', gpu_state: 'no-gpu' });
+    await k.shutdown();
   });
 });
