@@ -11,6 +11,9 @@ import { CellEngine } from './engines/cell';
 import { DECLARATIONS as SHELL_DECLARATIONS, shellGlobals } from './engines/shell/api';
 import type { ShellRuntime } from './engines/shell/api';
 import { ShellEngine } from './engines/shell/shell';
+import { SixelDecoder } from './engines/sixel/decode';
+import { SixelOutput } from './engines/sixel/output';
+import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
 import { RUNTIME } from './engines/shell/syntax';
 import { TypeScriptEngine } from './engines/typescript/engine';
 import { Runtime } from './engines/typescript/runtime';
@@ -40,6 +43,10 @@ export async function startKernel(connectionFile: string, language: Language): P
   const dispatcher = new Dispatcher(transport, factory, log);
 
   const shell = new ShellEngine();
+  // Sixel images in shell output become image/png in their place; their programs' terminal queries get answers.
+  const sixel = new SixelOutput(new SixelDecoder());
+  shell.onDcs = (body, sink, end) => sixel.show(body, sink, end);
+  shell.onQuery = (params, final, column) => answerQuery(params, final, DEFAULT_GEOMETRY, column);
   const shellApi = shellGlobals(shell, () => runtime.current());
   for (const [name, value] of Object.entries(shellApi)) {
     runtime.define(name, value, '');

@@ -6,6 +6,7 @@ import type { Completion, OutputSink } from '../engine';
 import type { PtyProcess } from './pty';
 import { spawnPty } from './pty';
 import { TerminalText } from './terminal';
+import type { DcsEnd } from './terminal';
 
 export interface ShellResult {
   stdout: string;
@@ -42,7 +43,12 @@ export class ShellEngine {
   private running: { pty?: PtyProcess; childPid?: number; interrupts: number } | null = null;
   private commandCache: { at: number; names: string[] } | null = null;
   /** Sixel and other DCS bodies, for the sixel extractor to turn into images. */
-  onDcs: ((body: string, sink: OutputSink) => void) | null = null;
+  onDcs: ((body: string, sink: OutputSink, end: DcsEnd) => void) | null = null;
+  /**
+   * Answers a terminal query (`ESC [ params final`; `column` is the cursor's)
+   * or returns null; the answer is written to the command's pty, as a terminal would.
+   */
+  onQuery: ((params: string, final: string, column: number) => string | null) | null = null;
 
   constructor(private readonly options: ShellEngine.IOptions = {}) {}
 
@@ -57,9 +63,13 @@ export class ShellEngine {
     const state = { pty, interrupts: 0 };
     this.running = state;
     const term = new TerminalText();
-    term.onDcs = (body) => {
+    term.onDcs = (body, end) => {
       flush();
-      this.onDcs?.(body, sink);
+      this.onDcs?.(body, sink, end);
+    };
+    term.onQuery = (params, final) => {
+      const answer = this.onQuery?.(params, final, term.column);
+      if (answer) pty.write(answer);
     };
     let timer: NodeJS.Timeout | null = null;
     let paused = false;

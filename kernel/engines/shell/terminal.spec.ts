@@ -54,6 +54,50 @@ describe('TerminalText', () => {
     expect(bodies).toEqual(['q"1;1;2;2#0~~']);
   });
 
+  test('a DCS body cut into many chunks, its ST split too, arrives whole and once', () => {
+    const t = new TerminalText();
+    const got: [string, string][] = [];
+    t.onDcs = (b, end) => got.push([b, end]);
+    const body = 'q"1;1;4;6#0;2;100;0;0' + '#0!4~-'.repeat(5000);
+    const data = 'a\n\x1bP' + body + '\x1b\\b\n';
+    // 7-character chunks: the ST lands across a boundary somewhere.
+    for (let i = 0; i < data.length; i += 7) t.write(data.slice(i, i + 7));
+    expect(got).toEqual([[body, 'complete']]);
+    expect(t.take()).toBe('a\nb\n');
+  });
+
+  test('a DCS that the stream ends inside goes out as truncated', () => {
+    const t = new TerminalText();
+    const got: [string, string][] = [];
+    t.onDcs = (b, end) => got.push([b, end]);
+    t.write('x\x1bPq#0~~');
+    t.write('~~');
+    expect(t.end()).toBe('x');
+    expect(got).toEqual([['q#0~~~~', 'truncated']]);
+  });
+
+  test('a DCS over the size cap keeps only its head and never leaks as text', () => {
+    const t = new TerminalText();
+    const got: [string, string, number][] = [];
+    t.onDcs = (b, end) => got.push([b.slice(0, 3), end, b.length]);
+    t.write('\x1bPq"1;1;9;9');
+    const block = '~'.repeat(1024 * 1024);
+    for (let i = 0; i < 65; i++) t.write(block);
+    t.write('\x1b\\after\n');
+    expect(got).toEqual([['q"1', 'overflow', 64]]);
+    expect(t.take()).toBe('after\n');
+  });
+
+  test('queries go to onQuery with their parameters and leave no text', () => {
+    const t = new TerminalText();
+    const q: string[] = [];
+    t.onQuery = (params, final) => q.push(params + final);
+    t.write('ab\x1b[c\x1b[6n\x1b[14t\x1b[?2;1;0S\x1b[>c\n');
+    expect(q).toEqual(['c', '6n', '14t', '?2;1;0S', '>c']);
+    expect(t.column).toBe(0);
+    expect(t.take()).toBe('ab\n');
+  });
+
   test('backspace and erase-to-end edit the line being drawn', () => {
     const t = new TerminalText();
     t.write('abcdef\b\b\x1b[Kxy\n');

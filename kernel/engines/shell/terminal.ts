@@ -22,10 +22,33 @@ export class TerminalText {
   private lineDirty = false;
   /** An escape sequence cut by a chunk boundary. */
   private carry = '';
-  /** Called with the body of each DCS sequence (sixel images among them). */
-  onDcs: ((body: string) => void) | null = null;
+  /**
+   * A DCS, OSC, APC, PM or SOS string still waiting for its terminator. Its
+   * chunks are kept apart and joined once: a multi-megabyte sixel image
+   * arrives in thousands of pty reads, and re-scanning the whole string on
+   * each would be quadratic.
+   */
+  private pending: Private.PendingString | null = null;
+  /**
+   * Called with the body of each DCS sequence (sixel images among them), and
+   * how it ended: with its ST, cut by the end of the stream, or past the
+   * size cap (then only the head of the body is given).
+   */
+  onDcs: ((body: string, end: DcsEnd) => void) | null = null;
+  /** Called for CSI sequences with a final byte of a query (c, n, t, S): the caller may answer. */
+  onQuery: ((params: string, final: string) => void) | null = null;
+
+  /** The cursor's column on the line being drawn, 0-based. */
+  get column(): number {
+    return this.cursor;
+  }
 
   write(chunk: string): void {
+    if (this.pending) {
+      const rest = this.continueString(chunk);
+      if (rest === null) return;
+      chunk = rest;
+    }
     let data = this.carry + chunk;
     this.carry = '';
     data = data.replace(/\r\n/g, '\n');
@@ -81,9 +104,66 @@ export class TerminalText {
     return this.line.join('');
   }
 
-  /** Ends the stream: an unfinished line stays as it was last drawn. */
+  /** Ends the stream: an unfinished line stays as it was last drawn, an unfinished DCS goes out cut short. */
   end(): string {
+    const p = this.pending;
+    const cut = !p && this.carry.startsWith('\x1bP') ? this.carry.slice(2) : null;
+    this.pending = null;
+    if (p?.kind === 'P') this.onDcs?.(p.overflow ? p.parts[0] : p.parts.join('').replace(/\x1b$/, ''), p.overflow ? 'overflow' : 'truncated');
+    else if (cut !== null) {
+      this.carry = '';
+      this.onDcs?.(cut.replace(/\x1b$/, ''), 'truncated');
+    }
     return this.take();
+  }
+
+  /** Feeds `chunk` to the pending string; returns what follows its terminator, or null if none came. */
+  private continueString(chunk: string): string | null {
+    const p = this.pending as Private.PendingString;
+    // The ST (ESC \\) may be cut between two chunks.
+    const stSplit = p.endsInEsc && chunk.startsWith('\\');
+    const st = stSplit ? -1 : chunk.indexOf('\x1b\\');
+    const bel = p.kind === ']' ? chunk.indexOf('\x07') : -1;
+    let bodyEnd: number;
+    let next: number;
+    if (stSplit) {
+      bodyEnd = 0;
+      next = 1;
+    } else if (bel >= 0 && (st < 0 || bel < st)) {
+      bodyEnd = bel;
+      next = bel + 1;
+    } else if (st >= 0) {
+      bodyEnd = st;
+      next = st + 2;
+    } else {
+      this.addToString(chunk);
+      return null;
+    }
+    this.addToString(chunk.slice(0, bodyEnd));
+    this.pending = null;
+    if (p.kind === 'P' && this.onDcs) {
+      if (p.overflow) this.onDcs(p.parts[0], 'overflow');
+      else {
+        const body = p.parts.join('');
+        this.onDcs(stSplit ? body.slice(0, -1) : body, 'complete');
+      }
+    }
+    return chunk.slice(next);
+  }
+
+  private addToString(text: string): void {
+    const p = this.pending as Private.PendingString;
+    if (!text) return;
+    p.size += text.length;
+    p.endsInEsc = text.endsWith('\x1b');
+    if (p.overflow) return;
+    if (p.size > Private.MAX_STRING) {
+      // Past the cap the body is dropped as it comes; its head says what it was.
+      p.overflow = true;
+      p.parts = [p.parts.join('').slice(0, 64)];
+      return;
+    }
+    p.parts.push(text);
   }
 
   private parse(data: string): void {
@@ -148,11 +228,13 @@ export class TerminalText {
       const bel = next === ']' ? data.indexOf('\x07', at + 2) : -1;
       const end = bel >= 0 && (st < 0 || bel < st) ? bel + 1 : st >= 0 ? st + 2 : -1;
       if (end < 0) {
-        // An unterminated sequence longer than any sane one is dropped, not held forever.
-        return data.length - at > 64 * 1024 * 1024 ? data.length - at : -1;
+        // Held apart until its terminator comes (see `pending`); the rest of the data is its body.
+        this.pending = { kind: next, parts: [], size: 0, overflow: false, endsInEsc: false };
+        this.addToString(data.slice(at + 2));
+        return data.length - at;
       }
       if (next === 'P' && this.onDcs) {
-        this.onDcs(data.slice(at + 2, st));
+        this.onDcs(data.slice(at + 2, st), 'complete');
       }
       return end - at;
     }
@@ -201,8 +283,15 @@ export class TerminalText {
           this.lineDirty = true;
         }
         break;
+      case 'c':
+      case 'n':
+      case 't':
+      case 'S':
+        // Device attributes, cursor position, window size, XTSMGRAPHICS (S also scrolls up: no effect here).
+        this.onQuery?.(params, final);
+        break;
       default:
-        // cursor up/down, scrolling, modes (?7l, ?25l), queries: no place in a notebook
+        // cursor up/down, scrolling, modes (?7l, ?25l): no place in a notebook
         break;
     }
   }
@@ -244,7 +333,22 @@ export class TerminalText {
   }
 }
 
+/** How a DCS string ended: with its ST, with the stream, or past the size cap. */
+export type DcsEnd = 'complete' | 'truncated' | 'overflow';
+
 namespace Private {
+  /** An unterminated string longer than any sane one is dropped as it comes, not held forever. */
+  export const MAX_STRING = 64 * 1024 * 1024;
+
+  export interface PendingString {
+    /** The introducer's second byte: P (DCS), ] (OSC), _, ^ or X. */
+    kind: string;
+    parts: string[];
+    size: number;
+    overflow: boolean;
+    endsInEsc: boolean;
+  }
+
   export function visibleLength(s: string): number {
     return s.replace(/\x1b\[[0-9;]*m/g, '').length;
   }
