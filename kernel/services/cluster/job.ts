@@ -1,0 +1,59 @@
+import { basename } from 'node:path';
+import type { RunProfile } from '../../../src/contract/runs';
+import { shQuote } from './transport';
+import type { Transport } from './transport';
+import type { RunRecord } from './types';
+
+export const NOTEBOOK = 'notebook.ipynb';
+export const RESULT = 'out.ipynb';
+export const LOG = 'log';
+
+/**
+ * The lines that run the notebook inside the run folder. Only the profile's
+ * non-secret env and the parameters appear here: no key, no password.
+ */
+export function runLines(record: RunRecord): string[] {
+  const p = record.profile;
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(p.env ?? {})) if (/^[A-Za-z_]\w*$/.test(k)) lines.push(`export ${k}=${shQuote(v)}`);
+  const params = Object.entries(record.parameters).flatMap(([k, v]) => ['-p', shQuote(`${k}=${v}`)]);
+  lines.push(`${p.warren ?? 'warren'} run ${NOTEBOOK} -o ${RESULT} ${params.join(' ')}`.trimEnd());
+  return lines;
+}
+
+/** Makes the run folder and copies the notebook (renamed) and the inputs into it. */
+export async function stage(t: Transport, record: RunRecord, script: { name: string; text: string }): Promise<void> {
+  const mk = await t.exec(['mkdir', '-p', record.remoteDir]);
+  if (mk.code !== 0) throw new Error(`cannot make ${record.remoteDir}: ${mk.stderr.trim()}`);
+  const write = await t.exec(['sh', '-c', `cat > ${shQuote(script.name)}`], { input: script.text });
+  if (write.code !== 0) throw new Error(`cannot write the job script: ${write.stderr.trim()}`);
+  await t.put(record.inputs, record.remoteDir);
+  // The notebook goes in under a fixed name; its inputs keep theirs.
+  await t.put([record.source], record.remoteDir);
+  const mv = await t.exec(['mv', `${record.remoteDir}/${basename(record.source)}`, `${record.remoteDir}/${NOTEBOOK}`]);
+  if (mv.code !== 0) throw new Error(`cannot place the notebook: ${mv.stderr.trim()}`);
+}
+
+/** Executed cells' outputs as text, newest last: what the Runs panel tails. */
+export function notebookTail(json: string, max = 4000): string {
+  try {
+    const nb = JSON.parse(json) as { cells?: { outputs?: { output_type?: string; text?: string; data?: { 'text/plain'?: string | string[] }; ename?: string; evalue?: string }[] }[] };
+    const parts: string[] = [];
+    for (const cell of nb.cells ?? [])
+      for (const o of cell.outputs ?? []) {
+        if (o.output_type === 'stream') parts.push(String(o.text ?? ''));
+        else if (o.output_type === 'error') parts.push(`${o.ename}: ${o.evalue}\n`);
+        else if (o.data?.['text/plain'] !== undefined) {
+          const t = o.data['text/plain'];
+          parts.push((Array.isArray(t) ? t.join('') : t) + '\n');
+        }
+      }
+    return parts.join('').slice(-max);
+  } catch {
+    return '';
+  }
+}
+
+export function profileLabel(p: RunProfile): string {
+  return `${p.name} (${p.kind} on ${p.host && p.host !== 'local' ? p.host : 'this machine'})`;
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import type { RunProfile, RunResources } from '../../../src/contract/runs';
+import { FINAL_STATES } from '../../../src/contract/runs';
+import { SlurmBackend } from './slurm';
+import { SshHostBackend } from './sshhost';
+import { RunStore } from './store';
+import type { Transport } from './transport';
+import { LocalTransport, SshTransport, TransportError } from './transport';
+import type { Backend, RunRecord } from './types';
+
+export function transportFor(profile: RunProfile): Transport {
+  if (!profile.host || profile.host === 'local') return new LocalTransport();
+  return new SshTransport({ host: profile.host, port: profile.port, user: profile.user, keyPath: profile.keyPath, knownHostsPath: profile.knownHostsPath });
+}
+
+export function backendFor(profile: RunProfile): Backend {
+  const t = transportFor(profile);
+  return profile.kind === 'slurm' ? new SlurmBackend(t) : new SshHostBackend(t);
+}
+
+export interface SubmitOptions {
+  notebook: string;
+  profile: RunProfile;
+  resources?: RunResources;
+  parameters?: { [name: string]: string };
+  inputs?: string[];
+  outputs?: string[];
+}
+
+export function isFinal(state: string): boolean {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
+
+/**
+ * Submits runs, polls them to an end and fetches their results. Every step
+ * is written to the run's record first, so a poller can die or lose its
+ * connection and another one carries on with the same job.
+ */
+export class RunManager {
+  constructor(
+    readonly store = new RunStore(),
+    private readonly backends: (p: RunProfile) => Backend = backendFor
+  ) {}
+
+  backend(record: RunRecord): Backend {
+    return this.backends(record.profile);
+  }
+
+  async submit(options: SubmitOptions): Promise<RunRecord> {
+    const notebook = resolve(options.notebook);
+    if (!existsSync(notebook)) throw new Error(`no notebook ${notebook}`);
+    const inputs = (options.inputs ?? []).map((f) => resolve(dirname(notebook), f));
+    for (const f of inputs) if (!existsSync(f)) throw new Error(`declared input ${f} does not exist`);
+    const backend = this.backends(options.profile);
+    // Reach the host and its scheduler before anything exists anywhere.
+    try {
+      await backend.check();
+    } catch (error) {
+      throw new Error(`profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const id = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      id,
+      kind: 'notebook',
+      profile: options.profile,
+      source: notebook,
+      remoteDir: `${options.profile.workdir.replace(/\/+$/, '')}/${id}`,
+      jobId: null,
+      state: 'submitting',
+      message: 'submitting',
+      submitted: now,
+      updated: now,
+      resources: { ...pickResources(options.profile), ...options.resources },
+      parameters: options.parameters ?? {},
+      inputs,
+      outputs: options.outputs ?? [],
+      result: null
+    };
+    this.store.save(record);
+    try {
+      record.jobId = await backend.submit(record);
+      record.state = 'pending';
+      record.message = `submitted as ${record.jobId}`;
+    } catch (error) {
+      record.message = `submit: ${error instanceof Error ? error.message : String(error)}`;
+      // A dropped connection leaves it unknown whether the job exists: resume() looks it up by name.
+      if (!(error instanceof TransportError)) record.state = 'failed';
+      this.store.save(record);
+      throw error;
+    }
+    this.store.save(record);
+    return record;
+  }
+
+  /** One look at the scheduler; transient faults keep the last state and say so. */
+  async poll(id: string): Promise<RunRecord> {
+    const record = this.store.load(id);
+    if (isFinal(record.state)) return record;
+    const backend = this.backend(record);
+    try {
+      if (!record.jobId) {
+        const found = await backend.find(record);
+        if (found) record.jobId = found;
+        else if (record.state === 'submitting') {
+          // Never reached the scheduler: submitting again cannot duplicate it.
+          record.jobId = await backend.submit(record);
+        }
+      }
+      const seen = await backend.state(record);
+      record.state = seen.state === 'unknown' ? record.state : seen.state;
+      record.message = seen.message;
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      record.message = `${error.message}; retrying`;
+    }
+    this.store.save(record);
+    return record;
+  }
+
+  /** Polls until the run ends, then fetches its results. */
+  async wait(id: string, options: { intervalMs?: number; timeoutMs?: number; onUpdate?: (r: RunRecord) => void; fetch?: boolean } = {}): Promise<RunRecord> {
+    const deadline = Date.now() + (options.timeoutMs ?? Infinity);
+    let delay = options.intervalMs ?? 1000;
+    let last = '';
+    for (;;) {
+      const record = await this.poll(id);
+      const key = `${record.state} ${record.message}`;
+      if (key !== last) options.onUpdate?.(record);
+      last = key;
+      if (isFinal(record.state)) {
+        if (options.fetch !== false && record.kind === 'notebook' && !record.result) return this.fetch(id);
+        return record;
+      }
+      if (Date.now() > deadline) return record;
+      // Back off while the connection or the controller is away.
+      delay = /retrying$/.test(record.message) ? Math.min(delay * 2, 30000) : (options.intervalMs ?? 1000);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  async cancel(id: string): Promise<RunRecord> {
+    const record = this.store.load(id);
+    if (isFinal(record.state)) return record;
+    await this.backend(record).cancel(record);
+    record.message = 'cancel requested';
+    this.store.save(record);
+    return record;
+  }
+
+  /** The executed notebook next to the source as NAME.run-ID.ipynb; declared outputs in NAME.run-ID/. */
+  async fetch(id: string): Promise<RunRecord> {
+    const record = this.store.load(id);
+    const stem = basename(record.source, extname(record.source));
+    const base = join(dirname(record.source), `${stem}.run-${record.id}`);
+    const missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);
+    record.result = `${base}.ipynb`;
+    if (missing.length) record.message += `; declared outputs missing: ${missing.join(', ')}`;
+    this.store.save(record);
+    return record;
+  }
+
+  async tail(id: string): Promise<string> {
+    const record = this.store.load(id);
+    return this.backend(record).tail(record);
+  }
+}
+
+function pickResources(p: RunProfile): RunResources {
+  const r: RunResources = {};
+  if (p.partition) r.partition = p.partition;
+  if (p.gpus) r.gpus = p.gpus;
+  if (p.cpus) r.cpus = p.cpus;
+  if (p.mem) r.mem = p.mem;
+  if (p.time) r.time = p.time;
+  return r;
+}

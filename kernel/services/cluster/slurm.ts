@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import type { RunState } from '../../../src/contract/runs';
+import { LOG, notebookTail, RESULT, runLines, stage } from './job';
+import type { ExecResult, Transport } from './transport';
+import { shQuote, TransportError } from './transport';
+import type { Backend, Observed, RunRecord } from './types';
+
+/** Slurm's job states (squeue/scontrol/sacct spelling) in ours. */
+export function mapSlurmState(s: string): RunState {
+  const state = s.trim().split(/\s+/)[0].toUpperCase();
+  switch (state) {
+    case 'PENDING':
+    case 'CONFIGURING':
+    case 'REQUEUED':
+    case 'RESV_DEL_HOLD':
+    case 'REQUEUE_HOLD':
+    case 'REQUEUE_FED':
+    case 'SUSPENDED':
+      return 'pending';
+    case 'RUNNING':
+    case 'COMPLETING':
+    case 'STAGE_OUT':
+    case 'SIGNALING':
+      return 'running';
+    case 'COMPLETED':
+      return 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'TIMEOUT':
+    case 'DEADLINE':
+      return 'timeout';
+    case 'FAILED':
+    case 'NODE_FAIL':
+    case 'OUT_OF_MEMORY':
+    case 'BOOT_FAIL':
+    case 'PREEMPTED':
+    case 'REVOKED':
+      return 'failed';
+    default:
+      return 'unknown';
+  }
+}
+
+/** The controller is down or restarting: not an answer about the job, try again. */
+function controllerDown(r: ExecResult): boolean {
+  return /Unable to contact slurm controller|Connection refused|Socket timed out|Zero Bytes were transmitted|slurm_load_jobs error: Unable/i.test(r.stderr);
+}
+
+export function jobName(record: RunRecord): string {
+  return `warren-${record.id}`;
+}
+
+/** sbatch/squeue/scontrol/sacct/scancel through a transport: the local CLI or ssh to a login node. */
+export class SlurmBackend implements Backend {
+  constructor(private readonly t: Transport) {}
+
+  async check(): Promise<void> {
+    const r = await this.t.exec(['sinfo', '-h', '-o', '%P %a']);
+    if (r.code === 127 || /not found/.test(r.stderr)) throw new Error(`Slurm's sinfo is not on ${this.t.description}`);
+    if (r.code !== 0) throw new Error(`Slurm on ${this.t.description} does not answer: ${r.stderr.trim()}`);
+  }
+
+  sbatchOptions(record: RunRecord, output: string): string[] {
+    const r = record.resources;
+    const o = [`--job-name=${jobName(record)}`, `--chdir=${record.remoteDir}`, `--output=${output}`, '--open-mode=append'];
+    if (r.partition) o.push(`--partition=${r.partition}`);
+    if (r.gpus) o.push(`--gres=gpu:${r.gpus}`);
+    if (r.cpus) o.push(`--cpus-per-task=${r.cpus}`);
+    if (r.mem) o.push(`--mem=${r.mem}`);
+    if (r.time) o.push(`--time=${r.time}`);
+    return o;
+  }
+
+  async submit(record: RunRecord): Promise<string> {
+    const script = ['#!/bin/sh', `# warren run ${record.id}`, ...runLines(record), ''].join('\n');
+    await stage(this.t, record, { name: join(record.remoteDir, 'job.sh'), text: script });
+    return this.sbatch([...this.sbatchOptions(record, join(record.remoteDir, LOG)), join(record.remoteDir, 'job.sh')]);
+  }
+
+  /** sbatch --parsable; the id goes back to the caller, who records it before polling. */
+  async sbatch(args: string[]): Promise<string> {
+    const r = await this.t.exec(['sbatch', '--parsable', ...args]);
+    if (r.code !== 0) {
+      if (controllerDown(r)) throw new TransportError(`sbatch: ${r.stderr.trim()}`);
+      throw new Error(`sbatch refused the job: ${r.stderr.trim()}`);
+    }
+    const id = r.stdout.trim().split(';')[0];
+    if (!/^\d+$/.test(id)) throw new Error(`sbatch printed no job id: ${r.stdout.trim()}`);
+    return id;
+  }
+
+  async find(record: RunRecord): Promise<string | null> {
+    const q = await this.t.exec(['squeue', '-h', '-n', jobName(record), '-o', '%A']);
+    if (q.code !== 0 && controllerDown(q)) throw new TransportError(q.stderr.trim());
+    const ids = q.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (ids.length) return ids[0];
+    const a = await this.t.exec(['sacct', '-c', '-n', '-X', '-P', '--name', jobName(record), '-o', 'JobID']);
+    const done = a.stdout.split('\n').map((s) => s.trim()).filter((s) => /^\d+$/.test(s));
+    return done.length ? done[done.length - 1] : null;
+  }
+
+  async state(record: RunRecord): Promise<Observed> {
+    if (!record.jobId) return { state: 'submitting', message: 'not submitted yet' };
+    return this.jobState(record.jobId);
+  }
+
+  /** squeue while queued or running; scontrol for a recently ended job; sacct -c after that. */
+  async jobState(jobId: string): Promise<Observed> {
+    const sc = await this.t.exec(['scontrol', 'show', 'job', '-o', jobId]);
+    if (sc.code === 0 && /JobState=/.test(sc.stdout)) {
+      const states = [...sc.stdout.matchAll(/JobState=(\S+)/g)].map((m) => mapSlurmState(m[1]));
+      const reason = /Reason=(\S+)/.exec(sc.stdout)?.[1] ?? '';
+      const exit = /ExitCode=(\S+)/.exec(sc.stdout)?.[1] ?? '';
+      return { state: combine(states), message: `slurm job ${jobId}: ${/JobState=(\S+)/.exec(sc.stdout)?.[1]}${reason && reason !== 'None' ? ` (${reason})` : ''}${exit ? ` exit ${exit}` : ''}` };
+    }
+    if (controllerDown(sc)) throw new TransportError(`slurm controller: ${sc.stderr.trim()}`);
+    const a = await this.t.exec(['sacct', '-c', '-n', '-P', '-j', jobId, '-o', 'JobID,State,ExitCode']);
+    const rows = a.stdout.split('\n').filter((l) => l.startsWith(jobId));
+    if (rows.length) {
+      const states = rows.map((l) => mapSlurmState(l.split('|')[1] ?? ''));
+      return { state: combine(states), message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}` };
+    }
+    return { state: 'unknown', message: `slurm job ${jobId} is not known to squeue, scontrol or sacct` };
+  }
+
+  async cancel(record: RunRecord): Promise<void> {
+    const ids = record.jobs?.length ? record.jobs : record.jobId ? [record.jobId] : [];
+    if (ids.length === 0) return;
+    const r = await this.t.exec(['scancel', ...ids]);
+    if (r.code !== 0 && !/already completing|Invalid job id/i.test(r.stderr)) throw new Error(`scancel: ${r.stderr.trim()}`);
+  }
+
+  async tail(record: RunRecord): Promise<string> {
+    const r = await this.t.exec(['sh', '-c', `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`]);
+    const log = await this.t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
+    return notebookTail(r.stdout) || log.stdout;
+  }
+
+  async fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {
+    return fetchResults(this.t, record, notebook, outputsDir);
+  }
+}
+
+/** An array's states in one: running while any runs, then the worst end. */
+export function combine(states: RunState[]): RunState {
+  if (states.length === 0) return 'unknown';
+  for (const s of ['running', 'pending', 'submitting', 'unknown'] as const) if (states.includes(s)) return s;
+  for (const s of ['timeout', 'cancelled', 'failed'] as const) if (states.includes(s)) return s;
+  return 'completed';
+}
+
+/** The executed notebook to `notebook`, declared outputs under `outputsDir`; returns the outputs that were missing. */
+export async function fetchResults(t: Transport, record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {
+  await t.get(join(record.remoteDir, RESULT), notebook);
+  const missing: string[] = [];
+  for (const o of record.outputs) await t.get(join(record.remoteDir, o), join(outputsDir, o)).catch(() => missing.push(o));
+  return missing;
+}

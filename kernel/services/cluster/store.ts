@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSummary } from '../../../src/contract/runs';
+import { jupyterDataDir } from '../../paths';
+import type { RunRecord } from './types';
+
+/**
+ * Run records on this machine, one JSON file each, rewritten atomically. A
+ * record exists before anything is submitted and holds the job id as soon as
+ * sbatch prints it, so a poller that lost its connection resumes the same job.
+ */
+export class RunStore {
+  readonly dir: string;
+
+  constructor(dir = join(jupyterDataDir(), 'warren', 'runs')) {
+    this.dir = dir;
+  }
+
+  save(record: RunRecord): void {
+    mkdirSync(this.dir, { recursive: true });
+    record.updated = new Date().toISOString();
+    const file = join(this.dir, `${record.id}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 1));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  load(id: string): RunRecord {
+    const file = join(this.dir, `${id}.json`);
+    if (!existsSync(file)) throw new Error(`no run ${id} in ${this.dir}`);
+    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  }
+
+  list(): RunRecord[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => {
+        try {
+          return JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as RunRecord;
+        } catch {
+          return null;
+        }
+      })
+      .filter((r): r is RunRecord => r !== null)
+      .sort((a, b) => a.submitted.localeCompare(b.submitted));
+  }
+}
+
+export function summary(r: RunRecord): RunSummary {
+  return { id: r.id, profile: r.profile.name, notebook: r.source, jobId: r.jobId, state: r.state, message: r.message, submitted: r.submitted, updated: r.updated, result: r.result };
+}

@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The connection broke or the host did not answer: the same call may be tried again later. */
+export class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+/**
+ * Where a backend's commands run and how files get there: this machine, or a
+ * host over ssh/scp. Commands are argument arrays; for ssh they are quoted
+ * once for the remote shell, never glued from user strings.
+ */
+export interface Transport {
+  readonly description: string;
+  exec(argv: string[], options?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** Copies local files (or folders) into a remote folder, which must exist. */
+  put(local: string[], remoteDir: string): Promise<void>;
+  /** Copies a remote file to a local path. */
+  get(remote: string, local: string): Promise<void>;
+}
+
+export function shQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function spawnCollect(cmd: string, args: string[], input: string | undefined, timeoutMs: number): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+export class LocalTransport implements Transport {
+  readonly description = 'this machine';
+
+  async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    try {
+      return await spawnCollect(argv[0], argv.slice(1), options.input, options.timeoutMs ?? 60000);
+    } catch (error) {
+      return { code: 127, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async put(local: string[], remoteDir: string): Promise<void> {
+    for (const f of local) cpSync(f, join(remoteDir, basename(f)), { recursive: true });
+  }
+
+  async get(remote: string, local: string): Promise<void> {
+    mkdirSync(dirname(local), { recursive: true });
+    cpSync(remote, local, { recursive: true });
+  }
+}
+
+export interface SshOptions {
+  host: string;
+  port?: number;
+  user?: string;
+  keyPath?: string;
+  knownHostsPath?: string;
+  connectTimeoutS?: number;
+}
+
+/**
+ * OpenSSH's client. BatchMode: never a password prompt; the key is named on
+ * the command line and stays on this machine.
+ */
+export class SshTransport implements Transport {
+  readonly description: string;
+
+  constructor(private readonly options: SshOptions) {
+    this.description = `${options.user ? options.user + '@' : ''}${options.host}:${options.port ?? 22}`;
+  }
+
+  private common(): string[] {
+    const o = this.options;
+    const args = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${o.connectTimeoutS ?? 5}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2'];
+    if (o.keyPath) args.push('-o', 'IdentitiesOnly=yes', '-i', o.keyPath);
+    if (o.knownHostsPath) args.push('-o', `UserKnownHostsFile=${o.knownHostsPath}`, '-o', 'StrictHostKeyChecking=accept-new');
+    return args;
+  }
+
+  private target(): string {
+    return `${this.options.user ? this.options.user + '@' : ''}${this.options.host}`;
+  }
+
+  async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const args = [...this.common(), '-p', String(this.options.port ?? 22), this.target(), '--', argv.map(shQuote).join(' ')];
+    const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
+    // ssh's own failures exit 255; a remote command's status comes through as is.
+    if (r.code === 255 || r.code === null) throw new TransportError(`ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`);
+    return r;
+  }
+
+  async put(local: string[], remoteDir: string): Promise<void> {
+    if (local.length === 0) return;
+    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', ...local, `${this.target()}:${remoteDir}/`];
+    const r = await spawnCollect('scp', args, undefined, 600000);
+    if (r.code !== 0) throw new TransportError(`scp to ${this.description}: ${r.stderr.trim()}`);
+  }
+
+  async get(remote: string, local: string): Promise<void> {
+    mkdirSync(dirname(local), { recursive: true });
+    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', `${this.target()}:${remote}`, local];
+    const r = await spawnCollect('scp', args, undefined, 600000);
+    if (r.code !== 0) throw new TransportError(`scp from ${this.description}: ${r.stderr.trim()}`);
+  }
+}

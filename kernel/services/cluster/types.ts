@@ -1,0 +1,46 @@
+import type { RunProfile, RunResources, RunState } from '../../../src/contract/runs';
+
+/** What is kept locally about a run; written before anything is submitted. */
+export interface RunRecord {
+  id: string;
+  kind: 'notebook' | 'map';
+  profile: RunProfile;
+  /** Local notebook (or commands file). */
+  source: string;
+  remoteDir: string;
+  jobId: string | null;
+  state: RunState;
+  message: string;
+  submitted: string;
+  updated: string;
+  resources: RunResources;
+  parameters: { [name: string]: string };
+  inputs: string[];
+  outputs: string[];
+  result: string | null;
+  /** Map runs: commands per array task, how many commands, the array job ids in order (retries after the first). */
+  chunk?: number;
+  count?: number;
+  jobs?: string[];
+}
+
+export interface Observed {
+  state: RunState;
+  message: string;
+}
+
+/** One way of running a notebook elsewhere. The cluster does the scheduling, never warren. */
+export interface Backend {
+  /** Reaches the host and its tools; throws a clear error before anything is submitted. */
+  check(): Promise<void>;
+  /** Copies the notebook and inputs into the run folder and starts it; returns the job id. */
+  submit(record: RunRecord): Promise<string>;
+  /** Finds a job this record submitted if its id was never recorded (a drop during submit). */
+  find(record: RunRecord): Promise<string | null>;
+  state(record: RunRecord): Promise<Observed>;
+  cancel(record: RunRecord): Promise<void>;
+  /** Text of the run's live notebook outputs and its log, for a tail. */
+  tail(record: RunRecord): Promise<string>;
+  /** Copies the executed notebook and declared outputs back; returns the outputs that were missing. */
+  fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]>;
+}
