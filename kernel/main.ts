@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CommManager } from './comms/manager';
 import { GpuCommTarget } from './comms/gpu';
+import { GpuCollector } from './services/gpu/collector';
+import { discoverKernels } from './services/gpu/kernels';
 import { CellEngine } from './engines/cell';
 import { DECLARATIONS as SHELL_DECLARATIONS, shellGlobals } from './engines/shell/api';
 import type { ShellRuntime } from './engines/shell/api';
@@ -63,7 +65,8 @@ export async function startKernel(connectionFile: string, language: Language): P
   });
   const history = new History(process.env.WARREN_NO_HISTORY ? null : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`));
   const comms = new CommManager();
-  comms.register(new GpuCommTarget());
+  // GPU processes are attributed to whichever Jupyter kernel's process tree holds them.
+  comms.register(new GpuCommTarget({ createCollector: () => new GpuCollector({ kernels: () => discoverKernels() }) }));
 
   dispatcher.register('kernel_info_request', async () => ({ status: 'ok', ...info }));
   dispatcher.register('execute_request', executeHandler(engine, history));
