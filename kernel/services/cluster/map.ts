@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import type { RunProfile, RunResources } from '../../../src/contract/runs';
+import { isFinal, transportFor } from './manager';
+import { SlurmBackend } from './slurm';
+import { RunStore } from './store';
+import type { Transport } from './transport';
+import { TransportError } from './transport';
+import type { RunRecord } from './types';
+
+export interface MapOptions {
+  commands: string[];
+  /** Commands per array task: the scheduler sees ceil(commands / chunk) tasks. */
+  chunk: number;
+  profile: RunProfile;
+  resources?: RunResources;
+  /** At most this many array tasks at once (`--array=...%N`). */
+  parallel?: number;
+  /** The commands file or cell this came from, for the record. */
+  source?: string;
+}
+
+export interface MapProgress {
+  id: string;
+  state: RunRecord['state'];
+  message: string;
+  total: number;
+  /** Commands with a recorded exit code. */
+  done: number;
+  /** Exit code of each command by index; null while not run (or lost to a cancel or the time limit). */
+  exitCodes: (number | null)[];
+  failed: number[];
+  jobs: string[];
+}
+
+/**
+ * Many shell commands as Slurm job arrays: each array task runs a chunk of
+ * them one after another, writing each command's exit code and log to the
+ * map folder. A retry submits a new array of only the failed ones.
+ */
+export class MapRunner {
+  constructor(
+    readonly store = new RunStore(),
+    private readonly transports: (p: RunProfile) => Transport = transportFor
+  ) {}
+
+  async submit(options: MapOptions): Promise<RunRecord> {
+    if (options.profile.kind !== 'slurm') throw new Error(`map needs a Slurm profile; ${options.profile.name} is ${options.profile.kind}`);
+    const commands = options.commands.map((c) => c.trim()).filter((c) => c && !c.startsWith('#'));
+    if (commands.length === 0) throw new Error('map: no commands');
+    const chunk = Math.max(1, Math.floor(options.chunk));
+    const t = this.transports(options.profile);
+    const slurm = new SlurmBackend(t);
+    try {
+      await slurm.check();
+    } catch (error) {
+      throw new Error(`profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const id = `map-${randomBytes(4).toString('hex')}`;
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      id,
+      kind: 'map',
+      profile: options.profile,
+      source: options.source ?? '(cell)',
+      remoteDir: `${options.profile.workdir.replace(/\/+$/, '')}/${id}`,
+      jobId: null,
+      state: 'submitting',
+      message: 'submitting',
+      submitted: now,
+      updated: now,
+      resources: { ...options.resources },
+      parameters: options.parallel ? { parallel: String(options.parallel) } : {},
+      inputs: [],
+      outputs: [],
+      result: null,
+      chunk,
+      count: commands.length,
+      jobs: []
+    };
+    this.store.save(record);
+    const dir = record.remoteDir;
+    const mk = await t.exec(['mkdir', '-p', `${dir}/results`, `${dir}/logs`]);
+    if (mk.code !== 0) throw new Error(`cannot make ${dir}: ${mk.stderr.trim()}`);
+    await this.write(t, `${dir}/commands.txt`, commands.join('\n') + '\n');
+    await this.write(t, `${dir}/chunk.sh`, CHUNK_SCRIPT);
+    await this.submitList(record, slurm, commands.map((c, i) => [i, c]));
+    return record;
+  }
+
+  /** Submits a new array of the commands that failed (or never ran); returns null when none did. */
+  async retry(id: string): Promise<RunRecord | null> {
+    const progress = await this.progress(id);
+    if (!isFinal(progress.state)) throw new Error(`map ${id} is still ${progress.state}`);
+    const record = this.store.load(id);
+    const redo = progress.exitCodes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
+    if (redo.length === 0) return null;
+    const t = this.transports(record.profile);
+    const all = (await t.exec(['cat', `${record.remoteDir}/commands.txt`])).stdout.split('\n');
+    await t.exec(['sh', '-c', `cd ${record.remoteDir}/results && rm -f ${redo.map((i) => `${i}.exit`).join(' ')}`]);
+    await this.submitList(record, new SlurmBackend(t), redo.map((i) => [i, all[i]]));
+    return record;
+  }
+
+  async progress(id: string): Promise<MapProgress> {
+    const record = this.store.load(id);
+    const t = this.transports(record.profile);
+    const total = record.count ?? 0;
+    const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
+    try {
+      const r = await t.exec(['sh', '-c', `cd ${record.remoteDir}/results && for f in *.exit; do [ -e "$f" ] && printf '%s %s\\n' "\${f%.exit}" "$(cat "$f")"; done; true`]);
+      for (const line of r.stdout.split('\n')) {
+        const [i, c] = line.trim().split(' ');
+        if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
+      }
+      if (!isFinal(record.state) && record.jobId) {
+        const seen = await new SlurmBackend(t).jobState(record.jobId);
+        if (seen.state !== 'unknown') record.state = seen.state;
+        record.message = seen.message;
+        this.store.save(record);
+      }
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      record.message = `${error.message}; retrying`;
+    }
+    const done = exitCodes.filter((c) => c !== null).length;
+    const failed = exitCodes.map((c, i) => (c !== null && c !== 0 ? i : -1)).filter((i) => i >= 0);
+    // The array ended well but a command failed: say so.
+    return { id, state: record.state, message: record.message, total, done, exitCodes, failed, jobs: record.jobs ?? [] };
+  }
+
+  async wait(id: string, options: { intervalMs?: number; onProgress?: (p: MapProgress) => void } = {}): Promise<MapProgress> {
+    for (;;) {
+      const p = await this.progress(id);
+      options.onProgress?.(p);
+      if (isFinal(p.state)) return p;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+    }
+  }
+
+  async log(id: string, index: number): Promise<string> {
+    const record = this.store.load(id);
+    const r = await this.transports(record.profile).exec(['cat', `${record.remoteDir}/logs/${Math.floor(index)}.log`]);
+    return r.stdout;
+  }
+
+  async cancel(id: string): Promise<void> {
+    const record = this.store.load(id);
+    await new SlurmBackend(this.transports(record.profile)).cancel(record);
+  }
+
+  private async submitList(record: RunRecord, slurm: SlurmBackend, list: [number, string][]): Promise<void> {
+    const t = this.transports(record.profile);
+    const attempt = record.jobs?.length ?? 0;
+    const listFile = `list-${attempt}.txt`;
+    await this.write(t, `${record.remoteDir}/${listFile}`, list.map(([i, c]) => `${i}\t${c}`).join('\n') + '\n');
+    const chunk = record.chunk ?? 1;
+    const tasks = Math.ceil(list.length / chunk);
+    const parallel = record.parameters.parallel ? `%${record.parameters.parallel}` : '';
+    const options = new SlurmBackend(t).sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`).filter((o) => !o.startsWith('--open-mode'));
+    record.state = 'submitting';
+    this.store.save(record);
+    const jobId = await slurm.sbatch([...options, `--array=0-${tasks - 1}${parallel}`, `${record.remoteDir}/chunk.sh`, listFile, String(chunk)]);
+    record.jobId = jobId;
+    record.jobs = [...(record.jobs ?? []), jobId];
+    record.state = 'pending';
+    record.message = `array job ${jobId}: ${list.length} commands in ${tasks} tasks of ${chunk}`;
+    this.store.save(record);
+  }
+
+  private async write(t: Transport, path: string, text: string): Promise<void> {
+    const r = await t.exec(['sh', '-c', `cat > '${path.replace(/'/g, `'\\''`)}'`], { input: text });
+    if (r.code !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);
+  }
+}
+
+/**
+ * One array task: lines start*N+1 .. (start+1)*N of the list, each "INDEX<TAB>COMMAND".
+ * A command's stdin is /dev/null so it cannot eat the list. The exit file is
+ * written through a rename: a reader never sees it half written.
+ */
+const CHUNK_SCRIPT = `#!/bin/sh
+list=$1
+n=$2
+start=$((SLURM_ARRAY_TASK_ID * n + 1))
+end=$((start + n - 1))
+tab=$(printf '\\t')
+sed -n "\${start},\${end}p" "$list" | while IFS= read -r line; do
+  idx=\${line%%"$tab"*}
+  cmd=\${line#*"$tab"}
+  sh -c "$cmd" > "logs/$idx.log" 2>&1 < /dev/null
+  echo $? > "results/$idx.exit.tmp" && mv "results/$idx.exit.tmp" "results/$idx.exit"
+done
+`;
