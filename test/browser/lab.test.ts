@@ -2,6 +2,8 @@
  * The real page: scripts/start.js serving the JupyterLab 4.6.3 build with the
  * warren kernel and extension, driven in the system Chromium.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
@@ -13,13 +15,16 @@ let server: LabServer;
 let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
+/** The stand-in nvidia-smi reports its compute process under the pid written here. */
+const gpuPidFile = join(mkdtempSync(join(tmpdir(), 'warren-gpu-pid-')), 'pid');
 
 beforeAll(async () => {
   // The services kernel inherits this environment: the stand-in nvidia-smi
   // replays the H100 captures.
   server = await startLab({
     PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
-    WARREN_FAKE_GPU_FIXTURE: 'h100'
+    WARREN_FAKE_GPU_FIXTURE: 'h100',
+    WARREN_FAKE_GPU_PID: `file:${gpuPidFile}`
   });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -165,6 +170,27 @@ test('the GPU panel shows the replayed H100 and the status bar item updates', as
       first,
       { timeout: 30000 }
     );
+  });
+});
+
+test("a GPU process started by a notebook's kernel is shown with that notebook's name", async () => {
+  await withScreenshot(page, 'gpu-owner', async () => {
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('notebook:create-new', { kernelName: 'warren' })
+        .then(() => undefined)
+    );
+    await waitForIdleKernel();
+    // The notebook's kernel "holds the GPU": the stand-in reports its pid.
+    await runInCell(0, `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`);
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('warren:open-gpu')
+        .then(() => undefined)
+    );
+    const owner = page.locator('.jp-WarrenGpu-processes a.jp-WarrenGpu-owner');
+    await owner.first().waitFor({ timeout: 60000 });
+    await expect(owner.first().textContent()).resolves.toMatch(/Untitled\d*\.ipynb/);
   });
 });
 
