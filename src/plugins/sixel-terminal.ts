@@ -1,0 +1,105 @@
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITerminalTracker } from '@jupyterlab/terminal';
+import type { ITerminal } from '@jupyterlab/terminal';
+import type { MainAreaWidget } from '@jupyterlab/apputils';
+import { ImageAddon } from '@xterm/addon-image';
+import type { IImageAddonOptions } from '@xterm/addon-image';
+
+const PLUGIN_ID = 'warren:sixel-terminal';
+
+/** What this plugin needs of the xterm.js Terminal that JupyterLab's terminal widget holds. */
+interface XtermLike {
+  loadAddon(addon: ImageAddon): void;
+}
+
+/**
+ * Sixel images in the Lab's terminals: xterm.js's image addon is loaded into
+ * each terminal the Lab opens, so `img2sixel` or `mrpeek` draw pictures there
+ * as in any sixel terminal (the addon also adds sixel to the terminal's
+ * device attributes, which such programs ask for).
+ */
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Loads the xterm.js image addon (sixel) into every Lab terminal.',
+  requires: [ITerminalTracker],
+  optional: [ISettingRegistry],
+  autoStart: true,
+  activate: activateSixelTerminal
+};
+
+function activateSixelTerminal(
+  app: JupyterFrontEnd,
+  tracker: ITerminalTracker,
+  settings: ISettingRegistry | null
+): void {
+  let options: IImageAddonOptions & { enabled: boolean } = { ...Private.DEFAULTS };
+  const loaded = settings
+    ? settings
+        .load(PLUGIN_ID)
+        .then((s) => {
+          options = { ...Private.DEFAULTS, ...(s.composite as Partial<typeof options>) };
+        })
+        .catch((error) =>
+          console.warn('warren: sixel terminal settings could not be loaded', error)
+        )
+    : Promise.resolve();
+  const attach = (widget: MainAreaWidget<ITerminal.ITerminal>) => {
+    const terminal = widget.content;
+    void Promise.all([Private.readyOf(terminal), loaded]).then(() => {
+      if (!options.enabled || terminal.isDisposed) return;
+      const xterm = Private.xtermOf(terminal);
+      if (!xterm) {
+        console.warn(
+          'warren: no xterm.js instance found in the terminal widget; sixel is off there'
+        );
+        return;
+      }
+      const addonOptions: IImageAddonOptions = {
+        pixelLimit: options.pixelLimit,
+        storageLimit: options.storageLimit,
+        sixelSizeLimit: options.sixelSizeLimit,
+        showPlaceholder: options.showPlaceholder
+      };
+      xterm.loadAddon(new ImageAddon(addonOptions));
+      terminal.node.dataset.warrenSixel = 'on';
+    });
+  };
+  tracker.forEach(attach);
+  tracker.widgetAdded.connect((_, widget) => attach(widget));
+}
+
+namespace Private {
+  export const DEFAULTS = {
+    enabled: true,
+    // 16 megapixels an image, as in the kernel; 128 MB of images kept in the scrollback.
+    pixelLimit: 16 * 1024 * 1024,
+    storageLimit: 128,
+    sixelSizeLimit: 64 * 1024 * 1024,
+    showPlaceholder: true
+  };
+
+  /**
+   * @jupyterlab/terminal 4.x keeps its xterm.js Terminal in the private
+   * `_term` (created before `ready` resolves). Read it structurally and check
+   * its shape, so a future rename turns sixel off instead of throwing.
+   */
+  export function readyOf(terminal: ITerminal.ITerminal): Promise<void> {
+    const ready = (terminal as unknown as { ready?: unknown }).ready;
+    return ready instanceof Promise ? ready.then(() => undefined) : Promise.resolve();
+  }
+
+  export function xtermOf(terminal: ITerminal.ITerminal): XtermLike | null {
+    const term = (terminal as unknown as { _term?: unknown })._term;
+    if (
+      typeof term === 'object' &&
+      term !== null &&
+      typeof (term as { loadAddon?: unknown }).loadAddon === 'function'
+    ) {
+      return term as XtermLike;
+    }
+    return null;
+  }
+}
+
+export default plugin;
