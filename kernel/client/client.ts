@@ -95,10 +95,10 @@ export class KernelClient {
       control: new Outbox((f) => this.sockets.control.send(f)),
       stdin: new Outbox((f) => this.sockets.stdin.send(f))
     };
-    void this.pump('shell');
-    void this.pump('control');
-    void this.pumpIopub();
-    void this.pumpStdin();
+    void this.listen(this.sockets.shell, (m) => this.onReply(m));
+    void this.listen(this.sockets.control, (m) => this.onReply(m));
+    void this.listen(this.sockets.iopub, (m) => this.onIopubMessage(m));
+    void this.listen(this.sockets.stdin, (m) => this.onStdin(m));
   }
 
   /** Sends a request and resolves with its reply. */
@@ -187,62 +187,48 @@ export class KernelClient {
     throw new Error(`kernel did not answer kernel_info\n${this.stderr.slice(-2000)}`);
   }
 
-  private async pump(channel: RequestChannel): Promise<void> {
+  /** Receives on one socket until it closes, handing each valid message on. */
+  private async listen(socket: { receive(): Promise<Buffer[]> }, handle: (m: Message) => void): Promise<void> {
     for (;;) {
       let frames: Buffer[];
       try {
-        frames = await this.sockets[channel].receive();
+        frames = await socket.receive();
       } catch {
         return;
       }
       const m = this.parse(frames);
-      const parent = m && typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
-      const resolve = this.replies.get(parent);
-      if (m && resolve) {
-        this.replies.delete(parent);
-        resolve(m);
-      }
+      if (m) handle(m);
     }
   }
 
-  private async pumpIopub(): Promise<void> {
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await this.sockets.iopub.receive();
-      } catch {
-        return;
-      }
-      const m = this.parse(frames);
-      if (!m) continue;
-      this.iopubLog.push(m);
-      this.onIopub?.(m);
-      if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
-      const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
-      const w = this.iopubWaiters.get(parent);
-      if (!w) continue;
-      w.messages.push(m);
-      if (m.header.msg_type === 'status' && m.content.execution_state === 'idle') {
-        this.iopubWaiters.delete(parent);
-        w.done(w.messages);
-      }
+  private onReply(m: Message): void {
+    const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
+    const resolve = this.replies.get(parent);
+    if (resolve) {
+      this.replies.delete(parent);
+      resolve(m);
     }
   }
 
-  private async pumpStdin(): Promise<void> {
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await this.sockets.stdin.receive();
-      } catch {
-        return;
-      }
-      const m = this.parse(frames);
-      if (!m || m.header.msg_type !== 'input_request') continue;
-      const value = this.onInputRequest(String(m.content.prompt ?? ''), m.content.password === true);
-      const raw = this.factory.raw('input_reply', { value, status: 'ok' }, m.header);
-      this.outboxes.stdin.push(encode(raw, this.signer));
+  private onIopubMessage(m: Message): void {
+    this.iopubLog.push(m);
+    this.onIopub?.(m);
+    if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
+    const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
+    const w = this.iopubWaiters.get(parent);
+    if (!w) return;
+    w.messages.push(m);
+    if (m.header.msg_type === 'status' && m.content.execution_state === 'idle') {
+      this.iopubWaiters.delete(parent);
+      w.done(w.messages);
     }
+  }
+
+  private onStdin(m: Message): void {
+    if (m.header.msg_type !== 'input_request') return;
+    const value = this.onInputRequest(String(m.content.prompt ?? ''), m.content.password === true);
+    const raw = this.factory.raw('input_reply', { value, status: 'ok' }, m.header);
+    this.outboxes.stdin.push(encode(raw, this.signer));
   }
 
   private parse(frames: Buffer[]): Message | null {

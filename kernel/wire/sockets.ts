@@ -41,14 +41,10 @@ export async function bindSockets(info: ConnectionInfo): Promise<WireSockets> {
       // closed
     }
   })();
-  const wrap = (s: zmq.Router) => ({
-    receive: () => s.receive(),
-    send: (frames: Buffer[]) => s.send(frames)
-  });
   return {
-    shell: wrap(shell),
-    control: wrap(control),
-    stdin: wrap(stdin),
+    shell: Private.wrap(shell),
+    control: Private.wrap(control),
+    stdin: Private.wrap(stdin),
     iopub: { send: (frames: Buffer[]) => iopub.send(frames) },
     close() {
       for (const s of Object.values(sockets)) {
@@ -84,16 +80,12 @@ export function connectSockets(info: ConnectionInfo, identity: string): ClientSo
   for (const channel of Object.keys(sockets) as Channel[]) {
     sockets[channel].connect(endpoint(info, channel));
   }
-  const wrap = (s: zmq.Dealer | zmq.Request) => ({
-    receive: () => s.receive(),
-    send: (frames: Buffer[]) => s.send(frames)
-  });
   return {
-    shell: wrap(shell),
-    control: wrap(control),
-    stdin: wrap(stdin),
+    shell: Private.wrap(shell),
+    control: Private.wrap(control),
+    stdin: Private.wrap(stdin),
     iopub: { receive: () => iopub.receive() },
-    hb: wrap(hb),
+    hb: Private.wrap(hb),
     close() {
       for (const s of Object.values(sockets)) s.close();
     }
@@ -107,4 +99,13 @@ export async function sendRaw(address: string, frames: Buffer[]): Promise<void> 
   await s.send(frames);
   await new Promise((r) => setTimeout(r, 50));
   s.close();
+}
+
+namespace Private {
+  export function wrap(s: zmq.Router | zmq.Dealer | zmq.Request): Receiver & Sender {
+    return {
+      receive: () => s.receive(),
+      send: (frames: Buffer[]) => s.send(frames)
+    };
+  }
 }
