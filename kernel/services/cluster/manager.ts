@@ -11,8 +11,8 @@ import { LocalTransport, SshTransport, TransportError } from './transport';
 import type { Backend, RunRecord } from './types';
 
 export function transportFor(profile: RunProfile): Transport {
-  if (!profile.host || profile.host === 'local') return new LocalTransport();
-  return new SshTransport({ host: profile.host, port: profile.port, user: profile.user, keyPath: profile.keyPath, knownHostsPath: profile.knownHostsPath });
+  if (!profile.host || profile.host === 'local') return new LocalTransport(profile.env);
+  return new SshTransport({ host: profile.host, port: profile.port, user: profile.user, keyPath: profile.keyPath, knownHostsPath: profile.knownHostsPath, env: profile.env });
 }
 
 export function backendFor(profile: RunProfile): Backend {
@@ -131,8 +131,13 @@ export class RunManager {
       if (key !== last) options.onUpdate?.(record);
       last = key;
       if (isFinal(record.state)) {
-        if (options.fetch !== false && record.kind === 'notebook' && !record.result) return this.fetch(id);
-        return record;
+        if (options.fetch === false || record.kind !== 'notebook' || record.result) return record;
+        try {
+          return await this.fetch(id);
+        } catch (error) {
+          if (!(error instanceof TransportError)) throw error;
+          record.message = `${error.message}; retrying`;
+        }
       }
       if (Date.now() > deadline) return record;
       // Back off while the connection or the controller is away.

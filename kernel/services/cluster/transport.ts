@@ -31,9 +31,9 @@ export function shQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function spawnCollect(cmd: string, args: string[], input: string | undefined, timeoutMs: number): Promise<ExecResult> {
+function spawnCollect(cmd: string, args: string[], input: string | undefined, timeoutMs: number, env: Record<string, string> = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -52,12 +52,15 @@ function spawnCollect(cmd: string, args: string[], input: string | undefined, ti
   });
 }
 
+/** Commands get `env` (the profile's, never a secret) on top of the login environment. */
 export class LocalTransport implements Transport {
   readonly description = 'this machine';
 
+  constructor(private readonly env: Record<string, string> = {}) {}
+
   async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     try {
-      return await spawnCollect(argv[0], argv.slice(1), options.input, options.timeoutMs ?? 60000);
+      return await spawnCollect(argv[0], argv.slice(1), options.input, options.timeoutMs ?? 60000, this.env);
     } catch (error) {
       return { code: 127, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
     }
@@ -80,6 +83,7 @@ export interface SshOptions {
   keyPath?: string;
   knownHostsPath?: string;
   connectTimeoutS?: number;
+  env?: Record<string, string>;
 }
 
 /**
@@ -106,7 +110,9 @@ export class SshTransport implements Transport {
   }
 
   async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const args = [...this.common(), '-p', String(this.options.port ?? 22), this.target(), '--', argv.map(shQuote).join(' ')];
+    const env = Object.entries(this.options.env ?? {}).filter(([k]) => /^[A-Za-z_]\w*$/.test(k));
+    const prefix = env.length ? ['env', ...env.map(([k, v]) => `${k}=${v}`)] : [];
+    const args = [...this.common(), '-p', String(this.options.port ?? 22), this.target(), '--', [...prefix, ...argv].map(shQuote).join(' ')];
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
     // ssh's own failures exit 255; a remote command's status comes through as is.
     if (r.code === 255 || r.code === null) throw new TransportError(`ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`);

@@ -1,0 +1,108 @@
+/**
+ * `warren run`: a notebook executed headless by its own kernelspec (warren's
+ * and Debian's ipykernel), through the kernel's Jupyter client.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NotebookLike } from './cluster/fixtures';
+import { cellText, dataDirWithWarren, tempDir, until, warren, writeNotebook } from './cluster/fixtures';
+
+jest.setTimeout(120000);
+
+let data: string;
+let dir: string;
+const env = () => ({ JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' });
+const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as NotebookLike;
+
+beforeAll(() => {
+  data = dataDirWithWarren();
+  dir = tempDir('warren-run-');
+});
+
+test('runs a warren notebook with ! and TypeScript cells, parameters injected as TypeScript literals', async () => {
+  const nb = writeNotebook(join(dir, 'ts.ipynb'), [
+    { source: "const n = 2;\nconst label = 'default';\nconst opts = { fast: false };", tags: ['parameters'] },
+    { source: 'console.log(`n=${n} label=${label} fast=${opts.fast}`)' },
+    { source: "!echo from shell $((6*7)); printf '10%%\\r50%%\\r100%%\\n'" },
+    { source: 'n * 10' }
+  ]);
+  const out = join(dir, 'ts.out.ipynb');
+  const r = await warren(['run', nb, '-o', out, '-p', 'n=5', '-p', 'label=zed', '-p', 'opts={"fast":true}'], env());
+  expect(r.code).toBe(0);
+  const result = read(out);
+  expect(result.cells[1].metadata.tags).toEqual(['injected-parameters']);
+  expect(result.cells[1].source).toBe('const n = 5;\nconst label = "zed";\nconst opts = {"fast":true};');
+  expect(cellText(result, 2)).toBe('n=5 label=zed fast=true\n');
+  // \r overwrites are applied as a frontend shows them.
+  expect(cellText(result, 3)).toBe('from shell 42\n100%\n');
+  expect(cellText(result, 4)).toBe('50');
+  expect(result.metadata.warren?.status).toBe('ok');
+  // The input notebook is untouched.
+  expect(read(nb).cells).toHaveLength(4);
+});
+
+test('runs a python3 (ipykernel) notebook with Python literals', async () => {
+  const nb = writeNotebook(
+    join(dir, 'py.ipynb'),
+    [{ source: 'n = 1\nflag = False\nnames = []', tags: ['parameters'] }, { source: 'print(n * 2, flag, names, type(n).__name__)' }],
+    'python3'
+  );
+  const r = await warren(['run', nb, '-p', 'n=21', '-p', 'flag=true', '-p', 'names=["a",null]'], env());
+  expect(r.code).toBe(0);
+  const result = read(nb);
+  expect(result.cells[1].source).toBe('n = 21\nflag = True\nnames = ["a", None]');
+  expect(cellText(result, 2)).toBe("42 True ['a', None] int\n");
+});
+
+test('a failing cell exits non-zero and leaves every finished cell saved, later cells not run', async () => {
+  const nb = writeNotebook(join(dir, 'fail.ipynb'), [{ source: "console.log('one')" }, { source: "throw new Error('boom')" }, { source: "console.log('never')" }]);
+  const out = join(dir, 'fail.out.ipynb');
+  const r = await warren(['run', nb, '-o', out], env());
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('cell 1 failed: Error: boom');
+  const result = read(out);
+  expect(cellText(result, 0)).toBe('one\n');
+  expect(cellText(result, 1)).toContain('Error: boom');
+  expect(result.cells[2].outputs).toEqual([]);
+  expect(result.cells[2].execution_count).toBeNull();
+  expect(result.metadata.warren).toMatchObject({ status: 'failed', cell: 1 });
+});
+
+test('outputs are written as they arrive; SIGTERM interrupts the kernel, saves and exits non-zero', async () => {
+  const nb = writeNotebook(join(dir, 'long.ipynb'), [
+    { source: "console.log('first')" },
+    { source: "for (let i = 0; i < 600; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" },
+    { source: "console.log('never')" }
+  ]);
+  const out = join(dir, 'long.out.ipynb');
+  let pid = 0;
+  const running = warren(['run', nb, '-o', out], env(), (p) => (pid = p));
+  // The live file shows the running cell's output before the cell ends.
+  await until(() => existsSync(out) && cellText(read(out), 1).includes('tick 3'), 30000, 'live output');
+  process.kill(pid, 'SIGTERM');
+  const r = await running;
+  expect(r.code).toBe(143);
+  const result = read(out);
+  expect(cellText(result, 0)).toBe('first\n');
+  expect(cellText(result, 1)).toMatch(/tick 3\n/);
+  expect(result.cells[2].outputs).toEqual([]);
+  expect(result.metadata.warren?.status).toBe('cancelled');
+});
+
+test('--timeout stops a cell that runs too long and fails the run', async () => {
+  const nb = writeNotebook(join(dir, 'slow.ipynb'), [{ source: '!sleep 30' }, { source: "console.log('never')" }]);
+  const t0 = Date.now();
+  const r = await warren(['run', nb, '--timeout', '2'], env());
+  expect(r.code).toBe(1);
+  expect(Date.now() - t0).toBeLessThan(20000);
+  const result = read(nb);
+  expect(cellText(result, 0)).toContain('timed out after 2 s');
+  expect(result.metadata.warren?.status).toBe('timeout');
+});
+
+test('an unknown kernel is a clear error', async () => {
+  const nb = writeNotebook(join(dir, 'k.ipynb'), [{ source: '1' }]);
+  const r = await warren(['run', nb, '--kernel', 'nosuchkernel'], env());
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/no kernelspec named "nosuchkernel" \(found: .*python3/);
+});
