@@ -101,8 +101,9 @@ export class ShellEngine {
         }
       });
       pty.onExit(({ exitCode, signal }) => {
-        // node-pty can report the exit before the last bytes are read.
-        setTimeout(() => {
+        // node-pty reports the exit only once the pty's stream closed, so every
+        // byte has been read; one turn of the loop lets the last data handler run.
+        setImmediate(() => {
           clearInterval(stdinWatch);
           term.write('');
           flush();
@@ -117,7 +118,7 @@ export class ShellEngine {
           const signalName = signal ? Private.signalName(signal) : null;
           this.exitCode = signalName ? null : exitCode;
           done({ exitCode: signalName ? null : exitCode, signal: signalName, interrupted });
-        }, 5);
+        });
       });
     });
   }
