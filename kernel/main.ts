@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CommManager } from './comms/manager';
 import { GpuCommTarget } from './comms/gpu';
+import { MountsCommTarget } from './comms/mounts';
 import { GpuCollector } from './services/gpu/collector';
 import { discoverKernels } from './services/gpu/kernels';
 import { CellEngine } from './engines/cell';
@@ -18,6 +19,7 @@ import { SixelOutput } from './engines/sixel/output';
 import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
 import { RUNTIME } from './engines/shell/syntax';
 import { TypeScriptEngine } from './engines/typescript/engine';
+import { WARREN_DECLARATIONS, warrenApi, warrenMagics } from './engines/warren-api';
 import { Runtime } from './engines/typescript/runtime';
 import { commCloseHandler, commInfoHandler, commMsgHandler, commOpenHandler } from './handlers/comms';
 import { executeHandler } from './handlers/execute';
@@ -28,6 +30,7 @@ import { kernelInfo } from './handlers/kernel-info';
 import { Dispatcher } from './protocol/dispatcher';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
+import { applyToolboxes, MountManager } from './services/mounts';
 import { jupyterDataDir } from './paths';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
@@ -44,16 +47,26 @@ export async function startKernel(connectionFile: string, language: Language): P
   const log = (text: string) => runtime.log(text);
   const dispatcher = new Dispatcher(transport, factory, log);
 
+  // Toolboxes go on PATH before the shell engine copies the environment.
+  const mounts = new MountManager({ log });
+  await applyToolboxes(process.env, mounts.store).catch((error: unknown) => log(`toolboxes: ${String(error)}`));
   const shell = new ShellEngine();
   // Sixel images in shell output become image/png in their place; their programs' terminal queries get answers.
   const sixel = new SixelOutput(new SixelDecoder());
   shell.onDcs = (body, sink, end) => sixel.show(body, sink, end);
   shell.onQuery = (params, final, column) => answerQuery(params, final, DEFAULT_GEOMETRY, column);
-  const shellApi = shellGlobals(shell, () => runtime.current());
+  const warrenOptions = {
+    mounts,
+    cwd: () => shell.cwd,
+    setEnv: (name: string, value: string) => shell.setEnv(name, value),
+    env: () => shell.env
+  };
+  const shellApi = shellGlobals(shell, () => runtime.current(), warrenMagics(warrenOptions));
   for (const [name, value] of Object.entries(shellApi)) {
     runtime.define(name, value, '');
   }
   runtime.declarations += SHELL_DECLARATIONS;
+  runtime.define('warren', warrenApi(warrenOptions), WARREN_DECLARATIONS);
   const code = new TypeScriptEngine({
     language,
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
@@ -67,6 +80,9 @@ export async function startKernel(connectionFile: string, language: Language): P
   const comms = new CommManager();
   // GPU processes are attributed to whichever Jupyter kernel's process tree holds them.
   comms.register(new GpuCommTarget({ createCollector: () => new GpuCollector({ kernels: () => discoverKernels() }) }));
+  comms.register(new MountsCommTarget(mounts));
+  mounts.startHealthChecks();
+  void mounts.restore();
 
   dispatcher.register('kernel_info_request', async () => ({ status: 'ok', ...info }));
   dispatcher.register('execute_request', executeHandler(engine, history));
@@ -96,6 +112,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   process.on('SIGTERM', () => process.exit(0));
   transport.onShutdown(async () => {
     comms.dispose();
+    mounts.dispose();
     await engine.dispose();
   });
   await transport.ready;

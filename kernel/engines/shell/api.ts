@@ -49,7 +49,10 @@ export interface ShellRuntime {
   script(shell: 'bash' | 'sh', args: string, body: string): Promise<void>;
 }
 
-export function shellGlobals(engine: ShellEngine, sink: () => OutputSink): Record<string, unknown> {
+/** A line magic added from outside the shell engine (`%mount`): its argument line and the cell's sink. */
+export type LineMagic = (arg: string, out: OutputSink) => Promise<void>;
+
+export function shellGlobals(engine: ShellEngine, sink: () => OutputSink, magics: Record<string, LineMagic> = {}): Record<string, unknown> {
   let raise = false;
   const run = async (command: string): Promise<number | null> => {
     const r = await engine.run(command, sink());
@@ -106,7 +109,8 @@ export function shellGlobals(engine: ShellEngine, sink: () => OutputSink): Recor
         break;
       }
       default:
-        throw new Error(`unknown magic %${name}`);
+        if (!Object.hasOwn(magics, name)) throw new Error(`unknown magic %${name}`);
+        await magics[name](arg, out);
     }
   };
   return {

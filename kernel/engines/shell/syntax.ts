@@ -28,7 +28,7 @@ export function cellMagic(code: string): { shell: 'bash' | 'sh'; args: string; b
   return m ? { shell: m[1] as 'bash' | 'sh', args: m[2].trim(), body: m[3] } : null;
 }
 
-const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd']);
+const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount']);
 
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
 export function rewrite(code: string, isKnown: (name: string) => boolean): string {

@@ -1,0 +1,205 @@
+import type { MountSpec, MountStatus, ToolboxStatus } from '../../src/contract/mounts';
+import type { MountManager } from '../services/mounts';
+import {
+  formatMounts,
+  MountError,
+  parseMount,
+  parseUnmount,
+  splitArgs,
+  toolEnvironment
+} from '../services/mounts';
+import type { OutputSink } from './engine';
+
+/**
+ * The `warren` global of TypeScript cells. Other parts of warren add members:
+ * `WarrenApi` is an interface, so their declarations merge with this one.
+ */
+export const WARREN_DECLARATIONS = `
+type WarrenMountState = 'mounted' | 'stale' | 'unmounted' | 'busy' | 'error';
+interface WarrenMountStatus {
+  kind: 'rclone' | 'sshfs' | 'bind' | 'nfs'; source: string; mountpoint: string; readOnly?: boolean; auto?: boolean;
+  state: WarrenMountState; message: string | null; pid: number | null; fsType: string | null; mountedAt: number | null;
+}
+interface WarrenMountOptions {
+  /** An rclone remote from your rclone config: 'gdrive:' or 'gdrive:folder'. */
+  remote?: string;
+  /** [user@]host:/path over ssh. */
+  sshfs?: string;
+  /** A local folder. */
+  bind?: string;
+  /** host:/export. */
+  nfs?: string;
+  readOnly?: boolean;
+  /** Mount again whenever mounts are restored. */
+  auto?: boolean;
+  /** Keep the definition in mounts.json (default true). */
+  save?: boolean;
+  timeoutS?: number;
+  rcloneConfig?: string;
+  /** rclone: files show as executable (default true). */
+  execBits?: boolean;
+  port?: number;
+  identityFile?: string;
+  knownHostsFile?: string;
+}
+interface WarrenToolbox { name: string; root: string; bin: string[]; env: { [name: string]: string }; present: boolean; commands: number }
+interface WarrenApi {
+  /** Mounts a volume, as Colab's drive.mount does: await warren.mount('/content/drive', { remote: 'gdrive:' }). */
+  mount(mountpoint: string, options?: WarrenMountOptions): Promise<WarrenMountStatus>;
+  /** Uploads pending writes, then unmounts; forget drops the saved definition. */
+  unmount(mountpoint: string, options?: { forget?: boolean }): Promise<void>;
+  mounts(): Promise<WarrenMountStatus[]>;
+  /** Registers a tool tree: its bin on PATH (here and in every new kernel), its env set, exec bits repaired. */
+  addToolbox(name: string, root: string, options?: { bin?: string[]; env?: { [name: string]: string } }): Promise<WarrenToolbox>;
+  removeToolbox(name: string): void;
+  toolboxes(): WarrenToolbox[];
+}
+declare const warren: WarrenApi;
+`;
+
+export interface WarrenApiOptions {
+  mounts: MountManager;
+  /** The shell's working directory: relative paths resolve against it. */
+  cwd: () => string;
+  /** Sets a variable in the shell and in this process. */
+  setEnv: (name: string, value: string) => void;
+  /** The shell's environment. */
+  env: () => Record<string, string>;
+}
+
+export interface WarrenMountOptions {
+  remote?: string;
+  sshfs?: string;
+  bind?: string;
+  nfs?: string;
+  readOnly?: boolean;
+  auto?: boolean;
+  save?: boolean;
+  timeoutS?: number;
+  rcloneConfig?: string;
+  execBits?: boolean;
+  port?: number;
+  identityFile?: string;
+  knownHostsFile?: string;
+}
+
+function resolvePath(path: string, cwd: string): string {
+  return path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`;
+}
+
+/** Turns the cell's options into a spec; with no source, the saved definition of that mountpoint. */
+function toSpec(
+  mounts: MountManager,
+  mountpoint: string,
+  o: WarrenMountOptions,
+  cwd: string
+): MountSpec {
+  const mp = resolvePath(mountpoint, cwd);
+  const sources = (['remote', 'sshfs', 'bind', 'nfs'] as const).filter(
+    (k) => typeof o[k] === 'string'
+  );
+  if (sources.length > 1)
+    throw new MountError(`give one of remote, sshfs, bind or nfs, not ${sources.join(' and ')}`);
+  if (sources.length === 0) {
+    const saved = mounts.store.read().mounts.find((m) => m.mountpoint === mp);
+    if (!saved)
+      throw new MountError(
+        `${mp} has no saved definition: give { remote: 'name:' }, { sshfs }, { bind } or { nfs }`
+      );
+    return saved;
+  }
+  const key = sources[0];
+  const source = String(o[key]);
+  const spec: MountSpec = {
+    kind: key === 'remote' ? 'rclone' : key,
+    source: key === 'bind' ? resolvePath(source, cwd) : source,
+    mountpoint: mp
+  };
+  if (o.readOnly !== undefined) spec.readOnly = o.readOnly;
+  if (o.auto !== undefined) spec.auto = o.auto;
+  if (o.timeoutS !== undefined) spec.timeoutS = o.timeoutS;
+  if (o.rcloneConfig !== undefined) spec.rcloneConfig = resolvePath(o.rcloneConfig, cwd);
+  if (o.execBits !== undefined) spec.execBits = o.execBits;
+  if (o.port !== undefined) spec.port = o.port;
+  if (o.identityFile !== undefined) spec.identityFile = resolvePath(o.identityFile, cwd);
+  if (o.knownHostsFile !== undefined) spec.knownHostsFile = resolvePath(o.knownHostsFile, cwd);
+  return spec;
+}
+
+export function warrenApi(options: WarrenApiOptions): Record<string, unknown> {
+  const { mounts } = options;
+  /** A new toolbox applies to this kernel's shell at once, not only to new kernels. */
+  const applyToolboxes = () => {
+    const env = toolEnvironment(mounts.store.read().toolboxes, options.env());
+    for (const [k, v] of Object.entries(env)) options.setEnv(k, v);
+  };
+  return {
+    mount: async (mountpoint: string, o: WarrenMountOptions = {}): Promise<MountStatus> => {
+      const status = await mounts.mount(toSpec(mounts, mountpoint, o, options.cwd()), {
+        save: o.save !== false
+      });
+      applyToolboxes();
+      return status;
+    },
+    unmount: (mountpoint: string, o: { forget?: boolean } = {}) =>
+      mounts.unmount(resolvePath(mountpoint, options.cwd()), o),
+    mounts: () => mounts.list(),
+    addToolbox: async (
+      name: string,
+      root: string,
+      o: { bin?: string[]; env?: Record<string, string> } = {}
+    ): Promise<ToolboxStatus> => {
+      const added = await mounts.addToolbox({
+        name,
+        root: resolvePath(root, options.cwd()),
+        bin: o.bin ?? ['bin'],
+        env: o.env ?? {}
+      });
+      applyToolboxes();
+      return {
+        name: added.name,
+        root: added.root,
+        bin: added.bin,
+        env: added.env,
+        present: added.present,
+        commands: added.commands
+      };
+    },
+    removeToolbox: (name: string) => mounts.removeToolbox(name),
+    toolboxes: () => mounts.toolboxes()
+  };
+}
+
+/** `%mount` and `%unmount`, for the shell engine's magic table. */
+export function warrenMagics(
+  options: WarrenApiOptions
+): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
+  const { mounts } = options;
+  return {
+    mount: async (arg, out) => {
+      const command = parseMount(splitArgs(arg), options.cwd());
+      if (command.action === 'list') {
+        out.stream('stdout', formatMounts(await mounts.list(), mounts.toolboxes()));
+      } else if (command.action === 'restore') {
+        for (const r of await mounts.restore())
+          out.stream(
+            r.ok ? 'stdout' : 'stderr',
+            `${r.mountpoint}: ${r.ok ? r.message : r.message}\n`
+          );
+      } else {
+        const s = await mounts.mount(command.spec, { save: command.save });
+        const env = toolEnvironment(mounts.store.read().toolboxes, options.env());
+        for (const [k, v] of Object.entries(env)) options.setEnv(k, v);
+        out.stream(
+          'stdout',
+          `mounted ${s.source} on ${s.mountpoint} (${s.kind}${s.readOnly ? ', read-only' : ''})\n`
+        );
+      }
+    },
+    unmount: async (arg, out) => {
+      const { mountpoint, forget } = parseUnmount(splitArgs(arg), options.cwd());
+      await mounts.unmount(mountpoint, { forget });
+      out.stream('stdout', `unmounted ${mountpoint}${forget ? ' (definition removed)' : ''}\n`);
+    }
+  };
+}

@@ -1,0 +1,412 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { MountSpec } from '../../../src/contract/mounts';
+import { execArgs, firstError, which } from './exec';
+import { mountAt } from './mountinfo';
+
+/** A failure with a message meant for the user; nothing was changed. */
+export class MountError extends Error {
+  override name = 'MountError';
+}
+
+export interface MountedDaemon {
+  pid: number | null;
+  rcPort: number | null;
+}
+
+export interface BackendContext {
+  /** rclone's own log file for this mountpoint. */
+  daemonLog: string;
+  log(text: string, level?: 'info' | 'warn' | 'error'): void;
+}
+
+export const DEFAULT_TIMEOUT_S = 30;
+
+export function timeoutOf(spec: MountSpec): number {
+  return Math.max(1, spec.timeoutS ?? DEFAULT_TIMEOUT_S);
+}
+
+function need(program: string, pkg: string): string {
+  const path = which(program);
+  if (!path) throw new MountError(`${program} is not installed (Debian package ${pkg})`);
+  return path;
+}
+
+function rcloneBase(spec: MountSpec): string[] {
+  return spec.rcloneConfig ? ['--config', spec.rcloneConfig] : [];
+}
+
+/** The remote's name as rclone's config knows it (`gdrive` for `gdrive:folder`), or null for `:backend:` strings. */
+export function remoteName(source: string): string | null {
+  if (source.startsWith(':')) return null;
+  const m = /^([^:,]+)(,[^:]*)?:/.exec(source);
+  return m ? m[1] : null;
+}
+
+/**
+ * Checks, before anything is mounted, that the source can be reached: the
+ * rclone remote exists and its folder lists, the program is installed, the
+ * local folder exists. Throws a MountError that says which.
+ */
+export async function preflight(spec: MountSpec): Promise<void> {
+  const t = timeoutOf(spec);
+  switch (spec.kind) {
+    case 'rclone': {
+      const rclone = need('rclone', 'rclone');
+      const listed = await execArgs(rclone, [...rcloneBase(spec), 'listremotes'], {
+        timeoutMs: 10000
+      });
+      const remotes = listed.stdout
+        .split('\n')
+        .map((l) => l.trim().replace(/:$/, ''))
+        .filter(Boolean);
+      const name = remoteName(spec.source);
+      if (name !== null && !remotes.includes(name)) {
+        const where = spec.rcloneConfig ?? 'the rclone config';
+        throw new MountError(
+          `unknown rclone remote '${name}:' in ${where}` +
+            (remotes.length
+              ? ` (known: ${remotes.map((r) => r + ':').join(', ')})`
+              : ' (it defines no remotes; run `rclone config`)')
+        );
+      }
+      const r = await execArgs(
+        rclone,
+        [
+          ...rcloneBase(spec),
+          'lsf',
+          '--max-depth',
+          '1',
+          '--dirs-only',
+          '--contimeout',
+          `${t}s`,
+          '--timeout',
+          `${t}s`,
+          '--low-level-retries',
+          '1',
+          '--retries',
+          '1',
+          spec.source
+        ],
+        {
+          timeoutMs: t * 1000 + 2000
+        }
+      );
+      if (r.timedOut)
+        throw new MountError(
+          `${spec.source} did not answer in ${t} s (network down? expired credentials? raise timeoutS)`
+        );
+      if (r.code !== 0) {
+        if (/directory not found/i.test(r.stderr))
+          throw new MountError(`folder not found on the remote: ${spec.source}`);
+        throw new MountError(`rclone cannot reach ${spec.source}: ${firstError(r.stderr)}`);
+      }
+      return;
+    }
+    case 'sshfs':
+      need('sshfs', 'sshfs');
+      if (!/^([^@/\s]+@)?[^:/\s]+:/.test(spec.source))
+        throw new MountError(`sshfs source must be [user@]host:/path, not '${spec.source}'`);
+      if (spec.identityFile) {
+        try {
+          readFileSync(spec.identityFile);
+        } catch (error) {
+          throw new MountError(
+            `cannot read the identity file ${spec.identityFile}: ${(error as NodeJS.ErrnoException).code}`
+          );
+        }
+      }
+      return;
+    case 'bind': {
+      needRoot('bind mounts');
+      let isDir = false;
+      try {
+        isDir = statSync(spec.source).isDirectory();
+      } catch {
+        throw new MountError(`source folder ${spec.source} does not exist`);
+      }
+      if (!isDir) throw new MountError(`source ${spec.source} is not a folder`);
+      return;
+    }
+    case 'nfs':
+      needRoot('NFS mounts');
+      if (!which('mount.nfs'))
+        throw new MountError(
+          'NFS is not available here: mount.nfs is missing (Debian package nfs-common)'
+        );
+      if (!/^[^:\s]+:\//.test(spec.source))
+        throw new MountError(`NFS source must be host:/export, not '${spec.source}'`);
+      return;
+  }
+}
+
+function needRoot(what: string): void {
+  if (process.getuid && process.getuid() !== 0)
+    throw new MountError(
+      `${what} need root (CAP_SYS_ADMIN); this kernel runs as uid ${process.getuid()}`
+    );
+}
+
+/** Mounts; on any failure leaves nothing mounted and throws a MountError. */
+export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promise<MountedDaemon> {
+  const t = timeoutOf(spec);
+  switch (spec.kind) {
+    case 'rclone':
+      return mountRclone(spec, ctx, t);
+    case 'sshfs': {
+      const args = [spec.source, spec.mountpoint, '-p', String(spec.port ?? 22)];
+      const options = [
+        'BatchMode=yes',
+        `ConnectTimeout=${t}`,
+        'ServerAliveInterval=10',
+        'ServerAliveCountMax=3',
+        'reconnect',
+        spec.knownHostsFile ? `UserKnownHostsFile=${spec.knownHostsFile}` : '',
+        spec.knownHostsFile ? 'StrictHostKeyChecking=yes' : 'StrictHostKeyChecking=accept-new',
+        spec.identityFile ? `IdentityFile=${spec.identityFile}` : '',
+        spec.identityFile ? 'IdentitiesOnly=yes' : '',
+        spec.readOnly ? 'ro' : ''
+      ].filter(Boolean);
+      // sshfs splits -o values on commas: a path holding one would be cut.
+      for (const o of options) {
+        if (o.includes(',')) throw new MountError(`a comma cannot appear in an sshfs option: ${o}`);
+        args.push('-o', o);
+      }
+      ctx.log(`sshfs ${args.join(' ')}`);
+      const r = await execArgs(need('sshfs', 'sshfs'), args, { timeoutMs: t * 1000 + 3000 });
+      if (r.timedOut) {
+        await forceUnmount(spec.mountpoint);
+        throw new MountError(
+          `sshfs did not connect to ${spec.source} in ${t} s (host down or firewalled? raise timeoutS)`
+        );
+      }
+      if (r.code !== 0 || !mountAt(spec.mountpoint)) {
+        await forceUnmount(spec.mountpoint);
+        throw new MountError(`sshfs failed: ${firstError(r.stderr) || `exit ${r.code}`}`);
+      }
+      return { pid: daemonPid('sshfs', spec.mountpoint), rcPort: null };
+    }
+    case 'bind': {
+      const args = ['--bind', ...(spec.readOnly ? ['-o', 'ro'] : []), spec.source, spec.mountpoint];
+      ctx.log(`mount ${args.join(' ')}`);
+      const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 });
+      if (r.code !== 0)
+        throw new MountError(`mount --bind failed: ${firstError(r.stderr) || `exit ${r.code}`}`);
+      return { pid: null, rcPort: null };
+    }
+    case 'nfs': {
+      const opts = [
+        'soft',
+        `timeo=${Math.min(600, t * 10)}`,
+        'retrans=2',
+        spec.readOnly ? 'ro' : 'rw'
+      ].join(',');
+      const args = ['-t', 'nfs', '-o', opts, spec.source, spec.mountpoint];
+      ctx.log(`mount ${args.join(' ')}`);
+      const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 + 2000 });
+      if (r.timedOut) {
+        await forceUnmount(spec.mountpoint);
+        throw new MountError(`NFS server of ${spec.source} did not answer in ${t} s`);
+      }
+      if (r.code !== 0)
+        throw new MountError(`NFS mount failed: ${firstError(r.stderr) || `exit ${r.code}`}`);
+      return { pid: null, rcPort: null };
+    }
+  }
+}
+
+async function mountRclone(
+  spec: MountSpec,
+  ctx: BackendContext,
+  t: number
+): Promise<MountedDaemon> {
+  const rclone = need('rclone', 'rclone');
+  const rcPort = await freePort();
+  const args = [
+    ...rcloneBase(spec),
+    'mount',
+    spec.source,
+    spec.mountpoint,
+    '--vfs-cache-mode',
+    'writes',
+    // Written files reach the remote 2 s after close (rclone's default is 5 s).
+    '--vfs-write-back',
+    '2s',
+    '--contimeout',
+    `${t}s`,
+    '--timeout',
+    `${Math.max(60, t)}s`,
+    // The rc answers vfs/stats (what is left to upload) before an unmount; no
+    // user or password is set, so only methods that need no auth are served.
+    '--rc',
+    '--rc-addr',
+    `127.0.0.1:${rcPort}`,
+    '--log-file',
+    ctx.daemonLog,
+    '--log-level',
+    'INFO',
+    ...(spec.readOnly ? ['--read-only'] : []),
+    ...(spec.execBits === false ? [] : ['--file-perms', '0755'])
+  ];
+  ctx.log(`rclone ${args.join(' ')}`);
+  closeSync(openSync(ctx.daemonLog, 'w'));
+  // Not --daemon: its parent and child both bind the rc port. Started detached
+  // instead, the mount outlives this kernel and we know the daemon's pid.
+  const child = spawn(rclone, args, { detached: true, stdio: 'ignore' });
+  child.unref();
+  const exited = new Promise<number | null>((ok) => {
+    child.once('exit', (code) => ok(code));
+    child.once('error', () => ok(-1));
+  });
+  const deadline = Date.now() + t * 1000;
+  while (Date.now() < deadline) {
+    if (mountAt(spec.mountpoint)) return { pid: child.pid ?? null, rcPort };
+    const done = await Promise.race([
+      exited,
+      new Promise<'wait'>((ok) => setTimeout(() => ok('wait'), 50))
+    ]);
+    if (done !== 'wait') {
+      const text = readLog(ctx.daemonLog);
+      throw new MountError(`rclone mount failed: ${firstError(text) || `exit ${done}`}`);
+    }
+  }
+  if (child.pid) killGroup(child.pid);
+  await forceUnmount(spec.mountpoint);
+  throw new MountError(
+    `rclone did not mount ${spec.source} in ${t} s (network down? expired token? raise timeoutS)`
+  );
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** What rclone's vfs still has to upload, or null when its rc does not answer. */
+export async function pendingUploads(rcPort: number): Promise<number | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${rcPort}/vfs/stats`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(2000)
+    });
+    const body: unknown = await res.json();
+    const cache =
+      typeof body === 'object' && body !== null
+        ? (body as { diskCache?: { uploadsQueued?: unknown; uploadsInProgress?: unknown } })
+            .diskCache
+        : undefined;
+    if (!cache) return 0;
+    return Number(cache.uploadsQueued ?? 0) + Number(cache.uploadsInProgress ?? 0);
+  } catch {
+    return null;
+  }
+}
+
+/** Unmounts; throws a MountError (with who holds it, when busy). */
+export async function unmountBackend(spec: MountSpec, lazy = false): Promise<void> {
+  const fuse = spec.kind === 'rclone' || spec.kind === 'sshfs';
+  const program = fuse ? (which('fusermount3') ?? which('fusermount') ?? 'umount') : 'umount';
+  const args =
+    program === 'umount'
+      ? [...(lazy ? ['-l'] : []), spec.mountpoint]
+      : ['-u', ...(lazy ? ['-z'] : []), spec.mountpoint];
+  const r = await execArgs(program, args, { timeoutMs: 15000 });
+  if (r.code === 0) return;
+  if (!mountAt(spec.mountpoint)) return;
+  if (/busy/i.test(r.stderr)) {
+    const users = usersOf(spec.mountpoint);
+    throw new MountError(
+      `${spec.mountpoint} is busy` +
+        (users.length ? `: used by ${users.join(', ')}` : '') +
+        ' (close files there, or %cd elsewhere if the shell is inside)'
+    );
+  }
+  throw new MountError(
+    `cannot unmount ${spec.mountpoint}: ${firstError(r.stderr) || `exit ${r.code}`}`
+  );
+}
+
+/** Detaches whatever is on the mountpoint, stale or not; never throws. */
+export async function forceUnmount(mountpoint: string): Promise<void> {
+  const entry = mountAt(mountpoint);
+  if (!entry) return;
+  const fuse = entry.fsType.startsWith('fuse');
+  const program = fuse ? (which('fusermount3') ?? which('fusermount')) : null;
+  if (program) await execArgs(program, ['-u', '-z', mountpoint], { timeoutMs: 10000 });
+  if (mountAt(mountpoint)) await execArgs('umount', ['-l', mountpoint], { timeoutMs: 10000 });
+}
+
+/** The FUSE daemon serving a mountpoint: the process of that program whose arguments name it. */
+export function daemonPid(program: string, mountpoint: string): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0].endsWith(program) && argv.includes(mountpoint)) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
+
+/** `pid (name, cwd|file)` for each process with its cwd or an open file under the mountpoint. */
+export function usersOf(mountpoint: string): string[] {
+  const inside = (p: string) => p === mountpoint || p.startsWith(mountpoint + '/');
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let how = '';
+    try {
+      if (inside(readlinkSync(`/proc/${entry}/cwd`))) how = 'cwd';
+      else if (
+        readdirSync(`/proc/${entry}/fd`).some((fd) => inside(safeLink(`/proc/${entry}/fd/${fd}`)))
+      )
+        how = 'open file';
+    } catch {
+      continue;
+    }
+    if (how) {
+      let name = '?';
+      try {
+        name = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      } catch {
+        // gone
+      }
+      out.push(`${entry} (${name}, ${how})`);
+    }
+  }
+  return out.slice(0, 8);
+}
+
+function safeLink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => ok(port));
+    });
+  });
+}

@@ -1,0 +1,197 @@
+import type {
+  MountKind,
+  MountSpec,
+  MountStatus,
+  ToolboxStatus
+} from '../../../src/contract/mounts';
+import { MountError } from './backends';
+
+/** Splits a magic's argument line like a shell would split words (quotes, backslashes); nothing is expanded. */
+export function splitArgs(line: string): string[] {
+  const out: string[] = [];
+  let word = '';
+  let started = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      started = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started) out.push(word);
+      word = '';
+      started = false;
+    } else {
+      word += c;
+      started = true;
+    }
+  }
+  if (quote) throw new MountError(`unclosed ${quote} in: ${line}`);
+  if (started) out.push(word);
+  return out;
+}
+
+export const MOUNT_USAGE = `usage:
+  mount                                       list mounts and toolboxes
+  mount SOURCE MOUNTPOINT [options]           SOURCE: remote:path (rclone), [user@]host:/path (sshfs), /folder (bind)
+  mount --restore                             mount every definition saved with --auto
+options:
+  --rclone | --sshfs | --bind | --nfs         the kind, when SOURCE does not tell
+  --ro  --auto  --no-save  --timeout SECONDS
+  --config FILE  --no-exec-bits               rclone
+  -p/--port N  -i/--identity KEYFILE  --known-hosts FILE   sshfs
+unmount MOUNTPOINT [--forget]                 flushes writes, unmounts (--forget drops the definition)`;
+
+export type MountCommand =
+  { action: 'list' } | { action: 'restore' } | { action: 'mount'; spec: MountSpec; save: boolean };
+
+/** Guesses the kind from the source: `/x` is a bind, `user@host:/x` sshfs, `name:` rclone. */
+export function inferKind(source: string): MountKind {
+  if (source.startsWith('/')) return 'bind';
+  if (/^[^@:/\s]+@[^:/\s]+:/.test(source)) return 'sshfs';
+  return 'rclone';
+}
+
+/** Parses `mount` arguments (the magic and the CLI share them). */
+export function parseMount(args: string[], cwd: string): MountCommand {
+  let kind: MountKind | null = null;
+  const spec: Partial<MountSpec> = {};
+  const positional: string[] = [];
+  let save = true;
+  let restore = false;
+  const value = (i: number, flag: string): string => {
+    const v = args[i + 1];
+    if (v === undefined) throw new MountError(`${flag} needs a value\n${MOUNT_USAGE}`);
+    return v;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case '--rclone':
+      case '--sshfs':
+      case '--bind':
+      case '--nfs':
+        kind = a.slice(2) as MountKind;
+        break;
+      case '--ro':
+      case '--read-only':
+        spec.readOnly = true;
+        break;
+      case '--auto':
+        spec.auto = true;
+        break;
+      case '--no-save':
+        save = false;
+        break;
+      case '--restore':
+        restore = true;
+        break;
+      case '--no-exec-bits':
+        spec.execBits = false;
+        break;
+      case '--timeout':
+        spec.timeoutS = Number(value(i++, a));
+        break;
+      case '--config':
+        spec.rcloneConfig = absolute(value(i++, a), cwd);
+        break;
+      case '-p':
+      case '--port':
+        spec.port = Number(value(i++, a));
+        break;
+      case '-i':
+      case '--identity':
+        spec.identityFile = absolute(value(i++, a), cwd);
+        break;
+      case '--known-hosts':
+        spec.knownHostsFile = absolute(value(i++, a), cwd);
+        break;
+      default:
+        if (a.startsWith('-') && a.length > 1)
+          throw new MountError(`unknown option ${a}\n${MOUNT_USAGE}`);
+        positional.push(a);
+    }
+  }
+  if (restore) return { action: 'restore' };
+  if (positional.length === 0) return { action: 'list' };
+  if (positional.length !== 2)
+    throw new MountError(`mount takes SOURCE and MOUNTPOINT\n${MOUNT_USAGE}`);
+  const [source, mountpoint] = positional;
+  const k = kind ?? inferKind(source);
+  return {
+    action: 'mount',
+    save,
+    spec: {
+      ...spec,
+      kind: k,
+      source: k === 'bind' ? absolute(source, cwd) : source,
+      mountpoint: absolute(mountpoint, cwd)
+    }
+  };
+}
+
+export function parseUnmount(args: string[], cwd: string): { mountpoint: string; forget: boolean } {
+  const positional = args.filter((a) => !a.startsWith('--'));
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--forget');
+  if (unknown.length || positional.length !== 1)
+    throw new MountError(`usage: unmount MOUNTPOINT [--forget]`);
+  return { mountpoint: absolute(positional[0], cwd), forget: args.includes('--forget') };
+}
+
+function absolute(path: string, cwd: string): string {
+  if (path.startsWith('/')) return path;
+  if (path === '~' || path.startsWith('~/')) return (process.env.HOME ?? '/root') + path.slice(1);
+  return `${cwd.replace(/\/$/, '')}/${path}`;
+}
+
+const LIGHT: Record<MountStatus['state'], string> = {
+  mounted: '●',
+  stale: '▲',
+  unmounted: '○',
+  busy: '◌',
+  error: '✕'
+};
+
+/** A plain-text table of mounts and toolboxes. */
+export function formatMounts(mounts: MountStatus[], toolboxes: ToolboxStatus[]): string {
+  const lines: string[] = [];
+  if (mounts.length === 0) lines.push('no mounts');
+  else {
+    const rows = mounts.map((m) => [
+      `${LIGHT[m.state]} ${m.state}`,
+      m.kind,
+      m.source,
+      m.mountpoint,
+      [m.readOnly ? 'ro' : 'rw', m.auto ? 'auto' : '', m.pid ? `pid ${m.pid}` : '', m.message ?? '']
+        .filter(Boolean)
+        .join(' ')
+    ]);
+    lines.push(...table([['STATE', 'KIND', 'SOURCE', 'MOUNTPOINT', ''], ...rows]));
+  }
+  if (toolboxes.length) {
+    lines.push('', 'toolboxes:');
+    for (const t of toolboxes)
+      lines.push(
+        `  ${t.present ? '●' : '○'} ${t.name}  ${t.root}  bin: ${t.bin.join(', ')}  ${t.commands} command(s)` +
+          (Object.keys(t.env).length ? `  env: ${Object.keys(t.env).join(', ')}` : '')
+      );
+  }
+  return lines.join('\n') + '\n';
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => [...r[c]].length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell + ' '.repeat(widths[c] - [...cell].length))
+      .join('  ')
+      .trimEnd()
+  );
+}

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** The command ran past its timeout and was killed. */
+  timedOut: boolean;
+  /** The program could not be started (ENOENT, EACCES). */
+  spawnError: string | null;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs a program with an argument list (never a shell string: nothing the
+ * user typed is ever parsed by a shell) and collects its output. On timeout
+ * the program gets SIGTERM, then SIGKILL a second later.
+ */
+export function execArgs(
+  command: string,
+  args: string[],
+  options: ExecOptions
+): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let settled = false;
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    });
+    const finish = (result: Omit<ExecResult, 'stdout' | 'stderr' | 'timedOut'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killer);
+      resolve({ ...result, stdout, stderr, timedOut });
+    };
+    let killer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      killer = setTimeout(() => child.kill('SIGKILL'), 1000);
+    }, options.timeoutMs);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      finish({ code: null, signal: null, spawnError: error.code ?? error.message })
+    );
+    child.once('close', (code, signal) => finish({ code, signal, spawnError: null }));
+  });
+}
+
+/** The full path of a program on PATH (plus the sbin folders mount helpers live in), or null. */
+export function which(program: string, path = process.env.PATH ?? ''): string | null {
+  const dirs = [...path.split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
+  for (const dir of dirs) {
+    const candidate = join(dir, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** The first line of a program's stderr that says something, for error messages. */
+export function firstError(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s*/, '').trim())
+    .filter((l) => l && !/^NOTICE:/.test(l));
+  return (
+    lines.find((l) =>
+      /error|fail|denied|refused|not found|no such|timed out|cannot|can't|bad|invalid/i.test(l)
+    ) ??
+    lines[0] ??
+    ''
+  );
+}

@@ -1,0 +1,34 @@
+import type { Toolbox } from '../../../src/contract/mounts';
+import { MountStore } from './store';
+import { binDirs, repairExecBits, toolEnvironment } from './toolboxes';
+
+export { MountError } from './backends';
+export { formatMounts, MOUNT_USAGE, parseMount, parseUnmount, splitArgs } from './commands';
+export { errorText, MountManager } from './manager';
+export { jupyterConfigDir, MountStore } from './store';
+export { toolEnvironment } from './toolboxes';
+
+/**
+ * At kernel start (and in the headless runner): every registered toolbox's
+ * bin goes on PATH and its variables into `env`, and programs that lost their
+ * exec bits get them back. Called before the shell engine copies the
+ * environment. A volume that does not answer costs at most `timeoutMs`.
+ */
+export async function applyToolboxes(
+  env: NodeJS.ProcessEnv = process.env,
+  store = new MountStore(),
+  timeoutMs = 5000
+): Promise<Toolbox[]> {
+  const toolboxes = store.read().toolboxes;
+  if (toolboxes.length === 0) return [];
+  Object.assign(env, toolEnvironment(toolboxes, env));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    repairExecBits(toolboxes.flatMap(binDirs)),
+    new Promise((ok) => {
+      timer = setTimeout(ok, timeoutMs);
+    })
+  ]);
+  clearTimeout(timer);
+  return toolboxes;
+}
