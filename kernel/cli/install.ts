@@ -1,5 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { packageRoot } from '../handlers/kernel-info';
 import { jupyterDataDir } from '../paths';
 
 export interface KernelSpecTarget {
@@ -20,8 +22,19 @@ export const SPECS = [
  */
 export function kernelsDir(target: KernelSpecTarget): string {
   if (target.prefix) return join(resolve(target.prefix), 'share', 'jupyter', 'kernels');
-  if (target.sysPrefix) return join(process.env.JUPYTER_PREFIX || '/usr/local', 'share', 'jupyter', 'kernels');
+  if (target.sysPrefix) return join(Private.sysPrefix(), 'share', 'jupyter', 'kernels');
   return join(jupyterDataDir(), 'kernels');
+}
+
+/** The prebuilt JupyterLab extension, when it has been built (npm run build:labextension). */
+function labextensionSource(): string | null {
+  const dir = join(packageRoot(), 'warren', 'labextension');
+  return existsSync(join(dir, 'package.json')) ? dir : null;
+}
+
+/** Where JupyterLab looks for prebuilt extensions beside those kernelspecs. */
+export function labextensionDir(target: KernelSpecTarget): string {
+  return join(dirname(kernelsDir(target)), 'labextensions', 'warren');
 }
 
 /** Writes both kernelspecs; no Python needed. Returns the folders written. */
@@ -48,6 +61,14 @@ export function install(target: KernelSpecTarget, assets: string, cli: string): 
     }
     written.push(folder);
   }
+  const extension = labextensionSource();
+  if (extension) {
+    const to = labextensionDir(target);
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(dirname(to), { recursive: true });
+    cpSync(extension, to, { recursive: true });
+    written.push(to);
+  }
   return written;
 }
 
@@ -61,5 +82,26 @@ export function uninstall(target: KernelSpecTarget): string[] {
       removed.push(folder);
     }
   }
+  const extension = labextensionDir(target);
+  if (existsSync(extension)) {
+    rmSync(extension, { recursive: true, force: true });
+    removed.push(extension);
+  }
   return removed;
+}
+
+namespace Private {
+  /**
+   * Python's sys.prefix, as `jupyter kernelspec install --sys-prefix` means
+   * it: the active virtualenv or conda env, else the python3 on PATH's.
+   */
+  export function sysPrefix(): string {
+    const env = process.env.VIRTUAL_ENV || process.env.CONDA_PREFIX;
+    if (env) return env;
+    try {
+      return execFileSync('python3', ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8', timeout: 5000 }).trim();
+    } catch {
+      return '/usr/local';
+    }
+  }
 }
