@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { install, uninstall } from './install';
 import type { KernelSpecTarget } from './install';
+import { MOUNTS_USAGE } from './mounts';
 
 const USAGE = `usage:
   warren kernel -f CONNECTION_FILE [--language typescript|javascript]
@@ -10,7 +11,8 @@ const USAGE = `usage:
   warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME]
   warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]
   warren runs [list | status ID | cancel ID | fetch ID | wait ID]
-  warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]`;
+  warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]
+${MOUNTS_USAGE}`;
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -52,6 +54,12 @@ async function main(argv: string[]): Promise<number> {
     case 'runs':
     case 'map':
       return (await import('./cluster')).clusterCommand(command, args);
+    case 'mount':
+    case 'unmount':
+    case 'umount':
+    case 'mounts':
+    case 'toolbox':
+      return (await import('./mounts')).mountsCommand(command, args);
     default:
       process.stderr.write(`${USAGE}\n`);
       return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
