@@ -276,3 +276,18 @@ describe('usage_request with a GPU (replayed real H100 capture)', () => {
     await k.shutdown();
   });
 });
+
+describe('the first cells after launch', () => {
+  test('an expression cell runs at once; a typed cell still gets its type check', async () => {
+    const k = await launchWarren();
+    const t0 = performance.now();
+    const first = await k.execute('Math.max(3, 4) * 2');
+    const firstMs = performance.now() - t0;
+    expect((first.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('8');
+    // Far below the compiler's start-up: the cell did not wait for it.
+    expect(firstMs).toBeLessThan(500);
+    const typed = await k.execute('const s: string = 1', { stop_on_error: false });
+    expect(typed.reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
+    await k.shutdown();
+  });
+});

@@ -64,6 +64,14 @@ export class TypeScriptEngine implements Engine {
     interrupted.catch(() => {});
     this.interruptCurrent = interrupt;
     try {
+      if (!this.compilerInstance?.isReady && Private.isPlainExpression(code)) {
+        // While the compiler still loads (the first second or so), a cell that
+        // declares, assigns and awaits nothing runs as plain JavaScript; any
+        // other cell waits for the compiler and its type checks.
+        const value: unknown = vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, { breakOnSigint: true, filename: 'cell.js' });
+        this.warmUp();
+        return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
+      }
       const converted = await Promise.race([this.convert(code), interrupted]);
       if (converted.diagnostics.length > 0) {
         return Private.diagnosticsError(converted);
@@ -155,6 +163,20 @@ export namespace TypeScriptEngine {
 }
 
 namespace Private {
+  /** Words after which a cell needs the compiler: declarations, modules, await, types. */
+  const NEEDS_COMPILER = /\b(await|import|export|let|const|var|function|class|interface|type|enum|declare|namespace|yield|require)\b|[^=!<>]=(?![=>])|\+\+|--/;
+
+  /** A cell of expressions only, valid as plain JavaScript. */
+  export function isPlainExpression(code: string): boolean {
+    if (NEEDS_COMPILER.test(code)) return false;
+    try {
+      new vm.Script(code);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * TypeScript turns named imports into defineProperty getters; cells must be
    * able to reassign them later, so getters are read into plain values.
