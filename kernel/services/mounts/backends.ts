@@ -183,7 +183,22 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
       }
       if (r.code !== 0 || !mountAt(spec.mountpoint)) {
         await forceUnmount(spec.mountpoint);
-        throw new MountError(`sshfs failed: ${firstError(r.stderr) || `exit ${r.code}`}`);
+        let reason = firstError(r.stderr);
+        // sshfs hides ssh's own complaint (auth, host key) behind "Connection
+        // reset by peer": ask ssh itself, with the same options.
+        if (!reason || /connection reset|remote host has disconnected/i.test(reason)) {
+          const host = spec.source.slice(0, spec.source.indexOf(':'));
+          const sshOptions = options
+            .filter((o) => o !== 'reconnect' && o !== 'ro')
+            .flatMap((o) => ['-o', o]);
+          const ssh = await execArgs(
+            'ssh',
+            ['-p', String(spec.port ?? 22), ...sshOptions, '-T', host, 'true'],
+            { timeoutMs: t * 1000 + 2000 }
+          );
+          reason = firstError(ssh.stderr) || reason;
+        }
+        throw new MountError(`sshfs failed: ${reason || `exit ${r.code}`}`);
       }
       return { pid: daemonPid('sshfs', spec.mountpoint), rcPort: null };
     }

@@ -114,8 +114,11 @@ export class MountManager {
           this.busy.delete(mp);
           return await this.status(spec);
         }
+        const from = runtime
+          ? `${runtime.spec.kind} from ${runtime.spec.source}`
+          : `${existing.fsType} from ${existing.source}`;
         throw new MountError(
-          `${mp} is already a mount point (${existing.fsType} from ${existing.source}): unmount it first or pick another folder`
+          `${mp} is already a mount point (${from}): unmount it first or pick another folder`
         );
       }
       const created = prepareMountpoint(mp);
@@ -555,8 +558,10 @@ function prepareMountpoint(mp: string): string[] {
     }
   }
   try {
-    mkdirSync(mp, { recursive: true });
+    // One level at a time: a recursive mkdir reports EROFS as ENOENT.
+    for (const dir of missing) mkdirSync(dir);
   } catch (error) {
+    removeCreated(missing);
     throw new MountError(
       `cannot create the mountpoint ${mp}: ${describeErrno((error as NodeJS.ErrnoException).code)}`
     );

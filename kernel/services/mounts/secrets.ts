@@ -23,6 +23,7 @@ export function secretInRemote(source: string): string | null {
 /** Masks anything that looks like a credential in a line of text. */
 export function redact(text: string): string {
   return text
+    .replace(/(\btoken\s*=\s*)\{[^\n]*\}/gi, '$1***')
     .replace(
       /("?(?:access_token|refresh_token|token|password|pass|secret|client_secret|secret_access_key|session_token)"?\s*[:=]\s*)("[^"]*"|[^\s,}:]+)/gi,
       '$1***'

@@ -1,0 +1,437 @@
+/**
+ * Mounts and tool volumes against real FUSE, rclone 1.60 and a private sshd
+ * on 127.0.0.1 (scripts/start-sshd.sh). Each test makes its own folders under
+ * one temporary root and its own Jupyter config dir.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KernelClient } from '../kernel/client/client';
+import { CLI, launchWarren, ROOT, text } from './harness';
+
+jest.setTimeout(120000);
+
+const base = mkdtempSync(join(tmpdir(), 'warren-mounts-'));
+const sshDir = join(base, 'sshd');
+const config = join(base, 'config');
+const rcloneConf = join(base, 'rclone.conf');
+let port = 0;
+let k: KernelClient;
+
+type Msg = { header: { msg_type: string }; content: Record<string, unknown> };
+
+function dir(name: string): string {
+  const d = join(base, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+function cli(args: string[], configDir = config) {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, JUPYTER_CONFIG_DIR: configDir }
+  });
+}
+
+async function run(
+  kernel: KernelClient,
+  code: string
+): Promise<{ ok: boolean; out: string; err: string; value: string | undefined }> {
+  const { reply, iopub } = await kernel.execute(code, {}, 90000);
+  const result = (iopub as Msg[]).find((m) => m.header.msg_type === 'execute_result');
+  return {
+    ok: reply.content.status === 'ok',
+    out: text(iopub as Msg[]),
+    err: `${text(iopub as Msg[], 'stderr')}${String(reply.content.evalue ?? '')}`,
+    value: (result?.content.data as Record<string, string> | undefined)?.['text/plain']
+  };
+}
+
+function mountsJson(configDir = config): string {
+  try {
+    return readFileSync(join(configDir, 'warren', 'mounts.json'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function isMounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  port = Number(
+    execFileSync(join(ROOT, 'scripts', 'start-sshd.sh'), [sshDir], { encoding: 'utf8' }).trim()
+  );
+  writeFileSync(
+    rcloneConf,
+    [
+      '[loc]',
+      'type = alias',
+      `remote = ${dir('alias-src')}`,
+      '',
+      '[ssh]',
+      'type = sftp',
+      'host = 127.0.0.1',
+      `port = ${port}`,
+      'user = root',
+      `key_file = ${join(sshDir, 'id_ed25519')}`,
+      `known_hosts_file = ${join(sshDir, 'known_hosts')}`,
+      'shell_type = unix',
+      'md5sum_command = none',
+      'sha1sum_command = none',
+      ''
+    ].join('\n')
+  );
+  k = await launchWarren({
+    cwd: base,
+    env: { JUPYTER_CONFIG_DIR: config, WARREN_MOUNT_CHECK_MS: '1000' }
+  });
+});
+
+afterAll(async () => {
+  await k?.shutdown();
+  // Whatever a failed test left mounted under the root.
+  const left = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((p) => p && p.startsWith(base))
+    .reverse();
+  for (const p of left) spawnSync('umount', ['-l', p]);
+  spawnSync(join(ROOT, 'scripts', 'stop-sshd.sh'), [sshDir]);
+});
+
+test('an rclone alias remote mounted from a cell: a file written in the kernel reaches the source, unmount flushes it', async () => {
+  const src = join(base, 'alias-src');
+  const mp = join(base, 'drive');
+  const t0 = Date.now();
+  const m = await run(
+    k,
+    `const s = await warren.mount(${JSON.stringify(mp)}, { remote: 'loc:', rcloneConfig: ${JSON.stringify(rcloneConf)} }); [s.state, s.kind, s.fsType]`
+  );
+  const mountMs = Date.now() - t0;
+  expect(m.err).toBe('');
+  expect(m.value).toBe("[ 'mounted', 'rclone', 'fuse.rclone' ]");
+  expect(isMounted(mp)).toBe(true);
+  expect((await run(k, `!echo written-in-kernel > ${mp}/a.txt && cat ${mp}/a.txt`)).out).toBe(
+    'written-in-kernel\n'
+  );
+  const t1 = Date.now();
+  const u = await run(k, `%unmount ${mp}`);
+  const unmountMs = Date.now() - t1;
+  expect(u.out).toBe(`unmounted ${mp}\n`);
+  // rclone's vfs holds writes for 2 s before uploading: the unmount waited for them.
+  expect(readFileSync(join(src, 'a.txt'), 'utf8')).toBe('written-in-kernel\n');
+  expect(isMounted(mp)).toBe(false);
+  process.stdout.write(`rclone alias: mount ${mountMs} ms, flush+unmount ${unmountMs} ms\n`);
+  // The definition stays (no tokens in it), the runtime record goes.
+  const saved = JSON.parse(mountsJson()) as { mounts: Array<Record<string, unknown>> };
+  expect(saved.mounts).toEqual([
+    { kind: 'rclone', source: 'loc:', mountpoint: mp, rcloneConfig: rcloneConf }
+  ]);
+});
+
+test('an rclone sftp remote to the loopback sshd mounted with %mount', async () => {
+  const src = dir('sftp-src');
+  const mp = join(base, 'sftp');
+  const m = await run(k, `%mount ssh:${src} ${mp} --config ${rcloneConf}`);
+  expect(m.err).toBe('');
+  expect(m.out).toBe(`mounted ssh:${src} on ${mp} (rclone)\n`);
+  await run(k, `!seq 1 1000 > ${mp}/numbers.txt`);
+  const listed = await run(k, '%mount');
+  expect(listed.out).toMatch(new RegExp(`● mounted\\s+rclone\\s+ssh:${src}\\s+${mp}`));
+  await run(k, `%unmount ${mp} --forget`);
+  expect(readFileSync(join(src, 'numbers.txt'), 'utf8').split('\n')).toHaveLength(1001);
+  expect(mountsJson()).not.toContain(mp);
+});
+
+test('an sshfs mount to the loopback sshd: writes appear at the source at once', async () => {
+  const src = dir('sshfs-src');
+  const mp = join(base, 'sshfs');
+  const m = await run(
+    k,
+    `(await warren.mount(${JSON.stringify(mp)}, { sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} })).state`
+  );
+  expect(m.err).toBe('');
+  expect(m.value).toBe("'mounted'");
+  await run(k, `!echo over-ssh > ${mp}/s.txt`);
+  expect(readFileSync(join(src, 's.txt'), 'utf8')).toBe('over-ssh\n');
+  // The key is stored by path only.
+  expect(mountsJson()).toContain('"identityFile"');
+  expect(mountsJson()).not.toMatch(/PRIVATE KEY/);
+  await run(k, `await warren.unmount(${JSON.stringify(mp)}, { forget: true })`);
+  expect(isMounted(mp)).toBe(false);
+});
+
+test('a bind mount, and a read-only one refuses writes', async () => {
+  const src = dir('bind-src');
+  const mp = join(base, 'bind');
+  const ro = join(base, 'bind-ro');
+  expect((await run(k, `%mount ${src} ${mp}`)).err).toBe('');
+  await run(k, `!echo bound > ${mp}/b.txt`);
+  expect(readFileSync(join(src, 'b.txt'), 'utf8')).toBe('bound\n');
+  expect((await run(k, `%mount --bind ${src} ${ro} --ro`)).err).toBe('');
+  const w = await run(k, `!echo no > ${ro}/c.txt`);
+  expect(w.out).toMatch(/Read-only file system/);
+  expect(existsSync(join(src, 'c.txt'))).toBe(false);
+  await run(k, `%unmount ${ro} --forget`);
+  await run(k, `%unmount ${mp} --forget`);
+  expect(isMounted(mp) || isMounted(ro)).toBe(false);
+});
+
+test('a killed FUSE daemon is detected ("Transport endpoint is not connected") and the mount is healed', async () => {
+  const src = dir('heal-src');
+  writeFileSync(join(src, 'keep.txt'), 'still here\n');
+  const mp = join(base, 'heal');
+  const first = await run(
+    k,
+    `(await warren.mount(${JSON.stringify(mp)}, { sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} })).pid`
+  );
+  const pid = Number(first.value);
+  expect(pid).toBeGreaterThan(0);
+  process.kill(pid, 'SIGKILL');
+  // The mount goes stale once the kernel has closed the dead daemon's FUSE connection.
+  let stale = '';
+  await waitFor(() => {
+    try {
+      statSync(mp);
+    } catch (error) {
+      stale = (error as NodeJS.ErrnoException).code ?? '';
+    }
+    return stale !== '';
+  }, 5000);
+  expect(stale).toBe('ENOTCONN');
+  const killedAt = Date.now();
+  // The kernel's health check (every second here) remounts it.
+  await waitFor(async () => {
+    const r = await run(
+      k,
+      `(await warren.mounts()).filter((m) => m.mountpoint === ${JSON.stringify(mp)}).map((m) => m.state + ' ' + m.pid).join()`
+    );
+    const [state, newPid] = String(r.value).replace(/'/g, '').split(' ');
+    return state === 'mounted' && Number(newPid) > 0 && Number(newPid) !== pid;
+  }, 30000);
+  process.stdout.write(`healed ${Date.now() - killedAt} ms after the kill\n`);
+  expect(readFileSync(join(mp, 'keep.txt'), 'utf8')).toBe('still here\n');
+  const log = readFileSync(join(config, 'warren', 'mounts.log'), 'utf8');
+  expect(log).toMatch(/Transport endpoint is not connected/);
+  expect(log).toMatch(/healed/);
+  await run(k, `await warren.unmount(${JSON.stringify(mp)}, { forget: true })`);
+});
+
+test('a tool volume: a program that lost its exec bit runs from !cmd in a new kernel, and a fresh machine restores it with one mount', async () => {
+  const src = dir('tools-src');
+  mkdirSync(join(src, 'mrtools', 'bin'), { recursive: true });
+  const tool = join(src, 'mrtools', 'bin', 'mrhello');
+  writeFileSync(tool, '#!/bin/sh\necho "hello from $MRHOME ($MRTYPE)"\n');
+  chmodSync(tool, 0o644);
+  writeFileSync(join(src, 'mrtools', 'bin', 'README'), 'not a program\n');
+  chmodSync(join(src, 'mrtools', 'bin', 'README'), 0o644);
+  const mp = join(base, 'toolvol');
+  const sshfs = `{ sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} }`;
+  expect((await run(k, `await warren.mount(${JSON.stringify(mp)}, ${sshfs}); 1`)).err).toBe('');
+  const added = await run(
+    k,
+    `const tb = await warren.addToolbox('mrtools', ${JSON.stringify(join(mp, 'mrtools'))}, { env: { MRHOME: '\${root}', MRTYPE: 'NIFTI_GZ' } }); [tb.present, tb.commands]`
+  );
+  expect(added.err).toBe('');
+  expect(added.value).toBe('[ true, 2 ]');
+  // Exec bits came back on the program (through sshfs, on the server's file), not on the README.
+  expect(statSync(tool).mode & 0o777).toBe(0o755);
+  expect(statSync(join(src, 'mrtools', 'bin', 'README')).mode & 0o777).toBe(0o644);
+  // The current kernel has it at once.
+  expect((await run(k, '!mrhello')).out).toBe(`hello from ${mp}/mrtools (NIFTI_GZ)\n`);
+  const manifest = JSON.parse(readFileSync(join(src, '.warren-tools.json'), 'utf8')) as unknown;
+  expect(manifest).toEqual({
+    version: 1,
+    toolboxes: [
+      {
+        name: 'mrtools',
+        path: 'mrtools',
+        bin: ['bin'],
+        env: { MRHOME: '${root}', MRTYPE: 'NIFTI_GZ' }
+      }
+    ]
+  });
+
+  // The volume loses the bit again (as Drive does); a new kernel repairs it and has PATH and env.
+  chmodSync(tool, 0o644);
+  const k2 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: config } });
+  try {
+    const r = await run(k2, '!mrhello');
+    expect(r.out).toBe(`hello from ${mp}/mrtools (NIFTI_GZ)\n`);
+    expect((await run(k2, '!echo $MRTYPE')).out).toBe('NIFTI_GZ\n');
+  } finally {
+    await k2.shutdown();
+  }
+  await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
+
+  // A fresh machine: an empty config dir; one mount of the volume brings the toolbox back.
+  const fresh = join(base, 'fresh-config');
+  chmodSync(tool, 0o644);
+  const m = cli(
+    [
+      'mount',
+      `root@127.0.0.1:${src}`,
+      mp,
+      '-p',
+      String(port),
+      '-i',
+      join(sshDir, 'id_ed25519'),
+      '--known-hosts',
+      join(sshDir, 'known_hosts')
+    ],
+    fresh
+  );
+  expect(m.stderr).toBe('');
+  expect(JSON.parse(mountsJson(fresh)).toolboxes).toEqual([
+    {
+      name: 'mrtools',
+      root: join(mp, 'mrtools'),
+      bin: ['bin'],
+      env: { MRHOME: '${root}', MRTYPE: 'NIFTI_GZ' }
+    }
+  ]);
+  const k3 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: fresh } });
+  try {
+    expect((await run(k3, '!mrhello')).out).toBe(`hello from ${mp}/mrtools (NIFTI_GZ)\n`);
+  } finally {
+    await k3.shutdown();
+  }
+  expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+});
+
+describe('bad specs give a clear error and change nothing', () => {
+  const before = () => ({
+    json: mountsJson(),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length
+  });
+
+  test('an unknown rclone remote', async () => {
+    const was = before();
+    const mp = join(base, 'bad1');
+    const r = await run(
+      k,
+      `await warren.mount(${JSON.stringify(mp)}, { remote: 'gdrive:', rcloneConfig: ${JSON.stringify(rcloneConf)} })`
+    );
+    expect(r.ok).toBe(false);
+    expect(r.err).toMatch(
+      /unknown rclone remote 'gdrive:' in .*rclone\.conf \(known: loc:, ssh:\)/
+    );
+    expect(existsSync(mp)).toBe(false);
+    expect(before()).toEqual(was);
+  });
+
+  test('a missing folder (bind source, folder on a remote)', async () => {
+    const was = before();
+    const mp = join(base, 'bad2');
+    const r1 = cli(['mount', join(base, 'no-such-folder'), mp]);
+    expect(r1.status).toBe(1);
+    expect(r1.stderr).toBe(
+      `warren mount: source folder ${join(base, 'no-such-folder')} does not exist\n`
+    );
+    const r2 = cli(['mount', 'loc:no/such/dir', mp, '--config', rcloneConf]);
+    expect(r2.stderr).toBe('warren mount: folder not found on the remote: loc:no/such/dir\n');
+    const r3 = cli([
+      'mount',
+      `root@127.0.0.1:${join(base, 'nothing-here')}`,
+      mp,
+      '-p',
+      String(port),
+      '-i',
+      join(sshDir, 'id_ed25519'),
+      '--known-hosts',
+      join(sshDir, 'known_hosts')
+    ]);
+    expect(r3.stderr).toMatch(/^warren mount: sshfs failed: .*No such file or directory/);
+    expect(existsSync(mp)).toBe(false);
+    expect(before()).toEqual(was);
+  });
+
+  test('a busy mountpoint (already a mount, or holding files)', async () => {
+    const src = dir('busy-src');
+    const mp = join(base, 'busy');
+    expect(cli(['mount', src, mp]).status).toBe(0);
+    const was = before();
+    const r = cli(['mount', 'loc:', mp, '--config', rcloneConf]);
+    expect(r.stderr).toBe(
+      `warren mount: ${mp} is already a mount point (bind from ${src}): unmount it first or pick another folder\n`
+    );
+    const full = dir('full');
+    writeFileSync(join(full, 'x'), '');
+    const r2 = cli(['mount', 'loc:', full, '--config', rcloneConf]);
+    expect(r2.stderr).toBe(
+      `warren mount: ${full} is not empty (1 entry): mounting would hide them; pick an empty or new folder\n`
+    );
+    expect(readdirSync(full)).toEqual(['x']);
+    expect(before()).toEqual(was);
+    // Unmount refuses while a process has its cwd inside, and says who.
+    const u = spawnSync('sh', ['-c', `cd ${mp} && ${process.execPath} ${CLI} unmount ${mp}`], {
+      encoding: 'utf8',
+      env: { ...process.env, JUPYTER_CONFIG_DIR: config }
+    });
+    expect(u.stderr).toMatch(
+      new RegExp(`warren unmount: ${mp} is busy: used by \\d+ \\(sh, cwd\\)`)
+    );
+    expect(isMounted(mp)).toBe(true);
+    expect(cli(['unmount', mp, '--forget']).status).toBe(0);
+  });
+
+  test('no permission: a key the server does not accept, a mountpoint on a read-only file system', async () => {
+    const was = before();
+    const other = join(base, 'other_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const mp = join(base, 'bad4');
+    const r = cli([
+      'mount',
+      `root@127.0.0.1:${base}`,
+      mp,
+      '-p',
+      String(port),
+      '-i',
+      other,
+      '--known-hosts',
+      join(sshDir, 'known_hosts'),
+      '--timeout',
+      '10'
+    ]);
+    expect(r.stderr).toMatch(/^warren mount: sshfs failed: .*Permission denied \(publickey\)/);
+    expect(existsSync(mp)).toBe(false);
+    // A read-only file system to put the mountpoint in.
+    const roSrc = dir('ro-src');
+    const roMp = join(base, 'ro');
+    expect(cli(['mount', '--bind', roSrc, roMp, '--ro', '--no-save']).status).toBe(0);
+    const was2 = before();
+    const r2 = cli(['mount', 'loc:', join(roMp, 'inside'), '--config', rcloneConf]);
+    expect(r2.stderr).toBe(
+      `warren mount: cannot create the mountpoint ${join(roMp, 'inside')}: read-only file system (permission denied)\n`
+    );
+    expect(before()).toEqual(was2);
+    expect(cli(['unmount', roMp]).status).toBe(0);
+    // A secret in an rclone connection string is refused before it could be stored.
+    const r3 = cli(['mount', ':sftp,host=127.0.0.1,pass=hunter2:/', join(base, 'bad5')]);
+    expect(r3.stderr).toMatch(/'pass=' in the remote string would store a secret in clear text/);
+    expect(r3.stderr).not.toContain('hunter2');
+    expect(before()).toEqual(was);
+  });
+});
