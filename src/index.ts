@@ -1,6 +1,7 @@
 import gpu from './plugins/gpu';
+import mounts from './plugins/mounts';
 import services from './plugins/services';
 import sixelStream from './plugins/sixel-stream';
 import sixelTerminal from './plugins/sixel-terminal';
 
-export default [services, gpu, sixelStream, sixelTerminal];
+export default [services, gpu, mounts, sixelStream, sixelTerminal];

@@ -1,0 +1,125 @@
+import type { MountLogLine, MountSpec, MountStatus, ToolboxStatus } from '../contract/mounts';
+
+/**
+ * What the Mounts panel shows: the latest state from the `warren.mounts` comm,
+ * the answers to this page's requests and the last log lines. No widgets here.
+ */
+export class MountsModel {
+  get mounts(): MountStatus[] {
+    return this._mounts;
+  }
+
+  get toolboxes(): ToolboxStatus[] {
+    return this._toolboxes;
+  }
+
+  get logs(): MountLogLine[] {
+    return this._logs;
+  }
+
+  /** The answer to the latest request, if any. */
+  get lastResult(): { ok: boolean; message: string } | null {
+    return this._lastResult;
+  }
+
+  /** Whether a request from this page waits for its answer. */
+  get pending(): boolean {
+    return this._pending.size > 0;
+  }
+
+  /** A request id; the answer (a `result`) echoes it. */
+  request(): string {
+    const id = `r${++this._counter}`;
+    this._pending.add(id);
+    return id;
+  }
+
+  /** Takes a message from the comm; returns false for anything else. */
+  ingest(message: unknown): boolean {
+    if (!isRecord(message)) return false;
+    switch (message.type) {
+      case 'state':
+        if (!Array.isArray(message.mounts) || !Array.isArray(message.toolboxes)) return false;
+        this._mounts = message.mounts.filter(isStatus);
+        this._toolboxes = message.toolboxes.filter(isToolbox);
+        return true;
+      case 'result':
+        if (typeof message.request !== 'string' || typeof message.message !== 'string')
+          return false;
+        this._pending.delete(message.request);
+        this._lastResult = { ok: message.ok === true, message: message.message };
+        return true;
+      case 'logs':
+        if (!Array.isArray(message.lines)) return false;
+        this._logs = [...this._logs, ...message.lines.filter(isLogLine)].slice(-200);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private _mounts: MountStatus[] = [];
+  private _toolboxes: ToolboxStatus[] = [];
+  private _logs: MountLogLine[] = [];
+  private _lastResult: { ok: boolean; message: string } | null = null;
+  private readonly _pending = new Set<string>();
+  private _counter = 0;
+}
+
+/** A spec from the form's fields; empty fields are left out. */
+export function specFromForm(fields: {
+  kind: string;
+  source: string;
+  mountpoint: string;
+  readOnly: boolean;
+  auto: boolean;
+  port: string;
+  identityFile: string;
+  rcloneConfig: string;
+}): MountSpec {
+  const kind =
+    (['rclone', 'sshfs', 'bind', 'nfs'] as const).find((k) => k === fields.kind) ?? 'rclone';
+  const spec: MountSpec = {
+    kind,
+    source: fields.source.trim(),
+    mountpoint: fields.mountpoint.trim()
+  };
+  if (fields.readOnly) spec.readOnly = true;
+  if (fields.auto) spec.auto = true;
+  if (kind === 'sshfs' && fields.port.trim()) spec.port = Number(fields.port);
+  if (kind === 'sshfs' && fields.identityFile.trim())
+    spec.identityFile = fields.identityFile.trim();
+  if (kind === 'rclone' && fields.rcloneConfig.trim())
+    spec.rcloneConfig = fields.rcloneConfig.trim();
+  return spec;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const STATES = new Set(['mounted', 'stale', 'unmounted', 'busy', 'error']);
+
+function isStatus(value: unknown): value is MountStatus {
+  return (
+    isRecord(value) &&
+    typeof value.mountpoint === 'string' &&
+    typeof value.source === 'string' &&
+    typeof value.kind === 'string' &&
+    typeof value.state === 'string' &&
+    STATES.has(value.state)
+  );
+}
+
+function isToolbox(value: unknown): value is ToolboxStatus {
+  return (
+    isRecord(value) &&
+    typeof value.name === 'string' &&
+    typeof value.root === 'string' &&
+    Array.isArray(value.bin)
+  );
+}
+
+function isLogLine(value: unknown): value is MountLogLine {
+  return isRecord(value) && typeof value.time === 'number' && typeof value.text === 'string';
+}

@@ -1,0 +1,108 @@
+import { ILayoutRestorer } from '@jupyterlab/application';
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { CommTargets } from '../contract';
+import type { MountSpec, MountsRequest } from '../contract/mounts';
+import { MountsModel } from '../mounts/model';
+import { MountsPanel } from '../mounts/view';
+import { IWarrenServices } from '../tokens';
+
+const PLUGIN_ID = 'warren:mounts';
+
+namespace CommandIDs {
+  export const open = 'warren:open-mounts';
+}
+
+const mountsIcon = new LabIcon({
+  name: 'warren:mounts',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M4 5h16v5H4zm2 2v1h2V7zM4 14h16v5H4zm2 2v1h2v-1z"/></g></svg>'
+});
+
+/** The Mounts sidebar, talking to the `warren.mounts` comm of the services kernel. */
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'Mounts (rclone, sshfs, bind, NFS) and tool volumes: list, add, remove, status, logs.',
+  requires: [IWarrenServices],
+  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  autoStart: true,
+  activate: activateMounts
+};
+
+function activateMounts(
+  app: JupyterFrontEnd,
+  services: IWarrenServices,
+  settings: ISettingRegistry | null,
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null
+): void {
+  const model = new MountsModel();
+  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
+  const send = (message: MountsRequest) => {
+    if (!channel?.send(message)) {
+      model.ingest({
+        type: 'result',
+        request: 'request' in message ? message.request : '',
+        ok: false,
+        message: 'the services kernel is not connected'
+      });
+    }
+    panel.refresh();
+  };
+  const panel = new MountsPanel({
+    model,
+    mount: (spec: MountSpec) => send({ type: 'mount', request: model.request(), spec }),
+    unmount: (mountpoint: string) =>
+      send({ type: 'unmount', request: model.request(), mountpoint, forget: true })
+  });
+  panel.id = 'jp-warren-mounts';
+  panel.title.icon = mountsIcon;
+  panel.title.caption = 'Mounts';
+  let area: 'left' | 'right' = 'left';
+
+  services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
+  panel.setServicesStatus(services.status, services.message);
+
+  const connect = () => {
+    if (channel) return;
+    channel = services.openChannel(CommTargets.mounts);
+    channel.received.connect((_, message) => {
+      if (model.ingest(message)) panel.refresh();
+    });
+    channel.opened.connect(() => channel?.send({ type: 'logs' }));
+  };
+
+  const show = () => {
+    if (!panel.isAttached) app.shell.add(panel, area, { rank: 850 });
+    app.shell.activateById(panel.id);
+    connect();
+  };
+  app.commands.addCommand(CommandIDs.open, {
+    label: 'Show Mounts',
+    caption: 'Open the warren Mounts panel',
+    icon: mountsIcon,
+    execute: show
+  });
+  palette?.addItem({ command: CommandIDs.open, category: 'Warren' });
+
+  void app.restored.then(async () => {
+    if (settings) {
+      try {
+        const loaded = await settings.load(PLUGIN_ID);
+        const wanted = loaded.get('area').composite;
+        if (wanted === 'left' || wanted === 'right') area = wanted;
+      } catch (error) {
+        console.warn('warren: Mounts settings could not be loaded', error);
+      }
+    }
+    app.shell.add(panel, area, { rank: 850 });
+    restorer?.add(panel, 'warren-mounts');
+    connect();
+  });
+}
+
+export default plugin;
