@@ -1,0 +1,54 @@
+/**
+ * Issue 9 in the page: the GPU panel replaying a real two-GPU machine's
+ * captures (nvidia-h200-x2, load on GPU 1), for a services kernel started
+ * with CUDA_VISIBLE_DEVICES=1.
+ */
+import { delimiter, join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
+import type { LabLike, LabServer } from './harness';
+
+jest.setTimeout(300000);
+
+let server: LabServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startLab({
+    PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
+    WARREN_FAKE_GPU_FIXTURE: 'h200x2',
+    CUDA_VISIBLE_DEVICES: '1'
+  });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await openLab(page, server.url);
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+test('both GPUs are shown, the allocated GPU 1 first, GPU 0 dimmed, the process on GPU 1', async () => {
+  await withScreenshot(page, 'gpu-two', async () => {
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('warren:open-gpu')
+        .then(() => undefined)
+    );
+    const cards = page.locator('.jp-WarrenGpu-card');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.jp-WarrenGpu-card').length === 2,
+      null,
+      { timeout: 120000 }
+    );
+    await expect(cards.nth(0).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe('GPU 1: NVIDIA H200');
+    await expect(cards.nth(1).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe('GPU 0: NVIDIA H200');
+    await expect(cards.nth(0).getAttribute('class')).resolves.not.toContain('jp-mod-unallocated');
+    await expect(cards.nth(1).getAttribute('class')).resolves.toContain('jp-mod-unallocated');
+    const row = page.locator('.jp-WarrenGpu-processes tbody tr[data-pid]').first();
+    await row.waitFor({ timeout: 30000 });
+    await expect(row.locator('td').nth(1).textContent()).resolves.toBe('1');
+  });
+});
