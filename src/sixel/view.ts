@@ -60,6 +60,8 @@ export class SixelStreamRenderer extends Widget implements IRenderMime.IRenderer
     this.options = options;
     this.layout = new PanelLayout();
     this.addClass('jp-WarrenSixel-stream');
+    // As on JupyterLab's own renderers: selectors and tests find stream outputs by it.
+    this.node.dataset.mimeType = options.rendererOptions.mimeType;
   }
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {

@@ -1,0 +1,248 @@
+/**
+ * Sixel in the real page: images from real encoders in a warren notebook, in
+ * an ipykernel notebook's stream output, in a .six file and in a Lab
+ * terminal, each checked by reading the pixels the page drew.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { launchChromium, openLab, startLab, withScreenshot } from './harness';
+import type { LabLike, LabServer } from './harness';
+
+jest.setTimeout(300000);
+
+let server: LabServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+/** The test picture's pixels as ImageMagick reads them (RGBA). */
+let source: Buffer;
+const WIDTH = 120;
+const HEIGHT = 72;
+
+beforeAll(async () => {
+  server = await startLab();
+  const work = join(server.root, 'work');
+  const png = join(work, 'photo.png');
+  execFileSync('convert', ['-seed', '5', '-size', `${WIDTH}x${HEIGHT}`, 'plasma:fractal', png]);
+  source = execFileSync('convert', [png, '-depth', '8', 'rgba:-']);
+  writeFileSync(join(work, 'photo.six'), execFileSync('img2sixel', [png]));
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openLab(page, server.url);
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+async function command(id: string, args: object = {}): Promise<void> {
+  await page.evaluate(
+    ([id, args]) =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute(id as string, args as object)
+        .then(() => undefined),
+    [id, args] as const
+  );
+}
+
+async function waitForIdleKernel(): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      type KernelLike = { connectionStatus: string; status: string };
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      const widget = app.shell.currentWidget as {
+        sessionContext?: { session?: { kernel?: KernelLike | null } | null };
+      } | null;
+      const kernel = widget?.sessionContext?.session?.kernel;
+      return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+    },
+    null,
+    { timeout: 120000, polling: 200 }
+  );
+}
+
+async function runInCell(code: string): Promise<void> {
+  await page
+    .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
+    .first()
+    .locator('.cm-content')
+    .click();
+  await page.keyboard.type(code);
+  await page.keyboard.press('Shift+Enter');
+}
+
+/** The pixels an <img> shows, read back through a canvas in the page (RGBA). */
+async function imagePixels(
+  img: Locator
+): Promise<{ width: number; height: number; rgba: number[] }> {
+  await img.waitFor({ timeout: 60000 });
+  return img.evaluate(async (node) => {
+    const el = node as unknown as {
+      decode(): Promise<void>;
+      naturalWidth: number;
+      naturalHeight: number;
+      ownerDocument: {
+        createElement(tag: 'canvas'): {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): {
+            drawImage(i: unknown, x: number, y: number): void;
+            getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+          };
+        };
+      };
+    };
+    await el.decode();
+    const canvas = el.ownerDocument.createElement('canvas');
+    canvas.width = el.naturalWidth;
+    canvas.height = el.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(el, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    return { width: canvas.width, height: canvas.height, rgba: Array.from(data) };
+  });
+}
+
+/** Mean absolute difference per colour channel against the source picture. */
+function meanDifference(rgba: ArrayLike<number>): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < source.length; i++) {
+    if (i % 4 === 3) continue;
+    sum += Math.abs(rgba[i] - source[i]);
+    n++;
+  }
+  return sum / n;
+}
+
+test('a warren cell that prints sixel shows an image of the picture, text kept around it', async () => {
+  await withScreenshot(page, 'sixel-warren-cell', async () => {
+    await command('notebook:create-new', { kernelName: 'warren' });
+    await waitForIdleKernel();
+    await runInCell('!echo before; img2sixel photo.png; echo after');
+    const output = page
+      .locator('.jp-NotebookPanel:visible .jp-Cell')
+      .first()
+      .locator('.jp-OutputArea-output');
+    const img = output.locator('img');
+    const shown = await imagePixels(img.first());
+    expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
+    expect(meanDifference(shown.rgba)).toBeLessThan(12);
+    await expect(output.allTextContents()).resolves.toEqual(['before\n', '', 'after\n']);
+  });
+});
+
+test("an ipykernel cell's !img2sixel shows an image instead of escape codes", async () => {
+  await withScreenshot(page, 'sixel-ipykernel-stream', async () => {
+    await command('notebook:create-new', { kernelName: 'python3' });
+    await waitForIdleKernel();
+    await runInCell('!echo before; img2sixel photo.png; echo after');
+    const stream = page
+      .locator('.jp-NotebookPanel:visible .jp-Cell')
+      .first()
+      .locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]');
+    const shown = await imagePixels(stream.locator('img.jp-WarrenSixel-image').first());
+    await expect(stream.count()).resolves.toBe(1);
+    expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
+    expect(meanDifference(shown.rgba)).toBeLessThan(12);
+    const text = (await stream.first().textContent()) ?? '';
+    expect(text).toMatch(/before[\s\S]*after/);
+    expect(text).not.toContain('\x1bP');
+    expect(text).not.toMatch(/#\d+;2;/); // no palette definitions leaking as text
+  });
+});
+
+test('a .six file opens as an image', async () => {
+  await withScreenshot(page, 'sixel-file', async () => {
+    await command('docmanager:open', { path: 'photo.six' });
+    const shown = await imagePixels(
+      page.locator('.jp-MimeDocument:visible img.jp-WarrenSixel-image').first()
+    );
+    expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
+    expect(meanDifference(shown.rgba)).toBeLessThan(12);
+  });
+});
+
+test('a Lab terminal shows an image after img2sixel', async () => {
+  await withScreenshot(page, 'sixel-terminal', async () => {
+    await command('terminal:create-new');
+    const terminal = page.locator('.jp-Terminal[data-warren-sixel="on"]:visible');
+    await terminal.waitFor({ timeout: 60000 });
+    // Typing before the shell's prompt is drawn can be lost: read xterm.js's buffer for it.
+    await page.waitForFunction(
+      () => {
+        type Buffer = {
+          length: number;
+          getLine(i: number): { translateToString(trim: boolean): string } | undefined;
+        };
+        const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+        const widget = app.shell.currentWidget as {
+          content?: { _term?: { buffer: { active: Buffer } } };
+        } | null;
+        const buffer = widget?.content?._term?.buffer.active;
+        if (!buffer) return false;
+        let text = '';
+        for (let i = 0; i < buffer.length; i++)
+          text += (buffer.getLine(i)?.translateToString(true) ?? '') + '\n';
+        return /[$#]\s*$/.test(text.trimEnd() + ' ');
+      },
+      null,
+      { timeout: 30000, polling: 200 }
+    );
+    await terminal.locator('.xterm-screen').click();
+    // The terminal starts in the server's working directory, not in its root: use the full path.
+    await page.keyboard.type(`img2sixel ${join(server.root, 'work', 'photo.png')}\n`);
+    const layer = terminal.locator('canvas.xterm-image-layer');
+    await layer.waitFor({ state: 'attached', timeout: 30000 });
+    // The addon draws the image on its layer, in cell tiles: the prompt that follows
+    // takes the last, partial row of cells, as in xterm. Read back what it painted.
+    const painted = await page.waitForFunction(
+      () => {
+        type Canvas = {
+          width: number;
+          height: number;
+          getContext(k: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+          } | null;
+        };
+        const doc = (
+          globalThis as unknown as { document: { querySelector(s: string): Canvas | null } }
+        ).document;
+        const canvas = doc.querySelector(
+          '.jp-Terminal:not(.lm-mod-hidden) canvas.xterm-image-layer'
+        );
+        const context = canvas?.getContext('2d');
+        if (!canvas || !context || !canvas.width) return false;
+        const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+        const sum = [0, 0, 0];
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] === 0) continue;
+          count++;
+          for (let c = 0; c < 3; c++) sum[c] += data[i + c];
+        }
+        return count > 0 ? { count, mean: sum.map((v) => v / count) } : false;
+      },
+      null,
+      { timeout: 30000, polling: 250 }
+    );
+    const { count, mean } = (await painted.jsonValue()) as { count: number; mean: number[] };
+    expect(count).toBeGreaterThan(WIDTH * HEIGHT * 0.6);
+    expect(count).toBeLessThanOrEqual(WIDTH * HEIGHT);
+    const sourceMean = [0, 1, 2].map((c) => {
+      let sum = 0;
+      for (let i = c; i < source.length; i += 4) sum += source[i];
+      return sum / (WIDTH * HEIGHT);
+    });
+    for (let c = 0; c < 3; c++) expect(Math.abs(mean[c] - sourceMean[c])).toBeLessThan(20);
+  });
+});
+
+test('no page errors', () => {
+  // JupyterLab's debugger asks every ipykernel for its state and logs this when there is none.
+  expect(pageErrors.filter((e) => e !== 'No active debugger session')).toEqual([]);
+});
