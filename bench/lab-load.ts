@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   });
   const browser = await launchChromium();
   const samples: Sample[] = [];
+  const panelUpdates: number[] = [];
   try {
     for (let i = 0; i <= runs; i++) {
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -66,6 +67,30 @@ async function main(): Promise<void> {
           extensionBytes: data.bytes
         });
     }
+    // The GPU panel's update cost: open it, then sample each update's main-thread time.
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    await openLab(page, server.url);
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp.commands
+        .execute('warren:open-gpu')
+        .then(() => undefined)
+    );
+    await page.locator('.jp-WarrenGpu-card').first().waitFor({ timeout: 120000 });
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { document: { querySelector(s: string): { dataset: Record<string, string> } | null }; __updates: number[] };
+      g.__updates = [];
+      let last = '';
+      const tick = () => {
+        const v = g.document.querySelector('.jp-WarrenGpu')?.dataset.updateMs ?? '';
+        if (v && v !== last) g.__updates.push(Number(v));
+        last = v;
+      };
+      setInterval(tick, 50);
+    });
+    await page.waitForTimeout(12000);
+    panelUpdates.push(...(await page.evaluate(() => (globalThis as unknown as { __updates: number[] }).__updates)));
+    await context.close();
   } finally {
     await browser.close();
     await server.stop();
@@ -91,6 +116,9 @@ async function main(): Promise<void> {
     `  extension bundle fetch (sum)     ${median(samples.map((s) => s.extensionFetchMs)).toFixed(1)} ms, ${(
       median(samples.map((s) => s.extensionBytes)) / 1024
     ).toFixed(0)} KiB`
+  );
+  console.log(
+    `  GPU panel update (main thread)   ${median(panelUpdates).toFixed(2)} ms median, ${Math.max(...panelUpdates).toFixed(2)} ms max over ${panelUpdates.length} updates (target < 2 ms)`
   );
 }
 

@@ -49,12 +49,15 @@ export class GpuPanel extends Widget {
     if (!this.isVisible) return;
     if (this._drawn === this._model.version) return;
     this._drawn = this._model.version;
+    const started = performance.now();
     const snapshot = this._model.snapshot;
     this._renderStatus();
     if (!snapshot) return;
     this._renderCards();
     this._renderHost(snapshot);
     this._renderProcesses(snapshot);
+    // bench/lab-load.ts samples this: one update's main-thread time.
+    this.node.dataset.updateMs = (performance.now() - started).toFixed(3);
   }
 
   override dispose(): void {
