@@ -25,8 +25,11 @@ export async function bindSockets(info: ConnectionInfo): Promise<WireSockets> {
   const shell = new zmq.Router({ linger: 0 });
   const control = new zmq.Router({ linger: 0 });
   const stdin = new zmq.Router({ linger: 0 });
-  // A slow subscriber must not drop output: queue rather than discard.
-  const iopub = new zmq.Publisher({ linger: 1000, sendHighWaterMark: 0 });
+  // A slow subscriber must neither lose output (PUB drops at its high-water
+  // mark) nor make the kernel buffer without bound (an unlimited mark): with
+  // noDrop a send at the mark waits, and that wait is the outbox's
+  // backpressure, up to the pty and the cell's console.
+  const iopub = new zmq.Publisher({ linger: 1000, sendHighWaterMark: 1000, noDrop: true });
   const hb = new zmq.Reply({ linger: 0 });
   const sockets: Record<Channel, zmq.Socket> = { shell, control, stdin, iopub, hb };
   for (const channel of Object.keys(sockets) as Channel[]) {
