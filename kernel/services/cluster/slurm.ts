@@ -94,8 +94,13 @@ export class SlurmBackend implements Backend {
     if (q.code !== 0 && controllerDown(q)) throw new TransportError(q.stderr.trim());
     const ids = q.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
     if (ids.length) return ids[0];
-    const a = await this.t.exec(['sacct', '-c', '-n', '-X', '-P', '--name', jobName(record), '-o', 'JobID']);
-    const done = a.stdout.split('\n').map((s) => s.trim()).filter((s) => /^\d+$/.test(s));
+    // sacct -c (jobcomp/filetxt) ignores --name and -j: filter here, which works with a database too.
+    const a = await this.t.exec(['sacct', '-c', '-n', '-X', '-P', '-o', 'JobID,JobName']);
+    const done = a.stdout
+      .split('\n')
+      .map((l) => l.trim().split('|'))
+      .filter(([id, name]) => /^\d+$/.test(id ?? '') && name === jobName(record))
+      .map(([id]) => id);
     return done.length ? done[done.length - 1] : null;
   }
 
@@ -115,7 +120,7 @@ export class SlurmBackend implements Backend {
     }
     if (controllerDown(sc)) throw new TransportError(`slurm controller: ${sc.stderr.trim()}`);
     const a = await this.t.exec(['sacct', '-c', '-n', '-P', '-j', jobId, '-o', 'JobID,State,ExitCode']);
-    const rows = a.stdout.split('\n').filter((l) => l.startsWith(jobId));
+    const rows = a.stdout.split('\n').filter((l) => l.startsWith(`${jobId}|`) || l.startsWith(`${jobId}_`) || l.startsWith(`${jobId}.`));
     if (rows.length) {
       const states = rows.map((l) => mapSlurmState(l.split('|')[1] ?? ''));
       return { state: combine(states), message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}` };

@@ -1,0 +1,241 @@
+/**
+ * Notebooks and command maps on a real one-node Slurm on 127.0.0.1
+ * (scripts/slurm-up.sh), driven through the local CLI and over a real sshd
+ * (scripts/start-sshd.sh).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunProfile } from '../../src/contract/runs';
+import { RunManager } from '../../kernel/services/cluster/manager';
+import { MapRunner } from '../../kernel/services/cluster/map';
+import { findProfile, readProfiles } from '../../kernel/services/cluster/profiles';
+import { RunStore } from '../../kernel/services/cluster/store';
+import type { NotebookLike } from './fixtures';
+import { cellText, CLI, dataDirWithWarren, ROOT, tempDir, until, warren, writeNotebook } from './fixtures';
+
+jest.setTimeout(240000);
+
+let slurmDir: string;
+let sshDir: string;
+let sshPort: number;
+let conf: string;
+let work: string;
+let remote: string;
+let data: string;
+let settings: string;
+let store: RunStore;
+let manager: RunManager;
+const profiles: Record<string, RunProfile> = {};
+
+const sh = (script: string, args: string[]) => execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
+const slurm = (args: string[]) => execFileSync(args[0], args.slice(1), { encoding: 'utf8', env: { ...process.env, SLURM_CONF: conf } });
+/** Job ids Slurm recorded under a name (sacct -c ignores --name: filter here). */
+const jobsNamed = (name: string) =>
+  slurm(['sacct', '-c', '-n', '-P', '-o', 'JobID,JobName'])
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'))
+    .filter(([, n]) => n === name)
+    .map(([id]) => id);
+const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as NotebookLike;
+
+beforeAll(() => {
+  slurmDir = tempDir('warren-slurm-');
+  conf = sh('slurm-up.sh', [slurmDir]);
+  sshDir = tempDir('warren-sshd-');
+  sshPort = Number(sh('start-sshd.sh', [sshDir]));
+  work = tempDir('warren-work-');
+  remote = tempDir('warren-remote-');
+  data = dataDirWithWarren();
+  settings = tempDir('warren-settings-');
+  const env = { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1', PATH: process.env.PATH ?? '' };
+  const warrenCmd = `${process.execPath} ${CLI}`;
+  const ssh = { host: '127.0.0.1', port: sshPort, user: 'root', keyPath: join(sshDir, 'id_ed25519'), knownHostsPath: join(sshDir, 'known_hosts') };
+  const list: RunProfile[] = [
+    { name: 'local', kind: 'slurm', workdir: remote, warren: warrenCmd, env },
+    { name: 'login', kind: 'slurm', ...ssh, workdir: remote, warren: warrenCmd, env },
+    { name: 'box', kind: 'ssh', ...ssh, workdir: remote, warren: warrenCmd, env },
+    { name: 'nowhere', kind: 'slurm', host: '127.0.0.1', port: 1, user: 'root', keyPath: ssh.keyPath, workdir: remote, warren: warrenCmd, env }
+  ];
+  // The CLI reads profiles where JupyterLab keeps the settings; comments allowed.
+  execFileSync('mkdir', ['-p', join(settings, 'warren')]);
+  writeFileSync(join(settings, 'warren', 'runs.jupyterlab-settings'), `{\n  // written by the test\n  "profiles": ${JSON.stringify(list, null, 2)}\n}\n`);
+  process.env.JUPYTERLAB_SETTINGS_DIR = settings;
+  for (const p of readProfiles()) profiles[p.name] = p;
+  store = new RunStore(join(data, 'warren', 'runs'));
+  manager = new RunManager(store);
+});
+
+afterAll(() => {
+  try {
+    slurm(['scancel', '--user=root']);
+  } catch {
+    // nothing queued
+  }
+  sh('slurm-down.sh', [slurmDir]);
+  sh('stop-sshd.sh', [sshDir]);
+});
+
+function notebook(name: string, cells: { source: string; tags?: string[] }[]): string {
+  return writeNotebook(join(work, name), cells);
+}
+
+test('profiles are read from the Jupyter settings dir; an unknown one is a clear error', () => {
+  expect(Object.keys(profiles).sort()).toEqual(['box', 'local', 'login', 'nowhere']);
+  expect(() => findProfile('gpu-cluster')).toThrow(/unknown cluster profile "gpu-cluster" \(known: local, login, box, nowhere/);
+});
+
+test('a warren notebook sent to Slurm over SSH comes back executed, with parameters, inputs and outputs', async () => {
+  writeFileSync(join(work, 'numbers.txt'), '3\n4\n');
+  const nb = notebook('train.ipynb', [
+    { source: 'const epochs = 1;', tags: ['parameters'] },
+    { source: "import { readFileSync, writeFileSync } from 'node:fs';\nconst xs = readFileSync('numbers.txt', 'utf8').trim().split('\\n').map(Number);\nconsole.log('sum', xs.reduce((a, b) => a + b, 0) * epochs);" },
+    { source: '!echo job $SLURM_JOB_ID on $(hostname -s) > where.txt; cat where.txt' },
+    { source: "writeFileSync('model.json', JSON.stringify({ epochs: epochs }));\nepochs + 0.5" }
+  ]);
+  const record = await manager.submit({ notebook: nb, profile: profiles.login, parameters: { epochs: '3' }, inputs: ['numbers.txt'], outputs: ['model.json', 'where.txt'], resources: { cpus: 1, mem: '300M', time: '5' } });
+  expect(record.jobId).toMatch(/^\d+$/);
+  // The job id is on disk before anything polls.
+  expect(store.load(record.id).jobId).toBe(record.jobId);
+  const seen: string[] = [];
+  const done = await manager.wait(record.id, { intervalMs: 300, onUpdate: (r) => seen.push(r.state) });
+  expect(done.state).toBe('completed');
+  expect(seen).toContain('running');
+  const result = read(done.result as string);
+  expect(result.cells[1].source).toBe('const epochs = 3;');
+  expect(cellText(result, 2)).toBe('sum 21\n');
+  expect(cellText(result, 3)).toBe(`job ${record.jobId} on ${execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim()}\n`);
+  expect(cellText(result, 4)).toBe('3.5');
+  expect(JSON.parse(readFileSync(join(work, `train.run-${record.id}`, 'model.json'), 'utf8'))).toEqual({ epochs: 3 });
+  // No credential travels: neither the key's path nor its content is in the run folder.
+  const key = readFileSync(join(sshDir, 'id_ed25519'), 'utf8');
+  for (const f of readdirSync(join(remote, record.id))) {
+    const text = readFileSync(join(remote, record.id, f), 'utf8');
+    expect(text).not.toContain('id_ed25519');
+    expect(text).not.toContain(key.split('\n')[1]);
+  }
+  expect(JSON.stringify(result)).not.toContain('id_ed25519');
+});
+
+test('a cell that fails remotely ends FAILED with the error and the earlier outputs fetched', async () => {
+  const nb = notebook('fails.ipynb', [{ source: "console.log('before')" }, { source: '!exit 3' }, { source: "throw new Error('remote boom')" }, { source: "console.log('after')" }]);
+  const record = await manager.submit({ notebook: nb, profile: profiles.local });
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('failed');
+  expect(done.message).toMatch(/FAILED.*exit 1:0/);
+  const result = read(done.result as string);
+  expect(cellText(result, 0)).toBe('before\n');
+  expect(cellText(result, 2)).toContain('Error: remote boom');
+  expect(result.cells[3].outputs).toEqual([]);
+  expect(result.metadata.warren).toMatchObject({ status: 'failed', cell: 2 });
+});
+
+async function longRun(name: string, profile: RunProfile, time?: string) {
+  const nb = notebook(name, [
+    { source: "console.log('first')" },
+    { source: "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" },
+    { source: "console.log('never')" }
+  ]);
+  const record = await manager.submit({ notebook: nb, profile, resources: time ? { time } : {} });
+  const live = join(remote, record.id, 'out.ipynb');
+  await until(() => existsSync(live) && cellText(read(live), 1).includes('tick 2'), 60000, 'the remote notebook to run');
+  return record;
+}
+
+test('scancel from outside: CANCELLED, and the partial notebook comes back', async () => {
+  const record = await longRun('scancel.ipynb', profiles.local);
+  // The live tail shows the running cell.
+  expect(await manager.tail(record.id)).toMatch(/tick \d+\n$/);
+  slurm(['scancel', record.jobId as string]);
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('cancelled');
+  const result = read(done.result as string);
+  expect(cellText(result, 0)).toBe('first\n');
+  expect(cellText(result, 1)).toMatch(/tick 2\n/);
+  expect(result.cells[2].outputs).toEqual([]);
+});
+
+test('cancel through warren (as the Lab does) ends CANCELLED with the outputs so far', async () => {
+  const record = await longRun('cancel.ipynb', profiles.login);
+  await manager.cancel(record.id);
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('cancelled');
+  expect(cellText(read(done.result as string), 1)).toMatch(/tick 2\n/);
+});
+
+test('the SSH connection drops while polling: polling resumes on the same job, none duplicated', async () => {
+  const nb = notebook('drop.ipynb', [{ source: '!sleep 6; echo slept' }]);
+  const record = await manager.submit({ notebook: nb, profile: profiles.login });
+  await until(async () => (await manager.poll(record.id)).state === 'running', 30000, 'running');
+  sh('stop-sshd.sh', [sshDir]);
+  const lost = await manager.poll(record.id);
+  expect(lost.state).toBe('running');
+  expect(lost.message).toMatch(/retrying$/);
+  sh('start-sshd.sh', [sshDir, String(sshPort)]);
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('completed');
+  expect(cellText(read(done.result as string), 0)).toBe('slept\n');
+  expect(jobsNamed(`warren-${record.id}`)).toEqual([record.jobId]);
+});
+
+test('slurmctld restarts while a job runs: polling rides it out and the job completes', async () => {
+  const nb = notebook('ctld.ipynb', [{ source: '!sleep 5; echo survived' }]);
+  const record = await manager.submit({ notebook: nb, profile: profiles.local });
+  await until(async () => (await manager.poll(record.id)).state === 'running', 30000, 'running');
+  sh('slurm-down.sh', [slurmDir, '--ctld-only']);
+  const down = await manager.poll(record.id);
+  expect(down.state).toBe('running');
+  expect(down.message).toMatch(/retrying$/);
+  sh('slurm-up.sh', [slurmDir, '--restart-ctld']);
+  const done = await manager.wait(record.id, { intervalMs: 500 });
+  expect(done.state).toBe('completed');
+  expect(cellText(read(done.result as string), 0)).toBe('survived\n');
+});
+
+test('an unreachable host is a clear error before anything is submitted', async () => {
+  const before = store.list().length;
+  const nb = notebook('nowhere.ipynb', [{ source: '1' }]);
+  await expect(manager.submit({ notebook: nb, profile: profiles.nowhere })).rejects.toThrow(/profile nowhere: ssh root@127.0.0.1:1: .*(refused|Connection)/);
+  expect(store.list().length).toBe(before);
+  const r = await warren(['submit', nb, '--profile', 'nowhere'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/profile nowhere: ssh/);
+  const unknown = await warren(['submit', nb, '--profile', 'nope'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data });
+  expect(unknown.stderr).toMatch(/unknown cluster profile "nope"/);
+});
+
+test('map: 50 commands in chunks of 10 run as a 5-task array, one fails, its retry succeeds', async () => {
+  const flag = join(work, 'flag');
+  const commands = Array.from({ length: 50 }, (_, i) => (i === 17 ? `test -e ${flag} || { echo missing flag >&2; exit 3; }; echo fixed` : `echo command ${i}`));
+  writeFileSync(join(work, 'commands.txt'), commands.join('\n') + '\n');
+  const r = await warren(['map', join(work, 'commands.txt'), '--chunk', '10', '--profile', 'local', '--interval', '300'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf });
+  expect(r.code).toBe(1);
+  const id = /^(map-\w+):/.exec(r.stdout)?.[1] as string;
+  expect(r.stdout).toContain('in 5 tasks of 10');
+  expect(r.stdout).toContain('completed 50/50 done, 1 failed');
+  const maps = new MapRunner(store);
+  const progress = await maps.progress(id);
+  expect(progress.failed).toEqual([17]);
+  expect(progress.exitCodes.filter((c) => c === 0)).toHaveLength(49);
+  expect(progress.exitCodes[17]).toBe(3);
+  expect(await maps.log(id, 17)).toBe('missing flag\n');
+  expect(await maps.log(id, 42)).toBe('command 42\n');
+  // The scheduler saw one array of 5 tasks.
+  expect(jobsNamed(`warren-${id}`)).toHaveLength(5);
+  writeFileSync(flag, '');
+  const again = await warren(['map', id, '--retry', '--interval', '300'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf });
+  expect(again.code).toBe(0);
+  expect(again.stdout).toContain('1 commands in 1 tasks');
+  expect(again.stdout).toContain('completed 50/50 done, 0 failed');
+  expect(await maps.log(id, 17)).toBe('fixed\n');
+});
+
+test('the time limit: TIMEOUT, with the outputs written before it', async () => {
+  const record = await longRun('timelimit.ipynb', profiles.local, '1');
+  const done = await manager.wait(record.id, { intervalMs: 1000 });
+  expect(done.state).toBe('timeout');
+  const result = read(done.result as string);
+  expect(cellText(result, 0)).toBe('first\n');
+  expect(cellText(result, 1)).toMatch(/tick 2\d+\n/);
+}, 200000);
