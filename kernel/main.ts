@@ -20,6 +20,10 @@ import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
 import { RUNTIME } from './engines/shell/syntax';
 import { TypeScriptEngine } from './engines/typescript/engine';
 import { WARREN_DECLARATIONS, warrenApi, warrenMagics } from './engines/warren-api';
+import { CLUSTER_DECLARATIONS, clusterApi, clusterMagics } from './engines/cluster-api';
+import { RunManager } from './services/cluster/manager';
+import { MapRunner } from './services/cluster/map';
+import { RunsCommTarget } from './comms/runs';
 import { Runtime } from './engines/typescript/runtime';
 import { commCloseHandler, commInfoHandler, commMsgHandler, commOpenHandler } from './handlers/comms';
 import { executeHandler } from './handlers/execute';
@@ -61,12 +65,14 @@ export async function startKernel(connectionFile: string, language: Language): P
     setEnv: (name: string, value: string) => shell.setEnv(name, value),
     env: () => shell.env
   };
-  const shellApi = shellGlobals(shell, () => runtime.current(), warrenMagics(warrenOptions));
+  const runs = new RunManager();
+  const clusterOptions = { manager: runs, maps: new MapRunner(runs.store), cwd: () => shell.cwd, sink: () => runtime.current() };
+  const shellApi = shellGlobals(shell, () => runtime.current(), { ...warrenMagics(warrenOptions), ...clusterMagics(clusterOptions) });
   for (const [name, value] of Object.entries(shellApi)) {
     runtime.define(name, value, '');
   }
   runtime.declarations += SHELL_DECLARATIONS;
-  runtime.define('warren', warrenApi(warrenOptions), WARREN_DECLARATIONS);
+  runtime.define('warren', { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) }, WARREN_DECLARATIONS + CLUSTER_DECLARATIONS);
   const code = new TypeScriptEngine({
     language,
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
@@ -81,6 +87,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   // GPU processes are attributed to whichever Jupyter kernel's process tree holds them.
   comms.register(new GpuCommTarget({ createCollector: () => new GpuCollector({ kernels: () => discoverKernels() }) }));
   comms.register(new MountsCommTarget(mounts));
+  comms.register(new RunsCommTarget(runs));
   mounts.startHealthChecks();
   void mounts.restore();
 

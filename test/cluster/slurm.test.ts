@@ -11,6 +11,7 @@ import { RunManager } from '../../kernel/services/cluster/manager';
 import { MapRunner } from '../../kernel/services/cluster/map';
 import { findProfile, readProfiles } from '../../kernel/services/cluster/profiles';
 import { RunStore } from '../../kernel/services/cluster/store';
+import { launchWarren, text } from '../harness';
 import type { NotebookLike } from './fixtures';
 import { cellText, CLI, dataDirWithWarren, ROOT, tempDir, until, warren, writeNotebook } from './fixtures';
 
@@ -239,3 +240,44 @@ test('the time limit: TIMEOUT, with the outputs written before it', async () => 
   expect(cellText(result, 0)).toBe('first\n');
   expect(cellText(result, 1)).toMatch(/tick 2\d+\n/);
 }, 200000);
+
+test('warren.map in a cell: progress shown in place, exit codes, a log, and retry', async () => {
+  const kernel = await launchWarren({ env: { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf, WARREN_NO_HISTORY: '1' } });
+  try {
+    const flag = join(work, 'cell-flag');
+    const { reply, iopub } = await kernel.execute(
+      `const m = await warren.map(Array.from({ length: 12 }, (_, i) => i === 5 ? 'test -e ${flag} || exit 4' : 'echo line ' + i), { chunk: 4, profile: 'local' });\n` +
+        'console.log(m.state, m.done, m.total, JSON.stringify(m.failed), m.exitCodes[5], (await m.log(7)).trim());',
+      {},
+      120000
+    );
+    expect(reply.content.status).toBe('ok');
+    expect(text(iopub)).toBe('completed 12 12 [5] 4 line 7\n');
+    const displays = iopub.filter((m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data');
+    expect(displays[0].header.msg_type).toBe('display_data');
+    expect(JSON.stringify(displays[displays.length - 1].content.data)).toContain('12/12 commands done, 1 failed');
+    writeFileSync(flag, '');
+    const again = await kernel.execute('const r = await m.retry(); console.log(r.done, JSON.stringify(r.failed))', {}, 120000);
+    expect(text(again.iopub)).toBe('12 []\n');
+  } finally {
+    await kernel.shutdown();
+  }
+});
+
+test('the warren.runs comm: submit, live state to COMPLETED, fetch the result', async () => {
+  const kernel = await launchWarren({ cwd: work, env: { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf, WARREN_NO_HISTORY: '1' } });
+  try {
+    notebook('comm.ipynb', [{ source: 'const x = 1;', tags: ['parameters'] }, { source: 'console.log(x * 2)' }]);
+    const commId = 'runs-comm-1';
+    await kernel.call('shell', 'comm_open', { comm_id: commId, target_name: 'warren.runs', data: {} });
+    const messages = () => kernel.iopubLog.filter((m) => m.header.msg_type === 'comm_msg' && m.content.comm_id === commId).map((m) => m.content.data as { type: string; run?: { id: string; state: string; result: string | null }; path?: string });
+    expect(messages()[0].type).toBe('runs');
+    await kernel.call('shell', 'comm_msg', { comm_id: commId, data: { type: 'submit', notebook: 'comm.ipynb', profile: profiles.local as unknown as Record<string, string>, parameters: { x: '21' } } });
+    const done = await until(() => messages().find((m) => m.type === 'run' && m.run?.state === 'completed' && m.run.result), 60000, 'completed with a result');
+    expect(done.run?.result).toMatch(/^comm\.run-.*\.ipynb$/);
+    expect(messages().some((m) => m.type === 'run' && m.run?.state === 'running')).toBe(true);
+    expect(cellText(read(join(work, done.run?.result as string)), 2)).toBe('42\n');
+  } finally {
+    await kernel.shutdown();
+  }
+});

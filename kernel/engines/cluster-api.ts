@@ -1,0 +1,148 @@
+import { isAbsolute, join } from 'node:path';
+import type { RunProfile, RunResources, RunSummary } from '../../src/contract/runs';
+import type { RunManager } from '../services/cluster/manager';
+import type { MapProgress, MapRunner } from '../services/cluster/map';
+import { findProfile, readProfiles } from '../services/cluster/profiles';
+import { summary } from '../services/cluster/store';
+import { NotebookRunner } from '../services/runner/runner';
+import type { OutputSink } from './engine';
+
+/** Members of the `warren` cell global for clusters; the interface merges with warren-api.ts's. */
+export const CLUSTER_DECLARATIONS = `
+type WarrenRunState = 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'unknown';
+interface WarrenResources { partition?: string; gpus?: number; cpus?: number; mem?: string; time?: string }
+interface WarrenRunSummary { id: string; profile: string; notebook: string; jobId: string | null; state: WarrenRunState; message: string; submitted: string; updated: string; result: string | null }
+interface WarrenMapResult {
+  readonly id: string; readonly state: WarrenRunState; readonly total: number; readonly done: number;
+  /** Exit code per command, by index; null for one that never ran. */
+  readonly exitCodes: (number | null)[];
+  readonly failed: number[];
+  /** One command's output (stdout and stderr). */
+  log(index: number): Promise<string>;
+  /** Runs the failed (and never run) commands again, as a new array. */
+  retry(): Promise<WarrenMapResult>;
+}
+interface WarrenApi {
+  /** Runs shell commands as a Slurm job array, chunk commands per task: await warren.map(lines, { chunk: 50 }). */
+  map(commands: string[] | string, options?: WarrenResources & { chunk?: number; profile?: string; parallel?: number }): Promise<WarrenMapResult>;
+  /** Runs a notebook: headless here without a profile, else sent to the profile's cluster and awaited (wait: false returns at once). */
+  run(notebook: string, options?: WarrenResources & { profile?: string; parameters?: { [name: string]: unknown }; inputs?: string[]; outputs?: string[]; output?: string; wait?: boolean }): Promise<WarrenRunSummary>;
+  /** Runs sent from this machine, oldest first. */
+  runs(): WarrenRunSummary[];
+}
+`;
+
+export interface ClusterApiOptions {
+  manager: RunManager;
+  maps: MapRunner;
+  cwd: () => string;
+  sink: () => OutputSink;
+}
+
+type Options = RunResources & { chunk?: number; profile?: string; parallel?: number };
+
+function profileFor(name: string | undefined, kind: 'slurm' | null): RunProfile {
+  if (name) return findProfile(name);
+  const all = readProfiles();
+  const p = all.find((x) => !kind || x.kind === kind);
+  if (!p) throw new Error(`no ${kind ?? 'cluster'} profile: add one in Settings > Warren Runs`);
+  return p;
+}
+
+function resourcesOf(o: RunResources): RunResources {
+  const r: RunResources = {};
+  if (o.partition) r.partition = o.partition;
+  if (o.gpus) r.gpus = o.gpus;
+  if (o.cpus) r.cpus = o.cpus;
+  if (o.mem) r.mem = o.mem;
+  if (o.time) r.time = o.time;
+  return r;
+}
+
+/** A progress line in the cell, replaced in place as it changes. */
+function progressDisplay(sink: OutputSink, id: string): (text: string) => void {
+  let shown = false;
+  let last = '';
+  return (text) => {
+    if (text === last) return;
+    last = text;
+    sink.display({ 'text/plain': text }, { displayId: id, update: shown });
+    shown = true;
+  };
+}
+
+function describe(p: MapProgress): string {
+  return `map ${p.id}: ${p.state}, ${p.done}/${p.total} commands done, ${p.failed.length} failed`;
+}
+
+export function clusterApi(options: ClusterApiOptions): Record<string, unknown> {
+  const { manager, maps } = options;
+  const abs = (p: string) => (isAbsolute(p) ? p : join(options.cwd(), p));
+  const result = (p: MapProgress) => ({
+    ...p,
+    log: (index: number) => maps.log(p.id, index),
+    retry: async () => {
+      const again = await maps.retry(p.id);
+      return again ? follow(again.id) : result(p);
+    }
+  });
+  const follow = async (id: string) => {
+    const show = progressDisplay(options.sink(), `warren-map-${id}-${Date.now()}`);
+    return result(await maps.wait(id, { onProgress: (p) => show(describe(p)) }));
+  };
+  return {
+    map: async (commands: string[] | string, o: Options = {}) => {
+      const list = Array.isArray(commands) ? commands : commands.split('\n');
+      const record = await maps.submit({ commands: list, chunk: o.chunk ?? 10, profile: profileFor(o.profile, 'slurm'), resources: resourcesOf(o), parallel: o.parallel });
+      return follow(record.id);
+    },
+    run: async (notebook: string, o: Options & { parameters?: Record<string, unknown>; inputs?: string[]; outputs?: string[]; output?: string; wait?: boolean } = {}): Promise<RunSummary> => {
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(o.parameters ?? {})) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      const show = progressDisplay(options.sink(), `warren-run-${Date.now()}`);
+      if (!o.profile) {
+        const input = abs(notebook);
+        const output = abs(o.output ?? notebook.replace(/\.ipynb$/, '') + '.out.ipynb');
+        const runner = new NotebookRunner({
+          input,
+          output,
+          parameters: Object.fromEntries(Object.entries(o.parameters ?? {}).map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null))])),
+          onEvent: (e) => {
+            if (e.type === 'cell') show(`${notebook}: cell ${e.position + 1}/${e.total}`);
+          }
+        });
+        const r = await runner.run();
+        show(`${notebook}: ${r.status}: ${r.message}`);
+        const now = new Date().toISOString();
+        return { id: 'local', profile: 'local', notebook: input, jobId: null, state: r.status === 'ok' ? 'completed' : r.status === 'dead' ? 'failed' : r.status, message: r.message, submitted: now, updated: now, result: output };
+      }
+      const record = await manager.submit({ notebook: abs(notebook), profile: findProfile(o.profile), resources: resourcesOf(o), parameters: params, inputs: o.inputs, outputs: o.outputs });
+      show(`run ${record.id}: ${record.message}`);
+      if (o.wait === false) return summary(record);
+      const done = await manager.wait(record.id, { onUpdate: (r) => show(`run ${r.id}: ${r.state} (${r.message})`) });
+      show(`run ${done.id}: ${done.state} (${done.message})${done.result ? `; result: ${done.result}` : ''}`);
+      return summary(done);
+    },
+    runs: () => manager.store.list().filter((r) => r.kind === 'notebook').map(summary)
+  };
+}
+
+/** `%map FILE [--chunk N] [--profile NAME]`: the commands file's lines as a job array, progress in the cell. */
+export function clusterMagics(options: ClusterApiOptions): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
+  const api = clusterApi(options) as { map: (c: string[] | string, o: Options) => Promise<MapProgress> };
+  return {
+    map: async (arg, out) => {
+      const words = arg.trim().split(/\s+/).filter(Boolean);
+      const file = words.find((w, i) => !w.startsWith('--') && !(i > 0 && words[i - 1].startsWith('--')));
+      if (!file) throw new Error('usage: %map COMMANDS.txt [--chunk N] [--profile NAME]');
+      const opt = (name: string) => {
+        const at = words.indexOf(name);
+        return at >= 0 ? words[at + 1] : undefined;
+      };
+      const { readFileSync } = await import('node:fs');
+      const text = readFileSync(isAbsolute(file) ? file : join(options.cwd(), file), 'utf8');
+      const p = await api.map(text, { chunk: Number(opt('--chunk') ?? 10), profile: opt('--profile') });
+      if (p.failed.length) out.stream('stderr', `failed: ${p.failed.join(' ')} (warren.map(...).retry() or warren map ${p.id} --retry)\n`);
+    }
+  };
+}
