@@ -67,8 +67,9 @@ export class SshHostBackend implements Backend {
   async state(record: RunRecord): Promise<Observed> {
     if (!record.jobId) return { state: 'submitting', message: 'not started yet' };
     const dir = shQuote(record.remoteDir);
-    const r = await this.t.exec(['sh', '-c', `cd ${dir} && cat state 2>/dev/null; echo; cat exitcode 2>/dev/null; echo; kill -0 ${Number(record.jobId)} 2>/dev/null && echo alive`]);
-    const [state, exit, alive] = r.stdout.split('\n').map((s) => s.trim());
+    // Liveness first: a wrapper that exits between the two reads has written its state by then.
+    const r = await this.t.exec(['sh', '-c', `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)"`]);
+    const [alive, state, exit] = r.stdout.split('\n').map((s) => s.trim());
     const known: RunState[] = ['running', 'completed', 'failed', 'cancelled', 'timeout'];
     const s = known.includes(state as RunState) ? (state as RunState) : 'pending';
     if (s === 'running' && alive !== 'alive') return { state: 'failed', message: `process ${record.jobId} is gone without a final state (host restarted?)` };
@@ -79,7 +80,7 @@ export class SshHostBackend implements Backend {
     if (!record.jobId) return;
     const dir = shQuote(record.remoteDir);
     // setsid made the wrapper a group leader: its pid is the group id.
-    await this.t.exec(['sh', '-c', `cd ${dir} && touch cancel-requested && kill -TERM -- -${Number(record.jobId)} 2>/dev/null; true`]);
+    await this.t.exec(['sh', '-c', `cd ${dir} && touch cancel-requested && kill -TERM -${Number(record.jobId)} 2>/dev/null; true`]);
   }
 
   async tail(record: RunRecord): Promise<string> {

@@ -1,0 +1,94 @@
+/**
+ * The plain SSH host backend against a real sshd on 127.0.0.1: a detached run
+ * whose state and logs live in its run folder.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunProfile } from '../../src/contract/runs';
+import { RunManager } from '../../kernel/services/cluster/manager';
+import { RunStore } from '../../kernel/services/cluster/store';
+import type { NotebookLike } from './fixtures';
+import { cellText, CLI, dataDirWithWarren, ROOT, tempDir, until, writeNotebook } from './fixtures';
+
+jest.setTimeout(120000);
+
+let sshDir: string;
+let work: string;
+let remote: string;
+let manager: RunManager;
+let box: RunProfile;
+
+const sh = (script: string, args: string[]) => execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
+const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as NotebookLike;
+
+beforeAll(() => {
+  sshDir = tempDir('warren-sshd-');
+  const port = Number(sh('start-sshd.sh', [sshDir]));
+  work = tempDir('warren-work-');
+  remote = tempDir('warren-remote-');
+  const data = dataDirWithWarren();
+  box = {
+    name: 'box',
+    kind: 'ssh',
+    host: '127.0.0.1',
+    port,
+    user: 'root',
+    keyPath: join(sshDir, 'id_ed25519'),
+    knownHostsPath: join(sshDir, 'known_hosts'),
+    workdir: remote,
+    warren: `${process.execPath} ${CLI}`,
+    env: { JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
+  };
+  manager = new RunManager(new RunStore(join(data, 'warren', 'runs')));
+});
+
+afterAll(() => sh('stop-sshd.sh', [sshDir]));
+
+test('a notebook runs detached on the host and comes back with its declared output', async () => {
+  writeFileSync(join(work, 'in.txt'), 'hello');
+  const nb = writeNotebook(join(work, 'host.ipynb'), [
+    { source: "const who = 'nobody';", tags: ['parameters'] },
+    { source: "!cat in.txt; echo ' from' $$ > /dev/null; tr a-z A-Z < in.txt > out.txt" },
+    { source: 'console.log(`hi ${who}`)' }
+  ]);
+  const record = await manager.submit({ notebook: nb, profile: box, parameters: { who: 'ssh' }, inputs: ['in.txt'], outputs: ['out.txt'] });
+  expect(record.jobId).toMatch(/^\d+$/);
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('completed');
+  const result = read(done.result as string);
+  expect(cellText(result, 2)).toBe('hello');
+  expect(cellText(result, 3)).toBe('hi ssh\n');
+  expect(readFileSync(join(work, `host.run-${record.id}`, 'out.txt'), 'utf8')).toBe('HELLO');
+  // State and logs are files in the run folder.
+  expect(readFileSync(join(remote, record.id, 'state'), 'utf8').trim()).toBe('completed');
+  expect(readFileSync(join(remote, record.id, 'exitcode'), 'utf8').trim()).toBe('0');
+  expect(readFileSync(join(remote, record.id, 'log'), 'utf8')).toContain('warren run: ok');
+});
+
+test('a failing cell ends FAILED; cancel ends CANCELLED with outputs so far; the time limit ends TIMEOUT', async () => {
+  const failing = writeNotebook(join(work, 'hfail.ipynb'), [{ source: "console.log('a')" }, { source: "throw new Error('host boom')" }]);
+  const long = (name: string) =>
+    writeNotebook(join(work, name), [{ source: "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" }]);
+  const f = await manager.submit({ notebook: failing, profile: box });
+  const c = await manager.submit({ notebook: long('hcancel.ipynb'), profile: box });
+  const t = await manager.submit({ notebook: long('htime.ipynb'), profile: box, resources: { time: '0:04' } });
+  const live = join(remote, c.id, 'out.ipynb');
+  await until(() => existsSync(live) && cellText(read(live), 0).includes('tick 2'), 30000, 'running');
+  await manager.cancel(c.id);
+  const [fd, cd, td] = await Promise.all([f, c, t].map((r) => manager.wait(r.id, { intervalMs: 300 })));
+  expect(fd.state).toBe('failed');
+  expect(cellText(read(fd.result as string), 1)).toContain('Error: host boom');
+  expect(cd.state).toBe('cancelled');
+  expect(cellText(read(cd.result as string), 0)).toMatch(/tick 2\n/);
+  expect(read(cd.result as string).metadata.warren?.status).toBe('cancelled');
+  expect(td.state).toBe('timeout');
+  expect(cellText(read(td.result as string), 0)).toMatch(/tick 1\d\n/);
+});
+
+test('an unreachable host fails before anything is copied', async () => {
+  const nb = writeNotebook(join(work, 'none.ipynb'), [{ source: '1' }]);
+  const before = manager.store.list().length;
+  await expect(manager.submit({ notebook: nb, profile: { ...box, port: 1 } })).rejects.toThrow(/profile box: ssh root@127.0.0.1:1/);
+  expect(manager.store.list().length).toBe(before);
+});
