@@ -1,4 +1,5 @@
 // The only importer of node-pty in the project.
+import { closeSync, constants, openSync } from 'node:fs';
 import * as nodePty from 'node-pty';
 
 export interface PtyProcess {
@@ -11,6 +12,12 @@ export interface PtyProcess {
   /** Signals the whole process group: the command and everything it started. */
   signalGroup(signal: NodeJS.Signals): void;
   onData(handler: (data: string) => void): void;
+  /**
+   * Opens the terminal's slave side here too, until the returned release is
+   * called. While it is open, the command's exit does not hang the terminal
+   * up, and a hang-up would discard the output nobody has read yet.
+   */
+  holdOpen(): () => void;
   onExit(handler: (exit: { exitCode: number; signal?: number }) => void): void;
 }
 
@@ -31,9 +38,10 @@ export function spawnPty(file: string, args: string[], options: PtyOptions): Pty
     env: options.env,
     encoding: 'utf8'
   });
+  const device = (p as unknown as { _pty?: string })._pty ?? '';
   return {
     pid: p.pid,
-    device: (p as unknown as { _pty?: string })._pty ?? '',
+    device,
     write: (d) => p.write(d),
     pause: () => p.pause(),
     resume: () => p.resume(),
@@ -45,6 +53,18 @@ export function spawnPty(file: string, args: string[], options: PtyOptions): Pty
       }
     },
     onData: (h) => void p.onData(h),
+    holdOpen() {
+      let fd: number | null = null;
+      try {
+        fd = openSync(device, constants.O_RDWR | constants.O_NOCTTY);
+      } catch {
+        // no device (already gone): nothing to hold
+      }
+      return () => {
+        if (fd !== null) closeSync(fd);
+        fd = null;
+      };
+    },
     onExit: (h) => void p.onExit((e) => h({ exitCode: e.exitCode, signal: e.signal }))
   };
 }

@@ -27,6 +27,10 @@ export interface RunResult {
 const FLUSH_MS = 10;
 /** Above this much finished text the renderer is drained at once. */
 const FLUSH_BYTES = 256 * 1024;
+/** Output after which a command's terminal is held open until its output is all read. */
+const HOLD_AFTER_BYTES = 16 * 1024;
+/** How long a finished command's output must be quiet before its terminal is let go. */
+const QUIET_MS = 10;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
 
 /**
@@ -83,6 +87,13 @@ export class ShellEngine {
     };
     let lastData = performance.now();
     const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
+    let bytes = 0;
+    let hold: NodeJS.Timeout | null = null;
+    const resume = () => {
+      if (!paused) return;
+      paused = false;
+      pty.resume();
+    };
     return new Promise<RunResult>((done) => {
       pty.onData((data) => {
         lastData = performance.now();
@@ -90,14 +101,28 @@ export class ShellEngine {
         if (data.length >= FLUSH_BYTES) flush();
         else if (!timer) timer = setTimeout(flush, FLUSH_MS);
         // Backpressure: a command that floods waits for the kernel's outbox.
+        // Backpressure: a command that floods waits for the kernel's outbox.
         const wait = paused ? null : sink.room();
         if (wait) {
           paused = true;
           pty.pause();
-          void wait.then(() => {
-            paused = false;
-            pty.resume();
-          });
+          void wait.then(resume);
+        }
+        // A command's exit hangs its terminal up, and the hang-up discards
+        // output still queued in the terminal: for a command that writes a
+        // lot, that is the end of its output. Once one does, the slave side is
+        // held open here, and released only when the command is gone and its
+        // output has stopped coming; node-pty then sees the end of the stream.
+        bytes += data.length;
+        if (!hold && bytes > HOLD_AFTER_BYTES) {
+          const release = pty.holdOpen();
+          hold = setInterval(() => {
+            if (Private.alive(pty.pid)) return;
+            resume();
+            if (performance.now() - lastData < QUIET_MS) return;
+            clearInterval(hold!);
+            release();
+          }, QUIET_MS);
         }
       });
       pty.onExit(({ exitCode, signal }) => {
@@ -105,6 +130,7 @@ export class ShellEngine {
         // byte has been read; one turn of the loop lets the last data handler run.
         setImmediate(() => {
           clearInterval(stdinWatch);
+          if (hold) clearInterval(hold);
           term.write('');
           flush();
           const rest = term.end();
@@ -256,6 +282,16 @@ export namespace ShellEngine {
 }
 
 namespace Private {
+  /** Whether the process exists: node-pty's own thread reaps its child the moment it ends. */
+  export function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   export function baseEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
