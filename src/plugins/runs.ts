@@ -48,9 +48,16 @@ function activateRuns(
   let profiles: RunProfile[] = [];
   let notify = true;
   let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
-  const send = (request: RunsRequest): boolean => {
-    channel ??= Private.connect(services, model);
-    return channel.send(request as unknown as JSONObject);
+  // Requests made while the services kernel is away wait for the comm to open.
+  const pending: RunsRequest[] = [];
+  const send = (request: RunsRequest): void => {
+    if (!channel) {
+      channel = Private.connect(services, model);
+      channel.opened.connect(() => {
+        for (const r of pending.splice(0)) channel?.send(r as unknown as JSONObject);
+      });
+    }
+    if (!channel.send(request as unknown as JSONObject)) pending.push(request);
   };
   const openResult = (id: string) => {
     const run = model.get(id);
@@ -139,7 +146,7 @@ function activateRuns(
     }
     app.shell.add(panel, 'right', { rank: 920 });
     restorer?.add(panel, 'warren-runs');
-    channel ??= Private.connect(services, model);
+    send({ type: 'list' });
   });
 }
 

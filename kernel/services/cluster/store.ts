@@ -20,8 +20,10 @@ export class RunStore {
     mkdirSync(this.dir, { recursive: true });
     record.updated = new Date().toISOString();
     const file = join(this.dir, `${record.id}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 1));
-    renameSync(`${file}.tmp`, file);
+    // One temporary name per process: two pollers of one record must not rename each other's file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(record, null, 1));
+    renameSync(tmp, file);
   }
 
   load(id: string): RunRecord {

@@ -1,0 +1,110 @@
+/**
+ * The Runs UI against the real page and a real one-node Slurm: the notebook
+ * toolbar's "Send to cluster" submits, the Runs panel follows the job to
+ * COMPLETED, and "Open result" opens the executed notebook.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { CLI, dataDirWithWarren, tempDir, writeNotebook } from '../cluster/fixtures';
+import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
+import type { LabLike, LabServer, PageGlobal } from './harness';
+
+jest.setTimeout(300000);
+
+let server: LabServer;
+let browser: Browser;
+let page: Page;
+let slurmDir: string;
+
+beforeAll(async () => {
+  slurmDir = tempDir('warren-slurm-');
+  const conf = execFileSync('bash', [join(ROOT, 'scripts', 'slurm-up.sh'), slurmDir], { encoding: 'utf8' }).trim();
+  const data = dataDirWithWarren();
+  // The services kernel keeps its run records in this data dir, not the user's.
+  server = await startLab({ JUPYTER_DATA_DIR: tempDir('warren-lab-data-') });
+  const settings = join(server.root, 'lab', 'user-settings', 'warren');
+  mkdirSync(settings, { recursive: true });
+  const profile = { name: 'local-slurm', kind: 'slurm', workdir: tempDir('warren-remote-'), warren: `${process.execPath} ${CLI}`, env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' } };
+  writeFileSync(join(settings, 'runs.jupyterlab-settings'), JSON.stringify({ profiles: [profile] }));
+  writeNotebook(join(server.root, 'work', 'send.ipynb'), [
+    { source: 'const x = 1;', tags: ['parameters'] },
+    { source: '!echo from slurm job $SLURM_JOB_ID' },
+    { source: "console.log('answer', x * 2)" }
+  ]);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.log(`page ${m.type()}: ${m.text()}`);
+  });
+  await openLab(page, server.url);
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+  execFileSync('bash', [join(ROOT, 'scripts', 'slurm-down.sh'), slurmDir]);
+});
+
+test('Send to cluster submits to the local Slurm profile; the Runs panel shows COMPLETED and opens the result', async () => {
+  await withScreenshot(page, 'runs-send', async () => {
+    await page.evaluate(() =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands.execute('docmanager:open', { path: 'send.ipynb' }).then(() => undefined)
+    );
+    const button = page.locator('.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]');
+    await button.waitFor({ timeout: 60000 });
+    await button.click();
+    const form = page.locator('.jp-Dialog .jp-WarrenRunsForm');
+    await form.waitFor({ timeout: 30000 });
+    await expect(form.locator('.jp-WarrenRunsForm-profile').inputValue()).resolves.toBe('local-slurm');
+    await form.locator('input[name="time"]').fill('5');
+    await form.locator('.jp-WarrenRunsForm-parameters').fill('x=21');
+    // Runs of earlier pages may be listed (the services kernel keeps its records): find the new one.
+    const before = await page.locator('.jp-WarrenRuns-run').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id));
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    const handle = await page.waitForFunction(
+      (known: string[]) => {
+        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll('.jp-WarrenRuns-run');
+        for (let i = 0; i < rows.length; i++) {
+          const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
+          if (!known.includes(id)) return id;
+        }
+        return false;
+      },
+      before,
+      { timeout: 60000, polling: 50 }
+    );
+    const id = String(await handle.jsonValue());
+    const row = page.locator(`.jp-WarrenRuns-run[data-id="${id}"]`);
+    // Record each state the row shows on its way.
+    const states = new Set<string>();
+    const deadline = Date.now() + 120000;
+    for (;;) {
+      const state = (await row.getAttribute('data-state')) ?? '';
+      states.add(state);
+      if (state === 'completed' || state === 'failed' || Date.now() > deadline) break;
+      await page.waitForTimeout(100);
+    }
+    if ((await row.getAttribute('data-state')) !== 'completed') console.log(server.output().slice(-6000));
+    expect(await row.getAttribute('data-state')).toBe('completed');
+    expect([...states].some((s) => s === 'pending' || s === 'running')).toBe(true);
+    await expect(row.locator('.jp-WarrenRuns-state').textContent()).resolves.toBe('COMPLETED');
+    // The end is announced.
+    await page.locator('.jp-toast-container, .Toastify').filter({ hasText: 'COMPLETED' }).first().waitFor({ state: 'attached', timeout: 20000 });
+
+    await row.locator('.jp-WarrenRuns-open').click();
+    await page.waitForFunction(
+      () => {
+        const g = globalThis as unknown as PageGlobal;
+        const tab = g.document.querySelector('.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel');
+        return /^send\.run-.*\.ipynb$/.test(tab?.textContent ?? '');
+      },
+      null,
+      { timeout: 60000 }
+    );
+    const outputs = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output');
+    await outputs.filter({ hasText: 'answer 42' }).first().waitFor({ timeout: 30000 });
+    await expect(outputs.filter({ hasText: /from slurm job \d+/ }).count()).resolves.toBe(1);
+  });
+});
