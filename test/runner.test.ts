@@ -5,7 +5,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NotebookLike } from './cluster/fixtures';
-import { cellText, dataDirWithWarren, tempDir, until, warren, writeNotebook } from './cluster/fixtures';
+import {
+  cellText,
+  dataDirWithWarren,
+  tempDir,
+  until,
+  warren,
+  writeNotebook
+} from './cluster/fixtures';
 
 jest.setTimeout(120000);
 
@@ -21,17 +28,25 @@ beforeAll(() => {
 
 test('runs a warren notebook with ! and TypeScript cells, parameters injected as TypeScript literals', async () => {
   const nb = writeNotebook(join(dir, 'ts.ipynb'), [
-    { source: "const n = 2;\nconst label = 'default';\nconst opts = { fast: false };", tags: ['parameters'] },
+    {
+      source: "const n = 2;\nconst label = 'default';\nconst opts = { fast: false };",
+      tags: ['parameters']
+    },
     { source: 'console.log(`n=${n} label=${label} fast=${opts.fast}`)' },
     { source: "!echo from shell $((6*7)); printf '10%%\\r50%%\\r100%%\\n'" },
     { source: 'n * 10' }
   ]);
   const out = join(dir, 'ts.out.ipynb');
-  const r = await warren(['run', nb, '-o', out, '-p', 'n=5', '-p', 'label=zed', '-p', 'opts={"fast":true}'], env());
+  const r = await warren(
+    ['run', nb, '-o', out, '-p', 'n=5', '-p', 'label=zed', '-p', 'opts={"fast":true}'],
+    env()
+  );
   expect(r.code).toBe(0);
   const result = read(out);
   expect(result.cells[1].metadata.tags).toEqual(['injected-parameters']);
-  expect(result.cells[1].source).toBe('const n = 5;\nconst label = "zed";\nconst opts = {"fast":true};');
+  expect(result.cells[1].source).toBe(
+    'const n = 5;\nconst label = "zed";\nconst opts = {"fast":true};'
+  );
   expect(cellText(result, 2)).toBe('n=5 label=zed fast=true\n');
   // \r overwrites are applied as a frontend shows them.
   expect(cellText(result, 3)).toBe('from shell 42\n100%\n');
@@ -44,10 +59,16 @@ test('runs a warren notebook with ! and TypeScript cells, parameters injected as
 test('runs a python3 (ipykernel) notebook with Python literals', async () => {
   const nb = writeNotebook(
     join(dir, 'py.ipynb'),
-    [{ source: 'n = 1\nflag = False\nnames = []', tags: ['parameters'] }, { source: 'print(n * 2, flag, names, type(n).__name__)' }],
+    [
+      { source: 'n = 1\nflag = False\nnames = []', tags: ['parameters'] },
+      { source: 'print(n * 2, flag, names, type(n).__name__)' }
+    ],
     'python3'
   );
-  const r = await warren(['run', nb, '-p', 'n=21', '-p', 'flag=true', '-p', 'names=["a",null]'], env());
+  const r = await warren(
+    ['run', nb, '-p', 'n=21', '-p', 'flag=true', '-p', 'names=["a",null]'],
+    env()
+  );
   expect(r.code).toBe(0);
   const result = read(nb);
   expect(result.cells[1].source).toBe('n = 21\nflag = True\nnames = ["a", None]');
@@ -55,7 +76,11 @@ test('runs a python3 (ipykernel) notebook with Python literals', async () => {
 });
 
 test('a failing cell exits non-zero and leaves every finished cell saved, later cells not run', async () => {
-  const nb = writeNotebook(join(dir, 'fail.ipynb'), [{ source: "console.log('one')" }, { source: "throw new Error('boom')" }, { source: "console.log('never')" }]);
+  const nb = writeNotebook(join(dir, 'fail.ipynb'), [
+    { source: "console.log('one')" },
+    { source: "throw new Error('boom')" },
+    { source: "console.log('never')" }
+  ]);
   const out = join(dir, 'fail.out.ipynb');
   const r = await warren(['run', nb, '-o', out], env());
   expect(r.code).toBe(1);
@@ -71,14 +96,21 @@ test('a failing cell exits non-zero and leaves every finished cell saved, later 
 test('outputs are written as they arrive; SIGTERM interrupts the kernel, saves and exits non-zero', async () => {
   const nb = writeNotebook(join(dir, 'long.ipynb'), [
     { source: "console.log('first')" },
-    { source: "for (let i = 0; i < 600; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" },
+    {
+      source:
+        "for (let i = 0; i < 600; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }"
+    },
     { source: "console.log('never')" }
   ]);
   const out = join(dir, 'long.out.ipynb');
   let pid = 0;
   const running = warren(['run', nb, '-o', out], env(), (p) => (pid = p));
   // The live file shows the running cell's output before the cell ends.
-  await until(() => existsSync(out) && cellText(read(out), 1).includes('tick 3'), 30000, 'live output');
+  await until(
+    () => existsSync(out) && cellText(read(out), 1).includes('tick 3'),
+    30000,
+    'live output'
+  );
   process.kill(pid, 'SIGTERM');
   const r = await running;
   expect(r.code).toBe(143);
@@ -90,7 +122,10 @@ test('outputs are written as they arrive; SIGTERM interrupts the kernel, saves a
 });
 
 test('--timeout stops a cell that runs too long and fails the run', async () => {
-  const nb = writeNotebook(join(dir, 'slow.ipynb'), [{ source: '!sleep 30' }, { source: "console.log('never')" }]);
+  const nb = writeNotebook(join(dir, 'slow.ipynb'), [
+    { source: '!sleep 30' },
+    { source: "console.log('never')" }
+  ]);
   const t0 = Date.now();
   const r = await warren(['run', nb, '--timeout', '2'], env());
   expect(r.code).toBe(1);

@@ -14,7 +14,20 @@ interface Parsed {
   flags: Set<string>;
 }
 
-const VALUED = new Set(['--profile', '-p', '--input', '--output', '--partition', '--gpus', '--cpus', '--mem', '--time', '--chunk', '--parallel', '--interval']);
+const VALUED = new Set([
+  '--profile',
+  '-p',
+  '--input',
+  '--output',
+  '--partition',
+  '--gpus',
+  '--cpus',
+  '--mem',
+  '--time',
+  '--chunk',
+  '--parallel',
+  '--interval'
+]);
 
 function parse(args: string[]): Parsed {
   const p: Parsed = { positional: [], values: new Map(), flags: new Set() };
@@ -62,7 +75,10 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
     case 'submit': {
       const notebook = p.positional[0];
       const profileName = one(p, '--profile');
-      if (!notebook || !profileName) throw new Error('usage: warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]');
+      if (!notebook || !profileName)
+        throw new Error(
+          'usage: warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]'
+        );
       const parameters: Record<string, string> = {};
       for (const kv of p.values.get('-p') ?? []) {
         const eq = kv.indexOf('=');
@@ -133,7 +149,10 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         const file = p.positional[0];
         const profiles = readProfiles();
         const name = one(p, '--profile') ?? profiles.find((x) => x.kind === 'slurm')?.name;
-        if (!file || !name) throw new Error('usage: warren map COMMANDS.txt --chunk N [--profile NAME] [--parallel N] [--no-wait]   (or: warren map ID --retry)');
+        if (!file || !name)
+          throw new Error(
+            'usage: warren map COMMANDS.txt --chunk N [--profile NAME] [--parallel N] [--no-wait]   (or: warren map ID --retry)'
+          );
         const record = await maps.submit({
           commands: readFileSync(resolve(file), 'utf8').split('\n'),
           chunk: Number(one(p, '--chunk') ?? 10),
@@ -156,8 +175,13 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         }
       });
       out(progressLine(final));
-      if (final.failed.length) out(`failed: ${final.failed.join(' ')}  (logs: ${maps.store.load(id).remoteDir}/logs/INDEX.log; retry: warren map ${id} --retry)`);
-      return final.state === 'completed' && final.failed.length === 0 && final.done === final.total ? 0 : 1;
+      if (final.failed.length)
+        out(
+          `failed: ${final.failed.join(' ')}  (logs: ${maps.store.load(id).remoteDir}/logs/INDEX.log; retry: warren map ${id} --retry)`
+        );
+      return final.state === 'completed' && final.failed.length === 0 && final.done === final.total
+        ? 0
+        : 1;
     }
     default:
       throw new Error(`unknown command ${command}`);

@@ -3,7 +3,8 @@ import { parseParameter } from '../services/runner/params';
 import type { Parameters } from '../services/runner/params';
 import { NotebookRunner } from '../services/runner/runner';
 
-export const RUN_USAGE = '  warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME] [--cwd DIR]';
+export const RUN_USAGE =
+  '  warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME] [--cwd DIR]';
 
 /** `warren run`: 0 when every cell ran, 1 on a failed cell, 130/143 on a signal, 2 on bad usage. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -39,7 +40,8 @@ export async function runCommand(args: string[]): Promise<number> {
     kernel,
     cwd,
     onEvent: (e) => {
-      if (e.type === 'cell') process.stderr.write(`warren run: cell ${e.index} (${e.position + 1}/${e.total})\n`);
+      if (e.type === 'cell')
+        process.stderr.write(`warren run: cell ${e.index} (${e.position + 1}/${e.total})\n`);
     }
   });
   let signalled: NodeJS.Signals | null = null;

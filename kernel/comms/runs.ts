@@ -35,11 +35,18 @@ export class RunsCommTarget implements CommTarget {
     comm.onMessage((data) => void this.handle(comm, data));
     comm.send(this.list() as unknown as JSONObject);
     // Runs left unfinished by an earlier kernel are picked up again.
-    for (const r of this.manager.store.list()) if (r.kind === 'notebook' && !isFinal(r.state)) this.watch(r.id);
+    for (const r of this.manager.store.list())
+      if (r.kind === 'notebook' && !isFinal(r.state)) this.watch(r.id);
   }
 
   private list(): RunsMessage {
-    return { type: 'runs', runs: this.manager.store.list().filter((r) => r.kind === 'notebook').map((r) => this.view(summary(r))) };
+    return {
+      type: 'runs',
+      runs: this.manager.store
+        .list()
+        .filter((r) => r.kind === 'notebook')
+        .map((r) => this.view(summary(r)))
+    };
   }
 
   private view<T extends { notebook: string; result: string | null }>(s: T): T {
@@ -55,9 +62,18 @@ export class RunsCommTarget implements CommTarget {
     if (this.watching.has(id)) return;
     this.watching.add(id);
     void this.manager
-      .wait(id, { intervalMs: 1000, onUpdate: (r) => this.broadcast({ type: 'run', run: this.view(summary(r)) }) })
+      .wait(id, {
+        intervalMs: 1000,
+        onUpdate: (r) => this.broadcast({ type: 'run', run: this.view(summary(r)) })
+      })
       .then((r) => this.broadcast({ type: 'run', run: this.view(summary(r)) }))
-      .catch((error: unknown) => this.broadcast({ type: 'error', id, message: String(error instanceof Error ? error.message : error) }))
+      .catch((error: unknown) =>
+        this.broadcast({
+          type: 'error',
+          id,
+          message: String(error instanceof Error ? error.message : error)
+        })
+      )
       .finally(() => this.watching.delete(id));
   }
 
@@ -70,8 +86,11 @@ export class RunsCommTarget implements CommTarget {
           send(this.list());
           break;
         case 'submit': {
-          if (!isProfile(request.profile)) throw new Error('the profile needs a name, a kind (slurm or ssh) and a workdir');
-          const notebook = isAbsolute(request.notebook) ? request.notebook : resolve(this.root, request.notebook);
+          if (!isProfile(request.profile))
+            throw new Error('the profile needs a name, a kind (slurm or ssh) and a workdir');
+          const notebook = isAbsolute(request.notebook)
+            ? request.notebook
+            : resolve(this.root, request.notebook);
           const record = await this.manager.submit({
             notebook,
             profile: request.profile,
@@ -85,7 +104,10 @@ export class RunsCommTarget implements CommTarget {
           break;
         }
         case 'cancel':
-          this.broadcast({ type: 'run', run: this.view(summary(await this.manager.cancel(request.id))) });
+          this.broadcast({
+            type: 'run',
+            run: this.view(summary(await this.manager.cancel(request.id)))
+          });
           break;
         case 'fetch': {
           const record = await this.manager.fetch(request.id);
@@ -100,7 +122,11 @@ export class RunsCommTarget implements CommTarget {
           throw new Error(`unknown request ${String((data as { type?: unknown }).type)}`);
       }
     } catch (error) {
-      send({ type: 'error', message: error instanceof Error ? error.message : String(error), id: 'id' in request ? request.id : undefined });
+      send({
+        type: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        id: 'id' in request ? request.id : undefined
+      });
     }
   }
 }

@@ -93,12 +93,28 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
   return {
     map: async (commands: string[] | string, o: Options = {}) => {
       const list = Array.isArray(commands) ? commands : commands.split('\n');
-      const record = await maps.submit({ commands: list, chunk: o.chunk ?? 10, profile: profileFor(o.profile, 'slurm'), resources: resourcesOf(o), parallel: o.parallel });
+      const record = await maps.submit({
+        commands: list,
+        chunk: o.chunk ?? 10,
+        profile: profileFor(o.profile, 'slurm'),
+        resources: resourcesOf(o),
+        parallel: o.parallel
+      });
       return follow(record.id);
     },
-    run: async (notebook: string, o: Options & { parameters?: Record<string, unknown>; inputs?: string[]; outputs?: string[]; output?: string; wait?: boolean } = {}): Promise<RunSummary> => {
+    run: async (
+      notebook: string,
+      o: Options & {
+        parameters?: Record<string, unknown>;
+        inputs?: string[];
+        outputs?: string[];
+        output?: string;
+        wait?: boolean;
+      } = {}
+    ): Promise<RunSummary> => {
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(o.parameters ?? {})) params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      for (const [k, v] of Object.entries(o.parameters ?? {}))
+        params[k] = typeof v === 'string' ? v : JSON.stringify(v);
       const show = progressDisplay(options.sink(), `warren-run-${Date.now()}`);
       if (!o.profile) {
         const input = abs(notebook);
@@ -106,7 +122,12 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
         const runner = new NotebookRunner({
           input,
           output,
-          parameters: Object.fromEntries(Object.entries(o.parameters ?? {}).map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null))])),
+          parameters: Object.fromEntries(
+            Object.entries(o.parameters ?? {}).map(([k, v]) => [
+              k,
+              JSON.parse(JSON.stringify(v ?? null))
+            ])
+          ),
           onEvent: (e) => {
             if (e.type === 'cell') show(`${notebook}: cell ${e.position + 1}/${e.total}`);
           }
@@ -114,26 +135,57 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
         const r = await runner.run();
         show(`${notebook}: ${r.status}: ${r.message}`);
         const now = new Date().toISOString();
-        return { id: 'local', profile: 'local', notebook: input, jobId: null, state: r.status === 'ok' ? 'completed' : r.status === 'dead' ? 'failed' : r.status, message: r.message, submitted: now, updated: now, result: output };
+        return {
+          id: 'local',
+          profile: 'local',
+          notebook: input,
+          jobId: null,
+          state: r.status === 'ok' ? 'completed' : r.status === 'dead' ? 'failed' : r.status,
+          message: r.message,
+          submitted: now,
+          updated: now,
+          result: output
+        };
       }
-      const record = await manager.submit({ notebook: abs(notebook), profile: findProfile(o.profile), resources: resourcesOf(o), parameters: params, inputs: o.inputs, outputs: o.outputs });
+      const record = await manager.submit({
+        notebook: abs(notebook),
+        profile: findProfile(o.profile),
+        resources: resourcesOf(o),
+        parameters: params,
+        inputs: o.inputs,
+        outputs: o.outputs
+      });
       show(`run ${record.id}: ${record.message}`);
       if (o.wait === false) return summary(record);
-      const done = await manager.wait(record.id, { onUpdate: (r) => show(`run ${r.id}: ${r.state} (${r.message})`) });
-      show(`run ${done.id}: ${done.state} (${done.message})${done.result ? `; result: ${done.result}` : ''}`);
+      const done = await manager.wait(record.id, {
+        onUpdate: (r) => show(`run ${r.id}: ${r.state} (${r.message})`)
+      });
+      show(
+        `run ${done.id}: ${done.state} (${done.message})${done.result ? `; result: ${done.result}` : ''}`
+      );
       return summary(done);
     },
-    runs: () => manager.store.list().filter((r) => r.kind === 'notebook').map(summary)
+    runs: () =>
+      manager.store
+        .list()
+        .filter((r) => r.kind === 'notebook')
+        .map(summary)
   };
 }
 
 /** `%map FILE [--chunk N] [--profile NAME]`: the commands file's lines as a job array, progress in the cell. */
-export function clusterMagics(options: ClusterApiOptions): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
-  const api = clusterApi(options) as { map: (c: string[] | string, o: Options) => Promise<MapProgress> };
+export function clusterMagics(
+  options: ClusterApiOptions
+): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
+  const api = clusterApi(options) as {
+    map: (c: string[] | string, o: Options) => Promise<MapProgress>;
+  };
   return {
     map: async (arg, out) => {
       const words = arg.trim().split(/\s+/).filter(Boolean);
-      const file = words.find((w, i) => !w.startsWith('--') && !(i > 0 && words[i - 1].startsWith('--')));
+      const file = words.find(
+        (w, i) => !w.startsWith('--') && !(i > 0 && words[i - 1].startsWith('--'))
+      );
       if (!file) throw new Error('usage: %map COMMANDS.txt [--chunk N] [--profile NAME]');
       const opt = (name: string) => {
         const at = words.indexOf(name);
@@ -141,8 +193,15 @@ export function clusterMagics(options: ClusterApiOptions): Record<string, (arg: 
       };
       const { readFileSync } = await import('node:fs');
       const text = readFileSync(isAbsolute(file) ? file : join(options.cwd(), file), 'utf8');
-      const p = await api.map(text, { chunk: Number(opt('--chunk') ?? 10), profile: opt('--profile') });
-      if (p.failed.length) out.stream('stderr', `failed: ${p.failed.join(' ')} (warren.map(...).retry() or warren map ${p.id} --retry)\n`);
+      const p = await api.map(text, {
+        chunk: Number(opt('--chunk') ?? 10),
+        profile: opt('--profile')
+      });
+      if (p.failed.length)
+        out.stream(
+          'stderr',
+          `failed: ${p.failed.join(' ')} (warren.map(...).retry() or warren map ${p.id} --retry)\n`
+        );
     }
   };
 }

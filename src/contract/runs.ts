@@ -3,7 +3,15 @@
  * panel see them. Imports nothing.
  */
 
-export type RunState = 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'unknown';
+export type RunState =
+  | 'submitting'
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timeout'
+  | 'unknown';
 
 export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'cancelled', 'timeout'];
 
@@ -50,7 +58,15 @@ export interface RunSummary {
 /** Panel -> kernel. */
 export type RunsRequest =
   | { type: 'list' }
-  | { type: 'submit'; notebook: string; profile: RunProfile; resources?: RunResources; parameters?: { [name: string]: string }; inputs?: string[]; outputs?: string[] }
+  | {
+      type: 'submit';
+      notebook: string;
+      profile: RunProfile;
+      resources?: RunResources;
+      parameters?: { [name: string]: string };
+      inputs?: string[];
+      outputs?: string[];
+    }
   | { type: 'cancel'; id: string }
   | { type: 'fetch'; id: string }
   | { type: 'tail'; id: string };

@@ -81,10 +81,14 @@ function activateRuns(
   model.ended.connect((_, { run }) => {
     if (!notify) return;
     const ok = run.state === 'completed';
-    Notification.emit(`${run.notebook.split('/').pop()}: ${run.state.toUpperCase()} on ${run.profile}`, ok ? 'success' : 'error', {
-      autoClose: 10000,
-      actions: [{ label: 'Open result', callback: () => openResult(run.id) }]
-    });
+    Notification.emit(
+      `${run.notebook.split('/').pop()}: ${run.state.toUpperCase()} on ${run.profile}`,
+      ok ? 'success' : 'error',
+      {
+        autoClose: 10000,
+        actions: [{ label: 'Open result', callback: () => openResult(run.id) }]
+      }
+    );
   });
   // A live tail of the selected unfinished run.
   const tailTimer = window.setInterval(() => {
@@ -98,7 +102,12 @@ function activateRuns(
     if (!panel.isAttached) app.shell.add(panel, 'right', { rank: 920 });
     app.shell.activateById(panel.id);
   };
-  app.commands.addCommand(CommandIDs.open, { label: 'Show Runs', caption: 'Open the warren Runs panel', icon: runsIcon, execute: show });
+  app.commands.addCommand(CommandIDs.open, {
+    label: 'Show Runs',
+    caption: 'Open the warren Runs panel',
+    icon: runsIcon,
+    execute: show
+  });
   app.commands.addCommand(CommandIDs.send, {
     label: 'Send to cluster',
     caption: 'Run this notebook on a cluster profile (Slurm or an SSH host)',
@@ -108,7 +117,11 @@ function activateRuns(
       const widget = notebooks?.currentWidget;
       if (!widget) return;
       if (profiles.length === 0) {
-        await showDialog({ title: 'No cluster profile', body: 'Add a profile in Settings > Warren Runs first.', buttons: [Dialog.okButton()] });
+        await showDialog({
+          title: 'No cluster profile',
+          body: 'Add a profile in Settings > Warren Runs first.',
+          buttons: [Dialog.okButton()]
+        });
         return;
       }
       const result = await showDialog<SendForm>({
@@ -122,7 +135,15 @@ function activateRuns(
       if (!profile) return;
       // The cluster runs what is on disk.
       if (widget.context.model.dirty) await widget.context.save();
-      send({ type: 'submit', notebook: widget.context.path, profile, resources: form.resources, parameters: form.parameters, inputs: form.inputs, outputs: form.outputs });
+      send({
+        type: 'submit',
+        notebook: widget.context.path,
+        profile,
+        resources: form.resources,
+        parameters: form.parameters,
+        inputs: form.inputs,
+        outputs: form.outputs
+      });
       show();
     }
   });

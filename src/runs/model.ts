@@ -70,7 +70,8 @@ export class RunsModel {
         const run = message.run;
         const previous = this._runs.get(run.id);
         this._runs.set(run.id, run);
-        if (previous && !RunsModel.isFinal(previous.state) && RunsModel.isFinal(run.state)) this._ended.emit({ run, previous: previous.state });
+        if (previous && !RunsModel.isFinal(previous.state) && RunsModel.isFinal(run.state))
+          this._ended.emit({ run, previous: previous.state });
         break;
       }
       case 'tail':

@@ -51,8 +51,14 @@ export class RunsPanel extends Widget {
         const buttons = document.createElement('span');
         buttons.className = 'jp-WarrenRuns-buttons';
         const final = ['completed', 'failed', 'cancelled', 'timeout'].includes(run.state);
-        if (!final) buttons.append(this._button('Cancel', 'jp-WarrenRuns-cancel', () => this._actions.cancel(run.id)));
-        if (final) buttons.append(this._button('Open result', 'jp-WarrenRuns-open', () => this._actions.open(run.id)));
+        if (!final)
+          buttons.append(
+            this._button('Cancel', 'jp-WarrenRuns-cancel', () => this._actions.cancel(run.id))
+          );
+        if (final)
+          buttons.append(
+            this._button('Open result', 'jp-WarrenRuns-open', () => this._actions.open(run.id))
+          );
         li.append(name, state, meta, buttons);
         li.addEventListener('click', () => this.select(run.id));
         return li;
@@ -166,7 +172,11 @@ export class SendFormBody extends Widget {
   }
 
   getValue(): SendForm {
-    const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+    const list = (s: string) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
     const resources: RunResources = {};
     if (this._partition.value.trim()) resources.partition = this._partition.value.trim();
     if (Number(this._gpus.value) > 0) resources.gpus = Number(this._gpus.value);
@@ -178,7 +188,13 @@ export class SendFormBody extends Widget {
       const eq = line.indexOf('=');
       if (eq > 0) parameters[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
     }
-    return { profile: this._profile.value, resources, parameters, inputs: list(this._inputs.value), outputs: list(this._outputs.value) };
+    return {
+      profile: this._profile.value,
+      resources,
+      parameters,
+      inputs: list(this._inputs.value),
+      outputs: list(this._outputs.value)
+    };
   }
 
   private readonly _profile: HTMLSelectElement;

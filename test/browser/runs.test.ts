@@ -20,14 +20,25 @@ let slurmDir: string;
 
 beforeAll(async () => {
   slurmDir = tempDir('warren-slurm-');
-  const conf = execFileSync('bash', [join(ROOT, 'scripts', 'slurm-up.sh'), slurmDir], { encoding: 'utf8' }).trim();
+  const conf = execFileSync('bash', [join(ROOT, 'scripts', 'slurm-up.sh'), slurmDir], {
+    encoding: 'utf8'
+  }).trim();
   const data = dataDirWithWarren();
   // The services kernel keeps its run records in this data dir, not the user's.
   server = await startLab({ JUPYTER_DATA_DIR: tempDir('warren-lab-data-') });
   const settings = join(server.root, 'lab', 'user-settings', 'warren');
   mkdirSync(settings, { recursive: true });
-  const profile = { name: 'local-slurm', kind: 'slurm', workdir: tempDir('warren-remote-'), warren: `${process.execPath} ${CLI}`, env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' } };
-  writeFileSync(join(settings, 'runs.jupyterlab-settings'), JSON.stringify({ profiles: [profile] }));
+  const profile = {
+    name: 'local-slurm',
+    kind: 'slurm',
+    workdir: tempDir('warren-remote-'),
+    warren: `${process.execPath} ${CLI}`,
+    env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
+  };
+  writeFileSync(
+    join(settings, 'runs.jupyterlab-settings'),
+    JSON.stringify({ profiles: [profile] })
+  );
   writeNotebook(join(server.root, 'work', 'send.ipynb'), [
     { source: 'const x = 1;', tags: ['parameters'] },
     { source: '!echo from slurm job $SLURM_JOB_ID' },
@@ -36,7 +47,8 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.log(`page ${m.type()}: ${m.text()}`);
+    if (m.type() === 'error' || m.type() === 'warning')
+      console.log(`page ${m.type()}: ${m.text()}`);
   });
   await openLab(page, server.url);
 });
@@ -50,22 +62,34 @@ afterAll(async () => {
 test('Send to cluster submits to the local Slurm profile; the Runs panel shows COMPLETED and opens the result', async () => {
   await withScreenshot(page, 'runs-send', async () => {
     await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands.execute('docmanager:open', { path: 'send.ipynb' }).then(() => undefined)
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute('docmanager:open', { path: 'send.ipynb' })
+        .then(() => undefined)
     );
-    const button = page.locator('.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]');
+    const button = page.locator(
+      '.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]'
+    );
     await button.waitFor({ timeout: 60000 });
     await button.click();
     const form = page.locator('.jp-Dialog .jp-WarrenRunsForm');
     await form.waitFor({ timeout: 30000 });
-    await expect(form.locator('.jp-WarrenRunsForm-profile').inputValue()).resolves.toBe('local-slurm');
+    await expect(form.locator('.jp-WarrenRunsForm-profile').inputValue()).resolves.toBe(
+      'local-slurm'
+    );
     await form.locator('input[name="time"]').fill('5');
     await form.locator('.jp-WarrenRunsForm-parameters').fill('x=21');
     // Runs of earlier pages may be listed (the services kernel keeps its records): find the new one.
-    const before = await page.locator('.jp-WarrenRuns-run').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id));
+    const before = await page
+      .locator('.jp-WarrenRuns-run')
+      .evaluateAll((rows) =>
+        rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id)
+      );
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     const handle = await page.waitForFunction(
       (known: string[]) => {
-        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll('.jp-WarrenRuns-run');
+        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll(
+          '.jp-WarrenRuns-run'
+        );
         for (let i = 0; i < rows.length; i++) {
           const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
           if (!known.includes(id)) return id;
@@ -86,18 +110,25 @@ test('Send to cluster submits to the local Slurm profile; the Runs panel shows C
       if (state === 'completed' || state === 'failed' || Date.now() > deadline) break;
       await page.waitForTimeout(100);
     }
-    if ((await row.getAttribute('data-state')) !== 'completed') console.log(server.output().slice(-6000));
+    if ((await row.getAttribute('data-state')) !== 'completed')
+      console.log(server.output().slice(-6000));
     expect(await row.getAttribute('data-state')).toBe('completed');
     expect([...states].some((s) => s === 'pending' || s === 'running')).toBe(true);
     await expect(row.locator('.jp-WarrenRuns-state').textContent()).resolves.toBe('COMPLETED');
     // The end is announced.
-    await page.locator('.jp-toast-container, .Toastify').filter({ hasText: 'COMPLETED' }).first().waitFor({ state: 'attached', timeout: 20000 });
+    await page
+      .locator('.jp-toast-container, .Toastify')
+      .filter({ hasText: 'COMPLETED' })
+      .first()
+      .waitFor({ state: 'attached', timeout: 20000 });
 
     await row.locator('.jp-WarrenRuns-open').click();
     await page.waitForFunction(
       () => {
         const g = globalThis as unknown as PageGlobal;
-        const tab = g.document.querySelector('.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel');
+        const tab = g.document.querySelector(
+          '.lm-DockPanel-tabBar .lm-mod-current .lm-TabBar-tabLabel'
+        );
         return /^send\.run-.*\.ipynb$/.test(tab?.textContent ?? '');
       },
       null,

@@ -13,7 +13,16 @@ import { findProfile, readProfiles } from '../../kernel/services/cluster/profile
 import { RunStore } from '../../kernel/services/cluster/store';
 import { launchWarren, text } from '../harness';
 import type { NotebookLike } from './fixtures';
-import { cellText, CLI, dataDirWithWarren, ROOT, tempDir, until, warren, writeNotebook } from './fixtures';
+import {
+  cellText,
+  CLI,
+  dataDirWithWarren,
+  ROOT,
+  tempDir,
+  until,
+  warren,
+  writeNotebook
+} from './fixtures';
 
 jest.setTimeout(240000);
 
@@ -29,8 +38,13 @@ let store: RunStore;
 let manager: RunManager;
 const profiles: Record<string, RunProfile> = {};
 
-const sh = (script: string, args: string[]) => execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
-const slurm = (args: string[]) => execFileSync(args[0], args.slice(1), { encoding: 'utf8', env: { ...process.env, SLURM_CONF: conf } });
+const sh = (script: string, args: string[]) =>
+  execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
+const slurm = (args: string[]) =>
+  execFileSync(args[0], args.slice(1), {
+    encoding: 'utf8',
+    env: { ...process.env, SLURM_CONF: conf }
+  });
 /** Job ids Slurm recorded under a name (sacct -c ignores --name: filter here). */
 const jobsNamed = (name: string) =>
   slurm(['sacct', '-c', '-n', '-P', '-o', 'JobID,JobName'])
@@ -50,18 +64,42 @@ beforeAll(() => {
   remote = tempDir('warren-remote-');
   data = dataDirWithWarren();
   settings = tempDir('warren-settings-');
-  const env = { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1', PATH: process.env.PATH ?? '' };
+  const env = {
+    SLURM_CONF: conf,
+    JUPYTER_DATA_DIR: data,
+    WARREN_NO_HISTORY: '1',
+    PATH: process.env.PATH ?? ''
+  };
   const warrenCmd = `${process.execPath} ${CLI}`;
-  const ssh = { host: '127.0.0.1', port: sshPort, user: 'root', keyPath: join(sshDir, 'id_ed25519'), knownHostsPath: join(sshDir, 'known_hosts') };
+  const ssh = {
+    host: '127.0.0.1',
+    port: sshPort,
+    user: 'root',
+    keyPath: join(sshDir, 'id_ed25519'),
+    knownHostsPath: join(sshDir, 'known_hosts')
+  };
   const list: RunProfile[] = [
     { name: 'local', kind: 'slurm', workdir: remote, warren: warrenCmd, env },
     { name: 'login', kind: 'slurm', ...ssh, workdir: remote, warren: warrenCmd, env },
     { name: 'box', kind: 'ssh', ...ssh, workdir: remote, warren: warrenCmd, env },
-    { name: 'nowhere', kind: 'slurm', host: '127.0.0.1', port: 1, user: 'root', keyPath: ssh.keyPath, workdir: remote, warren: warrenCmd, env }
+    {
+      name: 'nowhere',
+      kind: 'slurm',
+      host: '127.0.0.1',
+      port: 1,
+      user: 'root',
+      keyPath: ssh.keyPath,
+      workdir: remote,
+      warren: warrenCmd,
+      env
+    }
   ];
   // The CLI reads profiles where JupyterLab keeps the settings; comments allowed.
   execFileSync('mkdir', ['-p', join(settings, 'warren')]);
-  writeFileSync(join(settings, 'warren', 'runs.jupyterlab-settings'), `{\n  // written by the test\n  "profiles": ${JSON.stringify(list, null, 2)}\n}\n`);
+  writeFileSync(
+    join(settings, 'warren', 'runs.jupyterlab-settings'),
+    `{\n  // written by the test\n  "profiles": ${JSON.stringify(list, null, 2)}\n}\n`
+  );
   process.env.JUPYTERLAB_SETTINGS_DIR = settings;
   for (const p of readProfiles()) profiles[p.name] = p;
   store = new RunStore(join(data, 'warren', 'runs'));
@@ -84,31 +122,50 @@ function notebook(name: string, cells: { source: string; tags?: string[] }[]): s
 
 test('profiles are read from the Jupyter settings dir; an unknown one is a clear error', () => {
   expect(Object.keys(profiles).sort()).toEqual(['box', 'local', 'login', 'nowhere']);
-  expect(() => findProfile('gpu-cluster')).toThrow(/unknown cluster profile "gpu-cluster" \(known: local, login, box, nowhere/);
+  expect(() => findProfile('gpu-cluster')).toThrow(
+    /unknown cluster profile "gpu-cluster" \(known: local, login, box, nowhere/
+  );
 });
 
 test('a warren notebook sent to Slurm over SSH comes back executed, with parameters, inputs and outputs', async () => {
   writeFileSync(join(work, 'numbers.txt'), '3\n4\n');
   const nb = notebook('train.ipynb', [
     { source: 'const epochs = 1;', tags: ['parameters'] },
-    { source: "import { readFileSync, writeFileSync } from 'node:fs';\nconst xs = readFileSync('numbers.txt', 'utf8').trim().split('\\n').map(Number);\nconsole.log('sum', xs.reduce((a, b) => a + b, 0) * epochs);" },
+    {
+      source:
+        "import { readFileSync, writeFileSync } from 'node:fs';\nconst xs = readFileSync('numbers.txt', 'utf8').trim().split('\\n').map(Number);\nconsole.log('sum', xs.reduce((a, b) => a + b, 0) * epochs);"
+    },
     { source: '!echo job $SLURM_JOB_ID on $(hostname -s) > where.txt; cat where.txt' },
     { source: "writeFileSync('model.json', JSON.stringify({ epochs: epochs }));\nepochs + 0.5" }
   ]);
-  const record = await manager.submit({ notebook: nb, profile: profiles.login, parameters: { epochs: '3' }, inputs: ['numbers.txt'], outputs: ['model.json', 'where.txt'], resources: { cpus: 1, mem: '300M', time: '5' } });
+  const record = await manager.submit({
+    notebook: nb,
+    profile: profiles.login,
+    parameters: { epochs: '3' },
+    inputs: ['numbers.txt'],
+    outputs: ['model.json', 'where.txt'],
+    resources: { cpus: 1, mem: '300M', time: '5' }
+  });
   expect(record.jobId).toMatch(/^\d+$/);
   // The job id is on disk before anything polls.
   expect(store.load(record.id).jobId).toBe(record.jobId);
   const seen: string[] = [];
-  const done = await manager.wait(record.id, { intervalMs: 300, onUpdate: (r) => seen.push(r.state) });
+  const done = await manager.wait(record.id, {
+    intervalMs: 300,
+    onUpdate: (r) => seen.push(r.state)
+  });
   expect(done.state).toBe('completed');
   expect(seen).toContain('running');
   const result = read(done.result as string);
   expect(result.cells[1].source).toBe('const epochs = 3;');
   expect(cellText(result, 2)).toBe('sum 21\n');
-  expect(cellText(result, 3)).toBe(`job ${record.jobId} on ${execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim()}\n`);
+  expect(cellText(result, 3)).toBe(
+    `job ${record.jobId} on ${execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim()}\n`
+  );
   expect(cellText(result, 4)).toBe('3.5');
-  expect(JSON.parse(readFileSync(join(work, `train.run-${record.id}`, 'model.json'), 'utf8'))).toEqual({ epochs: 3 });
+  expect(
+    JSON.parse(readFileSync(join(work, `train.run-${record.id}`, 'model.json'), 'utf8'))
+  ).toEqual({ epochs: 3 });
   // No credential travels: neither the key's path nor its content is in the run folder.
   const key = readFileSync(join(sshDir, 'id_ed25519'), 'utf8');
   for (const f of readdirSync(join(remote, record.id))) {
@@ -120,7 +177,12 @@ test('a warren notebook sent to Slurm over SSH comes back executed, with paramet
 });
 
 test('a cell that fails remotely ends FAILED with the error and the earlier outputs fetched', async () => {
-  const nb = notebook('fails.ipynb', [{ source: "console.log('before')" }, { source: '!exit 3' }, { source: "throw new Error('remote boom')" }, { source: "console.log('after')" }]);
+  const nb = notebook('fails.ipynb', [
+    { source: "console.log('before')" },
+    { source: '!exit 3' },
+    { source: "throw new Error('remote boom')" },
+    { source: "console.log('after')" }
+  ]);
   const record = await manager.submit({ notebook: nb, profile: profiles.local });
   const done = await manager.wait(record.id, { intervalMs: 300 });
   expect(done.state).toBe('failed');
@@ -135,12 +197,19 @@ test('a cell that fails remotely ends FAILED with the error and the earlier outp
 async function longRun(name: string, profile: RunProfile, time?: string) {
   const nb = notebook(name, [
     { source: "console.log('first')" },
-    { source: "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" },
+    {
+      source:
+        "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }"
+    },
     { source: "console.log('never')" }
   ]);
   const record = await manager.submit({ notebook: nb, profile, resources: time ? { time } : {} });
   const live = join(remote, record.id, 'out.ipynb');
-  await until(() => existsSync(live) && cellText(read(live), 1).includes('tick 2'), 60000, 'the remote notebook to run');
+  await until(
+    () => existsSync(live) && cellText(read(live), 1).includes('tick 2'),
+    60000,
+    'the remote notebook to run'
+  );
   return record;
 }
 
@@ -197,20 +266,35 @@ test('slurmctld restarts while a job runs: polling rides it out and the job comp
 test('an unreachable host is a clear error before anything is submitted', async () => {
   const before = store.list().length;
   const nb = notebook('nowhere.ipynb', [{ source: '1' }]);
-  await expect(manager.submit({ notebook: nb, profile: profiles.nowhere })).rejects.toThrow(/profile nowhere: ssh root@127.0.0.1:1: .*(refused|Connection)/);
+  await expect(manager.submit({ notebook: nb, profile: profiles.nowhere })).rejects.toThrow(
+    /profile nowhere: ssh root@127.0.0.1:1: .*(refused|Connection)/
+  );
   expect(store.list().length).toBe(before);
-  const r = await warren(['submit', nb, '--profile', 'nowhere'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data });
+  const r = await warren(['submit', nb, '--profile', 'nowhere'], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data
+  });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/profile nowhere: ssh/);
-  const unknown = await warren(['submit', nb, '--profile', 'nope'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data });
+  const unknown = await warren(['submit', nb, '--profile', 'nope'], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data
+  });
   expect(unknown.stderr).toMatch(/unknown cluster profile "nope"/);
 });
 
 test('map: 50 commands in chunks of 10 run as a 5-task array, one fails, its retry succeeds', async () => {
   const flag = join(work, 'flag');
-  const commands = Array.from({ length: 50 }, (_, i) => (i === 17 ? `test -e ${flag} || { echo missing flag >&2; exit 3; }; echo fixed` : `echo command ${i}`));
+  const commands = Array.from({ length: 50 }, (_, i) =>
+    i === 17
+      ? `test -e ${flag} || { echo missing flag >&2; exit 3; }; echo fixed`
+      : `echo command ${i}`
+  );
   writeFileSync(join(work, 'commands.txt'), commands.join('\n') + '\n');
-  const r = await warren(['map', join(work, 'commands.txt'), '--chunk', '10', '--profile', 'local', '--interval', '300'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf });
+  const r = await warren(
+    ['map', join(work, 'commands.txt'), '--chunk', '10', '--profile', 'local', '--interval', '300'],
+    { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf }
+  );
   expect(r.code).toBe(1);
   const id = /^(map-\w+):/.exec(r.stdout)?.[1] as string;
   expect(r.stdout).toContain('in 5 tasks of 10');
@@ -225,7 +309,11 @@ test('map: 50 commands in chunks of 10 run as a 5-task array, one fails, its ret
   // The scheduler saw one array of 5 tasks.
   expect(jobsNamed(`warren-${id}`)).toHaveLength(5);
   writeFileSync(flag, '');
-  const again = await warren(['map', id, '--retry', '--interval', '300'], { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf });
+  const again = await warren(['map', id, '--retry', '--interval', '300'], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data,
+    SLURM_CONF: conf
+  });
   expect(again.code).toBe(0);
   expect(again.stdout).toContain('1 commands in 1 tasks');
   expect(again.stdout).toContain('completed 50/50 done, 0 failed');
@@ -242,7 +330,14 @@ test('the time limit: TIMEOUT, with the outputs written before it', async () => 
 }, 200000);
 
 test('warren.map in a cell: progress shown in place, exit codes, a log, and retry', async () => {
-  const kernel = await launchWarren({ env: { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf, WARREN_NO_HISTORY: '1' } });
+  const kernel = await launchWarren({
+    env: {
+      JUPYTERLAB_SETTINGS_DIR: settings,
+      JUPYTER_DATA_DIR: data,
+      SLURM_CONF: conf,
+      WARREN_NO_HISTORY: '1'
+    }
+  });
   try {
     const flag = join(work, 'cell-flag');
     const { reply, iopub } = await kernel.execute(
@@ -253,11 +348,19 @@ test('warren.map in a cell: progress shown in place, exit codes, a log, and retr
     );
     expect(reply.content.status).toBe('ok');
     expect(text(iopub)).toBe('completed 12 12 [5] 4 line 7\n');
-    const displays = iopub.filter((m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data');
+    const displays = iopub.filter(
+      (m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data'
+    );
     expect(displays[0].header.msg_type).toBe('display_data');
-    expect(JSON.stringify(displays[displays.length - 1].content.data)).toContain('12/12 commands done, 1 failed');
+    expect(JSON.stringify(displays[displays.length - 1].content.data)).toContain(
+      '12/12 commands done, 1 failed'
+    );
     writeFileSync(flag, '');
-    const again = await kernel.execute('const r = await m.retry(); console.log(r.done, JSON.stringify(r.failed))', {}, 120000);
+    const again = await kernel.execute(
+      'const r = await m.retry(); console.log(r.done, JSON.stringify(r.failed))',
+      {},
+      120000
+    );
     expect(text(again.iopub)).toBe('12 []\n');
   } finally {
     await kernel.shutdown();
@@ -265,15 +368,53 @@ test('warren.map in a cell: progress shown in place, exit codes, a log, and retr
 });
 
 test('the warren.runs comm: submit, live state to COMPLETED, fetch the result', async () => {
-  const kernel = await launchWarren({ cwd: work, env: { JUPYTERLAB_SETTINGS_DIR: settings, JUPYTER_DATA_DIR: data, SLURM_CONF: conf, WARREN_NO_HISTORY: '1' } });
+  const kernel = await launchWarren({
+    cwd: work,
+    env: {
+      JUPYTERLAB_SETTINGS_DIR: settings,
+      JUPYTER_DATA_DIR: data,
+      SLURM_CONF: conf,
+      WARREN_NO_HISTORY: '1'
+    }
+  });
   try {
-    notebook('comm.ipynb', [{ source: 'const x = 1;', tags: ['parameters'] }, { source: 'console.log(x * 2)' }]);
+    notebook('comm.ipynb', [
+      { source: 'const x = 1;', tags: ['parameters'] },
+      { source: 'console.log(x * 2)' }
+    ]);
     const commId = 'runs-comm-1';
-    await kernel.call('shell', 'comm_open', { comm_id: commId, target_name: 'warren.runs', data: {} });
-    const messages = () => kernel.iopubLog.filter((m) => m.header.msg_type === 'comm_msg' && m.content.comm_id === commId).map((m) => m.content.data as { type: string; run?: { id: string; state: string; result: string | null }; path?: string });
+    await kernel.call('shell', 'comm_open', {
+      comm_id: commId,
+      target_name: 'warren.runs',
+      data: {}
+    });
+    const messages = () =>
+      kernel.iopubLog
+        .filter((m) => m.header.msg_type === 'comm_msg' && m.content.comm_id === commId)
+        .map(
+          (m) =>
+            m.content.data as {
+              type: string;
+              run?: { id: string; state: string; result: string | null };
+              path?: string;
+            }
+        );
     expect(messages()[0].type).toBe('runs');
-    await kernel.call('shell', 'comm_msg', { comm_id: commId, data: { type: 'submit', notebook: 'comm.ipynb', profile: profiles.local as unknown as Record<string, string>, parameters: { x: '21' } } });
-    const done = await until(() => messages().find((m) => m.type === 'run' && m.run?.state === 'completed' && m.run.result), 60000, 'completed with a result');
+    await kernel.call('shell', 'comm_msg', {
+      comm_id: commId,
+      data: {
+        type: 'submit',
+        notebook: 'comm.ipynb',
+        profile: profiles.local as unknown as Record<string, string>,
+        parameters: { x: '21' }
+      }
+    });
+    const done = await until(
+      () =>
+        messages().find((m) => m.type === 'run' && m.run?.state === 'completed' && m.run.result),
+      60000,
+      'completed with a result'
+    );
     expect(done.run?.result).toMatch(/^comm\.run-.*\.ipynb$/);
     expect(messages().some((m) => m.type === 'run' && m.run?.state === 'running')).toBe(true);
     expect(cellText(read(join(work, done.run?.result as string)), 2)).toBe('42\n');

@@ -19,7 +19,8 @@ let remote: string;
 let manager: RunManager;
 let box: RunProfile;
 
-const sh = (script: string, args: string[]) => execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
+const sh = (script: string, args: string[]) =>
+  execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { encoding: 'utf8' }).trim();
 const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as NotebookLike;
 
 beforeAll(() => {
@@ -52,7 +53,13 @@ test('a notebook runs detached on the host and comes back with its declared outp
     { source: "!cat in.txt; echo ' from' $$ > /dev/null; tr a-z A-Z < in.txt > out.txt" },
     { source: 'console.log(`hi ${who}`)' }
   ]);
-  const record = await manager.submit({ notebook: nb, profile: box, parameters: { who: 'ssh' }, inputs: ['in.txt'], outputs: ['out.txt'] });
+  const record = await manager.submit({
+    notebook: nb,
+    profile: box,
+    parameters: { who: 'ssh' },
+    inputs: ['in.txt'],
+    outputs: ['out.txt']
+  });
   expect(record.jobId).toMatch(/^\d+$/);
   const done = await manager.wait(record.id, { intervalMs: 300 });
   expect(done.state).toBe('completed');
@@ -67,16 +74,34 @@ test('a notebook runs detached on the host and comes back with its declared outp
 });
 
 test('a failing cell ends FAILED; cancel ends CANCELLED with outputs so far; the time limit ends TIMEOUT', async () => {
-  const failing = writeNotebook(join(work, 'hfail.ipynb'), [{ source: "console.log('a')" }, { source: "throw new Error('host boom')" }]);
+  const failing = writeNotebook(join(work, 'hfail.ipynb'), [
+    { source: "console.log('a')" },
+    { source: "throw new Error('host boom')" }
+  ]);
   const long = (name: string) =>
-    writeNotebook(join(work, name), [{ source: "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }" }]);
+    writeNotebook(join(work, name), [
+      {
+        source:
+          "for (let i = 0; i < 3000; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }"
+      }
+    ]);
   const f = await manager.submit({ notebook: failing, profile: box });
   const c = await manager.submit({ notebook: long('hcancel.ipynb'), profile: box });
-  const t = await manager.submit({ notebook: long('htime.ipynb'), profile: box, resources: { time: '0:04' } });
+  const t = await manager.submit({
+    notebook: long('htime.ipynb'),
+    profile: box,
+    resources: { time: '0:04' }
+  });
   const live = join(remote, c.id, 'out.ipynb');
-  await until(() => existsSync(live) && cellText(read(live), 0).includes('tick 2'), 30000, 'running');
+  await until(
+    () => existsSync(live) && cellText(read(live), 0).includes('tick 2'),
+    30000,
+    'running'
+  );
   await manager.cancel(c.id);
-  const [fd, cd, td] = await Promise.all([f, c, t].map((r) => manager.wait(r.id, { intervalMs: 300 })));
+  const [fd, cd, td] = await Promise.all(
+    [f, c, t].map((r) => manager.wait(r.id, { intervalMs: 300 }))
+  );
   expect(fd.state).toBe('failed');
   expect(cellText(read(fd.result as string), 1)).toContain('Error: host boom');
   expect(cd.state).toBe('cancelled');
@@ -89,6 +114,8 @@ test('a failing cell ends FAILED; cancel ends CANCELLED with outputs so far; the
 test('an unreachable host fails before anything is copied', async () => {
   const nb = writeNotebook(join(work, 'none.ipynb'), [{ source: '1' }]);
   const before = manager.store.list().length;
-  await expect(manager.submit({ notebook: nb, profile: { ...box, port: 1 } })).rejects.toThrow(/profile box: ssh root@127.0.0.1:1/);
+  await expect(manager.submit({ notebook: nb, profile: { ...box, port: 1 } })).rejects.toThrow(
+    /profile box: ssh root@127.0.0.1:1/
+  );
   expect(manager.store.list().length).toBe(before);
 });

@@ -15,14 +15,22 @@ export const LOG = 'log';
 export function runLines(record: RunRecord): string[] {
   const p = record.profile;
   const lines: string[] = [];
-  for (const [k, v] of Object.entries(p.env ?? {})) if (/^[A-Za-z_]\w*$/.test(k)) lines.push(`export ${k}=${shQuote(v)}`);
-  const params = Object.entries(record.parameters).flatMap(([k, v]) => ['-p', shQuote(`${k}=${v}`)]);
+  for (const [k, v] of Object.entries(p.env ?? {}))
+    if (/^[A-Za-z_]\w*$/.test(k)) lines.push(`export ${k}=${shQuote(v)}`);
+  const params = Object.entries(record.parameters).flatMap(([k, v]) => [
+    '-p',
+    shQuote(`${k}=${v}`)
+  ]);
   lines.push(`${p.warren ?? 'warren'} run ${NOTEBOOK} -o ${RESULT} ${params.join(' ')}`.trimEnd());
   return lines;
 }
 
 /** Makes the run folder and copies the notebook (renamed) and the inputs into it. */
-export async function stage(t: Transport, record: RunRecord, script: { name: string; text: string }): Promise<void> {
+export async function stage(
+  t: Transport,
+  record: RunRecord,
+  script: { name: string; text: string }
+): Promise<void> {
   const mk = await t.exec(['mkdir', '-p', record.remoteDir]);
   if (mk.code !== 0) throw new Error(`cannot make ${record.remoteDir}: ${mk.stderr.trim()}`);
   const write = await t.exec(['sh', '-c', `cat > ${shQuote(script.name)}`], { input: script.text });
@@ -30,14 +38,28 @@ export async function stage(t: Transport, record: RunRecord, script: { name: str
   await t.put(record.inputs, record.remoteDir);
   // The notebook goes in under a fixed name; its inputs keep theirs.
   await t.put([record.source], record.remoteDir);
-  const mv = await t.exec(['mv', `${record.remoteDir}/${basename(record.source)}`, `${record.remoteDir}/${NOTEBOOK}`]);
+  const mv = await t.exec([
+    'mv',
+    `${record.remoteDir}/${basename(record.source)}`,
+    `${record.remoteDir}/${NOTEBOOK}`
+  ]);
   if (mv.code !== 0) throw new Error(`cannot place the notebook: ${mv.stderr.trim()}`);
 }
 
 /** Executed cells' outputs as text, newest last: what the Runs panel tails. */
 export function notebookTail(json: string, max = 4000): string {
   try {
-    const nb = JSON.parse(json) as { cells?: { outputs?: { output_type?: string; text?: string; data?: { 'text/plain'?: string | string[] }; ename?: string; evalue?: string }[] }[] };
+    const nb = JSON.parse(json) as {
+      cells?: {
+        outputs?: {
+          output_type?: string;
+          text?: string;
+          data?: { 'text/plain'?: string | string[] };
+          ename?: string;
+          evalue?: string;
+        }[];
+      }[];
+    };
     const parts: string[] = [];
     for (const cell of nb.cells ?? [])
       for (const o of cell.outputs ?? []) {

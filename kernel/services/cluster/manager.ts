@@ -12,7 +12,14 @@ import type { Backend, RunRecord } from './types';
 
 export function transportFor(profile: RunProfile): Transport {
   if (!profile.host || profile.host === 'local') return new LocalTransport(profile.env);
-  return new SshTransport({ host: profile.host, port: profile.port, user: profile.user, keyPath: profile.keyPath, knownHostsPath: profile.knownHostsPath, env: profile.env });
+  return new SshTransport({
+    host: profile.host,
+    port: profile.port,
+    user: profile.user,
+    keyPath: profile.keyPath,
+    knownHostsPath: profile.knownHostsPath,
+    env: profile.env
+  });
 }
 
 export function backendFor(profile: RunProfile): Backend {
@@ -52,13 +59,16 @@ export class RunManager {
     const notebook = resolve(options.notebook);
     if (!existsSync(notebook)) throw new Error(`no notebook ${notebook}`);
     const inputs = (options.inputs ?? []).map((f) => resolve(dirname(notebook), f));
-    for (const f of inputs) if (!existsSync(f)) throw new Error(`declared input ${f} does not exist`);
+    for (const f of inputs)
+      if (!existsSync(f)) throw new Error(`declared input ${f} does not exist`);
     const backend = this.backends(options.profile);
     // Reach the host and its scheduler before anything exists anywhere.
     try {
       await backend.check();
     } catch (error) {
-      throw new Error(`profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`
+      );
     }
     const id = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
     const now = new Date().toISOString();
@@ -121,7 +131,15 @@ export class RunManager {
   }
 
   /** Polls until the run ends, then fetches its results. */
-  async wait(id: string, options: { intervalMs?: number; timeoutMs?: number; onUpdate?: (r: RunRecord) => void; fetch?: boolean } = {}): Promise<RunRecord> {
+  async wait(
+    id: string,
+    options: {
+      intervalMs?: number;
+      timeoutMs?: number;
+      onUpdate?: (r: RunRecord) => void;
+      fetch?: boolean;
+    } = {}
+  ): Promise<RunRecord> {
     const deadline = Date.now() + (options.timeoutMs ?? Infinity);
     let delay = options.intervalMs ?? 1000;
     let last = '';
@@ -141,7 +159,9 @@ export class RunManager {
       }
       if (Date.now() > deadline) return record;
       // Back off while the connection or the controller is away.
-      delay = /retrying$/.test(record.message) ? Math.min(delay * 2, 30000) : (options.intervalMs ?? 1000);
+      delay = /retrying$/.test(record.message)
+        ? Math.min(delay * 2, 30000)
+        : (options.intervalMs ?? 1000);
       await new Promise((r) => setTimeout(r, delay));
     }
   }

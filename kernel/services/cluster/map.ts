@@ -44,7 +44,10 @@ export class MapRunner {
   ) {}
 
   async submit(options: MapOptions): Promise<RunRecord> {
-    if (options.profile.kind !== 'slurm') throw new Error(`map needs a Slurm profile; ${options.profile.name} is ${options.profile.kind}`);
+    if (options.profile.kind !== 'slurm')
+      throw new Error(
+        `map needs a Slurm profile; ${options.profile.name} is ${options.profile.kind}`
+      );
     const commands = options.commands.map((c) => c.trim()).filter((c) => c && !c.startsWith('#'));
     if (commands.length === 0) throw new Error('map: no commands');
     const chunk = Math.max(1, Math.floor(options.chunk));
@@ -53,7 +56,9 @@ export class MapRunner {
     try {
       await slurm.check();
     } catch (error) {
-      throw new Error(`profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `profile ${options.profile.name}: ${error instanceof Error ? error.message : String(error)}`
+      );
     }
     const id = `map-${randomBytes(4).toString('hex')}`;
     const now = new Date().toISOString();
@@ -83,7 +88,11 @@ export class MapRunner {
     if (mk.code !== 0) throw new Error(`cannot make ${dir}: ${mk.stderr.trim()}`);
     await this.write(t, `${dir}/commands.txt`, commands.join('\n') + '\n');
     await this.write(t, `${dir}/chunk.sh`, CHUNK_SCRIPT);
-    await this.submitList(record, slurm, commands.map((c, i) => [i, c]));
+    await this.submitList(
+      record,
+      slurm,
+      commands.map((c, i) => [i, c])
+    );
     return record;
   }
 
@@ -96,8 +105,16 @@ export class MapRunner {
     if (redo.length === 0) return null;
     const t = this.transports(record.profile);
     const all = (await t.exec(['cat', `${record.remoteDir}/commands.txt`])).stdout.split('\n');
-    await t.exec(['sh', '-c', `cd ${record.remoteDir}/results && rm -f ${redo.map((i) => `${i}.exit`).join(' ')}`]);
-    await this.submitList(record, new SlurmBackend(t), redo.map((i) => [i, all[i]]));
+    await t.exec([
+      'sh',
+      '-c',
+      `cd ${record.remoteDir}/results && rm -f ${redo.map((i) => `${i}.exit`).join(' ')}`
+    ]);
+    await this.submitList(
+      record,
+      new SlurmBackend(t),
+      redo.map((i) => [i, all[i]])
+    );
     return record;
   }
 
@@ -107,7 +124,11 @@ export class MapRunner {
     const total = record.count ?? 0;
     const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
     try {
-      const r = await t.exec(['sh', '-c', `cd ${record.remoteDir}/results && for f in *.exit; do [ -e "$f" ] && printf '%s %s\\n' "\${f%.exit}" "$(cat "$f")"; done; true`]);
+      const r = await t.exec([
+        'sh',
+        '-c',
+        `cd ${record.remoteDir}/results && for f in *.exit; do [ -e "$f" ] && printf '%s %s\\n' "\${f%.exit}" "$(cat "$f")"; done; true`
+      ]);
       for (const line of r.stdout.split('\n')) {
         const [i, c] = line.trim().split(' ');
         if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
@@ -125,10 +146,22 @@ export class MapRunner {
     const done = exitCodes.filter((c) => c !== null).length;
     const failed = exitCodes.map((c, i) => (c !== null && c !== 0 ? i : -1)).filter((i) => i >= 0);
     // The array ended well but a command failed: say so.
-    return { id, state: record.state, message: record.message, total, done, exitCodes, failed, jobs: record.jobs ?? [] };
+    return {
+      id,
+      state: record.state,
+      message: record.message,
+      total,
+      done,
+      exitCodes,
+      failed,
+      jobs: record.jobs ?? []
+    };
   }
 
-  async wait(id: string, options: { intervalMs?: number; onProgress?: (p: MapProgress) => void } = {}): Promise<MapProgress> {
+  async wait(
+    id: string,
+    options: { intervalMs?: number; onProgress?: (p: MapProgress) => void } = {}
+  ): Promise<MapProgress> {
     for (;;) {
       const p = await this.progress(id);
       options.onProgress?.(p);
@@ -139,7 +172,10 @@ export class MapRunner {
 
   async log(id: string, index: number): Promise<string> {
     const record = this.store.load(id);
-    const r = await this.transports(record.profile).exec(['cat', `${record.remoteDir}/logs/${Math.floor(index)}.log`]);
+    const r = await this.transports(record.profile).exec([
+      'cat',
+      `${record.remoteDir}/logs/${Math.floor(index)}.log`
+    ]);
     return r.stdout;
   }
 
@@ -148,18 +184,34 @@ export class MapRunner {
     await new SlurmBackend(this.transports(record.profile)).cancel(record);
   }
 
-  private async submitList(record: RunRecord, slurm: SlurmBackend, list: [number, string][]): Promise<void> {
+  private async submitList(
+    record: RunRecord,
+    slurm: SlurmBackend,
+    list: [number, string][]
+  ): Promise<void> {
     const t = this.transports(record.profile);
     const attempt = record.jobs?.length ?? 0;
     const listFile = `list-${attempt}.txt`;
-    await this.write(t, `${record.remoteDir}/${listFile}`, list.map(([i, c]) => `${i}\t${c}`).join('\n') + '\n');
+    await this.write(
+      t,
+      `${record.remoteDir}/${listFile}`,
+      list.map(([i, c]) => `${i}\t${c}`).join('\n') + '\n'
+    );
     const chunk = record.chunk ?? 1;
     const tasks = Math.ceil(list.length / chunk);
     const parallel = record.parameters.parallel ? `%${record.parameters.parallel}` : '';
-    const options = new SlurmBackend(t).sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`).filter((o) => !o.startsWith('--open-mode'));
+    const options = new SlurmBackend(t)
+      .sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`)
+      .filter((o) => !o.startsWith('--open-mode'));
     record.state = 'submitting';
     this.store.save(record);
-    const jobId = await slurm.sbatch([...options, `--array=0-${tasks - 1}${parallel}`, `${record.remoteDir}/chunk.sh`, listFile, String(chunk)]);
+    const jobId = await slurm.sbatch([
+      ...options,
+      `--array=0-${tasks - 1}${parallel}`,
+      `${record.remoteDir}/chunk.sh`,
+      listFile,
+      String(chunk)
+    ]);
     record.jobId = jobId;
     record.jobs = [...(record.jobs ?? []), jobId];
     record.state = 'pending';

@@ -5,7 +5,9 @@ import type { RunProfile } from '../../../src/contract/runs';
 
 /** Where JupyterLab keeps `warren:runs` user settings: the CLI reads the same file. */
 export function runsSettingsPath(): string {
-  const dir = process.env.JUPYTERLAB_SETTINGS_DIR || join(process.env.JUPYTER_CONFIG_DIR || join(homedir(), '.jupyter'), 'lab', 'user-settings');
+  const dir =
+    process.env.JUPYTERLAB_SETTINGS_DIR ||
+    join(process.env.JUPYTER_CONFIG_DIR || join(homedir(), '.jupyter'), 'lab', 'user-settings');
   return join(dir, 'warren', 'runs.jupyterlab-settings');
 }
 
@@ -33,13 +35,20 @@ export function parseSettings(text: string): unknown {
 export function isProfile(v: unknown): v is RunProfile {
   if (typeof v !== 'object' || v === null) return false;
   const o = v as Record<string, unknown>;
-  return typeof o.name === 'string' && (o.kind === 'slurm' || o.kind === 'ssh') && typeof o.workdir === 'string';
+  return (
+    typeof o.name === 'string' &&
+    (o.kind === 'slurm' || o.kind === 'ssh') &&
+    typeof o.workdir === 'string'
+  );
 }
 
 export function readProfiles(path = runsSettingsPath()): RunProfile[] {
   if (!existsSync(path)) return [];
   const settings = parseSettings(readFileSync(path, 'utf8'));
-  const list = typeof settings === 'object' && settings !== null ? (settings as { profiles?: unknown }).profiles : undefined;
+  const list =
+    typeof settings === 'object' && settings !== null
+      ? (settings as { profiles?: unknown }).profiles
+      : undefined;
   return Array.isArray(list) ? list.filter(isProfile) : [];
 }
 
@@ -47,7 +56,9 @@ export function findProfile(name: string, profiles = readProfiles()): RunProfile
   const p = profiles.find((x) => x.name === name);
   if (!p) {
     const known = profiles.map((x) => x.name).join(', ') || 'none';
-    throw new Error(`unknown cluster profile "${name}" (known: ${known}; settings: ${runsSettingsPath()})`);
+    throw new Error(
+      `unknown cluster profile "${name}" (known: ${known}; settings: ${runsSettingsPath()})`
+    );
   }
   return p;
 }

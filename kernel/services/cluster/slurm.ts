@@ -43,7 +43,9 @@ export function mapSlurmState(s: string): RunState {
 
 /** The controller is down or restarting: not an answer about the job, try again. */
 function controllerDown(r: ExecResult): boolean {
-  return /Unable to contact slurm controller|Connection refused|Socket timed out|Zero Bytes were transmitted|slurm_load_jobs error: Unable/i.test(r.stderr);
+  return /Unable to contact slurm controller|Connection refused|Socket timed out|Zero Bytes were transmitted|slurm_load_jobs error: Unable/i.test(
+    r.stderr
+  );
 }
 
 export function jobName(record: RunRecord): string {
@@ -56,13 +58,20 @@ export class SlurmBackend implements Backend {
 
   async check(): Promise<void> {
     const r = await this.t.exec(['sinfo', '-h', '-o', '%P %a']);
-    if (r.code === 127 || /not found/.test(r.stderr)) throw new Error(`Slurm's sinfo is not on ${this.t.description}`);
-    if (r.code !== 0) throw new Error(`Slurm on ${this.t.description} does not answer: ${r.stderr.trim()}`);
+    if (r.code === 127 || /not found/.test(r.stderr))
+      throw new Error(`Slurm's sinfo is not on ${this.t.description}`);
+    if (r.code !== 0)
+      throw new Error(`Slurm on ${this.t.description} does not answer: ${r.stderr.trim()}`);
   }
 
   sbatchOptions(record: RunRecord, output: string): string[] {
     const r = record.resources;
-    const o = [`--job-name=${jobName(record)}`, `--chdir=${record.remoteDir}`, `--output=${output}`, '--open-mode=append'];
+    const o = [
+      `--job-name=${jobName(record)}`,
+      `--chdir=${record.remoteDir}`,
+      `--output=${output}`,
+      '--open-mode=append'
+    ];
     if (r.partition) o.push(`--partition=${r.partition}`);
     if (r.gpus) o.push(`--gres=gpu:${r.gpus}`);
     if (r.cpus) o.push(`--cpus-per-task=${r.cpus}`);
@@ -74,7 +83,10 @@ export class SlurmBackend implements Backend {
   async submit(record: RunRecord): Promise<string> {
     const script = ['#!/bin/sh', `# warren run ${record.id}`, ...runLines(record), ''].join('\n');
     await stage(this.t, record, { name: join(record.remoteDir, 'job.sh'), text: script });
-    return this.sbatch([...this.sbatchOptions(record, join(record.remoteDir, LOG)), join(record.remoteDir, 'job.sh')]);
+    return this.sbatch([
+      ...this.sbatchOptions(record, join(record.remoteDir, LOG)),
+      join(record.remoteDir, 'job.sh')
+    ]);
   }
 
   /** sbatch --parsable; the id goes back to the caller, who records it before polling. */
@@ -92,7 +104,10 @@ export class SlurmBackend implements Backend {
   async find(record: RunRecord): Promise<string | null> {
     const q = await this.t.exec(['squeue', '-h', '-n', jobName(record), '-o', '%A']);
     if (q.code !== 0 && controllerDown(q)) throw new TransportError(q.stderr.trim());
-    const ids = q.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const ids = q.stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (ids.length) return ids[0];
     // sacct -c (jobcomp/filetxt) ignores --name and -j: filter here, which works with a database too.
     const a = await this.t.exec(['sacct', '-c', '-n', '-X', '-P', '-o', 'JobID,JobName']);
@@ -116,27 +131,54 @@ export class SlurmBackend implements Backend {
       const states = [...sc.stdout.matchAll(/JobState=(\S+)/g)].map((m) => mapSlurmState(m[1]));
       const reason = /Reason=(\S+)/.exec(sc.stdout)?.[1] ?? '';
       const exit = /ExitCode=(\S+)/.exec(sc.stdout)?.[1] ?? '';
-      return { state: combine(states), message: `slurm job ${jobId}: ${/JobState=(\S+)/.exec(sc.stdout)?.[1]}${reason && reason !== 'None' ? ` (${reason})` : ''}${exit ? ` exit ${exit}` : ''}` };
+      return {
+        state: combine(states),
+        message: `slurm job ${jobId}: ${/JobState=(\S+)/.exec(sc.stdout)?.[1]}${reason && reason !== 'None' ? ` (${reason})` : ''}${exit ? ` exit ${exit}` : ''}`
+      };
     }
     if (controllerDown(sc)) throw new TransportError(`slurm controller: ${sc.stderr.trim()}`);
-    const a = await this.t.exec(['sacct', '-c', '-n', '-P', '-j', jobId, '-o', 'JobID,State,ExitCode']);
-    const rows = a.stdout.split('\n').filter((l) => l.startsWith(`${jobId}|`) || l.startsWith(`${jobId}_`) || l.startsWith(`${jobId}.`));
+    const a = await this.t.exec([
+      'sacct',
+      '-c',
+      '-n',
+      '-P',
+      '-j',
+      jobId,
+      '-o',
+      'JobID,State,ExitCode'
+    ]);
+    const rows = a.stdout
+      .split('\n')
+      .filter(
+        (l) => l.startsWith(`${jobId}|`) || l.startsWith(`${jobId}_`) || l.startsWith(`${jobId}.`)
+      );
     if (rows.length) {
       const states = rows.map((l) => mapSlurmState(l.split('|')[1] ?? ''));
-      return { state: combine(states), message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}` };
+      return {
+        state: combine(states),
+        message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}`
+      };
     }
-    return { state: 'unknown', message: `slurm job ${jobId} is not known to squeue, scontrol or sacct` };
+    return {
+      state: 'unknown',
+      message: `slurm job ${jobId} is not known to squeue, scontrol or sacct`
+    };
   }
 
   async cancel(record: RunRecord): Promise<void> {
     const ids = record.jobs?.length ? record.jobs : record.jobId ? [record.jobId] : [];
     if (ids.length === 0) return;
     const r = await this.t.exec(['scancel', ...ids]);
-    if (r.code !== 0 && !/already completing|Invalid job id/i.test(r.stderr)) throw new Error(`scancel: ${r.stderr.trim()}`);
+    if (r.code !== 0 && !/already completing|Invalid job id/i.test(r.stderr))
+      throw new Error(`scancel: ${r.stderr.trim()}`);
   }
 
   async tail(record: RunRecord): Promise<string> {
-    const r = await this.t.exec(['sh', '-c', `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`]);
+    const r = await this.t.exec([
+      'sh',
+      '-c',
+      `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
+    ]);
     const log = await this.t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
     return notebookTail(r.stdout) || log.stdout;
   }
@@ -149,15 +191,22 @@ export class SlurmBackend implements Backend {
 /** An array's states in one: running while any runs, then the worst end. */
 export function combine(states: RunState[]): RunState {
   if (states.length === 0) return 'unknown';
-  for (const s of ['running', 'pending', 'submitting', 'unknown'] as const) if (states.includes(s)) return s;
+  for (const s of ['running', 'pending', 'submitting', 'unknown'] as const)
+    if (states.includes(s)) return s;
   for (const s of ['timeout', 'cancelled', 'failed'] as const) if (states.includes(s)) return s;
   return 'completed';
 }
 
 /** The executed notebook to `notebook`, declared outputs under `outputsDir`; returns the outputs that were missing. */
-export async function fetchResults(t: Transport, record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {
+export async function fetchResults(
+  t: Transport,
+  record: RunRecord,
+  notebook: string,
+  outputsDir: string
+): Promise<string[]> {
   await t.get(join(record.remoteDir, RESULT), notebook);
   const missing: string[] = [];
-  for (const o of record.outputs) await t.get(join(record.remoteDir, o), join(outputsDir, o)).catch(() => missing.push(o));
+  for (const o of record.outputs)
+    await t.get(join(record.remoteDir, o), join(outputsDir, o)).catch(() => missing.push(o));
   return missing;
 }

@@ -10,7 +10,9 @@ import type { Backend, Observed, RunRecord } from './types';
 export function timeSeconds(time: string): number | null {
   const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(time.trim());
   if (!m) return null;
-  const [d, a, b, c] = [m[1], m[2], m[3], m[4]].map((x) => (x === undefined ? undefined : Number(x)));
+  const [d, a, b, c] = [m[1], m[2], m[3], m[4]].map((x) =>
+    x === undefined ? undefined : Number(x)
+  );
   if (d !== undefined) return d * 86400 + (a ?? 0) * 3600 + (b ?? 0) * 60 + (c ?? 0);
   if (c !== undefined) return (a ?? 0) * 3600 + (b ?? 0) * 60 + c;
   if (b !== undefined) return (a ?? 0) * 60 + b;
@@ -27,7 +29,8 @@ export class SshHostBackend implements Backend {
 
   async check(): Promise<void> {
     const r = await this.t.exec(['sh', '-c', 'command -v setsid >/dev/null && echo ok']);
-    if (r.stdout.trim() !== 'ok') throw new Error(`${this.t.description} has no setsid: ${r.stderr.trim()}`);
+    if (r.stdout.trim() !== 'ok')
+      throw new Error(`${this.t.description} has no setsid: ${r.stderr.trim()}`);
   }
 
   async submit(record: RunRecord): Promise<string> {
@@ -53,9 +56,14 @@ export class SshHostBackend implements Backend {
     ].join('\n');
     await stage(this.t, record, { name: join(record.remoteDir, 'job.sh'), text: script });
     const dir = shQuote(record.remoteDir);
-    const r = await this.t.exec(['sh', '-c', `cd ${dir} && setsid nohup sh job.sh > ${LOG} 2>&1 < /dev/null & echo $!`]);
+    const r = await this.t.exec([
+      'sh',
+      '-c',
+      `cd ${dir} && setsid nohup sh job.sh > ${LOG} 2>&1 < /dev/null & echo $!`
+    ]);
     const pid = r.stdout.trim();
-    if (r.code !== 0 || !/^\d+$/.test(pid)) throw new Error(`could not start the run: ${r.stderr.trim()}`);
+    if (r.code !== 0 || !/^\d+$/.test(pid))
+      throw new Error(`could not start the run: ${r.stderr.trim()}`);
     return pid;
   }
 
@@ -68,23 +76,42 @@ export class SshHostBackend implements Backend {
     if (!record.jobId) return { state: 'submitting', message: 'not started yet' };
     const dir = shQuote(record.remoteDir);
     // Liveness first: a wrapper that exits between the two reads has written its state by then.
-    const r = await this.t.exec(['sh', '-c', `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)"`]);
+    const r = await this.t.exec([
+      'sh',
+      '-c',
+      `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)"`
+    ]);
     const [alive, state, exit] = r.stdout.split('\n').map((s) => s.trim());
     const known: RunState[] = ['running', 'completed', 'failed', 'cancelled', 'timeout'];
     const s = known.includes(state as RunState) ? (state as RunState) : 'pending';
-    if (s === 'running' && alive !== 'alive') return { state: 'failed', message: `process ${record.jobId} is gone without a final state (host restarted?)` };
-    return { state: s, message: `pid ${record.jobId}: ${state || 'starting'}${exit ? ` exit ${exit}` : ''}` };
+    if (s === 'running' && alive !== 'alive')
+      return {
+        state: 'failed',
+        message: `process ${record.jobId} is gone without a final state (host restarted?)`
+      };
+    return {
+      state: s,
+      message: `pid ${record.jobId}: ${state || 'starting'}${exit ? ` exit ${exit}` : ''}`
+    };
   }
 
   async cancel(record: RunRecord): Promise<void> {
     if (!record.jobId) return;
     const dir = shQuote(record.remoteDir);
     // setsid made the wrapper a group leader: its pid is the group id.
-    await this.t.exec(['sh', '-c', `cd ${dir} && touch cancel-requested && kill -TERM -${Number(record.jobId)} 2>/dev/null; true`]);
+    await this.t.exec([
+      'sh',
+      '-c',
+      `cd ${dir} && touch cancel-requested && kill -TERM -${Number(record.jobId)} 2>/dev/null; true`
+    ]);
   }
 
   async tail(record: RunRecord): Promise<string> {
-    const r = await this.t.exec(['sh', '-c', `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`]);
+    const r = await this.t.exec([
+      'sh',
+      '-c',
+      `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
+    ]);
     const log = await this.t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
     return notebookTail(r.stdout) || log.stdout;
   }

@@ -1,4 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync
+} from 'node:fs';
 import { join } from 'node:path';
 import type { RunSummary } from '../../../src/contract/runs';
 import { jupyterDataDir } from '../../paths';
@@ -49,5 +56,15 @@ export class RunStore {
 }
 
 export function summary(r: RunRecord): RunSummary {
-  return { id: r.id, profile: r.profile.name, notebook: r.source, jobId: r.jobId, state: r.state, message: r.message, submitted: r.submitted, updated: r.updated, result: r.result };
+  return {
+    id: r.id,
+    profile: r.profile.name,
+    notebook: r.source,
+    jobId: r.jobId,
+    state: r.state,
+    message: r.message,
+    submitted: r.submitted,
+    updated: r.updated,
+    result: r.result
+  };
 }

@@ -31,9 +31,18 @@ export function shQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function spawnCollect(cmd: string, args: string[], input: string | undefined, timeoutMs: number, env: Record<string, string> = {}): Promise<ExecResult> {
+function spawnCollect(
+  cmd: string,
+  args: string[],
+  input: string | undefined,
+  timeoutMs: number,
+  env: Record<string, string> = {}
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env }
+    });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -58,11 +67,24 @@ export class LocalTransport implements Transport {
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
-  async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(
+    argv: string[],
+    options: { input?: string; timeoutMs?: number } = {}
+  ): Promise<ExecResult> {
     try {
-      return await spawnCollect(argv[0], argv.slice(1), options.input, options.timeoutMs ?? 60000, this.env);
+      return await spawnCollect(
+        argv[0],
+        argv.slice(1),
+        options.input,
+        options.timeoutMs ?? 60000,
+        this.env
+      );
     } catch (error) {
-      return { code: 127, stdout: '', stderr: error instanceof Error ? error.message : String(error) };
+      return {
+        code: 127,
+        stdout: '',
+        stderr: error instanceof Error ? error.message : String(error)
+      };
     }
   }
 
@@ -99,9 +121,26 @@ export class SshTransport implements Transport {
 
   private common(): string[] {
     const o = this.options;
-    const args = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${o.connectTimeoutS ?? 5}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2'];
+    const args = [
+      '-F',
+      '/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `ConnectTimeout=${o.connectTimeoutS ?? 5}`,
+      '-o',
+      'ServerAliveInterval=5',
+      '-o',
+      'ServerAliveCountMax=2'
+    ];
     if (o.keyPath) args.push('-o', 'IdentitiesOnly=yes', '-i', o.keyPath);
-    if (o.knownHostsPath) args.push('-o', `UserKnownHostsFile=${o.knownHostsPath}`, '-o', 'StrictHostKeyChecking=accept-new');
+    if (o.knownHostsPath)
+      args.push(
+        '-o',
+        `UserKnownHostsFile=${o.knownHostsPath}`,
+        '-o',
+        'StrictHostKeyChecking=accept-new'
+      );
     return args;
   }
 
@@ -109,26 +148,55 @@ export class SshTransport implements Transport {
     return `${this.options.user ? this.options.user + '@' : ''}${this.options.host}`;
   }
 
-  async exec(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(
+    argv: string[],
+    options: { input?: string; timeoutMs?: number } = {}
+  ): Promise<ExecResult> {
     const env = Object.entries(this.options.env ?? {}).filter(([k]) => /^[A-Za-z_]\w*$/.test(k));
     const prefix = env.length ? ['env', ...env.map(([k, v]) => `${k}=${v}`)] : [];
-    const args = [...this.common(), '-p', String(this.options.port ?? 22), this.target(), '--', [...prefix, ...argv].map(shQuote).join(' ')];
+    const args = [
+      ...this.common(),
+      '-p',
+      String(this.options.port ?? 22),
+      this.target(),
+      '--',
+      [...prefix, ...argv].map(shQuote).join(' ')
+    ];
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
     // ssh's own failures exit 255; a remote command's status comes through as is.
-    if (r.code === 255 || r.code === null) throw new TransportError(`ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`);
+    if (r.code === 255 || r.code === null)
+      throw new TransportError(
+        `ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`
+      );
     return r;
   }
 
   async put(local: string[], remoteDir: string): Promise<void> {
     if (local.length === 0) return;
-    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', ...local, `${this.target()}:${remoteDir}/`];
+    const args = [
+      ...this.common(),
+      '-P',
+      String(this.options.port ?? 22),
+      '-r',
+      '-p',
+      ...local,
+      `${this.target()}:${remoteDir}/`
+    ];
     const r = await spawnCollect('scp', args, undefined, 600000);
     if (r.code !== 0) throw new TransportError(`scp to ${this.description}: ${r.stderr.trim()}`);
   }
 
   async get(remote: string, local: string): Promise<void> {
     mkdirSync(dirname(local), { recursive: true });
-    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', `${this.target()}:${remote}`, local];
+    const args = [
+      ...this.common(),
+      '-P',
+      String(this.options.port ?? 22),
+      '-r',
+      '-p',
+      `${this.target()}:${remote}`,
+      local
+    ];
     const r = await spawnCollect('scp', args, undefined, 600000);
     if (r.code !== 0) throw new TransportError(`scp from ${this.description}: ${r.stderr.trim()}`);
   }

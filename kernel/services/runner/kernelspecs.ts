@@ -15,9 +15,11 @@ export interface KernelSpec {
 /** Kernel folders in jupyter_client's order: JUPYTER_PATH, the data dir, then the system ones. */
 export function kernelDirs(): string[] {
   const dirs: string[] = [];
-  for (const p of (process.env.JUPYTER_PATH ?? '').split(delimiter)) if (p) dirs.push(join(p, 'kernels'));
+  for (const p of (process.env.JUPYTER_PATH ?? '').split(delimiter))
+    if (p) dirs.push(join(p, 'kernels'));
   dirs.push(join(jupyterDataDir(), 'kernels'));
-  if (process.env.JUPYTER_PREFIX) dirs.push(join(process.env.JUPYTER_PREFIX, 'share', 'jupyter', 'kernels'));
+  if (process.env.JUPYTER_PREFIX)
+    dirs.push(join(process.env.JUPYTER_PREFIX, 'share', 'jupyter', 'kernels'));
   dirs.push('/usr/local/share/jupyter/kernels', '/usr/share/jupyter/kernels');
   return dirs;
 }
@@ -42,7 +44,9 @@ export function findKernelSpec(name: string): KernelSpec {
   const spec = specs.get(name.toLowerCase());
   if (!spec) {
     const known = [...specs.keys()].join(', ') || 'none';
-    throw new Error(`no kernelspec named "${name}" (found: ${known}; searched ${kernelDirs().join(', ')})`);
+    throw new Error(
+      `no kernelspec named "${name}" (found: ${known}; searched ${kernelDirs().join(', ')})`
+    );
   }
   return spec;
 }

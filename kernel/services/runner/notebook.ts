@@ -39,7 +39,8 @@ export function readNotebook(path: string): Notebook {
   const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
   if (!isObject(parsed) || !Array.isArray(parsed.cells) || typeof parsed.nbformat !== 'number')
     throw new Error(`${path} is not a notebook (nbformat 4 JSON)`);
-  if (parsed.nbformat < 4) throw new Error(`${path} is nbformat ${parsed.nbformat}; only 4 is supported`);
+  if (parsed.nbformat < 4)
+    throw new Error(`${path} is nbformat ${parsed.nbformat}; only 4 is supported`);
   const nb = parsed as Notebook;
   nb.metadata ??= {};
   for (const cell of nb.cells) {
@@ -98,9 +99,17 @@ function overwrite(line: string): string {
 export function outputFromMessage(type: string, content: JSONObject): JSONObject | null {
   switch (type) {
     case 'stream':
-      return { output_type: 'stream', name: String(content.name ?? 'stdout'), text: String(content.text ?? '') };
+      return {
+        output_type: 'stream',
+        name: String(content.name ?? 'stdout'),
+        text: String(content.text ?? '')
+      };
     case 'display_data':
-      return { output_type: 'display_data', data: content.data ?? {}, metadata: content.metadata ?? {} };
+      return {
+        output_type: 'display_data',
+        data: content.data ?? {},
+        metadata: content.metadata ?? {}
+      };
     case 'execute_result':
       return {
         output_type: 'execute_result',
@@ -123,7 +132,12 @@ export function outputFromMessage(type: string, content: JSONObject): JSONObject
 /** Appends an output the way a frontend shows it: consecutive streams of one name merge. */
 export function appendOutput(outputs: JSONObject[], output: JSONObject): void {
   const last = outputs[outputs.length - 1];
-  if (output.output_type === 'stream' && last && last.output_type === 'stream' && last.name === output.name) {
+  if (
+    output.output_type === 'stream' &&
+    last &&
+    last.output_type === 'stream' &&
+    last.name === output.name
+  ) {
     last.text = cleanStream(String(last.text), String(output.text));
     return;
   }

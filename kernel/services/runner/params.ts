@@ -10,7 +10,8 @@ export function parseParameter(arg: string): [string, JSONValue] {
   const eq = arg.indexOf('=');
   if (eq <= 0) throw new Error(`parameter "${arg}" is not name=value`);
   const name = arg.slice(0, eq).trim();
-  if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`parameter name "${name}" is not an identifier`);
+  if (!/^[A-Za-z_$][\w$]*$/.test(name))
+    throw new Error(`parameter name "${name}" is not an identifier`);
   const raw = arg.slice(eq + 1);
   try {
     return [name, JSON.parse(raw) as JSONValue];
@@ -34,7 +35,12 @@ export function parameterCell(language: string, params: Parameters): string | nu
       return names.map((n) => `${n} = ${rLiteral(params[n])}`).join('\n');
     case 'bash':
     case 'sh':
-      return names.map((n) => `${n}=${shQuote(typeof params[n] === 'string' ? String(params[n]) : JSON.stringify(params[n]))}`).join('\n');
+      return names
+        .map(
+          (n) =>
+            `${n}=${shQuote(typeof params[n] === 'string' ? String(params[n]) : JSON.stringify(params[n]))}`
+        )
+        .join('\n');
     default:
       return null;
   }
@@ -42,7 +48,9 @@ export function parameterCell(language: string, params: Parameters): string | nu
 
 export function jsLiteral(v: JSONValue): string {
   // JSON is a JavaScript literal except for U+2028/2029 in strings before ES2019; escape them anyway.
-  return JSON.stringify(v).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function pyLiteral(v: JSONValue): string {

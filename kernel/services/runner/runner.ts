@@ -6,7 +6,16 @@ import type { Message } from '../../protocol/message';
 import type { KernelSpec } from './kernelspecs';
 import { findKernelSpec } from './kernelspecs';
 import type { CodeCell, Notebook } from './notebook';
-import { appendOutput, isCodeCell, isObject, outputFromMessage, readNotebook, sourceOf, tagsOf, writeNotebookAtomic } from './notebook';
+import {
+  appendOutput,
+  isCodeCell,
+  isObject,
+  outputFromMessage,
+  readNotebook,
+  sourceOf,
+  tagsOf,
+  writeNotebookAtomic
+} from './notebook';
 import type { Parameters } from './params';
 import { parameterCell } from './params';
 
@@ -45,7 +54,10 @@ export class NotebookRunner {
     this.notebook = readNotebook(options.input);
     const ks = isObject(this.notebook.metadata.kernelspec) ? this.notebook.metadata.kernelspec : {};
     const name = options.kernel ?? (typeof ks.name === 'string' ? ks.name : '');
-    if (!name) throw new Error(`${options.input} names no kernel (metadata.kernelspec.name); pass --kernel NAME`);
+    if (!name)
+      throw new Error(
+        `${options.input} names no kernel (metadata.kernelspec.name); pass --kernel NAME`
+      );
     this.spec = findKernelSpec(name);
     this.inject(options.parameters ?? {});
   }
@@ -59,8 +71,13 @@ export class NotebookRunner {
 
   async run(): Promise<RunnerResult> {
     const nb = this.notebook;
-    const meta: JSONObject = { status: 'running', started: new Date().toISOString(), kernel: this.spec.name };
-    if (Object.keys(this.options.parameters ?? {}).length) meta.parameters = this.options.parameters as JSONObject;
+    const meta: JSONObject = {
+      status: 'running',
+      started: new Date().toISOString(),
+      kernel: this.spec.name
+    };
+    if (Object.keys(this.options.parameters ?? {}).length)
+      meta.parameters = this.options.parameters as JSONObject;
     nb.metadata.warren = meta;
     for (const cell of nb.cells) {
       if (!isCodeCell(cell)) continue;
@@ -72,7 +89,12 @@ export class NotebookRunner {
     try {
       result = await this.execute();
     } catch (error) {
-      result = { status: 'dead', cell: null, message: error instanceof Error ? error.message : String(error), executed: 0 };
+      result = {
+        status: 'dead',
+        cell: null,
+        message: error instanceof Error ? error.message : String(error),
+        executed: 0
+      };
     }
     if (this.saveTimer) clearTimeout(this.saveTimer);
     meta.status = result.status;
@@ -89,28 +111,62 @@ export class NotebookRunner {
 
   private async execute(): Promise<RunnerResult> {
     const cwd = this.options.cwd ?? dirname(resolve(this.options.input));
-    this.client = await KernelClient.launch(this.spec.argv, { env: this.spec.env, cwd, timeoutMs: 60000 });
+    this.client = await KernelClient.launch(this.spec.argv, {
+      env: this.spec.env,
+      cwd,
+      timeoutMs: 60000
+    });
     const client = this.client;
     const dead = client.exited.then((code) => ({ dead: true as const, code }));
     const code = this.notebook.cells
       .map((cell, index) => ({ cell, index }))
-      .filter((c): c is { cell: CodeCell; index: number } => isCodeCell(c.cell) && sourceOf(c.cell).trim() !== '');
+      .filter(
+        (c): c is { cell: CodeCell; index: number } =>
+          isCodeCell(c.cell) && sourceOf(c.cell).trim() !== ''
+      );
     let executed = 0;
     for (const [position, { cell, index }] of code.entries()) {
-      if (this.stopping) return { status: this.stopping, cell: index, message: `stopped before cell ${index}`, executed };
+      if (this.stopping)
+        return {
+          status: this.stopping,
+          cell: index,
+          message: `stopped before cell ${index}`,
+          executed
+        };
       this.options.onEvent?.({ type: 'cell', index, position, total: code.length });
       const outcome = await Promise.race([this.cell(client, cell, index), dead]);
       executed++;
       this.save();
       if ('dead' in outcome)
-        return { status: this.stopping ?? 'dead', cell: index, message: `the kernel exited (${outcome.code}) during cell ${index}`, executed };
-      if (this.stopping) return { status: this.stopping, cell: index, message: `${this.stopping} during cell ${index}`, executed };
-      if (outcome.status !== 'ok') return { status: 'failed', cell: index, message: `cell ${index} failed: ${outcome.message}`, executed };
+        return {
+          status: this.stopping ?? 'dead',
+          cell: index,
+          message: `the kernel exited (${outcome.code}) during cell ${index}`,
+          executed
+        };
+      if (this.stopping)
+        return {
+          status: this.stopping,
+          cell: index,
+          message: `${this.stopping} during cell ${index}`,
+          executed
+        };
+      if (outcome.status !== 'ok')
+        return {
+          status: 'failed',
+          cell: index,
+          message: `cell ${index} failed: ${outcome.message}`,
+          executed
+        };
     }
     return { status: 'ok', cell: null, message: `${executed} cells executed`, executed };
   }
 
-  private async cell(client: KernelClient, cell: CodeCell, index: number): Promise<{ status: string; message: string }> {
+  private async cell(
+    client: KernelClient,
+    cell: CodeCell,
+    index: number
+  ): Promise<{ status: string; message: string }> {
     const displays = new Map<string, JSONObject[]>();
     let clearPending = false;
     let msgId = '';
@@ -121,7 +177,8 @@ export class NotebookRunner {
       if (m.parent_header.msg_id !== msgId) return;
       const type = m.header.msg_type;
       if (type === 'status' && m.content.execution_state === 'idle') return idle();
-      if (type === 'execute_input' && typeof m.content.execution_count === 'number') cell.execution_count = m.content.execution_count;
+      if (type === 'execute_input' && typeof m.content.execution_count === 'number')
+        cell.execution_count = m.content.execution_count;
       if (type === 'clear_output') {
         if (m.content.wait === true) clearPending = true;
         else cell.outputs = [];
@@ -162,7 +219,11 @@ export class NotebookRunner {
     const timeoutS = this.options.timeoutS;
     if (timeoutS && timeoutS > 0) {
       timer = setTimeout(() => {
-        appendOutput(cell.outputs, { output_type: 'stream', name: 'stderr', text: `warren run: cell timed out after ${timeoutS} s\n` });
+        appendOutput(cell.outputs, {
+          output_type: 'stream',
+          name: 'stderr',
+          text: `warren run: cell timed out after ${timeoutS} s\n`
+        });
         void this.cancel('timeout');
       }, timeoutS * 1000);
     }
@@ -173,7 +234,10 @@ export class NotebookRunner {
       const status = String(reply.content.status ?? 'error');
       const ename = String(reply.content.ename ?? '');
       const evalue = String(reply.content.evalue ?? '');
-      cell.metadata.execution = { 'shell.execute_request': started, 'shell.execute_reply': new Date().toISOString() };
+      cell.metadata.execution = {
+        'shell.execute_request': started,
+        'shell.execute_reply': new Date().toISOString()
+      };
       return { status, message: ename ? `${ename}: ${evalue}` : status };
     } finally {
       if (timer) clearTimeout(timer);
@@ -199,12 +263,21 @@ export class NotebookRunner {
     const old = cells.findIndex((c) => tagsOf(c).includes('injected-parameters'));
     if (old >= 0) cells.splice(old, 1);
     if (Object.keys(params).length === 0) return;
-    const li = isObject(this.notebook.metadata.language_info) ? this.notebook.metadata.language_info : {};
+    const li = isObject(this.notebook.metadata.language_info)
+      ? this.notebook.metadata.language_info
+      : {};
     const language = typeof li.name === 'string' ? li.name : this.spec.language;
     const source = parameterCell(language, params);
-    if (source === null) throw new Error(`cannot write parameters in ${language || 'an unknown language'}`);
+    if (source === null)
+      throw new Error(`cannot write parameters in ${language || 'an unknown language'}`);
     const at = cells.findIndex((c) => tagsOf(c).includes('parameters'));
-    const cell: CodeCell = { cell_type: 'code', source, metadata: { tags: ['injected-parameters'] }, outputs: [], execution_count: null };
+    const cell: CodeCell = {
+      cell_type: 'code',
+      source,
+      metadata: { tags: ['injected-parameters'] },
+      outputs: [],
+      execution_count: null
+    };
     // nbformat 4.5 requires cell ids.
     if (cells.some((c) => typeof c.id === 'string')) cell.id = randomUUID().slice(0, 8);
     cells.splice(at + 1, 0, cell);
