@@ -124,6 +124,13 @@ export class MapRunner {
     const total = record.count ?? 0;
     const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
     try {
+      // The state first, then the exit files: an array seen ended has written all of them.
+      if (!isFinal(record.state) && record.jobId) {
+        const seen = await new SlurmBackend(t).jobState(record.jobId);
+        if (seen.state !== 'unknown') record.state = seen.state;
+        record.message = seen.message;
+        this.store.save(record);
+      }
       const r = await t.exec([
         'sh',
         '-c',
@@ -132,12 +139,6 @@ export class MapRunner {
       for (const line of r.stdout.split('\n')) {
         const [i, c] = line.trim().split(' ');
         if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
-      }
-      if (!isFinal(record.state) && record.jobId) {
-        const seen = await new SlurmBackend(t).jobState(record.jobId);
-        if (seen.state !== 'unknown') record.state = seen.state;
-        record.message = seen.message;
-        this.store.save(record);
       }
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
