@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
-import { RunManager } from '../../kernel/services/cluster/manager';
+import { backendFor, RunManager } from '../../kernel/services/cluster/manager';
+import { TransportError } from '../../kernel/services/cluster/transport';
+import type { Backend, RunRecord } from '../../kernel/services/cluster/types';
 import { MapRunner } from '../../kernel/services/cluster/map';
 import { findProfile, readProfiles } from '../../kernel/services/cluster/profiles';
 import { RunStore } from '../../kernel/services/cluster/store';
@@ -421,4 +423,45 @@ test('the warren.runs comm: submit, live state to COMPLETED, fetch the result', 
   } finally {
     await kernel.shutdown();
   }
+});
+
+test('a connection lost during sbatch: the job is found by name, never submitted twice', async () => {
+  const nb = notebook('lost.ipynb', [{ source: "console.log('once')" }]);
+  // sbatch went through but its answer never came back.
+  const lossy = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async (r: RunRecord) => {
+        await real.submit(r);
+        throw new TransportError('ssh: connection reset during sbatch');
+      }
+    });
+  });
+  await expect(lossy.submit({ notebook: nb, profile: profiles.login })).rejects.toThrow(
+    /connection reset/
+  );
+  const stuck = store.list().find((r) => r.source === nb) as RunRecord;
+  expect(stuck).toMatchObject({ state: 'submitting', jobId: null });
+  const done = await manager.wait(stuck.id, { intervalMs: 300 });
+  expect(done.state).toBe('completed');
+  expect(jobsNamed(`warren-${stuck.id}`)).toEqual([done.jobId]);
+  expect(cellText(read(done.result as string), 0)).toBe('once\n');
+
+  // Lost before sbatch ran: resuming submits it, once.
+  const nb2 = notebook('never.ipynb', [{ source: "console.log('late')" }]);
+  const dropping = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async () => {
+        throw new TransportError('ssh: connection refused');
+      }
+    });
+  });
+  await expect(dropping.submit({ notebook: nb2, profile: profiles.login })).rejects.toThrow(
+    /refused/
+  );
+  const never = store.list().find((r) => r.source === nb2) as RunRecord;
+  const late = await manager.wait(never.id, { intervalMs: 300 });
+  expect(late.state).toBe('completed');
+  expect(jobsNamed(`warren-${never.id}`)).toEqual([late.jobId]);
 });
