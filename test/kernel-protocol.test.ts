@@ -291,3 +291,15 @@ describe('the first cells after launch', () => {
     await k.shutdown();
   });
 });
+
+describe('names from earlier cells', () => {
+  test('work in shorthand properties and destructuring assignments', async () => {
+    const k = await launchWarren();
+    await k.execute('const epochs = 5; let lr = 0.1; let a = 0, b = 0;');
+    const { iopub } = await k.execute('({ a, b = 2 } = { a: 1 });\nJSON.stringify({ epochs, lr, a, b })');
+    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe(
+      `'{"epochs":5,"lr":0.1,"a":1,"b":2}'`
+    );
+    await k.shutdown();
+  });
+});

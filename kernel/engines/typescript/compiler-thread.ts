@@ -25,7 +25,7 @@ port.on('message', (req: CompilerRequest) => {
 function serve(req: CompilerRequest): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
   switch (req.op) {
     case 'convert': {
-      const r = converter.convert(req.prevDecl, req.src);
+      const r = converter.convert(req.prevDecl, expandShorthand(req.src));
       const out: Converted = {
         output: r.output,
         declOutput: r.declOutput,
@@ -49,6 +49,28 @@ function serve(req: CompilerRequest): Converted | CompletionAnswer | InspectAnsw
     case 'isComplete':
       return isComplete(req.src);
   }
+}
+
+/**
+ * `{ epochs }` written as `{ epochs: epochs }`. tslab rewrites a name from an
+ * earlier cell to `exports.epochs`, but not inside a shorthand property, which
+ * then throws ReferenceError. The long form means the same everywhere a
+ * shorthand can stand, destructuring assignments included.
+ */
+export function expandShorthand(src: string): string {
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const names: Array<{ end: number; text: string }> = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isShorthandPropertyAssignment(node)) names.push({ end: node.name.getEnd(), text: node.name.text });
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  let out = src;
+  for (const { end, text } of names.sort((a, b) => b.end - a.end)) {
+    out = `${out.slice(0, end)}: ${text}${out.slice(end)}`;
+  }
+  return out;
 }
 
 function inspect(prevDecl: string, src: string, position: number): InspectAnswer {
