@@ -21,9 +21,36 @@ interface Peer {
 }
 
 const PEERS: Peer[] = [
-  { name: 'warren', argv: [process.execPath, join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'), 'kernel', '-f', '{connection_file}'], interrupt: 'message', shell: true },
-  { name: 'ipykernel', argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'], interrupt: 'signal', shell: true },
-  { name: 'tslab', argv: [process.execPath, join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'], interrupt: 'signal', shell: false }
+  {
+    name: 'warren',
+    argv: [
+      process.execPath,
+      join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
+      'kernel',
+      '-f',
+      '{connection_file}'
+    ],
+    interrupt: 'message',
+    shell: true
+  },
+  {
+    name: 'ipykernel',
+    argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    interrupt: 'signal',
+    shell: true
+  },
+  {
+    name: 'tslab',
+    argv: [
+      process.execPath,
+      join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'),
+      'kernel',
+      '--config-path',
+      '{connection_file}'
+    ],
+    interrupt: 'signal',
+    shell: false
+  }
 ];
 
 function median(xs: number[]): number {
@@ -79,14 +106,19 @@ async function measure(peer: Peer): Promise<Row> {
       const t = performance.now();
       const { iopub } = await k.execute('!echo hi');
       echo.push(performance.now() - t);
-      if (!iopub.some((m) => m.header.msg_type === 'stream' && String(m.content.text).includes('hi'))) throw new Error(`${peer.name}: !echo printed nothing`);
+      if (
+        !iopub.some((m) => m.header.msg_type === 'stream' && String(m.content.text).includes('hi'))
+      )
+        throw new Error(`${peer.name}: !echo printed nothing`);
     }
     row['!echo hi (ms)'] = median(echo);
     // 50 MB of bytes as base64 is 67.5 MB of text.
     const t = performance.now();
     const { iopub } = await k.execute('!head -c 50000000 /dev/zero | base64', {}, 600000);
     const secs = (performance.now() - t) / 1000;
-    const bytes = iopub.filter((m) => m.header.msg_type === 'stream').reduce((n, m) => n + String(m.content.text).length, 0);
+    const bytes = iopub
+      .filter((m) => m.header.msg_type === 'stream')
+      .reduce((n, m) => n + String(m.content.text).length, 0);
     row['67.5 MB through ! (MB/s)'] = bytes / 1e6 / secs;
     row['  of which arrived (MB)'] = bytes / 1e6;
     const sleepers: number[] = [];
@@ -140,13 +172,20 @@ async function main(): Promise<void> {
     }
   }
   const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
-  const fmt = (v: number | string | undefined) => (v === undefined ? 'n/a' : typeof v === 'number' ? (v < 10 ? v.toFixed(3) : v.toFixed(1)) : v);
-  console.log(['metric', ...PEERS.map((p) => p.name), ...PEERS.slice(1).map((p) => `warren/${p.name}`)].join(' | '));
+  const fmt = (v: number | string | undefined) =>
+    v === undefined ? 'n/a' : typeof v === 'number' ? (v < 10 ? v.toFixed(3) : v.toFixed(1)) : v;
+  console.log(
+    ['metric', ...PEERS.map((p) => p.name), ...PEERS.slice(1).map((p) => `warren/${p.name}`)].join(
+      ' | '
+    )
+  );
   for (const key of keys) {
     const w = results.warren[key];
     const ratios = PEERS.slice(1).map((p) => {
       const v = results[p.name][key];
-      return typeof w === 'number' && typeof v === 'number' && v !== 0 ? (w / v).toFixed(2) + 'x' : '';
+      return typeof w === 'number' && typeof v === 'number' && v !== 0
+        ? (w / v).toFixed(2) + 'x'
+        : '';
     });
     console.log([key, ...PEERS.map((p) => fmt(results[p.name][key])), ...ratios].join(' | '));
   }

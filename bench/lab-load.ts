@@ -72,13 +72,20 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     await openLab(page, server.url);
     await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp.commands
+      (
+        globalThis as unknown as {
+          jupyterapp: { commands: { execute(id: string): Promise<unknown> } };
+        }
+      ).jupyterapp.commands
         .execute('warren:open-gpu')
         .then(() => undefined)
     );
     await page.locator('.jp-WarrenGpu-card').first().waitFor({ timeout: 120000 });
     await page.evaluate(() => {
-      const g = globalThis as unknown as { document: { querySelector(s: string): { dataset: Record<string, string> } | null }; __updates: number[] };
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { dataset: Record<string, string> } | null };
+        __updates: number[];
+      };
       g.__updates = [];
       let last = '';
       const tick = () => {
@@ -89,7 +96,9 @@ async function main(): Promise<void> {
       setInterval(tick, 50);
     });
     await page.waitForTimeout(12000);
-    panelUpdates.push(...(await page.evaluate(() => (globalThis as unknown as { __updates: number[] }).__updates)));
+    panelUpdates.push(
+      ...(await page.evaluate(() => (globalThis as unknown as { __updates: number[] }).__updates))
+    );
     await context.close();
   } finally {
     await browser.close();

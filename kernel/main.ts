@@ -25,7 +25,12 @@ import { RunManager } from './services/cluster/manager';
 import { MapRunner } from './services/cluster/map';
 import { RunsCommTarget } from './comms/runs';
 import { Runtime } from './engines/typescript/runtime';
-import { commCloseHandler, commInfoHandler, commMsgHandler, commOpenHandler } from './handlers/comms';
+import {
+  commCloseHandler,
+  commInfoHandler,
+  commMsgHandler,
+  commOpenHandler
+} from './handlers/comms';
 import { executeHandler } from './handlers/execute';
 import { historyHandler } from './handlers/history';
 import { completeHandler, inspectHandler, isCompleteHandler } from './handlers/introspection';
@@ -46,14 +51,21 @@ export async function startKernel(connectionFile: string, language: Language): P
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);
-  const transport = new IoTransport({ entry: join(__dirname, 'io.js'), connection, session: factory.session, kernelInfo: info });
+  const transport = new IoTransport({
+    entry: join(__dirname, 'io.js'),
+    connection,
+    session: factory.session,
+    kernelInfo: info
+  });
   const runtime = new Runtime();
   const log = (text: string) => runtime.log(text);
   const dispatcher = new Dispatcher(transport, factory, log);
 
   // Toolboxes go on PATH before the shell engine copies the environment.
   const mounts = new MountManager({ log });
-  await applyToolboxes(process.env, mounts.store).catch((error: unknown) => log(`toolboxes: ${String(error)}`));
+  await applyToolboxes(process.env, mounts.store).catch((error: unknown) =>
+    log(`toolboxes: ${String(error)}`)
+  );
   const shell = new ShellEngine();
   // Sixel images in shell output become image/png in their place; their programs' terminal queries get answers.
   const sixel = new SixelOutput(new SixelDecoder());
@@ -66,13 +78,25 @@ export async function startKernel(connectionFile: string, language: Language): P
     env: () => shell.env
   };
   const runs = new RunManager();
-  const clusterOptions = { manager: runs, maps: new MapRunner(runs.store), cwd: () => shell.cwd, sink: () => runtime.current() };
-  const shellApi = shellGlobals(shell, () => runtime.current(), { ...warrenMagics(warrenOptions), ...clusterMagics(clusterOptions) });
+  const clusterOptions = {
+    manager: runs,
+    maps: new MapRunner(runs.store),
+    cwd: () => shell.cwd,
+    sink: () => runtime.current()
+  };
+  const shellApi = shellGlobals(shell, () => runtime.current(), {
+    ...warrenMagics(warrenOptions),
+    ...clusterMagics(clusterOptions)
+  });
   for (const [name, value] of Object.entries(shellApi)) {
     runtime.define(name, value, '');
   }
   runtime.declarations += SHELL_DECLARATIONS;
-  runtime.define('warren', { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) }, WARREN_DECLARATIONS + CLUSTER_DECLARATIONS);
+  runtime.define(
+    'warren',
+    { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) },
+    WARREN_DECLARATIONS + CLUSTER_DECLARATIONS
+  );
   const code = new TypeScriptEngine({
     language,
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
@@ -82,10 +106,18 @@ export async function startKernel(connectionFile: string, language: Language): P
     ...(shellApi[RUNTIME] as ShellRuntime),
     use: (sink) => runtime.use(sink)
   });
-  const history = new History(process.env.WARREN_NO_HISTORY ? null : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`));
+  const history = new History(
+    process.env.WARREN_NO_HISTORY
+      ? null
+      : join(jupyterDataDir(), 'warren', `history-${language}.jsonl`)
+  );
   const comms = new CommManager();
   // GPU processes are attributed to whichever Jupyter kernel's process tree holds them.
-  comms.register(new GpuCommTarget({ createCollector: () => new GpuCollector({ kernels: () => discoverKernels() }) }));
+  comms.register(
+    new GpuCommTarget({
+      createCollector: () => new GpuCollector({ kernels: () => discoverKernels() })
+    })
+  );
   comms.register(new MountsCommTarget(mounts));
   comms.register(new RunsCommTarget(runs));
   mounts.startHealthChecks();
@@ -99,12 +131,24 @@ export async function startKernel(connectionFile: string, language: Language): P
   dispatcher.register('history_request', historyHandler(history));
   dispatcher.register('comm_info_request', commInfoHandler(comms));
   // Comm messages from the kernel side go out under the latest comm request's header.
-  const withSender = (handler: ReturnType<typeof commOpenHandler>): ReturnType<typeof commOpenHandler> => (ctx) => {
-    comms.useSender((type, content, buffers) =>
-      transport.send('iopub', factory.raw(type, content, ctx.msg.header, [], {}, (buffers ?? []).map((b) => Buffer.from(b))))
-    );
-    return handler(ctx);
-  };
+  const withSender =
+    (handler: ReturnType<typeof commOpenHandler>): ReturnType<typeof commOpenHandler> =>
+    (ctx) => {
+      comms.useSender((type, content, buffers) =>
+        transport.send(
+          'iopub',
+          factory.raw(
+            type,
+            content,
+            ctx.msg.header,
+            [],
+            {},
+            (buffers ?? []).map((b) => Buffer.from(b))
+          )
+        )
+      );
+      return handler(ctx);
+    };
   dispatcher.register('comm_open', withSender(commOpenHandler(comms)));
   dispatcher.register('comm_msg', withSender(commMsgHandler(comms)));
   dispatcher.register('comm_close', withSender(commCloseHandler(comms)));

@@ -11,12 +11,28 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'warren-data-'));
 }
 
-export function launchWarren(options: KernelClient.ILaunchOptions & { language?: 'typescript' | 'javascript' } = {}): Promise<KernelClient> {
+export function launchWarren(
+  options: KernelClient.ILaunchOptions & { language?: 'typescript' | 'javascript' } = {}
+): Promise<KernelClient> {
   const env = { JUPYTER_DATA_DIR: options.env?.JUPYTER_DATA_DIR ?? tempDataDir(), ...options.env };
-  return KernelClient.launch([process.execPath, CLI, 'kernel', '--language', options.language ?? 'typescript', '-f', '{connection_file}'], { ...options, env });
+  return KernelClient.launch(
+    [
+      process.execPath,
+      CLI,
+      'kernel',
+      '--language',
+      options.language ?? 'typescript',
+      '-f',
+      '{connection_file}'
+    ],
+    { ...options, env }
+  );
 }
 
-export function text(messages: { header: { msg_type: string }; content: Record<string, unknown> }[], name = 'stdout'): string {
+export function text(
+  messages: { header: { msg_type: string }; content: Record<string, unknown> }[],
+  name = 'stdout'
+): string {
   return messages
     .filter((m) => m.header.msg_type === 'stream' && m.content.name === name)
     .map((m) => String(m.content.text))

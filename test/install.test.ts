@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { CLI, ROOT } from './harness';
 
 function warren(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  return spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8'
+  });
 }
 
 describe('warren install', () => {
@@ -13,7 +16,11 @@ describe('warren install', () => {
     const prefix = mkdtempSync(join(tmpdir(), 'warren-prefix-'));
     expect(warren(['install', '--prefix', prefix]).status).toBe(0);
     const kernels = join(prefix, 'share', 'jupyter', 'kernels');
-    const spec = JSON.parse(readFileSync(join(kernels, 'warren', 'kernel.json'), 'utf8')) as { argv: string[]; interrupt_mode: string; language: string };
+    const spec = JSON.parse(readFileSync(join(kernels, 'warren', 'kernel.json'), 'utf8')) as {
+      argv: string[];
+      interrupt_mode: string;
+      language: string;
+    };
     expect(spec).toMatchObject({ interrupt_mode: 'message', language: 'typescript' });
     expect(spec.argv).toContain('{connection_file}');
     expect(existsSync(join(kernels, 'warren', 'logo-64x64.png'))).toBe(true);
@@ -21,10 +28,14 @@ describe('warren install', () => {
       env: { ...process.env, JUPYTER_PATH: join(prefix, 'share', 'jupyter') },
       encoding: 'utf8'
     });
-    const names = Object.keys((JSON.parse(listed.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs);
+    const names = Object.keys(
+      (JSON.parse(listed.stdout) as { kernelspecs: Record<string, unknown> }).kernelspecs
+    );
     expect(names).toEqual(expect.arrayContaining(['warren', 'warren-js']));
     if (existsSync(join(ROOT, 'warren', 'labextension', 'package.json'))) {
-      expect(existsSync(join(prefix, 'share', 'jupyter', 'labextensions', 'warren', 'package.json'))).toBe(true);
+      expect(
+        existsSync(join(prefix, 'share', 'jupyter', 'labextensions', 'warren', 'package.json'))
+      ).toBe(true);
     }
     expect(warren(['uninstall', '--prefix', prefix]).status).toBe(0);
     expect(existsSync(join(kernels, 'warren'))).toBe(false);

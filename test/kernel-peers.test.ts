@@ -51,7 +51,12 @@ if __name__ == '__main__':
 test("Debian's jupyter_kernel_test passes in full against both kernelspecs", () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-jkt-'));
   writeFileSync(join(dir, 'test_warren.py'), SUITE);
-  const r = spawnSync(PYTHON, [join(dir, 'test_warren.py')], { env, encoding: 'utf8', cwd: dir, timeout: 300000 });
+  const r = spawnSync(PYTHON, [join(dir, 'test_warren.py')], {
+    env,
+    encoding: 'utf8',
+    cwd: dir,
+    timeout: 300000
+  });
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0) console.log(out);
   expect(out).toMatch(/Ran \d+ tests/);
@@ -63,30 +68,52 @@ test("Debian's jupyter_kernel_test passes in full against both kernelspecs", () 
 
 test('nbconvert --execute runs a TypeScript notebook through the installed kernel', () => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-nbc-'));
-  const cell = (source: string) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null });
+  const cell = (source: string) => ({
+    cell_type: 'code',
+    metadata: {},
+    source,
+    outputs: [],
+    execution_count: null
+  });
   const nb = {
     nbformat: 4,
     nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'warren', display_name: 'TypeScript (warren)', language: 'typescript' } },
-    cells: [cell('const xs: number[] = [1, 2, 3];'), cell('console.log(xs.map((x) => x * 2).join(","))'), cell('xs.reduce((a, b) => a + b, 0)')]
+    metadata: {
+      kernelspec: { name: 'warren', display_name: 'TypeScript (warren)', language: 'typescript' }
+    },
+    cells: [
+      cell('const xs: number[] = [1, 2, 3];'),
+      cell('console.log(xs.map((x) => x * 2).join(","))'),
+      cell('xs.reduce((a, b) => a + b, 0)')
+    ]
   };
   writeFileSync(join(dir, 'in.ipynb'), JSON.stringify(nb));
-  const r = spawnSync('/usr/bin/jupyter-nbconvert', ['--to', 'notebook', '--execute', 'in.ipynb', '--output', 'out.ipynb'], { env, cwd: dir, encoding: 'utf8', timeout: 120000 });
+  const r = spawnSync(
+    '/usr/bin/jupyter-nbconvert',
+    ['--to', 'notebook', '--execute', 'in.ipynb', '--output', 'out.ipynb'],
+    { env, cwd: dir, encoding: 'utf8', timeout: 120000 }
+  );
   if (r.status !== 0) console.log(r.stderr);
   expect(r.status).toBe(0);
   type Multiline = string | string[];
-  const out = JSON.parse(readFileSync(join(dir, 'out.ipynb'), 'utf8')) as { cells: { outputs: { text?: Multiline; data?: Record<string, Multiline> }[] }[] };
+  const out = JSON.parse(readFileSync(join(dir, 'out.ipynb'), 'utf8')) as {
+    cells: { outputs: { text?: Multiline; data?: Record<string, Multiline> }[] }[];
+  };
   const join_ = (v: Multiline | undefined) => (Array.isArray(v) ? v.join('') : v);
   expect(join_(out.cells[1].outputs[0].text)).toBe('2,4,6\n');
   expect(join_(out.cells[2].outputs[0].data?.['text/plain'])).toBe('6');
 }, 130000);
 
 test('jupyter console runs a cell through the installed kernel', () => {
-  const r = spawnSync('/usr/bin/jupyter-console', ['--kernel', 'warren', '--simple-prompt', '--no-confirm-exit'], {
-    env,
-    input: 'const answer = 6 * 7\nanswer + 0.5\nexit\n',
-    encoding: 'utf8',
-    timeout: 120000
-  });
+  const r = spawnSync(
+    '/usr/bin/jupyter-console',
+    ['--kernel', 'warren', '--simple-prompt', '--no-confirm-exit'],
+    {
+      env,
+      input: 'const answer = 6 * 7\nanswer + 0.5\nexit\n',
+      encoding: 'utf8',
+      timeout: 120000
+    }
+  );
   expect(r.stdout).toContain('42.5');
 }, 130000);

@@ -19,7 +19,10 @@ describe('the kernel over real ZeroMQ', () => {
     expect(reply.header.msg_type).toBe('kernel_info_reply');
     expect(reply.content.status).toBe('ok');
     expect(reply.content.protocol_version).toBe('5.4');
-    expect(reply.content.language_info).toMatchObject({ name: 'typescript', file_extension: '.ts' });
+    expect(reply.content.language_info).toMatchObject({
+      name: 'typescript',
+      file_extension: '.ts'
+    });
     expect(types(iopub)).toEqual(['status', 'status']);
   });
 
@@ -34,14 +37,22 @@ describe('the kernel over real ZeroMQ', () => {
 
   test('declarations carry across cells and top-level await works', async () => {
     await k.execute('const base: number = 20; function twice(n: number) { return n * 2 }');
-    const { iopub } = await k.execute('await new Promise((r) => setTimeout(r, 10)); twice(base) + 2');
+    const { iopub } = await k.execute(
+      'await new Promise((r) => setTimeout(r, 10)); twice(base) + 2'
+    );
     const result = iopub.find((m) => m.header.msg_type === 'execute_result');
     expect((result?.content.data as Record<string, string>)['text/plain']).toBe('42');
   });
 
   test('a thrown error gives an error message and an error reply with ename, evalue and traceback', async () => {
-    const { reply, iopub } = await k.execute('throw new RangeError("out of range")', { stop_on_error: false });
-    expect(reply.content).toMatchObject({ status: 'error', ename: 'RangeError', evalue: 'out of range' });
+    const { reply, iopub } = await k.execute('throw new RangeError("out of range")', {
+      stop_on_error: false
+    });
+    expect(reply.content).toMatchObject({
+      status: 'error',
+      ename: 'RangeError',
+      evalue: 'out of range'
+    });
     expect(Array.isArray(reply.content.traceback)).toBe(true);
     const err = iopub.find((m) => m.header.msg_type === 'error');
     expect(err?.content).toMatchObject({ ename: 'RangeError', evalue: 'out of range' });
@@ -52,7 +63,14 @@ describe('the kernel over real ZeroMQ', () => {
     const { reply } = await k.execute('counter = "text"; counter', { stop_on_error: false });
     expect(reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
     const { iopub } = await k.execute('counter');
-    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('0');
+    expect(
+      (
+        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('0');
   });
 
   test('silent execution publishes nothing and does not count', async () => {
@@ -66,8 +84,13 @@ describe('the kernel over real ZeroMQ', () => {
 
   test('user_expressions are evaluated after the cell', async () => {
     await k.execute('let ue = 6');
-    const { reply } = await k.execute('ue = 7', { user_expressions: { a: 'ue * 6', bad: 'nope.nope' } });
-    const ue = reply.content.user_expressions as Record<string, { status: string; data?: Record<string, string>; ename?: string }>;
+    const { reply } = await k.execute('ue = 7', {
+      user_expressions: { a: 'ue * 6', bad: 'nope.nope' }
+    });
+    const ue = reply.content.user_expressions as Record<
+      string,
+      { status: string; data?: Record<string, string>; ename?: string }
+    >;
     expect(ue.a).toMatchObject({ status: 'ok', data: { 'text/plain': '42' } });
     expect(ue.bad.status).toBe('error');
   });
@@ -86,7 +109,8 @@ describe('the kernel over real ZeroMQ', () => {
   });
 
   test('is_complete tells complete, incomplete (with indent) and invalid code apart', async () => {
-    const status = async (code: string) => (await k.call('shell', 'is_complete_request', { code })).reply.content;
+    const status = async (code: string) =>
+      (await k.call('shell', 'is_complete_request', { code })).reply.content;
     expect((await status('let a = 1')).status).toBe('complete');
     expect(await status('function f() {')).toEqual({ status: 'incomplete', indent: '  ' });
     expect((await status('const s = `abc')).status).toBe('incomplete');
@@ -106,7 +130,11 @@ describe('the kernel over real ZeroMQ', () => {
 
   test('inspect shows the type of a symbol', async () => {
     await k.execute('/** Adds one. */\nfunction addOne(n: number): number { return n + 1 }');
-    const { reply } = await k.call('shell', 'inspect_request', { code: 'addOne', cursor_pos: 3, detail_level: 0 });
+    const { reply } = await k.call('shell', 'inspect_request', {
+      code: 'addOne',
+      cursor_pos: 3,
+      detail_level: 0
+    });
     expect(reply.content.found).toBe(true);
     const data = reply.content.data as Record<string, string>;
     expect(data['text/plain']).toContain('addOne(n: number): number');
@@ -114,8 +142,17 @@ describe('the kernel over real ZeroMQ', () => {
   });
 
   test('display API publishes display_data and updates by display id', async () => {
-    const { iopub } = await k.execute('display.html("<b>a</b>", { id: "d1" }); display.markdown("**b**", { id: "d1", update: true }); display.png(new Uint8Array([1,2,3]))');
-    expect(types(iopub)).toEqual(['status', 'execute_input', 'display_data', 'update_display_data', 'display_data', 'status']);
+    const { iopub } = await k.execute(
+      'display.html("<b>a</b>", { id: "d1" }); display.markdown("**b**", { id: "d1", update: true }); display.png(new Uint8Array([1,2,3]))'
+    );
+    expect(types(iopub)).toEqual([
+      'status',
+      'execute_input',
+      'display_data',
+      'update_display_data',
+      'display_data',
+      'status'
+    ]);
     expect(iopub[2].content.transient).toEqual({ display_id: 'd1' });
     expect((iopub[3].content.data as Record<string, string>)['text/markdown']).toBe('**b**');
     expect((iopub[4].content.data as Record<string, string>)['image/png']).toBe('AQID');
@@ -127,14 +164,23 @@ describe('the kernel over real ZeroMQ', () => {
       prompts.push([prompt, password]);
       return password ? 's3cret' : 'Ada';
     };
-    const { iopub } = await k.execute('const who = await input("name? "); const pw = await input("pw? ", { password: true }); console.log(who, pw.length)');
-    expect(prompts).toEqual([['name? ', false], ['pw? ', true]]);
+    const { iopub } = await k.execute(
+      'const who = await input("name? "); const pw = await input("pw? ", { password: true }); console.log(who, pw.length)'
+    );
+    expect(prompts).toEqual([
+      ['name? ', false],
+      ['pw? ', true]
+    ]);
     expect(text(iopub)).toBe('Ada 6\n');
   });
 
   test('comm_info lists open comms; an unknown target is answered with comm_close', async () => {
     const commId = 'c-unknown-1';
-    const { iopub } = await k.call('shell', 'comm_open', { comm_id: commId, target_name: 'no.such.target', data: {} });
+    const { iopub } = await k.call('shell', 'comm_open', {
+      comm_id: commId,
+      target_name: 'no.such.target',
+      data: {}
+    });
     const close = iopub.find((m) => m.header.msg_type === 'comm_close');
     expect(close?.content.comm_id).toBe(commId);
     const { reply } = await k.call('shell', 'comm_info_request', {});
@@ -159,7 +205,14 @@ describe('the kernel over real ZeroMQ', () => {
     expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
     expect(elapsed).toBeLessThan(2000);
     const after = await k.execute('`${kept} after ${spins > 0 ? "spinning" : "nothing"}`');
-    expect((after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe("'still here after spinning'");
+    expect(
+      (
+        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe("'still here after spinning'");
   });
 
   test('interrupt stops a pending await', async () => {
@@ -173,20 +226,44 @@ describe('the kernel over real ZeroMQ', () => {
   test('usage_request reports the fields jupyter-resource-usage reads', async () => {
     const { reply } = await k.call('control', 'usage_request', {});
     expect(reply.header.msg_type).toBe('usage_reply');
-    for (const key of ['hostname', 'pid', 'kernel_cpu', 'kernel_memory', 'host_cpu_percent', 'cpu_count', 'host_virtual_memory']) {
+    for (const key of [
+      'hostname',
+      'pid',
+      'kernel_cpu',
+      'kernel_memory',
+      'host_cpu_percent',
+      'cpu_count',
+      'host_virtual_memory'
+    ]) {
       expect(reply.content).toHaveProperty(key);
     }
     expect(reply.content.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
   });
 
   test('a message with a bad signature is dropped and logged; the kernel lives on', async () => {
-    const parts = ['{"msg_id":"forged","msg_type":"execute_request","session":"s","username":"u","date":"","version":"5.4"}', '{}', '{}', '{"code":"1"}'].map((s) => Buffer.from(s));
+    const parts = [
+      '{"msg_id":"forged","msg_type":"execute_request","session":"s","username":"u","date":"","version":"5.4"}',
+      '{}',
+      '{}',
+      '{"code":"1"}'
+    ].map((s) => Buffer.from(s));
     await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from('0'.repeat(64)), ...parts]);
     await k.sendRaw('shell', [Buffer.from('no delimiter at all')]);
     const good = k.sign(parts.slice(0, 3).concat([Buffer.from('not json')]));
-    await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from(good), ...parts.slice(0, 3), Buffer.from('not json')]);
-    const unknownType = parts.map((p, i) => (i === 0 ? Buffer.from(p.toString().replace('execute_request', 'frobnicate_request')) : p));
-    await k.sendRaw('shell', [Buffer.from('<IDS|MSG>'), Buffer.from(k.sign(unknownType)), ...unknownType]);
+    await k.sendRaw('shell', [
+      Buffer.from('<IDS|MSG>'),
+      Buffer.from(good),
+      ...parts.slice(0, 3),
+      Buffer.from('not json')
+    ]);
+    const unknownType = parts.map((p, i) =>
+      i === 0 ? Buffer.from(p.toString().replace('execute_request', 'frobnicate_request')) : p
+    );
+    await k.sendRaw('shell', [
+      Buffer.from('<IDS|MSG>'),
+      Buffer.from(k.sign(unknownType)),
+      ...unknownType
+    ]);
     await new Promise((r) => setTimeout(r, 200));
     expect(k.stderr).toMatch(/dropped a message: bad signature/);
     expect(k.stderr).toMatch(/no <IDS\|MSG> delimiter/);
@@ -203,30 +280,60 @@ describe('the kernel over real ZeroMQ', () => {
     const results = await Promise.all(calls);
     let ok = 0;
     results.forEach((r, i) => {
-      if (r.reply.content.status === 'ok' && text(r.iopub) === `${i}\n` && r.iopub[r.iopub.length - 1].content.execution_state === 'idle') ok++;
+      if (
+        r.reply.content.status === 'ok' &&
+        text(r.iopub) === `${i}\n` &&
+        r.iopub[r.iopub.length - 1].content.execution_state === 'idle'
+      )
+        ok++;
     });
     expect(ok).toBe(n);
   }, 300000);
 
   test('a 100 MB output flood arrives complete and in order', async () => {
-    const { reply, iopub } = await k.execute('const line = "x".repeat(999_999); for (let i = 0; i < 100; i++) { console.log(String(i).padStart(3, "0") + line.slice(3)) }', {}, 240000);
+    const { reply, iopub } = await k.execute(
+      'const line = "x".repeat(999_999); for (let i = 0; i < 100; i++) { console.log(String(i).padStart(3, "0") + line.slice(3)) }',
+      {},
+      240000
+    );
     expect(reply.content.status).toBe('ok');
     const out = text(iopub);
     expect(out.length).toBe(100 * 1_000_000);
-    const heads = out.split('\n').filter(Boolean).map((l) => l.slice(0, 3));
+    const heads = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(0, 3));
     expect(heads).toEqual(Array.from({ length: 100 }, (_, i) => String(i).padStart(3, '0')));
   }, 300000);
 
   test('history is kept across a restart: tail, range and search', async () => {
     await k.execute('const histMarker = 1');
-    const tail = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'tail', n: 1 });
+    const tail = await k.call('shell', 'history_request', {
+      output: false,
+      raw: true,
+      hist_access_type: 'tail',
+      n: 1
+    });
     const [[session, line, input]] = tail.reply.content.history as [number, number, string][];
     expect(input).toBe('const histMarker = 1');
     await k.shutdown();
     k = await launchWarren({ env: { JUPYTER_DATA_DIR: dataDir } });
-    const range = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'range', session, start: line, stop: line + 1 });
+    const range = await k.call('shell', 'history_request', {
+      output: false,
+      raw: true,
+      hist_access_type: 'range',
+      session,
+      start: line,
+      stop: line + 1
+    });
     expect(range.reply.content.history).toEqual([[session, line, 'const histMarker = 1']]);
-    const search = await k.call('shell', 'history_request', { output: false, raw: true, hist_access_type: 'search', pattern: 'const histMarker*', n: 5 });
+    const search = await k.call('shell', 'history_request', {
+      output: false,
+      raw: true,
+      hist_access_type: 'search',
+      pattern: 'const histMarker*',
+      n: 5
+    });
     expect((search.reply.content.history as unknown[]).length).toBeGreaterThanOrEqual(1);
   });
 });
@@ -235,7 +342,14 @@ describe('transports and kernelspecs', () => {
   test('the ipc transport works', async () => {
     const k = await launchWarren({ transport: 'ipc' });
     const { iopub } = await k.execute('6 * 7');
-    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('42');
+    expect(
+      (
+        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('42');
     await k.shutdown();
   });
 
@@ -244,7 +358,14 @@ describe('transports and kernelspecs', () => {
     const info = await k.call('shell', 'kernel_info_request', {});
     expect((info.reply.content.language_info as Record<string, string>).name).toBe('javascript');
     const { iopub } = await k.execute('const o = { a: 1 }; o.a + 1');
-    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('2');
+    expect(
+      (
+        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('2');
     await k.shutdown();
   });
 
@@ -260,7 +381,11 @@ describe('transports and kernelspecs', () => {
 describe('usage_request with a GPU (replayed real H100 capture)', () => {
   test("the kernel's own GPU processes are reported", async () => {
     const k = await launchWarren({
-      env: { PATH: `${join(__dirname, 'bin')}:${process.env.PATH}`, WARREN_FAKE_GPU_FIXTURE: 'h100', WARREN_FAKE_GPU_PID: 'parent' }
+      env: {
+        PATH: `${join(__dirname, 'bin')}:${process.env.PATH}`,
+        WARREN_FAKE_GPU_FIXTURE: 'h100',
+        WARREN_FAKE_GPU_PID: 'parent'
+      }
     });
     const { reply } = await k.call('control', 'usage_request', {});
     // compute-apps-load.csv: one process with 1386 MiB, here attributed to this kernel.
@@ -283,7 +408,14 @@ describe('the first cells after launch', () => {
     const t0 = performance.now();
     const first = await k.execute('Math.max(3, 4) * 2');
     const firstMs = performance.now() - t0;
-    expect((first.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe('8');
+    expect(
+      (
+        first.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('8');
     // Far below the compiler's start-up: the cell did not wait for it.
     expect(firstMs).toBeLessThan(500);
     const typed = await k.execute('const s: string = 1', { stop_on_error: false });
@@ -296,10 +428,17 @@ describe('names from earlier cells', () => {
   test('work in shorthand properties and destructuring assignments', async () => {
     const k = await launchWarren();
     await k.execute('const epochs = 5; let lr = 0.1; let a = 0, b = 0;');
-    const { iopub } = await k.execute('({ a, b = 2 } = { a: 1 });\nJSON.stringify({ epochs, lr, a, b })');
-    expect((iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<string, string>)['text/plain']).toBe(
-      `'{"epochs":5,"lr":0.1,"a":1,"b":2}'`
+    const { iopub } = await k.execute(
+      '({ a, b = 2 } = { a: 1 });\nJSON.stringify({ epochs, lr, a, b })'
     );
+    expect(
+      (
+        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe(`'{"epochs":5,"lr":0.1,"a":1,"b":2}'`);
     await k.shutdown();
   });
 });

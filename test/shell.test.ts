@@ -9,7 +9,9 @@ import { launchWarren, text } from './harness';
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
 const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
 
-function result(iopub: { header: { msg_type: string }; content: Record<string, unknown> }[]): string | undefined {
+function result(
+  iopub: { header: { msg_type: string }; content: Record<string, unknown> }[]
+): string | undefined {
   const r = iopub.find((m) => m.header.msg_type === 'execute_result');
   return (r?.content.data as Record<string, string> | undefined)?.['text/plain'];
 }
@@ -56,7 +58,8 @@ describe('shell passthrough with real MRtrix3', () => {
     }
     const exit = await k.execute('shell.exitCode');
     expect(result(exit.iopub)).toBe('0');
-    const size = (f: string) => execFileSync('mrinfo', ['-size', join(work, f)], { encoding: 'utf8' }).trim();
+    const size = (f: string) =>
+      execFileSync('mrinfo', ['-size', join(work, f)], { encoding: 'utf8' }).trim();
     expect(size('dwi.mif')).toBe('10 10 10 65');
     expect(size('fa.mif')).toBe('10 10 10');
     expect(size('fod.mif')).toBe('10 10 10 45');
@@ -66,7 +69,9 @@ describe('shell passthrough with real MRtrix3', () => {
   }, 120000);
 
   test('const r = !cmd captures mrinfo output as a typed result', async () => {
-    const { iopub } = await k.execute('const info = !mrinfo -size fa.mif\n[info.exitCode, info.stdout.trim(), info.lines.length]');
+    const { iopub } = await k.execute(
+      'const info = !mrinfo -size fa.mif\n[info.exitCode, info.stdout.trim(), info.lines.length]'
+    );
     expect(result(iopub)).toBe("[ 0, '10 10 10', 1 ]");
   });
 
@@ -74,9 +79,14 @@ describe('shell passthrough with real MRtrix3', () => {
     await k.execute('const keep = "kept"');
     const running = k.execute('!sleep 30 & sleep 30', { stop_on_error: false });
     await new Promise((r) => setTimeout(r, 400));
-    const sleepers = spawnSync('pgrep', ['-f', '^sleep 30$'], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    const sleepers = spawnSync('pgrep', ['-f', '^sleep 30$'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .map(Number);
     expect(sleepers.length).toBeGreaterThanOrEqual(2);
-    const pgid = Number(readFileSync(`/proc/${sleepers[0]}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+    const pgid = Number(
+      readFileSync(`/proc/${sleepers[0]}/stat`, 'utf8').split(') ')[1].split(' ')[2]
+    );
     const t0 = performance.now();
     await k.call('control', 'interrupt_request', {});
     const { reply } = await running;
@@ -98,14 +108,18 @@ describe('shell passthrough with real MRtrix3', () => {
   });
 
   test('a 100 MB flood from a command arrives complete and in order', async () => {
-    const expected = createHash('sha256').update(execFileSync('seq', ['1', '12000000'], { maxBuffer: 200 * 1024 * 1024 })).digest('hex');
+    const expected = createHash('sha256')
+      .update(execFileSync('seq', ['1', '12000000'], { maxBuffer: 200 * 1024 * 1024 }))
+      .digest('hex');
     const { reply, iopub } = await k.execute('!seq 1 12000000', {}, 240000);
     expect(reply.content.status).toBe('ok');
     const out = text(iopub);
     const lines = out.split('\n');
     const bad = lines.findIndex((l, i) => i < 12000000 && l !== String(i + 1));
-    expect(bad === -1 ? 'none' : `line ${bad}: ${JSON.stringify(lines.slice(bad - 1, bad + 2))}`).toBe('none');
-    expect(out.endsWith("11999999\n12000000\n")).toBe(true);
+    expect(
+      bad === -1 ? 'none' : `line ${bad}: ${JSON.stringify(lines.slice(bad - 1, bad + 2))}`
+    ).toBe('none');
+    expect(out.endsWith('11999999\n12000000\n')).toBe(true);
     expect(out.length).toBeGreaterThan(90_000_000);
     expect(createHash('sha256').update(out).digest('hex')).toBe(expected);
   }, 240000);
@@ -116,8 +130,13 @@ describe('shell passthrough with real MRtrix3', () => {
       asked.push([prompt, password]);
       return password ? 'hunter2' : 'Ada';
     };
-    const { iopub } = await k.execute('!read -p "name? " who; read -s -p "pw: " pw; echo; echo "got $who ${#pw}"');
-    expect(asked).toEqual([['name? ', false], ['pw: ', true]]);
+    const { iopub } = await k.execute(
+      '!read -p "name? " who; read -s -p "pw: " pw; echo; echo "got $who ${#pw}"'
+    );
+    expect(asked).toEqual([
+      ['name? ', false],
+      ['pw: ', true]
+    ]);
     expect(text(iopub)).toMatch(/got Ada 7/);
     expect(text(iopub)).not.toMatch(/hunter2/);
   });
@@ -132,18 +151,27 @@ describe('shell passthrough with real MRtrix3', () => {
     const failing = k.execute('%%bash\necho before\nexit 4');
     const queued = k.execute('!echo should-not-run');
     const [a, b] = await Promise.all([failing, queued]);
-    expect(a.reply.content).toMatchObject({ status: 'error', ename: 'CalledProcessError', evalue: expect.stringContaining('status 4') });
+    expect(a.reply.content).toMatchObject({
+      status: 'error',
+      ename: 'CalledProcessError',
+      evalue: expect.stringContaining('status 4')
+    });
     expect(text(a.iopub)).toBe('before\n');
     expect(b.reply.content.status).toBe('aborted');
   });
 
   test('a command killed by a signal says so', async () => {
     const { reply } = await k.execute('%%bash\nkill -KILL $$', { stop_on_error: false });
-    expect(reply.content).toMatchObject({ status: 'error', evalue: expect.stringContaining('SIGKILL') });
+    expect(reply.content).toMatchObject({
+      status: 'error',
+      evalue: expect.stringContaining('SIGKILL')
+    });
   });
 
   test('shell.raise makes a failing ! line throw', async () => {
-    const { reply } = await k.execute('shell.raise = true\n!false\nconsole.log("not reached")', { stop_on_error: false });
+    const { reply } = await k.execute('shell.raise = true\n!false\nconsole.log("not reached")', {
+      stop_on_error: false
+    });
     expect(reply.content).toMatchObject({ status: 'error', ename: 'CalledProcessError' });
     await k.execute('shell.raise = false');
   });
@@ -158,7 +186,9 @@ describe('shell passthrough with real MRtrix3', () => {
 
   test('interpolation from TypeScript: $name, {expression} and $$', async () => {
     writeFileSync(join(work, 'subject.txt'), 'x');
-    const { iopub } = await k.execute('const subject = "subject"\n!ls $subject.txt; echo {2 * 21} [$$subject] $HOME');
+    const { iopub } = await k.execute(
+      'const subject = "subject"\n!ls $subject.txt; echo {2 * 21} [$$subject] $HOME'
+    );
     // $$ hands a literal $ to the shell, which expands it (there is no such shell variable).
     expect(text(iopub)).toBe(`subject.txt\n42 [] ${process.env.HOME}\n`);
   });

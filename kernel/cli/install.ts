@@ -45,7 +45,15 @@ export function install(target: KernelSpecTarget, assets: string, cli: string): 
     const folder = join(dir, spec.name);
     mkdirSync(folder, { recursive: true });
     const kernelJson = {
-      argv: [process.execPath, cli, 'kernel', '--language', spec.language, '-f', '{connection_file}'],
+      argv: [
+        process.execPath,
+        cli,
+        'kernel',
+        '--language',
+        spec.language,
+        '-f',
+        '{connection_file}'
+      ],
       display_name: spec.display,
       language: spec.language,
       // interrupt_request on control: jupyter_client then never signals the
@@ -99,7 +107,10 @@ namespace Private {
     const env = process.env.VIRTUAL_ENV || process.env.CONDA_PREFIX;
     if (env) return env;
     try {
-      return execFileSync('python3', ['-c', 'import sys; print(sys.prefix)'], { encoding: 'utf8', timeout: 5000 }).trim();
+      return execFileSync('python3', ['-c', 'import sys; print(sys.prefix)'], {
+        encoding: 'utf8',
+        timeout: 5000
+      }).trim();
     } catch {
       return '/usr/local';
     }

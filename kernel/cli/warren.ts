@@ -20,7 +20,11 @@ function option(args: string[], name: string): string | undefined {
 }
 
 function target(args: string[]): KernelSpecTarget {
-  return { user: args.includes('--user'), sysPrefix: args.includes('--sys-prefix'), prefix: option(args, '--prefix') };
+  return {
+    user: args.includes('--user'),
+    sysPrefix: args.includes('--sys-prefix'),
+    prefix: option(args, '--prefix')
+  };
 }
 
 async function main(argv: string[]): Promise<number> {

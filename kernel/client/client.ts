@@ -33,7 +33,10 @@ export class KernelClient {
   private process: ChildProcess | null = null;
   private readonly dir: string;
   private readonly replies = new Map<string, (m: Message) => void>();
-  private readonly iopubWaiters = new Map<string, { messages: Message[]; done: (m: Message[]) => void }>();
+  private readonly iopubWaiters = new Map<
+    string,
+    { messages: Message[]; done: (m: Message[]) => void }
+  >();
   /** Every iopub message seen, in order (tests inspect it). */
   readonly iopubLog: Message[] = [];
   onInputRequest: (prompt: string, password: boolean) => string = () => '';
@@ -49,7 +52,10 @@ export class KernelClient {
   }
 
   /** Starts `argv` (with `{connection_file}` substituted) and waits for kernel_info. */
-  static async launch(argv: string[], options: KernelClient.ILaunchOptions = {}): Promise<KernelClient> {
+  static async launch(
+    argv: string[],
+    options: KernelClient.ILaunchOptions = {}
+  ): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), 'warren-client-'));
     const ports = await Private.freePorts(5);
     const info: ConnectionInfo = {
@@ -66,12 +72,16 @@ export class KernelClient {
     const file = join(dir, 'connection.json');
     writeFileSync(file, JSON.stringify(info));
     const client = new KernelClient(info, dir);
-    const child = spawn(argv[0], argv.slice(1).map((a) => a.replace('{connection_file}', file)), {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd,
-      stdio: ['ignore', 'inherit', 'pipe'],
-      detached: true
-    });
+    const child = spawn(
+      argv[0],
+      argv.slice(1).map((a) => a.replace('{connection_file}', file)),
+      {
+        env: { ...process.env, ...options.env },
+        cwd: options.cwd,
+        stdio: ['ignore', 'inherit', 'pipe'],
+        detached: true
+      }
+    );
     child.stderr?.on('data', (d: Buffer) => {
       client.stderr += d.toString();
       if (client.stderr.length > 100000) client.stderr = client.stderr.slice(-50000);
@@ -102,7 +112,12 @@ export class KernelClient {
   }
 
   /** Sends a request and resolves with its reply. */
-  request(channel: RequestChannel, type: string, content: JSONObject, metadata: JSONObject = {}): { msgId: string; reply: Promise<Message> } {
+  request(
+    channel: RequestChannel,
+    type: string,
+    content: JSONObject,
+    metadata: JSONObject = {}
+  ): { msgId: string; reply: Promise<Message> } {
     const raw = this.factory.raw(type, content, undefined, [], metadata);
     const msgId = (JSON.parse(raw.header) as { msg_id: string }).msg_id;
     const reply = new Promise<Message>((resolve) => this.replies.set(msgId, resolve));
@@ -111,17 +126,32 @@ export class KernelClient {
   }
 
   /** Sends a request, then waits for its reply and every iopub message up to its idle. */
-  async call(channel: RequestChannel, type: string, content: JSONObject, timeoutMs = 60000): Promise<{ reply: Message; iopub: Message[] }> {
+  async call(
+    channel: RequestChannel,
+    type: string,
+    content: JSONObject,
+    timeoutMs = 60000
+  ): Promise<{ reply: Message; iopub: Message[] }> {
     const raw = this.factory.raw(type, content, undefined);
     const msgId = (JSON.parse(raw.header) as { msg_id: string }).msg_id;
     // comm_open, comm_msg and comm_close have no reply: only their idle is awaited.
     const reply = /^comm_(open|msg|close)$/.test(type)
       ? Promise.resolve(null as unknown as Message)
       : new Promise<Message>((resolve) => this.replies.set(msgId, resolve));
-    const iopub = new Promise<Message[]>((resolve) => this.iopubWaiters.set(msgId, { messages: [], done: resolve }));
+    const iopub = new Promise<Message[]>((resolve) =>
+      this.iopubWaiters.set(msgId, { messages: [], done: resolve })
+    );
     this.outboxes[channel].push(encode(raw, this.signer));
     const timer = new Promise<never>((_, reject) => {
-      const t = setTimeout(() => reject(new Error(`${type} got no reply and idle within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${type} got no reply and idle within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`
+            )
+          ),
+        timeoutMs
+      );
       t.unref();
     });
     const [r, i] = await Promise.race([Promise.all([reply, iopub]), timer]);
@@ -129,7 +159,20 @@ export class KernelClient {
   }
 
   execute(code: string, extra: JSONObject = {}, timeoutMs?: number) {
-    return this.call('shell', 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...extra }, timeoutMs);
+    return this.call(
+      'shell',
+      'execute_request',
+      {
+        code,
+        silent: false,
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: true,
+        stop_on_error: true,
+        ...extra
+      },
+      timeoutMs
+    );
   }
 
   /** Round trip on the heartbeat, in milliseconds. */
@@ -153,7 +196,10 @@ export class KernelClient {
     if (this.process && this.process.exitCode === null) {
       const { reply } = this.request('control', 'shutdown_request', { restart: false });
       await Promise.race([reply, new Promise((r) => setTimeout(r, 3000))]);
-      const exited = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      const exited = await Promise.race([
+        this.exited.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 5000))
+      ]);
       if (!exited) this.kill();
     }
     this.close();
@@ -188,7 +234,10 @@ export class KernelClient {
   }
 
   /** Receives on one socket until it closes, handing each valid message on. */
-  private async listen(socket: { receive(): Promise<Buffer[]> }, handle: (m: Message) => void): Promise<void> {
+  private async listen(
+    socket: { receive(): Promise<Buffer[]> },
+    handle: (m: Message) => void
+  ): Promise<void> {
     for (;;) {
       let frames: Buffer[];
       try {
@@ -255,10 +304,14 @@ export namespace KernelClient {
 namespace Private {
   export async function freePorts(n: number): Promise<number[]> {
     const servers = await Promise.all(
-      Array.from({ length: n }, () => new Promise<Server>((resolve) => {
-        const s = createServer();
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      }))
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<Server>((resolve) => {
+            const s = createServer();
+            s.listen(0, '127.0.0.1', () => resolve(s));
+          })
+      )
     );
     const ports = servers.map((s) => {
       const a = s.address();

@@ -3,7 +3,11 @@ import type { JSONObject } from '../../src/contract';
 import type { Comm, CommTarget } from './comm';
 
 /** How the manager reaches the frontend; the comm handlers give it iopub. */
-export type CommSend = (type: 'comm_open' | 'comm_msg' | 'comm_close', content: JSONObject, buffers?: Uint8Array[]) => void;
+export type CommSend = (
+  type: 'comm_open' | 'comm_msg' | 'comm_close',
+  content: JSONObject,
+  buffers?: Uint8Array[]
+) => void;
 
 class OpenComm implements Comm {
   private messageHandlers: Array<(data: JSONObject, buffers: Uint8Array[]) => void> = [];
@@ -63,7 +67,11 @@ export class CommManager {
     this.sender = send;
   }
 
-  sendFor(type: 'comm_open' | 'comm_msg' | 'comm_close', content: JSONObject, buffers?: Uint8Array[]): void {
+  sendFor(
+    type: 'comm_open' | 'comm_msg' | 'comm_close',
+    content: JSONObject,
+    buffers?: Uint8Array[]
+  ): void {
     this.sender(type, content, buffers);
   }
 
@@ -71,7 +79,10 @@ export class CommManager {
   open(commId: string, targetName: string, data: JSONObject): void {
     const target = this.targets.get(targetName);
     if (!target) {
-      this.sender('comm_close', { comm_id: commId, data: { error: `no comm target named ${targetName}` } });
+      this.sender('comm_close', {
+        comm_id: commId,
+        data: { error: `no comm target named ${targetName}` }
+      });
       return;
     }
     const comm = new OpenComm(commId, targetName, this);

@@ -1,4 +1,13 @@
-import type { Completeness, Completion, Engine, ErrorResult, ExecuteResult, Inspection, MimeBundle, OutputSink } from './engine';
+import type {
+  Completeness,
+  Completion,
+  Engine,
+  ErrorResult,
+  ExecuteResult,
+  Inspection,
+  MimeBundle,
+  OutputSink
+} from './engine';
 import { ShellError } from './shell/api';
 import type { ShellEngine } from './shell/shell';
 import { cellMagic, mask, plainCommands, rewrite, RUNTIME, template } from './shell/syntax';
@@ -36,7 +45,12 @@ export class CellEngine implements Engine {
       if (r.interrupted) return Private.interrupted();
       if (r.exitCode !== 0) {
         const e = new ShellError(`%%${magic.shell}`, r.exitCode, r.signal);
-        return { status: 'error', ename: e.name, evalue: e.message, traceback: [`\x1b[31m${e.name}\x1b[0m: ${e.message}`] };
+        return {
+          status: 'error',
+          ename: e.name,
+          evalue: e.message,
+          traceback: [`\x1b[31m${e.name}\x1b[0m: ${e.message}`]
+        };
       }
       return { status: 'ok' };
     }
@@ -94,6 +108,11 @@ export class CellEngine implements Engine {
 
 namespace Private {
   export function interrupted(): ErrorResult {
-    return { status: 'error', ename: 'KeyboardInterrupt', evalue: 'interrupted by the user', traceback: ['\x1b[31mKeyboardInterrupt\x1b[0m: interrupted by the user'] };
+    return {
+      status: 'error',
+      ename: 'KeyboardInterrupt',
+      evalue: 'interrupted by the user',
+      traceback: ['\x1b[31mKeyboardInterrupt\x1b[0m: interrupted by the user']
+    };
   }
 }

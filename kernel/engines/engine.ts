@@ -49,7 +49,8 @@ export interface Inspection {
   data: MimeBundle;
 }
 
-export type Completeness = { status: 'complete' | 'invalid' | 'unknown' } | { status: 'incomplete'; indent: string };
+export type Completeness =
+  { status: 'complete' | 'invalid' | 'unknown' } | { status: 'incomplete'; indent: string };
 
 /**
  * A language engine. Positions are UTF-16 offsets (JavaScript string

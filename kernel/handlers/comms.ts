@@ -14,7 +14,10 @@ function str(v: unknown): string {
 
 /** comm_info_request: answered under its own name (tslab sent complete_reply). */
 export function commInfoHandler(comms: CommManager): Handler {
-  return async ({ content }) => ({ status: 'ok', comms: comms.info(str(content.target_name) || undefined) });
+  return async ({ content }) => ({
+    status: 'ok',
+    comms: comms.info(str(content.target_name) || undefined)
+  });
 }
 
 /** comm_open, comm_msg and comm_close have no reply. */

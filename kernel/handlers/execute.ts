@@ -20,18 +20,39 @@ export function executeHandler(engine: Engine, history: History): Handler {
     }
     // Silent means no output on iopub at all (the spec), but input still works.
     const sink: OutputSink = silent
-      ? { stream: () => {}, display: () => {}, clear: () => {}, page: () => {}, input: (p, pw) => output.input(p, pw), room: () => output.room() }
+      ? {
+          stream: () => {},
+          display: () => {},
+          clear: () => {},
+          page: () => {},
+          input: (p, pw) => output.input(p, pw),
+          room: () => output.room()
+        }
       : output;
     const result = await engine.execute(code, sink);
     output.flush();
     if (result.status === 'error') {
       if (!silent) {
-        output.publish('error', { ename: result.ename, evalue: result.evalue, traceback: result.traceback });
+        output.publish('error', {
+          ename: result.ename,
+          evalue: result.evalue,
+          traceback: result.traceback
+        });
       }
-      return { status: 'error', execution_count: count, ename: result.ename, evalue: result.evalue, traceback: result.traceback };
+      return {
+        status: 'error',
+        execution_count: count,
+        ename: result.ename,
+        evalue: result.evalue,
+        traceback: result.traceback
+      };
     }
     if (result.value && !silent) {
-      output.publish('execute_result', { execution_count: count, data: result.value, metadata: {} });
+      output.publish('execute_result', {
+        execution_count: count,
+        data: result.value,
+        metadata: {}
+      });
       const text = result.value['text/plain'];
       if (storeHistory && typeof text === 'string') history.setOutput(count, text);
     }
@@ -41,9 +62,15 @@ export function executeHandler(engine: Engine, history: History): Handler {
       for (const [name, expr] of Object.entries(expressions)) {
         if (typeof expr !== 'string') continue;
         const r = await engine.evaluate(expr);
-        userExpressions[name] = r.status === 'ok' ? { status: 'ok', data: r.data, metadata: {} } : { ...r };
+        userExpressions[name] =
+          r.status === 'ok' ? { status: 'ok', data: r.data, metadata: {} } : { ...r };
       }
     }
-    return { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: output.payload };
+    return {
+      status: 'ok',
+      execution_count: count,
+      user_expressions: userExpressions,
+      payload: output.payload
+    };
   };
 }

@@ -11,12 +11,22 @@ export function historyHandler(history: History): Handler {
       case 'range':
         return {
           status: 'ok',
-          history: history.range(num(content.session) ?? 0, num(content.start) ?? 1, num(content.stop), output)
+          history: history.range(
+            num(content.session) ?? 0,
+            num(content.start) ?? 1,
+            num(content.stop),
+            output
+          )
         };
       case 'search':
         return {
           status: 'ok',
-          history: history.search(typeof content.pattern === 'string' ? content.pattern : '*', num(content.n), content.unique === true, output)
+          history: history.search(
+            typeof content.pattern === 'string' ? content.pattern : '*',
+            num(content.n),
+            content.unique === true,
+            output
+          )
         };
       default:
         return { status: 'ok', history: [] };

@@ -7,8 +7,12 @@ export type Language = 'typescript' | 'javascript';
 
 function version(pkg: string): string {
   try {
-    const parsed: unknown = JSON.parse(readFileSync(pkg.startsWith('/') ? pkg : require.resolve(`${pkg}/package.json`), 'utf8'));
-    return typeof parsed === 'object' && parsed !== null && 'version' in parsed ? String(parsed.version) : '';
+    const parsed: unknown = JSON.parse(
+      readFileSync(pkg.startsWith('/') ? pkg : require.resolve(`${pkg}/package.json`), 'utf8')
+    );
+    return typeof parsed === 'object' && parsed !== null && 'version' in parsed
+      ? String(parsed.version)
+      : '';
   } catch {
     return '';
   }

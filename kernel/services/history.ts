@@ -20,7 +20,10 @@ export class History {
   private readonly entries: Entry[] = [];
   readonly session: number;
 
-  constructor(private readonly file: string | null, private readonly limit = 10000) {
+  constructor(
+    private readonly file: string | null,
+    private readonly limit = 10000
+  ) {
     if (file) {
       try {
         for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -62,7 +65,9 @@ export class History {
   }
 
   tail(n: number, output: boolean): HistoryRow[] {
-    return this.entries.slice(Math.max(0, this.entries.length - n)).map((e) => Private.row(e, output));
+    return this.entries
+      .slice(Math.max(0, this.entries.length - n))
+      .map((e) => Private.row(e, output));
   }
 
   /** Lines [start, stop) of a session; a session <= 0 counts back from the current one. */
@@ -79,7 +84,10 @@ export class History {
     let found = this.entries.filter((e) => re.test(e.input));
     if (unique) {
       const seen = new Set<string>();
-      found = found.reverse().filter((e) => !seen.has(e.input) && seen.add(e.input) !== undefined).reverse();
+      found = found
+        .reverse()
+        .filter((e) => !seen.has(e.input) && seen.add(e.input) !== undefined)
+        .reverse();
     }
     if (n !== undefined && n > 0) found = found.slice(-n);
     return found.map((e) => Private.row(e, output));
@@ -90,7 +98,9 @@ namespace Private {
   export function isEntry(v: unknown): v is Entry {
     if (typeof v !== 'object' || v === null) return false;
     const e = v as Record<string, unknown>;
-    return typeof e.session === 'number' && typeof e.line === 'number' && typeof e.input === 'string';
+    return (
+      typeof e.session === 'number' && typeof e.line === 'number' && typeof e.input === 'string'
+    );
   }
 
   export function row(e: Entry, output: boolean): HistoryRow {
@@ -100,7 +110,9 @@ namespace Private {
   export function glob(pattern: string): RegExp {
     const body = pattern
       .split('')
-      .map((c) => (c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .map((c) =>
+        c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      )
       .join('');
     return new RegExp(`^${body}$`);
   }

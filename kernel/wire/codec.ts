@@ -14,8 +14,7 @@ export interface RawMessage {
 }
 
 export type DecodeResult =
-  | { ok: true; message: RawMessage }
-  | { ok: false; reason: string; identities: Buffer[] };
+  { ok: true; message: RawMessage } | { ok: false; reason: string; identities: Buffer[] };
 
 /** Splits multipart frames; any number of routing identities may precede the delimiter. */
 export function decode(frames: Buffer[], signer: Signer): DecodeResult {
@@ -25,7 +24,11 @@ export function decode(frames: Buffer[], signer: Signer): DecodeResult {
   }
   const identities = frames.slice(0, at);
   if (frames.length < at + 6) {
-    return { ok: false, reason: `expected 5 frames after the delimiter, got ${frames.length - at - 1}`, identities };
+    return {
+      ok: false,
+      reason: `expected 5 frames after the delimiter, got ${frames.length - at - 1}`,
+      identities
+    };
   }
   const [signature, header, parent, metadata, content] = frames.slice(at + 1, at + 6);
   if (!signer.verify(signature, [header, parent, metadata, content])) {

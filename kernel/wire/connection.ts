@@ -34,7 +34,8 @@ export function readConnectionFile(path: string): ConnectionInfo {
     transport,
     ip: typeof raw.ip === 'string' ? raw.ip : '127.0.0.1',
     key: typeof raw.key === 'string' ? raw.key : '',
-    signature_scheme: typeof raw.signature_scheme === 'string' ? raw.signature_scheme : 'hmac-sha256',
+    signature_scheme:
+      typeof raw.signature_scheme === 'string' ? raw.signature_scheme : 'hmac-sha256',
     shell_port: 0,
     control_port: 0,
     stdin_port: 0,

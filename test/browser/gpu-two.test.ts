@@ -39,12 +39,19 @@ test('both GPUs are shown, the allocated GPU 1 first, GPU 0 dimmed, the process 
     );
     const cards = page.locator('.jp-WarrenGpu-card');
     await page.waitForFunction(
-      () => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.jp-WarrenGpu-card').length === 2,
+      () =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('.jp-WarrenGpu-card').length === 2,
       null,
       { timeout: 120000 }
     );
-    await expect(cards.nth(0).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe('GPU 1: NVIDIA H200');
-    await expect(cards.nth(1).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe('GPU 0: NVIDIA H200');
+    await expect(cards.nth(0).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe(
+      'GPU 1: NVIDIA H200'
+    );
+    await expect(cards.nth(1).locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toBe(
+      'GPU 0: NVIDIA H200'
+    );
     await expect(cards.nth(0).getAttribute('class')).resolves.not.toContain('jp-mod-unallocated');
     await expect(cards.nth(1).getAttribute('class')).resolves.toContain('jp-mod-unallocated');
     const row = page.locator('.jp-WarrenGpu-processes tbody tr[data-pid]').first();

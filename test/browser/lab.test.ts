@@ -182,7 +182,10 @@ test("a GPU process started by a notebook's kernel is shown with that notebook's
     );
     await waitForIdleKernel();
     // The notebook's kernel "holds the GPU": the stand-in reports its pid.
-    await runInCell(0, `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`);
+    await runInCell(
+      0,
+      `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`
+    );
     await page.evaluate(() =>
       (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
         .execute('warren:open-gpu')

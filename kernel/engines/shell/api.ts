@@ -11,7 +11,11 @@ export class ShellError extends Error {
     readonly exitCode: number | null,
     readonly signal: string | null
   ) {
-    super(signal ? `command was killed by ${signal}: ${command}` : `command exited with status ${exitCode}: ${command}`);
+    super(
+      signal
+        ? `command was killed by ${signal}: ${command}`
+        : `command exited with status ${exitCode}: ${command}`
+    );
   }
 }
 
@@ -52,7 +56,11 @@ export interface ShellRuntime {
 /** A line magic added from outside the shell engine (`%mount`): its argument line and the cell's sink. */
 export type LineMagic = (arg: string, out: OutputSink) => Promise<void>;
 
-export function shellGlobals(engine: ShellEngine, sink: () => OutputSink, magics: Record<string, LineMagic> = {}): Record<string, unknown> {
+export function shellGlobals(
+  engine: ShellEngine,
+  sink: () => OutputSink,
+  magics: Record<string, LineMagic> = {}
+): Record<string, unknown> {
   let raise = false;
   const run = async (command: string): Promise<number | null> => {
     const r = await engine.run(command, sink());
@@ -85,7 +93,9 @@ export function shellGlobals(engine: ShellEngine, sink: () => OutputSink, magics
     capture
   };
   const tag = (strings: TemplateStringsArray, ...values: unknown[]) =>
-    capture(strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), ''));
+    capture(
+      strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '')
+    );
   const magic = async (name: string, arg: string) => {
     const out = sink();
     switch (name) {
@@ -104,7 +114,13 @@ export function shellGlobals(engine: ShellEngine, sink: () => OutputSink, magics
         } else if (arg.trim()) {
           out.stream('stdout', `${engine.env[arg.trim()] ?? ''}\n`);
         } else {
-          out.stream('stdout', Object.keys(engine.env).sort().map((k) => `${k}=${engine.env[k]}`).join('\n') + '\n');
+          out.stream(
+            'stdout',
+            Object.keys(engine.env)
+              .sort()
+              .map((k) => `${k}=${engine.env[k]}`)
+              .join('\n') + '\n'
+          );
         }
         break;
       }

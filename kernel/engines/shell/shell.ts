@@ -152,7 +152,12 @@ export class ShellEngine {
   /** Runs `command` with pipes (no terminal), collecting its output without printing. */
   capture(command: string): Promise<ShellResult> {
     return new Promise((resolveResult) => {
-      const child = spawn('/bin/bash', ['-c', command], { cwd: this.cwd, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('/bin/bash', ['-c', command], {
+        cwd: this.cwd,
+        env: this.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe']
+      });
       const state = { childPid: child.pid, interrupts: 0 };
       this.running = state;
       let stdout = '';
@@ -163,7 +168,13 @@ export class ShellEngine {
       child.on('close', (code, signal) => {
         this.running = null;
         this.exitCode = code;
-        resolveResult({ stdout, stderr, exitCode: code, signal, lines: stdout.split('\n').filter((l, i, a) => l.length > 0 || i < a.length - 1) });
+        resolveResult({
+          stdout,
+          stderr,
+          exitCode: code,
+          signal,
+          lines: stdout.split('\n').filter((l, i, a) => l.length > 0 || i < a.length - 1)
+        });
       });
     });
   }
@@ -189,7 +200,10 @@ export class ShellEngine {
   }
 
   cd(target: string): string {
-    const dir = resolve(this.cwd, target.trim() === '' ? homedir() : target.trim().replace(/^~(?=$|\/)/, homedir()));
+    const dir = resolve(
+      this.cwd,
+      target.trim() === '' ? homedir() : target.trim().replace(/^~(?=$|\/)/, homedir())
+    );
     if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`cd: no such directory: ${dir}`);
     }
@@ -200,7 +214,8 @@ export class ShellEngine {
   }
 
   setEnv(name: string, value: string): void {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`env: not a variable name: ${name}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Error(`env: not a variable name: ${name}`);
     this.env[name] = value;
     process.env[name] = value;
   }
@@ -209,19 +224,27 @@ export class ShellEngine {
   complete(line: string, cursor: number, offset: number): Completion {
     const before = line.slice(0, cursor);
     let word = /[^\s'"|;&<>()]*$/.exec(before)?.[0] ?? '';
-    if (word.startsWith('!') && /^\s*!/.test(before) && before.trimStart() === word) word = word.slice(1);
+    if (word.startsWith('!') && /^\s*!/.test(before) && before.trimStart() === word)
+      word = word.slice(1);
     const start = cursor - word.length;
-    const isCommand = /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) || /[|;&]\s*$/.test(before.slice(0, start));
+    const isCommand =
+      /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) ||
+      /[|;&]\s*$/.test(before.slice(0, start));
     const matches = new Set<string>();
     if (isCommand && !word.includes('/')) {
       for (const name of this.commands()) if (name.startsWith(word)) matches.add(name);
     }
     for (const path of this.paths(word)) matches.add(path);
-    return { matches: [...matches].sort().slice(0, 500), cursorStart: offset + start, cursorEnd: offset + cursor };
+    return {
+      matches: [...matches].sort().slice(0, 500),
+      cursorStart: offset + start,
+      cursorEnd: offset + cursor
+    };
   }
 
   private commands(): string[] {
-    if (this.commandCache && Date.now() - this.commandCache.at < 10000) return this.commandCache.names;
+    if (this.commandCache && Date.now() - this.commandCache.at < 10000)
+      return this.commandCache.names;
     const names = new Set<string>();
     for (const dir of (this.env.PATH ?? '').split(':')) {
       try {
@@ -241,7 +264,9 @@ export class ShellEngine {
     const shownDir = word.endsWith('/') ? word : word.slice(0, word.length - prefix.length);
     try {
       return readdirSync(isAbsolute(dir) ? dir : join(this.cwd, dir), { withFileTypes: true })
-        .filter((e) => e.name.startsWith(prefix) && (prefix.startsWith('.') || !e.name.startsWith('.')))
+        .filter(
+          (e) => e.name.startsWith(prefix) && (prefix.startsWith('.') || !e.name.startsWith('.'))
+        )
         .map((e) => shownDir + e.name + (e.isDirectory() ? '/' : ''));
     } catch {
       return [];
@@ -253,7 +278,12 @@ export class ShellEngine {
    * system call a process sleeps in: `read` (0) on fd 0 is a read of the
    * pty. Echo off (a password prompt) is read from the terminal's modes.
    */
-  private watchStdin(pty: PtyProcess, term: TerminalText, sink: OutputSink, lastData: () => number): NodeJS.Timeout {
+  private watchStdin(
+    pty: PtyProcess,
+    term: TerminalText,
+    sink: OutputSink,
+    lastData: () => number
+  ): NodeJS.Timeout {
     let asking = false;
     return setInterval(() => {
       // A command that is writing is not waiting for input: look only when it falls quiet.
@@ -303,7 +333,16 @@ namespace Private {
   }
 
   export function signalName(signal: number): string {
-    const names: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' };
+    const names: Record<number, string> = {
+      1: 'SIGHUP',
+      2: 'SIGINT',
+      3: 'SIGQUIT',
+      6: 'SIGABRT',
+      9: 'SIGKILL',
+      11: 'SIGSEGV',
+      13: 'SIGPIPE',
+      15: 'SIGTERM'
+    };
     return names[signal] ?? `signal ${signal}`;
   }
 

@@ -15,7 +15,9 @@ describe('shell syntax in TypeScript cells', () => {
   });
 
   test('const r = !cmd captures', () => {
-    expect(rewrite('const r = !mrinfo -size x.mif', none)).toBe(`const r = await ${RUNTIME}.capture(\`mrinfo -size x.mif\`);`);
+    expect(rewrite('const r = !mrinfo -size x.mif', none)).toBe(
+      `const r = await ${RUNTIME}.capture(\`mrinfo -size x.mif\`);`
+    );
   });
 
   test('$name takes a TypeScript variable, else stays for the shell; $$ is a literal $', () => {
@@ -24,7 +26,9 @@ describe('shell syntax in TypeScript cells', () => {
   });
 
   test('{expr} is interpolated; brace expansion and {{ }} stay literal', () => {
-    expect(template('echo {n + 1} {1..3} {a,b} {{x}}', none)).toBe('`echo ${n + 1} {1..3} {a,b} {x}`');
+    expect(template('echo {n + 1} {1..3} {a,b} {{x}}', none)).toBe(
+      '`echo ${n + 1} {1..3} {a,b} {x}`'
+    );
   });
 
   test('backticks and backslashes in commands survive', () => {
@@ -33,11 +37,17 @@ describe('shell syntax in TypeScript cells', () => {
 
   test('line magics become calls', () => {
     expect(rewrite('%cd /tmp', none)).toBe(`await ${RUNTIME}.magic("cd", \`/tmp\`);`);
-    expect(rewrite('%env FSLOUTPUTTYPE=NIFTI_GZ', none)).toBe(`await ${RUNTIME}.magic("env", \`FSLOUTPUTTYPE=NIFTI_GZ\`);`);
+    expect(rewrite('%env FSLOUTPUTTYPE=NIFTI_GZ', none)).toBe(
+      `await ${RUNTIME}.magic("env", \`FSLOUTPUTTYPE=NIFTI_GZ\`);`
+    );
   });
 
   test('%%bash cells are recognised with their magic line', () => {
-    expect(cellMagic('%%bash -e\necho hi\n')).toEqual({ shell: 'bash', args: '-e', body: 'echo hi\n' });
+    expect(cellMagic('%%bash -e\necho hi\n')).toEqual({
+      shell: 'bash',
+      args: '-e',
+      body: 'echo hi\n'
+    });
     expect(cellMagic('const x = 1')).toBeNull();
   });
 });

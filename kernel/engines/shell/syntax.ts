@@ -23,7 +23,9 @@ export interface ShellLine {
 }
 
 /** `%%bash` / `%%sh` first line: the cell is a script. */
-export function cellMagic(code: string): { shell: 'bash' | 'sh'; args: string; body: string } | null {
+export function cellMagic(
+  code: string
+): { shell: 'bash' | 'sh'; args: string; body: string } | null {
   const m = /^\s*%%(bash|sh)\b([^\n]*)\n?([\s\S]*)$/.exec(code);
   return m ? { shell: m[1] as 'bash' | 'sh', args: m[2].trim(), body: m[3] } : null;
 }
@@ -33,7 +35,8 @@ const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount'])
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
 export function rewrite(code: string, isKnown: (name: string) => boolean): string {
   const declared = new Set<string>();
-  for (const m of code.matchAll(/\b(?:let|const|var|function\*?|class)\s+([A-Za-z_$][\w$]*)/g)) declared.add(m[1]);
+  for (const m of code.matchAll(/\b(?:let|const|var|function\*?|class)\s+([A-Za-z_$][\w$]*)/g))
+    declared.add(m[1]);
   for (const m of code.matchAll(/\b(?:let|const|var)\s*[{[]([^=]*)[}\]]\s*=/g)) {
     for (const n of m[1].split(/[\s,:]+/)) if (n) declared.add(n);
   }
@@ -48,13 +51,21 @@ export function rewrite(code: string, isKnown: (name: string) => boolean): strin
  * The cell as a plain list of shell commands and magics, when it is only that
  * and interpolates nothing: such a cell needs no TypeScript compiler at all.
  */
-export function plainCommands(code: string, isKnown: (name: string) => boolean): Array<{ magic?: string; command: string }> | null {
+export function plainCommands(
+  code: string,
+  isKnown: (name: string) => boolean
+): Array<{ magic?: string; command: string }> | null {
   const out: Array<{ magic?: string; command: string }> = [];
   for (const line of code.split('\n')) {
     if (line.trim() === '') continue;
     const magic = /^\s*%([a-z_]+)\b\s?(.*)$/.exec(line);
     const run = /^\s*!(.+)$/.exec(line);
-    const body = magic && LINE_MAGICS.has(magic[1]) ? magic[2] : run && isShellCommand(run[1], isKnown) ? run[1] : null;
+    const body =
+      magic && LINE_MAGICS.has(magic[1])
+        ? magic[2]
+        : run && isShellCommand(run[1], isKnown)
+          ? run[1]
+          : null;
     if (body === null) return null;
     const t = template(body, isKnown);
     if (t.includes('${')) return null;
@@ -78,7 +89,8 @@ function rewriteLine(line: string, known: (name: string) => boolean): string {
   if (magic && LINE_MAGICS.has(magic[2])) {
     return `${magic[1]}await ${RUNTIME}.magic(${JSON.stringify(magic[2])}, ${template(magic[3], known)});`;
   }
-  const capture = /^(\s*(?:export\s+)?(?:const|let|var)\s+[A-Za-z_$][\w$]*\s*(?::[^=]+)?=\s*)!(.+)$/.exec(line);
+  const capture =
+    /^(\s*(?:export\s+)?(?:const|let|var)\s+[A-Za-z_$][\w$]*\s*(?::[^=]+)?=\s*)!(.+)$/.exec(line);
   if (capture && isShellCommand(capture[2], known)) {
     return `${capture[1]}await ${RUNTIME}.capture(${template(capture[2], known)});`;
   }

@@ -4,7 +4,9 @@ import { TerminalText } from './terminal';
 function shown(text: string): string {
   return text
     .split('\n')
-    .map((line) => line.split('\r').reduce((base, insert) => insert + base.slice(insert.length), ''))
+    .map((line) =>
+      line.split('\r').reduce((base, insert) => insert + base.slice(insert.length), '')
+    )
     .join('\n');
 }
 
@@ -20,7 +22,9 @@ describe('TerminalText', () => {
     const t = new TerminalText();
     let out = '';
     for (const pct of [0, 10, 42, 100]) {
-      t.write(`\x1b[?7l\rmrconvert: [${String(pct).padStart(3)}%] copying image data...\x1b[0K\x1b[?7h`);
+      t.write(
+        `\x1b[?7l\rmrconvert: [${String(pct).padStart(3)}%] copying image data...\x1b[0K\x1b[?7h`
+      );
       out += t.take();
     }
     t.write('\x1b[?7l\rmrconvert: [100%] copying image data\x1b[0K\x1b[?7h\n');

@@ -109,7 +109,11 @@ export class TerminalText {
     const p = this.pending;
     const cut = !p && this.carry.startsWith('\x1bP') ? this.carry.slice(2) : null;
     this.pending = null;
-    if (p?.kind === 'P') this.onDcs?.(p.overflow ? p.parts[0] : p.parts.join('').replace(/\x1b$/, ''), p.overflow ? 'overflow' : 'truncated');
+    if (p?.kind === 'P')
+      this.onDcs?.(
+        p.overflow ? p.parts[0] : p.parts.join('').replace(/\x1b$/, ''),
+        p.overflow ? 'overflow' : 'truncated'
+      );
     else if (cut !== null) {
       this.carry = '';
       this.onDcs?.(cut.replace(/\x1b$/, ''), 'truncated');
@@ -245,11 +249,15 @@ export class TerminalText {
   }
 
   private csi(params: string, final: string): void {
-    const args = params.replace(/^[?<=>]/, '').split(';').map((p) => (p === '' ? NaN : Number(p)));
+    const args = params
+      .replace(/^[?<=>]/, '')
+      .split(';')
+      .map((p) => (p === '' ? NaN : Number(p)));
     const a = Number.isNaN(args[0]) ? 0 : args[0];
     switch (final) {
       case 'm':
-        if (!/^[?<=>]/.test(params)) this.style = a === 0 && args.length === 1 ? '' : this.style + `\x1b[${params}m`;
+        if (!/^[?<=>]/.test(params))
+          this.style = a === 0 && args.length === 1 ? '' : this.style + `\x1b[${params}m`;
         break;
       case 'K':
         if (a === 0) {

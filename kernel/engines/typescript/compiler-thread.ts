@@ -6,7 +6,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ts from '@tslab/typescript-for-tslab';
 import { createConverter } from 'tslab/dist/converter';
-import type { CompilerAnswer, CompilerRequest, CompletenessAnswer, CompletionAnswer, Converted, InspectAnswer } from './protocol';
+import type {
+  CompilerAnswer,
+  CompilerRequest,
+  CompletenessAnswer,
+  CompletionAnswer,
+  Converted,
+  InspectAnswer
+} from './protocol';
 
 const port = parentPort!;
 const converter = createConverter({ isJS: (workerData as { isJS: boolean }).isJS });
@@ -17,12 +24,18 @@ port.on('message', (req: CompilerRequest) => {
   try {
     answer = { id: req.id, ok: true, value: serve(req) };
   } catch (error) {
-    answer = { id: req.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) };
+    answer = {
+      id: req.id,
+      ok: false,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+    };
   }
   port.postMessage(answer);
 });
 
-function serve(req: CompilerRequest): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
+function serve(
+  req: CompilerRequest
+): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
   switch (req.op) {
     case 'convert': {
       const r = converter.convert(req.prevDecl, expandShorthand(req.src));
@@ -59,10 +72,17 @@ function serve(req: CompilerRequest): Converted | CompletionAnswer | InspectAnsw
  */
 export function expandShorthand(src: string): string {
   if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
-  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const sf = ts.createSourceFile(
+    '__cell__.ts',
+    src,
+    ts.ScriptTarget.Latest,
+    true,
+    ts.ScriptKind.TS
+  );
   const names: Array<{ end: number; text: string }> = [];
   const visit = (node: ts.Node): void => {
-    if (ts.isShorthandPropertyAssignment(node)) names.push({ end: node.name.getEnd(), text: node.name.text });
+    if (ts.isShorthandPropertyAssignment(node))
+      names.push({ end: node.name.getEnd(), text: node.name.text });
     ts.forEachChild(node, visit);
   };
   visit(sf);
@@ -75,14 +95,19 @@ export function expandShorthand(src: string): string {
 
 function inspect(prevDecl: string, src: string, position: number): InspectAnswer {
   // The language service reports the symbol that ends at the cursor too.
-  const info = converter.inspect(prevDecl, src, position) ?? (position > 0 ? converter.inspect(prevDecl, src, position - 1) : undefined);
+  const info =
+    converter.inspect(prevDecl, src, position) ??
+    (position > 0 ? converter.inspect(prevDecl, src, position - 1) : undefined);
   if (!info) {
     return { found: false, signature: '', documentation: '' };
   }
   return {
     found: true,
     signature: ts.displayPartsToString(info.displayParts),
-    documentation: [ts.displayPartsToString(info.documentation), ...(info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)]
+    documentation: [
+      ts.displayPartsToString(info.documentation),
+      ...(info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)
+    ]
       .filter((s) => s.length > 0)
       .join('\n')
   };
@@ -94,8 +119,15 @@ function inspect(prevDecl: string, src: string, position: number): InspectAnswer
  * incomplete; an error anywhere before the end makes it invalid.
  */
 function isComplete(src: string): CompletenessAnswer {
-  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  const diagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics;
+  const sf = ts.createSourceFile(
+    '__cell__.ts',
+    src,
+    ts.ScriptTarget.Latest,
+    false,
+    ts.ScriptKind.TS
+  );
+  const diagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] })
+    .parseDiagnostics;
   if (diagnostics.length === 0) {
     return { status: 'complete' };
   }

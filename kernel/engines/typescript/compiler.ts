@@ -1,5 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import type { CompilerAnswer, CompilerRequest, CompletenessAnswer, CompletionAnswer, Converted, InspectAnswer } from './protocol';
+import type {
+  CompilerAnswer,
+  CompilerRequest,
+  CompletenessAnswer,
+  CompletionAnswer,
+  Converted,
+  InspectAnswer
+} from './protocol';
 
 type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -10,7 +17,10 @@ type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
 export class Compiler {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve(v: unknown): void; reject(e: Error): void }
+  >();
   private readyFlag = false;
   readonly ready: Promise<void>;
 
@@ -32,7 +42,9 @@ export class Compiler {
       else w.reject(new Error(a.error));
     });
     this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', (code) => this.failAll(new Error(`the TypeScript compiler thread exited (${code})`)));
+    this.worker.on('exit', (code) =>
+      this.failAll(new Error(`the TypeScript compiler thread exited (${code})`))
+    );
   }
 
   get isReady(): boolean {

@@ -1,7 +1,16 @@
 import Module from 'node:module';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
-import type { Completeness, Completion, Engine, ErrorResult, ExecuteResult, Inspection, MimeBundle, OutputSink } from '../engine';
+import type {
+  Completeness,
+  Completion,
+  Engine,
+  ErrorResult,
+  ExecuteResult,
+  Inspection,
+  MimeBundle,
+  OutputSink
+} from '../engine';
 import { Interrupted } from '../engine';
 import { Compiler } from './compiler';
 import { toBundle, toError } from './format';
@@ -28,13 +37,19 @@ export class TypeScriptEngine implements Engine {
   private interruptCurrent: (() => void) | null = null;
 
   constructor(options: TypeScriptEngine.IOptions) {
-    this.compilerOptions = { entry: options.compilerEntry, isJS: options.language === 'javascript' };
+    this.compilerOptions = {
+      entry: options.compilerEntry,
+      isJS: options.language === 'javascript'
+    };
     this.runtime = options.runtime;
     this.prevDecl = this.runtime.declarations;
     this.exports = Private.createExports();
     Object.assign(this.exports, this.runtime.globals);
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
-    Object.defineProperty(globalThis, '__warren__', { value: { exports: this.exports, require }, enumerable: false });
+    Object.defineProperty(globalThis, '__warren__', {
+      value: { exports: this.exports, require },
+      enumerable: false
+    });
   }
 
   /**
@@ -60,7 +75,9 @@ export class TypeScriptEngine implements Engine {
   async execute(code: string, sink: OutputSink): Promise<ExecuteResult> {
     this.runtime.use(sink);
     let interrupt: () => void = () => {};
-    const interrupted = new Promise<never>((_, reject) => (interrupt = () => reject(new Interrupted())));
+    const interrupted = new Promise<never>(
+      (_, reject) => (interrupt = () => reject(new Interrupted()))
+    );
     interrupted.catch(() => {});
     this.interruptCurrent = interrupt;
     try {
@@ -68,7 +85,10 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
-        const value: unknown = vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, { breakOnSigint: true, filename: 'cell.js' });
+        const value: unknown = vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, {
+          breakOnSigint: true,
+          filename: 'cell.js'
+        });
         this.warmUp();
         return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
       }
@@ -79,7 +99,10 @@ export class TypeScriptEngine implements Engine {
       let value: unknown = undefined;
       if (converted.output) {
         const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
-        const ret: unknown = vm.runInThisContext(wrapped, { breakOnSigint: true, filename: 'cell.js' });
+        const ret: unknown = vm.runInThisContext(wrapped, {
+          breakOnSigint: true,
+          filename: 'cell.js'
+        });
         if (converted.hasToplevelAwait) {
           await Promise.race([ret, interrupted]);
         }
@@ -99,7 +122,10 @@ export class TypeScriptEngine implements Engine {
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
     try {
-      const value: unknown = vm.runInThisContext(`with (__warren__.exports) { (${expression}\n) }`, { breakOnSigint: true });
+      const value: unknown = vm.runInThisContext(
+        `with (__warren__.exports) { (${expression}\n) }`,
+        { breakOnSigint: true }
+      );
       return { status: 'ok', data: toBundle(value) };
     } catch (error) {
       return toError(error);
@@ -117,7 +143,14 @@ export class TypeScriptEngine implements Engine {
     const text = info.documentation ? `${info.signature}\n\n${info.documentation}` : info.signature;
     return {
       found: true,
-      data: { 'text/plain': text, 'text/markdown': '```typescript\n' + info.signature + '\n```' + (info.documentation ? `\n\n${info.documentation}` : '') }
+      data: {
+        'text/plain': text,
+        'text/markdown':
+          '```typescript\n' +
+          info.signature +
+          '\n```' +
+          (info.documentation ? `\n\n${info.documentation}` : '')
+      }
     };
   }
 
@@ -164,7 +197,8 @@ export namespace TypeScriptEngine {
 
 namespace Private {
   /** Words after which a cell needs the compiler: declarations, modules, await, types. */
-  const NEEDS_COMPILER = /\b(await|import|export|let|const|var|function|class|interface|type|enum|declare|namespace|yield|require)\b|[^=!<>]=(?![=>])|\+\+|--/;
+  const NEEDS_COMPILER =
+    /\b(await|import|export|let|const|var|function|class|interface|type|enum|declare|namespace|yield|require)\b|[^=!<>]=(?![=>])|\+\+|--/;
 
   /** A cell of expressions only, valid as plain JavaScript. */
   export function isPlainExpression(code: string): boolean {
@@ -193,7 +227,9 @@ namespace Private {
   }
 
   export function diagnosticsError(converted: Converted): ErrorResult {
-    const lines = converted.diagnostics.map((d) => `${d.fileName ? d.fileName + ' ' : ''}${d.line + 1}:${d.character + 1} - ${d.message}`);
+    const lines = converted.diagnostics.map(
+      (d) => `${d.fileName ? d.fileName + ' ' : ''}${d.line + 1}:${d.character + 1} - ${d.message}`
+    );
     const first = converted.diagnostics[0];
     return {
       status: 'error',

@@ -18,11 +18,12 @@ export function toBundle(value: unknown): MimeBundle {
   if (isDisplayable(value)) {
     return value[BUNDLE];
   }
-  return { 'text/plain': inspect(value, { colors: false, depth: 4, maxArrayLength: 200, breakLength: 100 }) };
+  return {
+    'text/plain': inspect(value, { colors: false, depth: 4, maxArrayLength: 200, breakLength: 100 })
+  };
 }
 
 const INTERRUPTED = /Script execution was interrupted by `SIGINT`|Interrupted/;
-
 
 /** Stack frames of the kernel itself and of Node's internals say nothing to the user. */
 function userFrames(stack: string): string[] {
@@ -30,18 +31,41 @@ function userFrames(stack: string): string[] {
     .split('\n')
     .slice(1)
     .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !/node:internal|\/kernel\/engines\/|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l));
+    .filter(
+      (l) => !/node:internal|\/kernel\/engines\/|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l)
+    );
 }
 
 export function toError(thrown: unknown): ErrorResult {
-  if (thrown instanceof Interrupted || (thrown instanceof Error && INTERRUPTED.test(thrown.message) && thrown.name === 'Error' && /SIGINT/.test(thrown.message))) {
-    return { status: 'error', ename: 'KeyboardInterrupt', evalue: 'interrupted by the user', traceback: ['\x1b[31mKeyboardInterrupt\x1b[0m: interrupted by the user'] };
+  if (
+    thrown instanceof Interrupted ||
+    (thrown instanceof Error &&
+      INTERRUPTED.test(thrown.message) &&
+      thrown.name === 'Error' &&
+      /SIGINT/.test(thrown.message))
+  ) {
+    return {
+      status: 'error',
+      ename: 'KeyboardInterrupt',
+      evalue: 'interrupted by the user',
+      traceback: ['\x1b[31mKeyboardInterrupt\x1b[0m: interrupted by the user']
+    };
   }
   if (thrown instanceof Error) {
     const ename = thrown.name || thrown.constructor?.name || 'Error';
     const evalue = thrown.message;
-    return { status: 'error', ename, evalue, traceback: [`\x1b[31m${ename}\x1b[0m: ${evalue}`, ...userFrames(thrown.stack ?? '')] };
+    return {
+      status: 'error',
+      ename,
+      evalue,
+      traceback: [`\x1b[31m${ename}\x1b[0m: ${evalue}`, ...userFrames(thrown.stack ?? '')]
+    };
   }
   const evalue = inspect(thrown, { colors: false, depth: 2 });
-  return { status: 'error', ename: 'Uncaught', evalue, traceback: [`\x1b[31mUncaught\x1b[0m ${evalue}`] };
+  return {
+    status: 'error',
+    ename: 'Uncaught',
+    evalue,
+    traceback: [`\x1b[31mUncaught\x1b[0m ${evalue}`]
+  };
 }

@@ -33,9 +33,14 @@ export interface InspectAnswer {
   documentation: string;
 }
 
-export type CompletenessAnswer = { status: 'complete' | 'invalid' } | { status: 'incomplete'; indent: string };
+export type CompletenessAnswer =
+  { status: 'complete' | 'invalid' } | { status: 'incomplete'; indent: string };
 
 export type CompilerAnswer =
-  | { id: number; ok: true; value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer }
+  | {
+      id: number;
+      ok: true;
+      value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer;
+    }
   | { id: number; ok: false; error: string }
   | { id: -1; ok: true; value: 'ready' };

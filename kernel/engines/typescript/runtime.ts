@@ -114,17 +114,41 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
   }
 
   private makeDisplay() {
-    const show = (bundle: MimeBundle, options: { id?: string; update?: boolean; metadata?: JSONObject } = {}) =>
-      this.need().display(bundle, { displayId: options.id, update: options.update, metadata: options.metadata });
-    const b64 = (v: Uint8Array | string) => (typeof v === 'string' ? (v.startsWith('/') || v.startsWith('.') ? readFileSync(v).toString('base64') : v) : Buffer.from(v).toString('base64'));
-    const display = (value: unknown, options?: { id?: string; update?: boolean; metadata?: JSONObject }) => show(toBundle(value), options);
+    const show = (
+      bundle: MimeBundle,
+      options: { id?: string; update?: boolean; metadata?: JSONObject } = {}
+    ) =>
+      this.need().display(bundle, {
+        displayId: options.id,
+        update: options.update,
+        metadata: options.metadata
+      });
+    const b64 = (v: Uint8Array | string) =>
+      typeof v === 'string'
+        ? v.startsWith('/') || v.startsWith('.')
+          ? readFileSync(v).toString('base64')
+          : v
+        : Buffer.from(v).toString('base64');
+    const display = (
+      value: unknown,
+      options?: { id?: string; update?: boolean; metadata?: JSONObject }
+    ) => show(toBundle(value), options);
     return Object.assign(display, {
       html: (s: string, o?: object) => show({ 'text/html': s, 'text/plain': s }, o),
       markdown: (s: string, o?: object) => show({ 'text/markdown': s, 'text/plain': s }, o),
       svg: (s: string, o?: object) => show({ 'image/svg+xml': s, 'text/plain': '<svg image>' }, o),
-      png: (v: Uint8Array | string, o?: object) => show({ 'image/png': b64(v), 'text/plain': '<png image>' }, o),
-      jpeg: (v: Uint8Array | string, o?: object) => show({ 'image/jpeg': b64(v), 'text/plain': '<jpeg image>' }, o),
-      json: (v: unknown, o?: object) => show({ 'application/json': JSON.parse(JSON.stringify(v ?? null)), 'text/plain': JSON.stringify(v) }, o),
+      png: (v: Uint8Array | string, o?: object) =>
+        show({ 'image/png': b64(v), 'text/plain': '<png image>' }, o),
+      jpeg: (v: Uint8Array | string, o?: object) =>
+        show({ 'image/jpeg': b64(v), 'text/plain': '<jpeg image>' }, o),
+      json: (v: unknown, o?: object) =>
+        show(
+          {
+            'application/json': JSON.parse(JSON.stringify(v ?? null)),
+            'text/plain': JSON.stringify(v)
+          },
+          o
+        ),
       text: (s: string, o?: object) => show({ 'text/plain': s }, o),
       latex: (s: string, o?: object) => show({ 'text/latex': s, 'text/plain': s }, o),
       mime: (bundle: MimeBundle, o?: object) => show(bundle, o),

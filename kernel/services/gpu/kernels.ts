@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { KernelProcess } from './owner';
 
 /** jupyter_client names connection files `kernel-<kernel id>.json`. */
-const CONNECTION_FILE = /(?:^|\/)kernel-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/;
+const CONNECTION_FILE =
+  /(?:^|\/)kernel-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/;
 
 /**
  * The Jupyter kernels running on this machine, of any language: a kernel is

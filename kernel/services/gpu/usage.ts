@@ -30,20 +30,33 @@ export class KernelGpuUsage {
     const smi = which('nvidia-smi', process.env.PATH);
     if (!smi) return Promise.resolve({ gpu_state: 'no-gpu' });
     return new Promise((resolve) => {
-      execFile(smi, computeAppsArgs(), { timeout: TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-        if (error) {
-          const killed = (error as { killed?: boolean }).killed;
-          resolve({ gpu_state: killed ? 'timeout' : classifyFailure(`${stdout}${stderr}`).state });
-          return;
+      execFile(
+        smi,
+        computeAppsArgs(),
+        { timeout: TIMEOUT_MS, killSignal: 'SIGKILL' },
+        (error, stdout, stderr) => {
+          if (error) {
+            const killed = (error as { killed?: boolean }).killed;
+            resolve({
+              gpu_state: killed ? 'timeout' : classifyFailure(`${stdout}${stderr}`).state
+            });
+            return;
+          }
+          const mine = parseComputeApps(stdout).filter(
+            (app) => ownerOf(app.pid, [{ pid: this.pid }]) !== null
+          );
+          const mib = mine.reduce((sum, app) => sum + (app.usedMemoryMiB ?? 0), 0);
+          resolve({
+            gpu_state: 'ok',
+            gpu_memory: mib * 1024 * 1024,
+            gpu_processes: mine.map((app) => ({
+              pid: app.pid,
+              gpu_uuid: app.gpuUuid,
+              used_memory: (app.usedMemoryMiB ?? 0) * 1024 * 1024
+            }))
+          });
         }
-        const mine = parseComputeApps(stdout).filter((app) => ownerOf(app.pid, [{ pid: this.pid }]) !== null);
-        const mib = mine.reduce((sum, app) => sum + (app.usedMemoryMiB ?? 0), 0);
-        resolve({
-          gpu_state: 'ok',
-          gpu_memory: mib * 1024 * 1024,
-          gpu_processes: mine.map((app) => ({ pid: app.pid, gpu_uuid: app.gpuUuid, used_memory: (app.usedMemoryMiB ?? 0) * 1024 * 1024 }))
-        });
-      });
+      );
     });
   }
 }
