@@ -2,12 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JSONObject } from '../../src/contract';
 import type { Message } from '../protocol/message';
+import { freePorts } from '../services/ports';
 import { MessageFactory, parseMessage } from '../protocol/message';
 import { decode, encode } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';
@@ -57,7 +56,7 @@ export class KernelClient {
     options: KernelClient.ILaunchOptions = {}
   ): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), 'warren-client-'));
-    const ports = await Private.freePorts(5);
+    const ports = await freePorts(5);
     const info: ConnectionInfo = {
       transport: options.transport ?? 'tcp',
       ip: options.transport === 'ipc' ? join(dir, 'kernel') : '127.0.0.1',
@@ -298,26 +297,5 @@ export namespace KernelClient {
     transport?: 'tcp' | 'ipc';
     key?: string;
     timeoutMs?: number;
-  }
-}
-
-namespace Private {
-  export async function freePorts(n: number): Promise<number[]> {
-    const servers = await Promise.all(
-      Array.from(
-        { length: n },
-        () =>
-          new Promise<Server>((resolve) => {
-            const s = createServer();
-            s.listen(0, '127.0.0.1', () => resolve(s));
-          })
-      )
-    );
-    const ports = servers.map((s) => {
-      const a = s.address();
-      return typeof a === 'object' && a ? a.port : 0;
-    });
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    return ports;
   }
 }

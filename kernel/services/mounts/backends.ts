@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { execArgs, firstError, which } from './exec';
 import { mountAt } from './mountinfo';
@@ -412,16 +412,4 @@ function killGroup(pid: number): void {
   } catch {
     // gone
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => ok(port));
-    });
-  });
 }
