@@ -39,6 +39,8 @@ export class KernelClient {
   /** Every iopub message seen, in order (tests inspect it). */
   readonly iopubLog: Message[] = [];
   onInputRequest: (prompt: string, password: boolean) => string = () => '';
+  /** When the first kernel_info_reply arrived (performance.now()), for launch timings. */
+  readyAt: number | null = null;
   /** Called with each iopub message as it arrives (the runner saves outputs live). */
   onIopub: ((m: Message) => void) | null = null;
   exited: Promise<number | null> = Promise.resolve(null);
@@ -77,10 +79,13 @@ export class KernelClient {
       {
         env: { ...process.env, ...options.env },
         cwd: options.cwd,
-        stdio: ['ignore', 'inherit', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         detached: true
       }
     );
+    child.stdout?.on('data', (d: Buffer) => {
+      client.stderr += d.toString();
+    });
     child.stderr?.on('data', (d: Buffer) => {
       client.stderr += d.toString();
       if (client.stderr.length > 100000) client.stderr = client.stderr.slice(-50000);
@@ -219,17 +224,26 @@ export class KernelClient {
 
   private async waitForReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // First the kernel: a kernel_info_reply on shell. Requests sent before the
+    // kernel binds wait in ZeroMQ's queue, so one is enough; resend each second.
+    while (this.readyAt === null) {
+      if (Date.now() > deadline || (this.process && this.process.exitCode !== null)) {
+        throw new Error(`kernel did not answer kernel_info\n${this.stderr.slice(-2000)}`);
+      }
+      const { reply } = this.request('shell', 'kernel_info_request', {});
+      const got = await Promise.race([reply, new Promise<null>((r) => setTimeout(r, 1000, null))]);
+      if (got) this.readyAt = performance.now();
+    }
+    // Then iopub: a SUB socket joins late and misses what was published
+    // before, so ask until a request's idle arrives too.
     while (Date.now() < deadline) {
-      // A reply on shell is not enough: a SUB socket joins late and misses what
-      // was published before, so wait until this request's idle arrives too.
-      const call = this.call('shell', 'kernel_info_request', {}, 1000).then(
+      const seen = await this.call('shell', 'kernel_info_request', {}, 200).then(
         () => true,
         () => false
       );
-      if (await call) return;
-      if (this.process?.exitCode !== null && this.process?.exitCode !== undefined) break;
+      if (seen) return;
     }
-    throw new Error(`kernel did not answer kernel_info\n${this.stderr.slice(-2000)}`);
+    throw new Error(`kernel's iopub never delivered\n${this.stderr.slice(-2000)}`);
   }
 
   /** Receives on one socket until it closes, handing each valid message on. */

@@ -25,7 +25,15 @@ export class Compiler {
   readonly ready: Promise<void>;
 
   constructor(entry: string, isJS: boolean) {
-    this.worker = new Worker(entry, { workerData: { isJS }, stdout: false, stderr: false });
+    this.worker = new Worker(entry, {
+      workerData: { isJS },
+      stdout: false,
+      stderr: false,
+      // The language service grows with every program version it keeps; a cap
+      // makes its thread collect sooner. Should it still run out, the engine
+      // starts a new one: the cells' state lives on the main thread.
+      resourceLimits: { maxOldGenerationSizeMb: 160 }
+    });
     this.worker.unref();
     let markReady: () => void = () => {};
     this.ready = new Promise((resolve) => (markReady = resolve));
@@ -46,6 +54,9 @@ export class Compiler {
       this.failAll(new Error(`the TypeScript compiler thread exited (${code})`))
     );
   }
+
+  /** The thread has ended (out of memory, or a crash); make a new Compiler. */
+  dead = false;
 
   get isReady(): boolean {
     return this.readyFlag;
@@ -72,6 +83,7 @@ export class Compiler {
   }
 
   private request(req: Omit2<CompilerRequest>): Promise<unknown> {
+    if (this.dead) return Promise.reject(new Error('the TypeScript compiler thread has ended'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

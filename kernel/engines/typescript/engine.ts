@@ -58,7 +58,9 @@ export class TypeScriptEngine implements Engine {
    * (or only runs shell cells) should not pay.
    */
   private get compiler(): Compiler {
-    this.compilerInstance ??= new Compiler(this.compilerOptions.entry, this.compilerOptions.isJS);
+    if (!this.compilerInstance || this.compilerInstance.dead) {
+      this.compilerInstance = new Compiler(this.compilerOptions.entry, this.compilerOptions.isJS);
+    }
     return this.compilerInstance;
   }
 
@@ -170,7 +172,14 @@ export class TypeScriptEngine implements Engine {
     const key = `${this.declVersion}\0${code}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const converted = await this.compiler.convert(this.prevDecl, code);
+    let converted: Converted;
+    try {
+      converted = await this.compiler.convert(this.prevDecl, code);
+    } catch (error) {
+      // A compiler thread that died takes no state with it: start another, once.
+      if (!this.compilerInstance?.dead) throw error;
+      converted = await this.compiler.convert(this.prevDecl, code);
+    }
     this.cache.set(key, converted);
     if (this.cache.size > CACHE_SIZE) {
       this.cache.delete(this.cache.keys().next().value as string);

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RunProfile } from '../../../src/contract/runs';
 import { shQuote } from './transport';
 import type { Transport } from './transport';
@@ -78,4 +78,15 @@ export function notebookTail(json: string, max = 4000): string {
 
 export function profileLabel(p: RunProfile): string {
   return `${p.name} (${p.kind} on ${p.host && p.host !== 'local' ? p.host : 'this machine'})`;
+}
+
+/** The running notebook's latest outputs (its live result file), else the end of the run's log. */
+export async function tailRun(t: Transport, record: RunRecord): Promise<string> {
+  const r = await t.exec([
+    'sh',
+    '-c',
+    `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
+  ]);
+  const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
+  return notebookTail(r.stdout) || log.stdout;
 }

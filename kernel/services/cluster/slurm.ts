@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
-import { LOG, notebookTail, RESULT, runLines, stage } from './job';
+import { LOG, RESULT, runLines, stage, tailRun } from './job';
 import type { ExecResult, Transport } from './transport';
-import { shQuote, TransportError } from './transport';
+import { TransportError } from './transport';
 import type { Backend, Observed, RunRecord } from './types';
 
 /** Slurm's job states (squeue/scontrol/sacct spelling) in ours. */
@@ -173,14 +173,8 @@ export class SlurmBackend implements Backend {
       throw new Error(`scancel: ${r.stderr.trim()}`);
   }
 
-  async tail(record: RunRecord): Promise<string> {
-    const r = await this.t.exec([
-      'sh',
-      '-c',
-      `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
-    ]);
-    const log = await this.t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
-    return notebookTail(r.stdout) || log.stdout;
+  tail(record: RunRecord): Promise<string> {
+    return tailRun(this.t, record);
   }
 
   async fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {

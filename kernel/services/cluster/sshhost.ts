@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
-import { LOG, notebookTail, RESULT, runLines, stage } from './job';
+import { LOG, runLines, stage, tailRun } from './job';
 import { fetchResults } from './slurm';
 import type { Transport } from './transport';
 import { shQuote } from './transport';
@@ -106,14 +106,8 @@ export class SshHostBackend implements Backend {
     ]);
   }
 
-  async tail(record: RunRecord): Promise<string> {
-    const r = await this.t.exec([
-      'sh',
-      '-c',
-      `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
-    ]);
-    const log = await this.t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
-    return notebookTail(r.stdout) || log.stdout;
+  tail(record: RunRecord): Promise<string> {
+    return tailRun(this.t, record);
   }
 
   async fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {
