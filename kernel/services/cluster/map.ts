@@ -163,10 +163,15 @@ export class MapRunner {
     id: string,
     options: { intervalMs?: number; onProgress?: (p: MapProgress) => void } = {}
   ): Promise<MapProgress> {
+    // An ended array has written every exit file, but the scheduler's word and
+    // the files can disagree for a moment (a state read from before a retry's
+    // array existed, a file not yet visible): an end with commands unaccounted
+    // for is read again a few times before it is believed.
+    let doubts = 0;
     for (;;) {
       const p = await this.progress(id);
       options.onProgress?.(p);
-      if (isFinal(p.state)) return p;
+      if (isFinal(p.state) && (p.done === p.total || doubts++ >= 10)) return p;
       await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
     }
   }
