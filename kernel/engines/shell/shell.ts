@@ -27,10 +27,8 @@ export interface RunResult {
 const FLUSH_MS = 10;
 /** Above this much finished text the renderer is drained at once. */
 const FLUSH_BYTES = 256 * 1024;
-/** Output after which a command's terminal is held open until its output is all read. */
-const HOLD_AFTER_BYTES = 16 * 1024;
 /** How long a finished command's output must be quiet before its terminal is let go. */
-const QUIET_MS = 10;
+const QUIET_MS = 2;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
 
 /**
@@ -85,15 +83,35 @@ export class ShellEngine {
       const text = term.take();
       if (text) sink.stream('stdout', text);
     };
-    let lastData = performance.now();
-    const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
-    let bytes = 0;
-    let hold: NodeJS.Timeout | null = null;
     const resume = () => {
       if (!paused) return;
       paused = false;
       pty.resume();
     };
+    let lastData = performance.now();
+    const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
+    // A command's exit hangs its terminal up, and the hang-up discards output
+    // still queued in it: a command that writes and exits at once (img2sixel)
+    // would lose its end. So the slave side is held open here from the start,
+    // and released once the command is gone and its output has stopped
+    // coming; node-pty then reads to the end of the stream.
+    const release = pty.holdOpen();
+    const started = performance.now();
+    let hold: NodeJS.Timeout | null = null;
+    const watchExit = () => {
+      hold = setTimeout(
+        () => {
+          if (Private.alive(pty.pid)) return watchExit();
+          resume();
+          if (performance.now() - lastData < QUIET_MS) return watchExit();
+          hold = null;
+          release();
+        },
+        // Quick commands are seen to end quickly; long ones are checked less often.
+        performance.now() - started < 200 ? 1 : 20
+      );
+    };
+    watchExit();
     return new Promise<RunResult>((done) => {
       pty.onData((data) => {
         lastData = performance.now();
@@ -101,28 +119,11 @@ export class ShellEngine {
         if (data.length >= FLUSH_BYTES) flush();
         else if (!timer) timer = setTimeout(flush, FLUSH_MS);
         // Backpressure: a command that floods waits for the kernel's outbox.
-        // Backpressure: a command that floods waits for the kernel's outbox.
         const wait = paused ? null : sink.room();
         if (wait) {
           paused = true;
           pty.pause();
           void wait.then(resume);
-        }
-        // A command's exit hangs its terminal up, and the hang-up discards
-        // output still queued in the terminal: for a command that writes a
-        // lot, that is the end of its output. Once one does, the slave side is
-        // held open here, and released only when the command is gone and its
-        // output has stopped coming; node-pty then sees the end of the stream.
-        bytes += data.length;
-        if (!hold && bytes > HOLD_AFTER_BYTES) {
-          const release = pty.holdOpen();
-          hold = setInterval(() => {
-            if (Private.alive(pty.pid)) return;
-            resume();
-            if (performance.now() - lastData < QUIET_MS) return;
-            clearInterval(hold!);
-            release();
-          }, QUIET_MS);
         }
       });
       pty.onExit(({ exitCode, signal }) => {
@@ -130,7 +131,8 @@ export class ShellEngine {
         // byte has been read; one turn of the loop lets the last data handler run.
         setImmediate(() => {
           clearInterval(stdinWatch);
-          if (hold) clearInterval(hold);
+          if (hold) clearTimeout(hold);
+          release();
           term.write('');
           flush();
           const rest = term.end();
