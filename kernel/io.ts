@@ -12,7 +12,7 @@ import { decode, encode } from './wire/codec';
 import type { ConnectionInfo } from './wire/connection';
 import { Outbox } from './wire/outbox';
 import { Signer } from './wire/signer';
-import { bindSockets } from './wire/sockets';
+import { bindSockets, receiveEach } from './wire/sockets';
 import { ControlLoop } from './protocol/control';
 import { MessageFactory } from './protocol/message';
 import { KernelGpuUsage } from './services/gpu/usage';
@@ -94,29 +94,21 @@ async function main(): Promise<void> {
     }
   });
 
-  const receive = async (channel: 'shell' | 'control' | 'stdin') => {
-    const socket = sockets[channel];
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await socket.receive();
-      } catch {
-        return;
-      }
+  const receive = (channel: 'shell' | 'control' | 'stdin') =>
+    receiveEach(sockets[channel], async (frames) => {
       const decoded = decode(frames, signer);
       if (!decoded.ok) {
         // Unsigned or forged messages are dropped unanswered: answering would
         // let anyone who can reach the port probe the kernel.
         log(`${channel}: dropped a message: ${decoded.reason}`);
-        continue;
+        return;
       }
       if (channel === 'control') {
         await control.handle(decoded.message);
       } else {
         post({ op: 'message', channel, raw: decoded.message });
       }
-    }
-  };
+    });
   void receive('shell');
   void receive('control');
   void receive('stdin');

@@ -14,7 +14,7 @@ import { endpoint } from '../wire/connection';
 import { Outbox } from '../wire/outbox';
 import { Signer } from '../wire/signer';
 import type { ClientSockets } from '../wire/sockets';
-import { connectSockets, sendRaw } from '../wire/sockets';
+import { connectSockets, receiveEach, sendRaw } from '../wire/sockets';
 
 type RequestChannel = 'shell' | 'control';
 
@@ -247,20 +247,14 @@ export class KernelClient {
   }
 
   /** Receives on one socket until it closes, handing each valid message on. */
-  private async listen(
+  private listen(
     socket: { receive(): Promise<Buffer[]> },
     handle: (m: Message) => void
   ): Promise<void> {
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await socket.receive();
-      } catch {
-        return;
-      }
+    return receiveEach(socket, (frames) => {
       const m = this.parse(frames);
       if (m) handle(m);
-    }
+    });
   }
 
   private onReply(m: Message): void {

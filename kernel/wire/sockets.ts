@@ -104,6 +104,25 @@ export async function sendRaw(address: string, frames: Buffer[]): Promise<void> 
   s.close();
 }
 
+/**
+ * Hands every multipart message a socket receives to `handle`, one at a
+ * time (a handler's promise is awaited), until the socket closes.
+ */
+export async function receiveEach(
+  socket: Receiver,
+  handle: (frames: Buffer[]) => void | Promise<void>
+): Promise<void> {
+  for (;;) {
+    let frames: Buffer[];
+    try {
+      frames = await socket.receive();
+    } catch {
+      return; // closed
+    }
+    await handle(frames);
+  }
+}
+
 namespace Private {
   export function wrap(s: zmq.Router | zmq.Dealer | zmq.Request): Receiver & Sender {
     return {
