@@ -134,7 +134,11 @@ async function kernel(argv: string[], command: string, runs: number): Promise<Sa
       if (reply.content.status !== 'ok') throw new Error(`!${command}: ${reply.content.status}`);
       const chars = iopub
         .filter((m) => m.header.msg_type === 'stream')
-        .reduce((n, m) => n + String(m.content.text).length, 0);
+        .reduce((n, m) => {
+          // ipykernel passes the pty's \r\n through; warren's renderer makes it \n.
+          const text = String(m.content.text);
+          return n + text.length - Private.count(text, '\r');
+        }, 0);
       samples.push({ chars, secs });
     }
     return samples;
