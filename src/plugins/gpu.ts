@@ -6,8 +6,11 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommTargets } from '../contract';
 import type { GpuConfigure } from '../contract/gpu';
+import { GpuDefaults } from '../contract/settings';
+import type { GpuSettings } from '../contract/settings';
 import { GpuModel } from '../gpu/model';
 import { GpuPanel, GpuStatusItem } from '../gpu/view';
+import { settingsOf } from '../settings';
 import { IWarrenServices } from '../tokens';
 
 const PLUGIN_ID = 'warren:gpu';
@@ -56,8 +59,8 @@ function activateGpu(
   panel.id = 'jp-warren-gpu';
   panel.title.icon = gpuIcon;
   panel.title.caption = 'GPUs';
-  let area: 'left' | 'right' = 'right';
-  let intervalMs = 1000;
+  let area = GpuDefaults.area;
+  let intervalMs = GpuDefaults.intervalMs;
 
   // Which notebook a kernel belongs to, for the process table.
   const sessions = app.serviceManager.sessions;
@@ -97,17 +100,15 @@ function activateGpu(
   palette?.addItem({ command: CommandIDs.open, category: 'Warren' });
 
   const applySettings = (loaded: ISettingRegistry.ISettings) => {
-    const interval = loaded.get('intervalMs').composite;
-    const history = loaded.get('historySeconds').composite;
-    const wanted = loaded.get('area').composite;
-    if (typeof history === 'number') model.historySeconds = history;
-    if (typeof interval === 'number' && interval !== intervalMs) {
-      intervalMs = interval;
+    const s = settingsOf<GpuSettings>(loaded, GpuDefaults);
+    model.historySeconds = s.historySeconds;
+    if (s.intervalMs !== intervalMs) {
+      intervalMs = s.intervalMs;
       const configure: GpuConfigure = { type: 'configure', intervalMs };
       channel?.send(configure);
     }
-    if ((wanted === 'left' || wanted === 'right') && wanted !== area) {
-      area = wanted;
+    if (s.area !== area) {
+      area = s.area;
       if (panel.isAttached) {
         panel.parent = null;
         app.shell.add(panel, area, { rank: 900 });

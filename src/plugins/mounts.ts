@@ -7,6 +7,9 @@ import { CommTargets } from '../contract';
 import type { MountSpec, MountsRequest } from '../contract/mounts';
 import { MountsModel } from '../mounts/model';
 import { MountsPanel } from '../mounts/view';
+import { MountsDefaults } from '../contract/settings';
+import type { MountsSettings } from '../contract/settings';
+import { settingsOf } from '../settings';
 import { IWarrenServices } from '../tokens';
 
 const PLUGIN_ID = 'warren:mounts';
@@ -62,7 +65,7 @@ function activateMounts(
   panel.id = 'jp-warren-mounts';
   panel.title.icon = mountsIcon;
   panel.title.caption = 'Mounts';
-  let area: 'left' | 'right' = 'left';
+  let area = MountsDefaults.area;
 
   services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
   panel.setServicesStatus(services.status, services.message);
@@ -93,8 +96,7 @@ function activateMounts(
     if (settings) {
       try {
         const loaded = await settings.load(PLUGIN_ID);
-        const wanted = loaded.get('area').composite;
-        if (wanted === 'left' || wanted === 'right') area = wanted;
+        area = settingsOf<MountsSettings>(loaded, MountsDefaults).area;
       } catch (error) {
         console.warn('warren: Mounts settings could not be loaded', error);
       }

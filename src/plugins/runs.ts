@@ -6,7 +6,10 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommTargets } from '../contract';
 import type { JSONObject } from '../contract';
-import type { RunProfile, RunsRequest } from '../contract/runs';
+import type { RunsRequest } from '../contract/runs';
+import { RunsDefaults } from '../contract/settings';
+import type { RunsSettings } from '../contract/settings';
+import { settingsOf } from '../settings';
 import { RunsModel } from '../runs/model';
 import { RunsPanel, SendFormBody } from '../runs/view';
 import type { SendForm } from '../runs/view';
@@ -45,8 +48,7 @@ function activateRuns(
   restorer: ILayoutRestorer | null
 ): void {
   const model = new RunsModel();
-  let profiles: RunProfile[] = [];
-  let notify = true;
+  let { profiles, notify } = RunsDefaults;
   let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
   // Requests made while the services kernel is away wait for the comm to open.
   const pending: RunsRequest[] = [];
@@ -155,9 +157,7 @@ function activateRuns(
       try {
         const loaded = await settings.load(PLUGIN_ID);
         const apply = () => {
-          const p = loaded.get('profiles').composite;
-          profiles = Array.isArray(p) ? (p as unknown as RunProfile[]) : [];
-          notify = loaded.get('notify').composite !== false;
+          ({ profiles, notify } = settingsOf<RunsSettings>(loaded, RunsDefaults));
         };
         apply();
         loaded.changed.connect(apply);

@@ -2,6 +2,9 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { SixelStreamDefaults } from '../contract/settings';
+import type { SixelStreamSettings } from '../contract/settings';
+import { settingsOf } from '../settings';
 import { SixelModel } from '../sixel/model';
 import { SixelStreamRenderer } from '../sixel/view';
 
@@ -32,7 +35,7 @@ function activateSixelStream(
   settings: ISettingRegistry | null
 ): void {
   const model = new SixelModel();
-  let enabled = true;
+  let enabled = SixelStreamDefaults.enabled;
   for (const mimeType of STREAM_TYPES) {
     const fallback = registry.getFactory(mimeType);
     if (!fallback) continue;
@@ -51,7 +54,8 @@ function activateSixelStream(
     void settings
       .load(PLUGIN_ID)
       .then((loaded) => {
-        const apply = () => (enabled = loaded.get('enabled').composite !== false);
+        const apply = () =>
+          ({ enabled } = settingsOf<SixelStreamSettings>(loaded, SixelStreamDefaults));
         apply();
         loaded.changed.connect(apply);
       })

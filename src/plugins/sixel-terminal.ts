@@ -5,6 +5,9 @@ import type { ITerminal } from '@jupyterlab/terminal';
 import type { MainAreaWidget } from '@jupyterlab/apputils';
 import { ImageAddon } from '@xterm/addon-image';
 import type { IImageAddonOptions } from '@xterm/addon-image';
+import { SixelTerminalDefaults } from '../contract/settings';
+import type { SixelTerminalSettings } from '../contract/settings';
+import { settingsOf } from '../settings';
 
 const PLUGIN_ID = 'warren:sixel-terminal';
 
@@ -33,12 +36,12 @@ function activateSixelTerminal(
   tracker: ITerminalTracker,
   settings: ISettingRegistry | null
 ): void {
-  let options: IImageAddonOptions & { enabled: boolean } = { ...Private.DEFAULTS };
+  let options = SixelTerminalDefaults;
   const loaded = settings
     ? settings
         .load(PLUGIN_ID)
         .then((s) => {
-          options = { ...Private.DEFAULTS, ...(s.composite as Partial<typeof options>) };
+          options = settingsOf<SixelTerminalSettings>(s, SixelTerminalDefaults);
         })
         .catch((error) =>
           console.warn('warren: sixel terminal settings could not be loaded', error)
@@ -70,15 +73,6 @@ function activateSixelTerminal(
 }
 
 namespace Private {
-  export const DEFAULTS = {
-    enabled: true,
-    // 16 megapixels an image, as in the kernel; 128 MB of images kept in the scrollback.
-    pixelLimit: 16 * 1024 * 1024,
-    storageLimit: 128,
-    sixelSizeLimit: 64 * 1024 * 1024,
-    showPlaceholder: true
-  };
-
   /**
    * @jupyterlab/terminal 4.x keeps its xterm.js Terminal in the private
    * `_term` (created before `ready` resolves). Read it structurally and check
