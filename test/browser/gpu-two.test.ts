@@ -4,39 +4,20 @@
  * with CUDA_VISIBLE_DEVICES=1.
  */
 import { delimiter, join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
-import type { LabLike, LabServer } from './harness';
+import { ROOT, runCommand, useLab, withScreenshot } from './harness';
 
 jest.setTimeout(300000);
 
-let server: LabServer;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  server = await startLab({
-    PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
-    WARREN_FAKE_GPU_FIXTURE: 'h200x2',
-    CUDA_VISIBLE_DEVICES: '1'
-  });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await openLab(page, server.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
+const lab = useLab({
+  PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
+  WARREN_FAKE_GPU_FIXTURE: 'h200x2',
+  CUDA_VISIBLE_DEVICES: '1'
 });
 
 test('both GPUs are shown, the allocated GPU 1 first, GPU 0 dimmed, the process on GPU 1', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'gpu-two', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('warren:open-gpu')
-        .then(() => undefined)
-    );
+    await runCommand(page, 'warren:open-gpu');
     const cards = page.locator('.jp-WarrenGpu-card');
     await page.waitForFunction(
       () =>

@@ -149,6 +149,70 @@ export async function openLab(page: Page, url: string): Promise<number> {
   return Date.now() - t0;
 }
 
+/** The lab, browser and page one test file shares; reading one before useLab's beforeAll has run throws. */
+export interface Lab {
+  readonly server: LabServer;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+export interface LabOptions {
+  /** Runs once the page exists, before it opens the lab: listen to the page, write files under the lab's root. */
+  beforeOpen?: (lab: Lab) => void | Promise<void>;
+}
+
+/**
+ * Registers the file's beforeAll (start a lab with `env`, launch Chromium, open
+ * the lab in a 1400x900 page) and afterAll (close the browser, stop the lab).
+ * Jest runs each kind of hook in the order registered: a beforeAll registered
+ * before this call runs before the lab starts, an afterAll after it runs once
+ * the lab has stopped.
+ */
+export function useLab(env: NodeJS.ProcessEnv = {}, options: LabOptions = {}): Lab {
+  let server: LabServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined)
+      throw new Error(`no ${name}: useLab's beforeAll has not run or failed`);
+    return value;
+  };
+  const lab: Lab = {
+    get server() {
+      return started(server, 'server');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    get page() {
+      return started(page, 'page');
+    }
+  };
+  beforeAll(async () => {
+    server = await startLab(env);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await options.beforeOpen?.(lab);
+    await openLab(page, server.url);
+  });
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+  return lab;
+}
+
+/** Runs a JupyterLab command in the page (window.jupyterapp) and waits for it to finish. */
+export async function runCommand(page: Page, id: string, args?: object): Promise<void> {
+  await page.evaluate(
+    (call) =>
+      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
+        .execute(call.id, call.args)
+        .then(() => undefined),
+    { id, args }
+  );
+}
+
 /** Saves a screenshot under test-results/ and rethrows, so a failure leaves a picture. */
 export async function withScreenshot<T>(
   page: Page,

@@ -5,43 +5,35 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
-import type { LabLike, LabServer, PageGlobal } from './harness';
+import { ROOT, runCommand, useLab, withScreenshot } from './harness';
+import type { LabLike, PageGlobal } from './harness';
 
 jest.setTimeout(300000);
 
-let server: LabServer;
-let browser: Browser;
-let page: Page;
 const consoleErrors: string[] = [];
 /** The stand-in nvidia-smi reports its compute process under the pid written here. */
 const gpuPidFile = join(mkdtempSync(join(tmpdir(), 'warren-gpu-pid-')), 'pid');
 
-beforeAll(async () => {
-  // The services kernel inherits this environment: the stand-in nvidia-smi
-  // replays the H100 captures.
-  server = await startLab({
+// The services kernel inherits this environment: the stand-in nvidia-smi
+// replays the H100 captures.
+const lab = useLab(
+  {
     PATH: `${join(ROOT, 'test', 'bin')}${delimiter}${process.env.PATH ?? ''}`,
     WARREN_FAKE_GPU_FIXTURE: 'h100',
     WARREN_FAKE_GPU_PID: `file:${gpuPidFile}`
-  });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await openLab(page, server.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+  },
+  {
+    beforeOpen: ({ page }) => {
+      page.on('pageerror', (e) => consoleErrors.push(e.message));
+    }
+  }
+);
 
 type KernelLike = { connectionStatus: string; status: string; name: string };
 
 /** Waits for the current notebook's kernel to be connected and idle: a Shift+Enter sent earlier is lost. */
 async function waitForIdleKernel(): Promise<string> {
-  const handle = await page.waitForFunction(
+  const handle = await lab.page.waitForFunction(
     () => {
       const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
       const widget = app.shell.currentWidget as {
@@ -59,6 +51,7 @@ async function waitForIdleKernel(): Promise<string> {
 }
 
 async function runInCell(index: number, code: string): Promise<void> {
+  const { page } = lab;
   const editor = page
     .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
     .nth(index)
@@ -69,13 +62,14 @@ async function runInCell(index: number, code: string): Promise<void> {
 }
 
 function outputOf(index: number) {
-  return page
+  return lab.page
     .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
     .nth(index)
     .locator('.jp-OutputArea-output');
 }
 
 test("the extension's plugins are active", async () => {
+  const { page } = lab;
   await withScreenshot(page, 'plugins-active', async () => {
     const states = await page.evaluate(() => {
       const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
@@ -93,12 +87,9 @@ test("the extension's plugins are active", async () => {
 });
 
 test('a warren notebook runs a TypeScript cell and shows its value', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'typescript-cell', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('notebook:create-new', { kernelName: 'warren' })
-        .then(() => undefined)
-    );
+    await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
     expect(await waitForIdleKernel()).toBe('warren');
     await runInCell(0, '1+1');
     await expect(outputOf(0).first().textContent({ timeout: 60000 })).resolves.toContain('2');
@@ -116,6 +107,7 @@ test('a warren notebook runs a TypeScript cell and shows its value', async () =>
 });
 
 test('a ! cell runs a shell command and shows its output', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'shell-cell', async () => {
     await waitForIdleKernel();
     await runInCell(1, '!echo hi');
@@ -132,12 +124,9 @@ test('a ! cell runs a shell command and shows its output', async () => {
 });
 
 test('the GPU panel shows the replayed H100 and the status bar item updates', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'gpu-panel', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('warren:open-gpu')
-        .then(() => undefined)
-    );
+    await runCommand(page, 'warren:open-gpu');
     const card = page.locator('.jp-WarrenGpu-card').first();
     await card.waitFor({ state: 'visible', timeout: 120000 });
     await expect(card.locator('.jp-WarrenGpu-cardTitle').textContent()).resolves.toContain('H100');
@@ -174,23 +163,16 @@ test('the GPU panel shows the replayed H100 and the status bar item updates', as
 });
 
 test("a GPU process started by a notebook's kernel is shown with that notebook's name", async () => {
+  const { page } = lab;
   await withScreenshot(page, 'gpu-owner', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('notebook:create-new', { kernelName: 'warren' })
-        .then(() => undefined)
-    );
+    await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
     await waitForIdleKernel();
     // The notebook's kernel "holds the GPU": the stand-in reports its pid.
     await runInCell(
       0,
       `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`
     );
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('warren:open-gpu')
-        .then(() => undefined)
-    );
+    await runCommand(page, 'warren:open-gpu');
     const owner = page.locator('.jp-WarrenGpu-processes a.jp-WarrenGpu-owner');
     await owner.first().waitFor({ timeout: 60000 });
     await expect(owner.first().textContent()).resolves.toMatch(/Untitled\d*\.ipynb/);
@@ -198,6 +180,7 @@ test("a GPU process started by a notebook's kernel is shown with that notebook's
 });
 
 test('when the services kernel dies the GPU panel says so, then reconnects to a new one', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'services-reconnect', async () => {
     const before = await page.evaluate(async () => {
       const g = globalThis as unknown as {

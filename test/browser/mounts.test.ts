@@ -5,9 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openLab, startLab, withScreenshot } from './harness';
-import type { LabLike, LabServer } from './harness';
+import { runCommand, useLab, withScreenshot } from './harness';
 
 jest.setTimeout(300000);
 
@@ -15,9 +13,6 @@ const base = mkdtempSync(join(tmpdir(), 'warren-mounts-ui-'));
 const config = join(base, 'config');
 const src = join(base, 'src');
 const mp = join(base, 'mnt');
-let server: LabServer;
-let browser: Browser;
-let page: Page;
 
 function isMounted(path: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8')
@@ -25,28 +20,17 @@ function isMounted(path: string): boolean {
     .some((l) => l.split(' ')[4] === path);
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   mkdirSync(src);
   writeFileSync(join(src, 'hello.txt'), 'hi\n');
-  // The services kernel reads and writes mounts.json under this config dir.
-  server = await startLab({ JUPYTER_CONFIG_DIR: config });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await openLab(page, server.url);
 });
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
+// The services kernel reads and writes mounts.json under this config dir.
+const lab = useLab({ JUPYTER_CONFIG_DIR: config });
 
 test('the Mounts panel adds, shows and removes a mount', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'mounts-panel', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('warren:open-mounts')
-        .then(() => undefined)
-    );
+    await runCommand(page, 'warren:open-mounts');
     const panel = page.locator('#jp-warren-mounts');
     await panel.locator('.jp-WarrenMounts-empty').first().waitFor({ timeout: 120000 });
     const form = panel.locator('.jp-WarrenMounts-form');

@@ -6,66 +6,65 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { CLI, dataDirWithWarren, tempDir, writeNotebook } from '../cluster/fixtures';
-import { launchChromium, openLab, ROOT, startLab, withScreenshot } from './harness';
-import type { LabLike, LabServer, PageGlobal } from './harness';
+import { ROOT, runCommand, useLab, withScreenshot } from './harness';
+import type { PageGlobal } from './harness';
 
 jest.setTimeout(300000);
 
-let server: LabServer;
-let browser: Browser;
-let page: Page;
 let slurmDir: string;
+/** The Slurm config and the data dir (with warren's kernelspec) the profile's jobs use. */
+let conf: string;
+let data: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   slurmDir = tempDir('warren-slurm-');
-  const conf = execFileSync('bash', [join(ROOT, 'scripts', 'slurm-up.sh'), slurmDir], {
+  conf = execFileSync('bash', [join(ROOT, 'scripts', 'slurm-up.sh'), slurmDir], {
     encoding: 'utf8'
   }).trim();
-  const data = dataDirWithWarren();
-  // The services kernel keeps its run records in this data dir, not the user's.
-  server = await startLab({ JUPYTER_DATA_DIR: tempDir('warren-lab-data-') });
-  const settings = join(server.root, 'lab', 'user-settings', 'warren');
-  mkdirSync(settings, { recursive: true });
-  const profile = {
-    name: 'local-slurm',
-    kind: 'slurm',
-    workdir: tempDir('warren-remote-'),
-    warren: `${process.execPath} ${CLI}`,
-    env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
-  };
-  writeFileSync(
-    join(settings, 'runs.jupyterlab-settings'),
-    JSON.stringify({ profiles: [profile] })
-  );
-  writeNotebook(join(server.root, 'work', 'send.ipynb'), [
-    { source: 'const x = 1;', tags: ['parameters'] },
-    { source: '!echo from slurm job $SLURM_JOB_ID' },
-    { source: "console.log('answer', x * 2)" }
-  ]);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning')
-      console.log(`page ${m.type()}: ${m.text()}`);
-  });
-  await openLab(page, server.url);
+  data = dataDirWithWarren();
 });
 
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
+// The services kernel keeps its run records in this data dir, not the user's.
+const lab = useLab(
+  { JUPYTER_DATA_DIR: tempDir('warren-lab-data-') },
+  {
+    beforeOpen: ({ server, page }) => {
+      const settings = join(server.root, 'lab', 'user-settings', 'warren');
+      mkdirSync(settings, { recursive: true });
+      const profile = {
+        name: 'local-slurm',
+        kind: 'slurm',
+        workdir: tempDir('warren-remote-'),
+        warren: `${process.execPath} ${CLI}`,
+        env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
+      };
+      writeFileSync(
+        join(settings, 'runs.jupyterlab-settings'),
+        JSON.stringify({ profiles: [profile] })
+      );
+      writeNotebook(join(server.root, 'work', 'send.ipynb'), [
+        { source: 'const x = 1;', tags: ['parameters'] },
+        { source: '!echo from slurm job $SLURM_JOB_ID' },
+        { source: "console.log('answer', x * 2)" }
+      ]);
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning')
+          console.log(`page ${m.type()}: ${m.text()}`);
+      });
+    }
+  }
+);
+
+// Registered after useLab's afterAll: Slurm stops once the lab has.
+afterAll(() => {
   execFileSync('bash', [join(ROOT, 'scripts', 'slurm-down.sh'), slurmDir]);
 });
 
 test('Send to cluster submits to the local Slurm profile; the Runs panel shows COMPLETED and opens the result', async () => {
+  const { server, page } = lab;
   await withScreenshot(page, 'runs-send', async () => {
-    await page.evaluate(() =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute('docmanager:open', { path: 'send.ipynb' })
-        .then(() => undefined)
-    );
+    await runCommand(page, 'docmanager:open', { path: 'send.ipynb' });
     const button = page.locator(
       '.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]'
     );

@@ -6,51 +6,34 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, openLab, startLab, withScreenshot } from './harness';
-import type { LabLike, LabServer } from './harness';
+import type { Locator } from 'playwright-core';
+import { runCommand, useLab, withScreenshot } from './harness';
+import type { LabLike } from './harness';
 
 jest.setTimeout(300000);
 
-let server: LabServer;
-let browser: Browser;
-let page: Page;
 const pageErrors: string[] = [];
 /** The test picture's pixels as ImageMagick reads them (RGBA). */
 let source: Buffer;
 const WIDTH = 120;
 const HEIGHT = 72;
 
-beforeAll(async () => {
-  server = await startLab();
-  const work = join(server.root, 'work');
-  const png = join(work, 'photo.png');
-  execFileSync('convert', ['-seed', '5', '-size', `${WIDTH}x${HEIGHT}`, 'plasma:fractal', png]);
-  source = execFileSync('convert', [png, '-depth', '8', 'rgba:-']);
-  writeFileSync(join(work, 'photo.six'), execFileSync('img2sixel', [png]));
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await openLab(page, server.url);
-});
-
-afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await server?.stop();
-});
-
-async function command(id: string, args: object = {}): Promise<void> {
-  await page.evaluate(
-    ([id, args]) =>
-      (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp.commands
-        .execute(id as string, args as object)
-        .then(() => undefined),
-    [id, args] as const
-  );
-}
+const lab = useLab(
+  {},
+  {
+    beforeOpen: ({ server, page }) => {
+      const work = join(server.root, 'work');
+      const png = join(work, 'photo.png');
+      execFileSync('convert', ['-seed', '5', '-size', `${WIDTH}x${HEIGHT}`, 'plasma:fractal', png]);
+      source = execFileSync('convert', [png, '-depth', '8', 'rgba:-']);
+      writeFileSync(join(work, 'photo.six'), execFileSync('img2sixel', [png]));
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+    }
+  }
+);
 
 async function waitForIdleKernel(): Promise<void> {
-  await page.waitForFunction(
+  await lab.page.waitForFunction(
     () => {
       type KernelLike = { connectionStatus: string; status: string };
       const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
@@ -66,6 +49,7 @@ async function waitForIdleKernel(): Promise<void> {
 }
 
 async function runInCell(code: string): Promise<void> {
+  const { page } = lab;
   await page
     .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
     .first()
@@ -120,8 +104,9 @@ function meanDifference(rgba: ArrayLike<number>): number {
 }
 
 test('a warren cell that prints sixel shows an image of the picture, text kept around it', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'sixel-warren-cell', async () => {
-    await command('notebook:create-new', { kernelName: 'warren' });
+    await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
     await waitForIdleKernel();
     await runInCell('!echo before; img2sixel photo.png; echo after');
     const output = page
@@ -137,8 +122,9 @@ test('a warren cell that prints sixel shows an image of the picture, text kept a
 });
 
 test("an ipykernel cell's !img2sixel shows an image instead of escape codes", async () => {
+  const { page } = lab;
   await withScreenshot(page, 'sixel-ipykernel-stream', async () => {
-    await command('notebook:create-new', { kernelName: 'python3' });
+    await runCommand(page, 'notebook:create-new', { kernelName: 'python3' });
     await waitForIdleKernel();
     await runInCell('!echo before; img2sixel photo.png; echo after');
     const stream = page
@@ -157,8 +143,9 @@ test("an ipykernel cell's !img2sixel shows an image instead of escape codes", as
 });
 
 test('a .six file opens as an image', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'sixel-file', async () => {
-    await command('docmanager:open', { path: 'photo.six' });
+    await runCommand(page, 'docmanager:open', { path: 'photo.six' });
     const shown = await imagePixels(
       page.locator('.jp-MimeDocument:visible img.jp-WarrenSixel-image').first()
     );
@@ -168,8 +155,9 @@ test('a .six file opens as an image', async () => {
 });
 
 test('a Lab terminal shows an image after img2sixel', async () => {
+  const { page } = lab;
   await withScreenshot(page, 'sixel-terminal', async () => {
-    await command('terminal:create-new');
+    await runCommand(page, 'terminal:create-new');
     const terminal = page.locator('.jp-Terminal[data-warren-sixel="on"]:visible');
     await terminal.waitFor({ timeout: 60000 });
     // Typing before the shell's prompt is drawn can be lost: read xterm.js's buffer for it.
@@ -195,7 +183,7 @@ test('a Lab terminal shows an image after img2sixel', async () => {
     );
     await terminal.locator('.xterm-screen').click();
     // The terminal starts in the server's working directory, not in its root: use the full path.
-    await page.keyboard.type(`img2sixel ${join(server.root, 'work', 'photo.png')}\n`);
+    await page.keyboard.type(`img2sixel ${join(lab.server.root, 'work', 'photo.png')}\n`);
     const layer = terminal.locator('canvas.xterm-image-layer');
     await layer.waitFor({ state: 'attached', timeout: 30000 });
     // The addon draws the image on its layer, in cell tiles: the prompt that follows
