@@ -442,3 +442,27 @@ describe('names from earlier cells', () => {
     await k.shutdown();
   });
 });
+
+describe('the TypeScript checker thread', () => {
+  test('a cell too large for it fails with a clear error; the next cells run, every variable kept', async () => {
+    const k = await launchWarren();
+    await k.execute('const kept: number = 41;');
+    // 300,000 numbers in a literal: more syntax tree than the checker's 160 MB thread holds.
+    const huge = `const big: number[] = [${Array.from({ length: 300_000 }, (_, i) => i).join(',')}];`;
+    const failed = await k.execute(huge, { stop_on_error: false }, 120_000);
+    expect(failed.reply.content.status).toBe('error');
+    expect(String(failed.reply.content.evalue)).toMatch(/TypeScript checker gave up on this cell/);
+    expect(String(failed.reply.content.evalue)).toMatch(/memory/);
+    const after = await k.execute('const next: number = kept + 1; next', {}, 60_000);
+    expect(after.reply.content.status).toBe('ok');
+    expect(
+      (
+        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('42');
+    await k.shutdown();
+  });
+});

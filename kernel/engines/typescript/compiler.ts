@@ -49,14 +49,17 @@ export class Compiler {
       if (a.ok) w.resolve(a.value);
       else w.reject(new Error(a.error));
     });
-    this.worker.on('error', (error) => this.failAll(error));
+    // Out of memory comes as an 'error' (ERR_WORKER_OUT_OF_MEMORY), then 'exit'.
+    this.worker.on('error', (error) => this.end(error));
     this.worker.on('exit', (code) =>
-      this.failAll(new Error(`the TypeScript compiler thread exited (${code})`))
+      this.end(new Error(`the TypeScript compiler thread exited (${code})`))
     );
   }
 
   /** The thread has ended (out of memory, or a crash); make a new Compiler. */
   dead = false;
+  /** Why the thread ended, once it has. */
+  deathCause: Error | null = null;
 
   get isReady(): boolean {
     return this.readyFlag;
@@ -91,8 +94,11 @@ export class Compiler {
     });
   }
 
-  private failAll(error: Error): void {
-    for (const w of this.waiting.values()) w.reject(error);
+  /** Requests in flight fail with the cause; later ones are refused at once. */
+  private end(error: Error): void {
+    this.dead = true;
+    this.deathCause ??= error;
+    for (const w of this.waiting.values()) w.reject(this.deathCause);
     this.waiting.clear();
   }
 }

@@ -172,13 +172,21 @@ export class TypeScriptEngine implements Engine {
     const key = `${this.declVersion}\0${code}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
+    // A thread that died earlier has been replaced by the getter. One that
+    // dies on this cell most likely died of it (out of memory): trying again
+    // would only die again, so the cell fails and the next request starts a
+    // new thread. No state is lost: the cells' variables live on this thread.
+    const compiler = this.compiler;
     let converted: Converted;
     try {
-      converted = await this.compiler.convert(this.prevDecl, code);
+      converted = await compiler.convert(this.prevDecl, code);
     } catch (error) {
-      // A compiler thread that died takes no state with it: start another, once.
-      if (!this.compilerInstance?.dead) throw error;
-      converted = await this.compiler.convert(this.prevDecl, code);
+      if (!compiler.dead) throw error;
+      throw new Error(
+        `the TypeScript checker gave up on this cell (${String(compiler.deathCause?.message ?? error)}); ` +
+          'its thread is capped at 160 MB and starts again for the next cell, with every variable kept. ' +
+          'Large data belongs in a file that the cell reads.'
+      );
     }
     this.cache.set(key, converted);
     if (this.cache.size > CACHE_SIZE) {
