@@ -4,6 +4,7 @@ import type { RunManager } from '../services/cluster/manager';
 import type { MapProgress, MapRunner } from '../services/cluster/map';
 import { findProfile, readProfiles } from '../services/cluster/profiles';
 import { summary } from '../services/cluster/store';
+import { resourcesOf } from '../services/cluster/types';
 import { NotebookRunner } from '../services/runner/runner';
 import type { OutputSink } from './engine';
 
@@ -47,16 +48,6 @@ function profileFor(name: string | undefined, kind: 'slurm' | null): RunProfile 
   const p = all.find((x) => !kind || x.kind === kind);
   if (!p) throw new Error(`no ${kind ?? 'cluster'} profile: add one in Settings > Warren Runs`);
   return p;
-}
-
-function resourcesOf(o: RunResources): RunResources {
-  const r: RunResources = {};
-  if (o.partition) r.partition = o.partition;
-  if (o.gpus) r.gpus = o.gpus;
-  if (o.cpus) r.cpus = o.cpus;
-  if (o.mem) r.mem = o.mem;
-  if (o.time) r.time = o.time;
-  return r;
 }
 
 /** A progress line in the cell, replaced in place as it changes. */

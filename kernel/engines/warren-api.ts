@@ -67,21 +67,13 @@ export interface WarrenApiOptions {
   env: () => Record<string, string>;
 }
 
-export interface WarrenMountOptions {
+/** `warren.mount`'s options (documented for cells in WARREN_DECLARATIONS): one source, and a spec's settings. */
+export type WarrenMountOptions = {
   remote?: string;
   sshfs?: string;
   bind?: string;
   nfs?: string;
-  readOnly?: boolean;
-  auto?: boolean;
-  save?: boolean;
-  timeoutS?: number;
-  rcloneConfig?: string;
-  execBits?: boolean;
-  port?: number;
-  identityFile?: string;
-  knownHostsFile?: string;
-}
+} & Omit<Partial<MountSpec>, 'kind' | 'source' | 'mountpoint'> & { save?: boolean };
 
 function resolvePath(path: string, cwd: string): string {
   return path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`;

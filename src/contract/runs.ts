@@ -1,7 +1,11 @@
 /**
  * The `warren.runs` comm: runs sent to a cluster, as the kernel and the Runs
- * panel see them. Imports nothing.
+ * panel see them. Imports only the settings types generated from the schemas.
  */
+import type { RunProfile } from './settings';
+
+/** A cluster profile, from the `warren:runs` settings (schema/runs.json). No secrets: a key path, never a key. */
+export type { RunProfile };
 
 export type RunState =
   | 'submitting'
@@ -15,32 +19,8 @@ export type RunState =
 
 export const FINAL_STATES: readonly RunState[] = ['completed', 'failed', 'cancelled', 'timeout'];
 
-export interface RunResources {
-  partition?: string;
-  gpus?: number;
-  cpus?: number;
-  /** Slurm's --mem, e.g. "2G". */
-  mem?: string;
-  /** Slurm's --time, e.g. "10:00" or "1-00:00:00"; minutes when a number. */
-  time?: string;
-}
-
-/** A cluster profile, from the `warren:runs` settings. No secrets: a key path, never a key. */
-export interface RunProfile extends RunResources {
-  name: string;
-  kind: 'slurm' | 'ssh';
-  /** Empty or "local": Slurm's CLI on this machine. */
-  host?: string;
-  port?: number;
-  user?: string;
-  keyPath?: string;
-  knownHostsPath?: string;
-  /** Remote folder under which each run gets its own folder. */
-  workdir: string;
-  /** How to start warren there (default `warren`). */
-  warren?: string;
-  env?: { [name: string]: string };
-}
+/** What a job asks the scheduler for; a profile's are the defaults. */
+export type RunResources = Pick<RunProfile, 'partition' | 'gpus' | 'cpus' | 'mem' | 'time'>;
 
 export interface RunSummary {
   id: string;
@@ -55,18 +35,20 @@ export interface RunSummary {
   result: string | null;
 }
 
+/** A notebook to run on a profile's cluster, from the panel or `warren.run`. */
+export interface RunSubmission {
+  notebook: string;
+  profile: RunProfile;
+  resources?: RunResources;
+  parameters?: { [name: string]: string };
+  inputs?: string[];
+  outputs?: string[];
+}
+
 /** Panel -> kernel. */
 export type RunsRequest =
   | { type: 'list' }
-  | {
-      type: 'submit';
-      notebook: string;
-      profile: RunProfile;
-      resources?: RunResources;
-      parameters?: { [name: string]: string };
-      inputs?: string[];
-      outputs?: string[];
-    }
+  | ({ type: 'submit' } & RunSubmission)
   | { type: 'cancel'; id: string }
   | { type: 'fetch'; id: string }
   | { type: 'tail'; id: string };

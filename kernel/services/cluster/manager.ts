@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { RunProfile, RunResources } from '../../../src/contract/runs';
+import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
 import { SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
@@ -9,6 +9,7 @@ import { RunStore } from './store';
 import type { Transport } from './transport';
 import { LocalTransport, SshTransport, TransportError } from './transport';
 import type { Backend, RunRecord } from './types';
+import { newRecord, resourcesOf } from './types';
 
 export function transportFor(profile: RunProfile): Transport {
   if (!profile.host || profile.host === 'local') return new LocalTransport(profile.env);
@@ -25,15 +26,6 @@ export function transportFor(profile: RunProfile): Transport {
 export function backendFor(profile: RunProfile): Backend {
   const t = transportFor(profile);
   return profile.kind === 'slurm' ? new SlurmBackend(t) : new SshHostBackend(t);
-}
-
-export interface SubmitOptions {
-  notebook: string;
-  profile: RunProfile;
-  resources?: RunResources;
-  parameters?: { [name: string]: string };
-  inputs?: string[];
-  outputs?: string[];
 }
 
 export function isFinal(state: string): boolean {
@@ -55,7 +47,7 @@ export class RunManager {
     return this.backends(record.profile);
   }
 
-  async submit(options: SubmitOptions): Promise<RunRecord> {
+  async submit(options: RunSubmission): Promise<RunRecord> {
     const notebook = resolve(options.notebook);
     if (!existsSync(notebook)) throw new Error(`no notebook ${notebook}`);
     const inputs = (options.inputs ?? []).map((f) => resolve(dirname(notebook), f));
@@ -71,23 +63,12 @@ export class RunManager {
       );
     }
     const id = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
-    const now = new Date().toISOString();
     const record: RunRecord = {
-      id,
-      kind: 'notebook',
-      profile: options.profile,
-      source: notebook,
-      remoteDir: `${options.profile.workdir.replace(/\/+$/, '')}/${id}`,
-      jobId: null,
-      state: 'submitting',
-      message: 'submitting',
-      submitted: now,
-      updated: now,
-      resources: { ...pickResources(options.profile), ...options.resources },
+      ...newRecord(id, 'notebook', options.profile, notebook),
+      resources: { ...resourcesOf(options.profile), ...options.resources },
       parameters: options.parameters ?? {},
       inputs,
-      outputs: options.outputs ?? [],
-      result: null
+      outputs: options.outputs ?? []
     };
     this.store.save(record);
     try {
@@ -191,14 +172,4 @@ export class RunManager {
     const record = this.store.load(id);
     return this.backend(record).tail(record);
   }
-}
-
-function pickResources(p: RunProfile): RunResources {
-  const r: RunResources = {};
-  if (p.partition) r.partition = p.partition;
-  if (p.gpus) r.gpus = p.gpus;
-  if (p.cpus) r.cpus = p.cpus;
-  if (p.mem) r.mem = p.mem;
-  if (p.time) r.time = p.time;
-  return r;
 }

@@ -6,6 +6,7 @@ import { RunStore } from './store';
 import type { Transport } from './transport';
 import { TransportError } from './transport';
 import type { RunRecord } from './types';
+import { newRecord } from './types';
 
 export interface MapOptions {
   commands: string[];
@@ -61,23 +62,12 @@ export class MapRunner {
       );
     }
     const id = `map-${randomBytes(4).toString('hex')}`;
-    const now = new Date().toISOString();
     const record: RunRecord = {
-      id,
-      kind: 'map',
-      profile: options.profile,
-      source: options.source ?? '(cell)',
-      remoteDir: `${options.profile.workdir.replace(/\/+$/, '')}/${id}`,
-      jobId: null,
-      state: 'submitting',
-      message: 'submitting',
-      submitted: now,
-      updated: now,
+      ...newRecord(id, 'map', options.profile, options.source ?? '(cell)'),
       resources: { ...options.resources },
       parameters: options.parallel ? { parallel: String(options.parallel) } : {},
       inputs: [],
       outputs: [],
-      result: null,
       chunk,
       count: commands.length,
       jobs: []

@@ -24,6 +24,40 @@ export interface RunRecord {
   jobs?: string[];
 }
 
+/** A new record's common fields: nothing submitted yet, a run folder named after it under the profile's workdir. */
+export function newRecord(
+  id: string,
+  kind: RunRecord['kind'],
+  profile: RunProfile,
+  source: string
+): Omit<RunRecord, 'resources' | 'parameters' | 'inputs' | 'outputs'> {
+  const now = new Date().toISOString();
+  return {
+    id,
+    kind,
+    profile,
+    source,
+    remoteDir: `${profile.workdir.replace(/\/+$/, '')}/${id}`,
+    jobId: null,
+    state: 'submitting',
+    message: 'submitting',
+    submitted: now,
+    updated: now,
+    result: null
+  };
+}
+
+/** The resource fields of `o` (a profile, or a cell's options) that are set. */
+export function resourcesOf(o: RunResources): RunResources {
+  const r: RunResources = {};
+  if (o.partition) r.partition = o.partition;
+  if (o.gpus) r.gpus = o.gpus;
+  if (o.cpus) r.cpus = o.cpus;
+  if (o.mem) r.mem = o.mem;
+  if (o.time) r.time = o.time;
+  return r;
+}
+
 export interface Observed {
   state: RunState;
   message: string;
