@@ -57,6 +57,21 @@ async function run(
   };
 }
 
+/** `warren mount` arguments for an sshfs mount from the loopback sshd, with the test's key. */
+function sshfsMount(remotePath: string, mp: string, key = join(sshDir, 'id_ed25519')): string[] {
+  return [
+    'mount',
+    `root@127.0.0.1:${remotePath}`,
+    mp,
+    '-p',
+    String(port),
+    '-i',
+    key,
+    '--known-hosts',
+    join(sshDir, 'known_hosts')
+  ];
+}
+
 function mountsJson(configDir = config): string {
   try {
     return readFileSync(join(configDir, 'warren', 'mounts.json'), 'utf8');
@@ -289,20 +304,7 @@ test('a tool volume: a program that lost its exec bit runs from !cmd in a new ke
   // A fresh machine: an empty config dir; one mount of the volume brings the toolbox back.
   const fresh = join(base, 'fresh-config');
   chmodSync(tool, 0o644);
-  const m = cli(
-    [
-      'mount',
-      `root@127.0.0.1:${src}`,
-      mp,
-      '-p',
-      String(port),
-      '-i',
-      join(sshDir, 'id_ed25519'),
-      '--known-hosts',
-      join(sshDir, 'known_hosts')
-    ],
-    fresh
-  );
+  const m = cli(sshfsMount(src, mp), fresh);
   expect(m.stderr).toBe('');
   expect(JSON.parse(mountsJson(fresh)).toolboxes).toEqual([
     {
@@ -352,17 +354,7 @@ describe('bad specs give a clear error and change nothing', () => {
     );
     const r2 = cli(['mount', 'loc:no/such/dir', mp, '--config', rcloneConf]);
     expect(r2.stderr).toBe('warren mount: folder not found on the remote: loc:no/such/dir\n');
-    const r3 = cli([
-      'mount',
-      `root@127.0.0.1:${join(base, 'nothing-here')}`,
-      mp,
-      '-p',
-      String(port),
-      '-i',
-      join(sshDir, 'id_ed25519'),
-      '--known-hosts',
-      join(sshDir, 'known_hosts')
-    ]);
+    const r3 = cli(sshfsMount(join(base, 'nothing-here'), mp));
     expect(r3.stderr).toMatch(/^warren mount: sshfs failed: .*No such file or directory/);
     expect(existsSync(mp)).toBe(false);
     expect(before()).toEqual(was);
@@ -402,19 +394,7 @@ describe('bad specs give a clear error and change nothing', () => {
     const other = join(base, 'other_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
     const mp = join(base, 'bad4');
-    const r = cli([
-      'mount',
-      `root@127.0.0.1:${base}`,
-      mp,
-      '-p',
-      String(port),
-      '-i',
-      other,
-      '--known-hosts',
-      join(sshDir, 'known_hosts'),
-      '--timeout',
-      '10'
-    ]);
+    const r = cli([...sshfsMount(base, mp, other), '--timeout', '10']);
     expect(r.stderr).toMatch(/^warren mount: sshfs failed: .*Permission denied \(publickey\)/);
     expect(existsSync(mp)).toBe(false);
     // A read-only file system to put the mountpoint in.

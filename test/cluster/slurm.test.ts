@@ -14,6 +14,7 @@ import { MapRunner } from '../../kernel/services/cluster/map';
 import { findProfile, readProfiles } from '../../kernel/services/cluster/profiles';
 import { RunStore } from '../../kernel/services/cluster/store';
 import { launchWarren, text } from '../harness';
+import type { KernelClient } from '../../kernel/client/client';
 import type { NotebookLike } from './fixtures';
 import {
   cellText,
@@ -331,8 +332,10 @@ test('the time limit: TIMEOUT, with the outputs written before it', async () => 
   expect(cellText(result, 1)).toMatch(/tick 2\d+\n/);
 }, 200000);
 
-test('warren.map in a cell: progress shown in place, exit codes, a log, and retry', async () => {
-  const kernel = await launchWarren({
+/** A kernel that reads this file's cluster profiles and talks to the loopback Slurm. */
+function clusterKernel(cwd?: string): Promise<KernelClient> {
+  return launchWarren({
+    ...(cwd ? { cwd } : {}),
     env: {
       JUPYTERLAB_SETTINGS_DIR: settings,
       JUPYTER_DATA_DIR: data,
@@ -340,6 +343,10 @@ test('warren.map in a cell: progress shown in place, exit codes, a log, and retr
       WARREN_NO_HISTORY: '1'
     }
   });
+}
+
+test('warren.map in a cell: progress shown in place, exit codes, a log, and retry', async () => {
+  const kernel = await clusterKernel();
   try {
     const flag = join(work, 'cell-flag');
     const { reply, iopub } = await kernel.execute(
@@ -370,15 +377,7 @@ test('warren.map in a cell: progress shown in place, exit codes, a log, and retr
 });
 
 test('the warren.runs comm: submit, live state to COMPLETED, fetch the result', async () => {
-  const kernel = await launchWarren({
-    cwd: work,
-    env: {
-      JUPYTERLAB_SETTINGS_DIR: settings,
-      JUPYTER_DATA_DIR: data,
-      SLURM_CONF: conf,
-      WARREN_NO_HISTORY: '1'
-    }
-  });
+  const kernel = await clusterKernel(work);
   try {
     notebook('comm.ipynb', [
       { source: 'const x = 1;', tags: ['parameters'] },

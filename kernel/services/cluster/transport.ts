@@ -173,31 +173,19 @@ export class SshTransport implements Transport {
 
   async put(local: string[], remoteDir: string): Promise<void> {
     if (local.length === 0) return;
-    const args = [
-      ...this.common(),
-      '-P',
-      String(this.options.port ?? 22),
-      '-r',
-      '-p',
-      ...local,
-      `${this.target()}:${remoteDir}/`
-    ];
-    const r = await spawnCollect('scp', args, undefined, 600000);
-    if (r.code !== 0) throw new TransportError(`scp to ${this.description}: ${r.stderr.trim()}`);
+    await this.scp('to', [...local, `${this.target()}:${remoteDir}/`]);
   }
 
   async get(remote: string, local: string): Promise<void> {
     mkdirSync(dirname(local), { recursive: true });
-    const args = [
-      ...this.common(),
-      '-P',
-      String(this.options.port ?? 22),
-      '-r',
-      '-p',
-      `${this.target()}:${remote}`,
-      local
-    ];
+    await this.scp('from', [`${this.target()}:${remote}`, local]);
+  }
+
+  /** Copies recursively, keeping times and modes: `paths` ends with the destination. */
+  private async scp(direction: 'to' | 'from', paths: string[]): Promise<void> {
+    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', ...paths];
     const r = await spawnCollect('scp', args, undefined, 600000);
-    if (r.code !== 0) throw new TransportError(`scp from ${this.description}: ${r.stderr.trim()}`);
+    if (r.code !== 0)
+      throw new TransportError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
   }
 }
