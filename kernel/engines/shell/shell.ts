@@ -48,7 +48,13 @@ export class ShellEngine {
   readonly env: Record<string, string> = Private.baseEnv();
   /** The last command's exit status (null if a signal ended it). */
   exitCode: number | null = 0;
-  private running: { pty?: PtyProcess; childPid?: number; interrupts: number } | null = null;
+  private running: {
+    pty?: PtyProcess;
+    childPid?: number;
+    interrupts: number;
+    /** Watch for the command's end closely for a while (it was just signalled). */
+    watchClosely?: () => void;
+  } | null = null;
   private commandCache: { at: number; names: string[] } | null = null;
   /** Sixel and other DCS bodies, for the sixel extractor to turn into images. */
   onDcs: ((body: string, sink: OutputSink, end: DcsEnd) => void) | null = null;
@@ -68,7 +74,7 @@ export class ShellEngine {
       cols: this.options.columns ?? (Number(this.env.COLUMNS) || 120),
       rows: 40
     });
-    const state = { pty, interrupts: 0 };
+    const state: NonNullable<ShellEngine['running']> = { pty, interrupts: 0 };
     this.running = state;
     const term = new TerminalText();
     term.onDcs = (body, end) => {
@@ -104,8 +110,15 @@ export class ShellEngine {
     // and released once the command is gone and its output has stopped
     // coming; node-pty then reads to the end of the stream.
     const release = pty.holdOpen();
-    const started = performance.now();
+    let closeUntil = performance.now() + 200;
     let hold: NodeJS.Timeout | null = null;
+    state.watchClosely = () => {
+      closeUntil = performance.now() + 200;
+      if (hold) {
+        clearTimeout(hold);
+        watchExit();
+      }
+    };
     const watchExit = () => {
       hold = setTimeout(
         () => {
@@ -115,8 +128,9 @@ export class ShellEngine {
           hold = null;
           release();
         },
-        // Quick commands are seen to end quickly; long ones are checked less often.
-        performance.now() - started < 200 ? 1 : 20
+        // Quick commands, and commands just interrupted, are seen to end
+        // quickly; long ones are checked less often.
+        performance.now() < closeUntil ? 1 : 20
       );
     };
     watchExit();
@@ -199,8 +213,10 @@ export class ShellEngine {
     if (!r) return false;
     const signal = SIGNALS[Math.min(r.interrupts, SIGNALS.length - 1)];
     r.interrupts++;
-    if (r.pty) r.pty.signalGroup(signal);
-    else if (r.childPid) {
+    if (r.pty) {
+      r.pty.signalGroup(signal);
+      r.watchClosely?.();
+    } else if (r.childPid) {
       try {
         process.kill(-r.childPid, signal);
       } catch {
