@@ -141,6 +141,26 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(iopub)).not.toMatch(/hunter2/);
   });
 
+  test('hostile terminal output leaves the kernel alive and the text sane', async () => {
+    // A cursor sent a trillion columns right once made the renderer allocate
+    // the whole line and V8 abort; random bytes open strings that never end;
+    // a 10 MB line without a newline used to be redrawn whole at each push.
+    const far = await k.execute(
+      '!printf "a\\x1b[999999999999Cb \\x1b[?1049h\\x1b]0;t\\x07\\x1b[' +
+        '1;'.repeat(500) +
+        'mc\\n"',
+      { stop_on_error: false }
+    );
+    expect(far.reply.content.status).toBe('ok');
+    expect(text(far.iopub)).toBe('a' + ' '.repeat(118) + 'b c\n');
+    const random = await k.execute('!head -c 2000000 /dev/urandom', { stop_on_error: false });
+    expect(random.reply.content.status).toBe('ok');
+    const long = await k.execute("!yes | head -c 20000000 | tr -d '\\n'", {}, 120000);
+    expect(text(long.iopub)).toBe('y'.repeat(10_000_000));
+    const after = await k.execute('1 + 1');
+    expect(after.reply.content.status).toBe('ok');
+  });
+
   test('a bad command gives a clear message and the kernel lives on', async () => {
     const { iopub } = await k.execute('!no-such-command --x');
     expect(text(iopub)).toMatch(/no-such-command: command not found/);

@@ -68,15 +68,16 @@ export class ShellEngine {
 
   /** Runs `command` with bash (or sh) in a pty, streaming to `sink`. */
   run(command: string, sink: OutputSink, shell: 'bash' | 'sh' = 'bash'): Promise<RunResult> {
+    const cols = this.options.columns ?? (Number(this.env.COLUMNS) || 120);
     const pty = spawnPty(shell === 'bash' ? '/bin/bash' : '/bin/sh', ['-c', command], {
       cwd: this.cwd,
       env: this.env,
-      cols: this.options.columns ?? (Number(this.env.COLUMNS) || 120),
+      cols,
       rows: 40
     });
     const state: NonNullable<ShellEngine['running']> = { pty, interrupts: 0 };
     this.running = state;
-    const term = new TerminalText();
+    const term = new TerminalText(cols);
     term.onDcs = (body, end) => {
       flush();
       this.onDcs?.(body, sink, end);

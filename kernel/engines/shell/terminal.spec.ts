@@ -117,4 +117,53 @@ describe('TerminalText streaming', () => {
     t.write('9\n9490\n');
     expect(t.take()).toBe('9\n9490\n');
   });
+
+  test('a cursor sent a trillion columns right stops at the right margin', () => {
+    const t = new TerminalText(80);
+    t.write('\x1b[999999999999Cx\r\n');
+    t.write('ab\x1b[999999999999Gc\r\n');
+    expect(t.take()).toBe(' '.repeat(79) + 'x\n' + 'ab' + ' '.repeat(77) + 'c\n');
+  });
+
+  test('endless CSI parameters and SGR runs are dropped, not carried', () => {
+    const t = new TerminalText();
+    t.write('a\x1b[' + '1;'.repeat(100000));
+    t.write('1;'.repeat(100000) + 'mb');
+    for (let i = 0; i < 100000; i++) t.write('\x1b[1m\x1b[31m');
+    t.write('c\x1b[0m\n');
+    const out = t.take();
+    expect(out.replace(/\x1b\[[0-9;]*m/g, '')).toBe('abc\n');
+    // The style of `c` is the latest few sequences, not 200,000 of them.
+    expect(out.length).toBeLessThan(2000);
+  });
+
+  test('a 20 MB line without a newline streams whole, in order, pushed as it comes', () => {
+    const t = new TerminalText();
+    const chunk = 'abcdefghij'.repeat(3277);
+    let out = '';
+    let pushes = 0;
+    for (let i = 0; i < 640; i++) {
+      t.write(chunk);
+      const got = t.take();
+      if (got) pushes++;
+      out += got;
+    }
+    out += t.end();
+    expect(out).toBe(chunk.repeat(640));
+    expect(pushes).toBe(640);
+  });
+
+  test('a redraw after a very long line rewrites its last stretch, not the text already committed', () => {
+    const t = new TerminalText();
+    t.write('x'.repeat(200_000));
+    t.write('\rprogress 1');
+    t.write('\rprogress 2\n');
+    const out = t.take();
+    // The head went out as it came; the redraw lands in the last stretch, whole-line length kept.
+    expect(out.startsWith('x'.repeat(100_000))).toBe(true);
+    expect(out).toHaveLength(200_001);
+    expect(out).toContain('progress 2');
+    expect(out).not.toContain('progress 1');
+    expect(out).not.toMatch(/[\x1b\r]/);
+  });
 });

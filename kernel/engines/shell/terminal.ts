@@ -22,6 +22,8 @@ export class TerminalText {
   private lineDirty = false;
   /** An escape sequence cut by a chunk boundary. */
   private carry = '';
+  /** Inside an overlong CSI sequence: its bytes are dropped up to its final byte. */
+  private droppingCsi = false;
   /**
    * A DCS, OSC, APC, PM or SOS string still waiting for its terminator. Its
    * chunks are kept apart and joined once: a multi-megabyte sixel image
@@ -38,12 +40,21 @@ export class TerminalText {
   /** Called for CSI sequences with a final byte of a query (c, n, t, S): the caller may answer. */
   onQuery: ((params: string, final: string) => void) | null = null;
 
+  /** `columns`: the terminal's width, the right margin for cursor moves. */
+  constructor(private readonly columns = 120) {}
+
   /** The cursor's column on the line being drawn, 0-based. */
   get column(): number {
     return this.cursor;
   }
 
   write(chunk: string): void {
+    if (this.droppingCsi) {
+      const end = chunk.search(/[^0-9;?<=>!" $']/);
+      if (end < 0) return;
+      this.droppingCsi = false;
+      chunk = chunk.slice(end + 1);
+    }
     if (this.pending) {
       const rest = this.continueString(chunk);
       if (rest === null) return;
@@ -222,6 +233,13 @@ export class TerminalText {
     if (next === '[') {
       let j = at + 2;
       while (j < data.length && /[0-9;?<=>!" $']/.test(data[j])) j++;
+      if (j - at > Private.MAX_CSI) {
+        // No terminal sends parameters this long: the sequence is dropped up
+        // to its final byte, as xterm does, not carried from chunk to chunk.
+        if (j < data.length) return j - at + 1;
+        this.droppingCsi = true;
+        return data.length - at;
+      }
       if (j >= data.length) return -1;
       this.csi(data.slice(at + 2, j), data[j]);
       return j - at + 1;
@@ -256,8 +274,13 @@ export class TerminalText {
     const a = Number.isNaN(args[0]) ? 0 : args[0];
     switch (final) {
       case 'm':
-        if (!/^[?<=>]/.test(params))
-          this.style = a === 0 && args.length === 1 ? '' : this.style + `\x1b[${params}m`;
+        if (!/^[?<=>]/.test(params)) {
+          const sgr = `\x1b[${params}m`;
+          if (a === 0 && args.length === 1) this.style = '';
+          // Styles only add up to so much: past a cap the latest ones stand alone.
+          else if (!this.style.endsWith(sgr))
+            this.style = this.style.length > Private.MAX_STYLE ? sgr : this.style + sgr;
+        }
         break;
       case 'K':
         if (a === 0) {
@@ -275,10 +298,10 @@ export class TerminalText {
         this.lineDirty = true;
         break;
       case 'G':
-        this.cursor = Math.max(0, (a || 1) - 1);
+        this.cursor = this.clampColumn((a || 1) - 1);
         break;
       case 'C':
-        this.cursor += a || 1;
+        this.cursor = this.clampColumn(this.cursor + (a || 1));
         break;
       case 'D':
         this.cursor = Math.max(0, this.cursor - (a || 1));
@@ -306,6 +329,20 @@ export class TerminalText {
 
   private putText(text: string): void {
     if (!text) return;
+    if (this.cursor === this.line.length && this.line.length + text.length > Private.LONG_LINE) {
+      // A very long line (minified JSON, a dump without newlines) is committed
+      // as it comes, but for its last stretch: redrawing it whole at each push
+      // would be quadratic, and one cell per character would not fit in memory.
+      const keep = Math.min(text.length, Private.LONG_LINE / 2);
+      const head = text.slice(0, text.length - keep);
+      this.done += this.update(this.render());
+      if (head) this.done += this.style ? `${this.style}${head}\x1b[0m` : head;
+      this.line = [];
+      this.styles = [];
+      this.cursor = 0;
+      this.lineShown = '';
+      text = text.slice(text.length - keep);
+    }
     for (const ch of text) {
       while (this.line.length < this.cursor) {
         this.line.push(' ');
@@ -315,6 +352,11 @@ export class TerminalText {
       this.line[this.cursor++] = ch;
     }
     this.lineDirty = true;
+  }
+
+  /** A cursor column, kept within the line drawn so far or the right margin, as a terminal keeps it. */
+  private clampColumn(column: number): number {
+    return Math.max(0, Math.min(column, Math.max(this.line.length, this.columns - 1)));
   }
 
   private newline(): void {
@@ -347,6 +389,12 @@ export type DcsEnd = 'complete' | 'truncated' | 'overflow';
 namespace Private {
   /** An unterminated string longer than any sane one is dropped as it comes, not held forever. */
   export const MAX_STRING = 64 * 1024 * 1024;
+  /** Longer CSI parameters are garbage. */
+  export const MAX_CSI = 256;
+  /** Accumulated SGR sequences kept for the line's style, at most (characters). */
+  export const MAX_STYLE = 512;
+  /** The line being drawn is committed as text past this many characters (see putText). */
+  export const LONG_LINE = 64 * 1024;
 
   export interface PendingString {
     /** The introducer's second byte: P (DCS), ] (OSC), _, ^ or X. */
