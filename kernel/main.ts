@@ -40,6 +40,7 @@ import { Dispatcher } from './protocol/dispatcher';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
+import { exitKernel } from './exit';
 import { jupyterDataDir } from './paths';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
@@ -160,7 +161,9 @@ export async function startKernel(connectionFile: string, language: Language): P
     engine.interrupt();
     dispatcher.cancelInput(new Error('interrupted'));
   });
-  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGTERM', () => exitKernel(0));
+  runtime.catchStrayErrors();
+  runtime.guardExit();
   transport.onShutdown(async () => {
     comms.dispose();
     mounts.dispose();

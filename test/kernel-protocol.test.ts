@@ -466,3 +466,38 @@ describe('the TypeScript checker thread', () => {
     await k.shutdown();
   });
 });
+
+describe('errors no cell catches', () => {
+  test('a throw in a timer, an unawaited rejection and process.exit() are shown; the kernel lives on', async () => {
+    const k = await launchWarren();
+    await k.execute('const kept = 41;');
+    // Thrown while the next cell runs: shown in that cell.
+    await k.execute('setTimeout(() => { throw new Error("late boom") }, 50);');
+    const during = await k.execute('await new Promise((r) => setTimeout(r, 300)); kept');
+    expect(during.reply.content.status).toBe('ok');
+    expect(text(during.iopub, 'stderr')).toMatch(/Error.*: late boom \(thrown outside any cell/);
+    // Rejected and left alone: shown in the cell that did it.
+    const rejected = await k.execute('Promise.reject(new Error("nobody waits")); 1');
+    expect(text(rejected.iopub, 'stderr')).toMatch(
+      /nobody waits \(a promise rejected that nothing awaited/
+    );
+    expect(text(rejected.iopub, 'stderr')).not.toMatch(/kernel\/handlers|node:internal/);
+    // Thrown after every cell has finished: the kernel survives it.
+    await k.execute('setTimeout(() => { throw new Error("when idle") }, 10);');
+    await new Promise((r) => setTimeout(r, 200));
+    const exit = await k.execute('process.exit(3)', { stop_on_error: false });
+    expect(exit.reply.content).toMatchObject({ status: 'error' });
+    expect(String(exit.reply.content.evalue)).toMatch(/would end the kernel/);
+    const after = await k.execute('kept + 1');
+    expect(
+      (
+        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
+          string,
+          string
+        >
+      )['text/plain']
+    ).toBe('42');
+    expect(k.stderr).toMatch(/thrown outside any cell, in a callback: when idle/);
+    await k.shutdown();
+  });
+});

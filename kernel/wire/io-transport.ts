@@ -5,6 +5,7 @@ import { HARD_LIMIT, HIGH_WATER, LOW_WATER, PENDING, WANT_DRAIN } from './bridge
 import type { RawMessage } from './codec';
 import type { ConnectionInfo } from './connection';
 import type { Transport } from './transport';
+import { exitKernel } from '../exit';
 
 /** The main thread's side of the io thread: a `Transport` over a worker. */
 export class IoTransport implements Transport {
@@ -53,9 +54,9 @@ export class IoTransport implements Transport {
       });
     });
     this.worker.on('exit', (code) => {
-      if (this.closed) process.exit(0);
+      if (this.closed) exitKernel(0);
       process.stderr.write(`[warren] io thread exited (${code}); the kernel cannot go on\n`);
-      process.exit(1);
+      exitKernel(1);
     });
   }
 

@@ -112,6 +112,9 @@ export class TypeScriptEngine implements Engine {
           value = this.exports[converted.lastExpressionVar];
           delete this.exports[converted.lastExpressionVar];
         }
+        // One turn of the loop: a promise the cell rejected and left alone is
+        // reported now (Runtime.catchStrayErrors), in this cell, not after it.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       this.setDecl(converted.declOutput ?? this.prevDecl);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };

@@ -1,3 +1,4 @@
+import { resolve, sep } from 'node:path';
 import { inspect } from 'node:util';
 import type { ErrorResult, MimeBundle } from '../engine';
 import { Interrupted } from '../engine';
@@ -25,15 +26,17 @@ export function toBundle(value: unknown): MimeBundle {
 
 const INTERRUPTED = /Script execution was interrupted by `SIGINT`|Interrupted/;
 
+/** The kernel's own compiled code (lib/kernel). */
+const KERNEL_DIR = resolve(__dirname, '..', '..') + sep;
+
 /** Stack frames of the kernel itself and of Node's internals say nothing to the user. */
 function userFrames(stack: string): string[] {
   return stack
     .split('\n')
     .slice(1)
     .filter((l) => /^\s+at /.test(l))
-    .filter(
-      (l) => !/node:internal|\/kernel\/engines\/|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l)
-    );
+    .filter((l) => !l.includes(KERNEL_DIR))
+    .filter((l) => !/node:internal|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l));
 }
 
 export function toError(thrown: unknown): ErrorResult {

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { JSONObject } from '../../../src/contract';
 import type { MimeBundle, OutputSink } from '../engine';
+import { exitAllowed } from '../../exit';
 import type { Displayable } from './format';
-import { BUNDLE, toBundle } from './format';
+import { BUNDLE, toBundle, toError } from './format';
 
 /**
  * What cells see as globals: `display`, `input`, `page`, and a `console` that
@@ -96,6 +97,38 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
   /** The kernel's own log line: to the real stderr, never into a cell. */
   log(text: string): void {
     this.writeErr(`[warren] ${text}\n`);
+  }
+
+  /**
+   * Keeps the kernel alive through errors that no cell catches: one thrown in
+   * a timer or an event handler, or a promise rejected that nobody awaited
+   * (Node would end the process, and every variable with it). The error goes
+   * to the running cell, or the last one (as late output does), and to the log.
+   */
+  catchStrayErrors(): void {
+    const report = (where: string) => (error: unknown) => {
+      const { traceback } = toError(error);
+      const text = `${traceback[0]} (${where}; the kernel goes on)\n${traceback.slice(1).join('\n')}`;
+      this.log(`${where}: ${toError(error).evalue}`);
+      if (this.sink) this.sink.stream('stderr', text.trimEnd() + '\n');
+    };
+    process.on('uncaughtException', report('thrown outside any cell, in a callback'));
+    process.on('unhandledRejection', report('a promise rejected that nothing awaited'));
+  }
+
+  /**
+   * `process.exit()` from a cell (or a library it calls) throws instead of
+   * ending the kernel, as Python's sys.exit() does in ipykernel.
+   */
+  guardExit(): void {
+    const exit = process.exit.bind(process);
+    process.exit = ((code?: number | string | null) => {
+      if (exitAllowed()) return exit(code);
+      throw new Error(
+        `process.exit(${code ?? ''}) would end the kernel and every variable with it; ` +
+          'restart or shut it down from the Kernel menu instead'
+      );
+    }) as typeof process.exit;
   }
 
   use(sink: OutputSink): void {
