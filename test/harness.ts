@@ -39,6 +39,14 @@ export function text(
     .join('');
 }
 
+/** The text/plain of a cell's execute_result, if it had one. */
+export function result(
+  messages: { header: { msg_type: string }; content: Record<string, unknown> }[]
+): string | undefined {
+  const r = messages.find((m) => m.header.msg_type === 'execute_result');
+  return (r?.content.data as Record<string, string> | undefined)?.['text/plain'];
+}
+
 export function types(messages: { header: { msg_type: string } }[]): string[] {
   return messages.map((m) => m.header.msg_type);
 }

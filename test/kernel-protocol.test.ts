@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { launchWarren, tempDataDir, text, types } from './harness';
+import { launchWarren, result, tempDataDir, text, types } from './harness';
 
 describe('the kernel over real ZeroMQ', () => {
   let k: KernelClient;
@@ -63,14 +63,7 @@ describe('the kernel over real ZeroMQ', () => {
     const { reply } = await k.execute('counter = "text"; counter', { stop_on_error: false });
     expect(reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
     const { iopub } = await k.execute('counter');
-    expect(
-      (
-        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('0');
+    expect(result(iopub)).toBe('0');
   });
 
   test('silent execution publishes nothing and does not count', async () => {
@@ -205,14 +198,7 @@ describe('the kernel over real ZeroMQ', () => {
     expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
     expect(elapsed).toBeLessThan(2000);
     const after = await k.execute('`${kept} after ${spins > 0 ? "spinning" : "nothing"}`');
-    expect(
-      (
-        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe("'still here after spinning'");
+    expect(result(after.iopub)).toBe("'still here after spinning'");
   });
 
   test('interrupt stops a pending await', async () => {
@@ -342,14 +328,7 @@ describe('transports and kernelspecs', () => {
   test('the ipc transport works', async () => {
     const k = await launchWarren({ transport: 'ipc' });
     const { iopub } = await k.execute('6 * 7');
-    expect(
-      (
-        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('42');
+    expect(result(iopub)).toBe('42');
     await k.shutdown();
   });
 
@@ -358,14 +337,7 @@ describe('transports and kernelspecs', () => {
     const info = await k.call('shell', 'kernel_info_request', {});
     expect((info.reply.content.language_info as Record<string, string>).name).toBe('javascript');
     const { iopub } = await k.execute('const o = { a: 1 }; o.a + 1');
-    expect(
-      (
-        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('2');
+    expect(result(iopub)).toBe('2');
     await k.shutdown();
   });
 
@@ -408,14 +380,7 @@ describe('the first cells after launch', () => {
     const t0 = performance.now();
     const first = await k.execute('Math.max(3, 4) * 2');
     const firstMs = performance.now() - t0;
-    expect(
-      (
-        first.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('8');
+    expect(result(first.iopub)).toBe('8');
     // Far below the compiler's start-up: the cell did not wait for it.
     expect(firstMs).toBeLessThan(500);
     const typed = await k.execute('const s: string = 1', { stop_on_error: false });
@@ -431,14 +396,7 @@ describe('names from earlier cells', () => {
     const { iopub } = await k.execute(
       '({ a, b = 2 } = { a: 1 });\nJSON.stringify({ epochs, lr, a, b })'
     );
-    expect(
-      (
-        iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe(`'{"epochs":5,"lr":0.1,"a":1,"b":2}'`);
+    expect(result(iopub)).toBe(`'{"epochs":5,"lr":0.1,"a":1,"b":2}'`);
     await k.shutdown();
   });
 });
@@ -455,14 +413,7 @@ describe('the TypeScript checker thread', () => {
     expect(String(failed.reply.content.evalue)).toMatch(/memory/);
     const after = await k.execute('const next: number = kept + 1; next', {}, 60_000);
     expect(after.reply.content.status).toBe('ok');
-    expect(
-      (
-        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('42');
+    expect(result(after.iopub)).toBe('42');
     await k.shutdown();
   });
 });
@@ -489,14 +440,7 @@ describe('errors no cell catches', () => {
     expect(exit.reply.content).toMatchObject({ status: 'error' });
     expect(String(exit.reply.content.evalue)).toMatch(/would end the kernel/);
     const after = await k.execute('kept + 1');
-    expect(
-      (
-        after.iopub.find((m) => m.header.msg_type === 'execute_result')?.content.data as Record<
-          string,
-          string
-        >
-      )['text/plain']
-    ).toBe('42');
+    expect(result(after.iopub)).toBe('42');
     expect(k.stderr).toMatch(/thrown outside any cell, in a callback: when idle/);
     await k.shutdown();
   });

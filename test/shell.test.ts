@@ -4,17 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { launchWarren, text } from './harness';
+import { launchWarren, result, text } from './harness';
 
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
 const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
-
-function result(
-  iopub: { header: { msg_type: string }; content: Record<string, unknown> }[]
-): string | undefined {
-  const r = iopub.find((m) => m.header.msg_type === 'execute_result');
-  return (r?.content.data as Record<string, string> | undefined)?.['text/plain'];
-}
 
 /** Processes whose process group is `pgid`. */
 function groupAlive(pgid: number): number[] {
