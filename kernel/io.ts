@@ -53,6 +53,14 @@ async function main(): Promise<void> {
 
   const factory = new MessageFactory(data.session);
   let released: (() => void) | undefined;
+  /** Closes the sockets here, in their own thread, then ends it; main ends the process on 'closed'. */
+  const end = () => {
+    sockets.close();
+    post({ op: 'closed' });
+    // Ending this thread first lets zeromq tear its context down here; a
+    // process.exit from main with live sockets aborts in the addon.
+    setTimeout(() => process.exit(0), 10);
+  };
   const control = new ControlLoop({
     factory,
     send: (channel, raw) => send(channel, raw, 0),
@@ -75,12 +83,7 @@ async function main(): Promise<void> {
       await done;
       clearTimeout(nudge);
       clearTimeout(force);
-      // Close the sockets here, in their own thread, before main ends the process.
-      sockets.close();
-      post({ op: 'closed' });
-      // Ending this thread first lets zeromq tear its context down here; a
-      // process.exit from main with live sockets aborts in the addon.
-      setTimeout(() => process.exit(0), 10);
+      end();
     },
     log
   });
@@ -91,6 +94,8 @@ async function main(): Promise<void> {
       send(m.channel, m.raw, m.channel === 'iopub' ? m.bytes : undefined);
     } else if (m.op === 'released') {
       released?.();
+    } else if (m.op === 'stop') {
+      void Promise.all(Object.values(outboxes).map((o) => o.drained())).then(end);
     }
   });
 

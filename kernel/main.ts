@@ -40,7 +40,6 @@ import { Dispatcher } from './protocol/dispatcher';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
-import { exitKernel } from './exit';
 import { jupyterDataDir } from './paths';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
@@ -161,7 +160,7 @@ export async function startKernel(connectionFile: string, language: Language): P
     engine.interrupt();
     dispatcher.cancelInput(new Error('interrupted'));
   });
-  process.on('SIGTERM', () => exitKernel(0));
+  process.on('SIGTERM', () => transport.stop());
   runtime.catchStrayErrors();
   runtime.guardExit();
   transport.onShutdown(async () => {

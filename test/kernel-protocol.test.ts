@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
@@ -346,6 +347,20 @@ describe('transports and kernelspecs', () => {
     const { reply } = await k.call('control', 'shutdown_request', { restart: false });
     expect(reply.content).toMatchObject({ status: 'ok', restart: false });
     expect(await k.exited).toBe(0);
+    k.close();
+  });
+
+  test('SIGTERM ends the kernel as a shutdown does: its command gone, exit 0, no abort', async () => {
+    const k = await launchWarren();
+    const running = k.execute('!sleep 300', { stop_on_error: false });
+    running.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const sleeper = execFileSync('pgrep', ['-f', '^sleep 300$'], { encoding: 'utf8' }).trim();
+    expect(sleeper).not.toBe('');
+    process.kill(k.pid as number, 'SIGTERM');
+    expect(await k.exited).toBe(0);
+    expect(k.stderr).not.toMatch(/terminate called|Napi::Error/);
+    expect(() => process.kill(Number(sleeper.split('\n')[0]), 0)).toThrow();
     k.close();
   });
 });

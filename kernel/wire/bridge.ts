@@ -10,7 +10,9 @@ export type ReceiveChannel = 'shell' | 'control' | 'stdin';
 export type ToIo =
   | { op: 'send'; channel: SendChannel; raw: RawMessage; bytes: number }
   /** Main has released what it holds and may be ended. */
-  | { op: 'released' };
+  | { op: 'released' }
+  /** Main was told to end (SIGTERM): close the sockets and end, as after a shutdown. */
+  | { op: 'stop' };
 
 export type ToMain =
   | { op: 'ready' }

@@ -77,6 +77,15 @@ export class IoTransport implements Transport {
     this.shutdownHandler = handler;
   }
 
+  /** Ends the kernel as a shutdown_request would (for SIGTERM): main's resources first, then the sockets. */
+  stop(): void {
+    void this.shutdownHandler(false).finally(() => {
+      this.post({ op: 'stop' });
+      // Should the io thread not end, the process ends anyway.
+      setTimeout(() => exitKernel(0), 3000).unref();
+    });
+  }
+
   pendingBytes(): number {
     return Atomics.load(this.counters, PENDING);
   }
