@@ -352,10 +352,10 @@ describe('transports and kernelspecs', () => {
 
   test('SIGTERM ends the kernel as a shutdown does: its command gone, exit 0, no abort', async () => {
     const k = await launchWarren();
-    const running = k.execute('!sleep 300', { stop_on_error: false });
+    const running = k.execute('!sleep 317', { stop_on_error: false });
     running.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500));
-    const sleeper = execFileSync('pgrep', ['-f', '^sleep 300$'], { encoding: 'utf8' }).trim();
+    const sleeper = execFileSync('pgrep', ['-f', '^sleep 317$'], { encoding: 'utf8' }).trim();
     expect(sleeper).not.toBe('');
     process.kill(k.pid as number, 'SIGTERM');
     expect(await k.exited).toBe(0);
