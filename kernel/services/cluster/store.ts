@@ -34,6 +34,9 @@ export class RunStore {
   }
 
   load(id: string): RunRecord {
+    // Ids come from the Runs panel and the command line: a path is not an id.
+    if (typeof id !== 'string' || !/^[A-Za-z0-9][\w.-]*$/.test(id))
+      throw new Error(`no run ${String(id)}: not a run id`);
     const file = join(this.dir, `${id}.json`);
     if (!existsSync(file)) throw new Error(`no run ${id} in ${this.dir}`);
     return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
