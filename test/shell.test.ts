@@ -68,6 +68,20 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(result(iopub)).toBe("[ 0, '10 10 10', 1 ]");
   });
 
+  test('a capture past its limit keeps the first 256 M characters and says how many it dropped', async () => {
+    // Past about 512 M characters a string cannot grow: the output used to end there, unsaid.
+    const { iopub, reply } = await k.execute(
+      "const big = !head -c 300000000 /dev/zero | tr '\\0' a\n`${big.stdout.length} ${big.dropped} ${big.exitCode}`",
+      {},
+      120000
+    );
+    expect(reply.content.status).toBe('ok');
+    expect(result(iopub)).toBe(`'268435456 ${300_000_000 - 268_435_456} 0'`);
+    expect(text(iopub, 'stderr')).toMatch(
+      /31564544 characters past the capture limit \(256 M a stream\) were dropped/
+    );
+  });
+
   test('interrupting a long command keeps state and leaves no process of its group', async () => {
     await k.execute('const keep = "kept"');
     const running = k.execute('!sleep 30 & sleep 30', { stop_on_error: false });

@@ -1,6 +1,7 @@
 import type { OutputSink } from '../engine';
 import { Interrupted } from '../engine';
 import type { ShellEngine, ShellResult } from './shell';
+import { CAPTURE_LIMIT } from './shell';
 import { RUNTIME } from './syntax';
 
 /** A non-zero exit where the user asked for errors (`shell.raise = true`, or `%%bash`). */
@@ -20,7 +21,11 @@ export class ShellError extends Error {
 }
 
 export const DECLARATIONS = `
-interface ShellResult { readonly stdout: string; readonly stderr: string; readonly exitCode: number | null; readonly signal: string | null; readonly lines: string[] }
+interface ShellResult {
+  readonly stdout: string; readonly stderr: string; readonly exitCode: number | null; readonly signal: string | null; readonly lines: string[];
+  /** Characters past the capture limit (256 M per stream) that were read and dropped; 0 if none. */
+  readonly dropped: number;
+}
 interface WarrenShell {
   /** Exit status of the last command (null when a signal ended it). */
   readonly exitCode: number | null;
@@ -70,6 +75,12 @@ export function shellGlobals(
   };
   const capture = async (command: string): Promise<ShellResult> => {
     const r = await engine.capture(command);
+    if (r.dropped > 0)
+      sink().stream(
+        'stderr',
+        `warning: ${command}: ${r.dropped} characters past the capture limit (${CAPTURE_LIMIT / 2 ** 20} M a stream) were dropped; ` +
+          'redirect the output to a file to keep all of it\n'
+      );
     if (raise && r.exitCode !== 0) throw new ShellError(command, r.exitCode, r.signal);
     return r;
   };

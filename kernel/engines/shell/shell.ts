@@ -15,6 +15,8 @@ export interface ShellResult {
   /** The signal that ended the command, e.g. 'SIGINT', or null. */
   signal: string | null;
   lines: string[];
+  /** Characters the command wrote past the capture limit and that were dropped (0 if none). */
+  dropped: number;
 }
 
 export interface RunResult {
@@ -33,6 +35,12 @@ const FLUSH_MS = 10;
  * `!`; 32 KB gives 58 (bench/shell.ts).
  */
 const FLUSH_BYTES = 32 * 1024;
+/**
+ * Characters captured per stream at most. A JavaScript string holds about 512
+ * million; past that, appending throws, and the output was cut short with no
+ * word said. Past this limit the rest is read and counted, not kept.
+ */
+export const CAPTURE_LIMIT = 256 * 1024 * 1024;
 /** How long a finished command's output must be quiet before its terminal is let go. */
 const QUIET_MS = 2;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
@@ -188,8 +196,15 @@ export class ShellEngine {
       this.running = state;
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      let dropped = 0;
+      const keep = (kept: string, d: string): string => {
+        const room = CAPTURE_LIMIT - kept.length;
+        if (d.length <= room) return kept + d;
+        dropped += d.length - Math.max(0, room);
+        return room > 0 ? kept + d.slice(0, room) : kept;
+      };
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = keep(stdout, d)));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = keep(stderr, d)));
       child.on('error', (e) => (stderr += String(e)));
       child.on('close', (code, signal) => {
         this.running = null;
@@ -199,7 +214,8 @@ export class ShellEngine {
           stderr,
           exitCode: code,
           signal,
-          lines: stdout.split('\n').filter((l, i, a) => l.length > 0 || i < a.length - 1)
+          lines: stdout.split('\n').filter((l, i, a) => l.length > 0 || i < a.length - 1),
+          dropped
         });
       });
     });
