@@ -43,6 +43,8 @@ const FLUSH_BYTES = 32 * 1024;
 export const CAPTURE_LIMIT = 256 * 1024 * 1024;
 /** How long a finished command's output must be quiet before its terminal is let go. */
 const QUIET_MS = 2;
+/** After reading resumes, how long the output must stay away before it is taken to have stopped. */
+const RESUME_GRACE_MS = 20;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
 
 /**
@@ -106,12 +108,17 @@ export class ShellEngine {
       const text = term.take();
       if (text) sink.stream('stdout', text);
     };
+    let lastData = performance.now();
+    /** When the output may be taken to have stopped coming: QUIET_MS after the last data, or a grace after a resume. */
+    let quietAfter = lastData + QUIET_MS;
     const resume = () => {
       if (!paused) return;
       paused = false;
+      // Reading starts again on a later turn of the loop: until it has had
+      // the chance, silence means nothing.
+      quietAfter = performance.now() + RESUME_GRACE_MS;
       pty.resume();
     };
-    let lastData = performance.now();
     const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
     // A command's exit hangs its terminal up, and the hang-up discards output
     // still queued in it: a command that writes and exits at once (img2sixel)
@@ -132,8 +139,11 @@ export class ShellEngine {
       hold = setTimeout(
         () => {
           if (Private.alive(pty.pid)) return watchExit();
-          resume();
-          if (performance.now() - lastData < QUIET_MS) return watchExit();
+          // Paused for the outbox, nothing is being read: letting go now would
+          // lose what is still queued (a 100 MB flood lost 10 KB near its end).
+          // The outbox drains, reading resumes, and the output then goes quiet.
+          if (paused) return watchExit();
+          if (performance.now() < quietAfter) return watchExit();
           hold = null;
           release();
         },
@@ -146,6 +156,7 @@ export class ShellEngine {
     return new Promise<RunResult>((done) => {
       pty.onData((data) => {
         lastData = performance.now();
+        quietAfter = lastData + QUIET_MS;
         term.write(data);
         unflushed += data.length;
         if (unflushed >= FLUSH_BYTES) flush();
