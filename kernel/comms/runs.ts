@@ -91,14 +91,7 @@ export class RunsCommTarget implements CommTarget {
           const notebook = isAbsolute(request.notebook)
             ? request.notebook
             : resolve(this.root, request.notebook);
-          const record = await this.manager.submit({
-            notebook,
-            profile: request.profile,
-            resources: request.resources,
-            parameters: request.parameters,
-            inputs: request.inputs,
-            outputs: request.outputs
-          });
+          const record = await this.manager.submit({ ...request, notebook });
           this.broadcast({ type: 'run', run: this.view(summary(record)) });
           this.watch(record.id);
           break;

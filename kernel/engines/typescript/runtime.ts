@@ -107,9 +107,9 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
    */
   catchStrayErrors(): void {
     const report = (where: string) => (error: unknown) => {
-      const { traceback } = toError(error);
+      const { evalue, traceback } = toError(error);
       const text = `${traceback[0]} (${where}; the kernel goes on)\n${traceback.slice(1).join('\n')}`;
-      this.log(`${where}: ${toError(error).evalue}`);
+      this.log(`${where}: ${evalue}`);
       if (this.sink) this.sink.stream('stderr', text.trimEnd() + '\n');
     };
     process.on('uncaughtException', report('thrown outside any cell, in a callback'));
