@@ -48,15 +48,16 @@ async function waitForIdleKernel(): Promise<void> {
   );
 }
 
-async function runInCell(code: string): Promise<void> {
+/** Opens a new notebook on `kernelName`, runs `code` in its first cell, and returns that cell. */
+async function runInNewNotebook(kernelName: string, code: string): Promise<Locator> {
   const { page } = lab;
-  await page
-    .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
-    .first()
-    .locator('.cm-content')
-    .click();
+  await runCommand(page, 'notebook:create-new', { kernelName });
+  await waitForIdleKernel();
+  const cell = page.locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell').first();
+  await cell.locator('.cm-content').click();
   await page.keyboard.type(code);
   await page.keyboard.press('Shift+Enter');
+  return cell;
 }
 
 /** The pixels an <img> shows, read back through a canvas in the page (RGBA). */
@@ -106,13 +107,8 @@ function meanDifference(rgba: ArrayLike<number>): number {
 test('a warren cell that prints sixel shows an image of the picture, text kept around it', async () => {
   const { page } = lab;
   await withScreenshot(page, 'sixel-warren-cell', async () => {
-    await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
-    await waitForIdleKernel();
-    await runInCell('!echo before; img2sixel photo.png; echo after');
-    const output = page
-      .locator('.jp-NotebookPanel:visible .jp-Cell')
-      .first()
-      .locator('.jp-OutputArea-output');
+    const cell = await runInNewNotebook('warren', '!echo before; img2sixel photo.png; echo after');
+    const output = cell.locator('.jp-OutputArea-output');
     const img = output.locator('img');
     const shown = await imagePixels(img.first());
     expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
@@ -124,13 +120,10 @@ test('a warren cell that prints sixel shows an image of the picture, text kept a
 test("an ipykernel cell's !img2sixel shows an image instead of escape codes", async () => {
   const { page } = lab;
   await withScreenshot(page, 'sixel-ipykernel-stream', async () => {
-    await runCommand(page, 'notebook:create-new', { kernelName: 'python3' });
-    await waitForIdleKernel();
-    await runInCell('!echo before; img2sixel photo.png; echo after');
-    const stream = page
-      .locator('.jp-NotebookPanel:visible .jp-Cell')
-      .first()
-      .locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]');
+    const cell = await runInNewNotebook('python3', '!echo before; img2sixel photo.png; echo after');
+    const stream = cell.locator(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]'
+    );
     const shown = await imagePixels(stream.locator('img.jp-WarrenSixel-image').first());
     await expect(stream.count()).resolves.toBe(1);
     expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
