@@ -75,7 +75,7 @@ function ensureBuilt() {
     log('building the JupyterLab page (app/build)');
     run('npm', ['run', '--silent', 'build:lab']);
   }
-  if (mtime('lib/kernel/cli/warren.js') < newest(['kernel', 'src/contract'])) {
+  if (mtime('lib/kernel/cli/warren.js') < newest(['kernel', 'src/contract', 'schema'])) {
     log('building the kernel (lib/)');
     run('npm', ['run', '--silent', 'build:kernel']);
   }

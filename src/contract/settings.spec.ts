@@ -1,17 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuDefaults, RunsDefaults, SixelTerminalDefaults } from './settings';
 
 const ROOT = join(__dirname, '..', '..');
-
-test('the settings types in contract/settings.ts are the ones schema/*.json give', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'schema-types.js'), '--check'], {
-    encoding: 'utf8'
-  });
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-});
 
 test("each plugin's defaults are its schema's", () => {
   const schema = (name: string) =>
