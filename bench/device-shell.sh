@@ -3,7 +3,7 @@
 #   tar -c package.json lib/kernel lib/bench lib/src <runtime node_modules> | xz > .gpu-run/rt.tar.xz
 # Run from the repo root there: bash bench/device-shell.sh
 set -u
-W=/tmp/w; mkdir -p $W
+W=$(mktemp -d)
 xz -dc .gpu-run/node.xz > $W/node && chmod +x $W/node
 xz -dc .gpu-run/rt.tar.xz | tar -x -C $W
 { echo "nproc $(nproc)"; uname -r; grep -m1 'model name' /proc/cpuinfo; $W/node --version; command -v python3; python3 --version;
