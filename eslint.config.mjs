@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'node_modules/**', 'app/**', 'warren/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['lib/**', 'node_modules/**', 'warren/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Build outputs carry package.json files of their own (warren's labextension, the page).
-  modulePathIgnorePatterns: ['<rootDir>/warren/', '<rootDir>/app/', '<rootDir>/lib/'],
+  modulePathIgnorePatterns: ['<rootDir>/warren/', '<rootDir>/.venv/', '<rootDir>/lib/'],
   testMatch: ['<rootDir>/kernel/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
   maxWorkers: 1,

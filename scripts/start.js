@@ -1,103 +1,37 @@
 #!/usr/bin/env node
 /*
- * `npm start`: builds what is missing or stale (the page, the kernel, the
- * labextension), installs the warren kernelspecs and the labextension into a
- * Jupyter data dir under app/build/jupyter, and serves JupyterLab on 127.0.0.1
- * with Debian's jupyter_server (scripts/lab.py). Prints the URL with its token.
+ * `npm start`: the stock JupyterLab (pip, in .venv) with warren installed into
+ * it, on 127.0.0.1. Makes .venv and builds what is missing or stale
+ * (scripts/setup.js), then runs `jupyter lab` and prints the URL with its token.
  *
  *   node scripts/start.js [--port N] [--root DIR] [--token T] [--expose-app]
- *                         [--settings-dir DIR] [--no-build]
+ *                         [--settings-dir DIR] [--workspaces-dir DIR] [--no-build]
+ *                         [--app lab|notebook]
  * An empty --token ('') turns token auth and XSRF checks off (tests only).
+ * A taken port: jupyter_server tries the next ones; the URL printed is the one it got.
  */
 'use strict';
-const { spawn, spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const crypto = require('crypto');
-const fs = require('fs');
 const path = require('path');
-const { installApp } = require('./install-app');
-
-const ROOT = path.resolve(__dirname, '..');
-const PYTHON = process.env.WARREN_PYTHON || '/usr/bin/python3';
-const PREFIX = path.join(ROOT, 'app', 'build', 'jupyter');
-const DATA = path.join(PREFIX, 'share', 'jupyter');
+const { setup } = require('./setup');
+const { BIN, VENV } = require('./venv');
 
 function log(message) {
   console.log(`warren: ${message}`);
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
-}
-
-/** The newest mtime of the files under the given paths (folders walked). */
-function newest(paths) {
-  let t = 0;
-  const walk = (p) => {
-    let st;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      if (path.basename(p) === 'node_modules') return;
-      for (const name of fs.readdirSync(p)) walk(path.join(p, name));
-    } else t = Math.max(t, st.mtimeMs);
-  };
-  for (const p of paths) walk(path.join(ROOT, p));
-  return t;
-}
-
-function mtime(p) {
-  try {
-    return fs.statSync(path.join(ROOT, p)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-function checkPython() {
-  const r = spawnSync(PYTHON, ['-c', 'import jupyter_server, jupyterlab_server'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(
-      `${PYTHON} cannot import jupyter_server and jupyterlab_server.\n` +
-        'On Debian/Ubuntu: apt-get install -y python3-jupyter-server python3-jupyterlab-server\n' +
-        '(set WARREN_PYTHON to use another interpreter that has them)'
-    );
-  }
-}
-
-/** Builds each part only if its output is missing or older than its sources. */
-function ensureBuilt() {
-  if (installApp() !== 0) throw new Error('installing app/node_modules failed');
-  if (mtime('app/build/static/index.html') < newest(['app/src', 'app/templates', 'app/build.js', 'app/package-lock.json'])) {
-    log('building the JupyterLab page (app/build)');
-    run('npm', ['run', '--silent', 'build:lab']);
-  }
-  if (mtime('lib/kernel/cli/warren.js') < newest(['kernel', 'src/contract', 'schema'])) {
-    log('building the kernel (lib/)');
-    run('npm', ['run', '--silent', 'build:kernel']);
-  }
-  if (mtime('warren/labextension/package.json') < newest(['src', 'style', 'schema', 'package.json'])) {
-    log('building the labextension (warren/labextension)');
-    run('npm', ['run', '--silent', 'build:labextension']);
-  }
-}
-
-/** Kernelspecs and the labextension into app/build/jupyter, which JUPYTER_PATH points at. */
-function installIntoPrefix() {
-  run(process.execPath, [path.join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'), 'install', '--prefix', PREFIX]);
-  const labext = path.join(DATA, 'labextensions');
-  fs.mkdirSync(labext, { recursive: true });
-  const link = path.join(labext, 'warren');
-  fs.rmSync(link, { recursive: true, force: true });
-  // A link, so that `npm run build:labextension` alone updates a running page on reload.
-  fs.symlinkSync(path.join(ROOT, 'warren', 'labextension'), link, 'dir');
-}
-
 function parseArgs(argv) {
-  const opts = { port: Number(process.env.PORT) || 8888, root: process.env.INIT_CWD || process.cwd(), token: null, exposeApp: false, settingsDir: null, build: true };
+  const opts = {
+    port: Number(process.env.PORT) || 8888,
+    root: process.env.INIT_CWD || process.cwd(),
+    token: null,
+    exposeApp: false,
+    settingsDir: null,
+    workspacesDir: null,
+    build: true,
+    app: 'lab'
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -108,49 +42,65 @@ function parseArgs(argv) {
     else if (a === '--root') opts.root = path.resolve(next());
     else if (a === '--token') opts.token = next();
     else if (a === '--settings-dir') opts.settingsDir = path.resolve(next());
+    else if (a === '--workspaces-dir') opts.workspacesDir = path.resolve(next());
     else if (a === '--expose-app') opts.exposeApp = true;
     else if (a === '--no-build') opts.build = false;
+    else if (a === '--app') opts.app = next();
     else throw new Error(`unknown option ${a}`);
   }
+  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535)
+    throw new Error('--port needs a port number (1-65535)');
+  if (opts.app !== 'lab' && opts.app !== 'notebook') throw new Error('--app is lab or notebook');
   return opts;
 }
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  checkPython();
-  if (opts.build) ensureBuilt();
-  installIntoPrefix();
+  if (opts.build) setup();
   const token = opts.token ?? crypto.randomBytes(24).toString('hex');
   const args = [
-    path.join(__dirname, 'lab.py'),
+    opts.app,
     '--no-browser',
     '--ServerApp.ip=127.0.0.1',
     `--ServerApp.port=${opts.port}`,
     `--ServerApp.root_dir=${opts.root}`,
-    `--ServerApp.token=${token}`,
-    '--ServerApp.password=',
-    `--WarrenLab.expose_app_in_browser=${opts.exposeApp ? 'True' : 'False'}`
+    `--IdentityProvider.token=${token}`,
+    '--ServerApp.password='
   ];
+  if (opts.exposeApp) args.push('--LabApp.expose_app_in_browser=True');
   if (token === '') args.push('--ServerApp.disable_check_xsrf=True');
-  if (opts.settingsDir) args.push(`--WarrenLab.settings_root=${opts.settingsDir}`);
+  if (opts.workspacesDir) args.push(`--LabApp.workspaces_dir=${opts.workspacesDir}`);
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
-  const env = { ...process.env };
-  env.JUPYTER_PATH = [DATA, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
+  const env = { ...process.env, VIRTUAL_ENV: VENV };
+  // The venv's bin first: kernels, terminals and the jobs they submit find
+  // `warren`, `jupyter` and the pinned Python.
+  env.PATH = [BIN, env.PATH].filter(Boolean).join(path.delimiter);
+  // The Lab's own settings folder, by the variable JupyterLab reads it from, so
+  // that kernels and the `warren` CLI (run profiles) read what the Settings Editor wrote.
+  if (opts.settingsDir) env.JUPYTERLAB_SETTINGS_DIR = opts.settingsDir;
   // Its own process group: Ctrl+C reaches only us, and we stop the server with
-  // SIGTERM (on SIGINT jupyter_server asks for a confirmation on stdin).
-  const server = spawn(PYTHON, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'pipe'], detached: true });
+  // SIGTERM (on SIGINT jupyter_server asks for a confirmation on stdin). The
+  // working folder is the Lab root, where terminals open.
+  const server = spawn(path.join(BIN, 'jupyter'), args, {
+    cwd: opts.root,
+    env,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    detached: true
+  });
   let announced = false;
   let stderr = '';
   server.stderr.on('data', (chunk) => {
     process.stderr.write(chunk);
     if (announced) return;
     stderr += chunk.toString();
-    // jupyter_server logs its own URL; re-print ours once it is listening.
+    // jupyter_server logs the URL it listens on, after any port retries.
     const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr);
     if (m) {
       announced = true;
-      const url = `http://127.0.0.1:${m[1]}/lab${token ? `?token=${token}` : ''}`;
-      console.log(`\nwarren: JupyterLab is ready at ${url}\n`);
+      const port = Number(m[1]);
+      if (port !== opts.port) log(`port ${opts.port} was taken; using ${port}`);
+      const url = `http://127.0.0.1:${port}/${opts.app === 'lab' ? 'lab' : 'tree'}${token ? `?token=${token}` : ''}`;
+      console.log(`\nwarren: ${opts.app === 'lab' ? 'JupyterLab' : 'Jupyter Notebook'} is ready at ${url}\n`);
     }
   });
   const stop = () => {
@@ -159,6 +109,10 @@ function main() {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('exit', stop);
+  server.on('error', (error) => {
+    console.error(`warren: cannot run ${path.join(BIN, 'jupyter')}: ${error.message}`);
+    process.exit(1);
+  });
   server.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 }
 
@@ -170,5 +124,3 @@ if (require.main === module) {
     process.exit(1);
   }
 }
-
-module.exports = { ensureBuilt, installIntoPrefix, DATA, PREFIX };

@@ -29,7 +29,7 @@ export interface IServicesChannel extends IDisposable {
 /** The shared background warren session that every panel talks through. */
 export interface IWarrenServices {
   readonly status: ServicesStatus;
-  /** Why, for `dead` and `disconnected`; null otherwise. */
+  /** Why, for `dead` and `disconnected`, or what holds up `starting`/`restarting`; null otherwise. */
   readonly message: string | null;
   readonly statusChanged: ISignal<IWarrenServices, ServicesStatus>;
   /** The services kernel's id, once one runs. */

@@ -1,8 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../handlers/kernel-info';
 import { jupyterDataDir } from '../paths';
+import { shQuote } from '../services/cluster/transport';
 
 export interface KernelSpecTarget {
   user?: boolean;
@@ -37,6 +47,26 @@ export function labextensionDir(target: KernelSpecTarget): string {
   return join(dirname(kernelsDir(target)), 'labextensions', 'warren');
 }
 
+/**
+ * The `warren` command beside a prefix's own (P/bin), which is on PATH
+ * wherever that environment is active: in its JupyterLab's kernels, terminals
+ * and the Slurm jobs they submit (sbatch passes PATH on). None for --user: the
+ * user's data dir has no bin folder of its own.
+ */
+export function launcherPath(target: KernelSpecTarget): string | null {
+  if (target.prefix) return join(resolve(target.prefix), 'bin', 'warren');
+  if (target.sysPrefix) return join(Private.sysPrefix(), 'bin', 'warren');
+  return null;
+}
+
+const LAUNCHER_MARK = '# written by `warren install`';
+
+function writeLauncher(file: string, cli: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${LAUNCHER_MARK}\nexec ${shQuote(process.execPath)} ${shQuote(cli)} "$@"\n`);
+  chmodSync(file, 0o755);
+}
+
 /** Writes both kernelspecs; no Python needed. Returns the folders written. */
 export function install(target: KernelSpecTarget, assets: string, cli: string): string[] {
   const dir = kernelsDir(target);
@@ -69,6 +99,11 @@ export function install(target: KernelSpecTarget, assets: string, cli: string): 
     }
     written.push(folder);
   }
+  const launcher = launcherPath(target);
+  if (launcher) {
+    writeLauncher(launcher, cli);
+    written.push(launcher);
+  }
   const extension = labextensionSource();
   if (extension) {
     const to = labextensionDir(target);
@@ -89,6 +124,12 @@ export function uninstall(target: KernelSpecTarget): string[] {
       rmSync(folder, { recursive: true, force: true });
       removed.push(folder);
     }
+  }
+  const launcher = launcherPath(target);
+  // Only our own: a `warren` that something else put there stays.
+  if (launcher && existsSync(launcher) && readFileSync(launcher, 'utf8').includes(LAUNCHER_MARK)) {
+    rmSync(launcher);
+    removed.push(launcher);
   }
   const extension = labextensionDir(target);
   if (existsSync(extension)) {

@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'install': {
       const folders = install(target(args), join(__dirname, '..', 'spec'), __filename);
-      for (const f of folders) process.stdout.write(`installed kernelspec ${f}\n`);
+      for (const f of folders) process.stdout.write(`installed ${f}\n`);
       return 0;
     }
     case 'uninstall': {

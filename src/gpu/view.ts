@@ -343,9 +343,9 @@ namespace Private {
     switch (status) {
       case 'idle':
       case 'starting':
-        return 'Starting the warren services kernel…';
+        return message ?? 'Starting the warren services kernel…';
       case 'restarting':
-        return 'The warren services kernel is restarting…';
+        return message ?? 'The warren services kernel is restarting…';
       case 'disconnected':
         return message ?? 'Disconnected from the warren services kernel; reconnecting…';
       case 'dead':

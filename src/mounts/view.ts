@@ -45,7 +45,7 @@ export class MountsPanel extends Widget {
         ? ''
         : status === 'dead'
           ? `Services kernel is down: ${message ?? ''}`
-          : 'Connecting to the warren services kernel…';
+          : (message ?? 'Connecting to the warren services kernel…');
   }
 
   refresh(): void {

@@ -66,6 +66,7 @@ export class WarrenServices implements IWarrenServices {
     if (this._disposed) return;
     this._disposed = true;
     window.clearTimeout(this._retryTimer);
+    window.clearTimeout(this._stallTimer);
     for (const channel of [...this._channels]) channel.dispose();
     this._session?.dispose();
     this._session = null;
@@ -113,6 +114,17 @@ export class WarrenServices implements IWarrenServices {
 
   private _adopt(session: Session.ISessionConnection): void {
     this._session = session;
+    // Never a silent wait: if the kernel has not come up in a while, say where it stands.
+    window.clearTimeout(this._stallTimer);
+    this._stallTimer = window.setTimeout(() => {
+      const kernel = this._session?.kernel;
+      if (this._session !== session || this._status === 'connected' || this._status === 'dead') return;
+      this._set(
+        this._status,
+        `no answer from the services kernel after ${WarrenServices.stallSeconds} s ` +
+          `(kernel ${kernel?.status ?? 'missing'}, connection ${kernel?.connectionStatus ?? 'none'}); still trying`
+      );
+    }, WarrenServices.stallSeconds * 1000);
     session.kernelChanged.connect((_, change) => {
       if (change.newValue) this._watch(change.newValue);
     });
@@ -139,13 +151,6 @@ export class WarrenServices implements IWarrenServices {
   private _onKernelStatus(kernel: Kernel.IKernelConnection, status: KernelMessage.Status): void {
     if (kernel !== this._session?.kernel) return;
     switch (status) {
-      case 'idle':
-      case 'busy':
-        if (this._status !== 'connected' && kernel.connectionStatus === 'connected') {
-          this._set('connected', null);
-          for (const channel of this._channels) channel.attach(kernel);
-        }
-        break;
       case 'restarting':
       case 'autorestarting':
         for (const channel of this._channels) channel.detach();
@@ -155,6 +160,11 @@ export class WarrenServices implements IWarrenServices {
         this._lost('the services kernel died');
         break;
       default:
+        // idle, busy, starting, unknown. jupyter_server 2 forwards no `status`
+        // for kernel_info_request (one of its untracked message types), so a
+        // connection that has only asked for kernel info stays 'unknown': being
+        // connected is what counts, never a status we may not be sent.
+        this._attachAll(kernel);
         break;
     }
   }
@@ -162,19 +172,29 @@ export class WarrenServices implements IWarrenServices {
   private _onConnection(kernel: Kernel.IKernelConnection, status: Kernel.ConnectionStatus): void {
     if (kernel !== this._session?.kernel) return;
     if (status === 'connected') {
-      // Comms do not survive a reconnected websocket on every server: reopen.
-      if (kernel.status === 'idle' || kernel.status === 'busy') {
-        for (const channel of this._channels) channel.attach(kernel);
-        this._set('connected', null);
-      }
+      this._attachAll(kernel);
     } else if (status === 'connecting') {
+      // Comms do not survive a reconnected websocket on every server: drop
+      // them now, reopen them once connected.
       for (const channel of this._channels) channel.detach();
-      this._set('disconnected', 'lost the connection to the services kernel; reconnecting');
+      if (this._status === 'connected')
+        this._set('disconnected', 'lost the connection to the services kernel; reconnecting');
     } else {
       for (const channel of this._channels) channel.detach();
       this._set('disconnected', 'lost the connection to the services kernel; reconnecting');
       this._scheduleRetry();
     }
+  }
+
+  /**
+   * Opens every channel's comm on a connected kernel. The comm_open messages
+   * queue in the connection behind its own kernel_info_request, so they reach
+   * a kernel that has answered.
+   */
+  private _attachAll(kernel: Kernel.IKernelConnection): void {
+    if (kernel.connectionStatus !== 'connected' || kernel.status === 'dead') return;
+    for (const channel of this._channels) channel.attach(kernel);
+    this._set('connected', null);
   }
 
   private _lost(message: string): void {
@@ -214,6 +234,7 @@ export class WarrenServices implements IWarrenServices {
   private _status: ServicesStatus = 'idle';
   private _message: string | null = null;
   private _retryTimer = 0;
+  private _stallTimer = 0;
   private _retryDelay = 1000;
   private _disposed = false;
 }
@@ -226,6 +247,8 @@ export namespace WarrenServices {
     kernelName?: string;
   }
   export const defaultPath = '.warren/services';
+  /** How long a start or restart may take before the panels say so. */
+  export const stallSeconds = 20;
 }
 
 class Channel implements IServicesChannel {

@@ -35,8 +35,9 @@ export interface LabServer {
 }
 
 /**
- * `node scripts/start.js` on a free port with an empty token and a temporary
- * root and settings dir; resolves once it prints its URL.
+ * `node scripts/start.js` (the stock JupyterLab in .venv) on a free port with an
+ * empty token and a temporary root, settings and workspaces dir; resolves once
+ * it prints its URL.
  */
 export async function startLab(
   env: NodeJS.ProcessEnv = {},
@@ -55,6 +56,8 @@ export async function startLab(
       join(root, 'work'),
       '--settings-dir',
       join(root, 'lab'),
+      '--workspaces-dir',
+      join(root, 'workspaces'),
       '--token',
       '',
       '--expose-app'
@@ -75,7 +78,7 @@ export async function startLab(
       timeoutMs
     );
     const check = () => {
-      const m = /JupyterLab is ready at (http:\/\/\S+)/.exec(log);
+      const m = /is ready at (http:\/\/\S+)/.exec(log);
       if (m) {
         clearTimeout(timer);
         ok(m[1]);
