@@ -13,7 +13,15 @@ const { ensureVenv, ROOT } = require('./venv');
 
 function main() {
   const bin = ensureVenv();
-  const args = ['build', ROOT];
+  // JupyterLab's own package (its staging/package.json): the versions the page
+  // shares. Left to itself the builder takes those of the newest core it knows.
+  const core = spawnSync(
+    path.join(bin, 'python'),
+    ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging", "package.json"))'],
+    { encoding: 'utf8' }
+  );
+  if (core.status !== 0) throw new Error(`cannot find JupyterLab's core package in .venv: ${core.stderr}`);
+  const args = ['build', ROOT, `--core-package-file=${core.stdout.trim()}`];
   if (process.argv.includes('--development')) args.push('--development=True');
   const r = spawnSync(path.join(bin, 'jupyter-builder'), args, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`jupyter-builder build failed (${r.status ?? r.signal})`);

@@ -1,3 +1,4 @@
+import debuggerGuard from './plugins/debugger-guard';
 import gpu from './plugins/gpu';
 import mounts from './plugins/mounts';
 import runs from './plugins/runs';
@@ -5,4 +6,4 @@ import services from './plugins/services';
 import sixelStream from './plugins/sixel-stream';
 import sixelTerminal from './plugins/sixel-terminal';
 
-export default [services, gpu, mounts, runs, sixelStream, sixelTerminal];
+export default [debuggerGuard, services, gpu, mounts, runs, sixelStream, sixelTerminal];

@@ -1,6 +1,7 @@
-// Tests that cross a process run the compiled kernel: build it once per run.
-const { execFileSync } = require('node:child_process');
+// `npm test` is the whole set-up on a bare machine: the Debian tools the tests
+// drive (as root, with apt-get), .venv with the stock JupyterLab, the kernel and
+// the labextension when stale, warren installed into .venv (scripts/setup.js).
+const { setup } = require('../scripts/setup');
 module.exports = async () => {
-  if (process.env.WARREN_SKIP_BUILD) return;
-  execFileSync('npm', ['run', '--silent', 'build:kernel'], { cwd: `${__dirname}/..`, stdio: 'inherit' });
+  setup({ system: !process.env.WARREN_SKIP_SYSTEM });
 };

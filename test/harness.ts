@@ -5,6 +5,8 @@ import { KernelClient } from '../kernel/client/client';
 
 export const ROOT = join(__dirname, '..');
 export const CLI = join(ROOT, 'lib', 'kernel', 'cli', 'warren.js');
+/** The stock Jupyter that `npm test`'s set-up installs (scripts/venv.js). */
+export const VENV_BIN = join(ROOT, '.venv', 'bin');
 
 /** A fresh Jupyter data dir, so history and kernelspecs never touch the user's. */
 export function tempDataDir(): string {

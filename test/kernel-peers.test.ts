@@ -2,9 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, tempDataDir } from './harness';
+import { CLI, VENV_BIN, tempDataDir } from './harness';
 
-/** Real peers from Debian: jupyter_kernel_test, nbconvert --execute, jupyter console. */
+/**
+ * Real peers: nbconvert --execute and jupyter console from the stock Jupyter in
+ * .venv (what users run); jupyter_kernel_test from Debian (not on the index).
+ */
 const PYTHON = '/usr/bin/python3';
 const dataDir = tempDataDir();
 const env = { ...process.env, JUPYTER_DATA_DIR: dataDir, JUPYTER_PATH: dataDir };
@@ -89,7 +92,7 @@ test('nbconvert --execute runs a TypeScript notebook through the installed kerne
   };
   writeFileSync(join(dir, 'in.ipynb'), JSON.stringify(nb));
   const r = spawnSync(
-    '/usr/bin/jupyter-nbconvert',
+    join(VENV_BIN, 'jupyter-nbconvert'),
     ['--to', 'notebook', '--execute', 'in.ipynb', '--output', 'out.ipynb'],
     { env, cwd: dir, encoding: 'utf8', timeout: 120000 }
   );
@@ -106,7 +109,7 @@ test('nbconvert --execute runs a TypeScript notebook through the installed kerne
 
 test('jupyter console runs a cell through the installed kernel', () => {
   const r = spawnSync(
-    '/usr/bin/jupyter-console',
+    join(VENV_BIN, 'jupyter-console'),
     ['--kernel', 'warren', '--simple-prompt', '--no-confirm-exit'],
     {
       env,

@@ -31,6 +31,8 @@ export interface LabServer {
   url: string;
   root: string;
   output: () => string;
+  /** Stops the server (its kernels go with it) and starts it again on the same port and root. */
+  restart: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -41,72 +43,93 @@ export interface LabServer {
  */
 export async function startLab(
   env: NodeJS.ProcessEnv = {},
-  timeoutMs = 240000
+  timeoutMs = 240000,
+  app: 'lab' | 'notebook' = 'lab'
 ): Promise<LabServer> {
   const root = mkdtempSync(join(tmpdir(), 'warren-lab-'));
   mkdirSync(join(root, 'work'));
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'scripts', 'start.js'),
-      '--port',
-      String(port),
-      '--root',
-      join(root, 'work'),
-      '--settings-dir',
-      join(root, 'lab'),
-      '--workspaces-dir',
-      join(root, 'workspaces'),
-      '--token',
-      '',
-      '--expose-app'
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true
-    }
-  );
   let log = '';
-  child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`the lab did not start in ${timeoutMs} ms:\n${log}`)),
-      timeoutMs
-    );
-    const check = () => {
-      const m = /is ready at (http:\/\/\S+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]);
+  let child: ChildProcess | null = null;
+  const launch = async (): Promise<string> => {
+    const from = log.length;
+    const proc: ChildProcess = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'scripts', 'start.js'),
+        '--no-build',
+        '--app',
+        app,
+        '--port',
+        String(port),
+        '--root',
+        join(root, 'work'),
+        '--settings-dir',
+        join(root, 'lab'),
+        '--workspaces-dir',
+        join(root, 'workspaces'),
+        '--token',
+        '',
+        '--expose-app'
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true
       }
-    };
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`start.js exited (${code}):\n${log}`));
-    });
-  });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-      child.kill('SIGTERM');
-      const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), 10000));
-      if ((await Promise.race([exited, timeout])) === 'timeout') {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
+    );
+    child = proc;
+    proc.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+    proc.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    return new Promise<string>((ok, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error(`the lab did not start in ${timeoutMs} ms:\n${log}`)),
+        timeoutMs
+      );
+      const check = () => {
+        const m = /is ready at (http:\/\/\S+)/.exec(log.slice(from));
+        if (m) {
+          clearTimeout(timer);
+          ok(m[1]);
         }
+      };
+      proc.stdout?.on('data', check);
+      proc.stderr?.on('data', check);
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`start.js exited (${code}):\n${log}`));
+      });
+    });
+  };
+  const halt = async (): Promise<void> => {
+    const proc = child as ChildProcess | null;
+    if (!proc || proc.exitCode !== null || !proc.pid) return;
+    const exited = new Promise<void>((ok) => proc.once('exit', () => ok()));
+    proc.kill('SIGTERM');
+    const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), 10000));
+    if ((await Promise.race([exited, timeout])) === 'timeout') {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
-    rmSync(root, { recursive: true, force: true });
   };
-  return { url, root, output: () => log, stop };
+  const url = await launch();
+  return {
+    url,
+    root,
+    output: () => log,
+    restart: async () => {
+      await halt();
+      await launch();
+    },
+    stop: async () => {
+      await halt();
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
 }
 
 /** The system Chromium; playwright gives each launch a fresh temporary profile. */
@@ -160,6 +183,8 @@ export interface Lab {
 }
 
 export interface LabOptions {
+  /** Which stock front end start.js serves: JupyterLab (default) or Notebook 7. */
+  app?: 'lab' | 'notebook';
   /** Runs once the page exists, before it opens the lab: listen to the page, write files under the lab's root. */
   beforeOpen?: (lab: Lab) => void | Promise<void>;
 }
@@ -192,11 +217,11 @@ export function useLab(env: NodeJS.ProcessEnv = {}, options: LabOptions = {}): L
     }
   };
   beforeAll(async () => {
-    server = await startLab(env);
+    server = await startLab(env, undefined, options.app);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await options.beforeOpen?.(lab);
-    await openLab(page, server.url);
+    if (options.app !== 'notebook') await openLab(page, server.url);
   });
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
