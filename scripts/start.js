@@ -67,9 +67,10 @@ function main() {
     `--IdentityProvider.token=${token}`,
     '--ServerApp.password='
   ];
-  if (opts.exposeApp) args.push('--LabApp.expose_app_in_browser=True');
+  const appClass = opts.app === 'lab' ? 'LabApp' : 'JupyterNotebookApp';
+  if (opts.exposeApp) args.push(`--${appClass}.expose_app_in_browser=True`);
   if (token === '') args.push('--ServerApp.disable_check_xsrf=True');
-  if (opts.workspacesDir) args.push(`--LabApp.workspaces_dir=${opts.workspacesDir}`);
+  if (opts.workspacesDir) args.push(`--${appClass}.workspaces_dir=${opts.workspacesDir}`);
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
   const env = { ...process.env, VIRTUAL_ENV: VENV };
   // The venv's bin first: kernels, terminals and the jobs they submit find

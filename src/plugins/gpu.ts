@@ -129,10 +129,10 @@ function activateGpu(
     }
     app.shell.add(panel, area, { rank: 900 });
     restorer?.add(panel, 'warren-gpu');
-    if (statusBar) {
-      statusItem.node.onclick = show;
-      statusBar.registerStatusItem(PLUGIN_ID, { item: statusItem, align: 'left', rank: 5 });
-    }
+    statusItem.node.onclick = show;
+    if (statusBar) statusBar.registerStatusItem(PLUGIN_ID, { item: statusItem, align: 'left', rank: 5 });
+    // Notebook 7 has no status bar: the item goes in its top bar instead.
+    else app.shell.add(statusItem, 'top', { rank: 1000 });
     // The comm (and so the services kernel) starts once the page is up, not during activation.
     connect();
     performance.measure('warren:gpu after restore', { start: deferred });
