@@ -30,18 +30,27 @@ const lab = useLab(
   { JUPYTER_DATA_DIR: tempDir('warren-lab-data-') },
   {
     beforeOpen: ({ server, page }) => {
-      const settings = join(server.root, 'lab', 'user-settings', 'warren');
+      // The Lab's settings dir (start.js --settings-dir, passed on to kernels as
+      // JUPYTERLAB_SETTINGS_DIR): the services kernel reads the profile here.
+      const settings = join(server.root, 'lab', 'warren');
       mkdirSync(settings, { recursive: true });
       const profile = {
         name: 'local-slurm',
         kind: 'slurm',
         workdir: tempDir('warren-remote-'),
-        warren: `${process.execPath} ${CLI}`,
+        // No `warren` command given: the job calls the launcher that start.js's
+        // install put on the Lab's PATH.
         env: { SLURM_CONF: conf, JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
+      };
+      // A profile whose job cannot run warren: the run must fail with the job's own error.
+      const broken = {
+        ...profile,
+        name: 'broken-warren',
+        warren: 'warren-missing-command'
       };
       writeFileSync(
         join(settings, 'runs.jupyterlab-settings'),
-        JSON.stringify({ profiles: [profile] })
+        JSON.stringify({ profiles: [profile, broken] })
       );
       writeNotebook(join(server.root, 'work', 'send.ipynb'), [
         { source: 'const x = 1;', tags: ['parameters'] },
@@ -136,5 +145,76 @@ test('Send to cluster submits to the local Slurm profile; the Runs panel shows C
     const outputs = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output');
     await outputs.filter({ hasText: 'answer 42' }).first().waitFor({ timeout: 30000 });
     await expect(outputs.filter({ hasText: /from slurm job \d+/ }).count()).resolves.toBe(1);
+  });
+});
+
+test("a run whose job fails says the job's own error, not a missing result file", async () => {
+  const { page } = lab;
+  await withScreenshot(page, 'runs-failed', async () => {
+    await runCommand(page, 'docmanager:open', { path: 'send.ipynb' });
+    const button = page.locator(
+      '.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]'
+    );
+    await button.waitFor({ timeout: 60000 });
+    const before = await page
+      .locator('.jp-WarrenRuns-run')
+      .evaluateAll((rows) =>
+        rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id)
+      );
+    const toasts: string[] = [];
+    page.on('console', (m) => toasts.push(m.text()));
+    await button.click();
+    const form = page.locator('.jp-Dialog .jp-WarrenRunsForm');
+    await form.waitFor({ timeout: 30000 });
+    await form.locator('.jp-WarrenRunsForm-profile').selectOption('broken-warren');
+    await form.locator('input[name="time"]').fill('5');
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
+    const handle = await page.waitForFunction(
+      (known: string[]) => {
+        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll(
+          '.jp-WarrenRuns-run'
+        );
+        for (let i = 0; i < rows.length; i++) {
+          const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
+          if (!known.includes(id)) return id;
+        }
+        return false;
+      },
+      before,
+      { timeout: 60000, polling: 50 }
+    );
+    const id = String(await handle.jsonValue());
+    const row = page.locator(`.jp-WarrenRuns-run[data-id="${id}"]`);
+    await page.waitForFunction(
+      (rowId) =>
+        (
+          (globalThis as unknown as PageGlobal).document.querySelector(
+            `.jp-WarrenRuns-run[data-id="${rowId}"]`
+          ) as unknown as { dataset: { state?: string } } | null
+        )?.dataset.state === 'failed',
+      id,
+      { timeout: 120000, polling: 200 }
+    );
+    // The message the row carries once the run has been looked at after its end.
+    await page.waitForFunction(
+      (rowId) =>
+        /not found/.test(
+          (
+            (globalThis as unknown as PageGlobal).document.querySelector(
+              `.jp-WarrenRuns-run[data-id="${rowId}"] .jp-WarrenRuns-name`
+            ) as unknown as { title?: string } | null
+          )?.title ?? ''
+        ),
+      id,
+      { timeout: 60000, polling: 200 }
+    );
+    const title = (await row.locator('.jp-WarrenRuns-name').getAttribute('title')) ?? '';
+    expect(title).toMatch(/warren-missing-command: .*not found/);
+    expect(title).not.toMatch(/ENOENT/);
+    const notices = await page
+      .locator('.jp-toast-container, .Toastify')
+      .allTextContents()
+      .catch(() => [] as string[]);
+    expect([...notices, ...toasts].join('\n')).not.toMatch(/ENOENT/);
   });
 });

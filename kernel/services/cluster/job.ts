@@ -90,3 +90,30 @@ export async function tailRun(t: Transport, record: RunRecord): Promise<string> 
   const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
   return notebookTail(r.stdout) || log.stdout;
 }
+
+/** A run that ended without writing its executed notebook: `reason` is its own log's end. */
+export class NoResultError extends Error {
+  override name = 'NoResultError';
+}
+
+/**
+ * Throws NoResultError, with the last lines of the job's log, when the run
+ * folder holds no executed notebook: the job failed before `warren run` wrote
+ * one (a missing command, a kernel that would not start), and that is what the
+ * user needs to read, not that a file is missing.
+ */
+export async function requireResult(t: Transport, record: RunRecord): Promise<void> {
+  const present = await t.exec(['test', '-f', join(record.remoteDir, RESULT)]);
+  if (present.code === 0) return;
+  const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
+  const lines = log.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-3);
+  throw new NoResultError(
+    lines.length
+      ? `the job wrote no result notebook; its log ends: ${lines.join(' | ')}`
+      : 'the job wrote no result notebook and left no log'
+  );
+}

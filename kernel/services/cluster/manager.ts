@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
+import { NoResultError } from './job';
 import { SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
 import { RunStore } from './store';
@@ -130,7 +131,13 @@ export class RunManager {
       if (key !== last) options.onUpdate?.(record);
       last = key;
       if (isFinal(record.state)) {
-        if (options.fetch === false || record.kind !== 'notebook' || record.result) return record;
+        if (
+          options.fetch === false ||
+          record.kind !== 'notebook' ||
+          record.result ||
+          record.fetched
+        )
+          return record;
         try {
           return await this.fetch(id);
         } catch (error) {
@@ -161,7 +168,17 @@ export class RunManager {
     const record = this.store.load(id);
     const stem = basename(record.source, extname(record.source));
     const base = join(dirname(record.source), `${stem}.run-${record.id}`);
-    const missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);
+    let missing: string[];
+    try {
+      missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);
+    } catch (error) {
+      if (!(error instanceof NoResultError)) throw error;
+      // Nothing to fetch, ever: say why and stop looking.
+      record.message = [record.message, error.message].filter(Boolean).join('; ');
+      record.fetched = true;
+      this.store.save(record);
+      return record;
+    }
     record.result = `${base}.ipynb`;
     if (missing.length) record.message += `; declared outputs missing: ${missing.join(', ')}`;
     this.store.save(record);

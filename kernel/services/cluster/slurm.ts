@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
-import { LOG, RESULT, runLines, stage, tailRun } from './job';
+import { LOG, RESULT, requireResult, runLines, stage, tailRun } from './job';
 import type { ExecResult, Transport } from './transport';
 import { TransportError } from './transport';
 import type { Backend, Observed, RunRecord } from './types';
@@ -198,6 +198,7 @@ export async function fetchResults(
   notebook: string,
   outputsDir: string
 ): Promise<string[]> {
+  await requireResult(t, record);
   await t.get(join(record.remoteDir, RESULT), notebook);
   const missing: string[] = [];
   for (const o of record.outputs)

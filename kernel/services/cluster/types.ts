@@ -18,6 +18,8 @@ export interface RunRecord {
   inputs: string[];
   outputs: string[];
   result: string | null;
+  /** Set once an ended run's results were looked for and there was none to fetch (`message` says why). */
+  fetched?: boolean;
   /** Map runs: commands per array task, how many commands, the array job ids in order (retries after the first). */
   chunk?: number;
   count?: number;
