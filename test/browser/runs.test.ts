@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, dataDirWithWarren, tempDir, writeNotebook } from '../cluster/fixtures';
+import { dataDirWithWarren, tempDir, writeNotebook } from '../cluster/fixtures';
 import { ROOT, runCommand, useLab, withScreenshot } from './harness';
 import type { PageGlobal } from './harness';
 
