@@ -1,5 +1,6 @@
 /**
- * Kernel benchmarks against peers, all in one run: warren, ipykernel (Debian)
+ * Kernel benchmarks against peers, all in one run: warren, ipykernel 7.4 (pip,
+ * the stock Jupyter in .venv), ipykernel 6.17 (Debian)
  * and tslab (npm). Prints medians and warren's ratio to each peer.
  *
  *   npm run bench            # everything
@@ -18,6 +19,7 @@ interface Peer {
   /** How an interrupt reaches it: warren takes interrupt_request, the others SIGINT to the group (jupyter_client's signal mode). */
   interrupt: 'message' | 'signal';
   shell: boolean;
+  python?: boolean;
 }
 
 const PEERS: Peer[] = [
@@ -34,10 +36,19 @@ const PEERS: Peer[] = [
     shell: true
   },
   {
-    name: 'ipykernel',
+    // The current peer: the stock Jupyter's ipykernel, in .venv (npm test's set-up makes it).
+    name: 'ipykernel 7.4',
+    argv: [join(ROOT, '.venv', 'bin', 'python'), '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    interrupt: 'signal',
+    shell: true,
+    python: true
+  },
+  {
+    name: 'ipykernel 6.17',
     argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
     interrupt: 'signal',
-    shell: true
+    shell: true,
+    python: true
   },
   {
     name: 'tslab',
@@ -148,7 +159,7 @@ async function measureRunning(k: KernelClient, peer: Peer, row: Row): Promise<vo
     row['interrupt !sleep 30 (ms)'] = median(sleepers);
   }
   const busy: number[] = [];
-  const loop = peer.name === 'ipykernel' ? 'while True: pass' : 'while (true) {}';
+  const loop = peer.python ? 'while True: pass' : 'while (true) {}';
   for (let i = 0; i < 5; i++) {
     const running = k.execute(loop, { stop_on_error: false });
     await new Promise((r) => setTimeout(r, 300));
@@ -164,7 +175,7 @@ async function measureRunning(k: KernelClient, peer: Peer, row: Row): Promise<vo
     const at: number[] = [rssMB(k.pid)];
     const t = performance.now();
     for (let i = 1; i <= 10000; i++) {
-      await k.execute(peer.name === 'ipykernel' ? `x = ${i}` : `${i} * 2`);
+      await k.execute(peer.python ? `x = ${i}` : `${i} * 2`);
       if (i % 5000 === 0) at.push(rssMB(k.pid));
     }
     row['10k cells (s)'] = (performance.now() - t) / 1000;

@@ -27,7 +27,8 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const RUNS = Number(arg('--runs', '3'));
-const PYTHON = arg('--python', '/usr/bin/python3');
+// ipykernel 7.4 from the stock Jupyter in .venv, the current peer.
+const PYTHON = arg('--python', join(ROOT, '.venv', 'bin', 'python'));
 const withIpykernel =
   !process.argv.includes('--no-ipykernel') &&
   spawnSync(PYTHON, ['-c', 'import ipykernel'], { stdio: 'ignore' }).status === 0;
