@@ -17,7 +17,7 @@ import {
   unmountBackend
 } from './backends';
 import { mountAt, probe } from './mountinfo';
-import { secretInRemote } from './secrets';
+import { redact, secretInRemote } from './secrets';
 import { alive, MountStore } from './store';
 import type { MountRuntime } from './store';
 import type { Repair } from './toolboxes';
@@ -135,9 +135,10 @@ export class MountManager {
       this.busy.delete(mp);
       return await this.status(spec);
     } catch (error) {
-      const message = errorText(error);
+      // A program's own words (rclone's, sshfs's) can quote a credential.
+      const message = redact(errorText(error));
       this.log(mp, 'error', `mount ${spec.source} on ${mp} failed: ${message}`);
-      throw error instanceof MountError ? error : new MountError(message);
+      throw new MountError(message);
     } finally {
       this.busy.delete(mp);
       release();
@@ -428,7 +429,7 @@ export class MountManager {
       this.errors.delete(mp);
       this.log(mp, 'info', `${mp} healed`);
     } catch (error) {
-      this.errors.set(mp, `remount failed: ${errorText(error)}`);
+      this.errors.set(mp, redact(`remount failed: ${errorText(error)}`));
       this.log(mp, 'error', `remount of ${mp} failed: ${errorText(error)}`);
     } finally {
       this.busy.delete(mp);
@@ -442,7 +443,9 @@ export class MountManager {
     });
   }
 
-  private log(mountpoint: string | null, level: MountLogLine['level'], text: string): void {
+  /** One line to the shared log, this process's log and the panels: redacted once, for all three. */
+  private log(mountpoint: string | null, level: MountLogLine['level'], raw: string): void {
+    const text = redact(raw);
     const line: MountLogLine = { time: Date.now(), mountpoint, level, text };
     try {
       this.store.appendLog(line);
@@ -495,12 +498,12 @@ export function normalizeSpec(input: MountSpec): MountSpec {
   }
   switch (input.kind) {
     case 'rclone': {
-      if (!spec.source.includes(':'))
+      if (!spec.source.includes(':') || spec.source.startsWith('-'))
         throw new MountError(`an rclone source is remote: or remote:path, not '${spec.source}'`);
       const secret = secretInRemote(spec.source);
       if (secret)
         throw new MountError(
-          `'${secret}=' in the remote string would store a secret in clear text: put it in the rclone config (rclone config) and name the remote`
+          `${secret} in the remote string would store a secret in clear text: put it in the rclone config (rclone config) and name the remote`
         );
       if (input.rcloneConfig) spec.rcloneConfig = resolve(input.rcloneConfig);
       if (input.execBits === false) spec.execBits = false;
