@@ -4,6 +4,7 @@ import type {
   MountLogLine,
   MountSpec,
   MountStatus,
+  PendingToolbox,
   Toolbox,
   ToolboxStatus
 } from '../../../src/contract/mounts';
@@ -23,7 +24,6 @@ import type { MountRuntime } from './store';
 import type { Repair } from './toolboxes';
 import {
   binDirs,
-  manifestToolboxes,
   readManifest,
   removeFromManifest,
   repairExecBits,
@@ -244,7 +244,7 @@ export class MountManager {
     input: Toolbox
   ): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
     const toolbox = validateToolbox(input);
-    const repair = await repairExecBits(binDirs(toolbox));
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
     if (repair.fixed.length)
       this.log(
         null,
@@ -259,6 +259,7 @@ export class MountManager {
       );
     this.store.update((r) => {
       r.toolboxes = [...r.toolboxes.filter((t) => t.name !== toolbox.name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== toolbox.name);
     });
     let manifest: string | null = null;
     const volume = this.volumeOf(toolbox.root);
@@ -279,8 +280,43 @@ export class MountManager {
     return { ...toolboxStatus(toolbox), repair, manifest };
   }
 
+  /** Toolboxes volumes brought that are not in effect yet. */
+  pendingToolboxes(): PendingToolbox[] {
+    return this.store.read().pending;
+  }
+
+  /**
+   * Puts a toolbox a volume brought into effect: checked again (the volume
+   * may have changed since it was mounted), exec bits repaired inside it.
+   */
+  async acceptToolbox(
+    name: string
+  ): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+    const found = this.store.read().pending.find((t) => t.name === name);
+    if (!found) throw new Error(`no toolbox named ${name} is waiting to be accepted`);
+    const toolbox = validateToolbox(found, found.volume);
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    this.store.update((r) => {
+      r.toolboxes = [...r.toolboxes.filter((t) => t.name !== name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== name);
+    });
+    this.log(found.volume, 'info', `toolbox ${name} from ${found.volume} accepted`);
+    this.changed();
+    return { ...toolboxStatus(toolbox), repair, manifest: null };
+  }
+
+  /** Removes a toolbox, or declines one a volume brought. */
   removeToolbox(name: string): void {
-    const found = this.store.read().toolboxes.find((t) => t.name === name);
+    const registry = this.store.read();
+    if (registry.pending.some((t) => t.name === name)) {
+      this.store.update((r) => {
+        r.pending = r.pending.filter((t) => t.name !== name);
+      });
+      this.log(null, 'info', `toolbox ${name} declined`);
+      this.changed();
+      if (!registry.toolboxes.some((t) => t.name === name)) return;
+    }
+    const found = registry.toolboxes.find((t) => t.name === name);
     if (!found) throw new Error(`no toolbox named ${name}`);
     this.store.update((r) => {
       r.toolboxes = r.toolboxes.filter((t) => t.name !== name);
@@ -318,20 +354,37 @@ export class MountManager {
     return holding[0] ?? null;
   }
 
+  /**
+   * What the volume's manifest brings waits for the user: a toolbox puts the
+   * volume's programs first on PATH and sets variables in every new kernel.
+   * One already registered exactly so (this machine wrote the manifest) is
+   * not asked about again.
+   */
   private restoreToolboxes(mp: string): void {
     const manifest = readManifest(mp);
-    if (!manifest || manifest.toolboxes.length === 0) return;
-    const found = manifestToolboxes(mp, manifest);
-    this.store.update((r) => {
-      const names = new Set(found.map((t) => t.name));
-      r.toolboxes = [...r.toolboxes.filter((t) => !names.has(t.name)), ...found];
-    });
-    this.log(
-      mp,
-      'info',
-      `restored toolbox(es) ${found.map((t) => t.name).join(', ')} from ${mp}/.warren-tools.json`
+    if (!manifest) return;
+    for (const reason of manifest.refused)
+      this.log(mp, 'warn', `${mp}/.warren-tools.json: refused ${reason}`);
+    const registered = this.store.read().toolboxes;
+    const same = (a: Toolbox, b: Toolbox) =>
+      a.root === b.root &&
+      JSON.stringify(a.bin) === JSON.stringify(b.bin) &&
+      JSON.stringify(a.env) === JSON.stringify(b.env);
+    const found = manifest.toolboxes.filter(
+      (t) => !registered.some((r) => r.name === t.name && same(r, t))
     );
-    void Promise.all(found.map((t) => repairExecBits(binDirs(t))));
+    this.store.update((r) => {
+      r.pending = [
+        ...r.pending.filter((t) => t.volume !== mp && !found.some((f) => f.name === t.name)),
+        ...found.map((t) => ({ ...t, volume: mp }))
+      ];
+    });
+    for (const t of found)
+      this.log(
+        mp,
+        'warn',
+        `${mp} brings toolbox ${t.name}: ${describeToolbox(t)}; not in effect until accepted (warren toolbox accept ${t.name})`
+      );
   }
 
   /** Mounts with the backend and records the runtime (no checks, no lock). */
@@ -467,6 +520,12 @@ export namespace MountManager {
     /** The process's own log (the kernel's stderr), never a cell. */
     log?: (text: string) => void;
   }
+}
+
+/** What a toolbox does once in effect, in one line: the folders it puts on PATH, the variables it sets. */
+export function describeToolbox(t: Toolbox): string {
+  const env = Object.entries(t.env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `puts ${binDirs(t).join(', ')} first on PATH${env.length ? `, sets ${env.join(' ')}` : ''}`;
 }
 
 export function errorText(error: unknown): string {
