@@ -282,7 +282,8 @@ async function mountRclone(
     ...(spec.execBits === false ? [] : ['--file-perms', '0755'])
   ];
   ctx.log(`rclone ${args.join(' ')}`);
-  closeSync(openSync(ctx.daemonLog, 'w'));
+  // rclone's own log can quote what its config holds: readable by this user only.
+  closeSync(openSync(ctx.daemonLog, 'w', 0o600));
   // Not --daemon: its parent and child both bind the rc port. Started detached
   // instead, the mount outlives this kernel and we know the daemon's pid.
   const child = spawn(rclone, args, { detached: true, stdio: 'ignore' });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MountLogLine } from '../../../src/contract/mounts';
@@ -29,5 +29,23 @@ test('a credential in what a mount reports reaches neither the panel, the kernel
     readFileSync(store.logFile, 'utf8')
   ];
   for (const text of everything) expect(text).not.toContain('hunter2');
+  manager.dispose();
+});
+
+test('log lines stored before redaction existed are redacted when read back', () => {
+  const base = mkdtempSync(join(tmpdir(), 'warren-manager-'));
+  const store = new MountStore(join(base, 'config'));
+  mkdirSync(store.dir, { recursive: true });
+  writeFileSync(
+    store.logFile,
+    JSON.stringify({
+      time: 1,
+      mountpoint: null,
+      level: 'info',
+      text: 'rclone :webdav,pass=hunter2:'
+    }) + '\n'
+  );
+  const manager = new MountManager({ store });
+  expect(manager.logs().map((l) => l.text)).toEqual(['rclone :webdav,pass=***']);
   manager.dispose();
 });

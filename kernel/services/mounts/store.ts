@@ -255,7 +255,8 @@ export class MountStore {
         if (isRecord(v) && typeof v.time === 'number' && typeof v.text === 'string')
           out.push({
             time: v.time,
-            text: v.text,
+            // Lines written before every line was redacted are redacted on the way out.
+            text: redact(v.text),
             mountpoint: typeof v.mountpoint === 'string' ? v.mountpoint : null,
             level: v.level === 'warn' || v.level === 'error' ? v.level : 'info'
           });
