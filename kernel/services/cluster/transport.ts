@@ -163,8 +163,9 @@ export class SshTransport implements Transport {
       String(this.options.port ?? 22),
       '--',
       this.target(),
-      // A remote 255 (sbatch's own refusal exits 255) comes back as 254: 255 is ssh's alone.
-      `${[...prefix, ...argv].map(shQuote).join(' ')}; s=$?; [ $s -eq 255 ] && s=254; exit $s`
+      // A remote 255 (sbatch's own refusal exits 255) comes back as 254: 255 is
+      // ssh's alone. The command reaches sh as arguments ("$@"), whatever the login shell.
+      ['sh', '-c', REMOTE_WRAPPER, 'sh', ...prefix, ...argv].map(shQuote).join(' ')
     ];
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
     // ssh's own failures exit 255 (a connection lost, a host that does not answer): worth another try.
@@ -206,6 +207,8 @@ export class SshTransport implements Transport {
       throw new TransportError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
   }
 }
+
+const REMOTE_WRAPPER = '"$@"; s=$?; [ $s -eq 255 ] && s=254; exit $s';
 
 /** A local scp operand: absolute, so that a ':' in a file name never makes it a host. */
 function localPath(p: string): string {
