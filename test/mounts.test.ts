@@ -637,3 +637,50 @@ describe('hostile volumes and input', () => {
     );
   });
 });
+
+describe('warren mount --auto, --restore and --nfs', () => {
+  test('definitions saved with --auto come back with mount --restore; one that fails is reported and the rest still mount', () => {
+    const fresh = join(base, 'restore-config');
+    const src = dir('restore-src');
+    writeFileSync(join(src, 'kept.txt'), 'kept\n');
+    const gone = dir('restore-gone');
+    const mp = join(base, 'restore-mp');
+    const mp2 = join(base, 'restore-mp2');
+    expect(cli(['mount', src, mp, '--auto'], fresh).status).toBe(0);
+    expect(cli(['mount', gone, mp2, '--auto'], fresh).status).toBe(0);
+    expect(cli(['unmount', mp], fresh).status).toBe(0);
+    expect(cli(['unmount', mp2], fresh).status).toBe(0);
+    expect(isMounted(mp)).toBe(false);
+    expect(savedMountpoints(fresh)).toEqual([mp, mp2]);
+    // The second volume's source goes away while nothing is mounted.
+    spawnSync('rm', ['-rf', gone]);
+    const r = cli(['mount', '--restore'], fresh);
+    expect(r.stdout).toBe(`${mp}: mounted\n`);
+    expect(r.stderr).toBe(`${mp2}: source folder ${gone} does not exist\n`);
+    expect(r.status).toBe(1);
+    expect(isMounted(mp)).toBe(true);
+    expect(readFileSync(join(mp, 'kept.txt'), 'utf8')).toBe('kept\n');
+    // Restoring again leaves a live mount alone.
+    expect(cli(['mount', '--restore'], fresh).stdout).toBe('');
+    expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+    expect(cli(['unmount', mp2, '--forget'], fresh).status).toBe(0);
+    expect(savedMountpoints(fresh)).toEqual([]);
+  });
+
+  test('--nfs: a server name that is an option is refused; without nfs-common the error names the package', async () => {
+    const mp = join(base, 'nfs-mp');
+    const r = await run(k, `await warren.mount(${JSON.stringify(mp)}, { nfs: '-oX=1:/export' })`);
+    expect(r.err).toMatch(/not a NFS server name: "-oX=1"/);
+    const nfs = cli(['mount', '--nfs', '127.0.0.1:/export', mp]);
+    expect(nfs.status).toBe(1);
+    if (!existsSync('/sbin/mount.nfs') && !existsSync('/usr/sbin/mount.nfs'))
+      expect(nfs.stderr).toBe(
+        'warren mount: NFS is not available here: mount.nfs is missing (Debian package nfs-common)\n'
+      );
+    else
+      expect(nfs.stderr).toMatch(
+        /^warren mount: NFS (mount failed|server of 127\.0\.0\.1:\/export did not answer)/
+      );
+    expect(existsSync(mp)).toBe(false);
+  });
+});

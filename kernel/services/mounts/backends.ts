@@ -134,11 +134,6 @@ export async function preflight(spec: MountSpec): Promise<void> {
       return;
     }
     case 'nfs':
-      needRoot('NFS mounts');
-      if (!which('mount.nfs'))
-        throw new MountError(
-          'NFS is not available here: mount.nfs is missing (Debian package nfs-common)'
-        );
       if (!/^[^:\s]+:\//.test(spec.source))
         throw new MountError(`NFS source must be host:/export, not '${spec.source}'`);
       try {
@@ -146,6 +141,11 @@ export async function preflight(spec: MountSpec): Promise<void> {
       } catch (error) {
         throw new MountError((error as Error).message);
       }
+      needRoot('NFS mounts');
+      if (!which('mount.nfs'))
+        throw new MountError(
+          'NFS is not available here: mount.nfs is missing (Debian package nfs-common)'
+        );
       return;
   }
 }
