@@ -49,3 +49,21 @@ test('log lines stored before redaction existed are redacted when read back', ()
   expect(manager.logs().map((l) => l.text)).toEqual(['rclone :webdav,pass=***']);
   manager.dispose();
 });
+
+test('a definition saved before secrets were refused is listed without its secret', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'warren-manager-'));
+  const store = new MountStore(join(base, 'config'));
+  mkdirSync(store.dir, { recursive: true });
+  const source = ':webdav,url="http://127.0.0.1:1",user=bob,pass=hunter2:';
+  writeFileSync(
+    store.file,
+    JSON.stringify({
+      version: 1,
+      mounts: [{ kind: 'rclone', source, mountpoint: join(base, 'mp') }]
+    })
+  );
+  const manager = new MountManager({ store });
+  const [listed] = await manager.list();
+  expect(listed.source).toBe(':webdav,url="http://127.0.0.1:1",user=bob,pass=***');
+  manager.dispose();
+});

@@ -75,6 +75,8 @@ export class MountManager {
     const entry = mountAt(spec.mountpoint);
     const base = {
       ...spec,
+      // A definition saved by a warren from before secrets were refused is shown, never its secret.
+      source: redact(spec.source),
       pid: runtime?.pid && alive(runtime.pid) ? runtime.pid : null,
       fsType: entry?.fsType ?? null,
       mountedAt: entry ? (runtime?.mountedAt ?? null) : null
