@@ -9,7 +9,7 @@ import {
   readFileSync,
   realpathSync,
   statSync,
-  ftruncateSync as ftruncate,
+  ftruncateSync,
   writeSync
 } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
@@ -36,7 +36,7 @@ export function envOf(toolbox: Toolbox): Record<string, string> {
  * toolbox's (bash, sh, the dynamic loader, a system python, perl, node, ruby,
  * java, git, ssh) run code or load libraries from wherever the value points,
  * whatever command the user runs. A volume's own programs are put on PATH
- * through \`bin\`; a tool that needs its libraries or modules found sets them
+ * through `bin`; a tool that needs its libraries or modules found sets them
  * in a wrapper script in its bin folder.
  * - shells: BASH_ENV and ENV (sourced by every non-interactive bash / sh),
  *   PROMPT_COMMAND and PS0-PS4 (run or expanded at each prompt or trace),
@@ -48,7 +48,7 @@ export function envOf(toolbox: Toolbox): Record<string, string> {
  * - interpreters' start-up hooks and search paths: PYTHONSTARTUP, PYTHONPATH,
  *   PYTHONHOME, PYTHONUSERBASE, PERL5OPT, PERL5LIB, PERLLIB, PERL5DB,
  *   NODE_OPTIONS, NODE_PATH, RUBYOPT, RUBYLIB, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS,
- *   JDK_JAVA_OPTIONS, LUA_INIT* , R_PROFILE*, R_ENVIRON*;
+ *   JDK_JAVA_OPTIONS, LUA_INIT*, R_PROFILE*, R_ENVIRON*;
  * - programs a user runs every day that run a command named in a variable:
  *   GIT_* (GIT_SSH_COMMAND, GIT_EXEC_PATH, GIT_CONFIG_*), SSH_ASKPASS,
  *   PAGER, MANPAGER, EDITOR, VISUAL, BROWSER.
@@ -329,7 +329,7 @@ function saveManifest(volume: string, toolboxes: Toolbox[]): void {
     if (!fstatSync(fd).isFile()) throw new Error(`${join(volume, MANIFEST)} is not a file`);
     const data = Buffer.from(text);
     writeSync(fd, data, 0, data.length, 0);
-    ftruncate(fd, data.length);
+    ftruncateSync(fd, data.length);
   } finally {
     closeSync(fd);
   }
