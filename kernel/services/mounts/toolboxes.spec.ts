@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import {
   MANIFEST,
   readManifest,
+  removeFromManifest,
   repairExecBits,
   validateToolbox,
   writeManifest
@@ -125,10 +126,19 @@ test('exec-bit repair never changes a file a symbolic link leads to outside the 
 test('a manifest written by hand keeps its entries, and removing one keeps the rest', () => {
   const { vol } = volume();
   mkdirSync(join(vol, 'other'));
+  // An entry this machine refuses (its folder is not here) is kept for the machines that have it.
+  const elsewhere = { name: 'elsewhere', path: 'not-here', bin: ['bin'], env: {} };
+  manifest(vol, [elsewhere]);
   writeManifest(vol, { name: 'good', root: join(vol, 'good'), bin: ['bin'], env: { A: '1' } });
   writeManifest(vol, { name: 'other', root: join(vol, 'other'), bin: ['bin'], env: {} });
   expect(readManifest(vol)?.toolboxes.map((t) => [t.name, t.env])).toEqual([
     ['good', { A: '1' }],
     ['other', {}]
+  ]);
+  removeFromManifest(vol, 'good');
+  const stored = JSON.parse(readFileSync(join(vol, MANIFEST), 'utf8')) as { toolboxes: unknown[] };
+  expect(stored.toolboxes).toEqual([
+    elsewhere,
+    { name: 'other', path: 'other', bin: ['bin'], env: {} }
   ]);
 });

@@ -297,22 +297,33 @@ export function readManifest(volume: string): ManifestRead | null {
   return out;
 }
 
-/** Writes the manifest in place, never through a symbolic link (O_NOFOLLOW). */
-function saveManifest(volume: string, toolboxes: Toolbox[]): void {
-  const text =
-    JSON.stringify(
-      {
-        version: 1,
-        toolboxes: toolboxes.map((t) => ({
-          name: t.name,
-          path: relative(volume, t.root) || '.',
-          bin: t.bin,
-          env: t.env
-        }))
-      },
-      null,
-      2
-    ) + '\n';
+/** The manifest's entries as stored (checked or not), or [] when there is none to read. */
+function rawEntries(volume: string): unknown[] {
+  try {
+    const fd = openSync(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const raw: unknown = JSON.parse(readFileSync(fd, 'utf8'));
+      const list =
+        typeof raw === 'object' && raw !== null ? (raw as { toolboxes?: unknown }).toolboxes : null;
+      return Array.isArray(list) ? list : [];
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+}
+
+const entryName = (e: unknown) =>
+  typeof e === 'object' && e !== null ? (e as { name?: unknown }).name : undefined;
+
+/**
+ * Writes the manifest in place, never through a symbolic link (O_NOFOLLOW).
+ * Entries of other toolboxes stay as they were, even those this machine
+ * refuses (a folder not there yet): another machine may accept them.
+ */
+function saveManifest(volume: string, entries: unknown[]): void {
+  const text = JSON.stringify({ version: 1, toolboxes: entries }, null, 2) + '\n';
   let fd: number;
   try {
     fd = openSync(
@@ -337,15 +348,20 @@ function saveManifest(volume: string, toolboxes: Toolbox[]): void {
 
 /** Adds (or replaces) a toolbox in the manifest on its volume. */
 export function writeManifest(volume: string, toolbox: Toolbox): void {
-  const current = readManifest(volume)?.toolboxes ?? [];
-  saveManifest(volume, [...current.filter((t) => t.name !== toolbox.name), toolbox]);
+  const entry = {
+    name: toolbox.name,
+    path: relative(volume, toolbox.root) || '.',
+    bin: toolbox.bin,
+    env: toolbox.env
+  };
+  saveManifest(volume, [...rawEntries(volume).filter((e) => entryName(e) !== toolbox.name), entry]);
 }
 
 export function removeFromManifest(volume: string, name: string): void {
-  const manifest = readManifest(volume);
-  if (!manifest || !manifest.toolboxes.some((t) => t.name === name)) return;
+  const entries = rawEntries(volume);
+  if (!entries.some((e) => entryName(e) === name)) return;
   saveManifest(
     volume,
-    manifest.toolboxes.filter((t) => t.name !== name)
+    entries.filter((e) => entryName(e) !== name)
   );
 }
