@@ -684,3 +684,38 @@ describe('warren mount --auto, --restore and --nfs', () => {
     expect(existsSync(mp)).toBe(false);
   });
 });
+
+test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it on PATH at once', async () => {
+  const src = dir('cell-vol');
+  mkdirSync(join(src, 'ct', 'bin'), { recursive: true });
+  writeFileSync(join(src, 'ct', 'bin', 'cthello'), '#!/bin/sh\necho "cell tool $CTVAR"\n');
+  chmodSync(join(src, 'ct', 'bin', 'cthello'), 0o755);
+  writeFileSync(
+    join(src, '.warren-tools.json'),
+    JSON.stringify({
+      version: 1,
+      toolboxes: [{ name: 'ct', path: 'ct', bin: ['bin'], env: { CTVAR: 'on' } }]
+    })
+  );
+  const mp = join(base, 'cell-mp');
+  const m = await run(k, `%mount ${src} ${mp} --no-save`);
+  expect(m.out).toBe(
+    [
+      `mounted ${src} on ${mp} (bind)`,
+      'waiting to be accepted (a volume brought them; not in effect):',
+      `  ct  from ${mp}`,
+      `    PATH first: ${mp}/ct/bin`,
+      '    CTVAR="on"',
+      '  accept: warren toolbox accept NAME   decline: warren toolbox remove NAME',
+      ''
+    ].join('\n')
+  );
+  expect((await run(k, 'warren.pendingToolboxes().map((t) => t.name)')).value).toBe("[ 'ct' ]");
+  expect((await run(k, '!command -v cthello || echo none')).out).toBe('none\n');
+  const a = await run(k, "(await warren.acceptToolbox('ct')).commands");
+  expect(a.err).toBe('');
+  expect(a.value).toBe('1');
+  expect((await run(k, '!cthello')).out).toBe('cell tool on\n');
+  await run(k, "warren.removeToolbox('ct')");
+  await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
+});
