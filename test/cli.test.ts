@@ -50,14 +50,18 @@ beforeAll(() => {
   writeFileSync(quick, '#!/bin/sh\necho "ran with $*"\ncp notebook.ipynb out.ipynb\n');
   const slow = join(base, 'runner-slow');
   writeFileSync(slow, '#!/bin/sh\necho started\nsleep 60\n');
+  const failing = join(base, 'runner-failing');
+  writeFileSync(failing, '#!/bin/sh\necho "cell failed" >&2\nexit 3\n');
   chmodSync(quick, 0o755);
   chmodSync(slow, 0o755);
+  chmodSync(failing, 0o755);
   writeFileSync(
     join(settings, 'warren', 'runs.jupyterlab-settings'),
     JSON.stringify({
       profiles: [
         { name: 'quick', kind: 'ssh', workdir: remote, warren: quick },
-        { name: 'slow', kind: 'ssh', workdir: remote, warren: slow }
+        { name: 'slow', kind: 'ssh', workdir: remote, warren: slow },
+        { name: 'failing', kind: 'ssh', workdir: remote, warren: failing }
       ]
     })
   );
@@ -169,6 +173,21 @@ describe('warren runs', () => {
     expect(warren(['runs', 'tail', id]).stdout).toBe(
       'ran with run notebook.ipynb -o out.ipynb -p n=1\n\n'
     );
+  });
+
+  test('submit --wait follows the run to its end: 0 when it completed, 1 when it failed', () => {
+    const ok = warren(['submit', join(base, 'nb.ipynb'), '--profile', 'quick', '--wait']);
+    expect(ok.code).toBe(0);
+    const last = ok.stdout.trim().split('\n').at(-1) ?? '';
+    expect(last).toMatch(/^\S+\tcompleted\tquick\t\d+\t.*\tresult: .*nb\.run-\S+\.ipynb$/);
+    expect(ok.stderr).toMatch(/\tcompleted\t/);
+    const bad = warren(['submit', join(base, 'nb.ipynb'), '--profile', 'failing', '--wait']);
+    expect(bad.code).toBe(1);
+    // It left no result notebook (the runner never wrote one): said, not a crash.
+    expect(bad.stdout.trim().split('\n').at(-1)).toMatch(
+      /^(\S+)\tfailed\tfailing\t\d+\tpid \d+: failed exit 3; the run left no result notebook \(see: warren runs tail \1\)$/
+    );
+    expect(bad.stderr).not.toMatch(/ENOENT|^warren:/m);
   });
 
   test('cancel ends a running run CANCELLED; an unknown id is a clear error', async () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
-import { SlurmBackend } from './slurm';
+import { MissingResult, SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
 import { RunStore } from './store';
 import type { Transport } from './transport';
@@ -195,7 +195,15 @@ export class RunManager {
     const base = join(dirname(record.source), `${stem}.run-${record.id}`);
     // A record written before outputs were checked is checked again here.
     for (const o of record.outputs) checkOutput(o);
-    const missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);
+    let missing: string[];
+    try {
+      missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);
+    } catch (error) {
+      if (!(error instanceof MissingResult)) throw error;
+      if (!record.message.includes(error.message)) record.message += `; ${error.message}`;
+      this.store.save(record);
+      return record;
+    }
     record.result = `${base}.ipynb`;
     if (missing.length) record.message += `; declared outputs missing: ${missing.join(', ')}`;
     this.store.save(record);

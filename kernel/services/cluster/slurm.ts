@@ -191,6 +191,11 @@ export function combine(states: RunState[]): RunState {
   return 'completed';
 }
 
+/** The run's folder holds no executed notebook to fetch. */
+export class MissingResult extends Error {
+  override name = 'MissingResult';
+}
+
 /** The executed notebook to `notebook`, declared outputs under `outputsDir`; returns the outputs that were missing. */
 export async function fetchResults(
   t: Transport,
@@ -198,6 +203,12 @@ export async function fetchResults(
   notebook: string,
   outputsDir: string
 ): Promise<string[]> {
+  // A run that never started its notebook (no warren on the host, a job killed
+  // at once) leaves none: say so, rather than fail a copy (scp's failure would
+  // read as a lost connection and be retried for ever).
+  const present = await t.exec(['test', '-f', join(record.remoteDir, RESULT)]);
+  if (present.code !== 0)
+    throw new MissingResult(`the run left no result notebook (see: warren runs tail ${record.id})`);
   await t.get(join(record.remoteDir, RESULT), notebook);
   const missing: string[] = [];
   for (const o of record.outputs)
