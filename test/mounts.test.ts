@@ -719,3 +719,29 @@ test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it
   await run(k, "warren.removeToolbox('ct')");
   await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
 });
+
+test('a definition saved with auto is mounted when a kernel starts', async () => {
+  const fresh = join(base, 'autostart-config');
+  const src = dir('autostart-src');
+  writeFileSync(join(src, 'hello.txt'), 'from the volume\n');
+  const mp = join(base, 'autostart-mp');
+  mkdirSync(join(fresh, 'warren'), { recursive: true });
+  writeFileSync(
+    join(fresh, 'warren', 'mounts.json'),
+    JSON.stringify({
+      version: 1,
+      mounts: [{ kind: 'bind', source: src, mountpoint: mp, auto: true }],
+      toolboxes: []
+    })
+  );
+  expect(isMounted(mp)).toBe(false);
+  const k5 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: fresh } });
+  try {
+    await waitFor(() => isMounted(mp), 10000);
+    expect((await run(k5, `!cat ${mp}/hello.txt`)).out).toBe('from the volume\n');
+  } finally {
+    await k5.shutdown();
+  }
+  // The mount outlives the kernel, as a Colab drive does; unmount it here.
+  expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+});
