@@ -72,12 +72,25 @@ function sshfsMount(remotePath: string, mp: string, key = join(sshDir, 'id_ed255
   ];
 }
 
+/** mounts.json as written; a missing or unreadable file is an error, never an empty string. */
 function mountsJson(configDir = config): string {
-  try {
-    return readFileSync(join(configDir, 'warren', 'mounts.json'), 'utf8');
-  } catch {
-    return '';
-  }
+  return readFileSync(join(configDir, 'warren', 'mounts.json'), 'utf8');
+}
+
+/** mounts.json parsed; an absent file is an empty registry (as before anything was saved). */
+function registry(configDir = config): {
+  mounts: unknown[];
+  toolboxes: unknown[];
+  pending?: unknown[];
+} {
+  if (!existsSync(join(configDir, 'warren', 'mounts.json'))) return { mounts: [], toolboxes: [] };
+  return JSON.parse(mountsJson(configDir)) as { mounts: unknown[]; toolboxes: unknown[] };
+}
+
+/** The mountpoints mounts.json defines (the file must exist and parse). */
+function savedMountpoints(configDir = config): string[] {
+  const saved = JSON.parse(mountsJson(configDir)) as { mounts: Array<{ mountpoint: string }> };
+  return saved.mounts.map((m) => m.mountpoint);
 }
 
 function isMounted(path: string): boolean {
@@ -175,9 +188,10 @@ test('an rclone sftp remote to the loopback sshd mounted with %mount', async () 
   await run(k, `!seq 1 1000 > ${mp}/numbers.txt`);
   const listed = await run(k, '%mount');
   expect(listed.out).toMatch(new RegExp(`● mounted\\s+rclone\\s+ssh:${src}\\s+${mp}`));
+  expect(savedMountpoints()).toContain(mp);
   await run(k, `%unmount ${mp} --forget`);
   expect(readFileSync(join(src, 'numbers.txt'), 'utf8').split('\n')).toHaveLength(1001);
-  expect(mountsJson()).not.toContain(mp);
+  expect(savedMountpoints()).not.toContain(mp);
 });
 
 test('an sshfs mount to the loopback sshd: writes appear at the source at once', async () => {
@@ -192,7 +206,10 @@ test('an sshfs mount to the loopback sshd: writes appear at the source at once',
   await run(k, `!echo over-ssh > ${mp}/s.txt`);
   expect(readFileSync(join(src, 's.txt'), 'utf8')).toBe('over-ssh\n');
   // The key is stored by path only.
-  expect(mountsJson()).toContain('"identityFile"');
+  const saved = (registry().mounts as Array<{ mountpoint: string }>).find(
+    (m) => m.mountpoint === mp
+  );
+  expect(saved).toMatchObject({ identityFile: join(sshDir, 'id_ed25519') });
   expect(mountsJson()).not.toMatch(/PRIVATE KEY/);
   await run(k, `await warren.unmount(${JSON.stringify(mp)}, { forget: true })`);
   expect(isMounted(mp)).toBe(false);
@@ -306,14 +323,25 @@ test('a tool volume: a program that lost its exec bit runs from !cmd in a new ke
   chmodSync(tool, 0o644);
   const m = cli(sshfsMount(src, mp), fresh);
   expect(m.stderr).toBe('');
-  expect(JSON.parse(mountsJson(fresh)).toolboxes).toEqual([
-    {
-      name: 'mrtools',
-      root: join(mp, 'mrtools'),
-      bin: ['bin'],
-      env: { MRHOME: '${root}', MRTYPE: 'NIFTI_GZ' }
-    }
-  ]);
+  // What the volume brings is shown, and waits for the user.
+  expect(m.stdout).toContain('waiting to be accepted (a volume brought them; not in effect):');
+  expect(m.stdout).toContain(`PATH first: ${join(mp, 'mrtools')}/bin`);
+  expect(m.stdout).toContain('MRTYPE="NIFTI_GZ"');
+  const toolbox = {
+    name: 'mrtools',
+    root: join(mp, 'mrtools'),
+    bin: ['bin'],
+    env: { MRHOME: '${root}', MRTYPE: 'NIFTI_GZ' }
+  };
+  expect(registry(fresh).toolboxes).toEqual([]);
+  expect(registry(fresh).pending).toEqual([{ ...toolbox, volume: mp }]);
+  expect(statSync(tool).mode & 0o777).toBe(0o644);
+  const accepted = cli(['toolbox', 'accept', 'mrtools'], fresh);
+  expect(accepted.stdout).toBe(
+    'toolbox mrtools accepted: 2 command(s) in bin; exec bits restored on 1\n'
+  );
+  expect(registry(fresh).toolboxes).toEqual([toolbox]);
+  expect(registry(fresh).pending).toEqual([]);
   const k3 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: fresh } });
   try {
     expect((await run(k3, '!mrhello')).out).toBe(`hello from ${mp}/mrtools (NIFTI_GZ)\n`);
@@ -325,7 +353,7 @@ test('a tool volume: a program that lost its exec bit runs from !cmd in a new ke
 
 describe('bad specs give a clear error and change nothing', () => {
   const before = () => ({
-    json: mountsJson(),
+    json: JSON.stringify(registry()),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length
   });
 
@@ -414,4 +442,306 @@ describe('bad specs give a clear error and change nothing', () => {
     expect(r3.stderr).not.toContain('hunter2');
     expect(before()).toEqual(was);
   });
+});
+
+describe('hostile volumes and input', () => {
+  test("a volume's manifest is shown and waits; a hostile entry is refused, an accepted one takes effect", async () => {
+    const fresh = join(base, 'hostile-config');
+    const src = dir('hostile-vol');
+    const pwned = join(base, 'pwned-manifest');
+    const outside = dir('hostile-outside');
+    writeFileSync(join(outside, 'local-tool'), '#!/bin/sh\necho local\n');
+    chmodSync(join(outside, 'local-tool'), 0o644);
+    mkdirSync(join(src, 'good', 'bin'), { recursive: true });
+    writeFileSync(join(src, 'good', 'bin', 'vhello'), '#!/bin/sh\necho "volume says $VGREETING"\n');
+    chmodSync(join(src, 'good', 'bin', 'vhello'), 0o644);
+    execFileSync('ln', ['-s', join(outside, 'local-tool'), join(src, 'good', 'bin', 'escape')]);
+    writeFileSync(join(src, 'evil.sh'), `touch ${pwned}\n`);
+    const entry = { name: 'good', path: 'good', bin: ['bin'], env: { VGREETING: "it's $(x)" } };
+    writeFileSync(
+      join(src, '.warren-tools.json'),
+      JSON.stringify({
+        version: 1,
+        toolboxes: [
+          entry,
+          { ...entry, name: 'bashenv', env: { BASH_ENV: '${root}/../evil.sh' } },
+          { ...entry, name: 'semicolon', env: { [`A;touch ${pwned};B`]: 'x' } },
+          { ...entry, name: 'updots', bin: ['../../../../..'] }
+        ]
+      })
+    );
+    const mp = join(base, 'hostile-mp');
+    const m = cli(['mount', src, mp, '--no-save'], fresh);
+    expect(m.stderr).toBe('');
+    expect(m.stdout).toBe(
+      [
+        `mounted ${src} on ${mp} (bind)`,
+        'waiting to be accepted (a volume brought them; not in effect):',
+        `  good  from ${mp}`,
+        `    PATH first: ${mp}/good/bin`,
+        `    VGREETING="it's $(x)"`,
+        '  accept: warren toolbox accept NAME   decline: warren toolbox remove NAME',
+        ''
+      ].join('\n')
+    );
+    const log = readFileSync(join(fresh, 'warren', 'mounts.log'), 'utf8');
+    expect(log).toMatch(/refused bashenv: a toolbox may not set BASH_ENV/);
+    expect(log).toMatch(/refused semicolon: not a variable name/);
+    expect(log).toMatch(/refused updots: bin folders are relative to the root, inside it/);
+    // Nothing in effect yet: no PATH entry, no exec bits changed.
+    expect(cli(['toolbox', 'env'], fresh).stdout).not.toContain(mp);
+    expect(statSync(join(src, 'good', 'bin', 'vhello')).mode & 0o777).toBe(0o644);
+    expect(cli(['toolbox', 'accept', 'bashenv'], fresh).stderr).toBe(
+      'warren toolbox: no toolbox named bashenv is waiting to be accepted\n'
+    );
+    expect(cli(['toolbox', 'accept', 'good'], fresh).status).toBe(0);
+    expect(statSync(join(src, 'good', 'bin', 'vhello')).mode & 0o777).toBe(0o755);
+    // The link out of the volume was not followed.
+    expect(statSync(join(outside, 'local-tool')).mode & 0o777).toBe(0o644);
+    // eval "$(warren toolbox env)" as documented: the value arrives literally.
+    const shell = spawnSync(
+      'bash',
+      ['-c', `eval "$(${process.execPath} ${CLI} toolbox env)"; vhello; echo "[$BASH_ENV]"`],
+      { encoding: 'utf8', env: { ...process.env, JUPYTER_CONFIG_DIR: fresh } }
+    );
+    expect(shell.stdout).toBe(`volume says it's $(x)\n[]\n`);
+    const k4 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: fresh } });
+    try {
+      expect((await run(k4, '!vhello; echo "[$BASH_ENV]"')).out).toBe(
+        `volume says it's $(x)\n[]\n`
+      );
+    } finally {
+      await k4.shutdown();
+    }
+    expect(existsSync(pwned)).toBe(false);
+    expect(cli(['unmount', mp], fresh).status).toBe(0);
+  });
+
+  test('a symlinked .warren-tools.json is not written through when a toolbox is added', async () => {
+    const fresh = join(base, 'symlink-config');
+    const src = dir('symlink-vol');
+    mkdirSync(join(src, 'tb', 'bin'), { recursive: true });
+    const local = join(dir('symlink-local'), 'precious.json');
+    writeFileSync(local, 'precious\n');
+    execFileSync('ln', ['-s', local, join(src, '.warren-tools.json')]);
+    const mp = join(base, 'symlink-mp');
+    expect(cli(['mount', src, mp], fresh).status).toBe(0);
+    const added = cli(['toolbox', 'add', 'tb', join(mp, 'tb')], fresh);
+    expect(added.stdout).toBe('toolbox tb: 0 command(s) in bin\n');
+    expect(readFileSync(local, 'utf8')).toBe('precious\n');
+    expect(readFileSync(join(fresh, 'warren', 'mounts.log'), 'utf8')).toMatch(
+      /\.warren-tools\.json is a symbolic link: not written through/
+    );
+    expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+  });
+
+  test('toolbox env never prints a name a shell would run, whatever mounts.json holds', () => {
+    const fresh = join(base, 'env-config');
+    const pwned = join(base, 'pwned-env');
+    const root = dir('env-tb');
+    mkdirSync(join(fresh, 'warren'), { recursive: true });
+    writeFileSync(
+      join(fresh, 'warren', 'mounts.json'),
+      JSON.stringify({
+        version: 1,
+        mounts: [],
+        toolboxes: [
+          {
+            name: 'old',
+            root,
+            bin: ['bin'],
+            env: { [`A=1; touch ${pwned}; B`]: 'x', BASH_ENV: '/x', GOOD: "a'b $(touch /x)" }
+          }
+        ]
+      })
+    );
+    const env = cli(['toolbox', 'env'], fresh);
+    expect(
+      env.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('=')[0])
+    ).toEqual(['export PATH', 'export GOOD']);
+    const shell = spawnSync(
+      'bash',
+      ['-c', `eval "$(${process.execPath} ${CLI} toolbox env)"; printf %s "$GOOD"`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, JUPYTER_CONFIG_DIR: fresh }
+      }
+    );
+    expect(shell.stdout).toBe("a'b $(touch /x)");
+    expect(existsSync(pwned)).toBe(false);
+    const add = cli(['toolbox', 'add', 'x', root, '--env', 'LD_PRELOAD=/x.so'], fresh);
+    expect(add.stderr).toMatch(/a toolbox may not set LD_PRELOAD/);
+  });
+
+  test('option-like sshfs sources and rclone remotes are refused; /etc and ../../ are no mountpoints', async () => {
+    const pwned = join(base, 'pwned-ssh');
+    const mp = join(base, 'hostile-ssh');
+    for (const [source, message] of [
+      [`-oProxyCommand=touch ${pwned}:/`, /sshfs source: not a host name: "-oProxyCommand=touch/],
+      [`-oProxyCommand=touch ${pwned}@127.0.0.1:/`, /sshfs source: not a user name/],
+      ['root@127.0.0.1 -oX:/', /sshfs source: not a host name/]
+    ] as const) {
+      const r = await run(
+        k,
+        `await warren.mount(${JSON.stringify(mp)}, { sshfs: ${JSON.stringify(source)}, port: ${port} })`
+      );
+      expect([source, r.ok]).toEqual([source, false]);
+      expect(r.err).toMatch(message);
+    }
+    const rc = await run(
+      k,
+      `await warren.mount(${JSON.stringify(mp)}, { remote: '--config=/etc/x:' })`
+    );
+    expect(rc.err).toMatch(/an rclone source is remote: or remote:path/);
+    expect(existsSync(pwned)).toBe(false);
+    expect(existsSync(mp)).toBe(false);
+    // Kept from the probe: a mountpoint holding files, or the root, is refused.
+    expect(cli(['mount', 'loc:', '/etc', '--config', rcloneConf]).stderr).toMatch(
+      /^warren mount: \/etc is not empty \(\d+ entries\): mounting would hide them/
+    );
+    const up = spawnSync(
+      process.execPath,
+      [CLI, 'mount', 'loc:', '../../', '--config', rcloneConf],
+      {
+        encoding: 'utf8',
+        cwd: dir('deep/er'),
+        env: { ...process.env, JUPYTER_CONFIG_DIR: config }
+      }
+    );
+    expect(up.stderr).toMatch(new RegExp(`^warren mount: ${base} is not empty`));
+    expect(cli(['mount', 'loc:', '/', '--config', rcloneConf]).stderr).toBe(
+      'warren mount: cannot mount over /\n'
+    );
+  });
+
+  test('a password in a webdav connection string never reaches mounts.json, the output or the log', () => {
+    const mp = join(base, 'dav');
+    for (const source of [
+      ':webdav,url="http://127.0.0.1:1",user=bob,pass=hunter2:',
+      ':webdav,url="http://bob:hunter2@127.0.0.1:1":',
+      ":webdav,url='http://127.0.0.1:1',user=bob,PASS='hunter2':"
+    ]) {
+      const r = cli(['mount', source, mp]);
+      expect([source, r.status]).toEqual([source, 1]);
+      expect(r.stderr).toMatch(/would store a secret in clear text/);
+      expect(r.stderr + r.stdout).not.toContain('hunter2');
+    }
+    expect(existsSync(mp)).toBe(false);
+    const logFile = join(config, 'warren', 'mounts.log');
+    expect(existsSync(logFile) ? readFileSync(logFile, 'utf8') : '').not.toContain('hunter2');
+    expect(existsSync(join(config, 'warren', 'mounts.json')) ? mountsJson() : '').not.toContain(
+      'hunter2'
+    );
+  });
+});
+
+describe('warren mount --auto, --restore and --nfs', () => {
+  test('definitions saved with --auto come back with mount --restore; one that fails is reported and the rest still mount', () => {
+    const fresh = join(base, 'restore-config');
+    const src = dir('restore-src');
+    writeFileSync(join(src, 'kept.txt'), 'kept\n');
+    const gone = dir('restore-gone');
+    const mp = join(base, 'restore-mp');
+    const mp2 = join(base, 'restore-mp2');
+    expect(cli(['mount', src, mp, '--auto'], fresh).status).toBe(0);
+    expect(cli(['mount', gone, mp2, '--auto'], fresh).status).toBe(0);
+    expect(cli(['unmount', mp], fresh).status).toBe(0);
+    expect(cli(['unmount', mp2], fresh).status).toBe(0);
+    expect(isMounted(mp)).toBe(false);
+    expect(savedMountpoints(fresh)).toEqual([mp, mp2]);
+    // The second volume's source goes away while nothing is mounted.
+    spawnSync('rm', ['-rf', gone]);
+    const r = cli(['mount', '--restore'], fresh);
+    expect(r.stdout).toBe(`${mp}: mounted\n`);
+    expect(r.stderr).toBe(`${mp2}: source folder ${gone} does not exist\n`);
+    expect(r.status).toBe(1);
+    expect(isMounted(mp)).toBe(true);
+    expect(readFileSync(join(mp, 'kept.txt'), 'utf8')).toBe('kept\n');
+    // Restoring again leaves a live mount alone.
+    expect(cli(['mount', '--restore'], fresh).stdout).toBe('');
+    expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+    expect(cli(['unmount', mp2, '--forget'], fresh).status).toBe(0);
+    expect(savedMountpoints(fresh)).toEqual([]);
+  });
+
+  test('--nfs: a server name that is an option is refused; without nfs-common the error names the package', async () => {
+    const mp = join(base, 'nfs-mp');
+    const r = await run(k, `await warren.mount(${JSON.stringify(mp)}, { nfs: '-oX=1:/export' })`);
+    expect(r.err).toMatch(/not a NFS server name: "-oX=1"/);
+    const nfs = cli(['mount', '--nfs', '127.0.0.1:/export', mp]);
+    expect(nfs.status).toBe(1);
+    if (!existsSync('/sbin/mount.nfs') && !existsSync('/usr/sbin/mount.nfs'))
+      expect(nfs.stderr).toBe(
+        'warren mount: NFS is not available here: mount.nfs is missing (Debian package nfs-common)\n'
+      );
+    else
+      expect(nfs.stderr).toMatch(
+        /^warren mount: NFS (mount failed|server of 127\.0\.0\.1:\/export did not answer)/
+      );
+    expect(existsSync(mp)).toBe(false);
+  });
+});
+
+test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it on PATH at once', async () => {
+  const src = dir('cell-vol');
+  mkdirSync(join(src, 'ct', 'bin'), { recursive: true });
+  writeFileSync(join(src, 'ct', 'bin', 'cthello'), '#!/bin/sh\necho "cell tool $CTVAR"\n');
+  chmodSync(join(src, 'ct', 'bin', 'cthello'), 0o755);
+  writeFileSync(
+    join(src, '.warren-tools.json'),
+    JSON.stringify({
+      version: 1,
+      toolboxes: [{ name: 'ct', path: 'ct', bin: ['bin'], env: { CTVAR: 'on' } }]
+    })
+  );
+  const mp = join(base, 'cell-mp');
+  const m = await run(k, `%mount ${src} ${mp} --no-save`);
+  expect(m.out).toBe(
+    [
+      `mounted ${src} on ${mp} (bind)`,
+      'waiting to be accepted (a volume brought them; not in effect):',
+      `  ct  from ${mp}`,
+      `    PATH first: ${mp}/ct/bin`,
+      '    CTVAR="on"',
+      '  accept: warren toolbox accept NAME   decline: warren toolbox remove NAME',
+      ''
+    ].join('\n')
+  );
+  expect((await run(k, 'warren.pendingToolboxes().map((t) => t.name)')).value).toBe("[ 'ct' ]");
+  expect((await run(k, '!command -v cthello || echo none')).out).toBe('none\n');
+  const a = await run(k, "(await warren.acceptToolbox('ct')).commands");
+  expect(a.err).toBe('');
+  expect(a.value).toBe('1');
+  expect((await run(k, '!cthello')).out).toBe('cell tool on\n');
+  await run(k, "warren.removeToolbox('ct')");
+  await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
+});
+
+test('a definition saved with auto is mounted when a kernel starts', async () => {
+  const fresh = join(base, 'autostart-config');
+  const src = dir('autostart-src');
+  writeFileSync(join(src, 'hello.txt'), 'from the volume\n');
+  const mp = join(base, 'autostart-mp');
+  mkdirSync(join(fresh, 'warren'), { recursive: true });
+  writeFileSync(
+    join(fresh, 'warren', 'mounts.json'),
+    JSON.stringify({
+      version: 1,
+      mounts: [{ kind: 'bind', source: src, mountpoint: mp, auto: true }],
+      toolboxes: []
+    })
+  );
+  expect(isMounted(mp)).toBe(false);
+  const k5 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: fresh } });
+  try {
+    await waitFor(() => isMounted(mp), 10000);
+    expect((await run(k5, `!cat ${mp}/hello.txt`)).out).toBe('from the volume\n');
+  } finally {
+    await k5.shutdown();
+  }
+  // The mount outlives the kernel, as a Colab drive does; unmount it here.
+  expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
 });

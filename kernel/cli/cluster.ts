@@ -45,12 +45,23 @@ function parse(args: string[]): Parsed {
 
 const one = (p: Parsed, name: string) => p.values.get(name)?.[0];
 
+/** A whole number from `min` up, or undefined when the option is absent; anything else is a usage error. */
+function count(p: Parsed, name: string, min = 1): number | undefined {
+  const v = one(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < min)
+    throw new Error(`${name} takes a whole number from ${min} up, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 function resources(p: Parsed): RunResources {
   const r: RunResources = {};
   const partition = one(p, '--partition');
   if (partition) r.partition = partition;
-  if (one(p, '--gpus')) r.gpus = Number(one(p, '--gpus'));
-  if (one(p, '--cpus')) r.cpus = Number(one(p, '--cpus'));
+  const gpus = count(p, '--gpus', 0);
+  if (gpus !== undefined) r.gpus = gpus;
+  const cpus = count(p, '--cpus');
+  if (cpus) r.cpus = cpus;
   const mem = one(p, '--mem');
   if (mem) r.mem = mem;
   const time = one(p, '--time');
@@ -155,10 +166,10 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
           );
         const record = await maps.submit({
           commands: readFileSync(resolve(file), 'utf8').split('\n'),
-          chunk: Number(one(p, '--chunk') ?? 10),
+          chunk: count(p, '--chunk') ?? 10,
           profile: findProfile(name, profiles),
           resources: resources(p),
-          parallel: one(p, '--parallel') ? Number(one(p, '--parallel')) : undefined,
+          parallel: count(p, '--parallel'),
           source: resolve(file)
         });
         id = record.id;
@@ -167,7 +178,7 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
       if (p.flags.has('--no-wait')) return 0;
       let last = '';
       const final = await maps.wait(id, {
-        intervalMs: Number(one(p, '--interval') ?? 1000),
+        intervalMs: count(p, '--interval') ?? 1000,
         onProgress: (pr) => {
           const l = progressLine(pr);
           if (l !== last) process.stderr.write(l + '\n');

@@ -1,5 +1,6 @@
 import {
   formatMounts,
+  formatPending,
   MountManager,
   MOUNT_USAGE,
   parseMount,
@@ -9,11 +10,12 @@ import {
 
 export const MOUNTS_USAGE = `  warren mount SOURCE MOUNTPOINT [--ro] [--auto] [--rclone|--sshfs|--bind|--nfs] [...]  (warren mount --help)
   warren mount --restore | warren unmount MOUNTPOINT [--forget] | warren mounts [--json] [--check]
-  warren toolbox add NAME ROOT [--bin DIR ...] [--env NAME=VALUE ...] | toolbox remove NAME | toolbox env`;
+  warren toolbox add NAME ROOT [--bin DIR ...] [--env NAME=VALUE ...] | toolbox accept NAME | toolbox remove NAME | toolbox env`;
 
 const TOOLBOX_USAGE = `usage:
   warren toolbox add NAME ROOT [--bin DIR ...] [--env NAME=VALUE ...]
-  warren toolbox remove NAME
+  warren toolbox accept NAME  put a toolbox a mounted volume brought into effect
+  warren toolbox remove NAME  (or decline one a volume brought)
   warren toolbox list
   warren toolbox env        shell lines for eval "$(warren toolbox env)"`;
 
@@ -32,7 +34,8 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
     switch (command) {
       case 'mount': {
         const c = parseMount(args, process.cwd());
-        if (c.action === 'list') out(formatMounts(await mounts.list(), mounts.toolboxes()));
+        if (c.action === 'list')
+          out(formatMounts(await mounts.list(), mounts.toolboxes(), mounts.pendingToolboxes()));
         else if (c.action === 'restore') {
           let failed = 0;
           for (const r of await mounts.restore()) {
@@ -45,6 +48,8 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
           out(
             `mounted ${s.source} on ${s.mountpoint} (${s.kind}${s.readOnly ? ', read-only' : ''})`
           );
+          const brought = mounts.pendingToolboxes().filter((t) => t.volume === s.mountpoint);
+          if (brought.length) out(formatPending(brought).join('\n'));
         }
         return 0;
       }
@@ -59,8 +64,14 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
         if (args.includes('--check')) await mounts.check();
         const list = await mounts.list();
         if (args.includes('--json'))
-          out(JSON.stringify({ mounts: list, toolboxes: mounts.toolboxes() }, null, 2));
-        else out(formatMounts(list, mounts.toolboxes()));
+          out(
+            JSON.stringify(
+              { mounts: list, toolboxes: mounts.toolboxes(), pending: mounts.pendingToolboxes() },
+              null,
+              2
+            )
+          );
+        else out(formatMounts(list, mounts.toolboxes(), mounts.pendingToolboxes()));
         return list.some((m) => m.state === 'stale' || m.state === 'error') ? 1 : 0;
       }
       case 'toolbox':
@@ -113,6 +124,15 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'accept': {
+      if (!rest[0]) throw new Error(TOOLBOX_USAGE);
+      const t = await mounts.acceptToolbox(rest[0]);
+      out(
+        `toolbox ${t.name} accepted: ${t.commands} command(s) in ${t.bin.join(', ')}` +
+          (t.repair.fixed.length ? `; exec bits restored on ${t.repair.fixed.length}` : '')
+      );
+      return 0;
+    }
     case 'remove':
       if (!rest[0]) throw new Error(TOOLBOX_USAGE);
       mounts.removeToolbox(rest[0]);
@@ -120,7 +140,12 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
       return 0;
     case 'list':
     case undefined:
-      out(formatMounts([], mounts.toolboxes()).replace(/^no mounts\n\n?/, '') || 'no toolboxes');
+      out(
+        formatMounts([], mounts.toolboxes(), mounts.pendingToolboxes()).replace(
+          /^no mounts\n\n?/,
+          ''
+        ) || 'no toolboxes'
+      );
       return 0;
     case 'env': {
       const env = toolEnvironment(mounts.store.read().toolboxes, process.env);

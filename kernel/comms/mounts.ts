@@ -78,7 +78,8 @@ export class MountsCommTarget implements CommTarget {
           type: 'state',
           time: Date.now(),
           mounts: await this.mounts.list(),
-          toolboxes: this.mounts.toolboxes()
+          toolboxes: this.mounts.toolboxes(),
+          pending: this.mounts.pendingToolboxes()
         };
         this.broadcast(state);
       } while (this.again);
@@ -119,6 +120,11 @@ export class MountsCommTarget implements CommTarget {
             `toolbox ${s.name}: ${s.commands} command(s)` +
               (s.repair.fixed.length ? `, exec bits restored on ${s.repair.fixed.length}` : '')
           );
+        }
+        case 'accept-toolbox': {
+          if (typeof msg.name !== 'string') return reply(false, 'which toolbox?');
+          const s = await this.mounts.acceptToolbox(msg.name);
+          return reply(true, `toolbox ${s.name} accepted: ${s.commands} command(s)`);
         }
         case 'remove-toolbox':
           if (typeof msg.name !== 'string') return reply(false, 'which toolbox?');

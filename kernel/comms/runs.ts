@@ -1,4 +1,5 @@
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { JSONObject } from '../../src/contract';
 import { CommTargets } from '../../src/contract';
 import type { RunsMessage, RunsRequest } from '../../src/contract/runs';
@@ -77,6 +78,23 @@ export class RunsCommTarget implements CommTarget {
       .finally(() => this.watching.delete(id));
   }
 
+  /**
+   * A notebook path from the Lab, resolved inside the server root: the run's
+   * results are written beside it, so one outside the root (`../x.ipynb`,
+   * `/etc/hostname`, a folder linked out of it) is refused.
+   */
+  private insideRoot(path: string): string {
+    const root = realOr(this.root);
+    const notebook = resolve(this.root, path);
+    const real = join(realOr(dirname(notebook)), basename(notebook));
+    const rel = relative(root, real);
+    if (rel === '' || rel === '..' || rel.startsWith('../') || isAbsolute(rel))
+      throw new Error(
+        `${path} is outside the Lab's root folder (${this.root}): only notebooks under it can be sent, since results are written beside them`
+      );
+    return notebook;
+  }
+
   private async handle(comm: Comm, data: JSONObject): Promise<void> {
     const request = data as unknown as RunsRequest;
     const send = (m: RunsMessage) => comm.send(m as unknown as JSONObject);
@@ -88,9 +106,7 @@ export class RunsCommTarget implements CommTarget {
         case 'submit': {
           if (!isProfile(request.profile))
             throw new Error('the profile needs a name, a kind (slurm or ssh) and a workdir');
-          const notebook = isAbsolute(request.notebook)
-            ? request.notebook
-            : resolve(this.root, request.notebook);
+          const notebook = this.insideRoot(request.notebook);
           const record = await this.manager.submit({ ...request, notebook });
           this.broadcast({ type: 'run', run: this.view(summary(record)) });
           this.watch(record.id);
@@ -121,5 +137,14 @@ export class RunsCommTarget implements CommTarget {
         id: 'id' in request ? request.id : undefined
       });
     }
+  }
+}
+
+/** The real path of a folder, or the path itself when it does not exist (yet). */
+function realOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }

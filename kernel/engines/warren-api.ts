@@ -2,6 +2,7 @@ import type { MountSpec, MountStatus, ToolboxStatus } from '../../src/contract/m
 import type { MountManager } from '../services/mounts';
 import {
   formatMounts,
+  formatPending,
   MountError,
   parseMount,
   parseUnmount,
@@ -51,8 +52,13 @@ interface WarrenApi {
   mounts(): Promise<WarrenMountStatus[]>;
   /** Registers a tool tree: its bin on PATH (here and in every new kernel), its env set, exec bits repaired. */
   addToolbox(name: string, root: string, options?: { bin?: string[]; env?: { [name: string]: string } }): Promise<WarrenToolbox>;
+  /** Removes a toolbox, or declines one a mounted volume brought. */
   removeToolbox(name: string): void;
   toolboxes(): WarrenToolbox[];
+  /** Toolboxes mounted volumes brought (their .warren-tools.json): not in effect until accepted. */
+  pendingToolboxes(): (Omit<WarrenToolbox, 'present' | 'commands'> & { volume: string })[];
+  /** Puts a toolbox a volume brought into effect, here and in every new kernel. */
+  acceptToolbox(name: string): Promise<WarrenToolbox>;
 }
 declare const warren: WarrenApi;
 `;
@@ -158,7 +164,20 @@ export function warrenApi(options: WarrenApiOptions): Record<string, unknown> {
       };
     },
     removeToolbox: (name: string) => mounts.removeToolbox(name),
-    toolboxes: () => mounts.toolboxes()
+    toolboxes: () => mounts.toolboxes(),
+    pendingToolboxes: () => mounts.pendingToolboxes(),
+    acceptToolbox: async (name: string): Promise<ToolboxStatus> => {
+      const t = await mounts.acceptToolbox(name);
+      applyToolboxes();
+      return {
+        name: t.name,
+        root: t.root,
+        bin: t.bin,
+        env: t.env,
+        present: t.present,
+        commands: t.commands
+      };
+    }
   };
 }
 
@@ -171,7 +190,10 @@ export function warrenMagics(
     mount: async (arg, out) => {
       const command = parseMount(splitArgs(arg), options.cwd());
       if (command.action === 'list') {
-        out.stream('stdout', formatMounts(await mounts.list(), mounts.toolboxes()));
+        out.stream(
+          'stdout',
+          formatMounts(await mounts.list(), mounts.toolboxes(), mounts.pendingToolboxes())
+        );
       } else if (command.action === 'restore') {
         for (const r of await mounts.restore())
           out.stream(
@@ -186,6 +208,8 @@ export function warrenMagics(
           'stdout',
           `mounted ${s.source} on ${s.mountpoint} (${s.kind}${s.readOnly ? ', read-only' : ''})\n`
         );
+        const brought = mounts.pendingToolboxes().filter((t) => t.volume === s.mountpoint);
+        if (brought.length) out.stream('stdout', formatPending(brought).join('\n') + '\n');
       }
     },
     unmount: async (arg, out) => {

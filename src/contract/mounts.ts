@@ -75,6 +75,16 @@ export type ToolboxStatus = Toolbox & {
   commands: number;
 };
 
+/**
+ * A toolbox a mounted volume's manifest brings: it takes effect only once the
+ * user accepts it (`warren toolbox accept NAME`, or the panel), since it puts
+ * the volume's programs first on PATH and sets variables in every new kernel.
+ */
+export type PendingToolbox = Toolbox & {
+  /** The mountpoint whose `.warren-tools.json` named it. */
+  volume: string;
+};
+
 /** `<volume>/.warren-tools.json`: the toolboxes a volume carries, roots relative to it. */
 export type ToolManifest = {
   version: 1;
@@ -95,6 +105,8 @@ export type MountsState = {
   time: number;
   mounts: MountStatus[];
   toolboxes: ToolboxStatus[];
+  /** Toolboxes volumes brought, waiting to be accepted (or removed). */
+  pending: PendingToolbox[];
 };
 
 /** Kernel to frontend: the answer to one request. */
@@ -117,6 +129,7 @@ export type MountsRequest =
   | { type: 'mount'; request: string; spec: MountSpec }
   | { type: 'unmount'; request: string; mountpoint: string; forget: boolean }
   | { type: 'add-toolbox'; request: string; toolbox: Toolbox }
-  | { type: 'remove-toolbox'; request: string; name: string };
+  | { type: 'remove-toolbox'; request: string; name: string }
+  | { type: 'accept-toolbox'; request: string; name: string };
 
 export type MountsKernelMessage = MountsState | MountsResult | MountsLogs;

@@ -1,4 +1,10 @@
-import type { MountLogLine, MountSpec, MountStatus, ToolboxStatus } from '../contract/mounts';
+import type {
+  MountLogLine,
+  MountSpec,
+  MountStatus,
+  PendingToolbox,
+  ToolboxStatus
+} from '../contract/mounts';
 
 /**
  * What the Mounts panel shows: the latest state from the `warren.mounts` comm,
@@ -11,6 +17,11 @@ export class MountsModel {
 
   get toolboxes(): ToolboxStatus[] {
     return this._toolboxes;
+  }
+
+  /** Toolboxes a mounted volume brought: not in effect until accepted. */
+  get pendingToolboxes(): PendingToolbox[] {
+    return this._pendingToolboxes;
   }
 
   get logs(): MountLogLine[] {
@@ -42,6 +53,12 @@ export class MountsModel {
         if (!Array.isArray(message.mounts) || !Array.isArray(message.toolboxes)) return false;
         this._mounts = message.mounts.filter(isStatus);
         this._toolboxes = message.toolboxes.filter(isToolbox);
+        this._pendingToolboxes = Array.isArray(message.pending)
+          ? message.pending.filter(
+              (t): t is PendingToolbox =>
+                isToolbox(t) && typeof (t as { volume?: unknown }).volume === 'string'
+            )
+          : [];
         return true;
       case 'result':
         if (typeof message.request !== 'string' || typeof message.message !== 'string')
@@ -60,6 +77,7 @@ export class MountsModel {
 
   private _mounts: MountStatus[] = [];
   private _toolboxes: ToolboxStatus[] = [];
+  private _pendingToolboxes: PendingToolbox[] = [];
   private _logs: MountLogLine[] = [];
   private _lastResult: { ok: boolean; message: string } | null = null;
   private readonly _pending = new Set<string>();

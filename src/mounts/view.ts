@@ -14,6 +14,8 @@ export class MountsPanel extends Widget {
     this._model = options.model;
     this._onMount = options.mount;
     this._onUnmount = options.unmount;
+    this._onAccept = options.acceptToolbox;
+    this._onDecline = options.declineToolbox;
     this.addClass('jp-WarrenMounts');
     this._status = el('div', 'jp-WarrenMounts-status');
     this._list = el('div', 'jp-WarrenMounts-list');
@@ -85,7 +87,7 @@ export class MountsPanel extends Widget {
     this._message.textContent = m.pending ? 'Working…' : (result?.message ?? '');
     this._message.classList.toggle('jp-mod-error', !m.pending && result !== null && !result.ok);
     this._toolboxes.replaceChildren();
-    if (m.toolboxes.length === 0)
+    if (m.toolboxes.length === 0 && m.pendingToolboxes.length === 0)
       this._toolboxes.append(el('div', 'jp-WarrenMounts-empty', 'No toolboxes.'));
     for (const t of m.toolboxes) {
       const row = el('div', 'jp-WarrenMounts-toolbox');
@@ -101,6 +103,27 @@ export class MountsPanel extends Widget {
           `${t.name} — ${t.root} (${t.commands} commands${env.length ? `; ${env.join(', ')}` : ''})`
         )
       );
+      this._toolboxes.append(row);
+    }
+    // What a volume brought is shown in full before anything takes effect.
+    for (const t of m.pendingToolboxes) {
+      const row = el('div', 'jp-WarrenMounts-toolbox jp-mod-pending');
+      row.dataset.name = t.name;
+      const env = Object.entries(t.env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+      const text = el('div', 'jp-WarrenMounts-text');
+      text.append(
+        el('div', '', `${t.name} — brought by ${t.volume}, not in effect`),
+        el(
+          'div',
+          'jp-WarrenMounts-source',
+          `PATH first: ${t.bin.map((b) => `${t.root}/${b}`).join(', ')}${env.length ? `; sets ${env.join(' ')}` : ''}`
+        )
+      );
+      const accept = el('button', 'jp-WarrenMounts-accept jp-mod-styled', 'Accept');
+      accept.onclick = () => this._onAccept(t.name);
+      const decline = el('button', 'jp-WarrenMounts-decline jp-mod-styled', 'Decline');
+      decline.onclick = () => this._onDecline(t.name);
+      row.append(text, accept, decline);
       this._toolboxes.append(row);
     }
     this._logs.textContent = m.logs
@@ -182,6 +205,8 @@ export class MountsPanel extends Widget {
   private readonly _model: MountsModel;
   private readonly _onMount: (spec: MountSpec) => void;
   private readonly _onUnmount: (mountpoint: string) => void;
+  private readonly _onAccept: (name: string) => void;
+  private readonly _onDecline: (name: string) => void;
   private readonly _status: HTMLElement;
   private readonly _list: HTMLElement;
   private readonly _message: HTMLElement;
@@ -194,6 +219,10 @@ export namespace MountsPanel {
     model: MountsModel;
     mount: (spec: MountSpec) => void;
     unmount: (mountpoint: string) => void;
+    /** Puts a toolbox a volume brought into effect. */
+    acceptToolbox: (name: string) => void;
+    /** Drops a toolbox a volume brought. */
+    declineToolbox: (name: string) => void;
   }
 }
 

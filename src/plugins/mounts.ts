@@ -60,7 +60,11 @@ function activateMounts(
     model,
     mount: (spec: MountSpec) => send({ type: 'mount', request: model.request(), spec }),
     unmount: (mountpoint: string) =>
-      send({ type: 'unmount', request: model.request(), mountpoint, forget: true })
+      send({ type: 'unmount', request: model.request(), mountpoint, forget: true }),
+    acceptToolbox: (name: string) =>
+      send({ type: 'accept-toolbox', request: model.request(), name }),
+    declineToolbox: (name: string) =>
+      send({ type: 'remove-toolbox', request: model.request(), name })
   });
   panel.id = 'jp-warren-mounts';
   panel.title.icon = mountsIcon;

@@ -2,7 +2,7 @@
  * The real page: scripts/start.js serving the stock JupyterLab (pip, .venv) with
  * the warren kernel and extension installed, driven in the system Chromium.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ROOT, runCommand, useLab, withScreenshot } from './harness';
@@ -72,21 +72,23 @@ function outputOf(index: number) {
     .locator('.jp-OutputArea-output');
 }
 
-test("the extension's plugins are active", async () => {
+/** Every plugin warren declares: one settings schema per plugin (schema/NAME.json is warren:NAME), and the mime renderer. */
+const DECLARED = [
+  ...readdirSync(join(ROOT, 'schema'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => `warren:${f.replace(/\.json$/, '')}`),
+  'warren:sixel-mime'
+].sort();
+
+test('every plugin the extension declares is registered and active', async () => {
   const { page } = lab;
   await withScreenshot(page, 'plugins-active', async () => {
-    const states = await page.evaluate(() => {
+    expect(DECLARED.length).toBeGreaterThanOrEqual(8);
+    const states = await page.evaluate((ids) => {
       const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-      return ['warren:services', 'warren:gpu'].map((id) => [
-        id,
-        app.hasPlugin(id),
-        app.isPluginActivated(id)
-      ]);
-    });
-    expect(states).toEqual([
-      ['warren:services', true, true],
-      ['warren:gpu', true, true]
-    ]);
+      return ids.map((id) => [id, app.hasPlugin(id), app.isPluginActivated(id)]);
+    }, DECLARED);
+    expect(states).toEqual(DECLARED.map((id) => [id, true, true]));
   });
 });
 
@@ -96,7 +98,18 @@ test('a warren notebook runs a TypeScript cell and shows its value', async () =>
     await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
     expect(await waitForIdleKernel()).toBe('warren');
     await runInCell(0, '1+1');
-    await expect(outputOf(0).first().textContent({ timeout: 60000 })).resolves.toContain('2');
+    // Exactly the execute_result `2`, and nothing else in the output (a TS error mentions digits too).
+    const result = outputOf(0).and(page.locator('[data-mime-type="text/plain"]'));
+    await result.first().waitFor({ timeout: 60000 });
+    await expect(result.first().textContent()).resolves.toBe('2');
+    await expect(outputOf(0).count()).resolves.toBe(1);
+    await expect(
+      page
+        .locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell')
+        .nth(0)
+        .locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        .count()
+    ).resolves.toBe(0);
     await page.waitForFunction(
       () => {
         const cell = (globalThis as unknown as PageGlobal).document.querySelectorAll(
@@ -177,9 +190,27 @@ test("a GPU process started by a notebook's kernel is shown with that notebook's
       `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`
     );
     await runCommand(page, 'warren:open-gpu');
+    // This notebook's own path: the one the current widget shows.
+    const path = await page.evaluate(() => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      return (app.shell.currentWidget as { context: { path: string } }).context.path;
+    });
     const owner = page.locator('.jp-WarrenGpu-processes a.jp-WarrenGpu-owner');
     await owner.first().waitFor({ timeout: 60000 });
-    await expect(owner.first().textContent()).resolves.toMatch(/Untitled\d*\.ipynb/);
+    await expect(owner.first().textContent()).resolves.toBe(path);
+    // The link opens that notebook: switch away, click, and it is the current widget again.
+    await runCommand(page, 'launcher:create');
+    await owner.first().click();
+    await page.waitForFunction(
+      (p) => {
+        const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+        return (
+          (app.shell.currentWidget as { context?: { path: string } } | null)?.context?.path === p
+        );
+      },
+      path,
+      { timeout: 30000 }
+    );
   });
 });
 
@@ -245,7 +276,7 @@ test('when the services kernel dies the GPU panel says so, then reconnects to a 
   });
 });
 
-test('the page raised no uncaught errors, and every shared package warren asks for is the Lab\'s own version', () => {
+test("the page raised no uncaught errors, and every shared package warren asks for is the Lab's own version", () => {
   // JupyterLab 4.6.4's debugger threw "No active debugger session" after each
   // cell of a kernel without a debugger; warren:debugger-guard stops it.
   expect(consoleErrors).toEqual([]);

@@ -111,9 +111,10 @@ export async function requireResult(t: Transport, record: RunRecord): Promise<vo
     .map((l) => l.trim())
     .filter(Boolean)
     .slice(-3);
+  const see = `(see: warren runs tail ${record.id})`;
   throw new NoResultError(
     lines.length
-      ? `the job wrote no result notebook; its log ends: ${lines.join(' | ')}`
-      : 'the job wrote no result notebook and left no log'
+      ? `the run left no result notebook; its log ends: ${lines.join(' | ')} ${see}`
+      : `the run left no result notebook and no log ${see}`
   );
 }

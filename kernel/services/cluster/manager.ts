@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
 import { NoResultError } from './job';
@@ -13,6 +13,7 @@ import type { Backend, RunRecord } from './types';
 import { newRecord, resourcesOf } from './types';
 
 export function transportFor(profile: RunProfile): Transport {
+  checkWorkdir(profile);
   if (!profile.host || profile.host === 'local') return new LocalTransport(profile.env);
   return new SshTransport({
     host: profile.host,
@@ -22,6 +23,36 @@ export function transportFor(profile: RunProfile): Transport {
     knownHostsPath: profile.knownHostsPath,
     env: profile.env
   });
+}
+
+/**
+ * A declared output is a path inside the run's folder: it comes back to the
+ * same path inside NAME.run-ID/, so `..` or an absolute path would write
+ * outside it.
+ */
+export function checkOutput(output: string): string {
+  const n = normalize(output);
+  if (
+    !output ||
+    isAbsolute(output) ||
+    n === '..' ||
+    n.startsWith('../') ||
+    n === '.' ||
+    /[\0\n\r]/.test(output)
+  )
+    throw new Error(
+      `declared output ${JSON.stringify(output)} must be a path inside the run's folder (relative, without '..')`
+    );
+  return n;
+}
+
+/** A run folder's parent: any path, but not an option to mkdir/rm, and one line. */
+function checkWorkdir(profile: RunProfile): void {
+  const w = profile.workdir;
+  if (!w || w.startsWith('-') || /[\x00-\x1f\x7f]/.test(w))
+    throw new Error(
+      `profile ${profile.name}: workdir ${JSON.stringify(w)} is not usable (empty, starts with '-', or holds a control character)`
+    );
 }
 
 export function backendFor(profile: RunProfile): Backend {
@@ -51,6 +82,7 @@ export class RunManager {
   async submit(options: RunSubmission): Promise<RunRecord> {
     const notebook = resolve(options.notebook);
     if (!existsSync(notebook)) throw new Error(`no notebook ${notebook}`);
+    const outputs = (options.outputs ?? []).map(checkOutput);
     const inputs = (options.inputs ?? []).map((f) => resolve(dirname(notebook), f));
     for (const f of inputs)
       if (!existsSync(f)) throw new Error(`declared input ${f} does not exist`);
@@ -69,7 +101,7 @@ export class RunManager {
       resources: { ...resourcesOf(options.profile), ...options.resources },
       parameters: options.parameters ?? {},
       inputs,
-      outputs: options.outputs ?? []
+      outputs
     };
     this.store.save(record);
     try {
@@ -168,6 +200,8 @@ export class RunManager {
     const record = this.store.load(id);
     const stem = basename(record.source, extname(record.source));
     const base = join(dirname(record.source), `${stem}.run-${record.id}`);
+    // A record written before outputs were checked is checked again here.
+    for (const o of record.outputs) checkOutput(o);
     let missing: string[];
     try {
       missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);

@@ -51,7 +51,15 @@ export class MapRunner {
       );
     const commands = options.commands.map((c) => c.trim()).filter((c) => c && !c.startsWith('#'));
     if (commands.length === 0) throw new Error('map: no commands');
-    const chunk = Math.max(1, Math.floor(options.chunk));
+    if (!isCount(options.chunk))
+      throw new Error(
+        `map: the chunk is a whole number of commands, 1 or more, not ${options.chunk}`
+      );
+    if (options.parallel !== undefined && !isCount(options.parallel))
+      throw new Error(
+        `map: parallel is a whole number of array tasks, 1 or more, not ${options.parallel}`
+      );
+    const chunk = options.chunk;
     const t = this.transports(options.profile);
     const slurm = new SlurmBackend(t);
     try {
@@ -95,11 +103,7 @@ export class MapRunner {
     if (redo.length === 0) return null;
     const t = this.transports(record.profile);
     const all = (await t.exec(['cat', `${record.remoteDir}/commands.txt`])).stdout.split('\n');
-    await t.exec([
-      'sh',
-      '-c',
-      `cd ${record.remoteDir}/results && rm -f ${redo.map((i) => `${i}.exit`).join(' ')}`
-    ]);
+    await t.exec(['rm', '-f', ...redo.map((i) => `${record.remoteDir}/results/${i}.exit`)]);
     await this.submitList(
       record,
       new SlurmBackend(t),
@@ -121,10 +125,13 @@ export class MapRunner {
         record.message = seen.message;
         this.store.save(record);
       }
+      // The folder is an argument ($1), never part of the script: a workdir is any path.
       const r = await t.exec([
         'sh',
         '-c',
-        `cd ${record.remoteDir}/results && for f in *.exit; do [ -e "$f" ] && printf '%s %s\\n' "\${f%.exit}" "$(cat "$f")"; done; true`
+        `cd "$1" && for f in *.exit; do [ -e "$f" ] && printf '%s %s\\n' "\${f%.exit}" "$(cat "$f")"; done; true`,
+        'sh',
+        `${record.remoteDir}/results`
       ]);
       for (const line of r.stdout.split('\n')) {
         const [i, c] = line.trim().split(' ');
@@ -216,14 +223,19 @@ export class MapRunner {
   }
 
   private async write(t: Transport, path: string, text: string): Promise<void> {
-    const r = await t.exec(['sh', '-c', `cat > '${path.replace(/'/g, `'\\''`)}'`], { input: text });
+    const r = await t.exec(['sh', '-c', 'cat > "$1"', 'sh', path], { input: text });
     if (r.code !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);
   }
 }
 
+function isCount(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1;
+}
+
 /**
  * One array task: lines start*N+1 .. (start+1)*N of the list, each "INDEX<TAB>COMMAND".
- * A command's stdin is /dev/null so it cannot eat the list. The exit file is
+ * A command's stdin is /dev/null so it cannot eat the list; `--` keeps a
+ * command that starts with '-' a command, not options of sh. The exit file is
  * written through a rename: a reader never sees it half written.
  */
 const CHUNK_SCRIPT = `#!/bin/sh
@@ -235,7 +247,7 @@ tab=$(printf '\\t')
 sed -n "\${start},\${end}p" "$list" | while IFS= read -r line; do
   idx=\${line%%"$tab"*}
   cmd=\${line#*"$tab"}
-  sh -c "$cmd" > "logs/$idx.log" 2>&1 < /dev/null
+  sh -c -- "$cmd" > "logs/$idx.log" 2>&1 < /dev/null
   echo $? > "results/$idx.exit.tmp" && mv "results/$idx.exit.tmp" "results/$idx.exit"
 done
 `;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { checkHost, checkUser } from '../hosts';
 
 export interface ExecResult {
   code: number | null;
@@ -116,6 +117,8 @@ export class SshTransport implements Transport {
   readonly description: string;
 
   constructor(private readonly options: SshOptions) {
+    checkHost(options.host);
+    if (options.user) checkUser(options.user);
     this.description = `${options.user ? options.user + '@' : ''}${options.host}:${options.port ?? 22}`;
   }
 
@@ -158,12 +161,14 @@ export class SshTransport implements Transport {
       ...this.common(),
       '-p',
       String(this.options.port ?? 22),
-      this.target(),
       '--',
-      [...prefix, ...argv].map(shQuote).join(' ')
+      this.target(),
+      // A remote 255 (sbatch's own refusal exits 255) comes back as 254: 255 is
+      // ssh's alone. The command reaches sh as arguments ("$@"), whatever the login shell.
+      ['sh', '-c', REMOTE_WRAPPER, 'sh', ...prefix, ...argv].map(shQuote).join(' ')
     ];
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
-    // ssh's own failures exit 255; a remote command's status comes through as is.
+    // ssh's own failures exit 255 (a connection lost, a host that does not answer): worth another try.
     if (r.code === 255 || r.code === null)
       throw new TransportError(
         `ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`
@@ -173,19 +178,46 @@ export class SshTransport implements Transport {
 
   async put(local: string[], remoteDir: string): Promise<void> {
     if (local.length === 0) return;
-    await this.scp('to', [...local, `${this.target()}:${remoteDir}/`]);
+    await this.scp('to', [...local.map(localPath), `${this.target()}:${remotePath(remoteDir)}/`]);
   }
 
   async get(remote: string, local: string): Promise<void> {
     mkdirSync(dirname(local), { recursive: true });
-    await this.scp('from', [`${this.target()}:${remote}`, local]);
+    await this.scp('from', [`${this.target()}:${remotePath(remote)}`, localPath(local)]);
   }
 
-  /** Copies recursively, keeping times and modes: `paths` ends with the destination. */
+  /**
+   * Copies recursively, keeping times and modes: `paths` ends with the
+   * destination. `-s` (the SFTP protocol) hands remote paths to the server
+   * as they are, never to a remote shell; `--` ends the options.
+   */
   private async scp(direction: 'to' | 'from', paths: string[]): Promise<void> {
-    const args = [...this.common(), '-P', String(this.options.port ?? 22), '-r', '-p', ...paths];
+    const args = [
+      ...this.common(),
+      '-P',
+      String(this.options.port ?? 22),
+      '-s',
+      '-r',
+      '-p',
+      '--',
+      ...paths
+    ];
     const r = await spawnCollect('scp', args, undefined, 600000);
     if (r.code !== 0)
       throw new TransportError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
   }
+}
+
+const REMOTE_WRAPPER = '"$@"; s=$?; [ $s -eq 255 ] && s=254; exit $s';
+
+/** A local scp operand: absolute, so that a ':' in a file name never makes it a host. */
+function localPath(p: string): string {
+  return resolve(p);
+}
+
+/** A remote scp path: never empty or an option, and no newline (scp cannot carry one). */
+function remotePath(p: string): string {
+  if (!p || p.startsWith('-') || /[\n\r\0]/.test(p))
+    throw new Error(`not a remote path scp can take: ${JSON.stringify(p)}`);
+  return p;
 }

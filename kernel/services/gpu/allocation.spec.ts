@@ -26,9 +26,10 @@ describe('GPU allocation', () => {
 
   it('resolves UUIDs, UUID prefixes and MIG UUIDs to their GPU', () => {
     expect(order({ CUDA_VISIBLE_DEVICES: 'GPU-222aaaa' })).toEqual(['2*@0', '0@-', '1@-', '3@-']);
+    // A list of MIG UUIDs ends at an entry of another kind, as CUDA reads it.
     expect(order({ CUDA_VISIBLE_DEVICES: 'MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f,0' })).toEqual([
       '2*@0',
-      '0*@1',
+      '0@-',
       '1@-',
       '3@-'
     ]);

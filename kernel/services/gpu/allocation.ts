@@ -41,9 +41,11 @@ function splitList(value: string): string[] {
 }
 
 /**
- * Resolves one entry to a GPU: an index, a (prefix of a) GPU UUID, a MIG UUID
- * (`MIG-...`, found through the MIG devices `nvidia-smi -L` lists) or the
- * older `MIG-GPU-<uuid>/<gi>/<ci>` form.
+ * Resolves one entry to a GPU: an index, a (prefix of a) GPU UUID with its
+ * `GPU-`, a MIG UUID (`MIG-...`, found through the MIG devices `nvidia-smi -L`
+ * lists) or the older `MIG-GPU-<uuid>/<gi>/<ci>` form. An index is read as
+ * CUDA reads it, like strtoul: `1gpu2` is 1, and text without a leading digit
+ * names no GPU.
  *
  * Hazard: a bare index counts in CUDA's order, which is fastest-first unless
  * CUDA_DEVICE_ORDER=PCI_BUS_ID, while nvidia-smi's index is PCI order. On
@@ -53,8 +55,10 @@ function resolve(
   entry: string,
   gpus: readonly Pick<GpuInfo, 'index' | 'uuid' | 'migDevices'>[]
 ): number | null {
-  if (/^\d+$/.test(entry)) {
-    const g = gpus.find((x) => x.index === Number(entry));
+  if (!entry.startsWith('GPU-') && !entry.startsWith('MIG-')) {
+    const digits = /^\+?(\d+)/.exec(entry);
+    if (!digits) return null;
+    const g = gpus.find((x) => x.index === Number(digits[1]));
     return g ? g.index : null;
   }
   const legacyMig = /^MIG-(GPU-[^/]+)\//.exec(entry);
@@ -63,8 +67,7 @@ function resolve(
     const g = gpus.find((x) => x.migDevices.some((m) => m.uuid === id || m.uuid.startsWith(id)));
     return g ? g.index : null;
   }
-  const uuid = id.startsWith('GPU-') ? id : `GPU-${id}`;
-  const matches = gpus.filter((x) => x.uuid.startsWith(uuid));
+  const matches = gpus.filter((x) => x.uuid.startsWith(id));
   return matches.length === 1 ? matches[0].index : null;
 }
 
@@ -81,10 +84,24 @@ export function applyAllocation<T extends Pick<GpuInfo, 'index' | 'uuid' | 'migD
       .sort((a, b) => a.index - b.index)
       .map((g, i) => ({ ...g, allocated: true, cudaIndex: i }));
   }
-  const order: number[] = [];
+  // CUDA's rules (as PyTorch's _parse_visible_devices reads them): the list
+  // ends at the first entry that names no GPU (an index past the last, an
+  // unknown or ambiguous UUID), and a GPU named twice makes the list empty.
+  // A list is of UUIDs or of ordinals, as its first entry is: one of the other kind ends it.
+  const first = allocation.entries[0] ?? '';
+  const kind = first.startsWith('GPU-') ? 'GPU-' : first.startsWith('MIG-') ? 'MIG-' : null;
+  let order: number[] = [];
   for (const entry of allocation.entries) {
+    if (kind !== null && !entry.startsWith(kind)) break;
     const index = resolve(entry, gpus);
-    if (index !== null && !order.includes(index)) order.push(index);
+    if (index === null) break;
+    if (order.includes(index)) {
+      // Two MIG instances of one GPU are two entries, not one GPU named twice.
+      if (entry.startsWith('MIG-')) continue;
+      order = [];
+      break;
+    }
+    order.push(index);
   }
   // Slurm's lists say which GPUs, not how CUDA numbers them: inside the job they count from 0 in PCI order.
   if (allocation.source === 'SLURM_STEP_GPUS' || allocation.source === 'SLURM_JOB_GPUS')

@@ -112,15 +112,20 @@ describe('GpuCollector against the stand-in nvidia-smi', () => {
 
   it('uses one long-lived nvidia-smi, and kills and reaps it on stop', async () => {
     collector = new GpuCollector({ env: fakeEnv(), intervalMs: 100 });
-    collector.start();
-    await next(collector, (x) => x.state === 'ok');
-    const snapshots: number[] = [];
-    collector.subscribe((s) => snapshots.push(s.time));
+    const c = collector;
+    const streamPid = () => (c as unknown as { stream: { pid: number } | null }).stream?.pid ?? 0;
+    // The nvidia-smi behind each snapshot: a collector that respawned it per tick would show many.
+    const pids: number[] = [];
+    c.subscribe((s) => {
+      if (s.state === 'ok') pids.push(streamPid());
+    });
+    c.start();
+    await next(c, (x) => x.state === 'ok');
     await new Promise((r) => setTimeout(r, 1000));
-    expect(snapshots.length).toBeGreaterThanOrEqual(6);
-    const stream = (collector as unknown as { stream: { pid: number } | null }).stream;
-    expect(stream).not.toBeNull();
-    const pid = stream?.pid ?? 0;
+    expect(pids.length).toBeGreaterThanOrEqual(6);
+    const pid = pids[0];
+    expect(pid).toBeGreaterThan(0);
+    expect(new Set(pids)).toEqual(new Set([pid]));
     expect(alive(pid)).toBe(true);
     await collector.stop();
     expect(alive(pid)).toBe(false);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import type { GpuSnapshot } from '../../../src/contract/gpu';
+import { GpuCollector } from './collector';
 
 /**
  * Checks the record of the collector run on the real H100 (see
@@ -15,7 +16,12 @@ const snapshots = (f: string): GpuSnapshot[] =>
     .split('\n')
     .map((l) => JSON.parse(l) as GpuSnapshot);
 
-describe('the collector on the real H100', () => {
+/**
+ * Fixture checks: what the collector of 2026-11-24 recorded on the real H100.
+ * They import no code and cannot catch a change in today's collector; the
+ * replay below can.
+ */
+describe('fixture check: the recorded collector run on the real H100', () => {
   const load = snapshots('collector-load.jsonl');
   const reference = readFileSync(join(DIR, 'smi-reference-load.csv'), 'utf8')
     .trim()
@@ -71,5 +77,58 @@ describe('the collector on the real H100', () => {
     const gaps = idle.slice(1).map((s, i) => s.time - idle[i].time);
     expect(Math.max(...gaps)).toBeLessThan(600);
     expect(Math.min(...gaps)).toBeGreaterThan(400);
+  });
+});
+
+describe("today's collector, replaying the real H100 capture", () => {
+  it('reports, tick by tick, what the real nvidia-smi printed', async () => {
+    // The capture's lines as nvidia-smi printed them, split here, not by the collector's parser.
+    const lines = readFileSync(
+      join(__dirname, '../../../test/fixtures/gpu/h100/stream-load.csv'),
+      'utf8'
+    )
+      .trim()
+      .split('\n')
+      .map((l) => l.split(', '));
+    const c = new GpuCollector({
+      env: {
+        PATH: `${resolve(__dirname, '../../../test/bin')}:${process.env.PATH ?? ''}`,
+        WARREN_FAKE_GPU_FIXTURE: 'h100'
+      },
+      intervalMs: 100
+    });
+    const seen: GpuSnapshot[] = [];
+    try {
+      await new Promise<void>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`only ${seen.length} snapshots`)), 15000);
+        c.subscribe((s) => {
+          if (s.state === 'ok') seen.push(s);
+          if (seen.length === 8) {
+            clearTimeout(timer);
+            res();
+          }
+        });
+        c.start();
+      });
+    } finally {
+      await c.stop();
+    }
+    seen.slice(0, 8).forEach((s, i) => {
+      const [, index, uuid, name, busId, util, memUtil, used, total, temp, power, limit, sm, mem] =
+        lines[i];
+      const g = s.gpus[0];
+      expect([i, g.index, g.uuid, g.name, g.busId]).toEqual([i, Number(index), uuid, name, busId]);
+      expect([
+        g.utilizationGpu,
+        g.utilizationMemory,
+        g.memoryUsedMiB,
+        g.memoryTotalMiB,
+        g.temperatureC,
+        g.powerDrawW,
+        g.powerLimitW,
+        g.clockSmMHz,
+        g.clockMemMHz
+      ]).toEqual([util, memUtil, used, total, temp, power, limit, sm, mem].map(Number));
+    });
   });
 });

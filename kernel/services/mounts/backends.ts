@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { freePort } from '../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
+import { checkHost, splitRemote } from '../hosts';
 import { execArgs, firstError, which } from './exec';
 import { mountAt } from './mountinfo';
 
@@ -106,8 +107,11 @@ export async function preflight(spec: MountSpec): Promise<void> {
     }
     case 'sshfs':
       need('sshfs', 'sshfs');
-      if (!/^([^@/\s]+@)?[^:/\s]+:/.test(spec.source))
-        throw new MountError(`sshfs source must be [user@]host:/path, not '${spec.source}'`);
+      try {
+        splitRemote(spec.source);
+      } catch (error) {
+        throw new MountError(`sshfs source: ${(error as Error).message}`);
+      }
       if (spec.identityFile) {
         try {
           readFileSync(spec.identityFile);
@@ -130,13 +134,18 @@ export async function preflight(spec: MountSpec): Promise<void> {
       return;
     }
     case 'nfs':
+      if (!/^[^:\s]+:\//.test(spec.source))
+        throw new MountError(`NFS source must be host:/export, not '${spec.source}'`);
+      try {
+        checkHost(spec.source.slice(0, spec.source.indexOf(':')), 'NFS server');
+      } catch (error) {
+        throw new MountError((error as Error).message);
+      }
       needRoot('NFS mounts');
       if (!which('mount.nfs'))
         throw new MountError(
           'NFS is not available here: mount.nfs is missing (Debian package nfs-common)'
         );
-      if (!/^[^:\s]+:\//.test(spec.source))
-        throw new MountError(`NFS source must be host:/export, not '${spec.source}'`);
       return;
   }
 }
@@ -155,7 +164,7 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
     case 'rclone':
       return mountRclone(spec, ctx, t);
     case 'sshfs': {
-      const args = [spec.source, spec.mountpoint, '-p', String(spec.port ?? 22)];
+      const args = ['-p', String(spec.port ?? 22)];
       const options = [
         'BatchMode=yes',
         `ConnectTimeout=${t}`,
@@ -173,6 +182,8 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
         if (o.includes(',')) throw new MountError(`a comma cannot appear in an sshfs option: ${o}`);
         args.push('-o', o);
       }
+      // Options first, then `--`: nothing after it is taken as an option.
+      args.push('--', spec.source, spec.mountpoint);
       ctx.log(`sshfs ${args.join(' ')}`);
       const r = await execArgs(need('sshfs', 'sshfs'), args, { timeoutMs: t * 1000 + 3000 });
       if (r.timedOut) {
@@ -193,7 +204,7 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
             .flatMap((o) => ['-o', o]);
           const ssh = await execArgs(
             'ssh',
-            ['-p', String(spec.port ?? 22), ...sshOptions, '-T', host, 'true'],
+            ['-p', String(spec.port ?? 22), ...sshOptions, '-T', '--', host, 'true'],
             { timeoutMs: t * 1000 + 2000 }
           );
           reason = firstError(ssh.stderr) || reason;
@@ -203,7 +214,13 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
       return { pid: daemonPid('sshfs', spec.mountpoint), rcPort: null };
     }
     case 'bind': {
-      const args = ['--bind', ...(spec.readOnly ? ['-o', 'ro'] : []), spec.source, spec.mountpoint];
+      const args = [
+        '--bind',
+        ...(spec.readOnly ? ['-o', 'ro'] : []),
+        '--',
+        spec.source,
+        spec.mountpoint
+      ];
       ctx.log(`mount ${args.join(' ')}`);
       const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 });
       if (r.code !== 0)
@@ -217,7 +234,7 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
         'retrans=2',
         spec.readOnly ? 'ro' : 'rw'
       ].join(',');
-      const args = ['-t', 'nfs', '-o', opts, spec.source, spec.mountpoint];
+      const args = ['-t', 'nfs', '-o', opts, '--', spec.source, spec.mountpoint];
       ctx.log(`mount ${args.join(' ')}`);
       const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 + 2000 });
       if (r.timedOut) {
@@ -265,7 +282,8 @@ async function mountRclone(
     ...(spec.execBits === false ? [] : ['--file-perms', '0755'])
   ];
   ctx.log(`rclone ${args.join(' ')}`);
-  closeSync(openSync(ctx.daemonLog, 'w'));
+  // rclone's own log can quote what its config holds: readable by this user only.
+  closeSync(openSync(ctx.daemonLog, 'w', 0o600));
   // Not --daemon: its parent and child both bind the rc port. Started detached
   // instead, the mount outlives this kernel and we know the daemon's pid.
   const child = spawn(rclone, args, { detached: true, stdio: 'ignore' });

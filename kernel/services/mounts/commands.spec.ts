@@ -38,7 +38,7 @@ test('parses a mount line into a spec with absolute paths', () => {
 });
 
 test('refuses credentials in rclone connection strings and redacts them from text', () => {
-  expect(secretInRemote(':s3,secret_access_key=abc:bucket')).toBe('secret_access_key');
+  expect(secretInRemote(':s3,secret_access_key=abc:bucket')).toBe("'secret_access_key='");
   expect(secretInRemote(':sftp,host=h,key_file=/k:/')).toBeNull();
   expect(secretInRemote('gdrive:folder,x=1')).toBeNull();
   expect(redact('token = {"access_token":"ya29.abc"} pass=hunter2')).not.toMatch(/ya29|hunter2/);

@@ -2,6 +2,7 @@ import type {
   MountKind,
   MountSpec,
   MountStatus,
+  PendingToolbox,
   ToolboxStatus
 } from '../../../src/contract/mounts';
 import { MountError } from './backends';
@@ -160,7 +161,11 @@ const LIGHT: Record<MountStatus['state'], string> = {
 };
 
 /** A plain-text table of mounts and toolboxes. */
-export function formatMounts(mounts: MountStatus[], toolboxes: ToolboxStatus[]): string {
+export function formatMounts(
+  mounts: MountStatus[],
+  toolboxes: ToolboxStatus[],
+  pending: PendingToolbox[] = []
+): string {
   const lines: string[] = [];
   if (mounts.length === 0) lines.push('no mounts');
   else {
@@ -183,7 +188,20 @@ export function formatMounts(mounts: MountStatus[], toolboxes: ToolboxStatus[]):
           (Object.keys(t.env).length ? `  env: ${Object.keys(t.env).join(', ')}` : '')
       );
   }
+  if (pending.length) lines.push('', ...formatPending(pending));
   return lines.join('\n') + '\n';
+}
+
+/** Toolboxes volumes brought, with all they would do, and how to accept or decline each. */
+export function formatPending(pending: PendingToolbox[]): string[] {
+  const lines = ['waiting to be accepted (a volume brought them; not in effect):'];
+  for (const t of pending) {
+    lines.push(`  ${t.name}  from ${t.volume}`);
+    lines.push(`    PATH first: ${t.bin.map((b) => `${t.root}/${b}`).join(', ')}`);
+    for (const [k, v] of Object.entries(t.env)) lines.push(`    ${k}=${JSON.stringify(v)}`);
+  }
+  lines.push('  accept: warren toolbox accept NAME   decline: warren toolbox remove NAME');
+  return lines;
 }
 
 function table(rows: string[][]): string[] {

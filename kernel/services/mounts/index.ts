@@ -3,7 +3,14 @@ import { MountStore } from './store';
 import { binDirs, repairExecBits, toolEnvironment } from './toolboxes';
 
 export { MountError } from './backends';
-export { formatMounts, MOUNT_USAGE, parseMount, parseUnmount, splitArgs } from './commands';
+export {
+  formatMounts,
+  formatPending,
+  MOUNT_USAGE,
+  parseMount,
+  parseUnmount,
+  splitArgs
+} from './commands';
 export { errorText, MountManager } from './manager';
 export { jupyterConfigDir, MountStore } from './store';
 export { toolEnvironment } from './toolboxes';
@@ -24,7 +31,7 @@ export async function applyToolboxes(
   Object.assign(env, toolEnvironment(toolboxes, env));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    repairExecBits(toolboxes.flatMap(binDirs)),
+    Promise.all(toolboxes.map((t) => repairExecBits(binDirs(t), t.root))),
     new Promise((ok) => {
       timer = setTimeout(ok, timeoutMs);
     })

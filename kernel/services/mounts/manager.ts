@@ -4,6 +4,7 @@ import type {
   MountLogLine,
   MountSpec,
   MountStatus,
+  PendingToolbox,
   Toolbox,
   ToolboxStatus
 } from '../../../src/contract/mounts';
@@ -17,13 +18,12 @@ import {
   unmountBackend
 } from './backends';
 import { mountAt, probe } from './mountinfo';
-import { secretInRemote } from './secrets';
+import { redact, secretInRemote } from './secrets';
 import { alive, MountStore } from './store';
 import type { MountRuntime } from './store';
 import type { Repair } from './toolboxes';
 import {
   binDirs,
-  manifestToolboxes,
   readManifest,
   removeFromManifest,
   repairExecBits,
@@ -75,6 +75,8 @@ export class MountManager {
     const entry = mountAt(spec.mountpoint);
     const base = {
       ...spec,
+      // A definition saved by a warren from before secrets were refused is shown, never its secret.
+      source: redact(spec.source),
       pid: runtime?.pid && alive(runtime.pid) ? runtime.pid : null,
       fsType: entry?.fsType ?? null,
       mountedAt: entry ? (runtime?.mountedAt ?? null) : null
@@ -135,9 +137,10 @@ export class MountManager {
       this.busy.delete(mp);
       return await this.status(spec);
     } catch (error) {
-      const message = errorText(error);
+      // A program's own words (rclone's, sshfs's) can quote a credential.
+      const message = redact(errorText(error));
       this.log(mp, 'error', `mount ${spec.source} on ${mp} failed: ${message}`);
-      throw error instanceof MountError ? error : new MountError(message);
+      throw new MountError(message);
     } finally {
       this.busy.delete(mp);
       release();
@@ -243,7 +246,7 @@ export class MountManager {
     input: Toolbox
   ): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
     const toolbox = validateToolbox(input);
-    const repair = await repairExecBits(binDirs(toolbox));
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
     if (repair.fixed.length)
       this.log(
         null,
@@ -258,6 +261,7 @@ export class MountManager {
       );
     this.store.update((r) => {
       r.toolboxes = [...r.toolboxes.filter((t) => t.name !== toolbox.name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== toolbox.name);
     });
     let manifest: string | null = null;
     const volume = this.volumeOf(toolbox.root);
@@ -278,8 +282,43 @@ export class MountManager {
     return { ...toolboxStatus(toolbox), repair, manifest };
   }
 
+  /** Toolboxes volumes brought that are not in effect yet. */
+  pendingToolboxes(): PendingToolbox[] {
+    return this.store.read().pending;
+  }
+
+  /**
+   * Puts a toolbox a volume brought into effect: checked again (the volume
+   * may have changed since it was mounted), exec bits repaired inside it.
+   */
+  async acceptToolbox(
+    name: string
+  ): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+    const found = this.store.read().pending.find((t) => t.name === name);
+    if (!found) throw new Error(`no toolbox named ${name} is waiting to be accepted`);
+    const toolbox = validateToolbox(found, found.volume);
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    this.store.update((r) => {
+      r.toolboxes = [...r.toolboxes.filter((t) => t.name !== name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== name);
+    });
+    this.log(found.volume, 'info', `toolbox ${name} from ${found.volume} accepted`);
+    this.changed();
+    return { ...toolboxStatus(toolbox), repair, manifest: null };
+  }
+
+  /** Removes a toolbox, or declines one a volume brought. */
   removeToolbox(name: string): void {
-    const found = this.store.read().toolboxes.find((t) => t.name === name);
+    const registry = this.store.read();
+    if (registry.pending.some((t) => t.name === name)) {
+      this.store.update((r) => {
+        r.pending = r.pending.filter((t) => t.name !== name);
+      });
+      this.log(null, 'info', `toolbox ${name} declined`);
+      this.changed();
+      if (!registry.toolboxes.some((t) => t.name === name)) return;
+    }
+    const found = registry.toolboxes.find((t) => t.name === name);
     if (!found) throw new Error(`no toolbox named ${name}`);
     this.store.update((r) => {
       r.toolboxes = r.toolboxes.filter((t) => t.name !== name);
@@ -317,20 +356,37 @@ export class MountManager {
     return holding[0] ?? null;
   }
 
+  /**
+   * What the volume's manifest brings waits for the user: a toolbox puts the
+   * volume's programs first on PATH and sets variables in every new kernel.
+   * One already registered exactly so (this machine wrote the manifest) is
+   * not asked about again.
+   */
   private restoreToolboxes(mp: string): void {
     const manifest = readManifest(mp);
-    if (!manifest || manifest.toolboxes.length === 0) return;
-    const found = manifestToolboxes(mp, manifest);
-    this.store.update((r) => {
-      const names = new Set(found.map((t) => t.name));
-      r.toolboxes = [...r.toolboxes.filter((t) => !names.has(t.name)), ...found];
-    });
-    this.log(
-      mp,
-      'info',
-      `restored toolbox(es) ${found.map((t) => t.name).join(', ')} from ${mp}/.warren-tools.json`
+    if (!manifest) return;
+    for (const reason of manifest.refused)
+      this.log(mp, 'warn', `${mp}/.warren-tools.json: refused ${reason}`);
+    const registered = this.store.read().toolboxes;
+    const same = (a: Toolbox, b: Toolbox) =>
+      a.root === b.root &&
+      JSON.stringify(a.bin) === JSON.stringify(b.bin) &&
+      JSON.stringify(a.env) === JSON.stringify(b.env);
+    const found = manifest.toolboxes.filter(
+      (t) => !registered.some((r) => r.name === t.name && same(r, t))
     );
-    void Promise.all(found.map((t) => repairExecBits(binDirs(t))));
+    this.store.update((r) => {
+      r.pending = [
+        ...r.pending.filter((t) => t.volume !== mp && !found.some((f) => f.name === t.name)),
+        ...found.map((t) => ({ ...t, volume: mp }))
+      ];
+    });
+    for (const t of found)
+      this.log(
+        mp,
+        'warn',
+        `${mp} brings toolbox ${t.name}: ${describeToolbox(t)}; not in effect until accepted (warren toolbox accept ${t.name})`
+      );
   }
 
   /** Mounts with the backend and records the runtime (no checks, no lock). */
@@ -428,7 +484,7 @@ export class MountManager {
       this.errors.delete(mp);
       this.log(mp, 'info', `${mp} healed`);
     } catch (error) {
-      this.errors.set(mp, `remount failed: ${errorText(error)}`);
+      this.errors.set(mp, redact(`remount failed: ${errorText(error)}`));
       this.log(mp, 'error', `remount of ${mp} failed: ${errorText(error)}`);
     } finally {
       this.busy.delete(mp);
@@ -442,7 +498,9 @@ export class MountManager {
     });
   }
 
-  private log(mountpoint: string | null, level: MountLogLine['level'], text: string): void {
+  /** One line to the shared log, this process's log and the panels: redacted once, for all three. */
+  private log(mountpoint: string | null, level: MountLogLine['level'], raw: string): void {
+    const text = redact(raw);
     const line: MountLogLine = { time: Date.now(), mountpoint, level, text };
     try {
       this.store.appendLog(line);
@@ -464,6 +522,12 @@ export namespace MountManager {
     /** The process's own log (the kernel's stderr), never a cell. */
     log?: (text: string) => void;
   }
+}
+
+/** What a toolbox does once in effect, in one line: the folders it puts on PATH, the variables it sets. */
+export function describeToolbox(t: Toolbox): string {
+  const env = Object.entries(t.env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `puts ${binDirs(t).join(', ')} first on PATH${env.length ? `, sets ${env.join(' ')}` : ''}`;
 }
 
 export function errorText(error: unknown): string {
@@ -495,12 +559,12 @@ export function normalizeSpec(input: MountSpec): MountSpec {
   }
   switch (input.kind) {
     case 'rclone': {
-      if (!spec.source.includes(':'))
+      if (!spec.source.includes(':') || spec.source.startsWith('-'))
         throw new MountError(`an rclone source is remote: or remote:path, not '${spec.source}'`);
       const secret = secretInRemote(spec.source);
       if (secret)
         throw new MountError(
-          `'${secret}=' in the remote string would store a secret in clear text: put it in the rclone config (rclone config) and name the remote`
+          `${secret} in the remote string would store a secret in clear text: put it in the rclone config (rclone config) and name the remote`
         );
       if (input.rcloneConfig) spec.rcloneConfig = resolve(input.rcloneConfig);
       if (input.execBits === false) spec.execBits = false;

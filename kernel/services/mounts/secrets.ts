@@ -3,34 +3,107 @@
  * name rclone remotes and key files; they never carry a token or a password.
  */
 
-const SECRET_KEY =
-  /(pass(word)?|token|secret|client_secret|access_key(_id)?|secret_access_key|session_token|key|sas_url|bearer|auth)/i;
+/**
+ * Words that make a parameter a credential, in any case and with '-' or '_':
+ * rclone's pass/password (sftp, webdav, ftp, smb, crypt's password2), token
+ * (every OAuth backend), key (azureblob's account key, sftp's key_pem),
+ * secret_access_key, bearer_token, client_secret, service_account_credentials,
+ * sas_url, and the RCLONE_CONFIG_*_PASS spelling of the same.
+ */
+const SECRET_WORD = /pass|token|secret|key|bearer|auth|credential|cookie|signature|sas/i;
+
+/** Parameters that contain such a word but hold a path, a switch or an address. */
+function harmless(name: string): boolean {
+  return (
+    (/_(file|path|url|command)$/.test(name) && name !== 'sas_url') ||
+    ['ask_password', 'key_use_agent', 'auth_version', 'use_insecure_cipher'].includes(name)
+  );
+}
+
+/** A URL with a password in its userinfo (`scheme://user:password@host`). */
+const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/@"',]*:[^\s/@"',]*@/i;
 
 /**
- * rclone accepts connection strings with parameters (`:s3,secret_access_key=...:bucket`
- * or `remote,token=...:`): those would be stored in clear text in mounts.json,
- * so parameters that look like credentials are refused.
+ * The parameters of an rclone connection string (`remote,a=b,c="d,e":path`
+ * or `:backend,a=b:path`): values may be quoted with " or ' (a quote doubled
+ * inside), and a value may itself be a connection string (crypt's remote).
+ */
+function connectionParams(source: string): Array<{ name: string; value: string | null }> {
+  const out: Array<{ name: string; value: string | null }> = [];
+  let i = source.startsWith(':') ? 1 : 0;
+  while (i < source.length && source[i] !== ',' && source[i] !== ':') i++;
+  while (source[i] === ',') {
+    i++;
+    let name = '';
+    while (i < source.length && !',:='.includes(source[i])) name += source[i++];
+    let value: string | null = null;
+    if (source[i] === '=') {
+      i++;
+      value = '';
+      const q = source[i];
+      if (q === '"' || q === "'") {
+        for (i++; i < source.length; i++) {
+          if (source[i] === q && source[i + 1] === q) value += source[++i];
+          else if (source[i] === q) {
+            i++;
+            break;
+          } else value += source[i];
+        }
+      } else while (i < source.length && !',:'.includes(source[i])) value += source[i++];
+    }
+    out.push({ name: name.trim().toLowerCase().replace(/-/g, '_'), value });
+  }
+  return out;
+}
+
+/**
+ * What in an rclone source would store a secret in clear text, or null:
+ * a credential parameter (any spelling, quoted or not, nested in a quoted
+ * remote) or a password in a URL's userinfo.
  */
 export function secretInRemote(source: string): string | null {
-  const head = /^(:?[^:]*):/.exec(source)?.[1] ?? '';
-  for (const part of head.split(',').slice(1)) {
-    const name = part.split('=')[0].trim();
-    if (SECRET_KEY.test(name) && !/_file$/i.test(name)) return name;
+  if (URL_PASSWORD.test(source)) return 'a password in a URL (user:password@host)';
+  for (const { name, value } of connectionParams(source)) {
+    if (value !== null && SECRET_WORD.test(name) && !harmless(name)) return `'${name}='`;
+    if (value && value.includes(':')) {
+      const inner = secretInRemote(value);
+      if (inner) return inner;
+    }
   }
   return null;
 }
 
+const WORDS = '(?:pass|token|secret|key|bearer|auth|credential|cookie|signature|sas)';
+
 /** Masks anything that looks like a credential in a line of text. */
 export function redact(text: string): string {
-  return text
-    .replace(/(\btoken\s*=\s*)\{[^\n]*\}/gi, '$1***')
-    .replace(
-      /("?(?:access_token|refresh_token|token|password|pass|secret|client_secret|secret_access_key|session_token)"?\s*[:=]\s*)("[^"]*"|[^\s,}:]+)/gi,
-      '$1***'
-    )
-    .replace(/(https?:\/\/[^\s:/@]+:)[^\s@/]+@/gi, '$1***@')
-    .replace(
-      /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-      '[private key]'
-    );
+  return (
+    text
+      .replace(
+        /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+        '[private key]'
+      )
+      .replace(/(\btoken\s*=\s*)\{[^\n]*\}/gi, '$1***')
+      // Authorization: Bearer xyz / Basic xyz
+      .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***')
+      // user:password@ in any URL
+      .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@"',]*):[^\s/@"',]*@/gi, '$1:***@')
+      // --webdav-pass VALUE, --sftp-key-pem=VALUE
+      .replace(
+        new RegExp(
+          `(--[A-Za-z0-9-]*${WORDS}[A-Za-z0-9-]*)(=|\\s+)(?!-)("[^"]*"|'[^']*'|\\S+)`,
+          'gi'
+        ),
+        '$1$2***'
+      )
+      // pass=x, pass="x,y", 'pass': 'x', "password": "x", RCLONE_CONFIG_R_PASS=x, token: x
+      .replace(
+        new RegExp(
+          `(["']?)([A-Za-z0-9_.-]*${WORDS}[A-Za-z0-9_.-]*)\\1(\\s*[:=]\\s*)("(?:[^"]|"")*"|'(?:[^']|'')*'|[^\\s,;}\\])"']+)`,
+          'gi'
+        ),
+        (all: string, q: string, name: string, sep: string, value: string) =>
+          value === '***' ? all : `${q}${name}${q}${sep}***`
+      )
+  );
 }

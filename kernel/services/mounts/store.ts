@@ -11,7 +11,13 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { MountKind, MountLogLine, MountSpec, Toolbox } from '../../../src/contract/mounts';
+import type {
+  MountKind,
+  MountLogLine,
+  MountSpec,
+  PendingToolbox,
+  Toolbox
+} from '../../../src/contract/mounts';
 import { redact } from './secrets';
 
 /** Jupyter's config directory, as jupyter_core computes it. */
@@ -30,7 +36,13 @@ export type MountRuntime = {
   mountedAt: number;
 };
 
-type Registry = { version: 1; mounts: MountSpec[]; toolboxes: Toolbox[] };
+type Registry = {
+  version: 1;
+  mounts: MountSpec[];
+  toolboxes: Toolbox[];
+  /** Brought by a volume's manifest, not in effect until accepted. */
+  pending: PendingToolbox[];
+};
 
 const KINDS: readonly MountKind[] = ['rclone', 'sshfs', 'bind', 'nfs'];
 
@@ -90,16 +102,26 @@ export class MountStore {
     try {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch {
-      return { version: 1, mounts: [], toolboxes: [] };
+      return { version: 1, mounts: [], toolboxes: [], pending: [] };
     }
-    if (!isRecord(raw)) return { version: 1, mounts: [], toolboxes: [] };
+    if (!isRecord(raw)) return { version: 1, mounts: [], toolboxes: [], pending: [] };
     const mounts = Array.isArray(raw.mounts)
       ? raw.mounts.map(asSpec).filter((s): s is MountSpec => s !== null)
       : [];
     const toolboxes = Array.isArray(raw.toolboxes)
       ? raw.toolboxes.map(asToolbox).filter((t): t is Toolbox => t !== null)
       : [];
-    return { version: 1, mounts, toolboxes };
+    const pending = Array.isArray(raw.pending)
+      ? raw.pending
+          .map((p) => {
+            const t = asToolbox(p);
+            return t && isRecord(p) && typeof p.volume === 'string'
+              ? { ...t, volume: p.volume }
+              : null;
+          })
+          .filter((t): t is PendingToolbox => t !== null)
+      : [];
+    return { version: 1, mounts, toolboxes, pending };
   }
 
   /** Read, change, write: the change sees the latest file. */
@@ -233,7 +255,8 @@ export class MountStore {
         if (isRecord(v) && typeof v.time === 'number' && typeof v.text === 'string')
           out.push({
             time: v.time,
-            text: v.text,
+            // Lines written before every line was redacted are redacted on the way out.
+            text: redact(v.text),
             mountpoint: typeof v.mountpoint === 'string' ? v.mountpoint : null,
             level: v.level === 'warn' || v.level === 'error' ? v.level : 'info'
           });

@@ -1,7 +1,19 @@
-import { chmod, open, readdir, stat } from 'node:fs/promises';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  ftruncateSync,
+  writeSync
+} from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
-import type { ToolManifest, Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
+import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
 import { asToolbox } from './store';
 
 export const MANIFEST = '.warren-tools.json';
@@ -13,8 +25,84 @@ export function binDirs(toolbox: Toolbox): string[] {
 /** `${root}` in a toolbox variable is its root. */
 export function envOf(toolbox: Toolbox): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(toolbox.env)) out[k] = v.split('${root}').join(toolbox.root);
+  // A registry written before names were checked may hold one validation refuses: never set it.
+  for (const [k, v] of Object.entries(toolbox.env))
+    if (envProblem(k) === null) out[k] = v.split('${root}').join(toolbox.root);
   return out;
+}
+
+/**
+ * Variables a toolbox may not set: each makes a program that is not the
+ * toolbox's (bash, sh, the dynamic loader, a system python, perl, node, ruby,
+ * java, git, ssh) run code or load libraries from wherever the value points,
+ * whatever command the user runs. A volume's own programs are put on PATH
+ * through `bin`; a tool that needs its libraries or modules found sets them
+ * in a wrapper script in its bin folder.
+ * - shells: BASH_ENV and ENV (sourced by every non-interactive bash / sh),
+ *   PROMPT_COMMAND and PS0-PS4 (run or expanded at each prompt or trace),
+ *   SHELLOPTS/BASHOPTS (turn on xtrace, etc.), IFS and CDPATH (change how
+ *   scripts split words and where cd goes), BASH_FUNC_* (exported functions
+ *   that shadow commands), PATH (set from bin, nothing else), HOME and SHELL;
+ * - the loader: every LD_* (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH: one libc.so.6
+ *   in the folder would run in every program), DYLD_*, GCONV_PATH, LOCPATH;
+ * - interpreters' start-up hooks and search paths: PYTHONSTARTUP, PYTHONPATH,
+ *   PYTHONHOME, PYTHONUSERBASE, PERL5OPT, PERL5LIB, PERLLIB, PERL5DB,
+ *   NODE_OPTIONS, NODE_PATH, RUBYOPT, RUBYLIB, JAVA_TOOL_OPTIONS, _JAVA_OPTIONS,
+ *   JDK_JAVA_OPTIONS, LUA_INIT*, R_PROFILE*, R_ENVIRON*;
+ * - programs a user runs every day that run a command named in a variable:
+ *   GIT_* (GIT_SSH_COMMAND, GIT_EXEC_PATH, GIT_CONFIG_*), SSH_ASKPASS,
+ *   PAGER, MANPAGER, EDITOR, VISUAL, BROWSER.
+ */
+const FORBIDDEN_ENV = new Set([
+  'BASH_ENV',
+  'ENV',
+  'PROMPT_COMMAND',
+  'PS0',
+  'PS1',
+  'PS2',
+  'PS3',
+  'PS4',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'IFS',
+  'CDPATH',
+  'GLOBIGNORE',
+  'PATH',
+  'HOME',
+  'SHELL',
+  'GCONV_PATH',
+  'LOCPATH',
+  'PYTHONSTARTUP',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONUSERBASE',
+  'PERL5OPT',
+  'PERL5LIB',
+  'PERLLIB',
+  'PERL5DB',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  'SSH_ASKPASS',
+  'PAGER',
+  'MANPAGER',
+  'EDITOR',
+  'VISUAL',
+  'BROWSER'
+]);
+const FORBIDDEN_PREFIX = /^(LD_|DYLD_|BASH_FUNC_|GIT_|LUA_INIT|R_PROFILE|R_ENVIRON)/;
+
+/** Why a toolbox may not set this variable, or null when it may. */
+export function envProblem(name: string): string | null {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `not a variable name: '${name}'`;
+  const upper = name.toUpperCase();
+  if (FORBIDDEN_ENV.has(upper) || FORBIDDEN_PREFIX.test(upper))
+    return `a toolbox may not set ${name}: it makes shells, the loader or interpreters run code from where it points`;
+  return null;
 }
 
 /**
@@ -34,19 +122,13 @@ export function toolEnvironment(
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
-/** Whether a file is a program: an ELF binary or a script with a `#!` line. */
-async function isProgram(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return (
-      (bytesRead >= 4 && head.equals(ELF)) ||
-      (bytesRead >= 2 && head[0] === 0x23 && head[1] === 0x21)
-    );
-  } finally {
-    await fh.close();
-  }
+/** Whether an open file is a program: an ELF binary or a script with a `#!` line. */
+async function isProgram(fh: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(4);
+  const { bytesRead } = await fh.read(head, 0, 4, 0);
+  return (
+    (bytesRead >= 4 && head.equals(ELF)) || (bytesRead >= 2 && head[0] === 0x23 && head[1] === 0x21)
+  );
 }
 
 export interface Repair {
@@ -56,12 +138,30 @@ export interface Repair {
   failed: string[];
 }
 
-/** Gives programs in these folders back the exec bits the volume lost (x wherever r is set). */
-export async function repairExecBits(dirs: string[]): Promise<Repair> {
+/** Whether `path` is `dir` or inside it (both real paths). */
+export function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Gives programs in these folders back the exec bits the volume lost (x
+ * wherever r is set). Only files whose real path is inside `within` are
+ * touched: a symbolic link that leaves it is never followed, and the file
+ * is changed through a descriptor opened without following links.
+ */
+export async function repairExecBits(dirs: string[], within: string): Promise<Repair> {
   const out: Repair = { fixed: [], failed: [] };
+  let boundary: string;
+  try {
+    boundary = await realpath(within);
+  } catch {
+    return out;
+  }
   for (const dir of dirs) {
     let names: string[];
     try {
+      if (!inside(boundary, await realpath(dir))) continue;
       names = await readdir(dir);
     } catch {
       continue;
@@ -69,12 +169,18 @@ export async function repairExecBits(dirs: string[]): Promise<Repair> {
     for (const name of names) {
       const file = join(dir, name);
       try {
-        const s = await stat(file);
-        if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await isProgram(file))) continue;
-        const mode = (s.mode & 0o7777) | ((s.mode & 0o444) >> 2);
-        await chmod(file, mode);
-        if (((await stat(file)).mode & 0o111) !== 0) out.fixed.push(file);
-        else out.failed.push(file);
+        const real = (await lstat(file)).isSymbolicLink() ? await realpath(file) : file;
+        if (!inside(boundary, await realpath(real))) continue;
+        const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+        try {
+          const s = await fh.stat();
+          if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await isProgram(fh))) continue;
+          await fh.chmod((s.mode & 0o7777) | ((s.mode & 0o444) >> 2));
+          if (((await fh.stat()).mode & 0o111) !== 0) out.fixed.push(file);
+          else out.failed.push(file);
+        } finally {
+          await fh.close();
+        }
       } catch {
         out.failed.push(file);
       }
@@ -101,34 +207,69 @@ export function toolboxStatus(toolbox: Toolbox): ToolboxStatus {
   return { ...toolbox, present, commands };
 }
 
-/** Checks a toolbox given by a user; throws with what is wrong. */
-export function validateToolbox(input: Toolbox): Toolbox {
-  if (!/^[A-Za-z0-9_.-]+$/.test(input.name))
+/**
+ * Checks a toolbox, added by hand or brought by a volume's manifest; throws
+ * with what is wrong. Its bin folders stay inside its root and, for a
+ * manifest, the root inside the volume (`within`), with links resolved.
+ */
+export function validateToolbox(input: Toolbox, within?: string): Toolbox {
+  if (!/^[A-Za-z0-9_.-]+$/.test(input.name) || input.name.length > 100)
     throw new Error(`a toolbox name is letters, digits, '.', '_' or '-', not '${input.name}'`);
   if (!isAbsolute(input.root))
     throw new Error(`a toolbox root must be an absolute path, not '${input.root}'`);
   const root = normalize(input.root).replace(/\/+$/, '') || '/';
-  let isDir = false;
+  let real: string;
   try {
-    isDir = statSync(root).isDirectory();
+    real = realpathSync(root);
   } catch {
     throw new Error(`toolbox folder ${root} does not exist (is its volume mounted?)`);
   }
-  if (!isDir) throw new Error(`toolbox root ${root} is not a folder`);
+  if (!statSync(real).isDirectory()) throw new Error(`toolbox root ${root} is not a folder`);
+  if (within !== undefined && !inside(realpathSync(within), real))
+    throw new Error(`toolbox ${input.name}: its folder ${root} leaves the volume ${within}`);
   const bin = input.bin.length ? input.bin : ['bin'];
-  for (const b of bin)
-    if (isAbsolute(b) || normalize(b).startsWith('..'))
+  for (const b of bin) {
+    const n = normalize(b);
+    if (!b || isAbsolute(b) || n === '..' || n.startsWith('../'))
       throw new Error(`bin folders are relative to the root, inside it: '${b}'`);
-  for (const k of Object.keys(input.env))
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`not a variable name: '${k}'`);
+    let target: string | null = null;
+    try {
+      target = realpathSync(join(root, b));
+    } catch {
+      // not there (yet): nothing to follow
+    }
+    if (target !== null && !inside(real, target))
+      throw new Error(`bin folder '${b}' of ${input.name} is a link that leaves ${root}`);
+  }
+  for (const [k, v] of Object.entries(input.env)) {
+    const problem = envProblem(k);
+    if (problem) throw new Error(problem);
+    if (typeof v !== 'string' || v.includes('\0'))
+      throw new Error(`the value of ${k} must be text without a NUL character`);
+  }
   return { name: input.name, root, bin, env: { ...input.env } };
 }
 
-export function readManifest(volume: string): ToolManifest | null {
+/** A toolbox a volume brought that nobody accepted yet, and why some of its entries were refused. */
+export type ManifestRead = { toolboxes: Toolbox[]; refused: string[] };
+
+/**
+ * The toolboxes a volume's manifest names, each checked as one added by hand
+ * (and kept inside the volume). A manifest that is a symbolic link is not
+ * read: it could name a file anywhere.
+ */
+export function readManifest(volume: string): ManifestRead | null {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(join(volume, MANIFEST), 'utf8'));
-  } catch {
+    const fd = openSync(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      raw = JSON.parse(readFileSync(fd, 'utf8'));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      return { toolboxes: [], refused: [`${MANIFEST} is a symbolic link: not read`] };
     return null;
   }
   if (
@@ -136,45 +277,91 @@ export function readManifest(volume: string): ToolManifest | null {
     raw === null ||
     !Array.isArray((raw as { toolboxes?: unknown }).toolboxes)
   )
-    return null;
-  const toolboxes: ToolManifest['toolboxes'] = [];
+    return { toolboxes: [], refused: [`${MANIFEST} is not a tool manifest`] };
+  const out: ManifestRead = { toolboxes: [], refused: [] };
   for (const item of (raw as { toolboxes: unknown[] }).toolboxes) {
     const path =
       typeof item === 'object' && item !== null ? (item as { path?: unknown }).path : undefined;
     const t = asToolbox({ ...(item as object), root: '/' });
-    if (!t || typeof path !== 'string' || isAbsolute(path) || normalize(path).startsWith('..'))
-      continue;
-    toolboxes.push({ name: t.name, path, bin: t.bin, env: t.env });
+    const name = t ? t.name : '?';
+    try {
+      if (!t || typeof path !== 'string') throw new Error('not a toolbox entry');
+      const n = normalize(path);
+      if (isAbsolute(path) || n === '..' || n.startsWith('../'))
+        throw new Error(`its path '${path}' leaves the volume`);
+      out.toolboxes.push(validateToolbox({ ...t, root: join(volume, n) }, volume));
+    } catch (error) {
+      out.refused.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
-  return { version: 1, toolboxes };
+  return out;
 }
 
-/** The toolboxes of a manifest, with roots on this volume. */
-export function manifestToolboxes(volume: string, manifest: ToolManifest): Toolbox[] {
-  return manifest.toolboxes.map((t) => ({
-    name: t.name,
-    root: join(volume, t.path),
-    bin: t.bin,
-    env: t.env
-  }));
+/** The manifest's entries as stored (checked or not), or [] when there is none to read. */
+function rawEntries(volume: string): unknown[] {
+  try {
+    const fd = openSync(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const raw: unknown = JSON.parse(readFileSync(fd, 'utf8'));
+      const list =
+        typeof raw === 'object' && raw !== null ? (raw as { toolboxes?: unknown }).toolboxes : null;
+      return Array.isArray(list) ? list : [];
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+}
+
+const entryName = (e: unknown) =>
+  typeof e === 'object' && e !== null ? (e as { name?: unknown }).name : undefined;
+
+/**
+ * Writes the manifest in place, never through a symbolic link (O_NOFOLLOW).
+ * Entries of other toolboxes stay as they were, even those this machine
+ * refuses (a folder not there yet): another machine may accept them.
+ */
+function saveManifest(volume: string, entries: unknown[]): void {
+  const text = JSON.stringify({ version: 1, toolboxes: entries }, null, 2) + '\n';
+  let fd: number;
+  try {
+    fd = openSync(
+      join(volume, MANIFEST),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o644
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new Error(`${join(volume, MANIFEST)} is a symbolic link: not written through`);
+    throw error;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${join(volume, MANIFEST)} is not a file`);
+    const data = Buffer.from(text);
+    writeSync(fd, data, 0, data.length, 0);
+    ftruncateSync(fd, data.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Adds (or replaces) a toolbox in the manifest on its volume. */
 export function writeManifest(volume: string, toolbox: Toolbox): void {
-  const manifest = readManifest(volume) ?? { version: 1, toolboxes: [] };
   const entry = {
     name: toolbox.name,
     path: relative(volume, toolbox.root) || '.',
     bin: toolbox.bin,
     env: toolbox.env
   };
-  manifest.toolboxes = [...manifest.toolboxes.filter((t) => t.name !== toolbox.name), entry];
-  writeFileSync(join(volume, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  saveManifest(volume, [...rawEntries(volume).filter((e) => entryName(e) !== toolbox.name), entry]);
 }
 
 export function removeFromManifest(volume: string, name: string): void {
-  const manifest = readManifest(volume);
-  if (!manifest || !existsSync(join(volume, MANIFEST))) return;
-  manifest.toolboxes = manifest.toolboxes.filter((t) => t.name !== name);
-  writeFileSync(join(volume, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  const entries = rawEntries(volume);
+  if (!entries.some((e) => entryName(e) === name)) return;
+  saveManifest(
+    volume,
+    entries.filter((e) => entryName(e) !== name)
+  );
 }

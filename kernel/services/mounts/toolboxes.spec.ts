@@ -1,0 +1,144 @@
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  MANIFEST,
+  readManifest,
+  removeFromManifest,
+  repairExecBits,
+  validateToolbox,
+  writeManifest
+} from './toolboxes';
+
+/** A volume with a toolbox `good`, and a folder outside it holding a script without its exec bit. */
+function volume() {
+  const base = mkdtempSync(join(tmpdir(), 'warren-toolboxes-'));
+  const vol = join(base, 'vol');
+  const outside = join(base, 'outside');
+  mkdirSync(join(vol, 'good', 'bin'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'tool'), '#!/bin/sh\necho outside\n');
+  chmodSync(join(outside, 'tool'), 0o644);
+  return { base, vol, outside };
+}
+
+const manifest = (vol: string, toolboxes: unknown[]) =>
+  writeFileSync(join(vol, MANIFEST), JSON.stringify({ version: 1, toolboxes }));
+
+test("a volume's manifest passes the checks of a toolbox added by hand, and stays inside its volume", () => {
+  const { vol, outside } = volume();
+  symlinkSync(outside, join(vol, 'good', 'linkbin'));
+  symlinkSync(outside, join(vol, 'linkroot'));
+  const entry = { name: 'good', path: 'good', bin: ['bin'], env: {} };
+  manifest(vol, [
+    entry,
+    { ...entry, name: 'semicolon', env: { 'A;touch /tmp/pwned;B': 'x' } },
+    { ...entry, name: 'bashenv', env: { BASH_ENV: '${root}/evil.sh' } },
+    { ...entry, name: 'preload', env: { LD_PRELOAD: '${root}/evil.so' } },
+    { ...entry, name: 'libpath', env: { LD_LIBRARY_PATH: '${root}/lib' } },
+    { ...entry, name: 'prompt', env: { PROMPT_COMMAND: 'touch /tmp/pwned' } },
+    { ...entry, name: 'pystart', env: { PYTHONSTARTUP: '${root}/x.py' } },
+    { ...entry, name: 'nodeopt', env: { NODE_OPTIONS: '--require /tmp/x.js' } },
+    { ...entry, name: 'func', env: { 'BASH_FUNC_ls%%': '() { id; }' } },
+    { ...entry, name: 'path', env: { PATH: '/tmp' } },
+    { ...entry, name: 'updots', bin: ['../../..'] },
+    { ...entry, name: 'abs', bin: ['/usr/bin'] },
+    { ...entry, name: 'linkbin', bin: ['linkbin'] },
+    { ...entry, name: 'uppath', path: '../outside' },
+    { ...entry, name: 'abspath', path: '/usr' },
+    { ...entry, name: 'linkroot', path: 'linkroot' },
+    { ...entry, name: 'bad name;x' }
+  ]);
+  const read = readManifest(vol);
+  expect(read?.toolboxes.map((t) => t.name)).toEqual(['good']);
+  const refused = (read?.refused ?? []).map((r) => r.slice(0, r.indexOf(':')));
+  expect(refused).toEqual([
+    'semicolon',
+    'bashenv',
+    'preload',
+    'libpath',
+    'prompt',
+    'pystart',
+    'nodeopt',
+    'func',
+    'path',
+    'updots',
+    'abs',
+    'linkbin',
+    'uppath',
+    'abspath',
+    'linkroot',
+    'bad name;x'
+  ]);
+  // The same checks for a toolbox added by hand.
+  expect(() =>
+    validateToolbox({ name: 'x', root: join(vol, 'good'), bin: ['bin'], env: { ENV: '/x' } })
+  ).toThrow(/may not set ENV/);
+  expect(() =>
+    validateToolbox({ name: 'x', root: join(vol, 'good'), bin: ['linkbin'], env: {} })
+  ).toThrow(/is a link that leaves/);
+});
+
+test('a manifest that is a symbolic link is neither read nor written through', () => {
+  const { vol, outside } = volume();
+  const local = join(outside, 'precious.json');
+  writeFileSync(
+    local,
+    '{"toolboxes": [{"name": "good", "path": "good", "bin": ["bin"], "env": {}}]}'
+  );
+  symlinkSync(local, join(vol, MANIFEST));
+  expect(readManifest(vol)).toEqual({
+    toolboxes: [],
+    refused: [`${MANIFEST} is a symbolic link: not read`]
+  });
+  expect(() =>
+    writeManifest(vol, { name: 'good', root: join(vol, 'good'), bin: ['bin'], env: {} })
+  ).toThrow(/is a symbolic link: not written through/);
+  expect(readFileSync(local, 'utf8')).toContain('"path": "good"');
+});
+
+test('exec-bit repair never changes a file a symbolic link leads to outside the toolbox', async () => {
+  const { vol, outside } = volume();
+  const bin = join(vol, 'good', 'bin');
+  symlinkSync(join(outside, 'tool'), join(bin, 'escape'));
+  writeFileSync(join(bin, 'own'), '#!/bin/sh\necho own\n');
+  chmodSync(join(bin, 'own'), 0o644);
+  symlinkSync(join(bin, 'own'), join(bin, 'alias'));
+  const repair = await repairExecBits([bin], join(vol, 'good'));
+  expect(statSync(join(outside, 'tool')).mode & 0o777).toBe(0o644);
+  expect(statSync(join(bin, 'own')).mode & 0o777).toBe(0o755);
+  // Through the link inside (`alias`, read first) or by its name: once.
+  expect(repair).toEqual({ fixed: [join(bin, 'alias')], failed: [] });
+  // A bin folder that is itself a link out of the toolbox is not entered.
+  symlinkSync(outside, join(vol, 'good', 'out'));
+  await repairExecBits([join(vol, 'good', 'out')], join(vol, 'good'));
+  expect(statSync(join(outside, 'tool')).mode & 0o777).toBe(0o644);
+});
+
+test('a manifest written by hand keeps its entries, and removing one keeps the rest', () => {
+  const { vol } = volume();
+  mkdirSync(join(vol, 'other'));
+  // An entry this machine refuses (its folder is not here) is kept for the machines that have it.
+  const elsewhere = { name: 'elsewhere', path: 'not-here', bin: ['bin'], env: {} };
+  manifest(vol, [elsewhere]);
+  writeManifest(vol, { name: 'good', root: join(vol, 'good'), bin: ['bin'], env: { A: '1' } });
+  writeManifest(vol, { name: 'other', root: join(vol, 'other'), bin: ['bin'], env: {} });
+  expect(readManifest(vol)?.toolboxes.map((t) => [t.name, t.env])).toEqual([
+    ['good', { A: '1' }],
+    ['other', {}]
+  ]);
+  removeFromManifest(vol, 'good');
+  const stored = JSON.parse(readFileSync(join(vol, MANIFEST), 'utf8')) as { toolboxes: unknown[] };
+  expect(stored.toolboxes).toEqual([
+    elsewhere,
+    { name: 'other', path: 'other', bin: ['bin'], env: {} }
+  ]);
+});
