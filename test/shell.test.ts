@@ -9,6 +9,17 @@ import { launchWarren, result, text } from './harness';
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
 const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
 
+/** Polls `probe` until it returns a value. */
+async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Processes whose process group is `pgid`. */
 function groupAlive(pgid: number): number[] {
   return readdirSync('/proc')
@@ -146,6 +157,47 @@ describe('shell passthrough with real MRtrix3', () => {
     ]);
     expect(text(iopub)).toMatch(/got Ada 7/);
     expect(text(iopub)).not.toMatch(/hunter2/);
+  });
+
+  test('a pipe reading its input is not a terminal read: no input box, and the next cell runs', async () => {
+    // wc's fd 0 is the pipe from sleep, not the terminal: a box for it was
+    // never answered by wc and blocked JupyterLab's queue ("pending input").
+    const before = k.stdinLog.length;
+    const bang = await k.execute('!sleep 1 | wc -l');
+    expect(bang.reply.content.status).toBe('ok');
+    expect(text(bang.iopub)).toBe('0\n');
+    // MRtrix3's own pipes: dwiextract waits on the image name mrconvert sends down the pipe.
+    const script = await k.execute(
+      `%%bash\n{ sleep 1; mrconvert -quiet ${DIPY}/small_64D.nii -fslgrad ${DIPY}/small_64D.bvec ${DIPY}/small_64D.bval - ; } | dwiextract -quiet - -bzero - | mrinfo -size -`
+    );
+    expect(script.reply.content.status).toBe('ok');
+    expect(text(script.iopub)).toBe('10 10 10 1\n');
+    expect(k.stdinLog.length).toBe(before);
+    const next = await k.execute('!echo next');
+    expect(next.reply.content.status).toBe('ok');
+    expect(text(next.iopub)).toBe('next\n');
+  });
+
+  test('an input request is withdrawn when its read ends: a late answer never reaches the command', async () => {
+    k.onInputRequest = () => null; // the user has not typed yet
+    const before = k.stdinLog.length;
+    const cell = k.execute('!timeout --foreground 1 head -n 1; sleep 1.5; echo "read ended: $?"');
+    const asked = await until(() => k.stdinLog[before], 3000);
+    // The read times out at 1 s; the user answers the box only after that.
+    await new Promise((r) => setTimeout(r, 1300));
+    k.inputReply(asked, 'too-late');
+    const { reply, iopub } = await cell;
+    expect(reply.content.status).toBe('ok');
+    expect(text(iopub)).toBe('read ended: 0\n');
+    expect(k.stdinLog.length).toBe(before + 1);
+    // Nor is it taken as the answer to the next request.
+    const next = k.execute('!read y; echo "got [$y]"');
+    await until(() => k.stdinLog[before + 1], 3000);
+    k.inputReply(asked, 'too-late');
+    k.inputReply(k.stdinLog[before + 1], 'fresh');
+    const answered = await next;
+    k.onInputRequest = () => '';
+    expect(text(answered.iopub)).toBe('fresh\ngot [fresh]\n');
   });
 
   test('hostile terminal output leaves the kernel alive and the text sane', async () => {

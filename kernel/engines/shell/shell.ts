@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Completion, OutputSink } from '../engine';
@@ -173,7 +173,7 @@ export class ShellEngine {
         // node-pty reports the exit only once the pty's stream closed, so every
         // byte has been read; one turn of the loop lets the last data handler run.
         setImmediate(() => {
-          clearInterval(stdinWatch);
+          stdinWatch.stop();
           if (hold) clearTimeout(hold);
           release();
           term.write('');
@@ -330,33 +330,64 @@ export class ShellEngine {
 
   /**
    * A command reading its terminal gets an input_request. Linux tells which
-   * system call a process sleeps in: `read` (0) on fd 0 is a read of the
-   * pty. Echo off (a password prompt) is read from the terminal's modes.
+   * system call a process sleeps in: `read` (0) on fd 0, where fd 0 is this
+   * command's pty, is a read of the terminal (in `a | b`, b's fd 0 is a pipe,
+   * and a box for it would never be answered by b). Echo off (a password
+   * prompt) is read from the terminal's modes. When the read ends unanswered
+   * (a timeout, or the command is gone) the request is withdrawn.
    */
   private watchStdin(
     pty: PtyProcess,
     term: TerminalText,
     sink: OutputSink,
     lastData: () => number
-  ): NodeJS.Timeout {
-    let asking = false;
-    return setInterval(() => {
+  ): { stop(): void } {
+    /** The request out now, or 'answered' for a moment after a reply while the read takes it. */
+    let asking: AbortController | 'answered' | null = null;
+    let unread = 0;
+    const timer = setInterval(() => {
+      if (asking === 'answered') return;
+      if (asking) {
+        // Two looks in a row, so a read that returns and is at once made again is not missed.
+        if (Private.readsTerminal(pty.pid, pty.device)) unread = 0;
+        else if (++unread >= 2) {
+          asking.abort();
+          asking = null;
+        }
+        return;
+      }
       // A command that is writing is not waiting for input: look only when it falls quiet.
-      if (asking || performance.now() - lastData() < 100 || !Private.readsTerminal(pty.pid)) return;
-      asking = true;
+      if (performance.now() - lastData() < 100 || !Private.readsTerminal(pty.pid, pty.device))
+        return;
+      const request = new AbortController();
+      asking = request;
+      unread = 0;
       const prompt = term.currentLine();
       const password = Private.echoOff(pty.device);
-      sink.input(prompt, password).then(
+      const settle = () => {
+        asking = 'answered';
+        setTimeout(() => (asking = null), 100);
+      };
+      sink.input(prompt, password, request.signal).then(
         (value) => {
+          if (request.signal.aborted) return;
           pty.write(value + '\r');
-          setTimeout(() => (asking = false), 100);
+          settle();
         },
         () => {
+          if (request.signal.aborted) return;
           pty.write('\x04'); // no stdin here: end of file
-          setTimeout(() => (asking = false), 100);
+          settle();
         }
       );
     }, 50);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        if (asking instanceof AbortController) asking.abort();
+        asking = null;
+      }
+    };
   }
 }
 
@@ -401,11 +432,15 @@ namespace Private {
     return names[signal] ?? `signal ${signal}`;
   }
 
-  /** Whether a process of the group led by `leader` sleeps in read(0, ...). */
-  export function readsTerminal(leader: number): boolean {
+  /** Whether a process of the group led by `leader` sleeps in read(0, ...) with fd 0 on `device`. */
+  export function readsTerminal(leader: number, device: string): boolean {
     for (const pid of groupMembers(leader)) {
       try {
-        if (readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ')) return true;
+        if (
+          readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
+          readlinkSync(`/proc/${pid}/fd/0`) === device
+        )
+          return true;
       } catch {
         // gone or not ours
       }
