@@ -115,6 +115,40 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(result((await k.execute('keep')).iopub)).toBe("'kept'");
   });
 
+  test('an interrupt ends a %%bash script whose foreground command catches SIGINT and exits 0', async () => {
+    // As MRtrix3's Python scripts do: they clean up and exit. bash's
+    // cooperative exit then took the interrupt for theirs and ran the next line.
+    const catcher =
+      '/usr/bin/python3 -c \'import signal, sys, time; signal.signal(signal.SIGINT, lambda *a: (print("cleaned up"), sys.exit(0))); time.sleep(30)\'';
+    for (const cell of [
+      `%%bash\n${catcher}\necho next line ran\nsleep 30`,
+      `!${catcher}; echo next line ran; sleep 30`
+    ]) {
+      const running = k.execute(cell, { stop_on_error: false });
+      const python = await until(() => {
+        const pids = spawnSync('pgrep', ['-f', '^/usr/bin/python3 -c import signal'], {
+          encoding: 'utf8'
+        })
+          .stdout.trim()
+          .split('\n')
+          .filter(Boolean);
+        return pids.length > 0 ? Number(pids[0]) : undefined;
+      }, 5000);
+      await new Promise((r) => setTimeout(r, 300)); // python has reached its sleep
+      const pgid = Number(
+        readFileSync(`/proc/${python}/stat`, 'utf8').split(') ')[1].split(' ')[2]
+      );
+      const t0 = performance.now();
+      await k.call('control', 'interrupt_request', {});
+      const { reply, iopub } = await running;
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+      expect(text(iopub)).toContain('cleaned up');
+      expect(text(iopub)).not.toContain('next line ran');
+      expect(groupAlive(pgid)).toEqual([]);
+    }
+  });
+
   test('repeated interrupts escalate for a command that ignores SIGINT', async () => {
     const running = k.execute("%%bash\ntrap '' INT\nsleep 30", { stop_on_error: false });
     await new Promise((r) => setTimeout(r, 300));

@@ -79,12 +79,16 @@ export class ShellEngine {
   /** Runs `command` with bash (or sh) in a pty, streaming to `sink`. */
   run(command: string, sink: OutputSink, shell: 'bash' | 'sh' = 'bash'): Promise<RunResult> {
     const cols = this.options.columns ?? (Number(this.env.COLUMNS) || 120);
-    const pty = spawnPty(shell === 'bash' ? '/bin/bash' : '/bin/sh', ['-c', command], {
-      cwd: this.cwd,
-      env: this.env,
-      cols,
-      rows: 40
-    });
+    const pty = spawnPty(
+      shell === 'bash' ? '/bin/bash' : '/bin/sh',
+      ['-c', Private.endsOnInterrupt(command)],
+      {
+        cwd: this.cwd,
+        env: this.env,
+        cols,
+        rows: 40
+      }
+    );
     const state: NonNullable<ShellEngine['running']> = { pty, interrupts: 0 };
     this.running = state;
     const term = new TerminalText(cols);
@@ -197,7 +201,7 @@ export class ShellEngine {
   /** Runs `command` with pipes (no terminal), collecting its output without printing. */
   capture(command: string): Promise<ShellResult> {
     return new Promise((resolveResult) => {
-      const child = spawn('/bin/bash', ['-c', command], {
+      const child = spawn('/bin/bash', ['-c', Private.endsOnInterrupt(command)], {
         cwd: this.cwd,
         env: this.env,
         detached: true,
@@ -398,6 +402,18 @@ export namespace ShellEngine {
 }
 
 namespace Private {
+  /**
+   * The script with a trap that ends it on SIGINT. Without it, bash's
+   * cooperative exit goes on to the next line when the foreground command
+   * catches SIGINT and exits on its own (MRtrix3's Python scripts do): the
+   * shell then takes the interrupt for the command's business. A trapped
+   * SIGINT instead ends the shell as soon as that command is done. It goes
+   * on the script's first line, so bash's line numbers in errors stay right.
+   */
+  export function endsOnInterrupt(script: string): string {
+    return `trap 'exit 130' INT; ${script}`;
+  }
+
   /** Whether the process exists: node-pty's own thread reaps its child the moment it ends. */
   export function alive(pid: number): boolean {
     try {
