@@ -1,10 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { launchWarren, result } from './harness';
+import { MAGICS } from '../kernel/engines/magics';
+import { launchWarren, result, text } from './harness';
 
-const work = mkdtempSync(join(tmpdir(), 'warren-cells-'));
+const work = realpathSync(mkdtempSync(join(tmpdir(), 'warren-cells-')));
 
 /** Runs a cell that may fail, without stopping the queue. */
 function run(k: KernelClient, code: string) {
@@ -72,5 +73,114 @@ describe('what a failed cell leaves behind', () => {
     await k.call('control', 'interrupt_request', {});
     expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
     expect(result((await run(k, 'beforeAwait.map((x) => x * 2)')).iopub)).toBe('[ 2, 4, 6 ]');
+  });
+});
+
+describe('every documented magic in a cell', () => {
+  let k: KernelClient;
+  const settings = join(work, 'settings');
+  /** Each magic of the table that a test below has run. */
+  const ran = new Set<string>();
+  const magic = async (code: string) => {
+    const m = /^%%?([a-z_]+)/.exec(code);
+    if (m) ran.add(m[1]);
+    const r = await run(k, code);
+    return { ...r, out: text(r.iopub), err: text(r.iopub, 'stderr'), content: r.reply.content };
+  };
+
+  beforeAll(async () => {
+    mkdirSync(join(settings, 'warren'), { recursive: true });
+    writeFileSync(
+      join(settings, 'warren', 'runs.jupyterlab-settings'),
+      JSON.stringify({
+        profiles: [{ name: 'box', kind: 'ssh', host: '127.0.0.1', workdir: '/tmp' }]
+      })
+    );
+    mkdirSync(join(work, 'sub'), { recursive: true });
+    k = await launchWarren({ cwd: work, env: { JUPYTERLAB_SETTINGS_DIR: settings } });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('%cd and %pwd', async () => {
+    expect((await magic('%cd sub')).out).toBe(join(work, 'sub') + '\n');
+    expect((await magic('%pwd')).out).toBe(join(work, 'sub') + '\n');
+    expect(text((await run(k, '!pwd')).iopub)).toBe(join(work, 'sub') + '\n');
+    expect((await magic(`%cd ${work}`)).content.status).toBe('ok');
+  });
+
+  test('%env NAME=value, %env NAME, bare %env, %set_env NAME value', async () => {
+    expect((await magic('%env WARREN_A=one')).out).toBe('env: WARREN_A=one\n');
+    expect((await magic('%env WARREN_A')).out).toBe('one\n');
+    expect((await magic('%env')).out.split('\n')).toContain('WARREN_A=one');
+    expect((await magic('%set_env WARREN_B two words')).out).toBe('env: WARREN_B=two words\n');
+    expect(text((await run(k, '!echo "$WARREN_A/$WARREN_B"')).iopub)).toBe('one/two words\n');
+  });
+
+  test('%%bash, %%bash ARGS and %%sh', async () => {
+    expect((await magic('%%bash\necho "$BASH_VERSION" | cut -c1')).out).toMatch(/^\d\n$/);
+    expect((await magic('%%bash one "two three"\necho "$# [$1] [$2]"')).out).toBe(
+      '2 [one] [two three]\n'
+    );
+    // /bin/sh is dash here: no BASH_VERSION.
+    expect((await magic('%%sh\necho "sh:${BASH_VERSION:-none}"')).out).toBe('sh:none\n');
+  });
+
+  test('%mount lists; %mount and %unmount with wrong arguments give their usage', async () => {
+    const listed = await magic('%mount');
+    expect(listed.content.status).toBe('ok');
+    const one = await magic('%mount only-a-source');
+    expect(one.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(one.content.evalue)).toContain(`usage: ${MAGICS.mount.usage}`);
+    const none = await magic('%unmount');
+    expect(none.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(none.content.evalue)).toContain(`usage: ${MAGICS.unmount.usage}`);
+  });
+
+  test('%map reaches the profiles: usage errors, and a profile that cannot take a job array', async () => {
+    writeFileSync(join(work, 'commands.txt'), 'echo a\necho b\n');
+    for (const wrong of ['%map', '%map commands.txt --chunk zero', '%map missing.txt']) {
+      const r = await magic(wrong);
+      expect(r.content).toMatchObject({ ename: 'UsageError' });
+      expect(String(r.content.evalue)).toContain(`usage: ${MAGICS.map.usage}`);
+    }
+    const ssh = await magic('%map commands.txt --chunk 1 --profile box');
+    expect(ssh.content).toMatchObject({ status: 'error', ename: 'Error' });
+    expect(String(ssh.content.evalue)).toBe('map needs a Slurm profile; box is ssh');
+  });
+
+  test('a magic given wrong arguments gets its usage line, never a TypeScript error', async () => {
+    for (const [code, name] of [
+      ['%cd /no/such/dir', 'cd'],
+      ['%pwd extra', 'pwd'],
+      ['%env 1NOT-A-NAME', 'env'],
+      ['%set_env', 'set_env'],
+      ['%set_env ONLY_A_NAME', 'set_env']
+    ] as const) {
+      const r = await magic(code);
+      expect([code, r.content.ename]).toEqual([code, 'UsageError']);
+      expect(String(r.content.evalue)).toContain(`usage: ${MAGICS[name].usage}`);
+    }
+    const unknown = await magic('%nosuch x');
+    expect(unknown.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(unknown.content.evalue)).toMatch(/unknown line magic %nosuch \(there are %cd, /);
+    const unknownCell = await magic('%%python\nprint(1)');
+    expect(unknownCell.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(unknownCell.content.evalue)).toMatch(
+      /unknown cell magic %%python \(there are %%bash, %%sh\)/
+    );
+  });
+
+  test('a magic among TypeScript lines runs in order', async () => {
+    const r = await run(
+      k,
+      'console.log("a")\n%env WARREN_C=mixed\nconsole.log(process.env.WARREN_C)'
+    );
+    expect(text(r.iopub)).toBe('a\nenv: WARREN_C=mixed\nmixed\n');
+  });
+
+  test('the tests above ran every magic of the table', () => {
+    expect([...ran].filter((n) => n in MAGICS).sort()).toEqual(Object.keys(MAGICS).sort());
   });
 });

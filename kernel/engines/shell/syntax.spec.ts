@@ -42,6 +42,16 @@ describe('shell syntax in TypeScript cells', () => {
     );
   });
 
+  test('every line magic of the table is recognised, %map included; an unknown one at the start of a line too', () => {
+    expect(rewrite('%map cmds.txt --chunk 50', none)).toBe(
+      `await ${RUNTIME}.magic("map", \`cmds.txt --chunk 50\`);`
+    );
+    expect(rewrite('  %pwd', none)).toBe(`  await ${RUNTIME}.magic("pwd", \`\`);`);
+    expect(rewrite('%nosuch x', none)).toBe(`await ${RUNTIME}.magic("nosuch", \`x\`);`);
+    // Indented, an unknown name may be a remainder continuing the line above.
+    expect(rewrite('const r = total\n  %base', none)).toBe('const r = total\n  %base');
+  });
+
   test('%%bash cells are recognised with their magic line', () => {
     expect(cellMagic('%%bash -e\necho hi\n')).toEqual({
       shell: 'bash',
@@ -49,6 +59,7 @@ describe('shell syntax in TypeScript cells', () => {
       body: 'echo hi\n'
     });
     expect(cellMagic('const x = 1')).toBeNull();
+    expect(cellMagic('%%python\nprint(1)')).toEqual({ unknown: 'python' });
   });
 });
 

@@ -1,4 +1,6 @@
 import { Script } from 'node:vm';
+import type { CellMagicName } from '../magics';
+import { isCellMagic, isLineMagic } from '../magics';
 
 /**
  * Shell lines inside TypeScript cells, and how they become TypeScript.
@@ -22,15 +24,29 @@ export interface ShellLine {
   kind: 'run' | 'capture' | 'magic';
 }
 
-/** `%%bash` / `%%sh` first line: the cell is a script. */
+/**
+ * A `%%name` first line: the cell is a script for a cell magic of the table
+ * (magics.ts), or names one that does not exist (`%%` cannot begin TypeScript).
+ */
 export function cellMagic(
   code: string
-): { shell: 'bash' | 'sh'; args: string; body: string } | null {
-  const m = /^\s*%%(bash|sh)\b([^\n]*)\n?([\s\S]*)$/.exec(code);
-  return m ? { shell: m[1] as 'bash' | 'sh', args: m[2].trim(), body: m[3] } : null;
+): { shell: CellMagicName; args: string; body: string } | { unknown: string } | null {
+  const m = /^\s*%%([A-Za-z_][\w-]*)([^\n]*)\n?([\s\S]*)$/.exec(code);
+  if (!m) return null;
+  if (!isCellMagic(m[1])) return { unknown: m[1] };
+  return { shell: m[1], args: m[2].trim(), body: m[3] };
 }
 
-const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount']);
+/**
+ * A `%name args` line: a line magic of the table at any indentation, or an
+ * unknown name at the start of a line (where `%` cannot begin TypeScript; an
+ * indented `% x` may continue an expression and is left alone).
+ */
+function lineMagic(line: string): { indent: string; name: string; arg: string } | null {
+  const m = /^(\s*)%([A-Za-z_]\w*)(?:\s(.*))?$/.exec(line);
+  if (!m || !(isLineMagic(m[2]) || m[1] === '')) return null;
+  return { indent: m[1], name: m[2], arg: m[3] ?? '' };
+}
 
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
 export function rewrite(code: string, isKnown: (name: string) => boolean): string {
@@ -58,20 +74,15 @@ export function plainCommands(
   const out: Array<{ magic?: string; command: string }> = [];
   for (const line of code.split('\n')) {
     if (line.trim() === '') continue;
-    const magic = /^\s*%([a-z_]+)\b\s?(.*)$/.exec(line);
+    const magic = lineMagic(line);
     const run = /^\s*!(.+)$/.exec(line);
-    const body =
-      magic && LINE_MAGICS.has(magic[1])
-        ? magic[2]
-        : run && isShellCommand(run[1], isKnown)
-          ? run[1]
-          : null;
+    const body = magic ? magic.arg : run && isShellCommand(run[1], isKnown) ? run[1] : null;
     if (body === null) return null;
     const t = template(body, isKnown);
     if (t.includes('${')) return null;
     // The template's own escapes undone: what the shell gets.
     const command = t.slice(1, -1).replace(/\\([`\\$])/g, '$1');
-    out.push(magic && LINE_MAGICS.has(magic[1]) ? { magic: magic[1], command } : { command });
+    out.push(magic ? { magic: magic.name, command } : { command });
   }
   return out.length > 0 ? out : null;
 }
@@ -85,9 +96,9 @@ export function mask(code: string, isKnown: (name: string) => boolean): string {
 }
 
 function rewriteLine(line: string, known: (name: string) => boolean): string {
-  const magic = /^(\s*)%([a-z_]+)\b\s?(.*)$/.exec(line);
-  if (magic && LINE_MAGICS.has(magic[2])) {
-    return `${magic[1]}await ${RUNTIME}.magic(${JSON.stringify(magic[2])}, ${template(magic[3], known)});`;
+  const magic = lineMagic(line);
+  if (magic) {
+    return `${magic.indent}await ${RUNTIME}.magic(${JSON.stringify(magic.name)}, ${template(magic.arg, known)});`;
   }
   const capture =
     /^(\s*(?:export\s+)?(?:const|let|var)\s+[A-Za-z_$][\w$]*\s*(?::[^=]+)?=\s*)!(.+)$/.exec(line);
