@@ -149,14 +149,50 @@ describe('shell passthrough with real MRtrix3', () => {
     }
   });
 
-  test('repeated interrupts escalate for a command that ignores SIGINT', async () => {
-    const running = k.execute("%%bash\ntrap '' INT\nsleep 30", { stop_on_error: false });
-    await new Promise((r) => setTimeout(r, 300));
+  /** The process group of the one process whose command line is exactly `cmdline`. */
+  async function groupOf(cmdline: string): Promise<number> {
+    const pid = await until(() => {
+      const found = spawnSync('pgrep', ['-f', `^${cmdline}$`], { encoding: 'utf8' }).stdout.trim();
+      return found ? Number(found.split('\n')[0]) : undefined;
+    }, 5000);
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+  }
+
+  /** Whether `cell` has replied within `ms`. */
+  async function repliesWithin(cell: Promise<unknown>, ms: number): Promise<boolean> {
+    return Promise.race([
+      cell.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms))
+    ]);
+  }
+
+  test('a second interrupt sends SIGTERM to a script that ignores SIGINT; the first leaves it running', async () => {
+    const running = k.execute("%%bash\ntrap '' INT\nsleep 31.1", { stop_on_error: false });
+    const pgid = await groupOf('sleep 31.1');
     await k.call('control', 'interrupt_request', {});
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await repliesWithin(running, 700)).toBe(false);
+    expect(groupAlive(pgid).length).toBeGreaterThan(0);
     await k.call('control', 'interrupt_request', {});
-    const { reply } = await running;
-    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(await repliesWithin(running, 2000)).toBe(true);
+    expect((await running).reply.content).toMatchObject({
+      status: 'error',
+      ename: 'KeyboardInterrupt'
+    });
+    expect(groupAlive(pgid)).toEqual([]);
+  });
+
+  test('a third interrupt sends SIGKILL to a script that ignores SIGINT and SIGTERM', async () => {
+    const running = k.execute("%%bash\ntrap '' INT TERM\nsleep 31.2", { stop_on_error: false });
+    const pgid = await groupOf('sleep 31.2');
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 500)).toBe(false);
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 700)).toBe(false);
+    expect(groupAlive(pgid).length).toBeGreaterThan(0);
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 2000)).toBe(true);
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    expect(groupAlive(pgid)).toEqual([]);
   });
 
   test('a 100 MB flood from a command arrives complete and in order', async () => {
@@ -248,6 +284,13 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(far.iopub)).toBe('a' + ' '.repeat(118) + 'b c\n');
     const random = await k.execute('!head -c 2000000 /dev/urandom', { stop_on_error: false });
     expect(random.reply.content.status).toBe('ok');
+    // What may reach the text: tabs, newlines, the \r of a redrawn line, and colours (SGR).
+    const shown = text(random.iopub);
+    const stray = shown.replace(/\x1b\[[0-9;:]*m/g, '').match(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g);
+    expect(stray).toBeNull();
+    // At most one character per byte read: cursor moves stop at the margin, strings are dropped.
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThanOrEqual(2_000_000);
     const long = await k.execute("!yes | head -c 20000000 | tr -d '\\n'", {}, 120000);
     expect(text(long.iopub)).toBe('y'.repeat(10_000_000));
     const after = await k.execute('1 + 1');
