@@ -184,3 +184,110 @@ describe('every documented magic in a cell', () => {
     expect([...ran].filter((n) => n in MAGICS).sort()).toEqual(Object.keys(MAGICS).sort());
   });
 });
+
+describe('documented cell features', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    mkdirSync(join(work, 'data', 'sub-01'), { recursive: true });
+    writeFileSync(join(work, 'data', 'fa.mif'), '');
+    writeFileSync(join(work, 'data', 'tiny.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  /** The display_data (and update_display_data) messages of a cell: type, data, display id. */
+  async function displays(code: string) {
+    const { reply, iopub } = await run(k, code);
+    expect(reply.content.status).toBe('ok');
+    return iopub
+      .filter((m) => /^(update_)?display_data$/.test(m.header.msg_type))
+      .map((m) => ({
+        type: m.header.msg_type,
+        data: m.content.data,
+        id: (m.content.transient as { display_id?: string } | undefined)?.display_id
+      }));
+  }
+
+  test('display(value) shows any value as text', async () => {
+    expect(await displays('display({ a: 1, b: [2, 3] })')).toEqual([
+      { type: 'display_data', data: { 'text/plain': '{ a: 1, b: [ 2, 3 ] }' }, id: undefined }
+    ]);
+  });
+
+  test('display.svg, .jpeg (bytes or a file), .json, .latex and .text give their mime types', async () => {
+    const shown = await displays(
+      [
+        'display.svg("<svg xmlns=\\"http://www.w3.org/2000/svg\\"/>")',
+        'display.jpeg(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))',
+        'display.jpeg("./data/tiny.jpg")',
+        'display.json({ x: [1, 2], y: null })',
+        'display.latex("$x^2$")',
+        'display.text("just text")'
+      ].join('\n')
+    );
+    expect(shown.map((d) => d.data)).toEqual([
+      { 'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg"/>', 'text/plain': '<svg image>' },
+      { 'image/jpeg': '/9j/2Q==', 'text/plain': '<jpeg image>' },
+      { 'image/jpeg': '/9j/2Q==', 'text/plain': '<jpeg image>' },
+      { 'application/json': { x: [1, 2], y: null }, 'text/plain': '{"x":[1,2],"y":null}' },
+      { 'text/latex': '$x^2$', 'text/plain': '$x^2$' },
+      { 'text/plain': 'just text' }
+    ]);
+  });
+
+  test('a display with an id is updated in place', async () => {
+    const shown = await displays(
+      'display.text("step 1", { id: "progress" })\ndisplay.text("step 2", { id: "progress", update: true })'
+    );
+    expect(shown).toEqual([
+      { type: 'display_data', data: { 'text/plain': 'step 1' }, id: 'progress' },
+      { type: 'update_display_data', data: { 'text/plain': 'step 2' }, id: 'progress' }
+    ]);
+  });
+
+  test('process.stdout.write goes to the cell, strings and bytes, and calls its callback', async () => {
+    const { iopub } = await run(
+      k,
+      'let called = false\nprocess.stdout.write("raw ")\nprocess.stdout.write(Buffer.from("bytes\\n"), () => { called = true })\ncalled'
+    );
+    expect(text(iopub)).toBe('raw bytes\n');
+    expect(result(iopub)).toBe('true');
+  });
+
+  test('the $ tag captures a command with TypeScript values in it', async () => {
+    const { iopub } = await run(
+      k,
+      // The ; matters: a line starting with [ would index the template before it.
+      'const who = "sub-01"\nconst r = await $`echo ${who}; ls data; exit 3`;\n[r.exitCode, r.lines]'
+    );
+    expect(result(iopub)).toBe("[ 3, [ 'sub-01', 'fa.mif', 'sub-01', 'tiny.jpg' ] ]");
+    // Captured, not printed.
+    expect(text(iopub)).toBe('');
+  });
+
+  test('the ! rule: a name the cell can see is negated, any other word is a command', async () => {
+    await run(k, 'let ready = 0');
+    // An earlier cell's variable, one declared in this cell, and a global: JavaScript.
+    expect(result((await run(k, '!ready')).iopub)).toBe('true');
+    expect(result((await run(k, 'const done = false\n!done')).iopub)).toBe('true');
+    expect(result((await run(k, '!process')).iopub)).toBe('false');
+    // A word no cell declared: the shell, as `(!x)` forces JavaScript.
+    expect(text((await run(k, '!echo done')).iopub)).toBe('done\n');
+    const forced = await run(k, '(!nothingHere)');
+    expect(forced.reply.content).toMatchObject({ ename: 'TSError' });
+  });
+
+  test('completion offers file paths in ! lines: files, folders with a slash, from a partial path', async () => {
+    const complete = async (code: string) =>
+      (await k.call('shell', 'complete_request', { code, cursor_pos: code.length })).reply.content;
+    const inData = await complete('!mrinfo data/');
+    expect(inData.matches).toEqual(['data/fa.mif', 'data/sub-01/', 'data/tiny.jpg']);
+    expect(inData.cursor_start).toBe('!mrinfo '.length);
+    const partial = await complete('const x = 1\n!mrinfo data/su');
+    expect(partial.matches).toEqual(['data/sub-01/']);
+    expect(partial.cursor_start).toBe('const x = 1\n!mrinfo '.length);
+    expect(partial.cursor_end).toBe('const x = 1\n!mrinfo data/su'.length);
+  });
+});
