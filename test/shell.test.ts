@@ -347,6 +347,13 @@ describe('shell passthrough with real MRtrix3', () => {
     );
     // $$ hands a literal $ to the shell, which expands it (there is no such shell variable).
     expect(text(iopub)).toBe(`subject.txt\n42 [] ${process.env.HOME}\n`);
+    // ${name} as $name: TypeScript's when there is one, else the shell's, with its operators.
+    const braces = await k.execute('const f = "fa.mif"\n!echo ${subject} ${HOME} ${f%.mif}');
+    expect(braces.reply.content.status).toBe('ok');
+    // (the shell has no f: its ${f%.mif} is empty)
+    expect(text(braces.iopub)).toBe(`subject ${process.env.HOME}\n`);
+    const shellOnly = await k.execute('!g=dwi.mif; echo ${g%.mif} ${#g}');
+    expect(text(shellOnly.iopub)).toBe('dwi 7\n');
   });
 
   test('completion offers commands from PATH and file paths in ! lines and %%bash cells', async () => {

@@ -25,6 +25,13 @@ describe('shell syntax in TypeScript cells', () => {
     expect(template('echo $subject $HOME $$5', known)).toBe('`echo ${subject} \\$HOME \\$5`');
   });
 
+  test("${name} is $name: a TypeScript variable if there is one, else the shell's; other ${...} are the shell's", () => {
+    const known = (n: string) => n === 'subject';
+    expect(template('echo ${subject} ${HOME} ${f%.mif} ${#a[@]} ${1+1}', known)).toBe(
+      '`echo ${subject} \\${HOME} \\${f%.mif} \\${#a[@]} \\${1+1}`'
+    );
+  });
+
   test('{expr} is interpolated; brace expansion and {{ }} stay literal', () => {
     expect(template('echo {n + 1} {1..3} {a,b} {{x}}', none)).toBe(
       '`echo ${n + 1} {1..3} {a,b} {x}`'
@@ -73,7 +80,9 @@ describe('plain command cells', () => {
   });
 
   test('interpolation or TypeScript lines send the cell to the compiler', () => {
+    expect(plainCommands('!echo ${HOME}', none)).toEqual([{ command: 'echo ${HOME}' }]);
     expect(plainCommands('!echo {1 + 1}', none)).toBeNull();
+    expect(plainCommands('!echo ${x}', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo $x', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo hi\nconsole.log(1)', none)).toBeNull();
   });

@@ -12,8 +12,9 @@ import { isCellMagic, isLineMagic } from '../magics';
  * `(!x)` to force JavaScript, `!./x` or `!command x` to force the shell.
  * `const r = !cmd` (also let/var) captures instead of printing.
  *
- * Interpolation in a command: `$name` takes a TypeScript variable when one
- * exists (else the shell expands it, so `$HOME` works), `{expr}` takes a
+ * Interpolation in a command: `$name` and `${name}` take a TypeScript
+ * variable when one exists (else the shell expands them, so `$HOME` and
+ * `${HOME}` work; any other `${...}` is the shell's), `{expr}` takes a
  * TypeScript expression, `$$` is a literal `$`, `{{` and `}}` literal braces.
  * Values are inserted as they are, not quoted (as IPython does).
  */
@@ -79,7 +80,8 @@ export function plainCommands(
     const body = magic ? magic.arg : run && isShellCommand(run[1], isKnown) ? run[1] : null;
     if (body === null) return null;
     const t = template(body, isKnown);
-    if (t.includes('${')) return null;
+    // An interpolation is a `${` whose `$` no backslash escapes.
+    if (/(?<!\\)(?:\\\\)*\$\{/.test(t)) return null;
     // The template's own escapes undone: what the shell gets.
     const command = t.slice(1, -1).replace(/\\([`\\$])/g, '$1');
     out.push(magic ? { magic: magic.name, command } : { command });
@@ -129,6 +131,21 @@ export function template(command: string, known: (name: string) => boolean): str
     if (c === '$' && command[i + 1] === '$') {
       out += '\\$';
       i += 2;
+    } else if (c === '$' && command[i + 1] === '{') {
+      // `${name}` is `$name`: a TypeScript variable when one exists; any
+      // other `${...}` (`${HOME}`, `${f%.mif}`, `${#a[@]}`) is the shell's.
+      const end = matchingBrace(command, i + 1);
+      const inner = end > 0 ? command.slice(i + 2, end) : '';
+      if (/^[A-Za-z_][\w]*$/.test(inner) && known(inner)) {
+        out += '${' + inner + '}';
+        i = end + 1;
+      } else if (end > 0) {
+        out += lit(command.slice(i, end + 1));
+        i = end + 1;
+      } else {
+        out += '\\$';
+        i++;
+      }
     } else if (c === '$') {
       const name = /^[A-Za-z_][\w]*/.exec(command.slice(i + 1))?.[0];
       if (name && known(name)) {
