@@ -348,12 +348,14 @@ export class ShellEngine {
   ): { stop(): void } {
     /** The request out now, or 'answered' for a moment after a reply while the read takes it. */
     let asking: AbortController | 'answered' | null = null;
+    /** The process whose read the request is for: while it is out, only that one is looked at. */
+    let reader = 0;
     let unread = 0;
     const timer = setInterval(() => {
       if (asking === 'answered') return;
       if (asking) {
         // Two looks in a row, so a read that returns and is at once made again is not missed.
-        if (Private.readsTerminal(pty.pid, pty.device)) unread = 0;
+        if (Private.readsTerminal(reader, pty.device)) unread = 0;
         else if (++unread >= 2) {
           asking.abort();
           asking = null;
@@ -361,10 +363,12 @@ export class ShellEngine {
         return;
       }
       // A command that is writing is not waiting for input: look only when it falls quiet.
-      if (performance.now() - lastData() < 100 || !Private.readsTerminal(pty.pid, pty.device))
-        return;
+      if (performance.now() - lastData() < 100) return;
+      const found = Private.terminalReader(pty.pid, pty.device);
+      if (found === null) return;
       const request = new AbortController();
       asking = request;
+      reader = found;
       unread = 0;
       const prompt = term.currentLine();
       const password = Private.echoOff(pty.device);
@@ -448,20 +452,22 @@ namespace Private {
     return names[signal] ?? `signal ${signal}`;
   }
 
-  /** Whether a process of the group led by `leader` sleeps in read(0, ...) with fd 0 on `device`. */
-  export function readsTerminal(leader: number, device: string): boolean {
-    for (const pid of groupMembers(leader)) {
-      try {
-        if (
-          readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
-          readlinkSync(`/proc/${pid}/fd/0`) === device
-        )
-          return true;
-      } catch {
-        // gone or not ours
-      }
+  /** A process of the group led by `leader` that sleeps in read(0, ...) with fd 0 on `device`. */
+  export function terminalReader(leader: number, device: string): number | null {
+    for (const pid of groupMembers(leader)) if (readsTerminal(pid, device)) return pid;
+    return null;
+  }
+
+  /** Whether process `pid` sleeps in read(0, ...) with its fd 0 on `device`. */
+  export function readsTerminal(pid: number, device: string): boolean {
+    try {
+      return (
+        readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
+        readlinkSync(`/proc/${pid}/fd/0`) === device
+      );
+    } catch {
+      return false; // gone or not ours
     }
-    return false;
   }
 
   function groupMembers(leader: number): number[] {
