@@ -64,6 +64,20 @@ describe('what a failed cell leaves behind', () => {
     );
   });
 
+  test('a cell interrupted in a ! command keeps what it declared before the command', async () => {
+    const running = run(
+      k,
+      'const subjects = ["sub-01", "sub-02"]\n!sleep 31.3\nconst unreached = 1'
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await k.call('control', 'interrupt_request', {});
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    expect(result((await run(k, 'subjects.length')).iopub)).toBe('2');
+    expect(String((await run(k, 'unreached')).reply.content.evalue)).toMatch(
+      /Cannot find name 'unreached'/
+    );
+  });
+
   test('an interrupted await keeps what the cell declared before it', async () => {
     const running = run(
       k,
