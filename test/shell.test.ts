@@ -229,6 +229,18 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(iopub)).not.toMatch(/hunter2/);
   });
 
+  test('a read by a process the command started, two levels down, gets the input box', async () => {
+    const asked: string[] = [];
+    k.onInputRequest = (prompt) => {
+      asked.push(prompt);
+      return 'deep';
+    };
+    const { iopub } = await k.execute(`!sh -c 'sh -c "printf q: >&2; head -n 1"' | tr a-z A-Z`);
+    k.onInputRequest = () => '';
+    expect(asked).toEqual(['q:']);
+    expect(text(iopub)).toBe('q:deep\nDEEP\n');
+  });
+
   test('a pipe reading its input is not a terminal read: no input box, and the next cell runs', async () => {
     // wc's fd 0 is the pipe from sleep, not the terminal: a box for it was
     // never answered by wc and blocked JupyterLab's queue ("pending input").

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Completion, OutputSink } from '../engine';
@@ -454,8 +454,44 @@ namespace Private {
 
   /** A process of the group led by `leader` that sleeps in read(0, ...) with fd 0 on `device`. */
   export function terminalReader(leader: number, device: string): number | null {
-    for (const pid of groupMembers(leader)) if (readsTerminal(pid, device)) return pid;
+    for (const pid of descendants(leader) ?? groupMembers(leader))
+      if (readsTerminal(pid, device)) return pid;
     return null;
+  }
+
+  /**
+   * `leader` and the processes it started, from /proc's children lists: a
+   * few reads, where a scan of the group reads every process on the machine
+   * (20 times a second while a command is quiet). Null where the kernel
+   * keeps no children lists; orphans a command leaves are not found.
+   */
+  function descendants(leader: number): number[] | null {
+    const out: number[] = [];
+    const queue = [leader];
+    while (queue.length > 0 && out.length < 4096) {
+      const pid = queue.shift()!;
+      out.push(pid);
+      let tasks: string[];
+      try {
+        tasks = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        continue; // gone
+      }
+      for (const task of tasks) {
+        try {
+          for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' '))
+            if (child) queue.push(Number(child));
+        } catch (error) {
+          if (
+            pid === leader &&
+            (error as NodeJS.ErrnoException).code === 'ENOENT' &&
+            existsSync(`/proc/${pid}`)
+          )
+            return null;
+        }
+      }
+    }
+    return out;
   }
 
   /** Whether process `pid` sleeps in read(0, ...) with its fd 0 on `device`. */
