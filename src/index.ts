@@ -5,5 +5,15 @@ import services from './plugins/services';
 import shellHighlight from './plugins/shell-highlight';
 import sixelStream from './plugins/sixel-stream';
 import sixelTerminal from './plugins/sixel-terminal';
+import staleInput from './plugins/stale-input';
 
-export default [services, gpu, mounts, runs, sixelStream, sixelTerminal, shellHighlight];
+export default [
+  services,
+  gpu,
+  mounts,
+  runs,
+  sixelStream,
+  sixelTerminal,
+  shellHighlight,
+  staleInput
+];
