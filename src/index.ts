@@ -3,7 +3,19 @@ import gpu from './plugins/gpu';
 import mounts from './plugins/mounts';
 import runs from './plugins/runs';
 import services from './plugins/services';
+import shellHighlight from './plugins/shell-highlight';
 import sixelStream from './plugins/sixel-stream';
 import sixelTerminal from './plugins/sixel-terminal';
+import staleInput from './plugins/stale-input';
 
-export default [debuggerGuard, services, gpu, mounts, runs, sixelStream, sixelTerminal];
+export default [
+  debuggerGuard,
+  services,
+  gpu,
+  mounts,
+  runs,
+  sixelStream,
+  sixelTerminal,
+  shellHighlight,
+  staleInput
+];

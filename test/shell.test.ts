@@ -9,6 +9,17 @@ import { launchWarren, result, text } from './harness';
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
 const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
 
+/** Polls `probe` until it returns a value. */
+async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Processes whose process group is `pgid`. */
 function groupAlive(pgid: number): number[] {
   return readdirSync('/proc')
@@ -104,14 +115,84 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(result((await k.execute('keep')).iopub)).toBe("'kept'");
   });
 
-  test('repeated interrupts escalate for a command that ignores SIGINT', async () => {
-    const running = k.execute("%%bash\ntrap '' INT\nsleep 30", { stop_on_error: false });
-    await new Promise((r) => setTimeout(r, 300));
+  test('an interrupt ends a %%bash script whose foreground command catches SIGINT and exits 0', async () => {
+    // As MRtrix3's Python scripts do: they clean up and exit. bash's
+    // cooperative exit then took the interrupt for theirs and ran the next line.
+    const catcher =
+      '/usr/bin/python3 -c \'import signal, sys, time; signal.signal(signal.SIGINT, lambda *a: (print("cleaned up"), sys.exit(0))); time.sleep(30)\'';
+    for (const cell of [
+      `%%bash\n${catcher}\necho next line ran\nsleep 30`,
+      `!${catcher}; echo next line ran; sleep 30`
+    ]) {
+      const running = k.execute(cell, { stop_on_error: false });
+      const python = await until(() => {
+        const pids = spawnSync('pgrep', ['-f', '^/usr/bin/python3 -c import signal'], {
+          encoding: 'utf8'
+        })
+          .stdout.trim()
+          .split('\n')
+          .filter(Boolean);
+        return pids.length > 0 ? Number(pids[0]) : undefined;
+      }, 5000);
+      await new Promise((r) => setTimeout(r, 300)); // python has reached its sleep
+      const pgid = Number(
+        readFileSync(`/proc/${python}/stat`, 'utf8').split(') ')[1].split(' ')[2]
+      );
+      const t0 = performance.now();
+      await k.call('control', 'interrupt_request', {});
+      const { reply, iopub } = await running;
+      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+      expect(text(iopub)).toContain('cleaned up');
+      expect(text(iopub)).not.toContain('next line ran');
+      expect(groupAlive(pgid)).toEqual([]);
+    }
+  });
+
+  /** The process group of the one process whose command line is exactly `cmdline`. */
+  async function groupOf(cmdline: string): Promise<number> {
+    const pid = await until(() => {
+      const found = spawnSync('pgrep', ['-f', `^${cmdline}$`], { encoding: 'utf8' }).stdout.trim();
+      return found ? Number(found.split('\n')[0]) : undefined;
+    }, 5000);
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+  }
+
+  /** Whether `cell` has replied within `ms`. */
+  async function repliesWithin(cell: Promise<unknown>, ms: number): Promise<boolean> {
+    return Promise.race([
+      cell.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms))
+    ]);
+  }
+
+  test('a second interrupt sends SIGTERM to a script that ignores SIGINT; the first leaves it running', async () => {
+    const running = k.execute("%%bash\ntrap '' INT\nsleep 31.1", { stop_on_error: false });
+    const pgid = await groupOf('sleep 31.1');
     await k.call('control', 'interrupt_request', {});
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await repliesWithin(running, 700)).toBe(false);
+    expect(groupAlive(pgid).length).toBeGreaterThan(0);
     await k.call('control', 'interrupt_request', {});
-    const { reply } = await running;
-    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(await repliesWithin(running, 2000)).toBe(true);
+    expect((await running).reply.content).toMatchObject({
+      status: 'error',
+      ename: 'KeyboardInterrupt'
+    });
+    expect(groupAlive(pgid)).toEqual([]);
+  });
+
+  test('a third interrupt sends SIGKILL to a script that ignores SIGINT and SIGTERM', async () => {
+    const running = k.execute("%%bash\ntrap '' INT TERM\nsleep 31.2", { stop_on_error: false });
+    const pgid = await groupOf('sleep 31.2');
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 500)).toBe(false);
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 700)).toBe(false);
+    expect(groupAlive(pgid).length).toBeGreaterThan(0);
+    await k.call('control', 'interrupt_request', {});
+    expect(await repliesWithin(running, 2000)).toBe(true);
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    expect(groupAlive(pgid)).toEqual([]);
   });
 
   test('a 100 MB flood from a command arrives complete and in order', async () => {
@@ -148,6 +229,59 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(iopub)).not.toMatch(/hunter2/);
   });
 
+  test('a read by a process the command started, two levels down, gets the input box', async () => {
+    const asked: string[] = [];
+    k.onInputRequest = (prompt) => {
+      asked.push(prompt);
+      return 'deep';
+    };
+    const { iopub } = await k.execute(`!sh -c 'sh -c "printf q: >&2; head -n 1"' | tr a-z A-Z`);
+    k.onInputRequest = () => '';
+    expect(asked).toEqual(['q:']);
+    expect(text(iopub)).toBe('q:deep\nDEEP\n');
+  });
+
+  test('a pipe reading its input is not a terminal read: no input box, and the next cell runs', async () => {
+    // wc's fd 0 is the pipe from sleep, not the terminal: a box for it was
+    // never answered by wc and blocked JupyterLab's queue ("pending input").
+    const before = k.stdinLog.length;
+    const bang = await k.execute('!sleep 1 | wc -l');
+    expect(bang.reply.content.status).toBe('ok');
+    expect(text(bang.iopub)).toBe('0\n');
+    // MRtrix3's own pipes: dwiextract waits on the image name mrconvert sends down the pipe.
+    const script = await k.execute(
+      `%%bash\n{ sleep 1; mrconvert -quiet ${DIPY}/small_64D.nii -fslgrad ${DIPY}/small_64D.bvec ${DIPY}/small_64D.bval - ; } | dwiextract -quiet - -bzero - | mrinfo -size -`
+    );
+    expect(script.reply.content.status).toBe('ok');
+    expect(text(script.iopub)).toBe('10 10 10 1\n');
+    expect(k.stdinLog.length).toBe(before);
+    const next = await k.execute('!echo next');
+    expect(next.reply.content.status).toBe('ok');
+    expect(text(next.iopub)).toBe('next\n');
+  });
+
+  test('an input request is withdrawn when its read ends: a late answer never reaches the command', async () => {
+    k.onInputRequest = () => null; // the user has not typed yet
+    const before = k.stdinLog.length;
+    const cell = k.execute('!timeout --foreground 1 head -n 1; sleep 1.5; echo "read ended: $?"');
+    const asked = await until(() => k.stdinLog[before], 3000);
+    // The read times out at 1 s; the user answers the box only after that.
+    await new Promise((r) => setTimeout(r, 1300));
+    k.inputReply(asked, 'too-late');
+    const { reply, iopub } = await cell;
+    expect(reply.content.status).toBe('ok');
+    expect(text(iopub)).toBe('read ended: 0\n');
+    expect(k.stdinLog.length).toBe(before + 1);
+    // Nor is it taken as the answer to the next request.
+    const next = k.execute('!read y; echo "got [$y]"');
+    await until(() => k.stdinLog[before + 1], 3000);
+    k.inputReply(asked, 'too-late');
+    k.inputReply(k.stdinLog[before + 1], 'fresh');
+    const answered = await next;
+    k.onInputRequest = () => '';
+    expect(text(answered.iopub)).toBe('fresh\ngot [fresh]\n');
+  });
+
   test('hostile terminal output leaves the kernel alive and the text sane', async () => {
     // A cursor sent a trillion columns right once made the renderer allocate
     // the whole line and V8 abort; random bytes open strings that never end;
@@ -162,6 +296,13 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(far.iopub)).toBe('a' + ' '.repeat(118) + 'b c\n');
     const random = await k.execute('!head -c 2000000 /dev/urandom', { stop_on_error: false });
     expect(random.reply.content.status).toBe('ok');
+    // What may reach the text: tabs, newlines, the \r of a redrawn line, and colours (SGR).
+    const shown = text(random.iopub);
+    const stray = shown.replace(/\x1b\[[0-9;:]*m/g, '').match(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g);
+    expect(stray).toBeNull();
+    // At most one character per byte read: cursor moves stop at the margin, strings are dropped.
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThanOrEqual(2_000_000);
     const long = await k.execute("!yes | head -c 20000000 | tr -d '\\n'", {}, 120000);
     expect(text(long.iopub)).toBe('y'.repeat(10_000_000));
     const after = await k.execute('1 + 1');
@@ -218,6 +359,13 @@ describe('shell passthrough with real MRtrix3', () => {
     );
     // $$ hands a literal $ to the shell, which expands it (there is no such shell variable).
     expect(text(iopub)).toBe(`subject.txt\n42 [] ${process.env.HOME}\n`);
+    // ${name} as $name: TypeScript's when there is one, else the shell's, with its operators.
+    const braces = await k.execute('const f = "fa.mif"\n!echo ${subject} ${HOME} ${f%.mif}');
+    expect(braces.reply.content.status).toBe('ok');
+    // (the shell has no f: its ${f%.mif} is empty)
+    expect(text(braces.iopub)).toBe(`subject ${process.env.HOME}\n`);
+    const shellOnly = await k.execute('!g=dwi.mif; echo ${g%.mif} ${#g}');
+    expect(text(shellOnly.iopub)).toBe('dwi 7\n');
   });
 
   test('completion offers commands from PATH and file paths in ! lines and %%bash cells', async () => {

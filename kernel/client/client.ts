@@ -38,7 +38,10 @@ export class KernelClient {
   >();
   /** Every iopub message seen, in order (tests inspect it). */
   readonly iopubLog: Message[] = [];
-  onInputRequest: (prompt: string, password: boolean) => string = () => '';
+  /** Answers an input_request; null leaves it unanswered (answer later with `inputReply`). */
+  onInputRequest: (prompt: string, password: boolean) => string | null = () => '';
+  /** Every input_request seen, in order. */
+  readonly stdinLog: Message[] = [];
   /** When the first kernel_info_reply arrived (performance.now()), for launch timings. */
   readyAt: number | null = null;
   /** Called with each iopub message as it arrives (the runner saves outputs live). */
@@ -280,11 +283,17 @@ export class KernelClient {
     }
   }
 
+  /** Sends an input_reply to `request` (an input_request from `stdinLog`). */
+  inputReply(request: Message, value: string): void {
+    const raw = this.factory.raw('input_reply', { value, status: 'ok' }, request.header);
+    this.outboxes.stdin.push(encode(raw, this.signer));
+  }
+
   private onStdin(m: Message): void {
     if (m.header.msg_type !== 'input_request') return;
+    this.stdinLog.push(m);
     const value = this.onInputRequest(String(m.content.prompt ?? ''), m.content.password === true);
-    const raw = this.factory.raw('input_reply', { value, status: 'ok' }, m.header);
-    this.outboxes.stdin.push(encode(raw, this.signer));
+    if (value !== null) this.inputReply(m, value);
   }
 
   private parse(frames: Buffer[]): Message | null {

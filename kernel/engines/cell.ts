@@ -8,6 +8,7 @@ import type {
   MimeBundle,
   OutputSink
 } from './engine';
+import { UnknownMagicError } from './magics';
 import { ShellError } from './shell/api';
 import type { ShellEngine } from './shell/shell';
 import { cellMagic, mask, plainCommands, rewrite, RUNTIME, template } from './shell/syntax';
@@ -33,6 +34,7 @@ export class CellEngine implements Engine {
 
   async execute(source: string, sink: OutputSink): Promise<ExecuteResult> {
     const magic = cellMagic(source);
+    if (magic && 'unknown' in magic) return toError(new UnknownMagicError(magic.unknown, 'cell'));
     if (magic) {
       if (magic.args) {
         // Only the magic line is interpolated (in TypeScript); the script is the shell's own.

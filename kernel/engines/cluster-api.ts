@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { RunProfile, RunResources, RunSummary } from '../../src/contract/runs';
 import type { RunManager } from '../services/cluster/manager';
@@ -7,6 +8,8 @@ import { summary } from '../services/cluster/store';
 import { resourcesOf } from '../services/cluster/types';
 import { NotebookRunner } from '../services/runner/runner';
 import type { OutputSink } from './engine';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
 /** Members of the `warren` cell global for clusters; the interface merges with warren-api.ts's. */
 export const CLUSTER_DECLARATIONS = `
@@ -165,29 +168,38 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
 }
 
 /** `%map FILE [--chunk N] [--profile NAME]`: the commands file's lines as a job array, progress in the cell. */
-export function clusterMagics(
-  options: ClusterApiOptions
-): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
+export function clusterMagics(options: ClusterApiOptions): Pick<LineMagics, 'map'> {
   const api = clusterApi(options) as {
     map: (c: string[] | string, o: Options) => Promise<MapProgress>;
   };
   return {
     map: async (arg, out) => {
       const words = arg.trim().split(/\s+/).filter(Boolean);
-      const file = words.find(
-        (w, i) => !w.startsWith('--') && !(i > 0 && words[i - 1].startsWith('--'))
-      );
-      if (!file) throw new Error('usage: %map COMMANDS.txt [--chunk N] [--profile NAME]');
-      const opt = (name: string) => {
-        const at = words.indexOf(name);
-        return at >= 0 ? words[at + 1] : undefined;
-      };
-      const { readFileSync } = await import('node:fs');
-      const text = readFileSync(isAbsolute(file) ? file : join(options.cwd(), file), 'utf8');
-      const p = await api.map(text, {
-        chunk: Number(opt('--chunk') ?? 10),
-        profile: opt('--profile')
-      });
+      const files: string[] = [];
+      const given: { chunk?: string; profile?: string } = {};
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i];
+        if (w === '--chunk' || w === '--profile') {
+          const v = words[++i];
+          if (v === undefined) throw new UsageError('map', `${w} needs a value`);
+          given[w === '--chunk' ? 'chunk' : 'profile'] = v;
+        } else if (w.startsWith('-')) throw new UsageError('map', `unknown option ${w}`);
+        else files.push(w);
+      }
+      if (files.length !== 1)
+        throw new UsageError(
+          'map',
+          files.length === 0 ? 'no commands file' : `one commands file, not ${files.length}`
+        );
+      const chunk = Number(given.chunk ?? 10);
+      if (!Number.isInteger(chunk) || chunk < 1)
+        throw new UsageError(
+          'map',
+          `--chunk takes a whole number of at least 1, not ${given.chunk}`
+        );
+      const path = isAbsolute(files[0]) ? files[0] : join(options.cwd(), files[0]);
+      if (!existsSync(path)) throw new UsageError('map', `no such file: ${path}`);
+      const p = await api.map(readFileSync(path, 'utf8'), { chunk, profile: given.profile });
       if (p.failed.length)
         out.stream(
           'stderr',

@@ -19,8 +19,11 @@ export interface OutputSink {
   clear(wait: boolean): void;
   /** Adds a pager payload to the execute reply. */
   page(data: MimeBundle): void;
-  /** Asks the user for a line on stdin. */
-  input(prompt: string, password: boolean): Promise<string>;
+  /**
+   * Asks the user for a line on stdin. Aborting `withdraw` drops the request:
+   * the promise rejects and a reply that comes later is ignored.
+   */
+  input(prompt: string, password: boolean, withdraw?: AbortSignal): Promise<string>;
   /**
    * Null while the output queue has room; otherwise a promise that resolves
    * once it drains. Asynchronous producers (a pty) pause until then.

@@ -9,7 +9,8 @@ import {
   splitArgs,
   toolEnvironment
 } from '../services/mounts';
-import type { OutputSink } from './engine';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
 /**
  * The `warren` global of TypeScript cells. Other parts of warren add members:
@@ -182,13 +183,23 @@ export function warrenApi(options: WarrenApiOptions): Record<string, unknown> {
 }
 
 /** `%mount` and `%unmount`, for the shell engine's magic table. */
-export function warrenMagics(
-  options: WarrenApiOptions
-): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
+export function warrenMagics(options: WarrenApiOptions): Pick<LineMagics, 'mount' | 'unmount'> {
   const { mounts } = options;
+  /** Arguments the parser refuses: its reason (the CLI's usage text left out), then the magic's usage. */
+  const parsed = <T>(magic: 'mount' | 'unmount', parse: () => T): T => {
+    try {
+      return parse();
+    } catch (error) {
+      if (!(error instanceof MountError)) throw error;
+      throw new UsageError(
+        magic,
+        error.message.split('\n')[0].replace(/^usage: .*/, 'wrong arguments')
+      );
+    }
+  };
   return {
     mount: async (arg, out) => {
-      const command = parseMount(splitArgs(arg), options.cwd());
+      const command = parsed('mount', () => parseMount(splitArgs(arg), options.cwd()));
       if (command.action === 'list') {
         out.stream(
           'stdout',
@@ -213,7 +224,9 @@ export function warrenMagics(
       }
     },
     unmount: async (arg, out) => {
-      const { mountpoint, forget } = parseUnmount(splitArgs(arg), options.cwd());
+      const { mountpoint, forget } = parsed('unmount', () =>
+        parseUnmount(splitArgs(arg), options.cwd())
+      );
       await mounts.unmount(mountpoint, { forget });
       out.stream('stdout', `unmounted ${mountpoint}${forget ? ' (definition removed)' : ''}\n`);
     }

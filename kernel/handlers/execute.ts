@@ -25,7 +25,7 @@ export function executeHandler(engine: Engine, history: History): Handler {
           display: () => {},
           clear: () => {},
           page: () => {},
-          input: (p, pw) => output.input(p, pw),
+          input: (p, pw, withdraw) => output.input(p, pw, withdraw),
           room: () => output.room()
         }
       : output;

@@ -32,7 +32,12 @@ export class Dispatcher {
   private readonly handlers = new Map<string, Handler>();
   private readonly queue: Message[] = [];
   private running = false;
-  private pendingInput: { resolve(v: string): void; reject(e: Error): void } | null = null;
+  private pendingInput: {
+    /** The input_request's msg_id: a reply to another (withdrawn) request is not this one's. */
+    msgId: string;
+    resolve(v: string): void;
+    reject(e: Error): void;
+  } | null = null;
   /** Executes queued before this one failed under stop_on_error are aborted. */
   private abortQueued = false;
 
@@ -63,7 +68,14 @@ export class Dispatcher {
       return;
     }
     if (channel === 'stdin') {
-      if (msg.header.msg_type === 'input_reply' && this.pendingInput) {
+      // jupyter_client's input() sends its reply with no parent; JupyterLab
+      // names the request it answers, which may be one already withdrawn.
+      const parent = msg.parent_header.msg_id;
+      if (
+        msg.header.msg_type === 'input_reply' &&
+        this.pendingInput &&
+        (typeof parent !== 'string' || parent === '' || parent === this.pendingInput.msgId)
+      ) {
         const value = msg.content.value;
         this.pendingInput.resolve(typeof value === 'string' ? value : '');
         this.pendingInput = null;
@@ -94,8 +106,11 @@ export class Dispatcher {
 
   private async serve(msg: Message): Promise<void> {
     const type = msg.header.msg_type;
-    const output = new RequestOutput(this.transport, this.factory, msg.header, (prompt, password) =>
-      this.input(msg, prompt, password)
+    const output = new RequestOutput(
+      this.transport,
+      this.factory,
+      msg.header,
+      (prompt, password, withdraw) => this.input(msg, prompt, password, withdraw)
     );
     output.publish('status', { execution_state: 'busy' });
     try {
@@ -141,17 +156,39 @@ export class Dispatcher {
    * The input_request goes out on stdin to the routing identity of the shell
    * request it belongs to; otherwise the frontend never sees it.
    */
-  private input(msg: Message, prompt: string, password: boolean): Promise<string> {
+  private input(
+    msg: Message,
+    prompt: string,
+    password: boolean,
+    withdraw?: AbortSignal
+  ): Promise<string> {
     if (msg.content.allow_stdin === false) {
       return Promise.reject(new StdinNotAllowed('this frontend does not support input requests'));
     }
     this.pendingInput?.reject(new Error('superseded by a new input request'));
     return new Promise<string>((resolve, reject) => {
-      this.pendingInput = { resolve, reject };
-      this.transport.send(
-        'stdin',
-        this.factory.raw('input_request', { prompt, password }, msg.header, msg.identities)
+      const request = this.factory.raw(
+        'input_request',
+        { prompt, password },
+        msg.header,
+        msg.identities
       );
+      const pending = {
+        msgId: (JSON.parse(request.header) as { msg_id: string }).msg_id,
+        resolve,
+        reject
+      };
+      this.pendingInput = pending;
+      withdraw?.addEventListener(
+        'abort',
+        () => {
+          if (this.pendingInput !== pending) return;
+          this.pendingInput = null;
+          reject(new Error('input request withdrawn'));
+        },
+        { once: true }
+      );
+      this.transport.send('stdin', request);
     });
   }
 }

@@ -23,7 +23,11 @@ export class RequestOutput implements OutputSink {
     private readonly transport: Transport,
     private readonly factory: MessageFactory,
     readonly parent: Header,
-    private readonly stdin: (prompt: string, password: boolean) => Promise<string>
+    private readonly stdin: (
+      prompt: string,
+      password: boolean,
+      withdraw?: AbortSignal
+    ) => Promise<string>
   ) {}
 
   publish(type: string, content: JSONObject, metadata: JSONObject = {}): void {
@@ -67,9 +71,9 @@ export class RequestOutput implements OutputSink {
     this.payload.push({ source: 'page', data, start: 0 });
   }
 
-  input(prompt: string, password: boolean): Promise<string> {
+  input(prompt: string, password: boolean, withdraw?: AbortSignal): Promise<string> {
     this.flush();
-    return this.stdin(prompt, password);
+    return this.stdin(prompt, password, withdraw);
   }
 
   room(): Promise<void> | null {

@@ -2,6 +2,8 @@ import type { OutputSink } from '../engine';
 import { Interrupted } from '../engine';
 import type { ShellEngine, ShellResult } from './shell';
 import { CAPTURE_LIMIT } from './shell';
+import type { LineMagics } from '../magics';
+import { isLineMagic, UnknownMagicError, UsageError } from '../magics';
 import { RUNTIME } from './syntax';
 
 /** A non-zero exit where the user asked for errors (`shell.raise = true`, or `%%bash`). */
@@ -58,14 +60,60 @@ export interface ShellRuntime {
   script(shell: 'bash' | 'sh', args: string, body: string): Promise<void>;
 }
 
-/** A line magic added from outside the shell engine (`%mount`): its argument line and the cell's sink. */
-export type LineMagic = (arg: string, out: OutputSink) => Promise<void>;
+/** The line magics of the table that the shell engine itself implements. */
+type ShellMagicName = 'cd' | 'pwd' | 'env' | 'set_env';
+
+/** `%cd`, `%pwd`, `%env`, `%set_env`: the shell's working directory and environment. */
+export function shellMagics(engine: ShellEngine): Pick<LineMagics, ShellMagicName> {
+  const assignment = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*|\s+)(.*)$/;
+  const set = (name: string, value: string, out: OutputSink) => {
+    engine.setEnv(name, value);
+    out.stream('stdout', `env: ${name}=${value}\n`);
+  };
+  return {
+    cd: async (arg, out) => {
+      try {
+        out.stream('stdout', engine.cd(arg) + '\n');
+      } catch (error) {
+        throw new UsageError('cd', error instanceof Error ? error.message : String(error));
+      }
+    },
+    pwd: async (arg, out) => {
+      if (arg.trim()) throw new UsageError('pwd', `%pwd takes no arguments (got ${arg.trim()})`);
+      out.stream('stdout', engine.cwd + '\n');
+    },
+    env: async (arg, out) => {
+      const m = assignment.exec(arg);
+      const name = arg.trim();
+      if (m) set(m[1], m[2], out);
+      else if (name === '')
+        out.stream(
+          'stdout',
+          Object.keys(engine.env)
+            .sort()
+            .map((k) => `${k}=${engine.env[k]}`)
+            .join('\n') + '\n'
+        );
+      else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        out.stream('stdout', `${engine.env[name] ?? ''}\n`);
+      else throw new UsageError('env', `not a variable name: ${name}`);
+    },
+    set_env: async (arg, out) => {
+      const m = assignment.exec(arg);
+      if (!m)
+        throw new UsageError('set_env', arg.trim() ? `no value for ${arg.trim()}` : 'no name');
+      set(m[1], m[2], out);
+    }
+  };
+}
 
 export function shellGlobals(
   engine: ShellEngine,
   sink: () => OutputSink,
-  magics: Record<string, LineMagic> = {}
+  /** The table's other line magics, implemented outside the shell engine (`%mount`, `%map`). */
+  magics: Omit<LineMagics, ShellMagicName>
 ): Record<string, unknown> {
+  const all: LineMagics = { ...shellMagics(engine), ...magics };
   let raise = false;
   const run = async (command: string): Promise<number | null> => {
     const r = await engine.run(command, sink());
@@ -108,37 +156,8 @@ export function shellGlobals(
       strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '')
     );
   const magic = async (name: string, arg: string) => {
-    const out = sink();
-    switch (name) {
-      case 'cd':
-        out.stream('stdout', engine.cd(arg) + '\n');
-        break;
-      case 'pwd':
-        out.stream('stdout', engine.cwd + '\n');
-        break;
-      case 'env':
-      case 'set_env': {
-        const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*|\s+)(.*)$/.exec(arg);
-        if (m) {
-          engine.setEnv(m[1], m[2]);
-          out.stream('stdout', `env: ${m[1]}=${m[2]}\n`);
-        } else if (arg.trim()) {
-          out.stream('stdout', `${engine.env[arg.trim()] ?? ''}\n`);
-        } else {
-          out.stream(
-            'stdout',
-            Object.keys(engine.env)
-              .sort()
-              .map((k) => `${k}=${engine.env[k]}`)
-              .join('\n') + '\n'
-          );
-        }
-        break;
-      }
-      default:
-        if (!Object.hasOwn(magics, name)) throw new Error(`unknown magic %${name}`);
-        await magics[name](arg, out);
-    }
+    if (!isLineMagic(name)) throw new UnknownMagicError(name, 'line');
+    await all[name](arg, sink());
   };
   return {
     shell,

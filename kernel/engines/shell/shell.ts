@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Completion, OutputSink } from '../engine';
@@ -79,12 +79,16 @@ export class ShellEngine {
   /** Runs `command` with bash (or sh) in a pty, streaming to `sink`. */
   run(command: string, sink: OutputSink, shell: 'bash' | 'sh' = 'bash'): Promise<RunResult> {
     const cols = this.options.columns ?? (Number(this.env.COLUMNS) || 120);
-    const pty = spawnPty(shell === 'bash' ? '/bin/bash' : '/bin/sh', ['-c', command], {
-      cwd: this.cwd,
-      env: this.env,
-      cols,
-      rows: 40
-    });
+    const pty = spawnPty(
+      shell === 'bash' ? '/bin/bash' : '/bin/sh',
+      ['-c', Private.endsOnInterrupt(command)],
+      {
+        cwd: this.cwd,
+        env: this.env,
+        cols,
+        rows: 40
+      }
+    );
     const state: NonNullable<ShellEngine['running']> = { pty, interrupts: 0 };
     this.running = state;
     const term = new TerminalText(cols);
@@ -173,7 +177,7 @@ export class ShellEngine {
         // node-pty reports the exit only once the pty's stream closed, so every
         // byte has been read; one turn of the loop lets the last data handler run.
         setImmediate(() => {
-          clearInterval(stdinWatch);
+          stdinWatch.stop();
           if (hold) clearTimeout(hold);
           release();
           term.write('');
@@ -197,7 +201,7 @@ export class ShellEngine {
   /** Runs `command` with pipes (no terminal), collecting its output without printing. */
   capture(command: string): Promise<ShellResult> {
     return new Promise((resolveResult) => {
-      const child = spawn('/bin/bash', ['-c', command], {
+      const child = spawn('/bin/bash', ['-c', Private.endsOnInterrupt(command)], {
         cwd: this.cwd,
         env: this.env,
         detached: true,
@@ -330,33 +334,68 @@ export class ShellEngine {
 
   /**
    * A command reading its terminal gets an input_request. Linux tells which
-   * system call a process sleeps in: `read` (0) on fd 0 is a read of the
-   * pty. Echo off (a password prompt) is read from the terminal's modes.
+   * system call a process sleeps in: `read` (0) on fd 0, where fd 0 is this
+   * command's pty, is a read of the terminal (in `a | b`, b's fd 0 is a pipe,
+   * and a box for it would never be answered by b). Echo off (a password
+   * prompt) is read from the terminal's modes. When the read ends unanswered
+   * (a timeout, or the command is gone) the request is withdrawn.
    */
   private watchStdin(
     pty: PtyProcess,
     term: TerminalText,
     sink: OutputSink,
     lastData: () => number
-  ): NodeJS.Timeout {
-    let asking = false;
-    return setInterval(() => {
+  ): { stop(): void } {
+    /** The request out now, or 'answered' for a moment after a reply while the read takes it. */
+    let asking: AbortController | 'answered' | null = null;
+    /** The process whose read the request is for: while it is out, only that one is looked at. */
+    let reader = 0;
+    let unread = 0;
+    const timer = setInterval(() => {
+      if (asking === 'answered') return;
+      if (asking) {
+        // Two looks in a row, so a read that returns and is at once made again is not missed.
+        if (Private.readsTerminal(reader, pty.device)) unread = 0;
+        else if (++unread >= 2) {
+          asking.abort();
+          asking = null;
+        }
+        return;
+      }
       // A command that is writing is not waiting for input: look only when it falls quiet.
-      if (asking || performance.now() - lastData() < 100 || !Private.readsTerminal(pty.pid)) return;
-      asking = true;
+      if (performance.now() - lastData() < 100) return;
+      const found = Private.terminalReader(pty.pid, pty.device);
+      if (found === null) return;
+      const request = new AbortController();
+      asking = request;
+      reader = found;
+      unread = 0;
       const prompt = term.currentLine();
       const password = Private.echoOff(pty.device);
-      sink.input(prompt, password).then(
+      const settle = () => {
+        asking = 'answered';
+        setTimeout(() => (asking = null), 100);
+      };
+      sink.input(prompt, password, request.signal).then(
         (value) => {
+          if (request.signal.aborted) return;
           pty.write(value + '\r');
-          setTimeout(() => (asking = false), 100);
+          settle();
         },
         () => {
+          if (request.signal.aborted) return;
           pty.write('\x04'); // no stdin here: end of file
-          setTimeout(() => (asking = false), 100);
+          settle();
         }
       );
     }, 50);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        if (asking instanceof AbortController) asking.abort();
+        asking = null;
+      }
+    };
   }
 }
 
@@ -367,6 +406,18 @@ export namespace ShellEngine {
 }
 
 namespace Private {
+  /**
+   * The script with a trap that ends it on SIGINT. Without it, bash's
+   * cooperative exit goes on to the next line when the foreground command
+   * catches SIGINT and exits on its own (MRtrix3's Python scripts do): the
+   * shell then takes the interrupt for the command's business. A trapped
+   * SIGINT instead ends the shell as soon as that command is done. It goes
+   * on the script's first line, so bash's line numbers in errors stay right.
+   */
+  export function endsOnInterrupt(script: string): string {
+    return `trap 'exit 130' INT; ${script}`;
+  }
+
   /** Whether the process exists: node-pty's own thread reaps its child the moment it ends. */
   export function alive(pid: number): boolean {
     try {
@@ -401,16 +452,58 @@ namespace Private {
     return names[signal] ?? `signal ${signal}`;
   }
 
-  /** Whether a process of the group led by `leader` sleeps in read(0, ...). */
-  export function readsTerminal(leader: number): boolean {
-    for (const pid of groupMembers(leader)) {
+  /** A process of the group led by `leader` that sleeps in read(0, ...) with fd 0 on `device`. */
+  export function terminalReader(leader: number, device: string): number | null {
+    for (const pid of descendants(leader) ?? groupMembers(leader))
+      if (readsTerminal(pid, device)) return pid;
+    return null;
+  }
+
+  /**
+   * `leader` and the processes it started, from /proc's children lists: a
+   * few reads, where a scan of the group reads every process on the machine
+   * (20 times a second while a command is quiet). Null where the kernel
+   * keeps no children lists; orphans a command leaves are not found.
+   */
+  function descendants(leader: number): number[] | null {
+    const out: number[] = [];
+    const queue = [leader];
+    while (queue.length > 0 && out.length < 4096) {
+      const pid = queue.shift()!;
+      out.push(pid);
+      let tasks: string[];
       try {
-        if (readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ')) return true;
+        tasks = readdirSync(`/proc/${pid}/task`);
       } catch {
-        // gone or not ours
+        continue; // gone
+      }
+      for (const task of tasks) {
+        try {
+          for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' '))
+            if (child) queue.push(Number(child));
+        } catch (error) {
+          if (
+            pid === leader &&
+            (error as NodeJS.ErrnoException).code === 'ENOENT' &&
+            existsSync(`/proc/${pid}`)
+          )
+            return null;
+        }
       }
     }
-    return false;
+    return out;
+  }
+
+  /** Whether process `pid` sleeps in read(0, ...) with its fd 0 on `device`. */
+  export function readsTerminal(pid: number, device: string): boolean {
+    try {
+      return (
+        readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
+        readlinkSync(`/proc/${pid}/fd/0`) === device
+      );
+    } catch {
+      return false; // gone or not ours
+    }
   }
 
   function groupMembers(leader: number): number[] {

@@ -25,6 +25,13 @@ describe('shell syntax in TypeScript cells', () => {
     expect(template('echo $subject $HOME $$5', known)).toBe('`echo ${subject} \\$HOME \\$5`');
   });
 
+  test("${name} is $name: a TypeScript variable if there is one, else the shell's; other ${...} are the shell's", () => {
+    const known = (n: string) => n === 'subject';
+    expect(template('echo ${subject} ${HOME} ${f%.mif} ${#a[@]} ${1+1}', known)).toBe(
+      '`echo ${subject} \\${HOME} \\${f%.mif} \\${#a[@]} \\${1+1}`'
+    );
+  });
+
   test('{expr} is interpolated; brace expansion and {{ }} stay literal', () => {
     expect(template('echo {n + 1} {1..3} {a,b} {{x}}', none)).toBe(
       '`echo ${n + 1} {1..3} {a,b} {x}`'
@@ -42,6 +49,16 @@ describe('shell syntax in TypeScript cells', () => {
     );
   });
 
+  test('every line magic of the table is recognised, %map included; an unknown one at the start of a line too', () => {
+    expect(rewrite('%map cmds.txt --chunk 50', none)).toBe(
+      `await ${RUNTIME}.magic("map", \`cmds.txt --chunk 50\`);`
+    );
+    expect(rewrite('  %pwd', none)).toBe(`  await ${RUNTIME}.magic("pwd", \`\`);`);
+    expect(rewrite('%nosuch x', none)).toBe(`await ${RUNTIME}.magic("nosuch", \`x\`);`);
+    // Indented, an unknown name may be a remainder continuing the line above.
+    expect(rewrite('const r = total\n  %base', none)).toBe('const r = total\n  %base');
+  });
+
   test('%%bash cells are recognised with their magic line', () => {
     expect(cellMagic('%%bash -e\necho hi\n')).toEqual({
       shell: 'bash',
@@ -49,6 +66,7 @@ describe('shell syntax in TypeScript cells', () => {
       body: 'echo hi\n'
     });
     expect(cellMagic('const x = 1')).toBeNull();
+    expect(cellMagic('%%python\nprint(1)')).toEqual({ unknown: 'python' });
   });
 });
 
@@ -62,7 +80,9 @@ describe('plain command cells', () => {
   });
 
   test('interpolation or TypeScript lines send the cell to the compiler', () => {
+    expect(plainCommands('!echo ${HOME}', none)).toEqual([{ command: 'echo ${HOME}' }]);
     expect(plainCommands('!echo {1 + 1}', none)).toBeNull();
+    expect(plainCommands('!echo ${x}', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo $x', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo hi\nconsole.log(1)', none)).toBeNull();
   });

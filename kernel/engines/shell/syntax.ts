@@ -1,4 +1,6 @@
 import { Script } from 'node:vm';
+import type { CellMagicName } from '../magics';
+import { isCellMagic, isLineMagic } from '../magics';
 
 /**
  * Shell lines inside TypeScript cells, and how they become TypeScript.
@@ -10,8 +12,9 @@ import { Script } from 'node:vm';
  * `(!x)` to force JavaScript, `!./x` or `!command x` to force the shell.
  * `const r = !cmd` (also let/var) captures instead of printing.
  *
- * Interpolation in a command: `$name` takes a TypeScript variable when one
- * exists (else the shell expands it, so `$HOME` works), `{expr}` takes a
+ * Interpolation in a command: `$name` and `${name}` take a TypeScript
+ * variable when one exists (else the shell expands them, so `$HOME` and
+ * `${HOME}` work; any other `${...}` is the shell's), `{expr}` takes a
  * TypeScript expression, `$$` is a literal `$`, `{{` and `}}` literal braces.
  * Values are inserted as they are, not quoted (as IPython does).
  */
@@ -22,15 +25,29 @@ export interface ShellLine {
   kind: 'run' | 'capture' | 'magic';
 }
 
-/** `%%bash` / `%%sh` first line: the cell is a script. */
+/**
+ * A `%%name` first line: the cell is a script for a cell magic of the table
+ * (magics.ts), or names one that does not exist (`%%` cannot begin TypeScript).
+ */
 export function cellMagic(
   code: string
-): { shell: 'bash' | 'sh'; args: string; body: string } | null {
-  const m = /^\s*%%(bash|sh)\b([^\n]*)\n?([\s\S]*)$/.exec(code);
-  return m ? { shell: m[1] as 'bash' | 'sh', args: m[2].trim(), body: m[3] } : null;
+): { shell: CellMagicName; args: string; body: string } | { unknown: string } | null {
+  const m = /^\s*%%([A-Za-z_][\w-]*)([^\n]*)\n?([\s\S]*)$/.exec(code);
+  if (!m) return null;
+  if (!isCellMagic(m[1])) return { unknown: m[1] };
+  return { shell: m[1], args: m[2].trim(), body: m[3] };
 }
 
-const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount']);
+/**
+ * A `%name args` line: a line magic of the table at any indentation, or an
+ * unknown name at the start of a line (where `%` cannot begin TypeScript; an
+ * indented `% x` may continue an expression and is left alone).
+ */
+function lineMagic(line: string): { indent: string; name: string; arg: string } | null {
+  const m = /^(\s*)%([A-Za-z_]\w*)(?:\s(.*))?$/.exec(line);
+  if (!m || !(isLineMagic(m[2]) || m[1] === '')) return null;
+  return { indent: m[1], name: m[2], arg: m[3] ?? '' };
+}
 
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
 export function rewrite(code: string, isKnown: (name: string) => boolean): string {
@@ -58,20 +75,16 @@ export function plainCommands(
   const out: Array<{ magic?: string; command: string }> = [];
   for (const line of code.split('\n')) {
     if (line.trim() === '') continue;
-    const magic = /^\s*%([a-z_]+)\b\s?(.*)$/.exec(line);
+    const magic = lineMagic(line);
     const run = /^\s*!(.+)$/.exec(line);
-    const body =
-      magic && LINE_MAGICS.has(magic[1])
-        ? magic[2]
-        : run && isShellCommand(run[1], isKnown)
-          ? run[1]
-          : null;
+    const body = magic ? magic.arg : run && isShellCommand(run[1], isKnown) ? run[1] : null;
     if (body === null) return null;
     const t = template(body, isKnown);
-    if (t.includes('${')) return null;
+    // An interpolation is a `${` whose `$` no backslash escapes.
+    if (/(?<!\\)(?:\\\\)*\$\{/.test(t)) return null;
     // The template's own escapes undone: what the shell gets.
     const command = t.slice(1, -1).replace(/\\([`\\$])/g, '$1');
-    out.push(magic && LINE_MAGICS.has(magic[1]) ? { magic: magic[1], command } : { command });
+    out.push(magic ? { magic: magic.name, command } : { command });
   }
   return out.length > 0 ? out : null;
 }
@@ -85,9 +98,9 @@ export function mask(code: string, isKnown: (name: string) => boolean): string {
 }
 
 function rewriteLine(line: string, known: (name: string) => boolean): string {
-  const magic = /^(\s*)%([a-z_]+)\b\s?(.*)$/.exec(line);
-  if (magic && LINE_MAGICS.has(magic[2])) {
-    return `${magic[1]}await ${RUNTIME}.magic(${JSON.stringify(magic[2])}, ${template(magic[3], known)});`;
+  const magic = lineMagic(line);
+  if (magic) {
+    return `${magic.indent}await ${RUNTIME}.magic(${JSON.stringify(magic.name)}, ${template(magic.arg, known)});`;
   }
   const capture =
     /^(\s*(?:export\s+)?(?:const|let|var)\s+[A-Za-z_$][\w$]*\s*(?::[^=]+)?=\s*)!(.+)$/.exec(line);
@@ -118,6 +131,21 @@ export function template(command: string, known: (name: string) => boolean): str
     if (c === '$' && command[i + 1] === '$') {
       out += '\\$';
       i += 2;
+    } else if (c === '$' && command[i + 1] === '{') {
+      // `${name}` is `$name`: a TypeScript variable when one exists; any
+      // other `${...}` (`${HOME}`, `${f%.mif}`, `${#a[@]}`) is the shell's.
+      const end = matchingBrace(command, i + 1);
+      const inner = end > 0 ? command.slice(i + 2, end) : '';
+      if (/^[A-Za-z_][\w]*$/.test(inner) && known(inner)) {
+        out += '${' + inner + '}';
+        i = end + 1;
+      } else if (end > 0) {
+        out += lit(command.slice(i, end + 1));
+        i = end + 1;
+      } else {
+        out += '\\$';
+        i++;
+      }
     } else if (c === '$') {
       const name = /^[A-Za-z_][\w]*/.exec(command.slice(i + 1))?.[0];
       if (name && known(name)) {

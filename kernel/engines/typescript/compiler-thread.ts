@@ -35,7 +35,7 @@ port.on('message', (req: CompilerRequest) => {
 
 function serve(
   req: CompilerRequest
-): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
+): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | string {
   switch (req.op) {
     case 'convert': {
       const r = converter.convert(req.prevDecl, expandShorthand(req.src));
@@ -61,7 +61,71 @@ function serve(
       return inspect(req.prevDecl, req.src, req.position);
     case 'isComplete':
       return isComplete(req.src);
+    case 'keepRun':
+      return keepRun(req.prevDecl, req.declOutput, req.notRun);
   }
+}
+
+/**
+ * Declarations after a cell failed part way: `declOutput` (all the cell
+ * declared, with what earlier cells declared) less the values named in
+ * `notRun`, whose declarations from before the cell come back. Types
+ * (interfaces, type aliases) have no run time and are kept.
+ */
+export function keepRun(prevDecl: string, declOutput: string, notRun: string[]): string {
+  const drop = new Set(notRun);
+  const parse = (text: string) =>
+    ts.createSourceFile('__decl__.d.ts', text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const printer = ts.createPrinter();
+  /** The statements of `text`, each cut to the value names that `want` accepts. */
+  const pick = (text: string, want: (name: string) => boolean): string[] => {
+    const sf = parse(text);
+    const out: string[] = [];
+    for (const st of sf.statements) {
+      if (ts.isVariableStatement(st)) {
+        const kept = st.declarationList.declarations.filter((d) => bindingNames(d.name).some(want));
+        if (kept.length === st.declarationList.declarations.length) out.push(st.getText(sf));
+        else if (kept.length > 0)
+          out.push(
+            printer.printNode(
+              ts.EmitHint.Unspecified,
+              ts.factory.updateVariableStatement(
+                st,
+                st.modifiers,
+                ts.factory.updateVariableDeclarationList(st.declarationList, kept)
+              ),
+              sf
+            )
+          );
+        continue;
+      }
+      const name = valueName(st);
+      if (name === null ? want('') : want(name)) out.push(st.getText(sf));
+    }
+    return out;
+  };
+  const kept = pick(declOutput, (n) => !drop.has(n));
+  const restored = pick(prevDecl, (n) => n !== '' && drop.has(n));
+  return [...kept, ...restored].join('\n') + '\n';
+}
+
+/** The value a declaration statement declares; null for types, imports and the rest. */
+function valueName(st: ts.Statement): string | null {
+  if (
+    (ts.isFunctionDeclaration(st) ||
+      ts.isClassDeclaration(st) ||
+      ts.isEnumDeclaration(st) ||
+      ts.isModuleDeclaration(st)) &&
+    st.name &&
+    ts.isIdentifier(st.name)
+  )
+    return st.name.text;
+  return null;
+}
+
+function bindingNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
 }
 
 /**

@@ -77,6 +77,11 @@ export class Compiler {
     return this.request({ op: 'inspect', prevDecl, src, position }) as Promise<InspectAnswer>;
   }
 
+  /** The declarations a cell that failed part way leaves: what ran is kept, the rest as before. */
+  keepRun(prevDecl: string, declOutput: string, notRun: string[]): Promise<string> {
+    return this.request({ op: 'keepRun', prevDecl, declOutput, notRun }) as Promise<string>;
+  }
+
   isComplete(src: string): Promise<CompletenessAnswer> {
     return this.request({ op: 'isComplete', src }) as Promise<CompletenessAnswer>;
   }

@@ -35,6 +35,8 @@ export class TypeScriptEngine implements Engine {
   private declVersion = 0;
   private readonly cache = new Map<string, Converted>();
   private interruptCurrent: (() => void) | null = null;
+  /** While a cell runs: how many times each of its names has been assigned on `exports`. */
+  private assignments: Map<string, number> | null = null;
 
   constructor(options: TypeScriptEngine.IOptions) {
     this.compilerOptions = {
@@ -43,7 +45,9 @@ export class TypeScriptEngine implements Engine {
     };
     this.runtime = options.runtime;
     this.prevDecl = this.runtime.declarations;
-    this.exports = Private.createExports();
+    this.exports = Private.createExports((name) => {
+      if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
+    });
     Object.assign(this.exports, this.runtime.globals);
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
     Object.defineProperty(globalThis, '__warren__', {
@@ -82,6 +86,8 @@ export class TypeScriptEngine implements Engine {
     );
     interrupted.catch(() => {});
     this.interruptCurrent = interrupt;
+    /** Set once the cell's code starts: what it had declared when it failed is kept. */
+    let started: { converted: Converted; before: Map<string, unknown> } | null = null;
     try {
       if (!this.compilerInstance?.isReady && Private.isPlainExpression(code)) {
         // While the compiler still loads (the first second or so), a cell that
@@ -101,6 +107,8 @@ export class TypeScriptEngine implements Engine {
       let value: unknown = undefined;
       if (converted.output) {
         const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
+        started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
+        this.assignments = new Map();
         const ret: unknown = vm.runInThisContext(wrapped, {
           breakOnSigint: true,
           filename: 'cell.js'
@@ -119,9 +127,46 @@ export class TypeScriptEngine implements Engine {
       this.setDecl(converted.declOutput ?? this.prevDecl);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
+      if (started) await this.keepWhatRan(started.converted, started.before);
       return toError(error);
     } finally {
       this.interruptCurrent = null;
+      this.assignments = null;
+    }
+  }
+
+  /** The current values of `names` on exports, for those that have one. */
+  private valuesOf(names: string[]): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const n of names) if (Object.hasOwn(this.exports, n)) out.set(n, this.exports[n]);
+    return out;
+  }
+
+  /**
+   * A cell threw or was interrupted part way: what it declared before that
+   * is kept, values and types, as ipykernel keeps what ran. Its names whose
+   * declaration never ran (the converter set them all to undefined first)
+   * get back what they held before the cell, or go.
+   */
+  private async keepWhatRan(converted: Converted, before: Map<string, unknown>): Promise<void> {
+    const counts = this.assignments ?? new Map<string, number>();
+    this.assignments = null;
+    if (converted.lastExpressionVar) delete this.exports[converted.lastExpressionVar];
+    const notRun = Private.cellNames(converted.output ?? '').filter(
+      (n) => n !== converted.lastExpressionVar && (counts.get(n) ?? 0) < 2
+    );
+    for (const n of notRun) {
+      if (before.has(n)) this.exports[n] = before.get(n);
+      else delete this.exports[n];
+    }
+    const decl = converted.declOutput;
+    if (decl === undefined) return;
+    try {
+      this.setDecl(
+        notRun.length === 0 ? decl : await this.compiler.keepRun(this.prevDecl, decl, notRun)
+      );
+    } catch {
+      // the checker is gone: the declarations stay as they were before the cell
     }
   }
 
@@ -235,15 +280,28 @@ namespace Private {
    * TypeScript turns named imports into defineProperty getters; cells must be
    * able to reassign them later, so getters are read into plain values.
    */
-  export function createExports(): Record<string, unknown> {
+  export function createExports(onDefine: (name: string) => void): Record<string, unknown> {
     const target: Record<string, unknown> = {};
     return new Proxy(target, {
       defineProperty(t, prop, attrs) {
         if (prop === '__esModule') return true;
         t[prop as string] = attrs.get ? attrs.get() : attrs.value;
+        if (typeof prop === 'string') onDefine(prop);
         return true;
       }
     });
+  }
+
+  /**
+   * The names a converted cell declares: TypeScript's CommonJS output sets
+   * them all to undefined on its first lines (`exports.b = exports.a = void
+   * 0;`), then assigns each right after its declaration runs.
+   */
+  export function cellNames(output: string): string[] {
+    const names: string[] = [];
+    for (const m of output.matchAll(/^((?:exports\.[\w$]+ = )+)void 0;$/gm))
+      for (const n of m[1].matchAll(/exports\.([\w$]+) = /g)) names.push(n[1]);
+    return names;
   }
 
   export function diagnosticsError(converted: Converted): ErrorResult {

@@ -19,7 +19,9 @@ export type CompilerRequest =
   | { id: number; op: 'convert'; prevDecl: string; src: string }
   | { id: number; op: 'complete'; prevDecl: string; src: string; position: number }
   | { id: number; op: 'inspect'; prevDecl: string; src: string; position: number }
-  | { id: number; op: 'isComplete'; src: string };
+  | { id: number; op: 'isComplete'; src: string }
+  /** A failed cell's declarations: `declOutput` less the values in `notRun`, which keep `prevDecl`'s. */
+  | { id: number; op: 'keepRun'; prevDecl: string; declOutput: string; notRun: string[] };
 
 export interface CompletionAnswer {
   start: number;
@@ -40,7 +42,7 @@ export type CompilerAnswer =
   | {
       id: number;
       ok: true;
-      value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer;
+      value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | string;
     }
   | { id: number; ok: false; error: string }
   | { id: -1; ok: true; value: 'ready' };

@@ -1,0 +1,44 @@
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import type { CodeEditor } from '@jupyterlab/codeeditor';
+import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
+import { shellLines } from '../editor/shell-lines';
+
+const PLUGIN_ID = 'warren:shell-highlight';
+
+/**
+ * `!` lines, magics and `%%bash` cells of warren notebooks highlighted as
+ * shell in the cell editor, over the TypeScript highlighting of the rest.
+ */
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: "Highlights the shell in warren notebooks' cells (! lines, %%bash) as shell.",
+  requires: [IEditorExtensionRegistry],
+  autoStart: true,
+  activate: activateShellHighlight
+};
+
+function activateShellHighlight(_app: JupyterFrontEnd, registry: IEditorExtensionRegistry): void {
+  registry.addExtension({
+    name: PLUGIN_ID,
+    factory: ({ model }) =>
+      EditorExtensionRegistry.createImmutableExtension(
+        shellLines(() => Private.isWarrenCell(model))
+      )
+  });
+}
+
+namespace Private {
+  /**
+   * Whether the editor's model is a cell of a notebook whose kernel is warren.
+   * Asked on each edit: a new notebook gets its kernelspec after its editors.
+   */
+  export function isWarrenCell(model: CodeEditor.IModel): boolean {
+    const shared = model.sharedModel as { notebook?: { getMetadata(key: string): unknown } | null };
+    const spec = shared.notebook?.getMetadata('kernelspec');
+    const name =
+      typeof spec === 'object' && spec !== null ? (spec as { name?: unknown }).name : undefined;
+    return typeof name === 'string' && /^warren(-js)?$/.test(name);
+  }
+}
+
+export default plugin;

@@ -1,0 +1,307 @@
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KernelClient } from '../kernel/client/client';
+import { MAGICS } from '../kernel/engines/magics';
+import { launchWarren, result, text } from './harness';
+
+const work = realpathSync(mkdtempSync(join(tmpdir(), 'warren-cells-')));
+
+/** Runs a cell that may fail, without stopping the queue. */
+function run(k: KernelClient, code: string) {
+  return k.execute(code, { stop_on_error: false });
+}
+
+describe('what a failed cell leaves behind', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('a cell that throws keeps what it declared before the throw, and later cells type-check against it', async () => {
+    const failed = await run(
+      k,
+      'const keepMe = 41\ninterface Point { x: number }\nfunction inc(n: number) { return n + 1 }\nthrow new Error("boom")'
+    );
+    expect(failed.reply.content).toMatchObject({ status: 'error', evalue: 'boom' });
+    expect(result((await run(k, 'keepMe')).iopub)).toBe('41');
+    const typed = await run(k, 'const p: Point = { x: inc(keepMe) }\np.x');
+    expect(typed.reply.content.status).toBe('ok');
+    expect(result(typed.iopub)).toBe('42');
+    // The checker knows keepMe's type: a misuse is a type error, not a missing name.
+    const misuse = await run(k, 'const s: string = keepMe');
+    expect(misuse.reply.content).toMatchObject({ ename: 'TSError' });
+    expect(String(misuse.reply.content.evalue)).toMatch(/not assignable to type 'string'/);
+  });
+
+  test('what the cell would have declared after the throw is not there; an earlier value of that name comes back', async () => {
+    await run(k, 'let later = "from before"');
+    await run(k, 'const ran = 1\nthrow new Error("stop")\nconst notReached = 2\nlet later = 3');
+    expect(result((await run(k, 'ran')).iopub)).toBe('1');
+    const notReached = await run(k, 'notReached');
+    expect(notReached.reply.content).toMatchObject({ ename: 'TSError' });
+    expect(String(notReached.reply.content.evalue)).toMatch(/Cannot find name 'notReached'/);
+    const later = await run(k, 'later.toUpperCase()');
+    expect(result(later.iopub)).toBe("'FROM BEFORE'");
+  });
+
+  test('an interrupted cell keeps what it declared before the interrupt', async () => {
+    const running = run(
+      k,
+      'const beforeLoop = "kept"\nlet n = 0\nwhile (true) n++\nconst afterLoop = 1'
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await k.call('control', 'interrupt_request', {});
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    const after = await run(k, 'beforeLoop.length + (n > 0 ? 1 : 0)');
+    expect(after.reply.content.status).toBe('ok');
+    expect(result(after.iopub)).toBe('5');
+    expect(String((await run(k, 'afterLoop')).reply.content.evalue)).toMatch(
+      /Cannot find name 'afterLoop'/
+    );
+  });
+
+  test('a cell interrupted in a ! command keeps what it declared before the command', async () => {
+    const running = run(
+      k,
+      'const subjects = ["sub-01", "sub-02"]\n!sleep 31.3\nconst unreached = 1'
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await k.call('control', 'interrupt_request', {});
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    expect(result((await run(k, 'subjects.length')).iopub)).toBe('2');
+    expect(String((await run(k, 'unreached')).reply.content.evalue)).toMatch(
+      /Cannot find name 'unreached'/
+    );
+  });
+
+  test('an interrupted await keeps what the cell declared before it', async () => {
+    const running = run(
+      k,
+      'const beforeAwait = [1, 2, 3]\nawait new Promise((r) => setTimeout(r, 30000))'
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await k.call('control', 'interrupt_request', {});
+    expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
+    expect(result((await run(k, 'beforeAwait.map((x) => x * 2)')).iopub)).toBe('[ 2, 4, 6 ]');
+  });
+});
+
+describe('every documented magic in a cell', () => {
+  let k: KernelClient;
+  const settings = join(work, 'settings');
+  /** Each magic of the table that a test below has run. */
+  const ran = new Set<string>();
+  const magic = async (code: string) => {
+    const m = /^%%?([a-z_]+)/.exec(code);
+    if (m) ran.add(m[1]);
+    const r = await run(k, code);
+    return { ...r, out: text(r.iopub), err: text(r.iopub, 'stderr'), content: r.reply.content };
+  };
+
+  beforeAll(async () => {
+    mkdirSync(join(settings, 'warren'), { recursive: true });
+    writeFileSync(
+      join(settings, 'warren', 'runs.jupyterlab-settings'),
+      JSON.stringify({
+        profiles: [{ name: 'box', kind: 'ssh', host: '127.0.0.1', workdir: '/tmp' }]
+      })
+    );
+    mkdirSync(join(work, 'sub'), { recursive: true });
+    k = await launchWarren({ cwd: work, env: { JUPYTERLAB_SETTINGS_DIR: settings } });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('%cd and %pwd', async () => {
+    expect((await magic('%cd sub')).out).toBe(join(work, 'sub') + '\n');
+    expect((await magic('%pwd')).out).toBe(join(work, 'sub') + '\n');
+    expect(text((await run(k, '!pwd')).iopub)).toBe(join(work, 'sub') + '\n');
+    expect((await magic(`%cd ${work}`)).content.status).toBe('ok');
+  });
+
+  test('%env NAME=value, %env NAME, bare %env, %set_env NAME value', async () => {
+    expect((await magic('%env WARREN_A=one')).out).toBe('env: WARREN_A=one\n');
+    expect((await magic('%env WARREN_A')).out).toBe('one\n');
+    expect((await magic('%env')).out.split('\n')).toContain('WARREN_A=one');
+    expect((await magic('%set_env WARREN_B two words')).out).toBe('env: WARREN_B=two words\n');
+    expect(text((await run(k, '!echo "$WARREN_A/$WARREN_B"')).iopub)).toBe('one/two words\n');
+  });
+
+  test('%%bash, %%bash ARGS and %%sh', async () => {
+    expect((await magic('%%bash\necho "$BASH_VERSION" | cut -c1')).out).toMatch(/^\d\n$/);
+    expect((await magic('%%bash one "two three"\necho "$# [$1] [$2]"')).out).toBe(
+      '2 [one] [two three]\n'
+    );
+    // /bin/sh is dash here: no BASH_VERSION.
+    expect((await magic('%%sh\necho "sh:${BASH_VERSION:-none}"')).out).toBe('sh:none\n');
+  });
+
+  test('%mount lists; %mount and %unmount with wrong arguments give their usage', async () => {
+    const listed = await magic('%mount');
+    expect(listed.content.status).toBe('ok');
+    const one = await magic('%mount only-a-source');
+    expect(one.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(one.content.evalue)).toContain(`usage: ${MAGICS.mount.usage}`);
+    const none = await magic('%unmount');
+    expect(none.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(none.content.evalue)).toContain(`usage: ${MAGICS.unmount.usage}`);
+  });
+
+  test('%map reaches the profiles: usage errors, and a profile that cannot take a job array', async () => {
+    writeFileSync(join(work, 'commands.txt'), 'echo a\necho b\n');
+    for (const wrong of ['%map', '%map commands.txt --chunk zero', '%map missing.txt']) {
+      const r = await magic(wrong);
+      expect(r.content).toMatchObject({ ename: 'UsageError' });
+      expect(String(r.content.evalue)).toContain(`usage: ${MAGICS.map.usage}`);
+    }
+    const ssh = await magic('%map commands.txt --chunk 1 --profile box');
+    expect(ssh.content).toMatchObject({ status: 'error', ename: 'Error' });
+    expect(String(ssh.content.evalue)).toBe('map needs a Slurm profile; box is ssh');
+  });
+
+  test('a magic given wrong arguments gets its usage line, never a TypeScript error', async () => {
+    for (const [code, name] of [
+      ['%cd /no/such/dir', 'cd'],
+      ['%pwd extra', 'pwd'],
+      ['%env 1NOT-A-NAME', 'env'],
+      ['%set_env', 'set_env'],
+      ['%set_env ONLY_A_NAME', 'set_env']
+    ] as const) {
+      const r = await magic(code);
+      expect([code, r.content.ename]).toEqual([code, 'UsageError']);
+      expect(String(r.content.evalue)).toContain(`usage: ${MAGICS[name].usage}`);
+    }
+    const unknown = await magic('%nosuch x');
+    expect(unknown.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(unknown.content.evalue)).toMatch(/unknown line magic %nosuch \(there are %cd, /);
+    const unknownCell = await magic('%%python\nprint(1)');
+    expect(unknownCell.content).toMatchObject({ ename: 'UsageError' });
+    expect(String(unknownCell.content.evalue)).toMatch(
+      /unknown cell magic %%python \(there are %%bash, %%sh\)/
+    );
+  });
+
+  test('a magic among TypeScript lines runs in order', async () => {
+    const r = await run(
+      k,
+      'console.log("a")\n%env WARREN_C=mixed\nconsole.log(process.env.WARREN_C)'
+    );
+    expect(text(r.iopub)).toBe('a\nenv: WARREN_C=mixed\nmixed\n');
+  });
+
+  test('the tests above ran every magic of the table', () => {
+    expect([...ran].filter((n) => n in MAGICS).sort()).toEqual(Object.keys(MAGICS).sort());
+  });
+});
+
+describe('documented cell features', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    mkdirSync(join(work, 'data', 'sub-01'), { recursive: true });
+    writeFileSync(join(work, 'data', 'fa.mif'), '');
+    writeFileSync(join(work, 'data', 'tiny.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  /** The display_data (and update_display_data) messages of a cell: type, data, display id. */
+  async function displays(code: string) {
+    const { reply, iopub } = await run(k, code);
+    expect(reply.content.status).toBe('ok');
+    return iopub
+      .filter((m) => /^(update_)?display_data$/.test(m.header.msg_type))
+      .map((m) => ({
+        type: m.header.msg_type,
+        data: m.content.data,
+        id: (m.content.transient as { display_id?: string } | undefined)?.display_id
+      }));
+  }
+
+  test('display(value) shows any value as text', async () => {
+    expect(await displays('display({ a: 1, b: [2, 3] })')).toEqual([
+      { type: 'display_data', data: { 'text/plain': '{ a: 1, b: [ 2, 3 ] }' }, id: undefined }
+    ]);
+  });
+
+  test('display.svg, .jpeg (bytes or a file), .json, .latex and .text give their mime types', async () => {
+    const shown = await displays(
+      [
+        'display.svg("<svg xmlns=\\"http://www.w3.org/2000/svg\\"/>")',
+        'display.jpeg(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))',
+        'display.jpeg("./data/tiny.jpg")',
+        'display.json({ x: [1, 2], y: null })',
+        'display.latex("$x^2$")',
+        'display.text("just text")'
+      ].join('\n')
+    );
+    expect(shown.map((d) => d.data)).toEqual([
+      { 'image/svg+xml': '<svg xmlns="http://www.w3.org/2000/svg"/>', 'text/plain': '<svg image>' },
+      { 'image/jpeg': '/9j/2Q==', 'text/plain': '<jpeg image>' },
+      { 'image/jpeg': '/9j/2Q==', 'text/plain': '<jpeg image>' },
+      { 'application/json': { x: [1, 2], y: null }, 'text/plain': '{"x":[1,2],"y":null}' },
+      { 'text/latex': '$x^2$', 'text/plain': '$x^2$' },
+      { 'text/plain': 'just text' }
+    ]);
+  });
+
+  test('a display with an id is updated in place', async () => {
+    const shown = await displays(
+      'display.text("step 1", { id: "progress" })\ndisplay.text("step 2", { id: "progress", update: true })'
+    );
+    expect(shown).toEqual([
+      { type: 'display_data', data: { 'text/plain': 'step 1' }, id: 'progress' },
+      { type: 'update_display_data', data: { 'text/plain': 'step 2' }, id: 'progress' }
+    ]);
+  });
+
+  test('process.stdout.write goes to the cell, strings and bytes, and calls its callback', async () => {
+    const { iopub } = await run(
+      k,
+      'let called = false\nprocess.stdout.write("raw ")\nprocess.stdout.write(Buffer.from("bytes\\n"), () => { called = true })\ncalled'
+    );
+    expect(text(iopub)).toBe('raw bytes\n');
+    expect(result(iopub)).toBe('true');
+  });
+
+  test('the $ tag captures a command with TypeScript values in it', async () => {
+    const { iopub } = await run(
+      k,
+      // The ; matters: a line starting with [ would index the template before it.
+      'const who = "sub-01"\nconst r = await $`echo ${who}; ls data; exit 3`;\n[r.exitCode, r.lines]'
+    );
+    expect(result(iopub)).toBe("[ 3, [ 'sub-01', 'fa.mif', 'sub-01', 'tiny.jpg' ] ]");
+    // Captured, not printed.
+    expect(text(iopub)).toBe('');
+  });
+
+  test('the ! rule: a name the cell can see is negated, any other word is a command', async () => {
+    await run(k, 'let ready = 0');
+    // An earlier cell's variable, one declared in this cell, and a global: JavaScript.
+    expect(result((await run(k, '!ready')).iopub)).toBe('true');
+    expect(result((await run(k, 'const done = false\n!done')).iopub)).toBe('true');
+    expect(result((await run(k, '!process')).iopub)).toBe('false');
+    // A word no cell declared: the shell, as `(!x)` forces JavaScript.
+    expect(text((await run(k, '!echo done')).iopub)).toBe('done\n');
+    const forced = await run(k, '(!nothingHere)');
+    expect(forced.reply.content).toMatchObject({ ename: 'TSError' });
+  });
+
+  test('completion offers file paths in ! lines: files, folders with a slash, from a partial path', async () => {
+    const complete = async (code: string) =>
+      (await k.call('shell', 'complete_request', { code, cursor_pos: code.length })).reply.content;
+    const inData = await complete('!mrinfo data/');
+    expect(inData.matches).toEqual(['data/fa.mif', 'data/sub-01/', 'data/tiny.jpg']);
+    expect(inData.cursor_start).toBe('!mrinfo '.length);
+    const partial = await complete('const x = 1\n!mrinfo data/su');
+    expect(partial.matches).toEqual(['data/sub-01/']);
+    expect(partial.cursor_start).toBe('const x = 1\n!mrinfo '.length);
+    expect(partial.cursor_end).toBe('const x = 1\n!mrinfo data/su'.length);
+  });
+});
