@@ -52,6 +52,12 @@ async function main(): Promise<void> {
     outboxes[channel].push(encode(raw, signer), weight);
 
   const factory = new MessageFactory(data.session);
+  // JEP 65: each new subscriber learns its subscription is live. XPUB cannot
+  // address one subscriber, so every subscriber to the topic gets it; clients
+  // ignore a welcome they did not wait for.
+  sockets.onSubscribe((topic) =>
+    send('iopub', factory.raw('iopub_welcome', { subscription: topic }, undefined, [], {}), 0)
+  );
   let released: (() => void) | undefined;
   /** Closes the sockets here, in their own thread, then ends it; main ends the process on 'closed'. */
   const end = () => {
