@@ -19,10 +19,14 @@ describe('the kernel over real ZeroMQ', () => {
     const { reply, iopub } = await k.call('shell', 'kernel_info_request', {});
     expect(reply.header.msg_type).toBe('kernel_info_reply');
     expect(reply.content.status).toBe('ok');
-    expect(reply.content.protocol_version).toBe('5.4');
+    expect(reply.content.protocol_version).toBe('5.5');
+    expect(reply.content.supported_features).toEqual(['iopub_welcome']);
     expect(reply.content.language_info).toMatchObject({
       name: 'typescript',
-      file_extension: '.ts'
+      file_extension: '.ts',
+      // runtimed-based clients parse a string or {name, version: int};
+      // JupyterLab's CodeMirror registry finds TypeScript by this name.
+      codemirror_mode: 'typescript'
     });
     expect(types(iopub)).toEqual(['status', 'status']);
   });
