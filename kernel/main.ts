@@ -41,6 +41,7 @@ import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { jupyterDataDir } from './paths';
+import { descendants, endProcesses } from './services/processes';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
 
@@ -167,6 +168,11 @@ export async function startKernel(connectionFile: string, language: Language): P
     comms.dispose();
     mounts.dispose();
     await engine.dispose();
+    // What cells started (child_process from a cell, detached or not, and
+    // their children) ends with the kernel rather than going on under init.
+    // Mount daemons are meant to outlive it: they and theirs are kept.
+    const daemons = new Set(mounts.store.runtimes().flatMap((r) => (r.pid ? [r.pid] : [])));
+    await endProcesses(descendants(process.pid, daemons));
   });
   await transport.ready;
   // After start-up, not during it: launch and the memory at start stay small.

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { running } from '../kernel/services/processes';
 import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, result, tempDataDir, text, types } from './harness';
 
@@ -366,6 +369,34 @@ describe('transports and kernelspecs', () => {
     expect(k.stderr).not.toMatch(/terminate called|Napi::Error/);
     expect(() => process.kill(Number(sleeper.split('\n')[0]), 0)).toThrow();
     k.close();
+  });
+});
+
+describe('processes a cell spawned', () => {
+  test('end with a shutdown: a child, a detached child and a grandchild', async () => {
+    const k = await launchWarren();
+    const dir = mkdtempSync(join(tmpdir(), 'warren-spawned-'));
+    const { reply, iopub } = await k.execute(
+      [
+        "import { spawn } from 'node:child_process';",
+        "const plain = spawn('sleep', ['1001']);",
+        "const detached = spawn('sleep', ['1002'], { detached: true, stdio: 'ignore' });",
+        `const parent = spawn('bash', ['-c', 'sleep 1003 & echo $! > ${dir}/grandchild; wait']);`,
+        'console.log(plain.pid, detached.pid, parent.pid)'
+      ].join('\n')
+    );
+    expect(reply.content.status).toBe('ok');
+    const pids = text(iopub).trim().split(' ').map(Number);
+    const grandchild = join(dir, 'grandchild');
+    for (let i = 0; i < 100 && !existsSync(grandchild); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    pids.push(Number(readFileSync(grandchild, 'utf8')));
+    expect(pids).toHaveLength(4);
+    expect(pids.filter((p) => running(p))).toEqual(pids);
+    await k.shutdown();
+    expect(await k.exited).toBe(0);
+    // Orphans would live on under init (as zombies at worst, which count as ended).
+    expect(pids.filter((p) => running(p))).toEqual([]);
   });
 });
 
