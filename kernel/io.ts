@@ -13,6 +13,7 @@ import type { ConnectionInfo } from './wire/connection';
 import { Outbox } from './wire/outbox';
 import { Signer } from './wire/signer';
 import { bindSockets, receiveEach } from './wire/sockets';
+import { Interrupter } from './io/interrupter';
 import { ControlLoop } from './protocol/control';
 import { MessageFactory } from './protocol/message';
 import { KernelGpuUsage } from './services/gpu/usage';
@@ -51,6 +52,24 @@ async function main(): Promise<void> {
   const send = (channel: SendChannel, raw: RawMessage, weight?: number) =>
     outboxes[channel].push(encode(raw, signer), weight);
 
+  const pongs = new Map<number, () => void>();
+  let pings = 0;
+  const interrupter = new Interrupter({
+    ping: (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        const id = ++pings;
+        const timer = setTimeout(() => {
+          pongs.delete(id);
+          resolve(false);
+        }, timeoutMs);
+        pongs.set(id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        post({ op: 'ping', id });
+      }),
+    log
+  });
   const factory = new MessageFactory(data.session);
   // JEP 65: each new subscriber learns its subscription is live. XPUB cannot
   // address one subscriber, so every subscriber to the topic gets it; clients
@@ -73,7 +92,8 @@ async function main(): Promise<void> {
     kernelInfo: data.kernelInfo,
     // Raising SIGINT reaches a busy loop in user code (vm breakOnSigint) and
     // otherwise main's SIGINT handler: one path for message and signal mode.
-    interrupt: () => process.kill(process.pid, 'SIGINT'),
+    // A main thread that never gets back to its loop is dealt with from here.
+    interrupt: () => void interrupter.interrupt(),
     usage: (() => {
       const gpu = new KernelGpuUsage(process.pid);
       const sampler = new UsageSampler(() => gpu.sample());
@@ -98,6 +118,9 @@ async function main(): Promise<void> {
     if (m.op === 'send') {
       // Control-thread messages on iopub (status) carry no weight: main never counted them.
       send(m.channel, m.raw, m.channel === 'iopub' ? m.bytes : undefined);
+    } else if (m.op === 'pong') {
+      pongs.get(m.id)?.();
+      pongs.delete(m.id);
     } else if (m.op === 'released') {
       released?.();
     } else if (m.op === 'stop') {
