@@ -13,6 +13,7 @@ import type { ConnectionInfo } from './wire/connection';
 import { Outbox } from './wire/outbox';
 import { Signer } from './wire/signer';
 import { bindSockets, receiveEach } from './wire/sockets';
+import { answerAfterlife, SupervisorNotes, takeAfterlife } from './io/afterlife';
 import { Interrupter } from './io/interrupter';
 import { ControlLoop } from './protocol/control';
 import { MessageFactory } from './protocol/message';
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
   const post = (m: ToMain) => port.postMessage(m);
   const log = (text: string) => process.stderr.write(`[warren] ${text}\n`);
   const signer = new Signer(data.connection.key, data.connection.signature_scheme);
-  const sockets = await bindSockets(data.connection);
+  const afterlife = takeAfterlife();
+  const sockets = await bindSockets(data.connection, { watchShell: afterlife !== null });
   const onError = (error: unknown) => log(`send failed: ${String(error)}`);
   // Main counted each iopub message's bytes into PENDING; give them back once sent.
   const onSent = (bytes: number) => {
@@ -49,8 +51,11 @@ async function main(): Promise<void> {
     stdin: new Outbox((f) => sockets.stdin.send(f), { onError }),
     iopub: new Outbox((f) => sockets.iopub.send(f), { onError, onSent })
   };
-  const send = (channel: SendChannel, raw: RawMessage, weight?: number) =>
+  const notes = new SupervisorNotes();
+  const send = (channel: SendChannel, raw: RawMessage, weight?: number) => {
+    if (channel === 'shell') notes.replied(raw);
     outboxes[channel].push(encode(raw, signer), weight);
+  };
 
   const pongs = new Map<number, () => void>();
   let pings = 0;
@@ -74,9 +79,12 @@ async function main(): Promise<void> {
   // JEP 65: each new subscriber learns its subscription is live. XPUB cannot
   // address one subscriber, so every subscriber to the topic gets it; clients
   // ignore a welcome they did not wait for.
-  sockets.onSubscribe((topic) =>
-    send('iopub', factory.raw('iopub_welcome', { subscription: topic }, undefined, [], {}), 0)
-  );
+  let subscribed: () => void = () => {};
+  const firstSubscriber = new Promise<void>((resolve) => (subscribed = resolve));
+  sockets.onSubscribe((topic) => {
+    send('iopub', factory.raw('iopub_welcome', { subscription: topic }, undefined, [], {}), 0);
+    subscribed();
+  });
   let released: (() => void) | undefined;
   /** Closes the sockets here, in their own thread, then ends it; main ends the process on 'closed'. */
   const end = () => {
@@ -97,7 +105,9 @@ async function main(): Promise<void> {
     usage: (() => {
       const gpu = new KernelGpuUsage(process.pid);
       const sampler = new UsageSampler(() => gpu.sample());
-      return () => sampler.sample();
+      // The pid a frontend knows is the one it launched: the supervisor's.
+      const launched = Number(process.env.WARREN_SUPERVISOR_PID) || process.pid;
+      return async () => ({ ...(await sampler.sample()), pid: launched });
     })(),
     shutdown: async (restart) => {
       await Promise.all(Object.values(outboxes).map((o) => o.drained()));
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
       if (channel === 'control') {
         await control.handle(decoded.message);
       } else {
+        if (channel === 'shell') notes.received(decoded.message);
         post({ op: 'message', channel, raw: decoded.message });
       }
     });
@@ -147,6 +158,17 @@ async function main(): Promise<void> {
   void receive('control');
   void receive('stdin');
   post({ op: 'ready' });
+  if (afterlife) {
+    // The frontends' sockets reconnect to this kernel on their own; what is
+    // published before a SUB has, or sent before a DEALER has, is lost.
+    const waited = (p: Promise<void>) => Promise.race([p, new Promise((r) => setTimeout(r, 3000))]);
+    await Promise.all([waited(firstSubscriber), waited(sockets.shellPeer)]);
+    await new Promise((r) => setTimeout(r, 50));
+    log(
+      `the kernel before this one died; answering the ${afterlife.pending.length} request(s) it left`
+    );
+    answerAfterlife(afterlife, factory, (channel, raw) => send(channel, raw, 0));
+  }
 }
 
 main().catch((error) => {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { CommManager } from './comms/manager';
 import { GpuCommTarget } from './comms/gpu';
 import { MountsCommTarget } from './comms/mounts';
@@ -42,6 +43,7 @@ import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { jupyterDataDir } from './paths';
 import { descendants, endProcesses } from './services/processes';
+import { SupervisorNotes } from './io/afterlife';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
 
@@ -162,6 +164,13 @@ export async function startKernel(connectionFile: string, language: Language): P
     dispatcher.cancelInput(new Error('interrupted'));
   });
   process.on('SIGTERM', () => transport.stop());
+  // Under a supervisor (supervisor.ts): should it be killed, this kernel ends
+  // as on SIGTERM rather than hold the ports on its own.
+  const supervisor = Number(process.env.WARREN_SUPERVISOR_PID);
+  if (supervisor) {
+    new SupervisorNotes().heap(getHeapStatistics().heap_size_limit);
+    setInterval(() => process.ppid !== supervisor && transport.stop(), 1000).unref();
+  }
   runtime.catchStrayErrors();
   runtime.guardExit();
   transport.onShutdown(async () => {

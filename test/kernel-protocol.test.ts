@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseStatParent } from '../kernel/services/gpu/owner';
 import { running } from '../kernel/services/processes';
 import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, result, tempDataDir, text, types } from './harness';
@@ -412,7 +413,9 @@ describe('usage_request with a GPU (replayed real H100 capture)', () => {
     const { reply } = await k.call('control', 'usage_request', {});
     // compute-apps-load.csv: one process with 1386 MiB, here attributed to this kernel.
     expect(reply.content).toMatchObject({ gpu_state: 'ok', gpu_memory: 1386 * 1024 * 1024 });
-    expect((reply.content.gpu_processes as { pid: number }[])[0].pid).toBe(k.pid);
+    // The GPU process is the kernel process, a child of the supervisor Jupyter launched.
+    const gpuPid = (reply.content.gpu_processes as { pid: number }[])[0].pid;
+    expect(parseStatParent(readFileSync(`/proc/${gpuPid}/stat`, 'utf8'))).toBe(k.pid);
     await k.shutdown();
   });
 

@@ -22,6 +22,12 @@ export interface WireSockets {
    * iopub_welcome goes out in answer.
    */
   onSubscribe(handler: (topic: string) => void): void;
+  /**
+   * Resolves once a client has connected to shell and finished its handshake
+   * (only with `watchShell`): until then a ROUTER drops what it sends to that
+   * client's identity.
+   */
+  shellPeer: Promise<void>;
   /** Echoes every heartbeat; runs on its own, without the protocol layer. */
   close(): void;
 }
@@ -39,9 +45,12 @@ export const IOPUB_HIGH_WATER = 1000;
 /** Binds the five channels and starts the heartbeat echo. */
 export async function bindSockets(
   info: ConnectionInfo,
-  options: { stallMs?: number } = {}
+  options: { stallMs?: number; watchShell?: boolean } = {}
 ): Promise<WireSockets> {
   const shell = new zmq.Router({ linger: 0 });
+  const shellPeer = options.watchShell
+    ? new Promise<void>((resolve) => shell.events.on('handshake', () => resolve()))
+    : new Promise<void>(() => {});
   const control = new zmq.Router({ linger: 0 });
   const stdin = new zmq.Router({ linger: 0 });
   // XPUB, so that each new subscription is seen (JEP 65's iopub_welcome);
@@ -88,6 +97,7 @@ export async function bindSockets(
     onSubscribe(handler) {
       subscribed = handler;
     },
+    shellPeer,
     close() {
       for (const s of Object.values(sockets)) {
         s.close();

@@ -1,0 +1,51 @@
+import type { KernelClient } from '../kernel/client/client';
+import { running } from '../kernel/services/processes';
+import { launchWarren, result } from './harness';
+
+/** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
+describe('a kernel whose V8 dies', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ env: { WARREN_HEAP_MB: '256' } });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('an allocation larger than V8 can make: the cell says so, state lost, and the kernel answers again', async () => {
+    await k.execute('const before = 41');
+    const { reply, iopub } = await k.execute(
+      'new Array(2 ** 31).fill(0)',
+      { stop_on_error: false },
+      60000
+    );
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(String(reply.content.evalue)).toMatch(/the kernel died \(.+\)\. .*state lost/);
+    const error = iopub.find((m) => m.header.msg_type === 'error');
+    expect(error?.content.evalue).toBe(reply.content.evalue);
+    expect(iopub[iopub.length - 1].content.execution_state).toBe('idle');
+    // The process Jupyter launched never went away; the new kernel runs cells.
+    expect(running(k.pid as number)).toBe(true);
+    const { iopub: again } = await k.execute('1 + 1');
+    expect(result(again)).toBe('2');
+    const lost = await k.execute('before', { stop_on_error: false });
+    expect(lost.reply.content.status).toBe('error');
+  }, 120000);
+
+  test('the heap limit is met and named; a cell queued behind the dying one is aborted', async () => {
+    const dying = k.execute(
+      'const hoard: object[] = []; while (true) hoard.push({ n: hoard.length, s: "x" + hoard.length })',
+      { stop_on_error: false },
+      90000
+    );
+    const queued = k.execute('"queued"', {}, 90000);
+    const { reply } = await dying;
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(String(reply.content.evalue)).toMatch(/out of memory.*limit of 256 MB/);
+    expect((await queued).reply.content.status).toBe('aborted');
+    const { iopub } = await k.execute('"alive"');
+    expect(result(iopub)).toBe("'alive'");
+    const usage = await k.call('control', 'usage_request', {});
+    expect(usage.reply.content.pid).toBe(k.pid);
+  }, 120000);
+});
