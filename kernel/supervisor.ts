@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Afterlife, PendingRequest, SupervisorNote } from './io/afterlife';
 
-/** A kernel that dies this soon after it started is not restarted again (a fault at start-up). */
+/**
+ * A kernel that dies this soon after it started, before taking any request,
+ * has a fault at start-up: it is not started again.
+ */
 const QUICK_DEATH_MS = 3000;
 const STDERR_TAIL = 16 * 1024;
 
@@ -48,7 +51,7 @@ export async function supervise(cli: string, args: string[]): Promise<number> {
     if (outcome.stopping) return 0;
     const reason = Private.reason(outcome);
     process.stderr.write(`[warren] the kernel died: ${reason}; starting a new one\n`);
-    if (Date.now() - started < QUICK_DEATH_MS && generation > 0) {
+    if (Date.now() - started < QUICK_DEATH_MS && outcome.requests === 0) {
       process.stderr.write('[warren] it died again at once: giving up\n');
       return 1;
     }
@@ -69,6 +72,8 @@ namespace Private {
     stopping: boolean;
     /** The kernel's heap limit in MB, as it reported it. */
     heapLimit: number | null;
+    /** How many requests it took. */
+    requests: number;
   }
 
   export function runKernel(
@@ -86,6 +91,7 @@ namespace Private {
       stdio: ['ignore', 'inherit', 'pipe', 'pipe']
     });
     let heapLimit: number | null = heapMb;
+    let requests = 0;
     const pending = new Map<string, PendingRequest>();
     let stderr = '';
     let stopping = false;
@@ -101,8 +107,10 @@ namespace Private {
       for (const line of lines) {
         if (!line) continue;
         const note = JSON.parse(line) as SupervisorNote;
-        if (note.op === 'received') pending.set(note.request.msgId, note.request);
-        else if (note.op === 'replied') pending.delete(note.msgId);
+        if (note.op === 'received') {
+          requests++;
+          pending.set(note.request.msgId, note.request);
+        } else if (note.op === 'replied') pending.delete(note.msgId);
         else heapLimit = heapMb ?? note.limitMb;
       }
     });
@@ -118,7 +126,15 @@ namespace Private {
       child.once('exit', (code, signal) => {
         process.off('SIGTERM', onTerm);
         process.off('SIGHUP', onHup);
-        resolve({ code, signal, stderr, pending: [...pending.values()], stopping, heapLimit });
+        resolve({
+          code,
+          signal,
+          stderr,
+          pending: [...pending.values()],
+          stopping,
+          heapLimit,
+          requests
+        });
       });
     });
   }
