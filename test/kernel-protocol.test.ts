@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseStatParent } from '../kernel/services/gpu/owner';
 import { running } from '../kernel/services/processes';
@@ -187,7 +187,27 @@ describe('the kernel over real ZeroMQ', () => {
     expect(close?.content.comm_id).toBe(commId);
     const { reply } = await k.call('shell', 'comm_info_request', {});
     expect(reply.header.msg_type).toBe('comm_info_reply');
-    expect(reply.content).toMatchObject({ status: 'ok', comms: {} });
+    expect(reply.content.comms).toEqual({});
+    // A comm to a real target is listed by its id, also when asked by target; once closed it is not.
+    await k.call('shell', 'comm_open', {
+      comm_id: 'c-mounts-1',
+      target_name: 'warren.mounts',
+      data: {}
+    });
+    const open = await k.call('shell', 'comm_info_request', {});
+    expect(open.reply.content).toEqual({
+      status: 'ok',
+      comms: { 'c-mounts-1': { target_name: 'warren.mounts' } }
+    });
+    const byTarget = await k.call('shell', 'comm_info_request', { target_name: 'warren.mounts' });
+    expect(byTarget.reply.content.comms).toEqual({
+      'c-mounts-1': { target_name: 'warren.mounts' }
+    });
+    const other = await k.call('shell', 'comm_info_request', { target_name: 'warren.gpu' });
+    expect(other.reply.content.comms).toEqual({});
+    await k.call('shell', 'comm_close', { comm_id: 'c-mounts-1', data: {} });
+    const closed = await k.call('shell', 'comm_info_request', {});
+    expect(closed.reply.content.comms).toEqual({});
   });
 
   test('heartbeat answers within 100 ms while a cell spins, and interrupt keeps every variable', async () => {
@@ -221,18 +241,22 @@ describe('the kernel over real ZeroMQ', () => {
   test('usage_request reports the fields jupyter-resource-usage reads', async () => {
     const { reply } = await k.call('control', 'usage_request', {});
     expect(reply.header.msg_type).toBe('usage_reply');
-    for (const key of [
-      'hostname',
-      'pid',
-      'kernel_cpu',
-      'kernel_memory',
-      'host_cpu_percent',
-      'cpu_count',
-      'host_virtual_memory'
-    ]) {
-      expect(reply.content).toHaveProperty(key);
-    }
-    expect(reply.content.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
+    const c = reply.content as Record<string, unknown>;
+    expect(c.hostname).toBe(hostname());
+    // The pid the frontend launched (the supervisor's), as jupyter-resource-usage expects.
+    expect(c.pid).toBe(k.pid);
+    expect(c.cpu_count).toBe(availableParallelism());
+    expect(c.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
+    expect(c.kernel_memory as number).toBeLessThan(totalmem());
+    expect(c.kernel_cpu as number).toBeGreaterThanOrEqual(0);
+    expect(c.host_cpu_percent as number).toBeGreaterThanOrEqual(0);
+    expect(c.host_cpu_percent as number).toBeLessThanOrEqual(100);
+    const vm = c.host_virtual_memory as Record<string, number>;
+    expect(vm.total).toBe(totalmem());
+    expect(vm.available).toBeGreaterThan(0);
+    expect(vm.available).toBeLessThanOrEqual(vm.total);
+    expect(vm.used).toBe(vm.total - vm.available);
+    expect(vm.percent).toBeCloseTo((100 * vm.used) / vm.total, 0);
   });
 
   test('a message with a bad signature is dropped and logged; the kernel lives on', async () => {
@@ -329,7 +353,11 @@ describe('the kernel over real ZeroMQ', () => {
       pattern: 'const histMarker*',
       n: 5
     });
-    expect((search.reply.content.history as unknown[]).length).toBeGreaterThanOrEqual(1);
+    const found = search.reply.content.history as [string, number, string][];
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    expect(found.length).toBeLessThanOrEqual(5);
+    // The glob 'const histMarker*': every entry, not just one, must match it.
+    expect(found.filter(([, , source]) => !source.startsWith('const histMarker'))).toEqual([]);
   });
 });
 
