@@ -94,6 +94,22 @@ async function main(): Promise<void> {
     // process.exit from main with live sockets aborts in the addon.
     setTimeout(() => process.exit(0), 10);
   };
+  /** Main releases what it holds, then the sockets close; a stuck main is interrupted, then ended. */
+  async function shutdown(restart: boolean): Promise<void> {
+    await Promise.all(Object.values(outboxes).map((o) => o.drained()));
+    const done = new Promise<void>((resolve) => (released = resolve));
+    // The supervisor is not to start another kernel, however this one ends.
+    notes.stopping();
+    post({ op: 'shutdown', restart });
+    // A main thread stuck in a busy loop (or a microtask chain, or a
+    // synchronous child) is interrupted, then ended.
+    const nudge = setTimeout(() => void interrupter.interrupt(), 1000);
+    const force = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 3000);
+    await done;
+    clearTimeout(nudge);
+    clearTimeout(force);
+    end();
+  }
   const control = new ControlLoop({
     factory,
     send: (channel, raw) => send(channel, raw, 0),
@@ -109,20 +125,22 @@ async function main(): Promise<void> {
       const launched = Number(process.env.WARREN_SUPERVISOR_PID) || process.pid;
       return async () => ({ ...(await sampler.sample()), pid: launched });
     })(),
-    shutdown: async (restart) => {
-      await Promise.all(Object.values(outboxes).map((o) => o.drained()));
-      const done = new Promise<void>((resolve) => (released = resolve));
-      post({ op: 'shutdown', restart });
-      // A main thread stuck in a busy loop is interrupted, then ended.
-      const nudge = setTimeout(() => process.kill(process.pid, 'SIGINT'), 1000);
-      const force = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 3000);
-      await done;
-      clearTimeout(nudge);
-      clearTimeout(force);
-      end();
-    },
+    shutdown,
     log
   });
+  // Under a supervisor (supervisor.ts): should it be killed, this kernel ends
+  // as after a shutdown rather than hold the ports on its own. Watched from
+  // here: the main thread may be stuck.
+  const supervisor = Number(process.env.WARREN_SUPERVISOR_PID);
+  if (supervisor) {
+    const watch = setInterval(() => {
+      if (process.ppid === supervisor) return;
+      clearInterval(watch);
+      log('the supervisor is gone; shutting down');
+      void shutdown(false);
+    }, 1000);
+    watch.unref();
+  }
 
   port.on('message', (m: ToIo) => {
     if (m.op === 'send') {

@@ -164,12 +164,9 @@ export async function startKernel(connectionFile: string, language: Language): P
     dispatcher.cancelInput(new Error('interrupted'));
   });
   process.on('SIGTERM', () => transport.stop());
-  // Under a supervisor (supervisor.ts): should it be killed, this kernel ends
-  // as on SIGTERM rather than hold the ports on its own.
-  const supervisor = Number(process.env.WARREN_SUPERVISOR_PID);
-  if (supervisor) {
+  // Under a supervisor (supervisor.ts), which names the heap limit should it be met.
+  if (process.env.WARREN_SUPERVISOR_PID) {
     new SupervisorNotes().heap(getHeapStatistics().heap_size_limit);
-    setInterval(() => process.ppid !== supervisor && transport.stop(), 1000).unref();
   }
   runtime.catchStrayErrors();
   runtime.guardExit();

@@ -68,7 +68,7 @@ namespace Private {
     signal: NodeJS.Signals | null;
     stderr: string;
     pending: PendingRequest[];
-    /** The supervisor was asked to stop (SIGTERM) while this kernel ran. */
+    /** The supervisor (SIGTERM) or the kernel (shutdown_request) was asked to stop. */
     stopping: boolean;
     /** The kernel's heap limit in MB, as it reported it. */
     heapLimit: number | null;
@@ -111,12 +111,16 @@ namespace Private {
           requests++;
           pending.set(note.request.msgId, note.request);
         } else if (note.op === 'replied') pending.delete(note.msgId);
+        else if (note.op === 'stopping') stopping = true;
         else heapLimit = heapMb ?? note.limitMb;
       }
     });
+    let kill: NodeJS.Timeout | null = null;
     const forward = (signal: NodeJS.Signals) => () => {
       stopping = true;
       child.kill(signal);
+      // A kernel whose main thread is stuck cannot run its SIGTERM handler.
+      kill ??= setTimeout(() => child.kill('SIGKILL'), 5000);
     };
     const onTerm = forward('SIGTERM');
     const onHup = forward('SIGHUP');
@@ -124,6 +128,7 @@ namespace Private {
     process.on('SIGHUP', onHup);
     return new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        if (kill) clearTimeout(kill);
         process.off('SIGTERM', onTerm);
         process.off('SIGHUP', onHup);
         resolve({

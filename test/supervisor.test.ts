@@ -1,5 +1,5 @@
 import type { KernelClient } from '../kernel/client/client';
-import { running } from '../kernel/services/processes';
+import { descendants, running } from '../kernel/services/processes';
 import { launchWarren, result } from './harness';
 
 /** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
@@ -48,4 +48,64 @@ describe('a kernel whose V8 dies', () => {
     const usage = await k.call('control', 'usage_request', {});
     expect(usage.reply.content.pid).toBe(k.pid);
   }, 120000);
+});
+
+describe('shutting down a kernel whose main thread never yields', () => {
+  test('ends it, and no new kernel is started in its place', async () => {
+    const k = await launchWarren();
+    const kernels = descendants(k.pid as number);
+    expect(kernels.length).toBeGreaterThan(0);
+    // The checker is ready (a typed cell waited for it), so the next cell starts at once.
+    await k.execute('const warm: number = 1');
+    const spinning = k.execute(
+      'const spin = (): Promise<void> => Promise.resolve().then(spin); void spin()',
+      { stop_on_error: false }
+    );
+    spinning.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const { reply } = await k.call('control', 'shutdown_request', { restart: false });
+    expect(reply.content.status).toBe('ok');
+    expect(await k.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(kernels.filter((p) => running(p))).toEqual([]);
+    expect(k.stderr).not.toMatch(/starting a new one/);
+    k.close();
+  }, 60000);
+});
+
+describe('the process Jupyter launched', () => {
+  async function stuckKernel() {
+    const k = await launchWarren();
+    const kernels = descendants(k.pid as number);
+    await k.execute('const warm: number = 1');
+    k.execute('const spin = (): Promise<void> => Promise.resolve().then(spin); void spin()', {
+      stop_on_error: false
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    return { k, kernels };
+  }
+
+  async function gone(pids: number[], timeoutMs: number): Promise<number[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some((p) => running(p)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return pids.filter((p) => running(p));
+  }
+
+  test('ends on SIGTERM, with its kernel, even when the kernel is stuck', async () => {
+    const { k, kernels } = await stuckKernel();
+    process.kill(k.pid as number, 'SIGTERM');
+    expect(await k.exited).toBe(0);
+    expect(await gone(kernels, 3000)).toEqual([]);
+    k.close();
+  }, 60000);
+
+  test('killed (SIGKILL), leaves no kernel behind holding the ports', async () => {
+    const { k, kernels } = await stuckKernel();
+    process.kill(k.pid as number, 'SIGKILL');
+    expect(await gone(kernels, 8000)).toEqual([]);
+    k.close();
+  }, 60000);
 });

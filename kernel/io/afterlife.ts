@@ -20,7 +20,9 @@ export type SupervisorNote =
   | { op: 'received'; request: PendingRequest }
   | { op: 'replied'; msgId: string }
   /** The main thread's heap limit, for the supervisor to name should it be met. */
-  | { op: 'heap'; limitMb: number };
+  | { op: 'heap'; limitMb: number }
+  /** A shutdown began: however the kernel ends now, it is not started again. */
+  | { op: 'stopping' };
 
 export interface Afterlife {
   reason: string;
@@ -54,6 +56,10 @@ export class SupervisorNotes {
     if (!this.enabled) return;
     const msgId = Private.msgId(raw.parent);
     if (msgId) this.write({ op: 'replied', msgId });
+  }
+
+  stopping(): void {
+    if (this.enabled) this.write({ op: 'stopping' });
   }
 
   heap(limitBytes: number): void {
