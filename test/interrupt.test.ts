@@ -58,6 +58,20 @@ describe('interrupting a main thread that never yields', () => {
     await stillAlive();
   });
 
+  test('execSync of a command that ignores SIGINT stops on a second interrupt (SIGKILL)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-int-'));
+    const done = await interruptAfter(
+      800,
+      `import { execSync } from 'node:child_process'; execSync("trap '' INT; echo $$ > ${dir}/pid; sleep 100; echo survived")`,
+      2
+    );
+    expect(done.reply.content.status).toBe('error');
+    expect(String(done.reply.content.evalue)).not.toMatch(/survived/);
+    const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
+    expect(running(pid)).toBe(false);
+    await stillAlive();
+  });
+
   test('a blocking read of a FIFO nobody writes stops on interrupt', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-int-'));
     const fifo = join(dir, 'fifo');
