@@ -13,6 +13,8 @@ import type { ConnectionInfo } from './wire/connection';
 import { Outbox } from './wire/outbox';
 import { Signer } from './wire/signer';
 import { bindSockets, receiveEach } from './wire/sockets';
+import { answerAfterlife, SupervisorNotes, takeAfterlife } from './io/afterlife';
+import { Interrupter } from './io/interrupter';
 import { ControlLoop } from './protocol/control';
 import { MessageFactory } from './protocol/message';
 import { KernelGpuUsage } from './services/gpu/usage';
@@ -32,7 +34,8 @@ async function main(): Promise<void> {
   const post = (m: ToMain) => port.postMessage(m);
   const log = (text: string) => process.stderr.write(`[warren] ${text}\n`);
   const signer = new Signer(data.connection.key, data.connection.signature_scheme);
-  const sockets = await bindSockets(data.connection);
+  const afterlife = takeAfterlife();
+  const sockets = await bindSockets(data.connection, { watchShell: afterlife !== null });
   const onError = (error: unknown) => log(`send failed: ${String(error)}`);
   // Main counted each iopub message's bytes into PENDING; give them back once sent.
   const onSent = (bytes: number) => {
@@ -48,10 +51,40 @@ async function main(): Promise<void> {
     stdin: new Outbox((f) => sockets.stdin.send(f), { onError }),
     iopub: new Outbox((f) => sockets.iopub.send(f), { onError, onSent })
   };
-  const send = (channel: SendChannel, raw: RawMessage, weight?: number) =>
+  const notes = new SupervisorNotes();
+  const send = (channel: SendChannel, raw: RawMessage, weight?: number) => {
+    if (channel === 'shell') notes.replied(raw);
     outboxes[channel].push(encode(raw, signer), weight);
+  };
 
+  const pongs = new Map<number, () => void>();
+  let pings = 0;
+  const interrupter = new Interrupter({
+    ping: (timeoutMs) =>
+      new Promise<boolean>((resolve) => {
+        const id = ++pings;
+        const timer = setTimeout(() => {
+          pongs.delete(id);
+          resolve(false);
+        }, timeoutMs);
+        pongs.set(id, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        post({ op: 'ping', id });
+      }),
+    log
+  });
   const factory = new MessageFactory(data.session);
+  // JEP 65: each new subscriber learns its subscription is live. XPUB cannot
+  // address one subscriber, so every subscriber to the topic gets it; clients
+  // ignore a welcome they did not wait for.
+  let subscribed: () => void = () => {};
+  const firstSubscriber = new Promise<void>((resolve) => (subscribed = resolve));
+  sockets.onSubscribe((topic) => {
+    send('iopub', factory.raw('iopub_welcome', { subscription: topic }, undefined, [], {}), 0);
+    subscribed();
+  });
   let released: (() => void) | undefined;
   /** Closes the sockets here, in their own thread, then ends it; main ends the process on 'closed'. */
   const end = () => {
@@ -61,37 +94,61 @@ async function main(): Promise<void> {
     // process.exit from main with live sockets aborts in the addon.
     setTimeout(() => process.exit(0), 10);
   };
+  /** Main releases what it holds, then the sockets close; a stuck main is interrupted, then ended. */
+  async function shutdown(restart: boolean): Promise<void> {
+    await Promise.all(Object.values(outboxes).map((o) => o.drained()));
+    const done = new Promise<void>((resolve) => (released = resolve));
+    // The supervisor is not to start another kernel, however this one ends.
+    notes.stopping();
+    post({ op: 'shutdown', restart });
+    // A main thread stuck in a busy loop (or a microtask chain, or a
+    // synchronous child) is interrupted, then ended.
+    const nudge = setTimeout(() => void interrupter.interrupt(), 1000);
+    const force = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 3000);
+    await done;
+    clearTimeout(nudge);
+    clearTimeout(force);
+    end();
+  }
   const control = new ControlLoop({
     factory,
     send: (channel, raw) => send(channel, raw, 0),
     kernelInfo: data.kernelInfo,
     // Raising SIGINT reaches a busy loop in user code (vm breakOnSigint) and
     // otherwise main's SIGINT handler: one path for message and signal mode.
-    interrupt: () => process.kill(process.pid, 'SIGINT'),
+    // A main thread that never gets back to its loop is dealt with from here.
+    interrupt: () => void interrupter.interrupt(),
     usage: (() => {
       const gpu = new KernelGpuUsage(process.pid);
       const sampler = new UsageSampler(() => gpu.sample());
-      return () => sampler.sample();
+      // The pid a frontend knows is the one it launched: the supervisor's.
+      const launched = Number(process.env.WARREN_SUPERVISOR_PID) || process.pid;
+      return async () => ({ ...(await sampler.sample()), pid: launched });
     })(),
-    shutdown: async (restart) => {
-      await Promise.all(Object.values(outboxes).map((o) => o.drained()));
-      const done = new Promise<void>((resolve) => (released = resolve));
-      post({ op: 'shutdown', restart });
-      // A main thread stuck in a busy loop is interrupted, then ended.
-      const nudge = setTimeout(() => process.kill(process.pid, 'SIGINT'), 1000);
-      const force = setTimeout(() => process.kill(process.pid, 'SIGKILL'), 3000);
-      await done;
-      clearTimeout(nudge);
-      clearTimeout(force);
-      end();
-    },
+    shutdown,
     log
   });
+  // Under a supervisor (supervisor.ts): should it be killed, this kernel ends
+  // as after a shutdown rather than hold the ports on its own. Watched from
+  // here: the main thread may be stuck.
+  const supervisor = Number(process.env.WARREN_SUPERVISOR_PID);
+  if (supervisor) {
+    const watch = setInterval(() => {
+      if (process.ppid === supervisor) return;
+      clearInterval(watch);
+      log('the supervisor is gone; shutting down');
+      void shutdown(false);
+    }, 1000);
+    watch.unref();
+  }
 
   port.on('message', (m: ToIo) => {
     if (m.op === 'send') {
       // Control-thread messages on iopub (status) carry no weight: main never counted them.
       send(m.channel, m.raw, m.channel === 'iopub' ? m.bytes : undefined);
+    } else if (m.op === 'pong') {
+      pongs.get(m.id)?.();
+      pongs.delete(m.id);
     } else if (m.op === 'released') {
       released?.();
     } else if (m.op === 'stop') {
@@ -111,6 +168,7 @@ async function main(): Promise<void> {
       if (channel === 'control') {
         await control.handle(decoded.message);
       } else {
+        if (channel === 'shell') notes.received(decoded.message);
         post({ op: 'message', channel, raw: decoded.message });
       }
     });
@@ -118,6 +176,17 @@ async function main(): Promise<void> {
   void receive('control');
   void receive('stdin');
   post({ op: 'ready' });
+  if (afterlife) {
+    // The frontends' sockets reconnect to this kernel on their own; what is
+    // published before a SUB has, or sent before a DEALER has, is lost.
+    const waited = (p: Promise<void>) => Promise.race([p, new Promise((r) => setTimeout(r, 3000))]);
+    await Promise.all([waited(firstSubscriber), waited(sockets.shellPeer)]);
+    await new Promise((r) => setTimeout(r, 50));
+    log(
+      `the kernel before this one died; answering the ${afterlife.pending.length} request(s) it left`
+    );
+    answerAfterlife(afterlife, factory, (channel, raw) => send(channel, raw, 0));
+  }
 }
 
 main().catch((error) => {

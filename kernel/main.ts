@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { CommManager } from './comms/manager';
 import { GpuCommTarget } from './comms/gpu';
 import { MountsCommTarget } from './comms/mounts';
@@ -41,6 +42,8 @@ import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { jupyterDataDir } from './paths';
+import { descendants, endProcesses } from './services/processes';
+import { SupervisorNotes } from './io/afterlife';
 import { readConnectionFile } from './wire/connection';
 import { IoTransport } from './wire/io-transport';
 
@@ -161,12 +164,21 @@ export async function startKernel(connectionFile: string, language: Language): P
     dispatcher.cancelInput(new Error('interrupted'));
   });
   process.on('SIGTERM', () => transport.stop());
+  // Under a supervisor (supervisor.ts), which names the heap limit should it be met.
+  if (process.env.WARREN_SUPERVISOR_PID) {
+    new SupervisorNotes().heap(getHeapStatistics().heap_size_limit);
+  }
   runtime.catchStrayErrors();
   runtime.guardExit();
   transport.onShutdown(async () => {
     comms.dispose();
     mounts.dispose();
     await engine.dispose();
+    // What cells started (child_process from a cell, detached or not, and
+    // their children) ends with the kernel rather than going on under init.
+    // Mount daemons are meant to outlive it: they and theirs are kept.
+    const daemons = new Set(mounts.store.runtimes().flatMap((r) => (r.pid ? [r.pid] : [])));
+    await endProcesses(descendants(process.pid, daemons));
   });
   await transport.ready;
   // After start-up, not during it: launch and the memory at start stay small.

@@ -1,6 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { Buffer } from 'node:buffer';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { parseStatParent } from '../kernel/services/gpu/owner';
+import { running } from '../kernel/services/processes';
 import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, result, tempDataDir, text, types } from './harness';
 
@@ -19,10 +23,14 @@ describe('the kernel over real ZeroMQ', () => {
     const { reply, iopub } = await k.call('shell', 'kernel_info_request', {});
     expect(reply.header.msg_type).toBe('kernel_info_reply');
     expect(reply.content.status).toBe('ok');
-    expect(reply.content.protocol_version).toBe('5.4');
+    expect(reply.content.protocol_version).toBe('5.5');
+    expect(reply.content.supported_features).toEqual(['iopub_welcome']);
     expect(reply.content.language_info).toMatchObject({
       name: 'typescript',
-      file_extension: '.ts'
+      file_extension: '.ts',
+      // runtimed-based clients parse a string or {name, version: int};
+      // JupyterLab's CodeMirror registry finds TypeScript by this name.
+      codemirror_mode: 'typescript'
     });
     expect(types(iopub)).toEqual(['status', 'status']);
   });
@@ -179,7 +187,27 @@ describe('the kernel over real ZeroMQ', () => {
     expect(close?.content.comm_id).toBe(commId);
     const { reply } = await k.call('shell', 'comm_info_request', {});
     expect(reply.header.msg_type).toBe('comm_info_reply');
-    expect(reply.content).toMatchObject({ status: 'ok', comms: {} });
+    expect(reply.content.comms).toEqual({});
+    // A comm to a real target is listed by its id, also when asked by target; once closed it is not.
+    await k.call('shell', 'comm_open', {
+      comm_id: 'c-mounts-1',
+      target_name: 'warren.mounts',
+      data: {}
+    });
+    const open = await k.call('shell', 'comm_info_request', {});
+    expect(open.reply.content).toEqual({
+      status: 'ok',
+      comms: { 'c-mounts-1': { target_name: 'warren.mounts' } }
+    });
+    const byTarget = await k.call('shell', 'comm_info_request', { target_name: 'warren.mounts' });
+    expect(byTarget.reply.content.comms).toEqual({
+      'c-mounts-1': { target_name: 'warren.mounts' }
+    });
+    const other = await k.call('shell', 'comm_info_request', { target_name: 'warren.gpu' });
+    expect(other.reply.content.comms).toEqual({});
+    await k.call('shell', 'comm_close', { comm_id: 'c-mounts-1', data: {} });
+    const closed = await k.call('shell', 'comm_info_request', {});
+    expect(closed.reply.content.comms).toEqual({});
   });
 
   test('heartbeat answers within 100 ms while a cell spins, and interrupt keeps every variable', async () => {
@@ -213,18 +241,22 @@ describe('the kernel over real ZeroMQ', () => {
   test('usage_request reports the fields jupyter-resource-usage reads', async () => {
     const { reply } = await k.call('control', 'usage_request', {});
     expect(reply.header.msg_type).toBe('usage_reply');
-    for (const key of [
-      'hostname',
-      'pid',
-      'kernel_cpu',
-      'kernel_memory',
-      'host_cpu_percent',
-      'cpu_count',
-      'host_virtual_memory'
-    ]) {
-      expect(reply.content).toHaveProperty(key);
-    }
-    expect(reply.content.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
+    const c = reply.content as Record<string, unknown>;
+    expect(c.hostname).toBe(hostname());
+    // The pid the frontend launched (the supervisor's), as jupyter-resource-usage expects.
+    expect(c.pid).toBe(k.pid);
+    expect(c.cpu_count).toBe(availableParallelism());
+    expect(c.kernel_memory as number).toBeGreaterThan(10 * 1024 * 1024);
+    expect(c.kernel_memory as number).toBeLessThan(totalmem());
+    expect(c.kernel_cpu as number).toBeGreaterThanOrEqual(0);
+    expect(c.host_cpu_percent as number).toBeGreaterThanOrEqual(0);
+    expect(c.host_cpu_percent as number).toBeLessThanOrEqual(100);
+    const vm = c.host_virtual_memory as Record<string, number>;
+    expect(vm.total).toBe(totalmem());
+    expect(vm.available).toBeGreaterThan(0);
+    expect(vm.available).toBeLessThanOrEqual(vm.total);
+    expect(vm.used).toBe(vm.total - vm.available);
+    expect(vm.percent).toBeCloseTo((100 * vm.used) / vm.total, 0);
   });
 
   test('a message with a bad signature is dropped and logged; the kernel lives on', async () => {
@@ -321,7 +353,11 @@ describe('the kernel over real ZeroMQ', () => {
       pattern: 'const histMarker*',
       n: 5
     });
-    expect((search.reply.content.history as unknown[]).length).toBeGreaterThanOrEqual(1);
+    const found = search.reply.content.history as [string, number, string][];
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    expect(found.length).toBeLessThanOrEqual(5);
+    // The glob 'const histMarker*': every entry, not just one, must match it.
+    expect(found.filter(([, , source]) => !source.startsWith('const histMarker'))).toEqual([]);
   });
 });
 
@@ -365,6 +401,34 @@ describe('transports and kernelspecs', () => {
   });
 });
 
+describe('processes a cell spawned', () => {
+  test('end with a shutdown: a child, a detached child and a grandchild', async () => {
+    const k = await launchWarren();
+    const dir = mkdtempSync(join(tmpdir(), 'warren-spawned-'));
+    const { reply, iopub } = await k.execute(
+      [
+        "import { spawn } from 'node:child_process';",
+        "const plain = spawn('sleep', ['1001']);",
+        "const detached = spawn('sleep', ['1002'], { detached: true, stdio: 'ignore' });",
+        `const parent = spawn('bash', ['-c', 'sleep 1003 & echo $! > ${dir}/grandchild; wait']);`,
+        'console.log(plain.pid, detached.pid, parent.pid)'
+      ].join('\n')
+    );
+    expect(reply.content.status).toBe('ok');
+    const pids = text(iopub).trim().split(' ').map(Number);
+    const grandchild = join(dir, 'grandchild');
+    for (let i = 0; i < 100 && !existsSync(grandchild); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    pids.push(Number(readFileSync(grandchild, 'utf8')));
+    expect(pids).toHaveLength(4);
+    expect(pids.filter((p) => running(p))).toEqual(pids);
+    await k.shutdown();
+    expect(await k.exited).toBe(0);
+    // Orphans would live on under init (as zombies at worst, which count as ended).
+    expect(pids.filter((p) => running(p))).toEqual([]);
+  });
+});
+
 describe('usage_request with a GPU (replayed real H100 capture)', () => {
   test("the kernel's own GPU processes are reported", async () => {
     const k = await launchWarren({
@@ -377,7 +441,9 @@ describe('usage_request with a GPU (replayed real H100 capture)', () => {
     const { reply } = await k.call('control', 'usage_request', {});
     // compute-apps-load.csv: one process with 1386 MiB, here attributed to this kernel.
     expect(reply.content).toMatchObject({ gpu_state: 'ok', gpu_memory: 1386 * 1024 * 1024 });
-    expect((reply.content.gpu_processes as { pid: number }[])[0].pid).toBe(k.pid);
+    // The GPU process is the kernel process, a child of the supervisor Jupyter launched.
+    const gpuPid = (reply.content.gpu_processes as { pid: number }[])[0].pid;
+    expect(parseStatParent(readFileSync(`/proc/${gpuPid}/stat`, 'utf8'))).toBe(k.pid);
     await k.shutdown();
   });
 

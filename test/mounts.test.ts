@@ -179,6 +179,22 @@ test('an rclone alias remote mounted from a cell: a file written in the kernel r
   ]);
 });
 
+test("a mount made from a cell outlives the kernel's shutdown, which ends the cells' processes", async () => {
+  const mp = join(base, 'outlives');
+  const k2 = await launchWarren({ cwd: base, env: { JUPYTER_CONFIG_DIR: config } });
+  const m = await run(
+    k2,
+    `const s = await warren.mount(${JSON.stringify(mp)}, { remote: 'loc:', rcloneConfig: ${JSON.stringify(rcloneConf)} }); s.state`
+  );
+  expect(m.value).toBe("'mounted'");
+  await k2.shutdown();
+  expect(await k2.exited).toBe(0);
+  expect(isMounted(mp)).toBe(true);
+  expect(readdirSync(mp)).toEqual(readdirSync(join(base, 'alias-src')));
+  expect(cli(['unmount', mp]).status).toBe(0);
+  expect(isMounted(mp)).toBe(false);
+});
+
 test('an rclone sftp remote to the loopback sshd mounted with %mount', async () => {
   const src = dir('sftp-src');
   const mp = join(base, 'sftp');

@@ -30,7 +30,13 @@ function target(args: string[]): KernelSpecTarget {
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case 'kernel': {
+    case 'kernel':
+    case 'kernel-process': {
+      // The process Jupyter launches supervises the kernel process, which it
+      // restarts should V8 die (WARREN_NO_SUPERVISOR=1: one process, no restart).
+      if (command === 'kernel' && !process.env.WARREN_NO_SUPERVISOR) {
+        return (await import('../supervisor')).supervise(__filename, args);
+      }
       const file = option(args, '-f') ?? option(args, '--connection-file');
       if (!file) {
         process.stderr.write(`warren kernel: -f CONNECTION_FILE is required\n${USAGE}\n`);

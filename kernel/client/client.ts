@@ -100,6 +100,14 @@ export class KernelClient {
     return client;
   }
 
+  /** A second client of a kernel someone else launched: connects and waits for kernel_info. */
+  static async attach(info: ConnectionInfo, timeoutMs = 30000): Promise<KernelClient> {
+    const client = new KernelClient(info, mkdtempSync(join(tmpdir(), 'warren-client-')));
+    client.connect();
+    await client.waitForReady(timeoutMs);
+    return client;
+  }
+
   get pid(): number | undefined {
     return this.process?.pid;
   }

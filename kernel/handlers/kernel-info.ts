@@ -42,7 +42,13 @@ export function kernelInfo(language: Language): JSONObject {
           version: version('@tslab/typescript-for-tslab'),
           mimetype: 'text/typescript',
           file_extension: '.ts',
-          codemirror_mode: { name: 'javascript', typescript: true },
+          // A string: runtimed's parser takes a string or {name, version: int}
+          // and refuses {name: 'javascript', typescript: true}. JupyterLab 4
+          // and Notebook 7 look the string up by name in their CodeMirror
+          // language registry (EditorLanguageRegistry.findBest), where
+          // 'typescript' is the TypeScript language; the old object found
+          // 'javascript' there, and TypeScript was highlighted as JavaScript.
+          codemirror_mode: 'typescript',
           pygments_lexer: 'typescript'
         }
       : {
@@ -55,6 +61,9 @@ export function kernelInfo(language: Language): JSONObject {
         },
     banner: `warren: ${ts ? 'TypeScript' : 'JavaScript'} on Node.js ${process.versions.node}, with !shell, %%bash and sixel images`,
     help_links: [],
+    // JEP 92's optional features: warren has no debugger and no subshells.
+    // `iopub_welcome` (JEP 65) is listed as Posit's Amalthea lists it.
+    supported_features: ['iopub_welcome'],
     debugger: false
   };
 }

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { JSONObject } from '../../src/contract';
 import type { RawMessage } from '../wire/codec';
 
-export const PROTOCOL_VERSION = '5.4';
+/**
+ * 5.5 asks for an XPUB iopub that welcomes each subscriber (JEP 65) and a
+ * `supported_features` list in kernel_info_reply (JEP 92); warren does both.
+ */
+export const PROTOCOL_VERSION = '5.5';
 
 export interface Header {
   msg_id: string;

@@ -12,7 +12,9 @@ export type ToIo =
   /** Main has released what it holds and may be ended. */
   | { op: 'released' }
   /** Main was told to end (SIGTERM): close the sockets and end, as after a shutdown. */
-  | { op: 'stop' };
+  | { op: 'stop' }
+  /** Main's answer to `ping`: its event loop runs. */
+  | { op: 'pong'; id: number };
 
 export type ToMain =
   | { op: 'ready' }
@@ -23,7 +25,9 @@ export type ToMain =
   | { op: 'shutdown'; restart: boolean }
   | { op: 'log'; text: string }
   /** Sockets are closed after a shutdown: main may exit. */
-  | { op: 'closed' };
+  | { op: 'closed' }
+  /** Is main's event loop running? Answered with `pong` (the interrupt's escalation asks). */
+  | { op: 'ping'; id: number };
 
 /**
  * Index in the shared Int32Array: bytes posted to iopub and not yet handed to

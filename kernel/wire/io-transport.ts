@@ -50,6 +50,9 @@ export class IoTransport implements Transport {
           case 'log':
             process.stderr.write(`[warren] ${m.text}\n`);
             break;
+          case 'ping':
+            this.post({ op: 'pong', id: m.id });
+            break;
         }
       });
     });

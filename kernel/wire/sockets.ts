@@ -16,20 +16,53 @@ export interface WireSockets {
   control: Receiver & Sender;
   stdin: Receiver & Sender;
   iopub: Sender;
+  /**
+   * Called with the topic of every subscription to iopub, duplicates
+   * included (a new subscriber to a topic someone already has): JEP 65's
+   * iopub_welcome goes out in answer.
+   */
+  onSubscribe(handler: (topic: string) => void): void;
+  /**
+   * Resolves once a client has connected to shell and finished its handshake
+   * (only with `watchShell`): until then a ROUTER drops what it sends to that
+   * client's identity.
+   */
+  shellPeer: Promise<void>;
   /** Echoes every heartbeat; runs on its own, without the protocol layer. */
   close(): void;
 }
 
+/**
+ * How long a send on iopub may wait for a subscriber's full queue before that
+ * subscriber is taken for stalled. A reader that reads at all drains its
+ * queue within milliseconds; one second is far above that, and it is what
+ * every other subscriber waits once when a subscriber stops reading.
+ */
+export const IOPUB_STALL_MS = 1000;
+/** Messages queued for one subscriber at most: bounds what a stalled one costs in memory. */
+export const IOPUB_HIGH_WATER = 1000;
+
 /** Binds the five channels and starts the heartbeat echo. */
-export async function bindSockets(info: ConnectionInfo): Promise<WireSockets> {
+export async function bindSockets(
+  info: ConnectionInfo,
+  options: { stallMs?: number; watchShell?: boolean } = {}
+): Promise<WireSockets> {
   const shell = new zmq.Router({ linger: 0 });
+  const shellPeer = options.watchShell
+    ? new Promise<void>((resolve) => shell.events.on('handshake', () => resolve()))
+    : new Promise<void>(() => {});
   const control = new zmq.Router({ linger: 0 });
   const stdin = new zmq.Router({ linger: 0 });
-  // A slow subscriber must neither lose output (PUB drops at its high-water
-  // mark) nor make the kernel buffer without bound (an unlimited mark): with
-  // noDrop a send at the mark waits, and that wait is the outbox's
-  // backpressure, up to the pty and the cell's console.
-  const iopub = new zmq.Publisher({ linger: 1000, sendHighWaterMark: 1000, noDrop: true });
+  // XPUB, so that each new subscription is seen (JEP 65's iopub_welcome);
+  // allSubs passes a second subscriber's duplicate subscription on too.
+  // noDrop: see Private.publish for how one stalled subscriber is kept from
+  // costing the others their output.
+  const iopub = new zmq.XPublisher({
+    linger: 1000,
+    sendHighWaterMark: IOPUB_HIGH_WATER,
+    noDrop: true,
+    verbosity: 'allSubs'
+  });
   const hb = new zmq.Reply({ linger: 0 });
   const sockets: Record<Channel, zmq.Socket> = { shell, control, stdin, iopub, hb };
   for (const channel of Object.keys(sockets) as Channel[]) {
@@ -44,17 +77,44 @@ export async function bindSockets(info: ConnectionInfo): Promise<WireSockets> {
       // closed
     }
   })();
+  let subscribed: (topic: string) => void = () => {};
+  void (async () => {
+    try {
+      for await (const [frame] of iopub) {
+        // A subscription is byte 1 and the topic; byte 0 is an unsubscription.
+        if (frame.length > 0 && frame[0] === 1) subscribed(frame.subarray(1).toString('utf8'));
+      }
+    } catch {
+      // closed
+    }
+  })();
+  const stallMs = options.stallMs ?? IOPUB_STALL_MS;
   return {
     shell: Private.wrap(shell),
     control: Private.wrap(control),
     stdin: Private.wrap(stdin),
-    iopub: { send: (frames: Buffer[]) => iopub.send(frames) },
+    iopub: { send: (frames: Buffer[]) => Private.publish(iopub, frames, stallMs) },
+    onSubscribe(handler) {
+      subscribed = handler;
+    },
+    shellPeer,
     close() {
       for (const s of Object.values(sockets)) {
         s.close();
       }
     }
   };
+}
+
+/**
+ * A SUB socket connected to a kernel's iopub that subscribes to everything
+ * and never reads: what a stalled frontend looks like to the kernel (tests).
+ */
+export function connectStalledSubscriber(address: string): { close(): void } {
+  const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 10 });
+  sub.subscribe();
+  sub.connect(address);
+  return { close: () => sub.close() };
 }
 
 export interface ClientSockets {
@@ -124,6 +184,77 @@ export async function receiveEach(
 }
 
 namespace Private {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /**
+   * One iopub send, with backpressure from every subscriber that reads and
+   * none from one that does not.
+   *
+   * The hazard: with noDrop, libzmq refuses a send (EAGAIN) while ANY
+   * subscriber's queue is at its high-water mark, so one SUB socket that
+   * subscribes and never reads blocks (or, if the refusal is dropped, robs)
+   * every other subscriber, `status: idle` included. Without noDrop nothing
+   * is refused, so nothing pushes back on a flood, and a subscriber that is
+   * merely slower than the flood loses output.
+   *
+   * The design (measured: a stalled SUB beside a reader of 2,000 100 kB
+   * messages; the reader got all 2,000 and one send went out lossy):
+   * - A refused send is retried, with the outbox holding everything behind
+   *   it; the outbox's byte count pauses the pty and blocks console.log, so
+   *   a reader that is only behind slows the producer and loses nothing.
+   * - A send refused for longer than `stallMs` goes out once with noDrop off.
+   *   libzmq then writes it to every subscriber with room and, for each full
+   *   one, drops it and takes that subscriber out of the eligible set
+   *   (dist_t::write). Later noDrop sends no longer look at it, so the others
+   *   get backpressure and every message again.
+   * - A stalled subscriber that reads again down to its low-water mark is
+   *   made eligible by libzmq; should it stall again, the same happens once more.
+   * Memory: at most IOPUB_HIGH_WATER messages queued per subscriber, plus the
+   * outbox's own bound.
+   */
+  export async function publish(
+    socket: zmq.XPublisher,
+    frames: Buffer[],
+    stallMs: number
+  ): Promise<void> {
+    const start = performance.now();
+    let wait = 1;
+    for (;;) {
+      try {
+        await socket.send(frames);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EAGAIN') throw error;
+      }
+      if (performance.now() - start > stallMs) {
+        setNoDrop(socket, false);
+        try {
+          await socket.send(frames);
+        } finally {
+          setNoDrop(socket, true);
+        }
+        return;
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, 16);
+    }
+  }
+
+  /**
+   * libzmq applies ZMQ_XPUB_NODROP at once (xpub_t::xsetsockopt), but
+   * zeromq.js warns on any option set after bind that is not on its own
+   * list; the warning would be false, so it is kept out of the kernel's log.
+   */
+  function setNoDrop(socket: zmq.XPublisher, value: boolean): void {
+    const emit = process.emitWarning;
+    process.emitWarning = () => {};
+    try {
+      socket.noDrop = value;
+    } finally {
+      process.emitWarning = emit;
+    }
+  }
+
   export function wrap(s: zmq.Router | zmq.Dealer | zmq.Request): Receiver & Sender {
     return {
       receive: () => s.receive(),

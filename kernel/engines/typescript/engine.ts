@@ -122,7 +122,12 @@ export class TypeScriptEngine implements Engine {
         }
         // One turn of the loop: a promise the cell rejected and left alone is
         // reported now (Runtime.catchStrayErrors), in this cell, not after it.
-        await new Promise((resolve) => setImmediate(resolve));
+        // A second turn lets a SIGINT that arrived while the cell's microtasks
+        // held the thread (ended by the io thread's terminate) be seen first:
+        // libuv reads the signal in the next loop's poll, before its check.
+        for (let turn = 0; turn < 2; turn++) {
+          await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
+        }
       }
       this.setDecl(converted.declOutput ?? this.prevDecl);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };

@@ -1,0 +1,148 @@
+/**
+ * What a kernel that died leaves for the next one (see supervisor.ts): the
+ * io thread notes each shell request it takes and each reply it sends to the
+ * supervisor, and a kernel started after a death answers what is left.
+ */
+import { readFileSync, rmSync, writeSync } from 'node:fs';
+import type { RawMessage } from '../wire/codec';
+import type { MessageFactory } from '../protocol/message';
+import type { SendChannel } from '../wire/bridge';
+
+export interface PendingRequest {
+  msgId: string;
+  /** The request's header, as it came (JSON). */
+  header: string;
+  /** Routing identities, base64. */
+  identities: string[];
+}
+
+export type SupervisorNote =
+  | { op: 'received'; request: PendingRequest }
+  | { op: 'replied'; msgId: string }
+  /** The main thread's heap limit, for the supervisor to name should it be met. */
+  | { op: 'heap'; limitMb: number }
+  /** A shutdown began: however the kernel ends now, it is not started again. */
+  | { op: 'stopping' };
+
+export interface Afterlife {
+  reason: string;
+  /** Requests taken and not answered, in the order they came: the first was running. */
+  pending: PendingRequest[];
+}
+
+/** The supervisor's pipe (fd 3), when there is a supervisor. */
+const NOTES_FD = 3;
+
+/** Notes requests and replies for the supervisor; a no-op without one. */
+export class SupervisorNotes {
+  private readonly enabled = Boolean(process.env.WARREN_SUPERVISOR_PID);
+
+  received(raw: RawMessage): void {
+    if (!this.enabled) return;
+    // Only requests have replies; comm messages would stay pending for ever.
+    const msgId = Private.msgId(raw.header, /_request$/);
+    if (!msgId) return;
+    this.write({
+      op: 'received',
+      request: {
+        msgId,
+        header: raw.header,
+        identities: raw.identities.map((i) => i.toString('base64'))
+      }
+    });
+  }
+
+  replied(raw: RawMessage): void {
+    if (!this.enabled) return;
+    const msgId = Private.msgId(raw.parent);
+    if (msgId) this.write({ op: 'replied', msgId });
+  }
+
+  stopping(): void {
+    if (this.enabled) this.write({ op: 'stopping' });
+  }
+
+  heap(limitBytes: number): void {
+    if (this.enabled) this.write({ op: 'heap', limitMb: Math.round(limitBytes / (1024 * 1024)) });
+  }
+
+  private write(note: SupervisorNote): void {
+    try {
+      writeSync(NOTES_FD, JSON.stringify(note) + '\n');
+    } catch {
+      // the supervisor is gone; the kernel ends when it notices
+    }
+  }
+}
+
+/** The afterlife left by a kernel that died, if this kernel was started after one (read once). */
+export function takeAfterlife(env: NodeJS.ProcessEnv = process.env): Afterlife | null {
+  const file = env.WARREN_AFTERLIFE;
+  if (!file) return null;
+  try {
+    const note = JSON.parse(readFileSync(file, 'utf8')) as Afterlife;
+    rmSync(file, { force: true });
+    return note;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Answers what the dead kernel left: the running execute gets an `error`
+ * output saying why the kernel died and that every variable is lost, and an
+ * error reply; requests queued behind it are aborted, as after a failed cell.
+ * Each is bracketed by busy and idle, under its own header.
+ */
+export function answerAfterlife(
+  afterlife: Afterlife,
+  factory: MessageFactory,
+  send: (channel: SendChannel, raw: RawMessage) => void
+): void {
+  afterlife.pending.forEach((request, index) => {
+    let header: { msg_type?: unknown };
+    try {
+      header = JSON.parse(request.header) as { msg_type?: unknown };
+    } catch {
+      return;
+    }
+    const type = typeof header.msg_type === 'string' ? header.msg_type : '';
+    if (!type.endsWith('_request')) return;
+    const parent = header as Parameters<MessageFactory['raw']>[2];
+    const identities = request.identities.map((i) => Buffer.from(i, 'base64'));
+    const replyType = type.replace(/_request$/, '_reply');
+    if (index > 0) send('iopub', factory.raw('status', { execution_state: 'busy' }, parent));
+    let content: Record<string, unknown>;
+    if (index === 0) {
+      const evalue =
+        `the kernel died (${afterlife.reason}). A new kernel has started in its place: ` +
+        'state lost, every variable and import of earlier cells is gone; run them again.';
+      const error = {
+        ename: 'DeadKernelError',
+        evalue,
+        traceback: [`\x1b[31mDeadKernelError\x1b[0m: ${evalue}`]
+      };
+      if (type === 'execute_request') send('iopub', factory.raw('error', error, parent));
+      content = { status: 'error', execution_count: null, ...error };
+    } else {
+      content =
+        type === 'execute_request'
+          ? { status: 'aborted', execution_count: null }
+          : { status: 'error', ename: 'DeadKernelError', evalue: 'the kernel died', traceback: [] };
+    }
+    send('shell', factory.raw(replyType, content, parent, identities));
+    send('iopub', factory.raw('status', { execution_state: 'idle' }, parent));
+  });
+}
+
+namespace Private {
+  export function msgId(json: string, type?: RegExp): string | null {
+    try {
+      const parsed = JSON.parse(json) as { msg_id?: unknown; msg_type?: unknown };
+      if (type && !(typeof parsed.msg_type === 'string' && type.test(parsed.msg_type))) return null;
+      return typeof parsed.msg_id === 'string' ? parsed.msg_id : null;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import {
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  readSync,
+  readlinkSync,
+  statSync
+} from 'node:fs';
+import { Session } from 'node:inspector';
+import { descendants } from '../services/processes';
+
+/** How long the main thread may take to show it is back in its event loop after SIGINT. */
+const PATIENCE_MS = 500;
+
+/** Linux syscall numbers of the calls a stuck cell is seen blocked in. */
+const SYSCALLS: Record<string, { read: number; openat: number }> = {
+  x64: { read: 0, openat: 257 },
+  arm64: { read: 63, openat: 56 }
+};
+
+/**
+ * Interrupts from the io thread, for a main thread that SIGINT alone does not
+ * reach. SIGINT stops a busy loop in a cell's own code (vm's breakOnSigint)
+ * and otherwise runs main's handler, which needs main's event loop. When main
+ * does not answer a ping within PATIENCE_MS, it is stuck, and how depends on
+ * what its thread is doing:
+ * - running JavaScript (a microtask chain, a loop in a callback): V8's
+ *   terminate-execution through an inspector session on the main thread (as
+ *   Deno interrupts from another thread). It unwinds that JavaScript only;
+ *   V8 cancels the termination when the outermost script ends, so the kernel
+ *   and every variable live on. No kernel code is on the stack then: the
+ *   kernel's own work never runs that long without yielding.
+ * - blocked in the kernel (a synchronous child process, a read): terminating
+ *   would wait until the call returns and then unwind the kernel's own frames,
+ *   so the call is made to return instead. Child processes in the kernel's
+ *   process group (what execSync and a plain spawn start; shells and mount
+ *   daemons have sessions of their own) get SIGINT, and SIGKILL on a later
+ *   interrupt while main is still stuck; a FIFO that main waits to open or
+ *   read is opened for writing and closed, which gives the reader end-of-file.
+ */
+export class Interrupter {
+  private strikes = 0;
+
+  constructor(private readonly options: Interrupter.IOptions) {}
+
+  async interrupt(): Promise<void> {
+    process.kill(process.pid, 'SIGINT');
+    if (await this.options.ping(PATIENCE_MS)) {
+      this.strikes = 0;
+      return;
+    }
+    this.strikes++;
+    const state = Private.mainState();
+    if (state === 'R') {
+      this.options.log(
+        'interrupt: the main thread runs JavaScript that never yields; terminating it'
+      );
+      await Private.terminateMain();
+      return;
+    }
+    const children = Private.groupChildren();
+    if (children.length > 0) {
+      const signal = this.strikes > 1 ? 'SIGKILL' : 'SIGINT';
+      this.options.log(
+        `interrupt: the main thread waits on ${children.join(', ')}; sending ${signal}`
+      );
+      for (const pid of children) Private.signal(pid, signal);
+      return;
+    }
+    const fifo = Private.blockingFifo();
+    if (fifo) {
+      this.options.log(`interrupt: the main thread waits on the FIFO ${fifo}; ending its read`);
+      Private.release(fifo);
+    }
+  }
+}
+
+export namespace Interrupter {
+  export interface IOptions {
+    /** Asks the main thread to answer; resolves false if it does not within the time. */
+    ping(timeoutMs: number): Promise<boolean>;
+    log(text: string): void;
+  }
+}
+
+namespace Private {
+  export function signal(pid: number, s: NodeJS.Signals): void {
+    try {
+      process.kill(pid, s);
+    } catch {
+      // gone
+    }
+  }
+
+  /** The main thread's scheduler state (R running, S sleeping, D in I/O), from its task's stat. */
+  export function mainState(): string {
+    try {
+      const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch {
+      return '?';
+    }
+  }
+
+  export async function terminateMain(): Promise<void> {
+    const session = new Session();
+    session.connectToMainThread();
+    try {
+      await new Promise<void>((resolve) => {
+        session.post('Runtime.terminateExecution', () => resolve());
+        // The answer comes once main has processed it; do not wait on it for long.
+        setTimeout(resolve, 1000).unref();
+      });
+    } finally {
+      session.disconnect();
+    }
+  }
+
+  /** Living children of this process that share its process group. */
+  export function groupChildren(): number[] {
+    const group = processGroup(process.pid);
+    return descendants(process.pid).filter((pid) => processGroup(pid) === group);
+  }
+
+  function processGroup(pid: number): number | null {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[2]);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The FIFO the main thread is blocked opening or reading, if it is. */
+  export function blockingFifo(): string | null {
+    const numbers = SYSCALLS[process.arch];
+    if (!numbers) return null;
+    let fields: string[];
+    try {
+      fields = readFileSync(`/proc/self/task/${process.pid}/syscall`, 'utf8').trim().split(' ');
+    } catch {
+      return null;
+    }
+    const nr = Number(fields[0]);
+    let path: string | null = null;
+    if (nr === numbers.read) {
+      try {
+        path = readlinkSync(`/proc/self/fd/${Number(fields[1])}`);
+      } catch {
+        return null;
+      }
+    } else if (nr === numbers.openat) {
+      path = readString(BigInt(fields[2]));
+    }
+    if (!path) return null;
+    try {
+      return statSync(path).isFIFO() ? path : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A NUL-terminated string in this process's memory (the path an openat was given). */
+  function readString(address: bigint): string | null {
+    let fd: number | null = null;
+    try {
+      fd = openSync('/proc/self/mem', 'r');
+      const buffer = Buffer.alloc(4096);
+      const n = readSync(fd, buffer, 0, buffer.length, address);
+      const end = buffer.subarray(0, n).indexOf(0);
+      return end > 0 ? buffer.subarray(0, end).toString('utf8') : null;
+    } catch {
+      return null;
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+  }
+
+  export function release(fifo: string): void {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // no reader any more
+    }
+  }
+}

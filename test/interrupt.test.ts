@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KernelClient } from '../kernel/client/client';
+import { running } from '../kernel/services/processes';
+import { launchWarren, result } from './harness';
+
+/** Interrupts that SIGINT alone cannot deliver: the main thread never returns to its event loop. */
+describe('interrupting a main thread that never yields', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren();
+    await k.execute('const keptAcrossInterrupts = "kept"');
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  async function interruptAfter(ms: number, code: string, times = 1) {
+    const running = k.execute(code, { stop_on_error: false }, 30000);
+    await new Promise((r) => setTimeout(r, ms));
+    for (let i = 0; i < times; i++) {
+      const { reply } = await k.call('control', 'interrupt_request', {}, 5000);
+      expect(reply.content.status).toBe('ok');
+      if (i + 1 < times) await new Promise((r) => setTimeout(r, 500));
+    }
+    const t0 = performance.now();
+    const done = await running;
+    return { ...done, ms: performance.now() - t0 };
+  }
+
+  async function stillAlive() {
+    const { iopub } = await k.execute('keptAcrossInterrupts + " " + (6 * 7)');
+    expect(result(iopub)).toBe("'kept 42'");
+  }
+
+  test('an endless microtask chain stops on interrupt; every variable is kept', async () => {
+    const done = await interruptAfter(
+      500,
+      'let hops = 0; const hop = (): Promise<void> => Promise.resolve().then(() => { hops++; return hop() }); void hop()'
+    );
+    expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(done.ms).toBeLessThan(3000);
+    await stillAlive();
+  });
+
+  test('execSync("sleep 100") stops on interrupt, and its child is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-int-'));
+    const done = await interruptAfter(
+      800,
+      `import { execSync } from 'node:child_process'; execSync("echo $$ > ${dir}/pid; exec sleep 100")`
+    );
+    expect(done.reply.content.status).toBe('error');
+    expect(done.ms).toBeLessThan(3000);
+    const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
+    expect(running(pid)).toBe(false);
+    await stillAlive();
+  });
+
+  test('execSync of a command that ignores SIGINT stops on a second interrupt (SIGKILL)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-int-'));
+    const done = await interruptAfter(
+      800,
+      `import { execSync } from 'node:child_process'; execSync("trap '' INT; echo $$ > ${dir}/pid; sleep 100; echo survived")`,
+      2
+    );
+    expect(done.reply.content.status).toBe('error');
+    expect(String(done.reply.content.evalue)).not.toMatch(/survived/);
+    const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
+    expect(running(pid)).toBe(false);
+    await stillAlive();
+  });
+
+  test('a blocking read of a FIFO nobody writes stops on interrupt', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-int-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const done = await interruptAfter(
+      800,
+      `import { readFileSync } from 'node:fs'; readFileSync(${JSON.stringify(fifo)}, 'utf8')`
+    );
+    expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(done.ms).toBeLessThan(3000);
+    await stillAlive();
+  });
+});

@@ -1,0 +1,111 @@
+import type { KernelClient } from '../kernel/client/client';
+import { descendants, running } from '../kernel/services/processes';
+import { launchWarren, result } from './harness';
+
+/** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
+describe('a kernel whose V8 dies', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ env: { WARREN_HEAP_MB: '256' } });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('an allocation larger than V8 can make: the cell says so, state lost, and the kernel answers again', async () => {
+    await k.execute('const before = 41');
+    const { reply, iopub } = await k.execute(
+      'new Array(2 ** 31).fill(0)',
+      { stop_on_error: false },
+      60000
+    );
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(String(reply.content.evalue)).toMatch(/the kernel died \(.+\)\. .*state lost/);
+    const error = iopub.find((m) => m.header.msg_type === 'error');
+    expect(error?.content.evalue).toBe(reply.content.evalue);
+    expect(iopub[iopub.length - 1].content.execution_state).toBe('idle');
+    // The process Jupyter launched never went away; the new kernel runs cells.
+    expect(running(k.pid as number)).toBe(true);
+    const { iopub: again } = await k.execute('1 + 1');
+    expect(result(again)).toBe('2');
+    const lost = await k.execute('before', { stop_on_error: false });
+    expect(lost.reply.content.status).toBe('error');
+  }, 120000);
+
+  test('the heap limit is met and named; a cell queued behind the dying one is aborted', async () => {
+    const dying = k.execute(
+      'const hoard: object[] = []; while (true) hoard.push({ n: hoard.length, s: "x" + hoard.length })',
+      { stop_on_error: false },
+      90000
+    );
+    const queued = k.execute('"queued"', {}, 90000);
+    const { reply } = await dying;
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(String(reply.content.evalue)).toMatch(/out of memory.*limit of 256 MB/);
+    expect((await queued).reply.content.status).toBe('aborted');
+    const { iopub } = await k.execute('"alive"');
+    expect(result(iopub)).toBe("'alive'");
+    const usage = await k.call('control', 'usage_request', {});
+    expect(usage.reply.content.pid).toBe(k.pid);
+  }, 120000);
+});
+
+describe('shutting down a kernel whose main thread never yields', () => {
+  test('ends it, and no new kernel is started in its place', async () => {
+    const k = await launchWarren();
+    const kernels = descendants(k.pid as number);
+    expect(kernels.length).toBeGreaterThan(0);
+    // The checker is ready (a typed cell waited for it), so the next cell starts at once.
+    await k.execute('const warm: number = 1');
+    const spinning = k.execute(
+      'const spin = (): Promise<void> => Promise.resolve().then(spin); void spin()',
+      { stop_on_error: false }
+    );
+    spinning.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const { reply } = await k.call('control', 'shutdown_request', { restart: false });
+    expect(reply.content.status).toBe('ok');
+    expect(await k.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(kernels.filter((p) => running(p))).toEqual([]);
+    expect(k.stderr).not.toMatch(/starting a new one/);
+    k.close();
+  }, 60000);
+});
+
+describe('the process Jupyter launched', () => {
+  async function stuckKernel() {
+    const k = await launchWarren();
+    const kernels = descendants(k.pid as number);
+    await k.execute('const warm: number = 1');
+    k.execute('const spin = (): Promise<void> => Promise.resolve().then(spin); void spin()', {
+      stop_on_error: false
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    return { k, kernels };
+  }
+
+  async function gone(pids: number[], timeoutMs: number): Promise<number[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some((p) => running(p)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return pids.filter((p) => running(p));
+  }
+
+  test('ends on SIGTERM, with its kernel, even when the kernel is stuck', async () => {
+    const { k, kernels } = await stuckKernel();
+    process.kill(k.pid as number, 'SIGTERM');
+    expect(await k.exited).toBe(0);
+    expect(await gone(kernels, 3000)).toEqual([]);
+    k.close();
+  }, 60000);
+
+  test('killed (SIGKILL), leaves no kernel behind holding the ports', async () => {
+    const { k, kernels } = await stuckKernel();
+    process.kill(k.pid as number, 'SIGKILL');
+    expect(await gone(kernels, 8000)).toEqual([]);
+    k.close();
+  }, 60000);
+});
