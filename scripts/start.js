@@ -6,12 +6,13 @@
  *
  *   node scripts/start.js [--port N] [--root DIR] [--token T] [--expose-app]
  *                         [--settings-dir DIR] [--workspaces-dir DIR] [--no-build]
- *                         [--app lab|notebook]
- * An empty --token ('') turns token auth and XSRF checks off (tests only).
+ *                         [--app lab|notebook] [--galata]
+ * An empty --token ('') turns token auth and XSRF checks off (tests only);
+ * --galata loads JupyterLab's own galata test helper extension (tests only).
  * A taken port: jupyter_server tries the next ones; the URL printed is the one it got.
  */
 'use strict';
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const crypto = require('crypto');
 const path = require('path');
 const { setup } = require('./setup');
@@ -30,7 +31,8 @@ function parseArgs(argv) {
     settingsDir: null,
     workspacesDir: null,
     build: true,
-    app: 'lab'
+    app: 'lab',
+    galata: false
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -46,12 +48,24 @@ function parseArgs(argv) {
     else if (a === '--expose-app') opts.exposeApp = true;
     else if (a === '--no-build') opts.build = false;
     else if (a === '--app') opts.app = next();
+    else if (a === '--galata') opts.galata = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535)
     throw new Error('--port needs a port number (1-65535)');
   if (opts.app !== 'lab' && opts.app !== 'notebook') throw new Error('--app is lab or notebook');
   return opts;
+}
+
+/** The galata helper extension that ships inside the jupyterlab package in .venv. */
+function galataExtensionDir() {
+  const r = spawnSync(
+    path.join(BIN, 'python'),
+    ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "galata"))'],
+    { encoding: 'utf8' }
+  );
+  if (r.status !== 0) throw new Error(`cannot find galata's helper extension in .venv: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 function main() {
@@ -71,6 +85,7 @@ function main() {
   if (opts.exposeApp) args.push(`--${appClass}.expose_app_in_browser=True`);
   if (token === '') args.push('--ServerApp.disable_check_xsrf=True');
   if (opts.workspacesDir) args.push(`--${appClass}.workspaces_dir=${opts.workspacesDir}`);
+  if (opts.galata) args.push(`--LabServerApp.extra_labextensions_path=${galataExtensionDir()}`);
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
   const env = { ...process.env, VIRTUAL_ENV: VENV };
   // The venv's bin first: kernels, terminals and the jobs they submit find
