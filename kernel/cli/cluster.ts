@@ -7,6 +7,8 @@ import type { MapProgress } from '../services/cluster/map';
 import { findProfile, readProfiles } from '../services/cluster/profiles';
 import { summary } from '../services/cluster/store';
 import type { RunRecord } from '../services/cluster/types';
+import { readNotebook, tagsOf } from '../services/runner/notebook';
+import { noParametersCellWarning } from '../services/runner/params';
 
 interface Parsed {
   positional: string[];
@@ -85,6 +87,13 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         if (eq <= 0) throw new Error(`parameter "${kv}" is not name=value`);
         parameters[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
+      // Said before anything runs: the job's output notebook says it again.
+      const names = Object.keys(parameters);
+      if (
+        names.length &&
+        !readNotebook(resolve(notebook)).cells.some((c) => tagsOf(c).includes('parameters'))
+      )
+        process.stderr.write(`${noParametersCellWarning(names)}\n`);
       const record = await manager.submit({
         notebook,
         profile: findProfile(profileName),
