@@ -134,6 +134,14 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         case 'fetch':
           out(line(await manager.fetch(id)));
           return 0;
+        case 'forget': {
+          // Only the local record goes; the run folder on the cluster stays.
+          const r = manager.store.load(id);
+          if (!isFinal(r.state)) throw new Error(`${id} is still ${r.state}: cancel it first`);
+          manager.store.remove(id);
+          out(`forgot ${id} (its folder on ${r.profile.name} is left: ${r.remoteDir})`);
+          return 0;
+        }
         case 'tail':
           out(await manager.tail(id));
           return 0;

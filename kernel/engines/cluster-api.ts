@@ -128,6 +128,7 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
         const now = new Date().toISOString();
         return {
           id: 'local',
+          kind: 'notebook',
           profile: 'local',
           notebook: input,
           jobId: null,
@@ -135,7 +136,11 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
           message: r.message,
           submitted: now,
           updated: now,
-          result: output
+          ended: now,
+          result: output,
+          total: null,
+          done: null,
+          failed: null
         };
       }
       const record = await manager.submit({
