@@ -1,4 +1,10 @@
-import type { MountLogLine, MountSpec, MountStatus, ToolboxStatus } from '../contract/mounts';
+import type {
+  MountLogLine,
+  MountSpec,
+  MountStatus,
+  Toolbox,
+  ToolboxStatus
+} from '../contract/mounts';
 
 /**
  * What the Mounts panel shows: the latest state from the `warren.mounts` comm,
@@ -92,6 +98,25 @@ export function specFromForm(fields: {
   if (kind === 'rclone' && fields.rcloneConfig.trim())
     spec.rcloneConfig = fields.rcloneConfig.trim();
   return spec;
+}
+
+/** A toolbox from the form's fields: bin folders comma separated, `bin` when empty. */
+export function toolboxFromForm(fields: { name: string; root: string; bin: string }): Toolbox {
+  const bin = fields.bin
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  return {
+    name: fields.name.trim(),
+    root: fields.root.trim(),
+    bin: bin.length ? bin : ['bin'],
+    env: {}
+  };
+}
+
+/** "1 command", "2 commands". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
