@@ -96,7 +96,7 @@ function activateGpu(
     app.shell.activateById(panel.id);
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show GPUs',
+    label: 'GPU Panel',
     caption: 'Open the warren GPU panel',
     icon: gpuIcon,
     execute: show

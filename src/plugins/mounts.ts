@@ -99,7 +99,7 @@ function activateMounts(
     connect();
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show Mounts Panel',
+    label: 'Mounts Panel',
     caption: 'Open the warren Mounts panel',
     icon: mountsIcon,
     execute: show

@@ -146,8 +146,8 @@ function activateRuns(
     app.shell.activateById(panel.id);
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show Runs',
-    caption: 'Open the warren Runs panel',
+    label: 'Cluster Runs Panel',
+    caption: 'Open the warren Runs panel: notebooks and maps sent to a cluster',
     icon: runsIcon,
     execute: show
   });
@@ -200,6 +200,8 @@ function activateRuns(
         const loaded = await settings.load(PLUGIN_ID);
         const apply = () => {
           ({ profiles, notify, resultsFolder } = settingsOf<RunsSettings>(loaded, RunsDefaults));
+          // A profile being filled in the Settings Editor is offered once it has a name and a folder.
+          profiles = profiles.filter((p) => p.name.trim() && p.workdir.trim());
         };
         apply();
         loaded.changed.connect(apply);
