@@ -207,7 +207,22 @@ export class RunsCommTarget implements CommTarget {
         }
         case 'retry': {
           const record = this.manager.store.load(request.id);
-          if (record.kind !== 'map') throw new Error(`${request.id} is not a map: submit it again`);
+          if (!isFinal(record.state)) throw new Error(`${request.id} is still ${record.state}`);
+          if (record.kind === 'notebook') {
+            // A notebook run is retried as a new run of the same notebook, profile and parameters.
+            const again = await this.manager.submit({
+              notebook: record.source,
+              profile: record.profile,
+              resources: record.resources,
+              parameters: record.parameters,
+              inputs: record.inputs,
+              outputs: record.outputs,
+              resultsDir: record.resultsDir
+            });
+            this.send(again);
+            this.watch(again);
+            break;
+          }
           const again = await this.maps.retry(request.id);
           if (!again) throw new Error(`${request.id}: no failed command to retry`);
           this.counts.delete(request.id);

@@ -122,6 +122,10 @@ export class RunsPanel extends Widget {
       buttons.append(
         this._button('Retry failed', 'jp-WarrenRuns-retry', () => this._actions.retry(run.id))
       );
+    if (final && run.kind === 'notebook' && run.state !== 'completed')
+      buttons.append(
+        this._button('Run again', 'jp-WarrenRuns-retry', () => this._actions.retry(run.id))
+      );
     if (final)
       buttons.append(
         this._button('Forget', 'jp-WarrenRuns-forget', () => this._actions.forget(run.id))

@@ -117,9 +117,13 @@ async function openDialog(page: Page, path: string): Promise<void> {
 
 async function shot(page: Page, name: string, selector?: string): Promise<void> {
   // Toasts sit over the sidebar's foot: close them (a user would) so the panel can be read.
-  for (const close of await page.locator('.jp-toast-close, .jp-toast-button:text-is("No")').all())
-    await close.click({ timeout: 2000 }).catch(() => undefined);
-  await page.waitForTimeout(400);
+  const close = page.locator('.jp-Notification-Toast-Close:visible');
+  for (let i = 0; i < 20 && (await close.count()) > 0; i++)
+    await close
+      .first()
+      .click({ timeout: 2000 })
+      .catch(() => undefined);
+  await page.waitForTimeout(800);
   mkdirSync(RESULTS, { recursive: true });
   const path = join(RESULTS, `${name}.png`);
   if (selector) await page.locator(selector).first().screenshot({ path });
@@ -243,6 +247,15 @@ test('a cancel is announced when asked and when the run has stopped', async () =
       .filter({ hasText: 'slow.ipynb: CANCELLED' })
       .first()
       .waitFor({ state: 'attached', timeout: 30000 });
+    // A run that did not complete can be run again: a new run of the same notebook.
+    const known = await runIds(page);
+    await row.locator('.jp-WarrenRuns-retry', { hasText: 'Run again' }).click();
+    const again = await newRun(page, known);
+    const second = page.locator(`.jp-WarrenRuns-run[data-id="${again}"]`);
+    await expect(second.locator('.jp-WarrenRuns-name').textContent()).resolves.toBe('slow.ipynb');
+    await stateIs(page, again, ['pending', 'running']);
+    await second.locator('.jp-WarrenRuns-cancel').click();
+    await stateIs(page, again, ['cancelled']);
   });
 });
 
@@ -281,7 +294,30 @@ test('a map started with `warren map` is listed with its counts and a retry, and
       id,
       { timeout: 60000 }
     );
-    await row.locator('.jp-WarrenRuns-retry').waitFor({ timeout: 10000 });
+    // Retry failed: a new array of the one failed command, under the same map.
+    const firstJob = (await row.locator('.jp-WarrenRuns-meta').textContent()) ?? '';
+    await row.locator('.jp-WarrenRuns-retry').click();
+    await page.waitForFunction(
+      (a) =>
+        ((globalThis as unknown as PageGlobal).document.querySelector(
+          `.jp-WarrenRuns-run[data-id="${a.id}"] .jp-WarrenRuns-meta`
+        )?.textContent ?? a.first) !== a.first,
+      { id, first: firstJob },
+      { timeout: 60000 }
+    );
+    await expect(row.getAttribute('title')).resolves.toBeNull();
+    await expect(row.locator('.jp-WarrenRuns-name').getAttribute('title')).resolves.toMatch(
+      /array job \d+: 1 commands? in 1 tasks? of 2/
+    );
+    await stateIs(page, id, ['completed', 'failed']);
+    await page.waitForFunction(
+      (mapId) =>
+        (globalThis as unknown as PageGlobal).document.querySelector(
+          `.jp-WarrenRuns-run[data-id="${mapId}"] .jp-WarrenRuns-counts`
+        )?.textContent === '5 of 5 commands done, 1 failed',
+      id,
+      { timeout: 60000 }
+    );
     await row.click();
     await page
       .locator('.jp-WarrenRuns-log', { hasText: 'command 2 exited 3' })
