@@ -82,14 +82,16 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
     return result(await maps.wait(id, { onProgress: (p) => show(describe(p)) }));
   };
   return {
-    map: async (commands: string[] | string, o: Options = {}) => {
+    map: async (commands: string[] | string, o: Options & { source?: string } = {}) => {
       const list = Array.isArray(commands) ? commands : commands.split('\n');
       const record = await maps.submit({
         commands: list,
         chunk: o.chunk ?? 10,
         profile: profileFor(o.profile, 'slurm'),
         resources: resourcesOf(o),
-        parallel: o.parallel
+        parallel: o.parallel,
+        // %map names its commands file; the Runs panel shows it.
+        ...(o.source ? { source: o.source } : {})
       });
       return follow(record.id);
     },
@@ -174,7 +176,7 @@ export function clusterMagics(
   options: ClusterApiOptions
 ): Record<string, (arg: string, out: OutputSink) => Promise<void>> {
   const api = clusterApi(options) as {
-    map: (c: string[] | string, o: Options) => Promise<MapProgress>;
+    map: (c: string[] | string, o: Options & { source?: string }) => Promise<MapProgress>;
   };
   return {
     map: async (arg, out) => {
@@ -188,10 +190,12 @@ export function clusterMagics(
         return at >= 0 ? words[at + 1] : undefined;
       };
       const { readFileSync } = await import('node:fs');
-      const text = readFileSync(isAbsolute(file) ? file : join(options.cwd(), file), 'utf8');
+      const path = isAbsolute(file) ? file : join(options.cwd(), file);
+      const text = readFileSync(path, 'utf8');
       const p = await api.map(text, {
         chunk: Number(opt('--chunk') ?? 10),
-        profile: opt('--profile')
+        profile: opt('--profile'),
+        source: path
       });
       if (p.failed.length)
         out.stream(

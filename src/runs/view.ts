@@ -223,6 +223,8 @@ export namespace RunsPanel {
 
 namespace Private {
   export function label(run: RunSummary): string {
+    // `warren.map(lines)` and `%map` in a cell record no file.
+    if (run.kind === 'map' && run.notebook === '(cell)') return 'commands from a cell';
     return run.notebook.split('/').pop() ?? run.notebook;
   }
 

@@ -266,6 +266,7 @@ test('a map started with `warren map` is listed with its counts and a retry, and
       JUPYTER_DATA_DIR: labData,
       JUPYTERLAB_SETTINGS_DIR: join(server.root, 'lab')
     };
+    await runCommand(page, 'warren:open-runs');
     const file = join(tempDir('warren-map-'), 'commands.txt');
     writeFileSync(
       file,
@@ -305,10 +306,6 @@ test('a map started with `warren map` is listed with its counts and a retry, and
       { id, first: firstJob },
       { timeout: 60000 }
     );
-    await expect(row.getAttribute('title')).resolves.toBeNull();
-    await expect(row.locator('.jp-WarrenRuns-name').getAttribute('title')).resolves.toMatch(
-      /array job \d+: 1 commands? in 1 tasks? of 2/
-    );
     await stateIs(page, id, ['completed', 'failed']);
     await page.waitForFunction(
       (mapId) =>
@@ -335,11 +332,86 @@ test('a map started with `warren map` is listed with its counts and a retry, and
     expect(listed.stdout).not.toContain(id);
 
     // The CLI forgets too, and the panel follows.
-    const other = (await runIds(page))[0];
+    const one = join(tempDir('warren-map-'), 'one.txt');
+    writeFileSync(one, 'echo ok\n');
+    const known = await runIds(page);
+    const started = await warren(
+      ['map', one, '--chunk', '1', '--profile', 'local-slurm', '--no-wait'],
+      env
+    );
+    const other = /^(map-[0-9a-f]+):/.exec(started.stdout)?.[1] ?? '';
+    expect(await newRun(page, known)).toBe(other);
+    await stateIs(page, other, ['completed', 'failed']);
     const forgot = await warren(['runs', 'forget', other], env);
     expect(forgot.stdout).toMatch(new RegExp(`^forgot ${other}`));
     await page
       .locator(`.jp-WarrenRuns-run[data-id="${other}"]`)
       .waitFor({ state: 'detached', timeout: 30000 });
+  });
+});
+
+test('maps started in a notebook with %map and warren.map are listed as they run, with their counts', async () => {
+  const { page, server } = lab;
+  await withScreenshot(page, 'runs-map-cell-failed', async () => {
+    writeFileSync(join(server.root, 'work', 'three.txt'), 'echo a\necho b\necho c\n');
+    await runCommand(page, 'notebook:create-new', { kernelName: 'warren' });
+    await page.waitForFunction(
+      () => {
+        const app = (
+          globalThis as unknown as {
+            jupyterapp: { shell: { currentWidget: unknown } };
+          }
+        ).jupyterapp;
+        const w = app.shell.currentWidget as {
+          sessionContext?: {
+            session?: { kernel?: { status: string; connectionStatus: string } | null } | null;
+          };
+        } | null;
+        const k = w?.sessionContext?.session?.kernel;
+        return !!k && k.status === 'idle' && k.connectionStatus === 'connected';
+      },
+      null,
+      { timeout: 120000, polling: 200 }
+    );
+    const runCell = async (code: string) => {
+      const before = await runIds(page);
+      const editor = page
+        .locator('.jp-NotebookPanel:visible .jp-Cell')
+        .last()
+        .locator('.cm-content');
+      await editor.click();
+      await page.keyboard.type(code);
+      await page.keyboard.press('Shift+Enter');
+      return newRun(page, before);
+    };
+    for (const [code, total, name] of [
+      [
+        `%map ${join(server.root, 'work', 'three.txt')} --chunk 2 --profile local-slurm`,
+        3,
+        'three.txt'
+      ],
+      [
+        "await warren.map(['echo x', 'exit 4'], { chunk: 1, profile: 'local-slurm' })",
+        2,
+        'commands from a cell'
+      ]
+    ] as const) {
+      const id = await runCell(code);
+      const row = page.locator(`.jp-WarrenRuns-run[data-id="${id}"]`);
+      await expect(row.getAttribute('data-kind')).resolves.toBe('map');
+      await expect(row.locator('.jp-WarrenRuns-name').textContent()).resolves.toBe(name);
+      await stateIs(page, id, ['completed', 'failed']);
+      const failed = total === 2 ? 1 : 0;
+      await page.waitForFunction(
+        (a) =>
+          (globalThis as unknown as PageGlobal).document.querySelector(
+            `.jp-WarrenRuns-run[data-id="${a.id}"] .jp-WarrenRuns-counts`
+          )?.textContent === a.text,
+        { id, text: `${total} of ${total} commands done, ${failed} failed` },
+        { timeout: 60000 }
+      );
+    }
+    await runCommand(page, 'warren:open-runs');
+    await shot(page, 'runs-panel-cell-maps', '#jp-warren-runs');
   });
 });

@@ -30,7 +30,8 @@ export function cellMagic(
   return m ? { shell: m[1] as 'bash' | 'sh', args: m[2].trim(), body: m[3] } : null;
 }
 
-const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount']);
+// Each needs its handler in the magics shellGlobals is given (main.ts: warrenMagics, clusterMagics).
+const LINE_MAGICS = new Set(['cd', 'env', 'set_env', 'pwd', 'mount', 'unmount', 'map']);
 
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
 export function rewrite(code: string, isKnown: (name: string) => boolean): string {
