@@ -7,6 +7,8 @@ import type { MapProgress } from '../services/cluster/map';
 import { findProfile, readProfiles } from '../services/cluster/profiles';
 import { summary } from '../services/cluster/store';
 import type { RunRecord } from '../services/cluster/types';
+import { readNotebook, tagsOf } from '../services/runner/notebook';
+import { noParametersCellWarning } from '../services/runner/params';
 
 interface Parsed {
   positional: string[];
@@ -96,6 +98,13 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         if (eq <= 0) throw new Error(`parameter "${kv}" is not name=value`);
         parameters[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
+      // Said before anything runs: the job's output notebook says it again.
+      const names = Object.keys(parameters);
+      if (
+        names.length &&
+        !readNotebook(resolve(notebook)).cells.some((c) => tagsOf(c).includes('parameters'))
+      )
+        process.stderr.write(`${noParametersCellWarning(names)}\n`);
       const record = await manager.submit({
         notebook,
         profile: findProfile(profileName),
@@ -136,6 +145,14 @@ export async function clusterCommand(command: string, args: string[]): Promise<n
         case 'fetch':
           out(line(await manager.fetch(id)));
           return 0;
+        case 'forget': {
+          // Only the local record goes; the run folder on the cluster stays.
+          const r = manager.store.load(id);
+          if (!isFinal(r.state)) throw new Error(`${id} is still ${r.state}: cancel it first`);
+          manager.store.remove(id);
+          out(`forgot ${id} (its folder on ${r.profile.name} is left: ${r.remoteDir})`);
+          return 0;
+        }
         case 'tail':
           out(await manager.tail(id));
           return 0;

@@ -44,6 +44,7 @@ export async function runCommand(args: string[]): Promise<number> {
         process.stderr.write(`warren run: cell ${e.index} (${e.position + 1}/${e.total})\n`);
     }
   });
+  for (const warning of runner.warnings) process.stderr.write(`${warning}\n`);
   let signalled: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return;

@@ -10,7 +10,7 @@ const USAGE = `usage:
   warren uninstall [--user | --sys-prefix | --prefix P]
   warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME]
   warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]
-  warren runs [list | status ID | cancel ID | fetch ID | wait ID]
+  warren runs [list | status ID | cancel ID | fetch ID | tail ID | wait ID | forget ID]
   warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]
 ${MOUNTS_USAGE}`;
 

@@ -61,11 +61,12 @@ describe('warren.gpu comm target', () => {
     const a = new FakeComm('a');
     const b = new FakeComm('b');
     target.open(a, {});
-    await a.waitFor(1);
+    await a.waitFor(2);
     target.open(b, {});
-    await b.waitFor(2);
+    await b.waitFor(3);
     expect(made).toHaveLength(1);
-    const first = a.sent[0];
+    expect(a.sent[0].type).toBe('history');
+    const first = a.sent[1];
     expect(first.type).toBe('snapshot');
     expect(first.state).toBe('ok');
     expect(JSON.stringify(first.gpus)).toContain('"memoryUsedMiB":1395');
@@ -88,10 +89,38 @@ describe('warren.gpu comm target', () => {
     // Opening again starts a fresh collector.
     const c = new FakeComm('c');
     target.open(c, { intervalMs: 300 });
-    await c.waitFor(1);
+    await c.waitFor(2);
     expect(made).toHaveLength(2);
     expect(made[1].interval).toBe(300);
     await target.dispose();
     expect(made[1].isRunning).toBe(false);
+  });
+});
+
+describe('warren.gpu history', () => {
+  it('a comm opened after the last one closed is sent the earlier snapshots first', async () => {
+    const target = new GpuCommTarget({
+      createCollector: () => new GpuCollector({ env, intervalMs: 200 })
+    });
+    try {
+      const a = new FakeComm('a');
+      target.open(a, {});
+      await a.waitFor(5);
+      a.close();
+      const seen = a.sent.filter((m) => m.type === 'snapshot').map((m) => m.time);
+
+      // A reload: the page's comm closed (sampling stopped), a new one opens.
+      const b = new FakeComm('b');
+      target.open(b, {});
+      await b.waitFor(1);
+      const history = b.sent[0];
+      expect(history.type).toBe('history');
+      expect(history.keepMs).toBe(30 * 60 * 1000);
+      const points = history.points as { time: number; gpus: { memoryUsedMiB: number }[] }[];
+      expect(points.map((p) => p.time)).toEqual(expect.arrayContaining(seen));
+      expect(points[0].gpus[0].memoryUsedMiB).toBe(1395);
+    } finally {
+      await target.dispose();
+    }
   });
 });

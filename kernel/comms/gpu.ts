@@ -2,11 +2,14 @@ import type { JSONObject } from '../../src/contract';
 import { CommTargets } from '../../src/contract';
 import type { GpuConfigure } from '../../src/contract/gpu';
 import { GpuCollector } from '../services/gpu/collector';
+import { GpuHistoryBuffer } from '../services/gpu/history';
 import type { Comm, CommTarget } from './comm';
 
 export interface GpuCommTargetOptions {
   /** Builds the collector when the first comm opens; main.ts passes the kernels to attribute. */
   createCollector?: () => GpuCollector;
+  /** How much history a new comm is sent first (default: 30 minutes). */
+  history?: GpuHistoryBuffer;
 }
 
 /**
@@ -14,14 +17,21 @@ export interface GpuCommTargetOptions {
  * open and stopped (its nvidia-smi killed and reaped) when the last closes.
  * Snapshots go out as `{type: 'snapshot', ...}`; the frontend may send
  * `{type: 'configure', intervalMs}`, which changes the interval for all.
+ * Each comm is first sent `{type: 'history', ...}`: the last 30 minutes, kept
+ * here across collectors, so a page reloaded after its comm closed (the last
+ * one, which stopped sampling) still finds what came before.
  */
 export class GpuCommTarget implements CommTarget {
   readonly name = CommTargets.gpu;
   private collector: GpuCollector | null = null;
   private stopping: Promise<void> = Promise.resolve();
   private readonly open_ = new Map<string, () => void>();
+  private readonly history: GpuHistoryBuffer;
+  private unrecord: (() => void) | null = null;
 
-  constructor(private readonly options: GpuCommTargetOptions = {}) {}
+  constructor(private readonly options: GpuCommTargetOptions = {}) {
+    this.history = options.history ?? new GpuHistoryBuffer();
+  }
 
   /** How many comms are open. */
   get size(): number {
@@ -33,6 +43,8 @@ export class GpuCommTarget implements CommTarget {
     const collector = (this.collector ??= (
       this.options.createCollector ?? (() => new GpuCollector())
     )());
+    this.unrecord ??= collector.subscribe((snapshot) => this.history.add(snapshot));
+    comm.send(this.history.message());
     const unsubscribe = collector.subscribe((snapshot) => comm.send(snapshot));
     this.open_.set(comm.id, unsubscribe);
     comm.onMessage((msg) => {
@@ -50,6 +62,8 @@ export class GpuCommTarget implements CommTarget {
   async dispose(): Promise<void> {
     for (const unsubscribe of this.open_.values()) unsubscribe();
     this.open_.clear();
+    this.unrecord?.();
+    this.unrecord = null;
     const collector = this.collector;
     this.collector = null;
     if (collector) this.stopping = collector.stop();
@@ -62,6 +76,8 @@ export class GpuCommTarget implements CommTarget {
     unsubscribe();
     this.open_.delete(id);
     if (this.open_.size === 0 && this.collector) {
+      this.unrecord?.();
+      this.unrecord = null;
       this.stopping = this.collector.stop();
       this.collector = null;
     }

@@ -117,7 +117,7 @@ export class MountsCommTarget implements CommTarget {
           const s = await this.mounts.addToolbox(t);
           return reply(
             true,
-            `toolbox ${s.name}: ${s.commands} command(s)` +
+            `toolbox ${s.name}: ${s.commands} command${s.commands === 1 ? '' : 's'}` +
               (s.repair.fixed.length ? `, exec bits restored on ${s.repair.fixed.length}` : '')
           );
         }

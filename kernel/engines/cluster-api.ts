@@ -85,14 +85,16 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
     return result(await maps.wait(id, { onProgress: (p) => show(describe(p)) }));
   };
   return {
-    map: async (commands: string[] | string, o: Options = {}) => {
+    map: async (commands: string[] | string, o: Options & { source?: string } = {}) => {
       const list = Array.isArray(commands) ? commands : commands.split('\n');
       const record = await maps.submit({
         commands: list,
         chunk: o.chunk ?? 10,
         profile: profileFor(o.profile, 'slurm'),
         resources: resourcesOf(o),
-        parallel: o.parallel
+        parallel: o.parallel,
+        // %map names its commands file; the Runs panel shows it.
+        ...(o.source ? { source: o.source } : {})
       });
       return follow(record.id);
     },
@@ -131,6 +133,7 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
         const now = new Date().toISOString();
         return {
           id: 'local',
+          kind: 'notebook',
           profile: 'local',
           notebook: input,
           jobId: null,
@@ -138,7 +141,11 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
           message: r.message,
           submitted: now,
           updated: now,
-          result: output
+          ended: now,
+          result: output,
+          total: null,
+          done: null,
+          failed: null
         };
       }
       const record = await manager.submit({
@@ -170,7 +177,7 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
 /** `%map FILE [--chunk N] [--profile NAME]`: the commands file's lines as a job array, progress in the cell. */
 export function clusterMagics(options: ClusterApiOptions): Pick<LineMagics, 'map'> {
   const api = clusterApi(options) as {
-    map: (c: string[] | string, o: Options) => Promise<MapProgress>;
+    map: (c: string[] | string, o: Options & { source?: string }) => Promise<MapProgress>;
   };
   return {
     map: async (arg, out) => {
@@ -199,7 +206,11 @@ export function clusterMagics(options: ClusterApiOptions): Pick<LineMagics, 'map
         );
       const path = isAbsolute(files[0]) ? files[0] : join(options.cwd(), files[0]);
       if (!existsSync(path)) throw new UsageError('map', `no such file: ${path}`);
-      const p = await api.map(readFileSync(path, 'utf8'), { chunk, profile: given.profile });
+      const p = await api.map(readFileSync(path, 'utf8'), {
+        chunk,
+        profile: given.profile,
+        source: path
+      });
       if (p.failed.length)
         out.stream(
           'stderr',

@@ -61,6 +61,10 @@ export type GpuProcess = {
   /** The kernel process whose tree holds this pid, if any. */
   ownerPid: number | null;
   ownerKernelId: string | null;
+  /** Read from /proc where the pid is visible here (not in another pid namespace), else null. */
+  user: string | null;
+  /** The command line, arguments joined by spaces. */
+  command: string | null;
 };
 
 export type HostStats = {
@@ -88,11 +92,42 @@ export type GpuSnapshot = {
   host: HostStats;
 };
 
+/** One GPU's figures at one time in the history. */
+export type GpuHistoryGpu = {
+  uuid: string;
+  utilizationGpu: number | null;
+  memoryUsedMiB: number | null;
+  memoryTotalMiB: number | null;
+  powerDrawW: number | null;
+  temperatureC: number | null;
+};
+
+/** One snapshot, reduced to what the charts draw. */
+export type GpuHistoryPoint = {
+  /** Milliseconds since the epoch. */
+  time: number;
+  gpus: GpuHistoryGpu[];
+  cpuPercent: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+};
+
+/**
+ * Sent first on every open comm: what the kernel kept (the last 30 minutes),
+ * oldest first, so a reloaded page or a new tab draws its charts at once.
+ */
+export type GpuHistory = {
+  type: 'history';
+  /** How far back the kernel keeps, in milliseconds. */
+  keepMs: number;
+  points: GpuHistoryPoint[];
+};
+
 /** Frontend to kernel: change the sampling interval (clamped by the kernel). */
 export type GpuConfigure = {
   type: 'configure';
   intervalMs: number;
 };
 
-export type GpuKernelMessage = GpuSnapshot;
+export type GpuKernelMessage = GpuSnapshot | GpuHistory;
 export type GpuFrontendMessage = GpuConfigure;

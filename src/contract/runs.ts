@@ -24,6 +24,8 @@ export type RunResources = Pick<RunProfile, 'partition' | 'gpus' | 'cpus' | 'mem
 
 export interface RunSummary {
   id: string;
+  /** A notebook run, or a map (many shell commands as a Slurm job array). */
+  kind: 'notebook' | 'map';
   profile: string;
   notebook: string;
   jobId: string | null;
@@ -31,8 +33,14 @@ export interface RunSummary {
   message: string;
   submitted: string;
   updated: string;
+  /** When it was first seen ended, or null. */
+  ended: string | null;
   /** Where the executed notebook was fetched to, once it was. */
   result: string | null;
+  /** Maps: how many commands, how many have an exit code, how many failed (null until looked at). */
+  total: number | null;
+  done: number | null;
+  failed: number | null;
 }
 
 /** A notebook to run on a profile's cluster, from the panel or `warren.run`. */
@@ -43,6 +51,8 @@ export interface RunSubmission {
   parameters?: { [name: string]: string };
   inputs?: string[];
   outputs?: string[];
+  /** Where the executed notebook and outputs are fetched to (default: beside the notebook). */
+  resultsDir?: string;
 }
 
 /** Panel -> kernel. */
@@ -51,7 +61,9 @@ export type RunsRequest =
   | ({ type: 'submit' } & RunSubmission)
   | { type: 'cancel'; id: string }
   | { type: 'fetch'; id: string }
-  | { type: 'tail'; id: string };
+  | { type: 'tail'; id: string }
+  | { type: 'forget'; id: string }
+  | { type: 'retry'; id: string };
 
 /** Kernel -> panel. */
 export type RunsMessage =
@@ -59,4 +71,5 @@ export type RunsMessage =
   | { type: 'run'; run: RunSummary }
   | { type: 'tail'; id: string; text: string }
   | { type: 'fetched'; id: string; path: string }
+  | { type: 'forgotten'; id: string }
   | { type: 'error'; message: string; id?: string };

@@ -1,19 +1,29 @@
-import type { GpuInfo, GpuProcess, GpuSnapshot } from '../contract/gpu';
+import type {
+  GpuHistory,
+  GpuHistoryGpu,
+  GpuHistoryPoint,
+  GpuInfo,
+  GpuProcess,
+  GpuSnapshot
+} from '../contract/gpu';
 
 /**
- * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm and
- * a bounded history per GPU for the charts. No widgets here.
+ * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm,
+ * bounded series per GPU and for the host for the charts (seeded from the
+ * kernel's history when the comm opens), the process table's order and the
+ * GPU the status item names. No widgets here.
  */
 export class GpuModel {
   constructor(options: GpuModel.IOptions = {}) {
-    this._historySeconds = options.historySeconds ?? 120;
+    this._historySeconds = options.historySeconds ?? 1800;
+    this._gapSeconds = options.gapSeconds ?? 15;
   }
 
   get snapshot(): GpuSnapshot | null {
     return this._snapshot;
   }
 
-  /** Increases on each accepted snapshot; views compare it to skip redraws. */
+  /** Increases on each accepted message; views compare it to skip redraws. */
   get version(): number {
     return this._version;
   }
@@ -26,35 +36,32 @@ export class GpuModel {
     this._historySeconds = Math.max(10, value);
   }
 
-  /** The series of one GPU: seconds since the epoch, utilisation %, memory used %. */
-  history(uuid: string): GpuModel.ISeries {
-    return this._history.get(uuid) ?? { time: [], util: [], memory: [] };
+  /** One GPU's series: seconds since the epoch and, for each, the figure or null (a gap). */
+  history(uuid: string): GpuModel.IGpuSeries {
+    return this._gpuSeries.get(uuid) ?? emptyGpuSeries();
+  }
+
+  /** The host's series: CPU busy % and memory used. */
+  get hostHistory(): GpuModel.IHostSeries {
+    return this._host;
   }
 
   /** Takes a message from the comm; returns false (and keeps the old state) for anything else. */
   ingest(message: unknown): boolean {
+    if (isGpuHistory(message)) {
+      this._gpuSeries.clear();
+      this._host = emptyHostSeries();
+      for (const point of message.points) this._record(point);
+      this._version++;
+      return true;
+    }
     if (!isGpuSnapshot(message)) return false;
     this._snapshot = message;
     this._version++;
-    const t = message.time / 1000;
-    const oldest = t - this._historySeconds;
-    const seen = new Set<string>();
-    for (const gpu of message.gpus) {
-      seen.add(gpu.uuid);
-      let series = this._history.get(gpu.uuid);
-      if (!series) this._history.set(gpu.uuid, (series = { time: [], util: [], memory: [] }));
-      series.time.push(t);
-      series.util.push(gpu.utilizationGpu);
-      series.memory.push(memoryPercent(gpu));
-      let drop = 0;
-      while (drop < series.time.length && series.time[drop] < oldest) drop++;
-      if (drop) {
-        series.time.splice(0, drop);
-        series.util.splice(0, drop);
-        series.memory.splice(0, drop);
-      }
-    }
-    for (const uuid of [...this._history.keys()]) if (!seen.has(uuid)) this._history.delete(uuid);
+    this._record(pointOf(message));
+    const seen = new Set(message.gpus.map((g) => g.uuid));
+    for (const uuid of [...this._gpuSeries.keys()])
+      if (!seen.has(uuid)) this._gpuSeries.delete(uuid);
     return true;
   }
 
@@ -68,48 +75,193 @@ export class GpuModel {
     return this._snapshot ? this._snapshot.processes.filter((p) => p.gpuUuid === uuid) : [];
   }
 
-  /** The status bar's summary: mean utilisation and summed memory of the allocated GPUs. */
-  summary(): GpuModel.ISummary | null {
-    const s = this._snapshot;
-    if (!s || s.state !== 'ok' || s.gpus.length === 0) return null;
-    const gpus = s.gpus.some((g) => g.allocated) ? s.gpus.filter((g) => g.allocated) : s.gpus;
-    const utils = gpus.map((g) => g.utilizationGpu).filter((v): v is number => v !== null);
-    const used = gpus.map((g) => g.memoryUsedMiB).filter((v): v is number => v !== null);
-    const total = gpus.map((g) => g.memoryTotalMiB).filter((v): v is number => v !== null);
-    return {
-      count: gpus.length,
-      utilization: utils.length ? utils.reduce((a, b) => a + b, 0) / utils.length : null,
-      memoryUsedMiB: used.length ? used.reduce((a, b) => a + b, 0) : null,
-      memoryTotalMiB: total.length ? total.reduce((a, b) => a + b, 0) : null
+  get processSort(): GpuModel.IProcessSort {
+    return this._sort;
+  }
+
+  /** Sorts the process table by a column; the same column again reverses it. */
+  sortProcessesBy(key: GpuModel.ProcessColumn): void {
+    this._sort =
+      this._sort.key === key
+        ? { key, ascending: !this._sort.ascending }
+        : { key, ascending: key !== 'memory' };
+    this._version++;
+  }
+
+  /** The processes in the table's order; `notebook` names a kernel's notebook (null: none). */
+  sortedProcesses(notebook: (kernelId: string) => string | null): GpuProcess[] {
+    const processes = this._snapshot ? [...this._snapshot.processes] : [];
+    const { key, ascending } = this._sort;
+    const value = (p: GpuProcess): string | number | null => {
+      switch (key) {
+        case 'pid':
+          return p.pid;
+        case 'user':
+          return p.user ?? null;
+        case 'command':
+          return p.command ?? null;
+        case 'gpu':
+          return p.gpuIndex;
+        case 'memory':
+          return p.usedMemoryMiB;
+        case 'notebook':
+          return p.ownerKernelId ? notebook(p.ownerKernelId) : null;
+      }
     };
+    return processes.sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      // Unknown values go last whichever way the column is sorted.
+      if (va === null || vb === null) return va === vb ? a.pid - b.pid : va === null ? 1 : -1;
+      const order =
+        typeof va === 'number' && typeof vb === 'number'
+          ? va - vb
+          : String(va).localeCompare(String(vb));
+      return (ascending ? order : -order) || a.pid - b.pid;
+    });
+  }
+
+  /** The GPU the status item names: the one chosen, else the first allocated. */
+  statusGpu(): GpuInfo | null {
+    const gpus = this.sortedGpus();
+    return gpus.find((g) => g.uuid === this._statusUuid) ?? gpus[0] ?? null;
+  }
+
+  /** Moves the status item to the next GPU (in the panel's order) and returns it. */
+  nextStatusGpu(): GpuInfo | null {
+    const gpus = this.sortedGpus();
+    if (gpus.length === 0) return null;
+    const at = gpus.findIndex((g) => g.uuid === this.statusGpu()?.uuid);
+    const next = gpus[(at + 1) % gpus.length];
+    this._statusUuid = next.uuid;
+    this._version++;
+    return next;
+  }
+
+  private _record(point: GpuHistoryPoint): void {
+    const t = point.time / 1000;
+    const oldest = t - this._historySeconds;
+    append(this._host, t, this._gapSeconds, oldest, {
+      cpu: point.cpuPercent,
+      memory: point.memTotalBytes ? percent(point.memUsedBytes, point.memTotalBytes) : null,
+      memoryBytes: point.memUsedBytes
+    });
+    for (const gpu of point.gpus) {
+      let series = this._gpuSeries.get(gpu.uuid);
+      if (!series) this._gpuSeries.set(gpu.uuid, (series = emptyGpuSeries()));
+      append(series, t, this._gapSeconds, oldest, {
+        util: gpu.utilizationGpu,
+        memory: percent(gpu.memoryUsedMiB, gpu.memoryTotalMiB),
+        memoryMiB: gpu.memoryUsedMiB,
+        power: gpu.powerDrawW,
+        temperature: gpu.temperatureC
+      });
+    }
   }
 
   private _snapshot: GpuSnapshot | null = null;
   private _version = 0;
   private _historySeconds: number;
-  private readonly _history = new Map<string, GpuModel.ISeries>();
+  private readonly _gapSeconds: number;
+  private readonly _gpuSeries = new Map<string, GpuModel.IGpuSeries>();
+  private _host: GpuModel.IHostSeries = emptyHostSeries();
+  private _sort: GpuModel.IProcessSort = { key: 'memory', ascending: false };
+  private _statusUuid: string | null = null;
 }
 
 export namespace GpuModel {
   export interface IOptions {
+    /** How far back the charts reach (default 30 minutes, what the kernel keeps). */
     historySeconds?: number;
+    /** Samples further apart than this are drawn with a gap between them. */
+    gapSeconds?: number;
   }
-  export interface ISeries {
+  export interface IGpuSeries {
     time: number[];
     util: (number | null)[];
+    /** Percent of the GPU's memory in use. */
     memory: (number | null)[];
+    memoryMiB: (number | null)[];
+    power: (number | null)[];
+    temperature: (number | null)[];
   }
-  export interface ISummary {
-    count: number;
-    utilization: number | null;
-    memoryUsedMiB: number | null;
-    memoryTotalMiB: number | null;
+  export interface IHostSeries {
+    time: number[];
+    cpu: (number | null)[];
+    /** Percent of the host's memory in use. */
+    memory: (number | null)[];
+    memoryBytes: (number | null)[];
+  }
+  export type ProcessColumn = 'pid' | 'user' | 'command' | 'gpu' | 'memory' | 'notebook';
+  export interface IProcessSort {
+    key: ProcessColumn;
+    ascending: boolean;
   }
 }
 
+/**
+ * Appends one point; a point no later than the last is dropped (the history a
+ * comm sends first holds the snapshot that follows it). After a silence longer
+ * than `gap` a null point is put in, so the chart breaks the line there.
+ */
+function append(
+  series: GpuModel.IGpuSeries | GpuModel.IHostSeries,
+  t: number,
+  gap: number,
+  oldest: number,
+  values: Record<string, number | null>
+): void {
+  // Every column of a series is an array as long as `time`.
+  const columns = series as unknown as Record<string, (number | null)[]>;
+  const last = series.time[series.time.length - 1];
+  if (last !== undefined && t <= last) return;
+  const keys = Object.keys(values);
+  if (last !== undefined && t - last > gap) {
+    series.time.push(last + gap / 2);
+    for (const k of keys) columns[k].push(null);
+  }
+  series.time.push(t);
+  for (const k of keys) columns[k].push(values[k]);
+  let drop = 0;
+  while (drop < series.time.length && series.time[drop] < oldest) drop++;
+  if (drop) for (const k of ['time', ...keys]) columns[k].splice(0, drop);
+}
+
+function emptyGpuSeries(): GpuModel.IGpuSeries {
+  return { time: [], util: [], memory: [], memoryMiB: [], power: [], temperature: [] };
+}
+
+function emptyHostSeries(): GpuModel.IHostSeries {
+  return { time: [], cpu: [], memory: [], memoryBytes: [] };
+}
+
+function percent(used: number | null, total: number | null): number | null {
+  return used === null || !total ? null : (100 * used) / total;
+}
+
+function pointOf(s: GpuSnapshot): GpuHistoryPoint {
+  const h = s.host;
+  return {
+    time: s.time,
+    gpus: s.gpus.map((g): GpuHistoryGpu => ({
+      uuid: g.uuid,
+      utilizationGpu: g.utilizationGpu,
+      memoryUsedMiB: g.memoryUsedMiB,
+      memoryTotalMiB: g.memoryTotalMiB,
+      powerDrawW: g.powerDrawW,
+      temperatureC: g.temperatureC
+    })),
+    cpuPercent: h.cpuPercent,
+    memUsedBytes:
+      h.memTotalBytes !== null && h.memAvailableBytes !== null
+        ? h.memTotalBytes - h.memAvailableBytes
+        : null,
+    memTotalBytes: h.memTotalBytes
+  };
+}
+
 export function memoryPercent(gpu: GpuInfo): number | null {
-  if (gpu.memoryUsedMiB === null || !gpu.memoryTotalMiB) return null;
-  return (100 * gpu.memoryUsedMiB) / gpu.memoryTotalMiB;
+  return percent(gpu.memoryUsedMiB, gpu.memoryTotalMiB);
 }
 
 const STATES = new Set(['ok', 'no-gpu', 'no-driver', 'timeout', 'error']);
@@ -145,5 +297,24 @@ export function isGpuSnapshot(value: unknown): value is GpuSnapshot {
     Array.isArray(value.processes) &&
     value.processes.every(isProcess) &&
     isRecord(value.host)
+  );
+}
+
+function isHistoryPoint(value: unknown): value is GpuHistoryPoint {
+  return (
+    isRecord(value) &&
+    typeof value.time === 'number' &&
+    Array.isArray(value.gpus) &&
+    value.gpus.every((g) => isRecord(g) && typeof g.uuid === 'string')
+  );
+}
+
+/** Narrows a comm message to the history sent when the comm opens. */
+export function isGpuHistory(value: unknown): value is GpuHistory {
+  return (
+    isRecord(value) &&
+    value.type === 'history' &&
+    Array.isArray(value.points) &&
+    value.points.every(isHistoryPoint)
   );
 }

@@ -3,6 +3,7 @@ import type {
   MountSpec,
   MountStatus,
   PendingToolbox,
+  Toolbox,
   ToolboxStatus
 } from '../contract/mounts';
 
@@ -110,6 +111,25 @@ export function specFromForm(fields: {
   if (kind === 'rclone' && fields.rcloneConfig.trim())
     spec.rcloneConfig = fields.rcloneConfig.trim();
   return spec;
+}
+
+/** A toolbox from the form's fields: bin folders comma separated, `bin` when empty. */
+export function toolboxFromForm(fields: { name: string; root: string; bin: string }): Toolbox {
+  const bin = fields.bin
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  return {
+    name: fields.name.trim(),
+    root: fields.root.trim(),
+    bin: bin.length ? bin : ['bin'],
+    env: {}
+  };
+}
+
+/** "1 command", "2 commands". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

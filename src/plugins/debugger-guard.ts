@@ -15,7 +15,8 @@ import { Debugger } from '@jupyterlab/debugger';
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'warren:debugger-guard',
-  description: "Keeps JupyterLab's debugger from throwing on every cell of a kernel without a debugger.",
+  description:
+    "Keeps JupyterLab's debugger from throwing on every cell of a kernel without a debugger.",
   requires: [],
   autoStart: true,
   activate: activateDebuggerGuard

@@ -1,6 +1,6 @@
 import { ILayoutRestorer } from '@jupyterlab/application';
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -32,7 +32,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'GPU cards with live charts, the GPU process table and a status bar item.',
   requires: [IWarrenServices],
-  optional: [IStatusBar, ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  optional: [IStatusBar, ISettingRegistry, ICommandPalette, ILayoutRestorer, IThemeManager],
   autoStart: true,
   activate: activateGpu
 };
@@ -43,7 +43,8 @@ function activateGpu(
   statusBar: IStatusBar | null,
   settings: ISettingRegistry | null,
   palette: ICommandPalette | null,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  themes: IThemeManager | null
 ): void {
   const started = performance.now();
   const model = new GpuModel();
@@ -84,6 +85,9 @@ function activateGpu(
     });
   };
 
+  // The charts' canvas colours come from the theme: redraw them when it changes.
+  themes?.themeChanged.connect(() => requestAnimationFrame(() => panel.themeChanged()));
+
   services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
   panel.setServicesStatus(services.status, services.message);
 
@@ -92,7 +96,7 @@ function activateGpu(
     app.shell.activateById(panel.id);
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show GPUs',
+    label: 'GPU Panel',
     caption: 'Open the warren GPU panel',
     icon: gpuIcon,
     execute: show
@@ -129,8 +133,17 @@ function activateGpu(
     }
     app.shell.add(panel, area, { rank: 900 });
     restorer?.add(panel, 'warren-gpu');
-    statusItem.node.onclick = show;
-    if (statusBar) statusBar.registerStatusItem(PLUGIN_ID, { item: statusItem, align: 'left', rank: 5 });
+    // A click names the next GPU (when there are several) and shows it in the panel.
+    statusItem.node.onclick = () => {
+      const gpu =
+        (model.snapshot?.gpus.length ?? 0) > 1 ? model.nextStatusGpu() : model.statusGpu();
+      statusItem.refresh();
+      show();
+      panel.refresh();
+      if (gpu) panel.reveal(gpu.uuid);
+    };
+    if (statusBar)
+      statusBar.registerStatusItem(PLUGIN_ID, { item: statusItem, align: 'left', rank: 5 });
     // Notebook 7 has no status bar: the item goes in its top bar instead.
     else app.shell.add(statusItem, 'top', { rank: 1000 });
     // The comm (and so the services kernel) starts once the page is up, not during activation.

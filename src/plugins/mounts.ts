@@ -1,10 +1,10 @@
 import { ILayoutRestorer } from '@jupyterlab/application';
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommTargets } from '../contract';
-import type { MountSpec, MountsRequest } from '../contract/mounts';
+import type { MountSpec, MountsRequest, Toolbox } from '../contract/mounts';
 import { MountsModel } from '../mounts/model';
 import { MountsPanel } from '../mounts/view';
 import { MountsDefaults } from '../contract/settings';
@@ -16,6 +16,8 @@ const PLUGIN_ID = 'warren:mounts';
 
 namespace CommandIDs {
   export const open = 'warren:open-mounts';
+  export const mount = 'warren:mount';
+  export const addToolbox = 'warren:add-toolbox';
 }
 
 const mountsIcon = new LabIcon({
@@ -64,7 +66,19 @@ function activateMounts(
     acceptToolbox: (name: string) =>
       send({ type: 'accept-toolbox', request: model.request(), name }),
     declineToolbox: (name: string) =>
-      send({ type: 'remove-toolbox', request: model.request(), name })
+      send({ type: 'remove-toolbox', request: model.request(), name }),
+    addToolbox: (toolbox: Toolbox) =>
+      send({ type: 'add-toolbox', request: model.request(), toolbox }),
+    removeToolbox: (name: string) =>
+      send({ type: 'remove-toolbox', request: model.request(), name }),
+    confirm: async (title, body, action) =>
+      (
+        await showDialog({
+          title,
+          body,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: action })]
+        })
+      ).button.accept
   });
   panel.id = 'jp-warren-mounts';
   panel.title.icon = mountsIcon;
@@ -89,12 +103,31 @@ function activateMounts(
     connect();
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show Mounts',
+    label: 'Mounts Panel',
     caption: 'Open the warren Mounts panel',
     icon: mountsIcon,
     execute: show
   });
-  palette?.addItem({ command: CommandIDs.open, category: 'Warren' });
+  app.commands.addCommand(CommandIDs.mount, {
+    label: 'Mount a Folder or Remote…',
+    caption: 'Mount an rclone remote, an sshfs folder, a local folder or NFS (warren Mounts panel)',
+    icon: mountsIcon,
+    execute: () => {
+      show();
+      panel.focusMountForm();
+    }
+  });
+  app.commands.addCommand(CommandIDs.addToolbox, {
+    label: 'Add a Toolbox to PATH…',
+    caption: "Put a tool folder's bin on PATH in every new kernel (warren Mounts panel)",
+    icon: mountsIcon,
+    execute: () => {
+      show();
+      panel.focusToolboxForm();
+    }
+  });
+  for (const command of [CommandIDs.open, CommandIDs.mount, CommandIDs.addToolbox])
+    palette?.addItem({ command, category: 'Warren' });
 
   void app.restored.then(async () => {
     if (settings) {

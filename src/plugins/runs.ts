@@ -2,6 +2,8 @@ import { ILayoutRestorer } from '@jupyterlab/application';
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { CommTargets } from '../contract';
@@ -34,7 +36,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Sends notebooks to Slurm or an SSH host and follows them in the Runs panel.',
   requires: [IWarrenServices],
-  optional: [INotebookTracker, ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  optional: [
+    INotebookTracker,
+    ISettingRegistry,
+    ICommandPalette,
+    ILayoutRestorer,
+    IRenderMimeRegistry
+  ],
   autoStart: true,
   activate: activateRuns
 };
@@ -45,10 +53,11 @@ function activateRuns(
   notebooks: INotebookTracker | null,
   settings: ISettingRegistry | null,
   palette: ICommandPalette | null,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  rendermime: IRenderMimeRegistry | null
 ): void {
   const model = new RunsModel();
-  let { profiles, notify } = RunsDefaults;
+  let { profiles, notify, resultsFolder } = RunsDefaults;
   let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
   // Requests made while the services kernel is away wait for the comm to open.
   const pending: RunsRequest[] = [];
@@ -66,14 +75,43 @@ function activateRuns(
     if (run?.result) void app.commands.execute('docmanager:open', { path: run.result });
     else send({ type: 'fetch', id });
   };
+  const label = (id: string) => model.get(id)?.notebook.split('/').pop() ?? id;
   const panel = new RunsPanel({
     model,
     actions: {
-      cancel: (id) => send({ type: 'cancel', id }),
+      cancel: (id) => {
+        Notification.info(`Cancelling ${label(id)} (run ${id})…`, { autoClose: 5000 });
+        send({ type: 'cancel', id });
+      },
       open: openResult,
-      tail: (id) => send({ type: 'tail', id })
-    }
+      tail: (id) => send({ type: 'tail', id }),
+      retry: (id) => send({ type: 'retry', id }),
+      forget: (id) => void forget(id),
+      openResults: () => void openResultsFolder()
+    },
+    renderLog: (text, host) => Private.renderLog(rendermime, text, host)
   });
+  const forget = async (id: string) => {
+    const result = await showDialog({
+      title: 'Forget this run?',
+      body:
+        `${label(id)} (run ${id}) leaves the list and warren forgets it. ` +
+        'Its folder on the cluster and any fetched result stay where they are.',
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Forget' })]
+    });
+    if (result.button.accept) send({ type: 'forget', id });
+  };
+  // The results folder is made on first use, then shown in the file browser.
+  const openResultsFolder = async () => {
+    const contents = app.serviceManager.contents;
+    try {
+      await contents.get(resultsFolder, { content: false });
+    } catch {
+      const made = await contents.newUntitled({ type: 'directory', path: '' });
+      await contents.rename(made.path, resultsFolder);
+    }
+    await app.commands.execute('filebrowser:go-to-path', { path: resultsFolder });
+  };
   panel.id = 'jp-warren-runs';
   panel.title.icon = runsIcon;
   panel.title.caption = 'Runs';
@@ -85,10 +123,13 @@ function activateRuns(
     const ok = run.state === 'completed';
     Notification.emit(
       `${run.notebook.split('/').pop()}: ${run.state.toUpperCase()} on ${run.profile}`,
-      ok ? 'success' : 'error',
+      ok ? 'success' : run.state === 'cancelled' ? 'warning' : 'error',
       {
         autoClose: 10000,
-        actions: [{ label: 'Open result', callback: () => openResult(run.id) }]
+        actions:
+          run.kind === 'notebook'
+            ? [{ label: 'Open result', callback: () => openResult(run.id) }]
+            : [{ label: 'Show', callback: () => (show(), panel.select(run.id)) }]
       }
     );
   });
@@ -105,8 +146,8 @@ function activateRuns(
     app.shell.activateById(panel.id);
   };
   app.commands.addCommand(CommandIDs.open, {
-    label: 'Show Runs',
-    caption: 'Open the warren Runs panel',
+    label: 'Cluster Runs Panel',
+    caption: 'Open the warren Runs panel: notebooks and maps sent to a cluster',
     icon: runsIcon,
     execute: show
   });
@@ -128,7 +169,7 @@ function activateRuns(
       }
       const result = await showDialog<SendForm>({
         title: `Send ${widget.context.path} to a cluster`,
-        body: new SendFormBody(profiles),
+        body: new SendFormBody(profiles, Private.parametersCell(widget)),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })]
       });
       if (!result.button.accept || !result.value) return;
@@ -144,7 +185,8 @@ function activateRuns(
         resources: form.resources,
         parameters: form.parameters,
         inputs: form.inputs,
-        outputs: form.outputs
+        outputs: form.outputs,
+        resultsDir: resultsFolder
       });
       show();
     }
@@ -157,7 +199,9 @@ function activateRuns(
       try {
         const loaded = await settings.load(PLUGIN_ID);
         const apply = () => {
-          ({ profiles, notify } = settingsOf<RunsSettings>(loaded, RunsDefaults));
+          ({ profiles, notify, resultsFolder } = settingsOf<RunsSettings>(loaded, RunsDefaults));
+          // A profile being filled in the Settings Editor is offered once it has a name and a folder.
+          profiles = profiles.filter((p) => p.name.trim() && p.workdir.trim());
         };
         apply();
         loaded.changed.connect(apply);
@@ -172,6 +216,40 @@ function activateRuns(
 }
 
 namespace Private {
+  /** The source of the notebook's cell tagged `parameters`, or null. */
+  export function parametersCell(widget: NotebookPanel): string | null {
+    const cells = widget.content.model?.cells;
+    if (!cells) return null;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells.get(i);
+      const tags = cell.getMetadata('tags');
+      if (Array.isArray(tags) && tags.includes('parameters')) return cell.sharedModel.getSource();
+    }
+    return null;
+  }
+
+  /** A log drawn by the Lab's own stdout renderer (ANSI colours), as a cell shows a stream. */
+  export async function renderLog(
+    rendermime: IRenderMimeRegistry | null,
+    text: string,
+    host: HTMLElement
+  ): Promise<void> {
+    const mime = 'application/vnd.jupyter.stdout';
+    if (!rendermime || !rendermime.preferredMimeType({ [mime]: text })) {
+      const pre = document.createElement('pre');
+      pre.textContent = text;
+      host.replaceChildren(pre);
+      return;
+    }
+    const renderer = rendermime.createRenderer(mime);
+    await renderer.renderModel(new MimeModel({ data: { [mime]: text } }));
+    const output = document.createElement('div');
+    output.className = 'jp-OutputArea-output';
+    output.dataset.mimeType = mime;
+    output.appendChild(renderer.node);
+    host.replaceChildren(output);
+  }
+
   export function connect(services: IWarrenServices, model: RunsModel) {
     const channel = services.openChannel(CommTargets.runs);
     channel.received.connect((_, message) => model.ingest(message));

@@ -56,6 +56,17 @@ export class RunsModel {
     return FINAL_STATES.includes(state);
   }
 
+  /** How long a run took, or has taken so far (ms); null for a date that does not parse. */
+  static duration(run: RunSummary, now = Date.now()): number | null {
+    const start = Date.parse(run.submitted);
+    const end = run.ended
+      ? Date.parse(run.ended)
+      : RunsModel.isFinal(run.state)
+        ? Date.parse(run.updated)
+        : now;
+    return Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, end - start);
+  }
+
   /** Takes one comm message; false when it is not one of ours. */
   ingest(message: JSONObject): boolean {
     switch (message.type) {
@@ -78,6 +89,11 @@ export class RunsModel {
         if (typeof message.id !== 'string' || typeof message.text !== 'string') return false;
         this._tails.set(message.id, message.text);
         break;
+      case 'forgotten':
+        if (typeof message.id !== 'string') return false;
+        this._runs.delete(message.id);
+        this._tails.delete(message.id);
+        break;
       case 'fetched':
         if (typeof message.path !== 'string') return false;
         this._fetched.emit(message.path);
@@ -98,4 +114,65 @@ export class RunsModel {
   private readonly _ended = new Signal<RunsModel, RunEnded>(this);
   private readonly _failed = new Signal<RunsModel, string>(this);
   private readonly _fetched = new Signal<RunsModel, string>(this);
+}
+
+/** "45 s", "2 min 13 s", "1 h 02 min". */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '–';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** A time of day, with the date when it is not today. */
+export function formatTime(iso: string | null, now = new Date()): string {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '–';
+  const two = (n: number) => String(n).padStart(2, '0');
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return d.toDateString() === now.toDateString()
+    ? time
+    : `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}`;
+}
+
+/**
+ * Text as a terminal shows it: on each line only what the last carriage
+ * return left (progress bars redraw with `\r`). ANSI colour codes are kept
+ * for the renderer.
+ */
+export function applyCarriageReturns(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const trimmed = line.replace(/\r+$/, '');
+      const at = trimmed.lastIndexOf('\r');
+      return at < 0 ? trimmed : trimmed.slice(at + 1);
+    })
+    .join('\n');
+}
+
+/** A map's progress in words: "37 of 50 commands done, 2 failed". */
+export function mapCounts(run: RunSummary): string | null {
+  if (run.kind !== 'map' || run.total === null) return null;
+  const total = `${run.total} command${run.total === 1 ? '' : 's'}`;
+  if (run.done === null) return total;
+  return `${run.done} of ${total} done, ${run.failed ?? 0} failed`;
+}
+
+/**
+ * Names and values a parameters cell assigns, one simple assignment a line
+ * (`const n = 2;`, `n = 2`, `let label: string = 'x'`), for the dialog's hints.
+ */
+export function parameterDefaults(source: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of source.split('\n')) {
+    const m = /^\s*(?:(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(.*?);?\s*$/.exec(
+      line
+    );
+    if (m && m[2] !== '') out.push([m[1], m[2]]);
+  }
+  return out;
 }

@@ -1,27 +1,50 @@
 import { Widget } from '@lumino/widgets';
-import type { RunProfile, RunResources } from '../contract/runs';
-import type { RunsModel } from './model';
+import type { RunProfile, RunResources, RunSummary } from '../contract/runs';
+import {
+  applyCarriageReturns,
+  formatDuration,
+  formatTime,
+  mapCounts,
+  parameterDefaults,
+  RunsModel
+} from './model';
 
 /**
- * The Runs sidebar: one row per run (notebook, profile, job, state), cancel
- * and "open result" buttons, and a live tail of the selected run's output.
+ * The Runs sidebar: every notebook run and map, newest first, with state,
+ * times, duration, a map's counts and the buttons that fit its state; below,
+ * the selected run's log, rendered as a cell's output is (colours, progress
+ * lines), under a line that names the run. Rows are rebuilt only when a run
+ * changed, so nothing moves under the pointer; durations tick in place.
  */
 export class RunsPanel extends Widget {
   constructor(options: RunsPanel.IOptions) {
     super();
     this._model = options.model;
     this._actions = options.actions;
+    this._renderLog = options.renderLog;
     this.addClass('jp-WarrenRuns');
+    const bar = document.createElement('div');
+    bar.className = 'jp-WarrenRuns-bar';
+    const results = document.createElement('button');
+    results.className = 'jp-Button jp-mod-minimal jp-WarrenRuns-button jp-WarrenRuns-results';
+    results.textContent = 'Results folder';
+    results.title = 'Open the folder run results are fetched to (a setting)';
+    results.onclick = () => this._actions.openResults();
+    bar.append(results);
     this._list = document.createElement('ul');
     this._list.className = 'jp-WarrenRuns-list';
-    this._tail = document.createElement('pre');
-    this._tail.className = 'jp-WarrenRuns-tail';
+    this._logTitle = document.createElement('div');
+    this._logTitle.className = 'jp-WarrenRuns-logTitle';
+    this._log = document.createElement('div');
+    this._log.className = 'jp-WarrenRuns-log';
     const empty = document.createElement('div');
     empty.className = 'jp-WarrenRuns-empty';
-    empty.textContent = 'No runs yet: use "Send to cluster" in a notebook toolbar.';
+    empty.textContent =
+      'No runs yet: "Send to cluster" in a notebook\'s toolbar, or `warren map` / `%map` for commands.';
     this._empty = empty;
-    this.node.append(this._empty, this._list, this._tail);
+    this.node.append(bar, this._empty, this._list, this._logTitle, this._log);
     this._model.changed.connect(this.refresh, this);
+    this._ticker = window.setInterval(() => this._tick(), 1000);
   }
 
   get selected(): string | null {
@@ -31,52 +54,130 @@ export class RunsPanel extends Widget {
   refresh(): void {
     const runs = this._model.runs;
     this._empty.style.display = runs.length ? 'none' : '';
-    this._list.replaceChildren(
-      ...runs.map((run) => {
-        const li = document.createElement('li');
-        li.className = 'jp-WarrenRuns-run';
-        li.dataset.id = run.id;
-        li.dataset.state = run.state;
-        if (run.id === this._selected) li.classList.add('jp-mod-selected');
-        const name = document.createElement('span');
-        name.className = 'jp-WarrenRuns-name';
-        name.textContent = run.notebook.split('/').pop() ?? run.notebook;
-        name.title = `${run.notebook}\n${run.message}`;
-        const state = document.createElement('span');
-        state.className = `jp-WarrenRuns-state jp-mod-${run.state}`;
-        state.textContent = run.state.toUpperCase();
-        const meta = document.createElement('span');
-        meta.className = 'jp-WarrenRuns-meta';
-        meta.textContent = `${run.profile}${run.jobId ? ` · job ${run.jobId}` : ''}`;
-        const buttons = document.createElement('span');
-        buttons.className = 'jp-WarrenRuns-buttons';
-        const final = ['completed', 'failed', 'cancelled', 'timeout'].includes(run.state);
-        if (!final)
-          buttons.append(
-            this._button('Cancel', 'jp-WarrenRuns-cancel', () => this._actions.cancel(run.id))
-          );
-        if (final)
-          buttons.append(
-            this._button('Open result', 'jp-WarrenRuns-open', () => this._actions.open(run.id))
-          );
-        li.append(name, state, meta, buttons);
-        li.addEventListener('click', () => this.select(run.id));
-        return li;
-      })
-    );
-    this._tail.textContent = this._selected ? this._model.tail(this._selected) : '';
+    if (this._selected && !this._model.get(this._selected)) this._selected = null;
+    const key = JSON.stringify([this._selected, runs]);
+    if (key !== this._listKey) {
+      this._listKey = key;
+      this._list.replaceChildren(...runs.map((run) => this._row(run)));
+    }
+    this._refreshLog();
   }
 
   select(id: string): void {
-    this._selected = id;
+    if (this._selected !== id) {
+      this._selected = id;
+      this._shownLog = null;
+    }
     this._actions.tail(id);
     this.refresh();
   }
 
   override dispose(): void {
     if (this.isDisposed) return;
+    window.clearInterval(this._ticker);
     this._model.changed.disconnect(this.refresh, this);
     super.dispose();
+  }
+
+  private _row(run: RunSummary): HTMLLIElement {
+    const li = document.createElement('li');
+    li.className = 'jp-WarrenRuns-run';
+    li.dataset.id = run.id;
+    li.dataset.state = run.state;
+    li.dataset.kind = run.kind;
+    if (run.id === this._selected) li.classList.add('jp-mod-selected');
+    const name = document.createElement('span');
+    name.className = 'jp-WarrenRuns-name';
+    name.textContent = Private.label(run);
+    name.title = `${run.kind === 'map' ? 'Map of ' : ''}${run.notebook}\nrun ${run.id}\n${run.message}`;
+    const state = document.createElement('span');
+    state.className = `jp-WarrenRuns-state jp-mod-${run.state}`;
+    state.textContent = run.state.toUpperCase();
+    state.title = run.message;
+    const meta = document.createElement('span');
+    meta.className = 'jp-WarrenRuns-meta';
+    meta.textContent = `${run.kind === 'map' ? 'map · ' : ''}${run.profile}${run.jobId ? ` · job ${run.jobId}` : ''}`;
+    const times = document.createElement('span');
+    times.className = 'jp-WarrenRuns-times';
+    const started = document.createElement('span');
+    started.textContent = `started ${formatTime(run.submitted)}`;
+    started.title = `submitted ${run.submitted}${run.ended ? `\nended ${run.ended}` : ''}`;
+    const duration = document.createElement('span');
+    duration.className = 'jp-WarrenRuns-duration';
+    duration.dataset.id = run.id;
+    duration.textContent = Private.durationText(run);
+    times.append(started, document.createTextNode(' · '), duration);
+    const buttons = document.createElement('span');
+    buttons.className = 'jp-WarrenRuns-buttons';
+    const final = RunsModel.isFinal(run.state);
+    if (!final)
+      buttons.append(
+        this._button('Cancel', 'jp-WarrenRuns-cancel', () => this._actions.cancel(run.id))
+      );
+    if (final && run.kind === 'notebook')
+      buttons.append(
+        this._button('Open result', 'jp-WarrenRuns-open', () => this._actions.open(run.id))
+      );
+    if (final && run.kind === 'map' && (run.failed ?? 0) > 0)
+      buttons.append(
+        this._button('Retry failed', 'jp-WarrenRuns-retry', () => this._actions.retry(run.id))
+      );
+    if (final && run.kind === 'notebook' && run.state !== 'completed')
+      buttons.append(
+        this._button('Run again', 'jp-WarrenRuns-retry', () => this._actions.retry(run.id))
+      );
+    if (final)
+      buttons.append(
+        this._button('Forget', 'jp-WarrenRuns-forget', () => this._actions.forget(run.id))
+      );
+    li.append(name, state, meta, times);
+    const counts = mapCounts(run);
+    if (counts) {
+      const c = document.createElement('span');
+      c.className = 'jp-WarrenRuns-counts';
+      c.textContent = counts;
+      if ((run.failed ?? 0) > 0) c.classList.add('jp-mod-failed');
+      li.append(c);
+    }
+    li.append(buttons);
+    li.addEventListener('click', () => this.select(run.id));
+    return li;
+  }
+
+  /** Durations of unfinished runs move on without a rebuild. */
+  private _tick(): void {
+    if (!this.isVisible) return;
+    for (const el of this._list.querySelectorAll<HTMLElement>('.jp-WarrenRuns-duration')) {
+      const run = this._model.get(el.dataset.id ?? '');
+      if (!run || RunsModel.isFinal(run.state)) continue;
+      const text = Private.durationText(run);
+      if (el.textContent !== text) el.textContent = text;
+    }
+  }
+
+  private _refreshLog(): void {
+    const id = this._selected;
+    const run = id ? this._model.get(id) : undefined;
+    if (!id || !run) {
+      this._logTitle.textContent = 'Select a run to see its log';
+      this._logTitle.dataset.id = '';
+      this._log.replaceChildren();
+      this._shownLog = null;
+      return;
+    }
+    const title = `Log of ${Private.label(run)} · run ${run.id} · ${run.state}${RunsModel.isFinal(run.state) ? '' : ' (live)'}`;
+    if (this._logTitle.textContent !== title) this._logTitle.textContent = title;
+    this._logTitle.dataset.id = id;
+    this._logTitle.title = run.notebook;
+    const text = applyCarriageReturns(this._model.tail(id));
+    // Only a change is drawn again: a redraw would lose the reader's place.
+    if (this._shownLog === text) return;
+    const stick = this._log.scrollTop + this._log.clientHeight >= this._log.scrollHeight - 4;
+    this._shownLog = text;
+    this._log.dataset.id = id;
+    void this._renderLog(text, this._log).then(() => {
+      if (stick) this._log.scrollTop = this._log.scrollHeight;
+    });
   }
 
   private _button(label: string, cls: string, click: () => void): HTMLButtonElement {
@@ -92,9 +193,14 @@ export class RunsPanel extends Widget {
 
   private readonly _model: RunsModel;
   private readonly _actions: RunsPanel.IActions;
+  private readonly _renderLog: RunsPanel.IOptions['renderLog'];
   private readonly _list: HTMLUListElement;
-  private readonly _tail: HTMLPreElement;
+  private readonly _logTitle: HTMLDivElement;
+  private readonly _log: HTMLDivElement;
   private readonly _empty: HTMLDivElement;
+  private readonly _ticker: number;
+  private _listKey = '';
+  private _shownLog: string | null = null;
   private _selected: string | null = null;
 }
 
@@ -103,10 +209,28 @@ export namespace RunsPanel {
     cancel(id: string): void;
     open(id: string): void;
     tail(id: string): void;
+    retry(id: string): void;
+    forget(id: string): void;
+    openResults(): void;
   }
   export interface IOptions {
     model: RunsModel;
     actions: IActions;
+    /** Draws a log into the element as a cell's stdout is drawn (the plugin passes the Lab's renderer). */
+    renderLog: (text: string, host: HTMLElement) => Promise<void>;
+  }
+}
+
+namespace Private {
+  export function label(run: RunSummary): string {
+    // `warren.map(lines)` and `%map` in a cell record no file.
+    if (run.kind === 'map' && run.notebook === '(cell)') return 'commands from a cell';
+    return run.notebook.split('/').pop() ?? run.notebook;
+  }
+
+  export function durationText(run: RunSummary): string {
+    const d = formatDuration(RunsModel.duration(run));
+    return RunsModel.isFinal(run.state) ? `took ${d}` : `${run.state} for ${d}`;
   }
 }
 
@@ -119,9 +243,14 @@ export interface SendForm {
   outputs: string[];
 }
 
-/** The form's body: profile, resources, parameters (name=value lines), inputs and outputs. */
+/**
+ * The form's body: profile, resources, parameters (name=value lines) under the
+ * notebook's own `parameters` cell (or a warning that it has none), inputs and
+ * outputs.
+ */
 export class SendFormBody extends Widget {
-  constructor(profiles: RunProfile[]) {
+  /** `parametersCell`: the source of the notebook's cell tagged `parameters`, null when none is. */
+  constructor(profiles: RunProfile[], parametersCell: string | null) {
     super();
     this.addClass('jp-WarrenRunsForm');
     const p = profiles[0];
@@ -161,9 +290,28 @@ export class SendFormBody extends Widget {
     field('CPUs', this._cpus);
     field('Memory', this._mem);
     field('Time limit', this._time);
+    const cell = document.createElement('div');
+    cell.className = 'jp-WarrenRunsForm-cell';
+    if (parametersCell === null) {
+      cell.classList.add('jp-mod-warning');
+      cell.textContent =
+        'This notebook has no cell tagged "parameters": values given here go in a new first ' +
+        'cell, and a later cell that sets the same name wins. Tag the cell that holds the ' +
+        'defaults "parameters" (Property Inspector, Cell Tags).';
+    } else {
+      const caption = document.createElement('div');
+      caption.textContent = "The notebook's parameters cell (values below replace these):";
+      const pre = document.createElement('pre');
+      pre.textContent = parametersCell;
+      cell.append(caption, pre);
+    }
+    field('Parameters cell', cell);
     this._parameters = document.createElement('textarea');
     this._parameters.className = 'jp-mod-styled jp-WarrenRunsForm-parameters';
-    this._parameters.placeholder = 'name=value, one per line';
+    const defaults = parametersCell === null ? [] : parameterDefaults(parametersCell);
+    this._parameters.placeholder = defaults.length
+      ? defaults.map(([n, v]) => `${n}=${v}`).join('\n')
+      : 'name=value, one per line';
     field('Parameters', this._parameters);
     this._inputs = text('inputs', '', 'files sent along, comma separated');
     this._outputs = text('outputs', '', 'files brought back, comma separated');

@@ -50,6 +50,8 @@ test('the Mounts panel adds, shows and removes a mount', async () => {
     );
 
     await row.locator('.jp-WarrenMounts-remove').click();
+    // Removing asks first.
+    await page.locator('.jp-Dialog .jp-mod-accept').click();
     await row.waitFor({ state: 'detached', timeout: 60000 });
     expect(isMounted(mp)).toBe(false);
     expect(JSON.parse(readFileSync(join(config, 'warren', 'mounts.json'), 'utf8')).mounts).toEqual(

@@ -79,6 +79,12 @@ describe('plain command cells', () => {
     ]);
   });
 
+  test('%map is a magic, as %mount is (it was compiled as TypeScript)', () => {
+    expect(plainCommands('%map commands.txt --chunk 2', none)).toEqual([
+      { magic: 'map', command: 'commands.txt --chunk 2' }
+    ]);
+  });
+
   test('interpolation or TypeScript lines send the cell to the compiler', () => {
     expect(plainCommands('!echo ${HOME}', none)).toEqual([{ command: 'echo ${HOME}' }]);
     expect(plainCommands('!echo {1 + 1}', none)).toBeNull();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
@@ -101,7 +101,8 @@ export class RunManager {
       resources: { ...resourcesOf(options.profile), ...options.resources },
       parameters: options.parameters ?? {},
       inputs,
-      outputs
+      outputs,
+      ...(options.resultsDir ? { resultsDir: resolve(options.resultsDir) } : {})
     };
     this.store.save(record);
     try {
@@ -136,6 +137,7 @@ export class RunManager {
       const seen = await backend.state(record);
       record.state = seen.state === 'unknown' ? record.state : seen.state;
       record.message = seen.message;
+      if (isFinal(record.state)) record.ended ??= new Date().toISOString();
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       record.message = `${error.message}; retrying`;
@@ -195,13 +197,14 @@ export class RunManager {
     return record;
   }
 
-  /** The executed notebook next to the source as NAME.run-ID.ipynb; declared outputs in NAME.run-ID/. */
+  /** The executed notebook as NAME.run-ID.ipynb beside the source (or in the run's results folder); declared outputs in NAME.run-ID/. */
   async fetch(id: string): Promise<RunRecord> {
     const record = this.store.load(id);
     const stem = basename(record.source, extname(record.source));
-    const base = join(dirname(record.source), `${stem}.run-${record.id}`);
     // A record written before outputs were checked is checked again here.
     for (const o of record.outputs) checkOutput(o);
+    if (record.resultsDir) mkdirSync(record.resultsDir, { recursive: true });
+    const base = join(record.resultsDir ?? dirname(record.source), `${stem}.run-${record.id}`);
     let missing: string[];
     try {
       missing = await this.backend(record).fetch(record, `${base}.ipynb`, base);

@@ -123,6 +123,7 @@ export class MapRunner {
         const seen = await new SlurmBackend(t).jobState(record.jobId);
         if (seen.state !== 'unknown') record.state = seen.state;
         record.message = seen.message;
+        if (isFinal(record.state)) record.ended ??= new Date().toISOString();
         this.store.save(record);
       }
       // The folder is an argument ($1), never part of the script: a workdir is any path.
@@ -207,6 +208,7 @@ export class MapRunner {
       .sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`)
       .filter((o) => !o.startsWith('--open-mode'));
     record.state = 'submitting';
+    delete record.ended;
     this.store.save(record);
     const jobId = await slurm.sbatch([
       ...options,

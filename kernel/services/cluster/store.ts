@@ -4,6 +4,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeFileSync
 } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,12 @@ export class RunStore {
     return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
   }
 
+  /** Forgets a run: its record goes (nothing on the cluster is touched). */
+  remove(id: string): void {
+    this.load(id);
+    rmSync(join(this.dir, `${id}.json`), { force: true });
+  }
+
   list(): RunRecord[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
@@ -61,6 +68,7 @@ export class RunStore {
 export function summary(r: RunRecord): RunSummary {
   return {
     id: r.id,
+    kind: r.kind,
     profile: r.profile.name,
     notebook: r.source,
     jobId: r.jobId,
@@ -68,6 +76,10 @@ export function summary(r: RunRecord): RunSummary {
     message: r.message,
     submitted: r.submitted,
     updated: r.updated,
-    result: r.result
+    ended: r.ended ?? null,
+    result: r.result,
+    total: r.kind === 'map' ? (r.count ?? null) : null,
+    done: null,
+    failed: null
   };
 }

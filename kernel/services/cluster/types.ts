@@ -18,6 +18,10 @@ export interface RunRecord {
   inputs: string[];
   outputs: string[];
   result: string | null;
+  /** When the run was first seen in a final state. */
+  ended?: string;
+  /** Where results are fetched to (absolute); beside the source when unset. */
+  resultsDir?: string;
   /** Set once an ended run's results were looked for and there was none to fetch (`message` says why). */
   fetched?: boolean;
   /** Map runs: commands per array task, how many commands, the array job ids in order (retries after the first). */

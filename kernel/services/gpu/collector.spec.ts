@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { GpuSnapshot } from '../../../src/contract/gpu';
@@ -94,7 +94,9 @@ describe('GpuCollector against the stand-in nvidia-smi', () => {
           gpuIndex: 0,
           usedMemoryMiB: 1386,
           ownerPid: process.pid,
-          ownerKernelId: 'kernel-a'
+          ownerKernelId: 'kernel-a',
+          user: userInfo().username,
+          command: 'sleep 30'
         }
       ]);
       expect(s.host.memTotalBytes ?? 0).toBeGreaterThan(0);

@@ -24,6 +24,8 @@ import {
 } from './nvidia';
 import type { KernelProcess, ParentReader } from './owner';
 import { ownerOf, procParentReader } from './owner';
+import type { ProcessInfoReader } from './process-info';
+import { procInfoReader } from './process-info';
 import { parseRocmSmi, ROCM_ARGS } from './rocm';
 
 type Env = Record<string, string | undefined>;
@@ -47,6 +49,8 @@ export interface GpuCollectorOptions {
   /** The kernels whose process trees own GPU processes. */
   kernels?: () => readonly KernelProcess[];
   parentOf?: ParentReader;
+  /** User and command of a GPU pid. Default: /proc and /etc/passwd. */
+  processInfo?: ProcessInfoReader;
 }
 
 type RunResult = {
@@ -85,6 +89,7 @@ export class GpuCollector {
   private appsInFlight = false;
   private emitting: Promise<void> = Promise.resolve();
   private lastSnapshot: GpuSnapshot | null = null;
+  private processInfo: ProcessInfoReader | null = null;
 
   constructor(private readonly options: GpuCollectorOptions = {}) {
     this.env = options.env ?? process.env;
@@ -360,9 +365,11 @@ export class GpuCollector {
   private owners(apps: readonly ComputeApp[], gpus: readonly GpuInfo[]): GpuProcess[] {
     const kernels = this.options.kernels?.() ?? [];
     const parentOf = this.options.parentOf ?? procParentReader();
+    const info = (this.processInfo ??= this.options.processInfo ?? procInfoReader());
     return apps.map((a) => {
       const owner = kernels.length ? ownerOf(a.pid, kernels, parentOf) : null;
       return {
+        ...info(a.pid),
         pid: a.pid,
         gpuUuid: a.gpuUuid,
         gpuIndex: gpus.find((g) => g.uuid === a.gpuUuid)?.index ?? null,

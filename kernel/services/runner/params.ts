@@ -80,3 +80,16 @@ function rLiteral(v: JSONValue): string {
 export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * What a run says when it is given parameters but the notebook has no cell
+ * tagged `parameters`: they go in at the top, and any later assignment in the
+ * notebook (`const subject = 'sub-01'`) silently wins over them.
+ */
+export function noParametersCellWarning(names: string[]): string {
+  return (
+    `warren: this notebook has no cell tagged "parameters", so ${names.join(', ')} ` +
+    `${names.length === 1 ? 'was' : 'were'} put in a new first cell; a later cell that sets ` +
+    `${names.length === 1 ? 'it' : 'them'} again wins. Tag the cell that holds the defaults "parameters".`
+  );
+}

@@ -5,7 +5,7 @@ import { KernelClient } from '../../client/client';
 import type { Message } from '../../protocol/message';
 import type { KernelSpec } from './kernelspecs';
 import { findKernelSpec } from './kernelspecs';
-import type { CodeCell, Notebook } from './notebook';
+import type { Cell, CodeCell, Notebook } from './notebook';
 import {
   appendOutput,
   isCodeCell,
@@ -17,7 +17,7 @@ import {
   writeNotebookAtomic
 } from './notebook';
 import type { Parameters } from './params';
-import { parameterCell } from './params';
+import { noParametersCellWarning, parameterCell } from './params';
 
 /** How a run ended; anything but `ok` makes `warren run` exit non-zero. */
 export type RunnerStatus = 'ok' | 'failed' | 'timeout' | 'cancelled' | 'dead';
@@ -44,6 +44,8 @@ export type RunnerEvent =
 export class NotebookRunner {
   readonly notebook: Notebook;
   readonly spec: KernelSpec;
+  /** What the run should tell its user before it runs (also written into the output notebook). */
+  readonly warnings: string[] = [];
   private client: KernelClient | null = null;
   private stopping: RunnerStatus | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
@@ -78,6 +80,7 @@ export class NotebookRunner {
     };
     if (Object.keys(this.options.parameters ?? {}).length)
       meta.parameters = this.options.parameters as JSONObject;
+    if (this.warnings.length) meta.warnings = [...this.warnings];
     nb.metadata.warren = meta;
     for (const cell of nb.cells) {
       if (!isCodeCell(cell)) continue;
@@ -262,6 +265,8 @@ export class NotebookRunner {
     const cells = this.notebook.cells;
     const old = cells.findIndex((c) => tagsOf(c).includes('injected-parameters'));
     if (old >= 0) cells.splice(old, 1);
+    const oldWarning = cells.findIndex((c) => tagsOf(c).includes('warren-parameters-warning'));
+    if (oldWarning >= 0) cells.splice(oldWarning, 1);
     if (Object.keys(params).length === 0) return;
     const li = isObject(this.notebook.metadata.language_info)
       ? this.notebook.metadata.language_info
@@ -279,8 +284,21 @@ export class NotebookRunner {
       execution_count: null
     };
     // nbformat 4.5 requires cell ids.
-    if (cells.some((c) => typeof c.id === 'string')) cell.id = randomUUID().slice(0, 8);
+    const withIds = cells.some((c) => typeof c.id === 'string');
+    if (withIds) cell.id = randomUUID().slice(0, 8);
     cells.splice(at + 1, 0, cell);
+    if (at < 0) {
+      const warning = noParametersCellWarning(Object.keys(params));
+      this.warnings.push(warning);
+      // The output notebook says it too, above the cell it is about.
+      const note: Cell = {
+        cell_type: 'markdown',
+        source: `**Warning:** ${warning.replace(/^warren: /, '')}`,
+        metadata: { tags: ['warren-parameters-warning'] }
+      };
+      if (withIds) note.id = randomUUID().slice(0, 8);
+      cells.splice(0, 0, note);
+    }
   }
 
   private saveSoon(): void {

@@ -1,0 +1,92 @@
+import type { RunSummary } from '../contract/runs';
+import {
+  applyCarriageReturns,
+  formatDuration,
+  mapCounts,
+  parameterDefaults,
+  RunsModel
+} from './model';
+
+function run(extra: Partial<RunSummary> = {}): RunSummary {
+  return {
+    id: 'r1',
+    kind: 'notebook',
+    profile: 'local-slurm',
+    notebook: 'work/a.ipynb',
+    jobId: '7',
+    state: 'running',
+    message: '',
+    submitted: '2026-12-01T10:00:00.000Z',
+    updated: '2026-12-01T10:00:05.000Z',
+    ended: null,
+    result: null,
+    total: null,
+    done: null,
+    failed: null,
+    ...extra
+  };
+}
+
+describe('Runs panel model', () => {
+  it('lists maps beside notebook runs, newest first, and forgets one', () => {
+    const m = new RunsModel();
+    m.ingest({
+      type: 'runs',
+      runs: [
+        run(),
+        run({ id: 'map-1', kind: 'map', submitted: '2026-12-01T11:00:00.000Z', total: 50 })
+      ]
+    });
+    expect(m.runs.map((r) => r.id)).toEqual(['map-1', 'r1']);
+    m.ingest({ type: 'tail', id: 'r1', text: 'x' });
+    m.ingest({ type: 'forgotten', id: 'r1' });
+    expect(m.runs.map((r) => r.id)).toEqual(['map-1']);
+    expect(m.tail('r1')).toBe('');
+  });
+
+  it('announces an end once, a cancel included', () => {
+    const m = new RunsModel();
+    const ended: string[] = [];
+    m.ended.connect((_, e) => ended.push(`${e.run.id}:${e.previous}->${e.run.state}`));
+    m.ingest({ type: 'runs', runs: [run()] });
+    m.ingest({ type: 'run', run: run({ state: 'cancelled' }) });
+    m.ingest({ type: 'run', run: run({ state: 'cancelled' }) });
+    expect(ended).toEqual(['r1:running->cancelled']);
+  });
+
+  it('measures a run from submit to its end, or to now while it runs', () => {
+    const now = Date.parse('2026-12-01T10:02:13.000Z');
+    expect(RunsModel.duration(run(), now)).toBe(133000);
+    expect(
+      RunsModel.duration(run({ state: 'completed', ended: '2026-12-01T10:00:45.000Z' }), now)
+    ).toBe(45000);
+    expect(formatDuration(45000)).toBe('45 s');
+    expect(formatDuration(133000)).toBe('2 min 13 s');
+    expect(formatDuration(3720000)).toBe('1 h 02 min');
+  });
+
+  it("says a map's counts with correct plurals", () => {
+    expect(mapCounts(run())).toBeNull();
+    expect(mapCounts(run({ kind: 'map', total: 1 }))).toBe('1 command');
+    expect(mapCounts(run({ kind: 'map', total: 50, done: 37, failed: 2 }))).toBe(
+      '37 of 50 commands done, 2 failed'
+    );
+  });
+
+  it('shows a progress line as its last redraw, colours kept', () => {
+    expect(applyCarriageReturns('a\n10%\r50%\r100%\n\x1b[31mred\x1b[0m\n')).toBe(
+      'a\n100%\n\x1b[31mred\x1b[0m\n'
+    );
+    expect(applyCarriageReturns('[ 42%]\r')).toBe('[ 42%]');
+  });
+
+  it('reads the defaults of a parameters cell for the dialog', () => {
+    expect(
+      parameterDefaults("const subject = 'sub-01';\nlet n: number = 2\n// note\nthreshold = 0.5")
+    ).toEqual([
+      ['subject', "'sub-01'"],
+      ['n', '2'],
+      ['threshold', '0.5']
+    ]);
+  });
+});
