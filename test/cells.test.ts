@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
 import { MAGICS } from '../kernel/engines/magics';
-import { launchWarren, result, text } from './harness';
+import { ROOT, launchWarren, result, text } from './harness';
 
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'warren-cells-')));
 
@@ -304,4 +304,20 @@ describe('documented cell features', () => {
     expect(partial.cursor_start).toBe('const x = 1\n!mrinfo '.length);
     expect(partial.cursor_end).toBe('const x = 1\n!mrinfo data/su'.length);
   });
+});
+
+test('a kernel started in a JavaScript project folder (900 packages under node_modules) checks its cells', async () => {
+  // TypeScript's watch program watched the folders of failed lookups under the
+  // working folder's node_modules recursively, and Node walks a tree to do
+  // that: the checker ran out of its 160 MB on `const x = 1`. This
+  // repository's own folder is such a project.
+  const k = await launchWarren({ cwd: ROOT });
+  try {
+    for (const name of ['first', 'second']) {
+      const { reply } = await k.execute(`const deep_${name} = 1; deep_${name} + 1`);
+      expect(reply.content.status).toBe('ok');
+    }
+  } finally {
+    await k.shutdown();
+  }
 });

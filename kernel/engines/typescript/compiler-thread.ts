@@ -5,6 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ts from '@tslab/typescript-for-tslab';
+// The module object itself (tslab's own `require` gets this one), not a copy.
+import tsModule = require('@tslab/typescript-for-tslab');
 import { createConverter } from 'tslab/dist/converter';
 import type {
   CompilerAnswer,
@@ -16,6 +18,17 @@ import type {
 } from './protocol';
 
 const port = parentPort!;
+
+/**
+ * TypeScript's watch program watches the folders where module and type lookups
+ * failed, recursively, from the working folder down; Node 20 does a recursive
+ * watch on Linux by walking the tree and watching every folder in it. A kernel
+ * started in a folder holding a Python virtualenv or a big node_modules ran its
+ * checker out of its 160 MB on `const x = 1`. Cells are converted on request,
+ * never on a folder change: no folder is watched.
+ */
+tsModule.sys.watchDirectory = () => ({ close: () => undefined });
+
 const converter = createConverter({ isJS: (workerData as { isJS: boolean }).isJS });
 port.postMessage({ id: -1, ok: true, value: 'ready' } satisfies CompilerAnswer);
 
