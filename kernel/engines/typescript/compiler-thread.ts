@@ -5,7 +5,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ts from '@tslab/typescript-for-tslab';
-// The module object itself (tslab's own `require` gets this one), not a copy.
+// The module object itself (tslab's own `require` gets this one), not the
+// copy that `import * as` makes.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import tsModule = require('@tslab/typescript-for-tslab');
 import { createConverter } from 'tslab/dist/converter';
 import type {
