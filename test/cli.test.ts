@@ -67,7 +67,21 @@ beforeAll(() => {
   );
   writeFileSync(
     join(base, 'nb.ipynb'),
-    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [] })
+    // A parameters cell, so that `-p n=1` goes where it should and nothing is warned.
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        {
+          cell_type: 'code',
+          metadata: { tags: ['parameters'] },
+          source: 'const n = 0;',
+          outputs: [],
+          execution_count: null
+        }
+      ]
+    })
   );
 });
 

@@ -350,7 +350,7 @@ test('the process table shows pid, GPU, user, command, memory and the notebook a
     await expect(second.nth(0).textContent()).resolves.toBe(userInfo().username);
     const command = second.nth(1);
     const commandText = (await command.textContent()) ?? '';
-    expect(commandText).toMatch(/warren\.js kernel .*-f \S+\.json/);
+    expect(commandText).toMatch(/warren\.js kernel(-process)? .*-f \S+\.json/);
     await expect(command.getAttribute('title')).resolves.toBe(commandText);
 
     await page.locator('.jp-WarrenGpu-processes th[data-column="pid"] button').click();

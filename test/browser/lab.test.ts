@@ -200,7 +200,8 @@ test("a GPU process started by a notebook's kernel is shown with that notebook's
     await expect(owner.first().textContent()).resolves.toBe(path);
     // The link opens that notebook: switch away, click, and it is the current widget again.
     await runCommand(page, 'launcher:create');
-    await owner.first().click();
+    // JupyterLab's news toast may sit over the link: the click goes to the link itself.
+    await owner.first().dispatchEvent('click');
     await page.waitForFunction(
       (p) => {
         const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
