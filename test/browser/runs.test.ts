@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDirWithWarren, tempDir, writeNotebook } from '../cluster/fixtures';
 import { ROOT, runCommand, useLab, withScreenshot } from './harness';
+import type { Page } from 'playwright-core';
 import type { PageGlobal } from './harness';
 
 jest.setTimeout(300000);
@@ -70,6 +71,34 @@ afterAll(() => {
   execFileSync('bash', [join(ROOT, 'scripts', 'slurm-down.sh'), slurmDir]);
 });
 
+/** The ids of the runs the panel lists now. */
+function runIds(page: Page): Promise<string[]> {
+  return page
+    .locator('.jp-WarrenRuns-run')
+    .evaluateAll((rows) =>
+      rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id)
+    );
+}
+
+/** Waits for a run the panel did not list in `known` and returns its id. */
+async function newRunId(page: Page, known: string[]): Promise<string> {
+  const handle = await page.waitForFunction(
+    (ids: string[]) => {
+      const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll(
+        '.jp-WarrenRuns-run'
+      );
+      for (let i = 0; i < rows.length; i++) {
+        const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
+        if (!ids.includes(id)) return id;
+      }
+      return false;
+    },
+    known,
+    { timeout: 60000, polling: 50 }
+  );
+  return String(await handle.jsonValue());
+}
+
 test('Send to cluster submits to the local Slurm profile; the Runs panel shows COMPLETED and opens the result', async () => {
   const { server, page } = lab;
   await withScreenshot(page, 'runs-send', async () => {
@@ -87,27 +116,9 @@ test('Send to cluster submits to the local Slurm profile; the Runs panel shows C
     await form.locator('input[name="time"]').fill('5');
     await form.locator('.jp-WarrenRunsForm-parameters').fill('x=21');
     // Runs of earlier pages may be listed (the services kernel keeps its records): find the new one.
-    const before = await page
-      .locator('.jp-WarrenRuns-run')
-      .evaluateAll((rows) =>
-        rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id)
-      );
+    const before = await runIds(page);
     await page.locator('.jp-Dialog .jp-mod-accept').click();
-    const handle = await page.waitForFunction(
-      (known: string[]) => {
-        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll(
-          '.jp-WarrenRuns-run'
-        );
-        for (let i = 0; i < rows.length; i++) {
-          const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
-          if (!known.includes(id)) return id;
-        }
-        return false;
-      },
-      before,
-      { timeout: 60000, polling: 50 }
-    );
-    const id = String(await handle.jsonValue());
+    const id = await newRunId(page, before);
     const row = page.locator(`.jp-WarrenRuns-run[data-id="${id}"]`);
     // Record each state the row shows on its way.
     const states = new Set<string>();
@@ -156,11 +167,7 @@ test("a run whose job fails says the job's own error, not a missing result file"
       '.jp-NotebookPanel:visible .jp-Toolbar [data-command="warren:send-to-cluster"]'
     );
     await button.waitFor({ timeout: 60000 });
-    const before = await page
-      .locator('.jp-WarrenRuns-run')
-      .evaluateAll((rows) =>
-        rows.map((r) => (r as unknown as { dataset: { id: string } }).dataset.id)
-      );
+    const before = await runIds(page);
     const toasts: string[] = [];
     page.on('console', (m) => toasts.push(m.text()));
     await button.click();
@@ -169,21 +176,7 @@ test("a run whose job fails says the job's own error, not a missing result file"
     await form.locator('.jp-WarrenRunsForm-profile').selectOption('broken-warren');
     await form.locator('input[name="time"]').fill('5');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
-    const handle = await page.waitForFunction(
-      (known: string[]) => {
-        const rows = (globalThis as unknown as PageGlobal).document.querySelectorAll(
-          '.jp-WarrenRuns-run'
-        );
-        for (let i = 0; i < rows.length; i++) {
-          const id = (rows[i] as unknown as { dataset: { id: string } }).dataset.id;
-          if (!known.includes(id)) return id;
-        }
-        return false;
-      },
-      before,
-      { timeout: 60000, polling: 50 }
-    );
-    const id = String(await handle.jsonValue());
+    const id = await newRunId(page, before);
     const row = page.locator(`.jp-WarrenRuns-run[data-id="${id}"]`);
     await page.waitForFunction(
       (rowId) =>
