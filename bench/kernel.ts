@@ -6,9 +6,9 @@
  *   npm run bench            # everything
  *   node lib/bench/kernel.js --quick
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
+import { median, rssMB } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -38,7 +38,13 @@ const PEERS: Peer[] = [
   {
     // The current peer: the stock Jupyter's ipykernel, in .venv (npm test's set-up makes it).
     name: 'ipykernel 7.4',
-    argv: [join(ROOT, '.venv', 'bin', 'python'), '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    argv: [
+      join(ROOT, '.venv', 'bin', 'python'),
+      '-m',
+      'ipykernel_launcher',
+      '-f',
+      '{connection_file}'
+    ],
     interrupt: 'signal',
     shell: true,
     python: true
@@ -63,17 +69,6 @@ const PEERS: Peer[] = [
     shell: false
   }
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function rssMB(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 async function interrupt(k: KernelClient, peer: Peer): Promise<void> {
   if (peer.interrupt === 'message') await k.call('control', 'interrupt_request', {});

@@ -11,9 +11,9 @@
  * than ipykernel's (ratio <= 1.0); RSS <= 120 MB after the first typed cell and
  * flat (+-10 %) from 1,000 to 10,000 cells.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
+import { median, rssMB } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const soak = process.argv.includes('--soak');
@@ -63,40 +63,6 @@ const PEERS: Peer[] = [
     cell: tsCell
   }
 ];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** The kernel's resident memory, summed over it and every process below it. */
-function rssMB(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command may hold spaces and parentheses: the fields after the last ')' are fixed.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let kb = 0;
-  const walk = (p: number) => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += m ? Number(m[1]) : 0;
-    } catch {
-      return;
-    }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return kb / 1024;
-}
 
 type Row = Record<string, number>;
 
