@@ -112,6 +112,28 @@ export type GpuHistoryPoint = {
   memTotalBytes: number | null;
 };
 
+/** The charted figures of one snapshot: what both the kernel's history and the panel's keep. */
+export function historyPoint(s: GpuSnapshot): GpuHistoryPoint {
+  const h = s.host;
+  return {
+    time: s.time,
+    gpus: s.gpus.map((g): GpuHistoryGpu => ({
+      uuid: g.uuid,
+      utilizationGpu: g.utilizationGpu,
+      memoryUsedMiB: g.memoryUsedMiB,
+      memoryTotalMiB: g.memoryTotalMiB,
+      powerDrawW: g.powerDrawW,
+      temperatureC: g.temperatureC
+    })),
+    cpuPercent: h.cpuPercent,
+    memUsedBytes:
+      h.memTotalBytes !== null && h.memAvailableBytes !== null
+        ? h.memTotalBytes - h.memAvailableBytes
+        : null,
+    memTotalBytes: h.memTotalBytes
+  };
+}
+
 /**
  * Sent first on every open comm: what the kernel kept (the last 30 minutes),
  * oldest first, so a reloaded page or a new tab draws its charts at once.

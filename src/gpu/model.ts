@@ -1,11 +1,11 @@
 import type {
   GpuHistory,
-  GpuHistoryGpu,
   GpuHistoryPoint,
   GpuInfo,
   GpuProcess,
   GpuSnapshot
 } from '../contract/gpu';
+import { historyPoint } from '../contract/gpu';
 
 /**
  * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm,
@@ -58,7 +58,7 @@ export class GpuModel {
     if (!isGpuSnapshot(message)) return false;
     this._snapshot = message;
     this._version++;
-    this._record(pointOf(message));
+    this._record(historyPoint(message));
     const seen = new Set(message.gpus.map((g) => g.uuid));
     for (const uuid of [...this._gpuSeries.keys()])
       if (!seen.has(uuid)) this._gpuSeries.delete(uuid);
@@ -237,27 +237,6 @@ function emptyHostSeries(): GpuModel.IHostSeries {
 
 function percent(used: number | null, total: number | null): number | null {
   return used === null || !total ? null : (100 * used) / total;
-}
-
-function pointOf(s: GpuSnapshot): GpuHistoryPoint {
-  const h = s.host;
-  return {
-    time: s.time,
-    gpus: s.gpus.map((g): GpuHistoryGpu => ({
-      uuid: g.uuid,
-      utilizationGpu: g.utilizationGpu,
-      memoryUsedMiB: g.memoryUsedMiB,
-      memoryTotalMiB: g.memoryTotalMiB,
-      powerDrawW: g.powerDrawW,
-      temperatureC: g.temperatureC
-    })),
-    cpuPercent: h.cpuPercent,
-    memUsedBytes:
-      h.memTotalBytes !== null && h.memAvailableBytes !== null
-        ? h.memTotalBytes - h.memAvailableBytes
-        : null,
-    memTotalBytes: h.memTotalBytes
-  };
 }
 
 export function memoryPercent(gpu: GpuInfo): number | null {

@@ -1,4 +1,5 @@
 import type { GpuHistory, GpuHistoryPoint, GpuSnapshot } from '../../../src/contract/gpu';
+import { historyPoint } from '../../../src/contract/gpu';
 
 /** The collector's memory for the charts: 30 minutes, as nvdashboard keeps none past the page. */
 export const HISTORY_KEEP_MS = 30 * 60 * 1000;
@@ -19,24 +20,7 @@ export class GpuHistoryBuffer {
   }
 
   add(snapshot: GpuSnapshot): void {
-    const h = snapshot.host;
-    this.points.push({
-      time: snapshot.time,
-      gpus: snapshot.gpus.map((g) => ({
-        uuid: g.uuid,
-        utilizationGpu: g.utilizationGpu,
-        memoryUsedMiB: g.memoryUsedMiB,
-        memoryTotalMiB: g.memoryTotalMiB,
-        powerDrawW: g.powerDrawW,
-        temperatureC: g.temperatureC
-      })),
-      cpuPercent: h.cpuPercent,
-      memUsedBytes:
-        h.memTotalBytes !== null && h.memAvailableBytes !== null
-          ? h.memTotalBytes - h.memAvailableBytes
-          : null,
-      memTotalBytes: h.memTotalBytes
-    });
+    this.points.push(historyPoint(snapshot));
     const oldest = snapshot.time - this.keepMs;
     let drop = 0;
     while (drop < this.points.length && this.points[drop].time < oldest) drop++;
