@@ -228,19 +228,43 @@ describe('SixelOutput', () => {
   });
 });
 
+// The answers as xterm words them (ctlseqs), for a 120x40 terminal of 10x20-pixel
+// cells: written out, not derived from DEFAULT_GEOMETRY, so a change to it shows here.
 describe('answerQuery', () => {
-  const g = DEFAULT_GEOMETRY;
   test.each([
+    // DA1: a VT220 (62) with sixel (4) and colour text (22); DA2.
     ['', 'c', '\x1b[?62;4;22c'],
-    ['6', 'n', `\x1b[${g.rows};6R`],
-    ['14', 't', `\x1b[4;${g.rows * g.cellHeight};${g.columns * g.cellWidth}t`],
-    ['16', 't', `\x1b[6;${g.cellHeight};${g.cellWidth}t`],
-    ['18', 't', `\x1b[8;${g.rows};${g.columns}t`],
+    ['0', 'c', '\x1b[?62;4;22c'],
+    ['>', 'c', '\x1b[>0;10;1c'],
+    // DSR: status OK; the cursor on the last row, in the column after the 5 cells written.
+    ['5', 'n', '\x1b[0n'],
+    ['6', 'n', '\x1b[40;6R'],
+    // XTWINOPS: text area in pixels (height; width), a cell in pixels, text area in characters.
+    ['14', 't', '\x1b[4;800;1200t'],
+    ['14;2', 't', '\x1b[4;800;1200t'],
+    ['16', 't', '\x1b[6;20;10t'],
+    ['18', 't', '\x1b[8;40;120t'],
+    // XTSMGRAPHICS: Pi 1 colour registers, 2 sixel geometry (width; height); Ps 0 success.
     ['?1;1;0', 'S', '\x1b[?1;0;256S'],
-    ['?2;1;0', 'S', `\x1b[?2;0;${g.columns * g.cellWidth};${g.rows * g.cellHeight}S`],
+    ['?1;4;0', 'S', '\x1b[?1;0;256S'],
+    ['?2;1;0', 'S', '\x1b[?2;0;1200;800S'],
+    ['?2;4;0', 'S', '\x1b[?2;0;1200;800S'],
+    // Ps 3: a failure (this terminal's registers cannot be set); Ps 2: an error in Pa; Ps 1: in Pi.
+    ['?1;3;1024', 'S', '\x1b[?1;3;0S'],
+    ['?2;7;0', 'S', '\x1b[?2;2;0S'],
+    ['?3;1;0', 'S', '\x1b[?3;1;0S'],
+    // Not queries this terminal answers.
     ['2', 'S', null],
-    ['22;0', 't', null]
+    ['22;0', 't', null],
+    ['1', 'c', null]
   ])('ESC [ %s %s is answered %j', (params, final, answer) => {
-    expect(answerQuery(params, final, g, 5)).toBe(answer);
+    expect(answerQuery(params, final, DEFAULT_GEOMETRY, 5)).toBe(answer);
+  });
+
+  test('the answers follow the geometry they are given', () => {
+    const small = { columns: 80, rows: 24, cellWidth: 8, cellHeight: 16 };
+    expect(answerQuery('14', 't', small, 0)).toBe('\x1b[4;384;640t');
+    expect(answerQuery('?2;1;0', 'S', small, 0)).toBe('\x1b[?2;0;640;384S');
+    expect(answerQuery('6', 'n', small, 0)).toBe('\x1b[24;1R');
   });
 });

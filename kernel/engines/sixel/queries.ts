@@ -58,7 +58,10 @@ export function answerQuery(
       const item = Number(m[1]);
       const action = Number(m[2]);
       // Pa 1 reads, 2 resets to the default, 4 reads the maximum: all give the one value here.
-      if (action !== 1 && action !== 2 && action !== 4) return `\x1b[?${item};3;0S`;
+      // Pa 3 sets a value, which this terminal cannot: Ps 3, a failure. Any other Pa is
+      // not an action at all: Ps 2, an error in Pa (xterm's ctlseqs).
+      if (action === 3) return `\x1b[?${item};3;0S`;
+      if (action !== 1 && action !== 2 && action !== 4) return `\x1b[?${item};2;0S`;
       if (item === 1) return `\x1b[?1;0;${COLOR_REGISTERS}S`;
       if (item === 2) return `\x1b[?2;0;${width};${height}S`;
       return `\x1b[?${item};1;0S`; // ReGIS and the rest: no such item
