@@ -11,6 +11,8 @@ import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, text } from './harness';
 
 const work = mkdtempSync(join(tmpdir(), 'warren-sixel-'));
+/** Prints a picture as `mrpeek -batch` does (Debian's MRtrix3 has no mrpeek). */
+const MRPEEK_SIXEL = join(__dirname, 'bin', 'mrpeek-sixel');
 
 type Iopub = { header: { msg_type: string }; content: Record<string, unknown> }[];
 
@@ -113,6 +115,26 @@ describe('sixel in shell output of a warren kernel', () => {
     ]);
     const after = await k.execute('1 + 1');
     expect(after.reply.content.status).toBe('ok');
+  });
+
+  test("a batch-mode stream shaped as mrpeek's (ESC P 9;1 q, percent palette, ESC [1B CR after) is one image and no stray text", async () => {
+    const { reply, iopub } = await k.execute(`!echo before; ${MRPEEK_SIXEL}; echo after`);
+    expect(reply.content.status).toBe('ok');
+    const out = outputs(iopub);
+    expect(out.map(([kind]) => kind)).toEqual(['stdout', 'png', 'stdout']);
+    expect(out[0][1]).toBe('before\n');
+    expect(out[2][1]).toBe('after\n');
+    const png = Buffer.from(out[1][1], 'base64');
+    expect(
+      execFileSync('identify', ['-format', '%w %h', 'png:-'], { input: png, encoding: 'utf8' })
+    ).toBe('48 30');
+    const px = rgba(png);
+    const at = (x: number, y: number) => [...px.subarray((y * 48 + x) * 4, (y * 48 + x) * 4 + 4)];
+    expect(at(5, 5)).toEqual([255, 0, 0, 255]); // #0;2;100;0;0
+    expect(at(40, 5)).toEqual([0, 0, 255, 255]); // #1;2;0;0;100
+    expect(at(24, 3)).toEqual([255, 255, 0, 255]); // the crosshair, #2;2;100;100;0
+    expect(at(5, 15)).toEqual([255, 255, 0, 255]);
+    expect(at(47, 29)).toEqual([0, 0, 255, 255]);
   });
 
   test("a sixel program's terminal queries are answered through the pty", async () => {
