@@ -3,6 +3,7 @@
  * pinned in scripts/requirements.txt, from whatever index pip is configured
  * with. `npm start` serves JupyterLab from it; `npm test` tests warren in it.
  * Rebuilt only when requirements.txt changes (its text is kept in the venv).
+ * WARREN_VENV puts it elsewhere (a fresh one for a test of the set-up itself).
  */
 'use strict';
 const { spawnSync } = require('child_process');
@@ -10,7 +11,9 @@ const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..');
-const VENV = path.join(ROOT, '.venv');
+const VENV = process.env.WARREN_VENV ? path.resolve(process.env.WARREN_VENV) : path.join(ROOT, '.venv');
+/** How messages name it: `.venv`, or the path WARREN_VENV gave. */
+const NAME = process.env.WARREN_VENV ? VENV : '.venv';
 const BIN = path.join(VENV, 'bin');
 const REQUIREMENTS = path.join(__dirname, 'requirements.txt');
 const STAMP = path.join(VENV, '.warren-requirements');
@@ -59,11 +62,11 @@ function ensureVenv() {
   if (upToDate()) return BIN;
   if (!fs.existsSync(path.join(BIN, 'python'))) {
     const python = basePython();
-    log(`making the project's Python environment (.venv) with ${python}`);
+    log(`making the project's Python environment (${NAME}) with ${python}`);
     const made = spawnSync(python, ['-m', 'venv', VENV], { stdio: 'inherit' });
-    if (made.status !== 0) throw new Error(`${python} -m venv .venv failed (${made.status ?? made.signal})`);
+    if (made.status !== 0) throw new Error(`${python} -m venv ${NAME} failed (${made.status ?? made.signal})`);
   }
-  log('installing the stock JupyterLab into .venv (scripts/requirements.txt)');
+  log(`installing the stock JupyterLab into ${NAME} (scripts/requirements.txt)`);
   // --retries 0: where pip's default index is unreachable it would otherwise
   // wait on it for minutes before trying the configured ones.
   const pip = spawnSync(
@@ -74,7 +77,7 @@ function ensureVenv() {
   if (pip.status !== 0) {
     const detail = pipOutput(`${pip.stdout}\n${pip.stderr}`).split('\n').slice(-12).join('\n');
     throw new Error(
-      `pip could not install the stock JupyterLab into .venv:\n${detail}\n\n` +
+      `pip could not install the stock JupyterLab into ${NAME}:\n${detail}\n\n` +
         'pip needs a package index that holds jupyterlab 4.6 (see scripts/requirements.txt): ' +
         'set one with `pip config set global.index-url URL` (or PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, ' +
         'or PIP_FIND_LINKS for a folder of wheels), then run the command again.'
@@ -89,7 +92,7 @@ module.exports = { ensureVenv, VENV, BIN, ROOT };
 if (require.main === module) {
   try {
     ensureVenv();
-    log(`.venv is ready (${BIN})`);
+    log(`${NAME} is ready (${BIN})`);
   } catch (error) {
     console.error(`warren: ${error instanceof Error ? error.message : error}`);
     process.exit(1);
