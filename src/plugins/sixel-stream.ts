@@ -1,10 +1,13 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { SixelStreamDefaults } from '../contract/settings';
 import type { SixelStreamSettings } from '../contract/settings';
 import { settingsOf } from '../settings';
+import { SixelLineEnds } from '../sixel/lines';
 import { SixelModel } from '../sixel/model';
 import { SixelStreamRenderer } from '../sixel/view';
 
@@ -18,13 +21,15 @@ const STREAM_TYPES = ['application/vnd.jupyter.stdout', 'application/vnd.jupyter
  * included) drawn in place of their escape codes. Replaces the stream mime
  * types' factory with one that wraps JupyterLab's own, which still renders
  * every piece of text. Notebooks clone the registry when they open, so this
- * runs at activation, before any notebook exists.
+ * runs at activation, before any notebook exists. In notebooks, each
+ * execution's stream text also passes SixelLineEnds before the output area
+ * applies its carriage returns (which would write text over an image's codes).
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Shows sixel images in the stdout / stderr of any kernel instead of escape codes.',
   requires: [IRenderMimeRegistry],
-  optional: [ISettingRegistry],
+  optional: [ISettingRegistry, INotebookTracker],
   autoStart: true,
   activate: activateSixelStream
 };
@@ -32,7 +37,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 function activateSixelStream(
   app: JupyterFrontEnd,
   registry: IRenderMimeRegistry,
-  settings: ISettingRegistry | null
+  settings: ISettingRegistry | null,
+  notebooks: INotebookTracker | null
 ): void {
   const model = new SixelModel();
   let enabled = SixelStreamDefaults.enabled;
@@ -50,6 +56,11 @@ function activateSixelStream(
     };
     registry.addFactory(factory, registry.getRank(mimeType));
   }
+  notebooks?.widgetAdded.connect((_, panel) => {
+    const context = panel.sessionContext;
+    Private.watch(context.session?.kernel ?? null, () => enabled);
+    context.kernelChanged.connect((_, change) => Private.watch(change.newValue, () => enabled));
+  });
   if (settings) {
     void settings
       .load(PLUGIN_ID)
@@ -60,6 +71,37 @@ function activateSixelStream(
         loaded.changed.connect(apply);
       })
       .catch((error) => console.warn('warren: sixel stream settings could not be loaded', error));
+  }
+}
+
+namespace Private {
+  const watched = new WeakSet<Kernel.IKernelConnection>();
+
+  /**
+   * Gives each execute request on `kernel` a message hook that passes its
+   * stream text through SixelLineEnds. A hook sees an IOPub message before
+   * the output area does; the kernel sets up the request's future right
+   * after it announces the request, so the hook is added a microtask later.
+   */
+  export function watch(kernel: Kernel.IKernelConnection | null, enabled: () => boolean): void {
+    if (!kernel || watched.has(kernel)) return;
+    watched.add(kernel);
+    kernel.anyMessage.connect((_, { msg, direction }) => {
+      if (direction !== 'send' || msg.header.msg_type !== 'execute_request' || !enabled()) return;
+      const id = msg.header.msg_id;
+      const streams = new Map<string, SixelLineEnds>();
+      void Promise.resolve().then(() =>
+        kernel.registerMessageHook(id, (message: KernelMessage.IIOPubMessage) => {
+          if (message.header.msg_type === 'stream') {
+            const content = (message as KernelMessage.IStreamMsg).content;
+            let ends = streams.get(content.name);
+            if (!ends) streams.set(content.name, (ends = new SixelLineEnds()));
+            content.text = ends.push(content.text);
+          }
+          return true;
+        })
+      );
+    });
   }
 }
 

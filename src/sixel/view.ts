@@ -80,12 +80,18 @@ export class SixelStreamRenderer extends Widget implements IRenderMime.IRenderer
       return this.plain.renderModel(model);
     }
     const children: Widget[] = [];
+    let afterImage = false;
     for (const segment of splitSixel(text)) {
       if (segment.kind === 'text') {
+        // An image is a block: the line end that follows it (SixelLineEnds puts one there) is its own.
+        const rest =
+          afterImage && segment.text.startsWith('\n') ? segment.text.slice(1) : segment.text;
+        afterImage = false;
+        if (!rest) continue;
         const renderer = this.options.fallback.createRenderer(this.options.rendererOptions);
         await renderer.renderModel(
           new MimeModel({
-            data: { [mime]: segment.text },
+            data: { [mime]: rest },
             trusted: model.trusted,
             metadata: model.metadata
           })
@@ -97,6 +103,7 @@ export class SixelStreamRenderer extends Widget implements IRenderMime.IRenderer
             ? await this.options.model.decode(segment.body)
             : { ok: false as const, reason: 'receiving a sixel image ...' };
         children.push(new Widget({ node: Private.wrap(pictureNode(picture)) }));
+        afterImage = true;
       }
       if (generation !== this.generation) {
         children.forEach((w) => w.dispose());
