@@ -1,13 +1,14 @@
 /**
  * Sixel in the real page: images from real encoders in a warren notebook, in
- * an ipykernel notebook's stream output, in a .six file and in a Lab
- * terminal, each checked by reading the pixels the page drew.
+ * an ipykernel notebook's stream output and image/x-sixel output, in .six and
+ * .sixel files, a stream shaped as mrpeek's, and in a Lab terminal, each
+ * checked by reading the pixels the page drew.
  */
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
-import { runCommand, useLab, withScreenshot } from './harness';
+import { ROOT, runCommand, useLab, withScreenshot } from './harness';
 import type { LabLike } from './harness';
 
 jest.setTimeout(300000);
@@ -27,6 +28,10 @@ const lab = useLab(
       execFileSync('convert', ['-seed', '5', '-size', `${WIDTH}x${HEIGHT}`, 'plasma:fractal', png]);
       source = execFileSync('convert', [png, '-depth', '8', 'rgba:-']);
       writeFileSync(join(work, 'photo.six'), execFileSync('img2sixel', [png]));
+      copyFileSync(join(work, 'photo.six'), join(work, 'photo.sixel'));
+      // Prints a picture as `mrpeek -batch` does (Debian's MRtrix3 has no mrpeek).
+      copyFileSync(join(ROOT, 'test', 'bin', 'mrpeek-sixel'), join(work, 'mrpeek-sixel'));
+      chmodSync(join(work, 'mrpeek-sixel'), 0o755);
       page.on('pageerror', (e) => pageErrors.push(e.message));
     }
   }
@@ -55,7 +60,8 @@ async function runInNewNotebook(kernelName: string, code: string): Promise<Locat
   await waitForIdleKernel();
   const cell = page.locator('.jp-NotebookPanel:visible .jp-Notebook .jp-Cell').first();
   await cell.locator('.cm-content').click();
-  await page.keyboard.type(code);
+  // Inserted, not typed: brackets and quotes are not doubled by the editor.
+  await page.keyboard.insertText(code);
   await page.keyboard.press('Shift+Enter');
   return cell;
 }
@@ -135,17 +141,74 @@ test("an ipykernel cell's !img2sixel shows an image instead of escape codes", as
   });
 });
 
-test('a .six file opens as an image', async () => {
+test.each(['photo.six', 'photo.sixel'])(
+  '%s opens in the sixel viewer as an image',
+  async (file) => {
+    const { page } = lab;
+    await withScreenshot(page, `sixel-file-${file.replace('.', '-')}`, async () => {
+      await runCommand(page, 'docmanager:open', { path: file });
+      const viewer = page.locator('.jp-MimeDocument:visible');
+      const shown = await imagePixels(viewer.locator('img.jp-WarrenSixel-image').first());
+      expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
+      expect(meanDifference(shown.rgba)).toBeLessThan(12);
+      // The document's tab is the file, in the viewer the sixel file type names.
+      await expect(
+        page
+          .locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel')
+          .textContent()
+      ).resolves.toBe(file);
+    });
+  }
+);
+
+test("an ipykernel cell's image/x-sixel output shows an image of the picture", async () => {
   const { page } = lab;
-  await withScreenshot(page, 'sixel-file', async () => {
-    await runCommand(page, 'docmanager:open', { path: 'photo.six' });
-    const shown = await imagePixels(
-      page.locator('.jp-MimeDocument:visible img.jp-WarrenSixel-image').first()
+  await withScreenshot(page, 'sixel-mime-output', async () => {
+    const cell = await runInNewNotebook(
+      'python3',
+      "from IPython.display import display; display({'image/x-sixel': open('photo.six').read(), 'text/plain': 'a sixel'}, raw=True)"
     );
+    const output = cell.locator('.jp-OutputArea-output');
+    const shown = await imagePixels(output.locator('img.jp-WarrenSixel-image').first());
     expect([shown.width, shown.height]).toEqual([WIDTH, HEIGHT]);
     expect(meanDifference(shown.rgba)).toBeLessThan(12);
+    // The sixel renderer was chosen over text/plain: one output, no text in it.
+    await expect(output.count()).resolves.toBe(1);
+    await expect(output.first().textContent()).resolves.toBe('');
   });
 });
+
+/** The 48x30 picture mrpeek-sixel prints: red left, blue right, a yellow crosshair. */
+function expectMrpeekPicture(shown: { width: number; height: number; rgba: number[] }): void {
+  expect([shown.width, shown.height]).toEqual([48, 30]);
+  const at = (x: number, y: number) => shown.rgba.slice((y * 48 + x) * 4, (y * 48 + x) * 4 + 4);
+  expect(at(5, 5)).toEqual([255, 0, 0, 255]);
+  expect(at(40, 5)).toEqual([0, 0, 255, 255]);
+  expect(at(24, 3)).toEqual([255, 255, 0, 255]);
+  expect(at(5, 15)).toEqual([255, 255, 0, 255]);
+  expect(at(47, 29)).toEqual([0, 0, 255, 255]);
+}
+
+for (const kernelName of ['warren', 'python3']) {
+  test(`a batch-mode sixel stream shaped as mrpeek's from a ${kernelName} ! cell is an image, with no stray escape text`, async () => {
+    const { page } = lab;
+    await withScreenshot(page, `sixel-mrpeek-${kernelName}`, async () => {
+      const cell = await runInNewNotebook(
+        kernelName,
+        `!echo before; ${join(lab.server.root, 'work', 'mrpeek-sixel')}; echo after`
+      );
+      const outputs = cell.locator('.jp-OutputArea-output');
+      expectMrpeekPicture(await imagePixels(outputs.locator('img').first()));
+      await expect(outputs.locator('img').count()).resolves.toBe(1);
+      // warren makes the image in the kernel: three outputs. ipykernel's text is one
+      // stream output, split around the image in the page; the CR after the image
+      // must not have written "after" over its escape codes in the output area.
+      await expect(outputs.allTextContents()).resolves.toEqual(
+        kernelName === 'warren' ? ['before\n', '', 'after\n'] : ['before\nafter\n']
+      );
+    });
+  });
+}
 
 test('a Lab terminal shows an image after img2sixel', async () => {
   const { page } = lab;
