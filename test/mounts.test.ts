@@ -683,6 +683,12 @@ describe('warren mount --auto, --restore and --nfs', () => {
     expect(savedMountpoints(fresh)).toEqual([]);
   });
 
+  // No test mounts a real NFS export. Debian's nfs-kernel-server and nfs-common can be
+  // installed here (bookworm, 1:2.6.2-4+deb12u1), but this machine's kernel (a container's:
+  // no /lib/modules, nothing to load) lists neither nfsd nor nfs in /proc/filesystems, so
+  // no kernel NFS server can export a folder and no client could mount one
+  // (`mount -t nfsd` answers "unknown filesystem type"). What runs is the refusal of an
+  // option as a server name and the error path, with or without nfs-common.
   test('--nfs: a server name that is an option is refused; without nfs-common the error names the package', async () => {
     const mp = join(base, 'nfs-mp');
     const r = await run(k, `await warren.mount(${JSON.stringify(mp)}, { nfs: '-oX=1:/export' })`);
