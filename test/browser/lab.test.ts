@@ -150,13 +150,41 @@ test('the GPU panel shows the replayed H100 and the status bar item updates', as
     await expect(page.locator('.jp-WarrenGpu-status').textContent()).resolves.toMatch(
       /1 GPU via nvidia-smi/
     );
-    // The chart is a uPlot canvas.
-    await expect(card.locator('.jp-WarrenGpu-chart canvas').count()).resolves.toBeGreaterThan(0);
-    // The captured load run has a compute process on the GPU.
-    await page
-      .locator('.jp-WarrenGpu-processes tbody tr[data-pid]')
-      .first()
-      .waitFor({ timeout: 30000 });
+    // Each chart has samples in it, not just a canvas: the card's two and the host's.
+    for (const chart of ['use', 'power', 'host'])
+      await page.waitForFunction(
+        (c) =>
+          Number(
+            (
+              globalThis as unknown as {
+                document: {
+                  querySelector(s: string): { getAttribute(n: string): string | null } | null;
+                };
+              }
+            ).document
+              .querySelector(`.jp-WarrenGpu [data-chart="${c}"]`)
+              ?.getAttribute('data-points') ?? 0
+          ) > 0,
+        chart,
+        { timeout: 30000 }
+      );
+    // The host's figures: its legend gives the machine's memory in use.
+    const hostLegend = page.locator('.jp-WarrenGpu-host [data-chart="host"] .u-legend .u-series');
+    await expect(hostLegend.locator('.u-label').allTextContents()).resolves.toEqual([
+      'Time',
+      'CPU',
+      'Memory'
+    ]);
+    await expect(hostLegend.nth(2).locator('.u-value').textContent()).resolves.toMatch(
+      /^[\d.]+ GiB \(\d+%\)$/
+    );
+    // The captured load run's compute process: its pid, GPU 0 and 1386 MiB.
+    const row = page.locator('.jp-WarrenGpu-processes tbody tr[data-pid]').first();
+    await row.waitFor({ timeout: 30000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[0]).toMatch(/^\d+$/);
+    expect(cells[0]).toBe(await row.getAttribute('data-pid'));
+    expect(cells.slice(1, 3)).toEqual(['0', '1.4 GiB']);
     // The status bar shows utilisation and memory, and changes as samples arrive.
     const status = page.locator('.jp-WarrenGpuStatus');
     await page.waitForFunction(
