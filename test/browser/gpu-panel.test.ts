@@ -329,6 +329,11 @@ test('the process table shows pid, GPU, user, command, memory and the notebook a
       `require("fs").writeFileSync(${JSON.stringify(gpuPidFile)}, String(process.pid))`
     );
     await page.keyboard.press('Shift+Enter');
+    // This notebook's own path: the one the current widget shows.
+    const path = await page.evaluate(() => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      return (app.shell.currentWidget as { context: { path: string } }).context.path;
+    });
     await openPanel(page);
     const row = page.locator('.jp-WarrenGpu-processes tbody tr[data-pid]').first();
     await page
@@ -343,7 +348,7 @@ test('the process table shows pid, GPU, user, command, memory and the notebook a
     expect(cells[1]).toBe('0');
     // 1386 MiB in the captured compute apps.
     expect(cells[2]).toBe('1.4 GiB');
-    expect(cells[3]).toMatch(/^Untitled\d*\.ipynb$/);
+    expect(cells[3]).toBe(path);
     // Under it: the user and the command line, as /proc shows them for the notebook's kernel
     // (the hover shows the whole of it).
     const second = page.locator(`.jp-WarrenGpu-processes tr[data-command-of="${cells[0]}"] td`);
@@ -367,19 +372,16 @@ test('the process table shows pid, GPU, user, command, memory and the notebook a
     await page.locator('.jp-WarrenGpu-processes').scrollIntoViewIfNeeded();
     await shot(page, 'gpu-panel-processes');
 
-    // The link opens the notebook: switch away first, then follow it.
-    await runCommand(page, 'filebrowser:open-path', { path: 'Untitled.ipynb' }).catch(
-      () => undefined
-    );
+    // The link opens that notebook: switch away first, then follow it.
     await runCommand(page, 'launcher:create');
     await page.locator('.jp-WarrenGpu-processes a.jp-WarrenGpu-owner').first().click();
     await page.waitForFunction(
-      () => {
+      (p) => {
         const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
         const w = app.shell.currentWidget as { context?: { path?: string } } | null;
-        return /Untitled\d*\.ipynb$/.test(w?.context?.path ?? '');
+        return w?.context?.path === p;
       },
-      null,
+      path,
       { timeout: 30000 }
     );
   });
