@@ -50,7 +50,7 @@ const lab = useLab(
         { source: "const subject = 'sub-01';\nconst steps = 3;", tags: ['parameters'] },
         {
           source:
-            "!printf '\\033[31mred %s\\033[0m\\n' $subject; for i in 10 50 100; do printf '\\r%d%%' $i; sleep 1; done; echo"
+            "!printf '\\033[31mred %s\\033[0m\\n' $subject; for i in 10 50 100; do printf '\\r%d%%' $i; sleep 3; done; echo"
         },
         { source: "console.log('steps', steps)" }
       ]);
@@ -169,10 +169,14 @@ test('a run shows its parameters cell in the dialog, its log as a cell shows it,
     await page
       .locator('.jp-WarrenRuns-log .ansi-red-fg', { hasText: 'red sub-02' })
       .waitFor({ timeout: 150000 });
+    // Streamed, not read once at the end: the run has not printed its last redraw (100%,
+    // 6 s after the red line) and its row does not say it ended.
     const whileRunning = (await row.getAttribute('data-state')) ?? '';
+    const logWhileRunning = (await page.locator('.jp-WarrenRuns-log').textContent()) ?? '';
+    expect(logWhileRunning).not.toContain('100%');
     await stateIs(page, id, ['completed', 'failed']);
     expect(await row.getAttribute('data-state')).toBe('completed');
-    expect(['pending', 'running', 'submitting', 'completed']).toContain(whileRunning);
+    expect(['pending', 'running', 'submitting']).toContain(whileRunning);
     await expect(row.locator('.jp-WarrenRuns-times').textContent()).resolves.toMatch(
       /^started \d\d:\d\d:\d\d · took (\d+ s|\d+ min \d\d s)$/
     );
