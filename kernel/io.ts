@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const pongs = new Map<number, () => void>();
   let pings = 0;
   const interrupter = new Interrupter({
-    ping: (timeoutMs) =>
+    ping: (timeoutMs, interrupt) =>
       new Promise<boolean>((resolve) => {
         const id = ++pings;
         const timer = setTimeout(() => {
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
           clearTimeout(timer);
           resolve(true);
         });
-        post({ op: 'ping', id });
+        post({ op: 'ping', id, interrupt });
       }),
     log
   });
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     // Raising SIGINT reaches a busy loop in user code (vm breakOnSigint) and
     // otherwise main's SIGINT handler: one path for message and signal mode.
     // A main thread that never gets back to its loop is dealt with from here.
-    interrupt: () => void interrupter.interrupt(),
+    interrupt: () => interrupter.interrupt(),
     usage: (() => {
       const gpu = new KernelGpuUsage(process.pid);
       const sampler = new UsageSampler(() => gpu.sample());

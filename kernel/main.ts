@@ -156,13 +156,15 @@ export async function startKernel(connectionFile: string, language: Language): P
   dispatcher.register('comm_msg', withSender(commMsgHandler(comms)));
   dispatcher.register('comm_close', withSender(commCloseHandler(comms)));
 
-  // One path for both interrupt modes: the io thread raises SIGINT for
-  // interrupt_request, jupyter_client sends it in signal mode. A busy loop in a
-  // cell is stopped by vm's breakOnSigint before this handler runs.
-  process.on('SIGINT', () => {
+  // Both interrupt modes end here: interrupt_request through the io thread
+  // (which raises SIGINT only when main does not answer: a busy loop in a cell
+  // is stopped by vm's breakOnSigint), SIGINT from jupyter_client's signal mode.
+  const interrupt = () => {
     engine.interrupt();
     dispatcher.cancelInput(new Error('interrupted'));
-  });
+  };
+  transport.onInterrupt(interrupt);
+  process.on('SIGINT', interrupt);
   process.on('SIGTERM', () => transport.stop());
   // Under a supervisor (supervisor.ts), which names the heap limit should it be met.
   if (process.env.WARREN_SUPERVISOR_PID) {

@@ -35,6 +35,17 @@ describe('interrupting a main thread that never yields', () => {
     expect(result(iopub)).toBe("'kept 42'");
   }
 
+  test('an interrupt that finds no cell running leaves the next cell alone', async () => {
+    for (let i = 0; i < 10; i++) {
+      const { reply } = await k.call('control', 'interrupt_request', {}, 5000);
+      expect(reply.content.status).toBe('ok');
+      const { iopub } = await k.execute(
+        `await new Promise((r) => setTimeout(r, 20)); keptAcrossInterrupts + ${i}`
+      );
+      expect(result(iopub)).toBe(`'kept${i}'`);
+    }
+  });
+
   test('an endless microtask chain stops on interrupt; every variable is kept', async () => {
     const done = await interruptAfter(
       500,

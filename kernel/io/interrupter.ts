@@ -10,6 +10,8 @@ import {
 import { Session } from 'node:inspector';
 import { descendants } from '../services/processes';
 
+/** How long main may take to run its interrupt handler when its event loop turns. */
+const DELIVERY_MS = 200;
 /** How long the main thread may take to show it is back in its event loop after SIGINT. */
 const PATIENCE_MS = 500;
 
@@ -20,11 +22,14 @@ const SYSCALLS: Record<string, { read: number; openat: number }> = {
 };
 
 /**
- * Interrupts from the io thread, for a main thread that SIGINT alone does not
- * reach. SIGINT stops a busy loop in a cell's own code (vm's breakOnSigint)
- * and otherwise runs main's handler, which needs main's event loop. When main
- * does not answer a ping within PATIENCE_MS, it is stuck, and how depends on
- * what its thread is doing:
+ * Interrupts from the io thread. Main's event loop is asked first to run its
+ * interrupt handler, which ends a cell that awaits (a shell command, a timer,
+ * a promise). Only a main that does not answer within DELIVERY_MS gets
+ * SIGINT: a raised signal is handled whenever main next turns its loop, and
+ * raised at an idle main it would interrupt whichever cell came next. SIGINT
+ * stops a busy loop in a cell's own code (vm's breakOnSigint). When main
+ * still does not answer a ping within PATIENCE_MS, it is stuck, and how
+ * depends on what its thread is doing:
  * - running JavaScript (a microtask chain, a loop in a callback): V8's
  *   terminate-execution through an inspector session on the main thread (as
  *   Deno interrupts from another thread). It unwinds that JavaScript only;
@@ -45,8 +50,12 @@ export class Interrupter {
   constructor(private readonly options: Interrupter.IOptions) {}
 
   async interrupt(): Promise<void> {
+    if (await this.options.ping(DELIVERY_MS, true)) {
+      this.strikes = 0;
+      return;
+    }
     process.kill(process.pid, 'SIGINT');
-    if (await this.options.ping(PATIENCE_MS)) {
+    if (await this.options.ping(PATIENCE_MS, false)) {
       this.strikes = 0;
       return;
     }
@@ -78,8 +87,11 @@ export class Interrupter {
 
 export namespace Interrupter {
   export interface IOptions {
-    /** Asks the main thread to answer; resolves false if it does not within the time. */
-    ping(timeoutMs: number): Promise<boolean>;
+    /**
+     * Asks the main thread to answer (running its interrupt handler first when
+     * `interrupt`); resolves false if it does not within the time.
+     */
+    ping(timeoutMs: number, interrupt: boolean): Promise<boolean>;
     log(text: string): void;
   }
 }

@@ -41,7 +41,9 @@ export class ControlLoop {
   private async reply(msg: Message): Promise<JSONObject> {
     switch (msg.header.msg_type) {
       case 'interrupt_request':
-        this.options.interrupt();
+        // Answered once the interrupt has reached the running cell: a request
+        // sent after this reply is never the one interrupted.
+        await this.options.interrupt();
         return { status: 'ok' };
       case 'shutdown_request':
         return { status: 'ok', restart: msg.content.restart === true };
@@ -63,7 +65,7 @@ export namespace ControlLoop {
     factory: MessageFactory;
     send(channel: SendChannel, raw: RawMessage): void;
     kernelInfo: JSONObject;
-    interrupt(): void;
+    interrupt(): Promise<void>;
     usage(): Promise<JSONObject>;
     shutdown(restart: boolean): Promise<void>;
     log(text: string): void;

@@ -26,8 +26,12 @@ export type ToMain =
   | { op: 'log'; text: string }
   /** Sockets are closed after a shutdown: main may exit. */
   | { op: 'closed' }
-  /** Is main's event loop running? Answered with `pong` (the interrupt's escalation asks). */
-  | { op: 'ping'; id: number };
+  /**
+   * Is main's event loop running? Answered with `pong`. With `interrupt`, main
+   * runs its interrupt handler first: an interrupt delivered this way reaches
+   * the cell that runs now, never one that starts after the reply.
+   */
+  | { op: 'ping'; id: number; interrupt?: boolean };
 
 /**
  * Index in the shared Int32Array: bytes posted to iopub and not yet handed to

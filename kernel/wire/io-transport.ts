@@ -13,6 +13,7 @@ export class IoTransport implements Transport {
   private readonly counters = new Int32Array(new SharedArrayBuffer(8));
   private messageHandler: (channel: ReceiveChannel, raw: RawMessage) => void = () => {};
   private shutdownHandler: (restart: boolean) => Promise<void> = async () => {};
+  private interruptHandler: () => void = () => {};
   private roomWaiters: Array<() => void> = [];
   private closed = false;
   readonly ready: Promise<void>;
@@ -51,6 +52,7 @@ export class IoTransport implements Transport {
             process.stderr.write(`[warren] ${m.text}\n`);
             break;
           case 'ping':
+            if (m.interrupt) this.interruptHandler();
             this.post({ op: 'pong', id: m.id });
             break;
         }
@@ -78,6 +80,10 @@ export class IoTransport implements Transport {
 
   onShutdown(handler: (restart: boolean) => Promise<void>): void {
     this.shutdownHandler = handler;
+  }
+
+  onInterrupt(handler: () => void): void {
+    this.interruptHandler = handler;
   }
 
   /** Ends the kernel as a shutdown_request would (for SIGTERM): main's resources first, then the sockets. */

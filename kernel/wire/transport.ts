@@ -9,6 +9,8 @@ export interface Transport {
   send(channel: SendChannel, raw: RawMessage): void;
   onMessage(handler: (channel: ReceiveChannel, raw: RawMessage) => void): void;
   onShutdown(handler: (restart: boolean) => Promise<void>): void;
+  /** Called when the io thread delivers an interrupt_request through main's event loop. */
+  onInterrupt(handler: () => void): void;
   /** Bytes sent on iopub and not yet handed to the socket. */
   pendingBytes(): number;
   /** Resolves once the iopub backlog is below its low-water mark. */

@@ -318,7 +318,7 @@ test('map: 50 commands in chunks of 10 run as a 5-task array, one fails, its ret
     SLURM_CONF: conf
   });
   expect(again.code).toBe(0);
-  expect(again.stdout).toContain('1 commands in 1 tasks');
+  expect(again.stdout).toContain('1 command in 1 task of');
   expect(again.stdout).toContain('completed 50/50 done, 0 failed');
   expect(await maps.log(id, 17)).toBe('fixed\n');
 });

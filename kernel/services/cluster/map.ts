@@ -220,7 +220,8 @@ export class MapRunner {
     record.jobId = jobId;
     record.jobs = [...(record.jobs ?? []), jobId];
     record.state = 'pending';
-    record.message = `array job ${jobId}: ${list.length} commands in ${tasks} tasks of ${chunk}`;
+    const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+    record.message = `array job ${jobId}: ${count(list.length, 'command')} in ${count(tasks, 'task')} of ${chunk}`;
     this.store.save(record);
   }
 
