@@ -11,5 +11,50 @@ export default tseslint.config(
       '@typescript-eslint/no-namespace': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
     }
-  }
+  },
+  // The kernel's walls (../shared/STYLE.md): a crossing fails `npm run lint`.
+  ...walls([
+    [
+      'kernel/wire/**',
+      'sockets, framing, signing and the outbox know nothing of kernels',
+      ['**/protocol/**', '**/io/**', '**/engines/**', '**/services/**', '**/handlers/**',
+        '**/comms/**', '**/api/**', '**/exit', '**/main']
+    ],
+    [
+      'kernel/protocol/**',
+      'protocol knows messages and its transport port, not the io thread, engines or services',
+      ['**/wire/sockets', '**/io/**', '**/engines/!(engine)', '**/engines/*/**', '**/services/**',
+        '**/handlers/**', '**/comms/**', '**/api/**', 'zeromq']
+    ],
+    [
+      'kernel/engines/**',
+      'engines run cells: they never touch sockets, services, comms or the cell API',
+      ['**/wire/**', '**/io/**', '**/protocol/**', '**/services/**', '**/handlers/**',
+        '**/comms/**', '**/api/**', '**/client/**', 'zeromq']
+    ],
+    [
+      'kernel/services/**',
+      'services know nothing of cells, handlers or comms',
+      ['**/engines/**', '**/handlers/**', '**/comms/**', '**/api/**', '**/io/**']
+    ],
+    [
+      'kernel/client/**',
+      'the client is a Jupyter client: wire and protocol only',
+      ['**/services/**', '**/engines/**', '**/handlers/**', '**/comms/**', '**/api/**', '**/io/**']
+    ],
+    [
+      'kernel/cli/**',
+      'the command line builds on services, never on a request handler',
+      ['**/handlers/**', '**/engines/**', '**/comms/**', '**/protocol/dispatcher']
+    ]
+  ])
 );
+
+/** One `no-restricted-imports` block per room: [files, why, patterns it may not import]. */
+function walls(rooms) {
+  return rooms.map(([files, message, group]) => ({
+    files: [files],
+    ignores: ['**/*.spec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] }
+  }));
+}

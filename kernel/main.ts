@@ -11,19 +11,14 @@ import { GpuCommTarget } from './comms/gpu';
 import { MountsCommTarget } from './comms/mounts';
 import { GpuCollector } from './services/gpu/collector';
 import { discoverKernels } from './services/gpu/kernels';
+import { installCellApi } from './api';
 import { CellEngine } from './engines/cell';
-import { DECLARATIONS as SHELL_DECLARATIONS, shellGlobals } from './engines/shell/api';
-import type { ShellRuntime } from './engines/shell/api';
 import { ShellEngine } from './engines/shell/shell';
 import { SixelDecoder } from './engines/sixel/decode';
 import { SixelOutput } from './engines/sixel/output';
 import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
-import { RUNTIME } from './engines/shell/syntax';
 import { TypeScriptEngine } from './engines/typescript/engine';
-import { WARREN_DECLARATIONS, warrenApi, warrenMagics } from './engines/warren-api';
-import { CLUSTER_DECLARATIONS, clusterApi, clusterMagics } from './engines/cluster-api';
 import { RunManager } from './services/cluster/manager';
-import { MapRunner } from './services/cluster/map';
 import { RunsCommTarget } from './comms/runs';
 import { Runtime } from './engines/typescript/runtime';
 import {
@@ -36,7 +31,7 @@ import { executeHandler } from './handlers/execute';
 import { historyHandler } from './handlers/history';
 import { completeHandler, inspectHandler, isCompleteHandler } from './handlers/introspection';
 import type { Language } from './handlers/kernel-info';
-import { kernelInfo } from './handlers/kernel-info';
+import { kernelInfo, kernelInfoHandler } from './handlers/kernel-info';
 import { Dispatcher } from './protocol/dispatcher';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
@@ -45,7 +40,7 @@ import { jupyterDataDir } from './paths';
 import { descendants, endProcesses } from './services/processes';
 import { SupervisorNotes } from './io/afterlife';
 import { readConnectionFile } from './wire/connection';
-import { IoTransport } from './wire/io-transport';
+import { IoTransport } from './io/transport';
 
 /** How long after start the TypeScript compiler begins to load, unless a cell needs it sooner. */
 const COMPILER_WARMUP_MS = 1500;
@@ -55,7 +50,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);
   const transport = new IoTransport({
-    entry: join(__dirname, 'io.js'),
+    entry: join(__dirname, 'io', 'thread.js'),
     connection,
     session: factory.session,
     kernelInfo: info
@@ -74,39 +69,15 @@ export async function startKernel(connectionFile: string, language: Language): P
   const sixel = new SixelOutput(new SixelDecoder());
   shell.onDcs = (body, sink, end) => sixel.show(body, sink, end);
   shell.onQuery = (params, final, column) => answerQuery(params, final, DEFAULT_GEOMETRY, column);
-  const warrenOptions = {
-    mounts,
-    cwd: () => shell.cwd,
-    setEnv: (name: string, value: string) => shell.setEnv(name, value),
-    env: () => shell.env
-  };
   const runs = new RunManager();
-  const clusterOptions = {
-    manager: runs,
-    maps: new MapRunner(runs.store),
-    cwd: () => shell.cwd,
-    sink: () => runtime.current()
-  };
-  const shellApi = shellGlobals(shell, () => runtime.current(), {
-    ...warrenMagics(warrenOptions),
-    ...clusterMagics(clusterOptions)
-  });
-  for (const [name, value] of Object.entries(shellApi)) {
-    runtime.define(name, value, '');
-  }
-  runtime.declarations += SHELL_DECLARATIONS;
-  runtime.define(
-    'warren',
-    { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) },
-    WARREN_DECLARATIONS + CLUSTER_DECLARATIONS
-  );
+  const shellRuntime = installCellApi({ runtime, shell, mounts, runs });
   const code = new TypeScriptEngine({
     language,
     compilerEntry: join(__dirname, 'engines', 'typescript', 'compiler-thread.js'),
     runtime
   });
   const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {
-    ...(shellApi[RUNTIME] as ShellRuntime),
+    ...shellRuntime,
     use: (sink) => runtime.use(sink)
   });
   const history = new History(
@@ -126,7 +97,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   mounts.startHealthChecks();
   void mounts.restore();
 
-  dispatcher.register('kernel_info_request', async () => ({ status: 'ok', ...info }));
+  dispatcher.register('kernel_info_request', kernelInfoHandler(info));
   dispatcher.register('execute_request', executeHandler(engine, history));
   dispatcher.register('complete_request', completeHandler(engine));
   dispatcher.register('inspect_request', inspectHandler(engine));

@@ -10,7 +10,7 @@ import {
   writeFileSync
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { packageRoot } from '../handlers/kernel-info';
+import { packageRoot } from '../paths';
 import { jupyterDataDir } from '../paths';
 import { shQuote } from '../services/cluster/transport';
 
@@ -63,7 +63,10 @@ const LAUNCHER_MARK = '# written by `warren install`';
 
 function writeLauncher(file: string, cli: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `#!/bin/sh\n${LAUNCHER_MARK}\nexec ${shQuote(process.execPath)} ${shQuote(cli)} "$@"\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n${LAUNCHER_MARK}\nexec ${shQuote(process.execPath)} ${shQuote(cli)} "$@"\n`
+  );
   chmodSync(file, 0o755);
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JSONObject } from '../../src/contract';
 import type { Message } from '../protocol/message';
-import { freePorts } from '../services/ports';
+import { freePorts } from '../ports';
 import { MessageFactory, parseMessage } from '../protocol/message';
 import { decode, encode } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';

@@ -9,8 +9,8 @@ import type {
   OutputSink
 } from './engine';
 import { UnknownMagicError } from './magics';
-import { ShellError } from './shell/api';
 import type { ShellEngine } from './shell/shell';
+import { ShellError } from './shell/shell';
 import { cellMagic, mask, plainCommands, rewrite, RUNTIME, template } from './shell/syntax';
 import { toError } from './typescript/format';
 

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { JSONObject } from '../../src/contract';
+import { packageRoot } from '../paths';
+import type { Handler } from '../protocol/dispatcher';
 import { PROTOCOL_VERSION } from '../protocol/message';
 
 export type Language = 'typescript' | 'javascript';
@@ -16,17 +17,6 @@ function version(pkg: string): string {
   } catch {
     return '';
   }
-}
-
-/** The folder of warren's package.json, from the source tree or from lib/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/kernel')) {
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return dir;
 }
 
 /** The kernel_info_reply content (also answered on control, from the io thread). */
@@ -66,4 +56,9 @@ export function kernelInfo(language: Language): JSONObject {
     supported_features: ['iopub_welcome'],
     debugger: false
   };
+}
+
+/** kernel_info_request on shell (control's copy is answered by the io thread). */
+export function kernelInfoHandler(info: JSONObject): Handler {
+  return async () => ({ status: 'ok', ...info });
 }

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, writeSync } from 'node:fs';
 import type { RawMessage } from '../wire/codec';
 import type { MessageFactory } from '../protocol/message';
-import type { SendChannel } from '../wire/bridge';
+import type { SendChannel } from '../protocol/transport';
 
 export interface PendingRequest {
   msgId: string;

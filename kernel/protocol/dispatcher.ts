@@ -1,7 +1,6 @@
 import type { JSONObject } from '../../src/contract';
 import type { RawMessage } from '../wire/codec';
-import type { ReceiveChannel } from '../wire/bridge';
-import type { Transport } from '../wire/transport';
+import type { ReceiveChannel, Transport } from './transport';
 import type { Message, MessageFactory } from './message';
 import { parseMessage, replyType } from './message';
 import { RequestOutput } from './output';

@@ -1,7 +1,7 @@
 import type { JSONObject } from '../../src/contract';
 import type { DisplayOptions, MimeBundle, OutputSink } from '../engines/engine';
-import { HIGH_WATER } from '../wire/bridge';
-import type { Transport } from '../wire/transport';
+import type { Transport } from './transport';
+import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
 
 /** Bytes of stream text held back before a flush, and how long at most. */

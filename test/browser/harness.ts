@@ -23,7 +23,7 @@ export const CHROMIUM_ARGS = [
   '--no-first-run'
 ];
 
-import { freePort } from '../../kernel/services/ports';
+import { freePort } from '../../kernel/ports';
 
 export { freePort };
 

@@ -533,3 +533,19 @@ namespace Private {
     return /(^|\s)-echo(\s|$)/.test(r.stdout ?? '');
   }
 }
+
+/** A non-zero exit where the user asked for errors (`shell.raise = true`, or `%%bash`). */
+export class ShellError extends Error {
+  override name = 'CalledProcessError';
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null
+  ) {
+    super(
+      signal
+        ? `command was killed by ${signal}: ${command}`
+        : `command exited with status ${exitCode}: ${command}`
+    );
+  }
+}

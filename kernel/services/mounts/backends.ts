@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { freePort } from '../ports';
+import { freePort } from '../../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
 import { execArgs, firstError, which } from './exec';

@@ -4,21 +4,21 @@
  * messages go on to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JSONObject } from '../src/contract';
-import type { ToIo, ToMain, SendChannel } from './wire/bridge';
-import { LOW_WATER, PENDING, WANT_DRAIN } from './wire/bridge';
-import type { RawMessage } from './wire/codec';
-import { decode, encode } from './wire/codec';
-import type { ConnectionInfo } from './wire/connection';
-import { Outbox } from './wire/outbox';
-import { Signer } from './wire/signer';
-import { bindSockets, receiveEach } from './wire/sockets';
-import { answerAfterlife, SupervisorNotes, takeAfterlife } from './io/afterlife';
-import { Interrupter } from './io/interrupter';
-import { ControlLoop } from './protocol/control';
-import { MessageFactory } from './protocol/message';
-import { KernelGpuUsage } from './services/gpu/usage';
-import { UsageSampler } from './services/usage';
+import type { JSONObject } from '../../src/contract';
+import type { ToIo, ToMain, SendChannel } from './bridge';
+import { LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
+import type { RawMessage } from '../wire/codec';
+import { decode, encode } from '../wire/codec';
+import type { ConnectionInfo } from '../wire/connection';
+import { Outbox } from '../wire/outbox';
+import { Signer } from '../wire/signer';
+import { bindSockets, receiveEach } from '../wire/sockets';
+import { answerAfterlife, SupervisorNotes, takeAfterlife } from './afterlife';
+import { Interrupter } from './interrupter';
+import { ControlLoop } from '../protocol/control';
+import { MessageFactory } from '../protocol/message';
+import { KernelGpuUsage } from '../services/gpu/usage';
+import { UsageSampler } from '../services/usage';
 
 interface IoData {
   connection: ConnectionInfo;

@@ -2,10 +2,11 @@
  * The messages that cross between the main thread (protocol and engines) and
  * the io thread (sockets, heartbeat, control). Both sides import this file.
  */
-import type { RawMessage } from './codec';
+import type { RawMessage } from '../wire/codec';
+import type { ReceiveChannel, SendChannel } from '../protocol/transport';
 
-export type SendChannel = 'shell' | 'control' | 'stdin' | 'iopub';
-export type ReceiveChannel = 'shell' | 'control' | 'stdin';
+export type { ReceiveChannel, SendChannel } from '../protocol/transport';
+export { HIGH_WATER, LOW_WATER } from '../protocol/transport';
 
 export type ToIo =
   | { op: 'send'; channel: SendChannel; raw: RawMessage; bytes: number }
@@ -42,7 +43,5 @@ export const PENDING = 0;
 /** Index: main sets 1 when it wants a `drain` message. */
 export const WANT_DRAIN = 1;
 
-export const HIGH_WATER = 8 * 1024 * 1024;
-export const LOW_WATER = 2 * 1024 * 1024;
 /** Above this a synchronous writer blocks until the io thread catches up. */
 export const HARD_LIMIT = 32 * 1024 * 1024;

@@ -1,26 +1,10 @@
-import type { OutputSink } from '../engine';
-import { Interrupted } from '../engine';
-import type { ShellEngine, ShellResult } from './shell';
-import { CAPTURE_LIMIT } from './shell';
-import type { LineMagics } from '../magics';
-import { isLineMagic, UnknownMagicError, UsageError } from '../magics';
-import { RUNTIME } from './syntax';
-
-/** A non-zero exit where the user asked for errors (`shell.raise = true`, or `%%bash`). */
-export class ShellError extends Error {
-  override name = 'CalledProcessError';
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | null,
-    readonly signal: string | null
-  ) {
-    super(
-      signal
-        ? `command was killed by ${signal}: ${command}`
-        : `command exited with status ${exitCode}: ${command}`
-    );
-  }
-}
+import type { OutputSink } from '../engines/engine';
+import { Interrupted } from '../engines/engine';
+import type { ShellEngine, ShellResult } from '../engines/shell/shell';
+import { CAPTURE_LIMIT, ShellError } from '../engines/shell/shell';
+import type { LineMagics } from '../engines/magics';
+import { isLineMagic, UnknownMagicError, UsageError } from '../engines/magics';
+import { RUNTIME } from '../engines/shell/syntax';
 
 export const DECLARATIONS = `
 interface ShellResult {

@@ -1,5 +1,12 @@
-import type { RawMessage } from './codec';
-import type { ReceiveChannel, SendChannel } from './bridge';
+import type { RawMessage } from '../wire/codec';
+
+export type SendChannel = 'shell' | 'control' | 'stdin' | 'iopub';
+export type ReceiveChannel = 'shell' | 'control' | 'stdin';
+
+/** Above this many bytes of iopub backlog a writer waits for `room()`. */
+export const HIGH_WATER = 8 * 1024 * 1024;
+/** `room()` resolves once the backlog is below this. */
+export const LOW_WATER = 2 * 1024 * 1024;
 
 /**
  * What the protocol layer needs from the wire. The dispatcher is written
@@ -9,7 +16,7 @@ export interface Transport {
   send(channel: SendChannel, raw: RawMessage): void;
   onMessage(handler: (channel: ReceiveChannel, raw: RawMessage) => void): void;
   onShutdown(handler: (restart: boolean) => Promise<void>): void;
-  /** Called when the io thread delivers an interrupt_request through main's event loop. */
+  /** Called when an interrupt_request is delivered through main's event loop. */
   onInterrupt(handler: () => void): void;
   /** Bytes sent on iopub and not yet handed to the socket. */
   pendingBytes(): number;
