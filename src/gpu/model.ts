@@ -1,11 +1,5 @@
-import type {
-  GpuHistory,
-  GpuHistoryPoint,
-  GpuInfo,
-  GpuProcess,
-  GpuSnapshot
-} from '../contract/gpu';
-import { historyPoint } from '../contract/gpu';
+import type { GpuHistoryPoint, GpuInfo, GpuProcess, GpuSnapshot } from '../contract/gpu';
+import { historyPoint, isGpuHistory, isGpuSnapshot } from '../contract/gpu';
 
 /**
  * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm,
@@ -241,59 +235,4 @@ function percent(used: number | null, total: number | null): number | null {
 
 export function memoryPercent(gpu: GpuInfo): number | null {
   return percent(gpu.memoryUsedMiB, gpu.memoryTotalMiB);
-}
-
-const STATES = new Set(['ok', 'no-gpu', 'no-driver', 'timeout', 'error']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isGpu(value: unknown): value is GpuInfo {
-  return (
-    isRecord(value) &&
-    typeof value.uuid === 'string' &&
-    typeof value.name === 'string' &&
-    typeof value.index === 'number' &&
-    typeof value.allocated === 'boolean'
-  );
-}
-
-function isProcess(value: unknown): value is GpuProcess {
-  return isRecord(value) && typeof value.pid === 'number' && typeof value.gpuUuid === 'string';
-}
-
-/** Narrows a comm message to a snapshot; the fields the panel reads are checked. */
-export function isGpuSnapshot(value: unknown): value is GpuSnapshot {
-  return (
-    isRecord(value) &&
-    value.type === 'snapshot' &&
-    typeof value.time === 'number' &&
-    typeof value.state === 'string' &&
-    STATES.has(value.state) &&
-    Array.isArray(value.gpus) &&
-    value.gpus.every(isGpu) &&
-    Array.isArray(value.processes) &&
-    value.processes.every(isProcess) &&
-    isRecord(value.host)
-  );
-}
-
-function isHistoryPoint(value: unknown): value is GpuHistoryPoint {
-  return (
-    isRecord(value) &&
-    typeof value.time === 'number' &&
-    Array.isArray(value.gpus) &&
-    value.gpus.every((g) => isRecord(g) && typeof g.uuid === 'string')
-  );
-}
-
-/** Narrows a comm message to the history sent when the comm opens. */
-export function isGpuHistory(value: unknown): value is GpuHistory {
-  return (
-    isRecord(value) &&
-    value.type === 'history' &&
-    Array.isArray(value.points) &&
-    value.points.every(isHistoryPoint)
-  );
 }

@@ -1,3 +1,4 @@
+import { isRecord } from '../contract';
 import type {
   MountLogLine,
   MountSpec,
@@ -5,6 +6,12 @@ import type {
   PendingToolbox,
   Toolbox,
   ToolboxStatus
+} from '../contract/mounts';
+import {
+  isMountLogLine,
+  isMountStatus,
+  isPendingToolbox,
+  isToolboxStatus
 } from '../contract/mounts';
 
 /**
@@ -52,13 +59,10 @@ export class MountsModel {
     switch (message.type) {
       case 'state':
         if (!Array.isArray(message.mounts) || !Array.isArray(message.toolboxes)) return false;
-        this._mounts = message.mounts.filter(isStatus);
-        this._toolboxes = message.toolboxes.filter(isToolbox);
+        this._mounts = message.mounts.filter(isMountStatus);
+        this._toolboxes = message.toolboxes.filter(isToolboxStatus);
         this._pendingToolboxes = Array.isArray(message.pending)
-          ? message.pending.filter(
-              (t): t is PendingToolbox =>
-                isToolbox(t) && typeof (t as { volume?: unknown }).volume === 'string'
-            )
+          ? message.pending.filter(isPendingToolbox)
           : [];
         return true;
       case 'result':
@@ -69,7 +73,7 @@ export class MountsModel {
         return true;
       case 'logs':
         if (!Array.isArray(message.lines)) return false;
-        this._logs = [...this._logs, ...message.lines.filter(isLogLine)].slice(-200);
+        this._logs = [...this._logs, ...message.lines.filter(isMountLogLine)].slice(-200);
         return true;
       default:
         return false;
@@ -130,34 +134,4 @@ export function toolboxFromForm(fields: { name: string; root: string; bin: strin
 /** "1 command", "2 commands". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const STATES = new Set(['mounted', 'stale', 'unmounted', 'busy', 'error']);
-
-function isStatus(value: unknown): value is MountStatus {
-  return (
-    isRecord(value) &&
-    typeof value.mountpoint === 'string' &&
-    typeof value.source === 'string' &&
-    typeof value.kind === 'string' &&
-    typeof value.state === 'string' &&
-    STATES.has(value.state)
-  );
-}
-
-function isToolbox(value: unknown): value is ToolboxStatus {
-  return (
-    isRecord(value) &&
-    typeof value.name === 'string' &&
-    typeof value.root === 'string' &&
-    Array.isArray(value.bin)
-  );
-}
-
-function isLogLine(value: unknown): value is MountLogLine {
-  return isRecord(value) && typeof value.time === 'number' && typeof value.text === 'string';
 }

@@ -2,18 +2,12 @@ import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
 import type { JSONObject } from '../contract';
 import type { RunState, RunSummary } from '../contract/runs';
-import { FINAL_STATES } from '../contract/runs';
+import { FINAL_STATES, isRunSummary } from '../contract/runs';
 
 /** A state change the panel announces (a run ended). */
 export interface RunEnded {
   run: RunSummary;
   previous: RunState;
-}
-
-function isSummary(v: unknown): v is RunSummary {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.id === 'string' && typeof o.state === 'string' && typeof o.notebook === 'string';
 }
 
 /**
@@ -73,11 +67,11 @@ export class RunsModel {
       case 'runs': {
         if (!Array.isArray(message.runs)) return false;
         this._runs.clear();
-        for (const r of message.runs) if (isSummary(r)) this._runs.set(r.id, r);
+        for (const r of message.runs) if (isRunSummary(r)) this._runs.set(r.id, r);
         break;
       }
       case 'run': {
-        if (!isSummary(message.run)) return false;
+        if (!isRunSummary(message.run)) return false;
         const run = message.run;
         const previous = this._runs.get(run.id);
         this._runs.set(run.id, run);
