@@ -6,9 +6,6 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { CommTargets } from '../contract';
-import type { JSONObject } from '../contract';
-import type { RunsRequest } from '../contract/runs';
 import { RunsDefaults } from '../contract/settings';
 import type { RunsSettings } from '../contract/settings';
 import { settingsOf } from '../settings';
@@ -56,20 +53,9 @@ function activateRuns(
   restorer: ILayoutRestorer | null,
   rendermime: IRenderMimeRegistry | null
 ): void {
-  const model = new RunsModel();
+  const model = new RunsModel({ services });
   let { profiles, notify, resultsFolder } = RunsDefaults;
-  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
-  // Requests made while the services kernel is away wait for the comm to open.
-  const pending: RunsRequest[] = [];
-  const send = (request: RunsRequest): void => {
-    if (!channel) {
-      channel = Private.connect(services, model);
-      channel.opened.connect(() => {
-        for (const r of pending.splice(0)) channel?.send(r as unknown as JSONObject);
-      });
-    }
-    if (!channel.send(request as unknown as JSONObject)) pending.push(request);
-  };
+  const send = model.send.bind(model);
   const openResult = (id: string) => {
     const run = model.get(id);
     if (run?.result) void app.commands.execute('docmanager:open', { path: run.result });
@@ -133,13 +119,12 @@ function activateRuns(
       }
     );
   });
-  // A live tail of the selected unfinished run.
-  const tailTimer = window.setInterval(() => {
-    const id = panel.selected;
-    const run = id ? model.get(id) : undefined;
-    if (id && run && panel.isVisible && !RunsModel.isFinal(run.state)) send({ type: 'tail', id });
-  }, 2000);
-  panel.disposed.connect(() => window.clearInterval(tailTimer));
+  // A live tail of the selected unfinished run, while the panel shows.
+  const tail = model.followTail(() => (panel.isVisible ? panel.selected : null));
+  panel.disposed.connect(() => tail.dispose());
+  const showConnection = () => panel.setServicesStatus(model.servicesStatus, model.servicesMessage);
+  model.connectionChanged.connect(showConnection);
+  showConnection();
 
   const show = () => {
     if (!panel.isAttached) app.shell.add(panel, 'right', { rank: 920 });
@@ -248,13 +233,6 @@ namespace Private {
     output.dataset.mimeType = mime;
     output.appendChild(renderer.node);
     host.replaceChildren(output);
-  }
-
-  export function connect(services: IWarrenServices, model: RunsModel) {
-    const channel = services.openChannel(CommTargets.runs);
-    channel.received.connect((_, message) => model.ingest(message));
-    // After a services restart the list is sent again on open.
-    return channel;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Widget } from '@lumino/widgets';
 import type { RunProfile, RunResources, RunSummary } from '../contract/runs';
+import type { ServicesStatus } from '../tokens';
 import {
   applyCarriageReturns,
   formatDuration,
@@ -30,7 +31,9 @@ export class RunsPanel extends Widget {
     results.textContent = 'Results folder';
     results.title = 'Open the folder run results are fetched to (a setting)';
     results.onclick = () => this._actions.openResults();
-    bar.append(results);
+    this._status = document.createElement('div');
+    this._status.className = 'jp-WarrenRuns-status';
+    bar.append(this._status, results);
     this._list = document.createElement('ul');
     this._list.className = 'jp-WarrenRuns-list';
     this._logTitle = document.createElement('div');
@@ -45,6 +48,21 @@ export class RunsPanel extends Widget {
     this.node.append(bar, this._empty, this._list, this._logTitle, this._log);
     this._model.changed.connect(this.refresh, this);
     this._ticker = window.setInterval(() => this._tick(), 1000);
+  }
+
+  /**
+   * Says where the services kernel stands while it is away or requests wait
+   * for it; says nothing while connected with nothing waiting.
+   */
+  setServicesStatus(status: ServicesStatus, message: string | null): void {
+    this._status.dataset.state = status;
+    const text =
+      status === 'connected' || status === 'idle'
+        ? (message ?? '')
+        : status === 'dead'
+          ? `Services kernel is down: ${message ?? ''}`
+          : (message ?? 'Connecting to the warren services kernel…');
+    if (this._status.textContent !== text) this._status.textContent = text;
   }
 
   get selected(): string | null {
@@ -191,6 +209,7 @@ export class RunsPanel extends Widget {
     return b;
   }
 
+  private readonly _status: HTMLDivElement;
   private readonly _model: RunsModel;
   private readonly _actions: RunsPanel.IActions;
   private readonly _renderLog: RunsPanel.IOptions['renderLog'];
