@@ -1,5 +1,59 @@
 import tseslint from 'typescript-eslint';
 
+/*
+ * The never-rules of STYLE.md ("Boundaries") for the extension, one block a
+ * room. ESLint does not merge one rule's options across blocks (the last block
+ * that matches a file wins), so each block lists what every file of src/ owes
+ * as well as its own walls.
+ */
+const everywhereInSrc = [
+  {
+    group: ['**/kernel', '**/kernel/**'],
+    message: 'src/ never imports kernel/: what both sides share lives in src/contract.'
+  },
+  {
+    regex: '^sixel(/|$)',
+    message: "Only src/sixel/model.ts imports the sixel library (the page's one importer)."
+  },
+  {
+    regex: '^@jupyterlab/application(/|$)',
+    message: 'Only the plugin files (src/plugins/) import @jupyterlab/application.'
+  },
+  {
+    group: ['**/fake-services'],
+    message: 'The in-memory services kernel is for specs only.'
+  }
+];
+
+/** `everywhereInSrc`, less the entries whose group or regex is one of `allowed`. */
+function srcWalls(extra = [], allowed = []) {
+  const kept = everywhereInSrc.filter(
+    (p) => !allowed.some((a) => p.regex === a || (p.group ?? []).includes(a))
+  );
+  return {
+    '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...kept, ...extra] }]
+  };
+}
+
+const widgets = {
+  group: [
+    '@lumino/widgets',
+    '@lumino/messaging',
+    '@jupyterlab/apputils',
+    '@jupyterlab/ui-components',
+    '@jupyterlab/notebook',
+    '@jupyterlab/cells',
+    '@jupyterlab/rendermime',
+    '@jupyterlab/terminal',
+    '@jupyterlab/statusbar',
+    '**/view',
+    '**/chart',
+    '**/plugins/**'
+  ],
+  message:
+    'Models and the comm client hold no widgets: views import their model, never the reverse.'
+};
+
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', 'warren/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
@@ -10,6 +64,70 @@ export default tseslint.config(
       // JupyterLab's shape: IOptions and Private live in namespaces merged with their class.
       '@typescript-eslint/no-namespace': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }]
+    }
+  },
+  // Every file of the extension.
+  { files: ['src/**/*.ts'], rules: srcWalls() },
+  // Plugins wire tokens to models and views.
+  {
+    files: ['src/plugins/**/*.ts'],
+    rules: srcWalls([], ['^@jupyterlab/application(/|$)'])
+  },
+  // The contract is shared with the kernel: it imports nothing outside itself.
+  {
+    files: ['src/contract/**/*.ts'],
+    ignores: ['src/contract/**/*.spec.ts'],
+    rules: srcWalls([
+      {
+        regex: '^(?!\\./)',
+        message: 'src/contract imports nothing: not a package, nothing outside contract/.'
+      }
+    ])
+  },
+  // The comm client and the panel models: policy, no widgets.
+  {
+    files: ['src/comm/**/*.ts', 'src/{gpu,mounts,runs,sixel}/model.ts', 'src/sixel/lines.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: srcWalls([widgets])
+  },
+  { files: ['src/sixel/model.ts'], rules: srcWalls([widgets], ['^sixel(/|$)']) },
+  // Views draw their model; they never reach the services kernel themselves.
+  {
+    files: ['src/{gpu,mounts,runs,sixel}/view.ts', 'src/gpu/chart.ts'],
+    rules: srcWalls([
+      {
+        group: ['**/comm', '**/comm/**', '@jupyterlab/services', '**/plugins/**'],
+        message: 'Views do not import the comm or the services: the model holds the connection.'
+      },
+      {
+        group: ['**/tokens'],
+        allowTypeImports: true,
+        message: 'A view may name a token type (ServicesStatus), never hold the services.'
+      }
+    ])
+  },
+  // Specs may use the in-memory services kernel.
+  {
+    files: ['src/**/*.spec.ts'],
+    rules: srcWalls([], ['**/fake-services'])
+  },
+  // The kernel's one importer of the sixel library (its spec spies on the library's Decoder).
+  {
+    files: ['kernel/**/*.ts'],
+    ignores: ['kernel/engines/sixel/decode.ts', 'kernel/engines/sixel/decode.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^sixel(/|$)',
+              message:
+                "Only kernel/engines/sixel/decode.ts imports the sixel library (the kernel's one importer)."
+            }
+          ]
+        }
+      ]
     }
   }
 );
