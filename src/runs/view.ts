@@ -1,3 +1,6 @@
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { MimeModel } from '@jupyterlab/rendermime';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 import type { RunProfile, RunResources, RunSummary } from '../contract/runs';
 import type { ServicesStatus } from '../tokens';
@@ -373,4 +376,38 @@ export class SendFormBody extends Widget {
   private readonly _parameters: HTMLTextAreaElement;
   private readonly _inputs: HTMLInputElement;
   private readonly _outputs: HTMLInputElement;
+}
+
+/** The source of the notebook's cell tagged `parameters`, or null. */
+export function parametersCell(widget: NotebookPanel): string | null {
+  const cells = widget.content.model?.cells;
+  if (!cells) return null;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    const tags = cell.getMetadata('tags');
+    if (Array.isArray(tags) && tags.includes('parameters')) return cell.sharedModel.getSource();
+  }
+  return null;
+}
+
+/** A log drawn by the Lab's own stdout renderer (ANSI colours), as a cell shows a stream. */
+export async function renderLog(
+  rendermime: IRenderMimeRegistry | null,
+  text: string,
+  host: HTMLElement
+): Promise<void> {
+  const mime = 'application/vnd.jupyter.stdout';
+  if (!rendermime || !rendermime.preferredMimeType({ [mime]: text })) {
+    const pre = document.createElement('pre');
+    pre.textContent = text;
+    host.replaceChildren(pre);
+    return;
+  }
+  const renderer = rendermime.createRenderer(mime);
+  await renderer.renderModel(new MimeModel({ data: { [mime]: text } }));
+  const output = document.createElement('div');
+  output.className = 'jp-OutputArea-output';
+  output.dataset.mimeType = mime;
+  output.appendChild(renderer.node);
+  host.replaceChildren(output);
 }
