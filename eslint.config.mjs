@@ -1,4 +1,5 @@
 import tseslint from 'typescript-eslint';
+import { srcWallBlocks } from './eslint.src-walls.mjs';
 
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', 'warren/**', '**/*.js', '**/*.mjs'] },
@@ -47,7 +48,8 @@ export default tseslint.config(
       'the command line builds on services, never on a request handler',
       ['**/handlers/**', '**/engines/**', '**/comms/**', '**/protocol/dispatcher']
     ]
-  ])
+  ]),
+  ...srcWallBlocks
 );
 
 /** One `no-restricted-imports` block per room: [files, why, patterns it may not import]. */

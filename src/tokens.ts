@@ -15,6 +15,9 @@ import type { JSONObject } from './contract';
 export type ServicesStatus =
   'idle' | 'starting' | 'connected' | 'restarting' | 'disconnected' | 'dead';
 
+/** What a comm is opened with: fixed, or read afresh at each (re)open. */
+export type OpenData = JSONObject | (() => JSONObject);
+
 /** One comm to a kernel-side target, reopened each time the kernel comes back. */
 export interface IServicesChannel extends IDisposable {
   readonly target: string;
@@ -34,8 +37,11 @@ export interface IWarrenServices {
   readonly statusChanged: ISignal<IWarrenServices, ServicesStatus>;
   /** The services kernel's id, once one runs. */
   readonly kernelId: string | null;
-  /** Opens (and starts the session if needed) a channel to a comm target. */
-  openChannel(target: string, data?: JSONObject): IServicesChannel;
+  /**
+   * Opens (and starts the session if needed) a channel to a comm target. A
+   * function for `data` is called at each open, a reopen after a restart included.
+   */
+  openChannel(target: string, data?: OpenData): IServicesChannel;
   /** Restarts the services kernel (or starts a fresh session if it is gone). */
   restart(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { JSONObject } from '../../src/contract';
 import { CommTargets } from '../../src/contract';
-import type { GpuConfigure } from '../../src/contract/gpu';
+import { isGpuConfigure } from '../../src/contract/gpu';
 import { GpuCollector } from '../services/gpu/collector';
 import { GpuHistoryBuffer } from '../services/gpu/history';
 import type { Comm, CommTarget } from './comm';
@@ -48,10 +48,10 @@ export class GpuCommTarget implements CommTarget {
     const unsubscribe = collector.subscribe((snapshot) => comm.send(snapshot));
     this.open_.set(comm.id, unsubscribe);
     comm.onMessage((msg) => {
-      if (isConfigure(msg)) collector.configure(msg.intervalMs);
+      if (isGpuConfigure(msg)) collector.configure(msg.intervalMs);
     });
     comm.onClose(() => this.closed(comm.id));
-    if (isConfigure({ type: 'configure', intervalMs: data.intervalMs }))
+    if (isGpuConfigure({ type: 'configure', intervalMs: data.intervalMs }))
       collector.configure(Number(data.intervalMs));
     // A late joiner sees the latest figures at once rather than after a tick.
     if (collector.latest) comm.send(collector.latest);
@@ -82,12 +82,4 @@ export class GpuCommTarget implements CommTarget {
       this.collector = null;
     }
   }
-}
-
-function isConfigure(msg: JSONObject): msg is JSONObject & GpuConfigure {
-  return (
-    msg.type === 'configure' &&
-    typeof msg.intervalMs === 'number' &&
-    Number.isFinite(msg.intervalMs)
-  );
 }

@@ -48,8 +48,45 @@ function setup() {
     for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     return String(sent[0]?.message);
   };
-  return { submit, checked };
+  /** Sends a raw decoded request and returns the first answer. */
+  const raw = async (data: JSONObject): Promise<JSONObject | undefined> => {
+    sent.length = 0;
+    onMessage(data, []);
+    for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    return sent[0];
+  };
+  return { submit, checked, raw };
 }
+
+test('a malformed request is answered with an error that says what is wrong, and reaches nothing', async () => {
+  const { raw, checked } = setup();
+  expect(await raw({ type: 'cancel' })).toEqual({
+    type: 'error',
+    message: "refused: a cancel request needs the run's id (a string)"
+  });
+  expect(await raw({ type: 'tail', id: 7 })).toMatchObject({
+    type: 'error',
+    message: "refused: a tail request needs the run's id (a string)"
+  });
+  expect(await raw({ type: 'launch', id: 'r1' })).toEqual({
+    type: 'error',
+    id: 'r1',
+    message: 'refused: unknown runs request "launch"'
+  });
+  expect(await raw({ type: 'submit', notebook: 'sub/nb.ipynb', profile: { name: 'p' } })).toEqual({
+    type: 'error',
+    message: 'refused: the profile needs a name, a kind (slurm or ssh) and a workdir'
+  });
+  expect(
+    await raw({
+      type: 'submit',
+      notebook: 'sub/nb.ipynb',
+      profile: { ...profile },
+      inputs: 'a.mif'
+    })
+  ).toMatchObject({ message: 'refused: inputs must be a list of paths' });
+  expect(checked).toEqual([]);
+});
 
 test('a notebook outside the Lab root is refused before anything is sent', async () => {
   const { submit, checked } = setup();

@@ -2,12 +2,12 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { JSONObject } from '../../src/contract';
 import { CommTargets } from '../../src/contract';
-import type { RunSummary, RunsMessage, RunsRequest } from '../../src/contract/runs';
+import type { RunSummary, RunsMessage } from '../../src/contract/runs';
+import { isRunsRequest, runsRequestProblem } from '../../src/contract/runs';
 import type { RunManager } from '../services/cluster/manager';
 import { isFinal } from '../services/cluster/manager';
 import { MapRunner } from '../services/cluster/map';
 import type { MapProgress } from '../services/cluster/map';
-import { isProfile } from '../services/cluster/profiles';
 import { summary } from '../services/cluster/store';
 import type { RunRecord } from '../services/cluster/types';
 import type { Comm, CommTarget } from './comm';
@@ -193,16 +193,20 @@ export class RunsCommTarget implements CommTarget {
   }
 
   private async handle(comm: Comm, data: JSONObject): Promise<void> {
-    const request = data as unknown as RunsRequest;
     const send = (m: RunsMessage) => comm.send(m as unknown as JSONObject);
+    // Decoded from the wire: nothing reaches the manager until the contract's guard says what it is.
+    const request: unknown = data;
+    if (!isRunsRequest(request)) {
+      const id = typeof data.id === 'string' ? data.id : undefined;
+      send({ type: 'error', message: `refused: ${runsRequestProblem(request)}`, id });
+      return;
+    }
     try {
       switch (request.type) {
         case 'list':
           send(this.list());
           break;
         case 'submit': {
-          if (!isProfile(request.profile))
-            throw new Error('the profile needs a name, a kind (slurm or ssh) and a workdir');
           const record = await this.manager.submit({
             ...request,
             notebook: this.insideRoot(request.notebook),
@@ -266,8 +270,6 @@ export class RunsCommTarget implements CommTarget {
         case 'tail':
           send({ type: 'tail', id: request.id, text: await this.tail(request.id) });
           break;
-        default:
-          throw new Error(`unknown request ${String((data as { type?: unknown }).type)}`);
       }
     } catch (error) {
       send({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONObject } from '../../src/contract';
+import { isJSONObject } from '../../src/contract';
 import type { RawMessage } from '../wire/codec';
 
 /**
@@ -28,13 +29,7 @@ export interface Message {
   buffers: Buffer[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function isJSONObject(value: unknown): value is JSONObject {
-  return isRecord(value);
-}
+export { isJSONObject };
 
 function parseObject(text: string, part: string): JSONObject {
   let value: unknown;

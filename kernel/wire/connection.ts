@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isRecord } from '../../src/contract';
 
 export type Channel = 'shell' | 'control' | 'stdin' | 'iopub' | 'hb';
 
@@ -15,10 +16,6 @@ export interface ConnectionInfo {
 }
 
 export const CHANNELS: readonly Channel[] = ['shell', 'control', 'stdin', 'iopub', 'hb'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Reads and checks a connection file; a clear error names the bad field. */
 export function readConnectionFile(path: string): ConnectionInfo {

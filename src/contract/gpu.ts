@@ -1,9 +1,11 @@
 /**
- * Payloads of the `warren.gpu` comm (CommTargets.gpu). This module imports
- * nothing. Types are aliases, not interfaces, so that they stay assignable to
+ * Payloads of the `warren.gpu` comm (CommTargets.gpu) and their guards. This
+ * module imports nothing outside contract/. Types are aliases, not interfaces, so that they stay assignable to
  * a JSON object. Every measured value is `null` where the tool reports
  * `[N/A]`, `[Not Supported]` or nothing.
  */
+
+import { isRecord } from './index';
 
 /** Why the snapshot holds no (fresh) GPU figures. */
 export type GpuState = 'ok' | 'no-gpu' | 'no-driver' | 'timeout' | 'error';
@@ -153,3 +155,64 @@ export type GpuConfigure = {
 
 export type GpuKernelMessage = GpuSnapshot | GpuHistory;
 export type GpuFrontendMessage = GpuConfigure;
+
+const STATES = new Set<string>(['ok', 'no-gpu', 'no-driver', 'timeout', 'error']);
+
+function isGpu(value: unknown): value is GpuInfo {
+  return (
+    isRecord(value) &&
+    typeof value.uuid === 'string' &&
+    typeof value.name === 'string' &&
+    typeof value.index === 'number' &&
+    typeof value.allocated === 'boolean'
+  );
+}
+
+function isProcess(value: unknown): value is GpuProcess {
+  return isRecord(value) && typeof value.pid === 'number' && typeof value.gpuUuid === 'string';
+}
+
+/** Narrows a comm message to a snapshot; the fields the panel reads are checked. */
+export function isGpuSnapshot(value: unknown): value is GpuSnapshot {
+  return (
+    isRecord(value) &&
+    value.type === 'snapshot' &&
+    typeof value.time === 'number' &&
+    typeof value.state === 'string' &&
+    STATES.has(value.state) &&
+    Array.isArray(value.gpus) &&
+    value.gpus.every(isGpu) &&
+    Array.isArray(value.processes) &&
+    value.processes.every(isProcess) &&
+    isRecord(value.host)
+  );
+}
+
+function isHistoryPoint(value: unknown): value is GpuHistoryPoint {
+  return (
+    isRecord(value) &&
+    typeof value.time === 'number' &&
+    Array.isArray(value.gpus) &&
+    value.gpus.every((g) => isRecord(g) && typeof g.uuid === 'string')
+  );
+}
+
+/** Narrows a comm message to the history sent when the comm opens. */
+export function isGpuHistory(value: unknown): value is GpuHistory {
+  return (
+    isRecord(value) &&
+    value.type === 'history' &&
+    Array.isArray(value.points) &&
+    value.points.every(isHistoryPoint)
+  );
+}
+
+/** Narrows a frontend message to a configure with a finite interval. */
+export function isGpuConfigure(value: unknown): value is GpuConfigure {
+  return (
+    isRecord(value) &&
+    value.type === 'configure' &&
+    typeof value.intervalMs === 'number' &&
+    Number.isFinite(value.intervalMs)
+  );
+}

@@ -9,6 +9,16 @@ export interface JSONObject {
   [key: string]: JSONValue | undefined;
 }
 
+/** A plain object (not null, not an array): the first narrowing of every decoded payload. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A plain object taken as JSON: decoded from JSON text, its values are JSON too. */
+export function isJSONObject(value: unknown): value is JSONObject {
+  return isRecord(value);
+}
+
 /** Comm target names the kernel registers. */
 export const CommTargets = {
   gpu: 'warren.gpu',

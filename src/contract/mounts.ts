@@ -1,11 +1,14 @@
 /**
  * Mount definitions, toolboxes and the payloads of the `warren.mounts` comm
- * (CommTargets.mounts). This module imports nothing. Types are aliases, not
+ * (CommTargets.mounts), with their guards. This module imports nothing
+ * outside contract/. Types are aliases, not
  * interfaces, so that they stay assignable to a JSON object.
  *
  * No field ever holds a secret: rclone remotes are named (their tokens stay in
  * rclone's own config file), ssh keys are given by path.
  */
+
+import { isRecord } from './index';
 
 export type MountKind = 'rclone' | 'sshfs' | 'bind' | 'nfs';
 
@@ -133,3 +136,34 @@ export type MountsRequest =
   | { type: 'accept-toolbox'; request: string; name: string };
 
 export type MountsKernelMessage = MountsState | MountsResult | MountsLogs;
+
+const MOUNT_STATES = new Set<string>(['mounted', 'stale', 'unmounted', 'busy', 'error']);
+
+/** Narrows one entry of a `state` message's mounts; the fields the panel reads are checked. */
+export function isMountStatus(value: unknown): value is MountStatus {
+  return (
+    isRecord(value) &&
+    typeof value.mountpoint === 'string' &&
+    typeof value.source === 'string' &&
+    typeof value.kind === 'string' &&
+    typeof value.state === 'string' &&
+    MOUNT_STATES.has(value.state)
+  );
+}
+
+export function isToolboxStatus(value: unknown): value is ToolboxStatus {
+  return (
+    isRecord(value) &&
+    typeof value.name === 'string' &&
+    typeof value.root === 'string' &&
+    Array.isArray(value.bin)
+  );
+}
+
+export function isPendingToolbox(value: unknown): value is PendingToolbox {
+  return isToolboxStatus(value) && typeof (value as { volume?: unknown }).volume === 'string';
+}
+
+export function isMountLogLine(value: unknown): value is MountLogLine {
+  return isRecord(value) && typeof value.time === 'number' && typeof value.text === 'string';
+}

@@ -1,7 +1,9 @@
 /**
  * The `warren.runs` comm: runs sent to a cluster, as the kernel and the Runs
- * panel see them. Imports only the settings types generated from the schemas.
+ * panel see them, with their guards. Imports only contract/: the settings
+ * types generated from the schemas and `isRecord`.
  */
+import { isRecord } from './index';
 import type { RunProfile } from './settings';
 
 /** A cluster profile, from the `warren:runs` settings (schema/runs.json). No secrets: a key path, never a key. */
@@ -73,3 +75,70 @@ export type RunsMessage =
   | { type: 'fetched'; id: string; path: string }
   | { type: 'forgotten'; id: string }
   | { type: 'error'; message: string; id?: string };
+
+/** A profile has at least a name, a kind and a work folder; the rest has defaults. */
+export function isRunProfile(value: unknown): value is RunProfile {
+  return (
+    isRecord(value) &&
+    typeof value.name === 'string' &&
+    (value.kind === 'slurm' || value.kind === 'ssh') &&
+    typeof value.workdir === 'string'
+  );
+}
+
+/** Narrows one run as the kernel reports it; the fields the panel keys on are checked. */
+export function isRunSummary(value: unknown): value is RunSummary {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.state === 'string' &&
+    typeof value.notebook === 'string'
+  );
+}
+
+const ID_REQUESTS = new Set<string>(['cancel', 'fetch', 'tail', 'forget', 'retry']);
+
+function isStrings(value: unknown): boolean {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/**
+ * What is wrong with a decoded `warren.runs` request, in words the panel can
+ * show; null when it is a well-formed RunsRequest.
+ */
+export function runsRequestProblem(value: unknown): string | null {
+  if (!isRecord(value)) return 'a runs request must be an object';
+  const type = value.type;
+  if (type === 'list') return null;
+  if (typeof type === 'string' && ID_REQUESTS.has(type))
+    return typeof value.id === 'string' && value.id !== ''
+      ? null
+      : `a ${type} request needs the run's id (a string)`;
+  if (type !== 'submit')
+    return `unknown runs request ${typeof type === 'string' ? JSON.stringify(type) : String(type)}`;
+  if (typeof value.notebook !== 'string' || value.notebook === '')
+    return 'a submit request needs the notebook (a path)';
+  if (!isRunProfile(value.profile))
+    return 'the profile needs a name, a kind (slurm or ssh) and a workdir';
+  if (value.resources !== undefined && !isRecord(value.resources))
+    return 'resources must be an object';
+  if (
+    value.parameters !== undefined &&
+    !(
+      isRecord(value.parameters) &&
+      Object.values(value.parameters).every((v) => typeof v === 'string')
+    )
+  )
+    return 'parameters must map names to strings';
+  if (value.inputs !== undefined && !isStrings(value.inputs))
+    return 'inputs must be a list of paths';
+  if (value.outputs !== undefined && !isStrings(value.outputs))
+    return 'outputs must be a list of paths';
+  if (value.resultsDir !== undefined && typeof value.resultsDir !== 'string')
+    return 'resultsDir must be a path';
+  return null;
+}
+
+export function isRunsRequest(value: unknown): value is RunsRequest {
+  return runsRequestProblem(value) === null;
+}

@@ -1,3 +1,6 @@
+import { FakeServices } from '../comm/fake-services';
+import { CommTargets } from '../contract';
+import type { JSONObject } from '../contract';
 import type { GpuHistory, GpuProcess, GpuSnapshot } from '../contract/gpu';
 import { GpuModel } from './model';
 
@@ -159,5 +162,69 @@ describe('GPU panel model', () => {
     expect(m.ingest({ type: 'history', points: [{ time: 'x' }] })).toBe(false);
     expect(m.ingest({ type: 'other' })).toBe(false);
     expect(m.version).toBe(0);
+  });
+});
+
+describe('GPU panel model over the services comm', () => {
+  test('a services restart reopens the comm with the interval set since, not the first one', async () => {
+    const services = new FakeServices();
+    const model = new GpuModel({ services, intervalMs: 1000 });
+    // Settings read before the comm is opened go with the open, not as a configure.
+    model.intervalMs = 2000;
+    model.connect();
+    services.up();
+    const channel = services.channel(CommTargets.gpu);
+    expect(channel.opens).toEqual([{ intervalMs: 2000 }]);
+    expect(channel.sent).toEqual([]);
+    // Changed while connected: the kernel is told at once.
+    model.intervalMs = 3000;
+    expect(channel.sent).toEqual([{ type: 'configure', intervalMs: 3000 }]);
+    // Changed while the kernel is away: the reopen carries it.
+    services.away('restarting', 'the services kernel is restarting');
+    model.intervalMs = 5000;
+    await services.restart();
+    expect(channel.opens).toEqual([{ intervalMs: 2000 }, { intervalMs: 5000 }]);
+  });
+
+  test('what the comm brings changes the model, and says so; anything else is dropped', () => {
+    const services = new FakeServices();
+    const model = new GpuModel({ services });
+    let changed = 0;
+    model.changed.connect(() => changed++);
+    model.connect();
+    services.up();
+    const channel = services.channel(CommTargets.gpu);
+    channel.receive(history);
+    channel.receive(snapshot(13000) as unknown as JSONObject);
+    channel.receive({ type: 'snapshot', time: 'soon' });
+    expect(changed).toBe(2);
+    expect(model.snapshot?.time).toBe(13000);
+  });
+
+  test('the panel says where the services kernel stands', () => {
+    const services = new FakeServices();
+    const model = new GpuModel({ services });
+    const seen: string[] = [];
+    model.connectionChanged.connect(() =>
+      seen.push(`${model.servicesStatus}: ${model.servicesMessage ?? ''}`)
+    );
+    model.connect();
+    services.up();
+    services.away('dead', 'the services kernel died');
+    expect(seen).toContain('connected: ');
+    expect(seen[seen.length - 1]).toBe('dead: the services kernel died');
+  });
+
+  test("the notebook column names each notebook's kernel, never the services kernel", () => {
+    const model = new GpuModel();
+    model.setSessions([
+      { kernel: { id: 'k1' }, type: 'notebook', path: 'work/a.ipynb' },
+      { kernel: { id: 'k2' }, type: 'warren-services', path: '.warren/services' },
+      { kernel: null, type: 'notebook', path: 'b.ipynb' }
+    ]);
+    expect(model.notebookOf('k1')).toBe('work/a.ipynb');
+    expect(model.notebookOf('k2')).toBeNull();
+    model.setSessions([]);
+    expect(model.notebookOf('k1')).toBeNull();
   });
 });

@@ -1,22 +1,110 @@
+import type { IDisposable } from '@lumino/disposable';
+import { Signal } from '@lumino/signaling';
+import type { ISignal } from '@lumino/signaling';
+import { CommClient } from '../comm/client';
+import { WarrenServices } from '../comm/session';
+import { CommTargets } from '../contract';
 import type {
-  GpuHistory,
+  GpuConfigure,
   GpuHistoryPoint,
   GpuInfo,
   GpuProcess,
   GpuSnapshot
 } from '../contract/gpu';
-import { historyPoint } from '../contract/gpu';
+import { historyPoint, isGpuHistory, isGpuSnapshot } from '../contract/gpu';
+import type { IWarrenServices, ServicesStatus } from '../tokens';
 
 /**
  * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm,
  * bounded series per GPU and for the host for the charts (seeded from the
- * kernel's history when the comm opens), the process table's order and the
- * GPU the status item names. No widgets here.
+ * kernel's history when the comm opens), the process table's order, the GPU
+ * the status item names and which notebook each kernel belongs to. Given the
+ * services, it holds the comm too (src/comm's policy while the kernel is
+ * away): opened, and reopened after a restart, with the current interval.
+ * No widgets here.
  */
-export class GpuModel {
+export class GpuModel implements IDisposable {
   constructor(options: GpuModel.IOptions = {}) {
     this._historySeconds = options.historySeconds ?? 1800;
     this._gapSeconds = options.gapSeconds ?? 15;
+    this._intervalMs = options.intervalMs ?? 1000;
+    if (options.services) {
+      const client = new CommClient({
+        services: options.services,
+        target: CommTargets.gpu,
+        openData: () => ({ intervalMs: this._intervalMs })
+      });
+      client.received.connect((_, message) => {
+        if (this.ingest(message)) this._changed.emit();
+      });
+      client.changed.connect(() => this._connectionChanged.emit());
+      this._client = client;
+    }
+  }
+
+  /** An accepted comm message changed what the panel shows. */
+  get changed(): ISignal<GpuModel, void> {
+    return this._changed;
+  }
+
+  /** Where the services kernel stands, or what waits for it, changed. */
+  get connectionChanged(): ISignal<GpuModel, void> {
+    return this._connectionChanged;
+  }
+
+  get servicesStatus(): ServicesStatus {
+    return this._client?.status ?? 'idle';
+  }
+
+  /** What the panel says about the services kernel (why it is away, what waits). */
+  get servicesMessage(): string | null {
+    return this._client?.message ?? null;
+  }
+
+  /** Opens the comm (and so starts the services kernel); again does nothing. */
+  connect(): void {
+    this._client?.connect();
+  }
+
+  /** The sampling interval the comm opens with, and asks for when it changes. */
+  get intervalMs(): number {
+    return this._intervalMs;
+  }
+
+  set intervalMs(value: number) {
+    if (value === this._intervalMs) return;
+    this._intervalMs = value;
+    const configure: GpuConfigure = { type: 'configure', intervalMs: value };
+    // Before the first open there is nothing to tell: the open carries it. While
+    // away only the latest waits, and a reopen carries it anyway.
+    if (this._client?.isStarted) this._client.send(configure, { key: 'configure' });
+  }
+
+  /**
+   * The notebook sessions the Lab runs, for the process table's notebook
+   * column: the services kernel's own session is not a notebook.
+   */
+  setSessions(sessions: Iterable<GpuModel.ISessionLike>): void {
+    this._owners.clear();
+    for (const s of sessions)
+      if (s.kernel && s.type !== WarrenServices.sessionType) this._owners.set(s.kernel.id, s.path);
+    this._version++;
+  }
+
+  /** The path of the notebook whose kernel this is, or null. */
+  notebookOf(kernelId: string): string | null {
+    return this._owners.get(kernelId) ?? null;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this._client?.dispose();
+    Signal.clearData(this);
   }
 
   get snapshot(): GpuSnapshot | null {
@@ -159,6 +247,12 @@ export class GpuModel {
     }
   }
 
+  private readonly _client: CommClient | null = null;
+  private readonly _changed = new Signal<GpuModel, void>(this);
+  private readonly _connectionChanged = new Signal<GpuModel, void>(this);
+  private readonly _owners = new Map<string, string>();
+  private _intervalMs: number;
+  private _disposed = false;
   private _snapshot: GpuSnapshot | null = null;
   private _version = 0;
   private _historySeconds: number;
@@ -175,6 +269,16 @@ export namespace GpuModel {
     historySeconds?: number;
     /** Samples further apart than this are drawn with a gap between them. */
     gapSeconds?: number;
+    /** The sampling interval to open the comm with (default 1 s). */
+    intervalMs?: number;
+    /** Where the comm comes from; without it the model only takes what `ingest` is given. */
+    services?: IWarrenServices;
+  }
+  /** What `setSessions` reads of a Lab session. */
+  export interface ISessionLike {
+    readonly kernel?: { readonly id: string } | null;
+    readonly type: string;
+    readonly path: string;
   }
   export interface IGpuSeries {
     time: number[];
@@ -241,59 +345,4 @@ function percent(used: number | null, total: number | null): number | null {
 
 export function memoryPercent(gpu: GpuInfo): number | null {
   return percent(gpu.memoryUsedMiB, gpu.memoryTotalMiB);
-}
-
-const STATES = new Set(['ok', 'no-gpu', 'no-driver', 'timeout', 'error']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isGpu(value: unknown): value is GpuInfo {
-  return (
-    isRecord(value) &&
-    typeof value.uuid === 'string' &&
-    typeof value.name === 'string' &&
-    typeof value.index === 'number' &&
-    typeof value.allocated === 'boolean'
-  );
-}
-
-function isProcess(value: unknown): value is GpuProcess {
-  return isRecord(value) && typeof value.pid === 'number' && typeof value.gpuUuid === 'string';
-}
-
-/** Narrows a comm message to a snapshot; the fields the panel reads are checked. */
-export function isGpuSnapshot(value: unknown): value is GpuSnapshot {
-  return (
-    isRecord(value) &&
-    value.type === 'snapshot' &&
-    typeof value.time === 'number' &&
-    typeof value.state === 'string' &&
-    STATES.has(value.state) &&
-    Array.isArray(value.gpus) &&
-    value.gpus.every(isGpu) &&
-    Array.isArray(value.processes) &&
-    value.processes.every(isProcess) &&
-    isRecord(value.host)
-  );
-}
-
-function isHistoryPoint(value: unknown): value is GpuHistoryPoint {
-  return (
-    isRecord(value) &&
-    typeof value.time === 'number' &&
-    Array.isArray(value.gpus) &&
-    value.gpus.every((g) => isRecord(g) && typeof g.uuid === 'string')
-  );
-}
-
-/** Narrows a comm message to the history sent when the comm opens. */
-export function isGpuHistory(value: unknown): value is GpuHistory {
-  return (
-    isRecord(value) &&
-    value.type === 'history' &&
-    Array.isArray(value.points) &&
-    value.points.every(isHistoryPoint)
-  );
 }

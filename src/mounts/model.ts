@@ -1,17 +1,107 @@
+import type { IDisposable } from '@lumino/disposable';
+import { Signal } from '@lumino/signaling';
+import type { ISignal } from '@lumino/signaling';
+import { CommClient } from '../comm/client';
+import { CommTargets, isRecord } from '../contract';
 import type {
   MountLogLine,
   MountSpec,
+  MountsRequest,
   MountStatus,
   PendingToolbox,
   Toolbox,
   ToolboxStatus
 } from '../contract/mounts';
+import {
+  isMountLogLine,
+  isMountStatus,
+  isPendingToolbox,
+  isToolboxStatus
+} from '../contract/mounts';
+import type { IWarrenServices, ServicesStatus } from '../tokens';
 
 /**
  * What the Mounts panel shows: the latest state from the `warren.mounts` comm,
- * the answers to this page's requests and the last log lines. No widgets here.
+ * the answers to this page's requests and the last log lines. Given the
+ * services, it sends the panel's requests through src/comm's client: made
+ * while the services kernel is away they wait for it, and one that cannot be
+ * delivered in time is answered here as a failed request. No widgets here.
  */
-export class MountsModel {
+export class MountsModel implements IDisposable {
+  constructor(options: MountsModel.IOptions = {}) {
+    if (!options.services) return;
+    const client = new CommClient({ services: options.services, target: CommTargets.mounts });
+    client.received.connect((_, message) => {
+      if (this.ingest(message)) this._changed.emit();
+    });
+    // The log so far, on each open: a restarted kernel has its own.
+    client.opened.connect(() => client.send({ type: 'logs' }));
+    client.undelivered.connect((_, { request, reason }) => {
+      const id = typeof request.request === 'string' ? request.request : '';
+      if (this.ingest({ type: 'result', request: id, ok: false, message: reason }))
+        this._changed.emit();
+    });
+    client.changed.connect(() => this._connectionChanged.emit());
+    this._client = client;
+  }
+
+  /** Something the panel shows changed. */
+  get changed(): ISignal<MountsModel, void> {
+    return this._changed;
+  }
+
+  /** Where the services kernel stands, or what waits for it, changed. */
+  get connectionChanged(): ISignal<MountsModel, void> {
+    return this._connectionChanged;
+  }
+
+  get servicesStatus(): ServicesStatus {
+    return this._client?.status ?? 'idle';
+  }
+
+  /** What the panel says about the services kernel (why it is away, what waits). */
+  get servicesMessage(): string | null {
+    return this._client?.message ?? null;
+  }
+
+  /** Opens the comm (and so starts the services kernel); again does nothing. */
+  connect(): void {
+    this._client?.connect();
+  }
+
+  mount(spec: MountSpec): void {
+    this._send({ type: 'mount', request: this.request(), spec });
+  }
+
+  /** Unmounts and forgets the definition. */
+  unmount(mountpoint: string): void {
+    this._send({ type: 'unmount', request: this.request(), mountpoint, forget: true });
+  }
+
+  addToolbox(toolbox: Toolbox): void {
+    this._send({ type: 'add-toolbox', request: this.request(), toolbox });
+  }
+
+  /** Removes a toolbox in effect, or declines one a volume brought. */
+  removeToolbox(name: string): void {
+    this._send({ type: 'remove-toolbox', request: this.request(), name });
+  }
+
+  acceptToolbox(name: string): void {
+    this._send({ type: 'accept-toolbox', request: this.request(), name });
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this._client?.dispose();
+    Signal.clearData(this);
+  }
+
   get mounts(): MountStatus[] {
     return this._mounts;
   }
@@ -52,13 +142,10 @@ export class MountsModel {
     switch (message.type) {
       case 'state':
         if (!Array.isArray(message.mounts) || !Array.isArray(message.toolboxes)) return false;
-        this._mounts = message.mounts.filter(isStatus);
-        this._toolboxes = message.toolboxes.filter(isToolbox);
+        this._mounts = message.mounts.filter(isMountStatus);
+        this._toolboxes = message.toolboxes.filter(isToolboxStatus);
         this._pendingToolboxes = Array.isArray(message.pending)
-          ? message.pending.filter(
-              (t): t is PendingToolbox =>
-                isToolbox(t) && typeof (t as { volume?: unknown }).volume === 'string'
-            )
+          ? message.pending.filter(isPendingToolbox)
           : [];
         return true;
       case 'result':
@@ -69,13 +156,22 @@ export class MountsModel {
         return true;
       case 'logs':
         if (!Array.isArray(message.lines)) return false;
-        this._logs = [...this._logs, ...message.lines.filter(isLogLine)].slice(-200);
+        this._logs = [...this._logs, ...message.lines.filter(isMountLogLine)].slice(-200);
         return true;
       default:
         return false;
     }
   }
 
+  private _send(message: MountsRequest): void {
+    this._client?.send(message);
+    this._changed.emit();
+  }
+
+  private readonly _client: CommClient | null = null;
+  private readonly _changed = new Signal<MountsModel, void>(this);
+  private readonly _connectionChanged = new Signal<MountsModel, void>(this);
+  private _disposed = false;
   private _mounts: MountStatus[] = [];
   private _toolboxes: ToolboxStatus[] = [];
   private _pendingToolboxes: PendingToolbox[] = [];
@@ -83,6 +179,13 @@ export class MountsModel {
   private _lastResult: { ok: boolean; message: string } | null = null;
   private readonly _pending = new Set<string>();
   private _counter = 0;
+}
+
+export namespace MountsModel {
+  export interface IOptions {
+    /** Where the comm comes from; without it the model only takes what `ingest` is given. */
+    services?: IWarrenServices;
+  }
 }
 
 /** A spec from the form's fields; empty fields are left out. */
@@ -130,34 +233,4 @@ export function toolboxFromForm(fields: { name: string; root: string; bin: strin
 /** "1 command", "2 commands". */
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const STATES = new Set(['mounted', 'stale', 'unmounted', 'busy', 'error']);
-
-function isStatus(value: unknown): value is MountStatus {
-  return (
-    isRecord(value) &&
-    typeof value.mountpoint === 'string' &&
-    typeof value.source === 'string' &&
-    typeof value.kind === 'string' &&
-    typeof value.state === 'string' &&
-    STATES.has(value.state)
-  );
-}
-
-function isToolbox(value: unknown): value is ToolboxStatus {
-  return (
-    isRecord(value) &&
-    typeof value.name === 'string' &&
-    typeof value.root === 'string' &&
-    Array.isArray(value.bin)
-  );
-}
-
-function isLogLine(value: unknown): value is MountLogLine {
-  return isRecord(value) && typeof value.time === 'number' && typeof value.text === 'string';
 }

@@ -51,7 +51,7 @@ export class MountsPanel extends Widget {
     this._status.dataset.state = status;
     const text =
       status === 'connected'
-        ? ''
+        ? (message ?? '')
         : status === 'dead'
           ? `Services kernel is down: ${message ?? ''}`
           : (message ?? 'Connecting to the warren services kernel…');

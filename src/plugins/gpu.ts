@@ -4,8 +4,6 @@ import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { CommTargets } from '../contract';
-import type { GpuConfigure } from '../contract/gpu';
 import { GpuDefaults } from '../contract/settings';
 import type { GpuSettings } from '../contract/settings';
 import { GpuModel } from '../gpu/model';
@@ -47,13 +45,12 @@ function activateGpu(
   themes: IThemeManager | null
 ): void {
   const started = performance.now();
-  const model = new GpuModel();
-  const owners = new Map<string, string>();
+  const model = new GpuModel({ services, intervalMs: GpuDefaults.intervalMs });
   const panel = new GpuPanel({
     model,
-    owner: (kernelId) => owners.get(kernelId) ?? null,
+    owner: (kernelId) => model.notebookOf(kernelId),
     openOwner: (kernelId) => {
-      const path = owners.get(kernelId);
+      const path = model.notebookOf(kernelId);
       if (path) void app.commands.execute('docmanager:open', { path });
     }
   });
@@ -61,35 +58,24 @@ function activateGpu(
   panel.title.icon = gpuIcon;
   panel.title.caption = 'GPUs';
   let area = GpuDefaults.area;
-  let intervalMs = GpuDefaults.intervalMs;
 
-  // Which notebook a kernel belongs to, for the process table.
   const sessions = app.serviceManager.sessions;
-  const refreshOwners = () => {
-    owners.clear();
-    for (const s of sessions.running())
-      if (s.kernel && s.type !== 'warren-services') owners.set(s.kernel.id, s.path);
-  };
-  sessions.runningChanged.connect(refreshOwners);
-  refreshOwners();
+  const setSessions = () => model.setSessions(sessions.running());
+  sessions.runningChanged.connect(setSessions);
+  setSessions();
 
   const statusItem = new GpuStatusItem(model);
-  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
-  const connect = () => {
-    if (channel) return;
-    channel = services.openChannel(CommTargets.gpu, { intervalMs });
-    channel.received.connect((_, message) => {
-      if (!model.ingest(message)) return;
-      panel.refresh();
-      statusItem.refresh();
-    });
-  };
+  model.changed.connect(() => {
+    panel.refresh();
+    statusItem.refresh();
+  });
 
   // The charts' canvas colours come from the theme: redraw them when it changes.
   themes?.themeChanged.connect(() => requestAnimationFrame(() => panel.themeChanged()));
 
-  services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
-  panel.setServicesStatus(services.status, services.message);
+  const showConnection = () => panel.setServicesStatus(model.servicesStatus, model.servicesMessage);
+  model.connectionChanged.connect(showConnection);
+  showConnection();
 
   const show = () => {
     if (!panel.isAttached) app.shell.add(panel, area, { rank: 900 });
@@ -106,11 +92,7 @@ function activateGpu(
   const applySettings = (loaded: ISettingRegistry.ISettings) => {
     const s = settingsOf<GpuSettings>(loaded, GpuDefaults);
     model.historySeconds = s.historySeconds;
-    if (s.intervalMs !== intervalMs) {
-      intervalMs = s.intervalMs;
-      const configure: GpuConfigure = { type: 'configure', intervalMs };
-      channel?.send(configure);
-    }
+    model.intervalMs = s.intervalMs;
     if (s.area !== area) {
       area = s.area;
       if (panel.isAttached) {
@@ -147,7 +129,7 @@ function activateGpu(
     // Notebook 7 has no status bar: the item goes in its top bar instead.
     else app.shell.add(statusItem, 'top', { rank: 1000 });
     // The comm (and so the services kernel) starts once the page is up, not during activation.
-    connect();
+    model.connect();
     performance.measure('warren:gpu after restore', { start: deferred });
   });
   // bench/lab-load.ts reads these measures.

@@ -3,8 +3,6 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { CommTargets } from '../contract';
-import type { MountSpec, MountsRequest, Toolbox } from '../contract/mounts';
 import { MountsModel } from '../mounts/model';
 import { MountsPanel } from '../mounts/view';
 import { MountsDefaults } from '../contract/settings';
@@ -45,32 +43,15 @@ function activateMounts(
   palette: ICommandPalette | null,
   restorer: ILayoutRestorer | null
 ): void {
-  const model = new MountsModel();
-  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
-  const send = (message: MountsRequest) => {
-    if (!channel?.send(message)) {
-      model.ingest({
-        type: 'result',
-        request: 'request' in message ? message.request : '',
-        ok: false,
-        message: 'the services kernel is not connected'
-      });
-    }
-    panel.refresh();
-  };
+  const model = new MountsModel({ services });
   const panel = new MountsPanel({
     model,
-    mount: (spec: MountSpec) => send({ type: 'mount', request: model.request(), spec }),
-    unmount: (mountpoint: string) =>
-      send({ type: 'unmount', request: model.request(), mountpoint, forget: true }),
-    acceptToolbox: (name: string) =>
-      send({ type: 'accept-toolbox', request: model.request(), name }),
-    declineToolbox: (name: string) =>
-      send({ type: 'remove-toolbox', request: model.request(), name }),
-    addToolbox: (toolbox: Toolbox) =>
-      send({ type: 'add-toolbox', request: model.request(), toolbox }),
-    removeToolbox: (name: string) =>
-      send({ type: 'remove-toolbox', request: model.request(), name }),
+    mount: (spec) => model.mount(spec),
+    unmount: (mountpoint) => model.unmount(mountpoint),
+    acceptToolbox: (name) => model.acceptToolbox(name),
+    declineToolbox: (name) => model.removeToolbox(name),
+    addToolbox: (toolbox) => model.addToolbox(toolbox),
+    removeToolbox: (name) => model.removeToolbox(name),
     confirm: async (title, body, action) =>
       (
         await showDialog({
@@ -85,22 +66,15 @@ function activateMounts(
   panel.title.caption = 'Mounts';
   let area = MountsDefaults.area;
 
-  services.statusChanged.connect((_, status) => panel.setServicesStatus(status, services.message));
-  panel.setServicesStatus(services.status, services.message);
-
-  const connect = () => {
-    if (channel) return;
-    channel = services.openChannel(CommTargets.mounts);
-    channel.received.connect((_, message) => {
-      if (model.ingest(message)) panel.refresh();
-    });
-    channel.opened.connect(() => channel?.send({ type: 'logs' }));
-  };
+  model.changed.connect(() => panel.refresh());
+  const showConnection = () => panel.setServicesStatus(model.servicesStatus, model.servicesMessage);
+  model.connectionChanged.connect(showConnection);
+  showConnection();
 
   const show = () => {
     if (!panel.isAttached) app.shell.add(panel, area, { rank: 850 });
     app.shell.activateById(panel.id);
-    connect();
+    model.connect();
   };
   app.commands.addCommand(CommandIDs.open, {
     label: 'Mounts Panel',
@@ -140,7 +114,7 @@ function activateMounts(
     }
     app.shell.add(panel, area, { rank: 850 });
     restorer?.add(panel, 'warren-mounts');
-    connect();
+    model.connect();
   });
 }
 

@@ -2,18 +2,14 @@ import { ILayoutRestorer } from '@jupyterlab/application';
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import type { NotebookPanel } from '@jupyterlab/notebook';
-import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
-import { CommTargets } from '../contract';
-import type { JSONObject } from '../contract';
-import type { RunsRequest } from '../contract/runs';
 import { RunsDefaults } from '../contract/settings';
 import type { RunsSettings } from '../contract/settings';
 import { settingsOf } from '../settings';
 import { RunsModel } from '../runs/model';
-import { RunsPanel, SendFormBody } from '../runs/view';
+import { parametersCell, renderLog, RunsPanel, SendFormBody } from '../runs/view';
 import type { SendForm } from '../runs/view';
 import { IWarrenServices } from '../tokens';
 
@@ -56,20 +52,9 @@ function activateRuns(
   restorer: ILayoutRestorer | null,
   rendermime: IRenderMimeRegistry | null
 ): void {
-  const model = new RunsModel();
+  const model = new RunsModel({ services });
   let { profiles, notify, resultsFolder } = RunsDefaults;
-  let channel: ReturnType<IWarrenServices['openChannel']> | null = null;
-  // Requests made while the services kernel is away wait for the comm to open.
-  const pending: RunsRequest[] = [];
-  const send = (request: RunsRequest): void => {
-    if (!channel) {
-      channel = Private.connect(services, model);
-      channel.opened.connect(() => {
-        for (const r of pending.splice(0)) channel?.send(r as unknown as JSONObject);
-      });
-    }
-    if (!channel.send(request as unknown as JSONObject)) pending.push(request);
-  };
+  const send = model.send.bind(model);
   const openResult = (id: string) => {
     const run = model.get(id);
     if (run?.result) void app.commands.execute('docmanager:open', { path: run.result });
@@ -89,7 +74,7 @@ function activateRuns(
       forget: (id) => void forget(id),
       openResults: () => void openResultsFolder()
     },
-    renderLog: (text, host) => Private.renderLog(rendermime, text, host)
+    renderLog: (text, host) => renderLog(rendermime, text, host)
   });
   const forget = async (id: string) => {
     const result = await showDialog({
@@ -133,13 +118,12 @@ function activateRuns(
       }
     );
   });
-  // A live tail of the selected unfinished run.
-  const tailTimer = window.setInterval(() => {
-    const id = panel.selected;
-    const run = id ? model.get(id) : undefined;
-    if (id && run && panel.isVisible && !RunsModel.isFinal(run.state)) send({ type: 'tail', id });
-  }, 2000);
-  panel.disposed.connect(() => window.clearInterval(tailTimer));
+  // A live tail of the selected unfinished run, while the panel shows.
+  const tail = model.followTail(() => (panel.isVisible ? panel.selected : null));
+  panel.disposed.connect(() => tail.dispose());
+  const showConnection = () => panel.setServicesStatus(model.servicesStatus, model.servicesMessage);
+  model.connectionChanged.connect(showConnection);
+  showConnection();
 
   const show = () => {
     if (!panel.isAttached) app.shell.add(panel, 'right', { rank: 920 });
@@ -169,7 +153,7 @@ function activateRuns(
       }
       const result = await showDialog<SendForm>({
         title: `Send ${widget.context.path} to a cluster`,
-        body: new SendFormBody(profiles, Private.parametersCell(widget)),
+        body: new SendFormBody(profiles, parametersCell(widget)),
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Submit' })]
       });
       if (!result.button.accept || !result.value) return;
@@ -213,49 +197,6 @@ function activateRuns(
     restorer?.add(panel, 'warren-runs');
     send({ type: 'list' });
   });
-}
-
-namespace Private {
-  /** The source of the notebook's cell tagged `parameters`, or null. */
-  export function parametersCell(widget: NotebookPanel): string | null {
-    const cells = widget.content.model?.cells;
-    if (!cells) return null;
-    for (let i = 0; i < cells.length; i++) {
-      const cell = cells.get(i);
-      const tags = cell.getMetadata('tags');
-      if (Array.isArray(tags) && tags.includes('parameters')) return cell.sharedModel.getSource();
-    }
-    return null;
-  }
-
-  /** A log drawn by the Lab's own stdout renderer (ANSI colours), as a cell shows a stream. */
-  export async function renderLog(
-    rendermime: IRenderMimeRegistry | null,
-    text: string,
-    host: HTMLElement
-  ): Promise<void> {
-    const mime = 'application/vnd.jupyter.stdout';
-    if (!rendermime || !rendermime.preferredMimeType({ [mime]: text })) {
-      const pre = document.createElement('pre');
-      pre.textContent = text;
-      host.replaceChildren(pre);
-      return;
-    }
-    const renderer = rendermime.createRenderer(mime);
-    await renderer.renderModel(new MimeModel({ data: { [mime]: text } }));
-    const output = document.createElement('div');
-    output.className = 'jp-OutputArea-output';
-    output.dataset.mimeType = mime;
-    output.appendChild(renderer.node);
-    host.replaceChildren(output);
-  }
-
-  export function connect(services: IWarrenServices, model: RunsModel) {
-    const channel = services.openChannel(CommTargets.runs);
-    channel.received.connect((_, message) => model.ingest(message));
-    // After a services restart the list is sent again on open.
-    return channel;
-  }
 }
 
 export default plugin;

@@ -1,7 +1,7 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { WarrenServices } from '../services/session';
+import { WarrenServices } from '../comm/session';
 import { IWarrenServices } from '../tokens';
 
 const PLUGIN_ID = 'warren:services';

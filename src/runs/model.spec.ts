@@ -1,3 +1,6 @@
+import { CommClient } from '../comm/client';
+import { FakeServices } from '../comm/fake-services';
+import { CommTargets } from '../contract';
 import type { RunSummary } from '../contract/runs';
 import {
   applyCarriageReturns,
@@ -88,5 +91,79 @@ describe('Runs panel model', () => {
       ['n', '2'],
       ['threshold', '0.5']
     ]);
+  });
+});
+
+describe('Runs panel model over the services comm', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('requests made while the services kernel is away wait, and go in order when it opens', () => {
+    const services = new FakeServices();
+    const model = new RunsModel({ services });
+    model.send({ type: 'list' });
+    model.send({ type: 'cancel', id: 'r1' });
+    model.send({ type: 'list' });
+    expect(model.servicesMessage).toBe(
+      'waiting for the warren services kernel… (2 requests queued)'
+    );
+    services.up();
+    expect(services.channel(CommTargets.runs).sent).toEqual([
+      { type: 'cancel', id: 'r1' },
+      { type: 'list' }
+    ]);
+    expect(model.servicesMessage).toBeNull();
+  });
+
+  test('what the kernel sends is taken in', () => {
+    const services = new FakeServices();
+    const model = new RunsModel({ services });
+    services.up();
+    model.send({ type: 'list' });
+    services.channel(CommTargets.runs).receive({ type: 'runs', runs: [run()] });
+    expect(model.runs.map((r) => r.id)).toEqual(['r1']);
+  });
+
+  test('a request never delivered is a failure that names it and says why', () => {
+    jest.useFakeTimers();
+    const services = new FakeServices();
+    const model = new RunsModel({ services });
+    const failed: string[] = [];
+    model.failed.connect((_, m) => failed.push(m));
+    services.away('dead', 'the services kernel died');
+    model.send({ type: 'retry', id: 'r7' });
+    jest.advanceTimersByTime(CommClient.deliverWithinMs);
+    expect(failed).toEqual([
+      'retry r7: not sent: the warren services kernel was not reachable for 120 s (the services kernel died)'
+    ]);
+  });
+
+  test('the live tail is asked for while the followed run is unfinished, and once while away', () => {
+    jest.useFakeTimers();
+    const services = new FakeServices();
+    const model = new RunsModel({ services });
+    services.up();
+    model.ingest({ type: 'runs', runs: [run(), run({ id: 'r2', state: 'completed' })] });
+    let followed: string | null = 'r1';
+    model.connect();
+    const follow = model.followTail(() => followed, 2000);
+    const channel = services.channel(CommTargets.runs);
+    const tails = () => channel.sent.filter((m) => m.type === 'tail').map((m) => m.id);
+    jest.advanceTimersByTime(4000);
+    expect(tails()).toEqual(['r1', 'r1']);
+    // A run that has ended has nothing more to tail; none followed, none asked for.
+    followed = 'r2';
+    jest.advanceTimersByTime(2000);
+    followed = null;
+    jest.advanceTimersByTime(2000);
+    expect(tails()).toEqual(['r1', 'r1']);
+    // While away the polls coalesce into one request, sent on reopen.
+    followed = 'r1';
+    services.away('restarting', 'the services kernel is restarting');
+    jest.advanceTimersByTime(10000);
+    services.up();
+    expect(tails()).toEqual(['r1', 'r1', 'r1']);
+    follow.dispose();
+    jest.advanceTimersByTime(10000);
+    expect(tails()).toEqual(['r1', 'r1', 'r1']);
   });
 });

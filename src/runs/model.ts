@@ -1,8 +1,12 @@
+import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
+import { CommClient } from '../comm/client';
+import { CommTargets } from '../contract';
 import type { JSONObject } from '../contract';
-import type { RunState, RunSummary } from '../contract/runs';
-import { FINAL_STATES } from '../contract/runs';
+import type { RunsRequest, RunState, RunSummary } from '../contract/runs';
+import { FINAL_STATES, isRunSummary } from '../contract/runs';
+import type { IWarrenServices, ServicesStatus } from '../tokens';
 
 /** A state change the panel announces (a run ended). */
 export interface RunEnded {
@@ -10,17 +14,95 @@ export interface RunEnded {
   previous: RunState;
 }
 
-function isSummary(v: unknown): v is RunSummary {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.id === 'string' && typeof o.state === 'string' && typeof o.notebook === 'string';
-}
-
 /**
  * Runs as the `warren.runs` comm reports them, newest first, and the latest
- * tail text of each. No widgets here.
+ * tail text of each. Given the services, it sends the panel's requests
+ * through src/comm's client (queued while the services kernel is away; one
+ * not delivered in time is a `failed`) and polls the live tail of a run.
+ * No widgets here.
  */
-export class RunsModel {
+export class RunsModel implements IDisposable {
+  constructor(options: RunsModel.IOptions = {}) {
+    if (!options.services) return;
+    const client = new CommClient({ services: options.services, target: CommTargets.runs });
+    // The kernel sends the list on each open, a reopen after a restart included.
+    client.received.connect((_, message) => this.ingest(message));
+    client.undelivered.connect((_, { request, reason }) =>
+      this._failed.emit(
+        `${String(request.type)}${request.id ? ` ${String(request.id)}` : ''}: ${reason}`
+      )
+    );
+    client.changed.connect(() => this._connectionChanged.emit());
+    this._client = client;
+  }
+
+  /** Where the services kernel stands, or what waits for it, changed. */
+  get connectionChanged(): ISignal<RunsModel, void> {
+    return this._connectionChanged;
+  }
+
+  get servicesStatus(): ServicesStatus {
+    return this._client?.status ?? 'idle';
+  }
+
+  /** What the panel says about the services kernel (why it is away, what waits). */
+  get servicesMessage(): string | null {
+    return this._client?.message ?? null;
+  }
+
+  /** Opens the comm (and so starts the services kernel); again does nothing. */
+  connect(): void {
+    this._client?.connect();
+  }
+
+  /**
+   * Sends a request (opening the comm if need be). While the kernel is away
+   * a list or a tail waits once, the latest asked for.
+   */
+  send(request: RunsRequest): void {
+    const key =
+      request.type === 'list' ? 'list' : request.type === 'tail' ? `tail:${request.id}` : undefined;
+    this._client?.send(request as unknown as JSONObject, { key });
+  }
+
+  /**
+   * Asks every `everyMs` for the live tail of the run `which()` names, while
+   * that run is unfinished; null names none (the panel is hidden, nothing is
+   * selected). Disposing the result stops it.
+   */
+  followTail(which: () => string | null, everyMs = RunsModel.tailEveryMs): IDisposable {
+    const timer = setInterval(() => {
+      const id = which();
+      const run = id ? this.get(id) : undefined;
+      if (id && run && !RunsModel.isFinal(run.state)) this.send({ type: 'tail', id });
+    }, everyMs);
+    let disposed = false;
+    const stop = {
+      get isDisposed() {
+        return disposed;
+      },
+      dispose: () => {
+        disposed = true;
+        clearInterval(timer);
+        this._follows.delete(stop);
+      }
+    };
+    this._follows.add(stop);
+    return stop;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    for (const f of [...this._follows]) f.dispose();
+    this._client?.dispose();
+    Signal.clearData(this);
+  }
+
   get changed(): ISignal<RunsModel, void> {
     return this._changed;
   }
@@ -73,11 +155,11 @@ export class RunsModel {
       case 'runs': {
         if (!Array.isArray(message.runs)) return false;
         this._runs.clear();
-        for (const r of message.runs) if (isSummary(r)) this._runs.set(r.id, r);
+        for (const r of message.runs) if (isRunSummary(r)) this._runs.set(r.id, r);
         break;
       }
       case 'run': {
-        if (!isSummary(message.run)) return false;
+        if (!isRunSummary(message.run)) return false;
         const run = message.run;
         const previous = this._runs.get(run.id);
         this._runs.set(run.id, run);
@@ -108,12 +190,25 @@ export class RunsModel {
     return true;
   }
 
+  private readonly _client: CommClient | null = null;
+  private readonly _connectionChanged = new Signal<RunsModel, void>(this);
+  private readonly _follows = new Set<IDisposable>();
+  private _disposed = false;
   private readonly _runs = new Map<string, RunSummary>();
   private readonly _tails = new Map<string, string>();
   private readonly _changed = new Signal<RunsModel, void>(this);
   private readonly _ended = new Signal<RunsModel, RunEnded>(this);
   private readonly _failed = new Signal<RunsModel, string>(this);
   private readonly _fetched = new Signal<RunsModel, string>(this);
+}
+
+export namespace RunsModel {
+  export interface IOptions {
+    /** Where the comm comes from; without it the model only takes what `ingest` is given. */
+    services?: IWarrenServices;
+  }
+  /** How often a live tail is asked for. */
+  export const tailEveryMs = 2000;
 }
 
 /** "45 s", "2 min 13 s", "1 h 02 min". */

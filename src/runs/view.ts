@@ -1,5 +1,9 @@
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { MimeModel } from '@jupyterlab/rendermime';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 import type { RunProfile, RunResources, RunSummary } from '../contract/runs';
+import type { ServicesStatus } from '../tokens';
 import {
   applyCarriageReturns,
   formatDuration,
@@ -30,7 +34,9 @@ export class RunsPanel extends Widget {
     results.textContent = 'Results folder';
     results.title = 'Open the folder run results are fetched to (a setting)';
     results.onclick = () => this._actions.openResults();
-    bar.append(results);
+    this._status = document.createElement('div');
+    this._status.className = 'jp-WarrenRuns-status';
+    bar.append(this._status, results);
     this._list = document.createElement('ul');
     this._list.className = 'jp-WarrenRuns-list';
     this._logTitle = document.createElement('div');
@@ -45,6 +51,21 @@ export class RunsPanel extends Widget {
     this.node.append(bar, this._empty, this._list, this._logTitle, this._log);
     this._model.changed.connect(this.refresh, this);
     this._ticker = window.setInterval(() => this._tick(), 1000);
+  }
+
+  /**
+   * Says where the services kernel stands while it is away or requests wait
+   * for it; says nothing while connected with nothing waiting.
+   */
+  setServicesStatus(status: ServicesStatus, message: string | null): void {
+    this._status.dataset.state = status;
+    const text =
+      status === 'connected' || status === 'idle'
+        ? (message ?? '')
+        : status === 'dead'
+          ? `Services kernel is down: ${message ?? ''}`
+          : (message ?? 'Connecting to the warren services kernel…');
+    if (this._status.textContent !== text) this._status.textContent = text;
   }
 
   get selected(): string | null {
@@ -191,6 +212,7 @@ export class RunsPanel extends Widget {
     return b;
   }
 
+  private readonly _status: HTMLDivElement;
   private readonly _model: RunsModel;
   private readonly _actions: RunsPanel.IActions;
   private readonly _renderLog: RunsPanel.IOptions['renderLog'];
@@ -354,4 +376,38 @@ export class SendFormBody extends Widget {
   private readonly _parameters: HTMLTextAreaElement;
   private readonly _inputs: HTMLInputElement;
   private readonly _outputs: HTMLInputElement;
+}
+
+/** The source of the notebook's cell tagged `parameters`, or null. */
+export function parametersCell(widget: NotebookPanel): string | null {
+  const cells = widget.content.model?.cells;
+  if (!cells) return null;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    const tags = cell.getMetadata('tags');
+    if (Array.isArray(tags) && tags.includes('parameters')) return cell.sharedModel.getSource();
+  }
+  return null;
+}
+
+/** A log drawn by the Lab's own stdout renderer (ANSI colours), as a cell shows a stream. */
+export async function renderLog(
+  rendermime: IRenderMimeRegistry | null,
+  text: string,
+  host: HTMLElement
+): Promise<void> {
+  const mime = 'application/vnd.jupyter.stdout';
+  if (!rendermime || !rendermime.preferredMimeType({ [mime]: text })) {
+    const pre = document.createElement('pre');
+    pre.textContent = text;
+    host.replaceChildren(pre);
+    return;
+  }
+  const renderer = rendermime.createRenderer(mime);
+  await renderer.renderModel(new MimeModel({ data: { [mime]: text } }));
+  const output = document.createElement('div');
+  output.className = 'jp-OutputArea-output';
+  output.dataset.mimeType = mime;
+  output.appendChild(renderer.node);
+  host.replaceChildren(output);
 }

@@ -1,6 +1,9 @@
-import { DEFAULT_BACKGROUND } from 'sixel/lib/Colors';
-import { DecoderAsync } from 'sixel/lib/Decoder';
-import type { Decoder } from 'sixel/lib/Decoder';
+// The page's only importer of the `sixel` package (the kernel's is
+// kernel/engines/sixel/decode.ts). Its decode-only entry: the package's main
+// entry is CommonJS and also loads the encoder and quantizer, which the page
+// never uses and the bundler cannot leave out.
+import { DecoderAsync, toRGBA8888 } from 'sixel/lib/bundle_decode';
+import type { Decoder } from 'sixel/lib/bundle_decode';
 import { parseSixelHeader, SixelLimits, sixelRefusal } from '../contract/sixel';
 
 /** A decoded image: RGBA bytes, ready for an ImageData. */
@@ -47,7 +50,7 @@ export class SixelModel {
     try {
       const bytes = new Uint8Array(data.length);
       for (let i = 0; i < data.length; i++) bytes[i] = data.charCodeAt(i) & 0xff;
-      decoder.init(transparent ? 0 : DEFAULT_BACKGROUND, null, 256, true);
+      decoder.init(transparent ? 0 : Private.background, null, 256, true);
       decoder.decode(bytes);
       const { width, height } = decoder;
       if (width === 0 || height === 0)
@@ -73,6 +76,9 @@ export class SixelModel {
 }
 
 namespace Private {
+  /** Opaque black, the library's DEFAULT_BACKGROUND (not exported by its decode-only entry). */
+  export const background = toRGBA8888(0, 0, 0, 255);
+
   export function strip(body: string): string {
     let s = body.trim();
     if (s.startsWith('\x1bP')) s = s.slice(2);

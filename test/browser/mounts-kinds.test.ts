@@ -76,7 +76,7 @@ interface FormFields {
 async function addMount(page: Page, f: FormFields): Promise<Locator> {
   await runCommand(page, 'warren:open-mounts');
   const panel = page.locator('#jp-warren-mounts');
-  // A request made before the services kernel is connected is refused, not queued.
+  // Once the comm is open the form's request goes at once (one made before it waits in the queue).
   await panel
     .locator('.jp-WarrenMounts-status[data-state="connected"]')
     .waitFor({ state: 'attached', timeout: 120000 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RunProfile } from '../../../src/contract/runs';
+import { isRunProfile } from '../../../src/contract/runs';
 
 /** Where JupyterLab keeps `warren:runs` user settings: the CLI reads the same file. */
 export function runsSettingsPath(): string {
@@ -32,15 +33,7 @@ export function parseSettings(text: string): unknown {
   return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
 }
 
-export function isProfile(v: unknown): v is RunProfile {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return (
-    typeof o.name === 'string' &&
-    (o.kind === 'slurm' || o.kind === 'ssh') &&
-    typeof o.workdir === 'string'
-  );
-}
+export const isProfile = isRunProfile;
 
 export function readProfiles(path = runsSettingsPath()): RunProfile[] {
   if (!existsSync(path)) return [];

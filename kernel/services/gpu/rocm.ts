@@ -1,3 +1,4 @@
+import { isRecord } from '../../../src/contract';
 import type { GpuInfo } from '../../../src/contract/gpu';
 
 /** One poll; rocm-smi has no loop mode, so AMD costs a process per tick. */
@@ -12,10 +13,6 @@ export const ROCM_ARGS = [
 ];
 
 const MiB = 1024 * 1024;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function num(card: Record<string, unknown>, ...keys: string[]): number | null {
   for (const key of keys) {

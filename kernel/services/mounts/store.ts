@@ -19,6 +19,7 @@ import type {
   Toolbox
 } from '../../../src/contract/mounts';
 import { redact } from './secrets';
+import { isRecord } from '../../../src/contract';
 
 /** Jupyter's config directory, as jupyter_core computes it. */
 export function jupyterConfigDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -45,10 +46,6 @@ type Registry = {
 };
 
 const KINDS: readonly MountKind[] = ['rclone', 'sshfs', 'bind', 'nfs'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function asSpec(value: unknown): MountSpec | null {
   if (!isRecord(value)) return null;

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JSONObject, JSONValue } from '../../../src/contract';
+import { isJSONObject } from '../../../src/contract';
 
 /** The parts of nbformat 4 the runner reads and writes; everything else is kept as-is. */
 export interface Cell extends JSONObject {
@@ -65,9 +66,7 @@ export function writeNotebookAtomic(path: string, nb: Notebook): void {
   renameSync(tmp, path);
 }
 
-export function isObject(v: unknown): v is JSONObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export const isObject = isJSONObject;
 
 /**
  * What a terminal shows for `text`: a `\r` returns to the line start and the

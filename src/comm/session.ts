@@ -2,8 +2,9 @@ import type { Kernel, KernelMessage, Session } from '@jupyterlab/services';
 import type { JSONObject as LuminoJSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
+import { isJSONObject } from '../contract';
 import type { JSONObject } from '../contract';
-import type { IServicesChannel, IWarrenServices, ServicesStatus } from '../tokens';
+import type { IServicesChannel, IWarrenServices, OpenData, ServicesStatus } from '../tokens';
 
 /**
  * The shared background warren session. Every browser tab asks the server for
@@ -39,7 +40,7 @@ export class WarrenServices implements IWarrenServices {
     return this._disposed;
   }
 
-  openChannel(target: string, data: JSONObject = {}): IServicesChannel {
+  openChannel(target: string, data: OpenData = {}): IServicesChannel {
     const channel = new Channel(target, data, () => this._channels.delete(channel));
     this._channels.add(channel);
     if (this._status === 'connected' && this._session?.kernel) channel.attach(this._session.kernel);
@@ -97,7 +98,7 @@ export class WarrenServices implements IWarrenServices {
           : await this._sessions.startNew({
               path: this._path,
               name: 'warren services',
-              type: 'warren-services',
+              type: WarrenServices.sessionType,
               kernel: { name: this._kernelName }
             });
       if (this._disposed) {
@@ -118,7 +119,8 @@ export class WarrenServices implements IWarrenServices {
     window.clearTimeout(this._stallTimer);
     this._stallTimer = window.setTimeout(() => {
       const kernel = this._session?.kernel;
-      if (this._session !== session || this._status === 'connected' || this._status === 'dead') return;
+      if (this._session !== session || this._status === 'connected' || this._status === 'dead')
+        return;
       this._set(
         this._status,
         `no answer from the services kernel after ${WarrenServices.stallSeconds} s ` +
@@ -247,6 +249,8 @@ export namespace WarrenServices {
     kernelName?: string;
   }
   export const defaultPath = '.warren/services';
+  /** The session's type: how the panels tell it from the notebooks' sessions. */
+  export const sessionType = 'warren-services';
   /** How long a start or restart may take before the panels say so. */
   export const stallSeconds = 20;
 }
@@ -254,7 +258,7 @@ export namespace WarrenServices {
 class Channel implements IServicesChannel {
   constructor(
     readonly target: string,
-    private readonly _data: JSONObject,
+    private readonly _data: OpenData,
     private readonly _onDispose: () => void
   ) {}
 
@@ -278,12 +282,13 @@ class Channel implements IServicesChannel {
     const comm = kernel.createComm(this.target);
     comm.onMsg = (msg) => {
       const data: unknown = msg.content.data;
-      if (isObject(data)) this._received.emit(data);
+      if (isJSONObject(data)) this._received.emit(data);
     };
     comm.onClose = () => {
       if (this._comm === comm) this._comm = null;
     };
-    comm.open(toWire(this._data));
+    // Read at each open, so a comm reopened after a restart carries today's settings.
+    comm.open(toWire(typeof this._data === 'function' ? this._data() : this._data));
     this._comm = comm;
     this._opened.emit();
   }
@@ -324,14 +329,10 @@ class Channel implements IServicesChannel {
   private _disposed = false;
 }
 
-function isObject(value: unknown): value is JSONObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Our contract's objects may hold `undefined`; the wire's may not. */
 function toWire(data: JSONObject): LuminoJSONObject {
   const copy: unknown = JSON.parse(JSON.stringify(data));
-  return isObject(copy) ? (copy as LuminoJSONObject) : {};
+  return isJSONObject(copy) ? (copy as LuminoJSONObject) : {};
 }
 
 function describe(error: unknown): string {
