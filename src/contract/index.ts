@@ -13,7 +13,8 @@ export interface JSONObject {
 export const CommTargets = {
   gpu: 'warren.gpu',
   mounts: 'warren.mounts',
-  runs: 'warren.runs'
+  runs: 'warren.runs',
+  journal: 'warren.journal'
 } as const;
 
 export const MimeTypes = {
