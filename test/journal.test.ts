@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KernelClient } from '../kernel/client/client';
+import type { JSONObject } from '../src/contract';
 import type { JournalExecution, JournalReply } from '../src/contract/journal';
 import { isJournalReply } from '../src/contract/journal';
 import { launchWarren } from './harness';
@@ -34,7 +35,7 @@ function executeInCell(k: KernelClient, code: string, cellId: string): string {
 /** Opens a `warren.journal` comm as the extension does and returns the kernel's answer. */
 async function askJournal(
   k: KernelClient,
-  data: Record<string, unknown> = {}
+  data: JSONObject = {}
 ): Promise<{ reply: JournalReply; ms: number }> {
   const commId = randomUUID();
   const t0 = Date.now();

@@ -56,6 +56,7 @@ interface Execution {
   executionCount: number | null;
   state: 'queued' | 'running' | 'done';
   status: string | null;
+  ended: number | null;
   changed: number;
   entries: Entry[];
   bytes: number;
@@ -120,6 +121,7 @@ export class Journal {
       executionCount: null,
       state: 'queued',
       status: null,
+      ended: null,
       changed: ++this.seq,
       entries: [],
       bytes: 0,
@@ -146,7 +148,10 @@ export class Journal {
       case 'status': {
         const state = parse(content).execution_state;
         if (state === 'busy') e.state = 'running';
-        else if (state === 'idle') e.state = 'done';
+        else if (state === 'idle') {
+          e.state = 'done';
+          e.ended = Date.now();
+        }
         return;
       }
       case 'execute_input': {
@@ -231,6 +236,7 @@ export class Journal {
       executionCount: e.executionCount,
       state: e.state,
       status: e.status,
+      ended: e.ended,
       changed: e.changed,
       messages,
       dropped: { ...e.dropped }

@@ -26,6 +26,8 @@ export type JournalExecution = {
   state: 'queued' | 'running' | 'done';
   /** The execute_reply's status once sent: ok, error or aborted. */
   status: string | null;
+  /** When its idle went out (ms since the epoch, the kernel's clock), or null. */
+  ended: number | null;
   /** The journal's sequence number of this execution's latest change. */
   changed: number;
   messages: JournalMessage[];

@@ -1,0 +1,275 @@
+/**
+ * A cell that runs on while its page is closed or reloaded: the stock
+ * JupyterLab 4.6.4 from .venv, warren's kernel and extension, Debian's
+ * Chromium. The page that comes back shows what the cell printed meanwhile,
+ * then the rest as it comes; the file saved holds it; a second page shows it
+ * once.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { LabLike } from './harness';
+import { openLab, runCommand, useLab, withScreenshot } from './harness';
+
+const TICKS = 20;
+
+/** The ticker prints a line a second for 20 s; the convert cell is a real mrconvert with its progress line. */
+function notebook(): string {
+  const code = (id: string, source: string) => ({
+    cell_type: 'code',
+    id,
+    metadata: {},
+    execution_count: null,
+    outputs: [],
+    source
+  });
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'warren', display_name: 'TypeScript (warren)', language: 'typescript' }
+    },
+    cells: [
+      code(
+        'ticker',
+        `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
+      ),
+      code('convert', '!mrconvert rnd.mih out.nii.gz && echo converted')
+    ]
+  });
+}
+
+const lab = useLab(
+  {},
+  {
+    beforeOpen: ({ server }) => {
+      const work = join(server.root, 'work');
+      writeFileSync(join(work, 'replay.ipynb'), notebook());
+      // 512 MB of random floats: gzip cannot shrink them, so mrconvert to
+      // .nii.gz takes long enough (about 10 s) to reload the page in.
+      for (let i = 0; i < 8; i++) appendFileSync(join(work, 'rnd.dat'), randomBytes(64 << 20));
+      writeFileSync(
+        join(work, 'rnd.mih'),
+        'mrtrix image\ndim: 512,512,512\nvox: 1,1,1\nlayout: +0,+1,+2\ndatatype: Float32LE\n' +
+          'transform: 1,0,0,0\ntransform: 0,1,0,0\ntransform: 0,0,1,0\nfile: rnd.dat 0\n'
+      );
+    }
+  }
+);
+
+interface CellState {
+  text: string;
+  count: number | null;
+  state: string;
+  prompt: string;
+  outputs: number;
+  dirty: boolean;
+}
+
+/** The cell as the page's model holds it: its stream text, count, running state and prompt. */
+async function cellState(page: Page, index: number): Promise<CellState | null> {
+  return page.evaluate((i) => {
+    type Output = { output_type: string; text?: string | string[] };
+    type CellModel = {
+      outputs: { toJSON(): Output[]; length: number };
+      executionCount: number | null;
+      executionState?: string;
+    };
+    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+    const panel = app.shell.currentWidget as {
+      content?: { model?: { dirty: boolean; cells: { get(i: number): CellModel } } };
+      node?: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> };
+    } | null;
+    const model = panel?.content?.model;
+    if (!model || !panel.node) return null;
+    const cell = model.cells.get(i);
+    const text = cell.outputs
+      .toJSON()
+      .filter((o) => o.output_type === 'stream')
+      .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
+      .join('');
+    const prompts = panel.node.querySelectorAll('.jp-Cell .jp-InputPrompt');
+    return {
+      text,
+      count: cell.executionCount,
+      state: cell.executionState ?? '',
+      prompt: (prompts[i]?.textContent ?? '').trim(),
+      outputs: cell.outputs.length,
+      dirty: model.dirty
+    };
+  }, index);
+}
+
+async function until<T>(
+  page: Page,
+  index: number,
+  check: (s: CellState) => T | false,
+  timeoutMs = 60000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CellState | null = null;
+  for (;;) {
+    last = await cellState(page, index);
+    const value = last && check(last);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`cell ${index} never met the condition; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Opens the notebook in this page and waits for its kernel to be connected. */
+async function openNotebook(page: Page): Promise<void> {
+  await runCommand(page, 'docmanager:open', { path: 'replay.ipynb' });
+  await page.waitForFunction(
+    () => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      const kernel = (
+        app.shell.currentWidget as {
+          sessionContext?: { session?: { kernel?: { connectionStatus: string } | null } | null };
+        } | null
+      )?.sessionContext?.session?.kernel;
+      return kernel?.connectionStatus === 'connected';
+    },
+    null,
+    { timeout: 120000, polling: 200 }
+  );
+}
+
+/** Runs a cell without waiting for it: notebook:run-cell resolves only once the cell ends. */
+async function runCell(page: Page, index: number): Promise<void> {
+  await page.evaluate((i) => {
+    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+    (app.shell.currentWidget as { content: { activeCellIndex: number } }).content.activeCellIndex =
+      i;
+    void app.commands.execute('notebook:run-cell');
+  }, index);
+}
+
+const lines = (n: number, from = 0) =>
+  Array.from({ length: n - from }, (_, i) => `tick ${i + from}\n`).join('');
+
+let second: Page | null = null;
+
+test('a cell that ran on while its page was closed shows every line in order, then streams the rest', async () => {
+  const { browser, server } = lab;
+  let page = lab.page;
+  await withScreenshot(page, 'replay-closed', async () => {
+    await openNotebook(page);
+    await page.waitForFunction(
+      () => {
+        const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+        const k = (
+          app.shell.currentWidget as {
+            sessionContext?: { session?: { kernel?: { status: string } | null } | null };
+          } | null
+        )?.sessionContext?.session?.kernel;
+        return k?.status === 'idle';
+      },
+      null,
+      { timeout: 120000, polling: 200 }
+    );
+    await runCell(page, 0);
+    const t0 = Date.now();
+    await until(page, 0, (s) => s.text.includes('tick 4\n'), 30000);
+    await page.close();
+    const closedAt = Date.now() - t0;
+    // Back at 15 s: opening the Lab and its notebook takes about 4-5 s here, so it starts at 11.
+    await new Promise((r) => setTimeout(r, Math.max(0, 11000 - (Date.now() - t0))));
+
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    second = page;
+    await openLab(page, server.url);
+    await openNotebook(page);
+    // Every line printed while no page was open is there, in order, and the cell is still running.
+    const back = await until(page, 0, (s) => (s.text.length > 0 ? s : false), 30000);
+    const backAt = Date.now() - t0;
+    console.log(
+      `closed at ${closedAt} ms, back at ${backAt} ms: ${back.text.split('\n').length - 1} lines, ${back.prompt}`
+    );
+    expect(backAt).toBeLessThan((TICKS - 1) * 1000);
+    const shown = back.text.split('\n').length - 1;
+    expect(shown).toBeGreaterThanOrEqual(10);
+    expect(back.text).toBe(lines(shown));
+    expect(back.state).toBe('running');
+    expect(back.prompt).toBe('[*]:');
+    expect(back.count).toBeNull();
+
+    // The rest streams in, and the count is the kernel's.
+    const done = await until(page, 0, (s) => (s.count !== null ? s : false), 30000);
+    expect(done.text).toBe(lines(TICKS));
+    expect(done.outputs).toBe(1);
+    expect(done.count).toBe(1);
+    expect(done.prompt).toBe('[1]:');
+    expect(done.dirty).toBe(true);
+  });
+}, 240000);
+
+test('a second browser opening the notebook shows the output once', async () => {
+  const { browser, server } = lab;
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const other = await context.newPage();
+  await withScreenshot(other, 'replay-second', async () => {
+    await openLab(other, server.url);
+    await openNotebook(other);
+    const shown = await until(other, 0, (s) => (s.count !== null ? s : false), 30000);
+    expect(shown.text).toBe(lines(TICKS));
+    expect(shown.outputs).toBe(1);
+    expect(shown.count).toBe(1);
+    // Asked again (a websocket reconnect), nothing is added.
+    await other.evaluate(async () => {
+      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+      const kernel = (
+        app.shell.currentWidget as {
+          sessionContext: { session: { kernel: { reconnect(): Promise<void> } } };
+        }
+      ).sessionContext.session.kernel;
+      await kernel.reconnect();
+    });
+    await new Promise((r) => setTimeout(r, 2000));
+    const again = await cellState(other, 0);
+    expect(again?.text).toBe(lines(TICKS));
+    expect(again?.outputs).toBe(1);
+  });
+  await context.close();
+}, 180000);
+
+test('the saved notebook holds the output made while the page was away', async () => {
+  const page = second!;
+  await runCommand(page, 'docmanager:save');
+  const saved = JSON.parse(readFileSync(join(lab.server.root, 'work', 'replay.ipynb'), 'utf8')) as {
+    cells: {
+      id: string;
+      execution_count: number | null;
+      outputs: { text?: string[] | string }[];
+    }[];
+  };
+  const ticker = saved.cells.find((c) => c.id === 'ticker')!;
+  expect(ticker.execution_count).toBe(1);
+  expect(ticker.outputs.map((o) => [o.text].flat().join('')).join('')).toBe(lines(TICKS));
+}, 60000);
+
+test('a reload in the middle of !mrconvert shows its progress line, then the end', async () => {
+  const page = second!;
+  await withScreenshot(page, 'replay-reload', async () => {
+    await runCell(page, 1);
+    await until(page, 1, (s) => /mrconvert: \[\s*\d+%\] copying/.test(s.text), 60000);
+    await page.reload();
+    await openLab(page, lab.server.url);
+    await openNotebook(page);
+    const back = await until(page, 1, (s) => (s.text.length > 0 ? s : false), 60000);
+    console.log(`after the reload: ${JSON.stringify(back)}`);
+    expect(back.prompt).toBe('[*]:');
+    // The progress line as it stood (one line, its redraws collapsed), not the lines before it twice.
+    expect(back.text).toMatch(/^mrconvert: \[\s*\d+%\] copying from "rnd\.mih" to "out\.nii\.gz"/);
+    expect(back.text.split('copying from').length).toBe(2);
+    const done = await until(page, 1, (s) => (s.count !== null ? s : false), 120000);
+    console.log(`at the end: ${JSON.stringify(done)}`);
+    expect(done.count).toBe(2);
+    expect(done.prompt).toBe('[2]:');
+    expect(done.text).toMatch(
+      /^mrconvert: \[100%\] copying from "rnd\.mih" to "out\.nii\.gz"\s*\nmrconvert: \[100%\] compressing image "out\.nii\.gz"\s*\nconverted\n$/
+    );
+  });
+}, 240000);
