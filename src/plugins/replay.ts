@@ -32,26 +32,51 @@ function activateReplay(
   registry: ISettingRegistry | null
 ): void {
   let settings: Required<ReplaySettings> = ReplayDefaults;
+  // Only limits the user set go to the kernel: unset, the kernel's own
+  // (WARREN_JOURNAL_MB and WARREN_JOURNAL_EXECUTION_MB, else the defaults) stand.
+  let limits: Private.Limits | null = null;
   if (registry) {
     void registry
       .load(PLUGIN_ID)
       .then((loaded) => {
-        const apply = () => (settings = settingsOf<ReplaySettings>(loaded, ReplayDefaults));
+        const apply = () => {
+          settings = settingsOf<ReplaySettings>(loaded, ReplayDefaults);
+          limits = Private.userLimits(loaded.user as Partial<ReplaySettings>);
+        };
         apply();
         loaded.changed.connect(apply);
       })
       .catch((error) => console.warn('warren: replay settings could not be loaded', error));
   }
-  tracker.widgetAdded.connect((_, panel) => Private.follow(panel, () => settings));
+  tracker.widgetAdded.connect((_, panel) =>
+    Private.follow(
+      panel,
+      () => settings,
+      () => limits
+    )
+  );
 }
 
 namespace Private {
+  export type Limits = { executionMB?: number; totalMB?: number };
+
+  export function userLimits(user: Partial<ReplaySettings>): Limits | null {
+    const out: Limits = {};
+    if (typeof user.executionMB === 'number') out.executionMB = user.executionMB;
+    if (typeof user.totalMB === 'number') out.totalMB = user.totalMB;
+    return Object.keys(out).length > 0 ? out : null;
+  }
+
   export function isWarren(kernel: Kernel.IKernelConnection | null | undefined): boolean {
     return !!kernel && /^warren(-js)?$/.test(kernel.name);
   }
 
   /** Keeps one ReplayModel for the panel's current warren kernel and syncs it on each connect. */
-  export function follow(panel: NotebookPanel, settings: () => Required<ReplaySettings>): void {
+  export function follow(
+    panel: NotebookPanel,
+    settings: () => Required<ReplaySettings>,
+    limits: () => Limits | null
+  ): void {
     let model: ReplayModel | null = null;
     const sync = () => {
       const kernel = panel.sessionContext.session?.kernel;
@@ -71,7 +96,7 @@ namespace Private {
             const t = saved ? Date.parse(saved) : NaN;
             return Number.isFinite(t) ? t : null;
           },
-          limits: () => ({ executionMB: settings().executionMB, totalMB: settings().totalMB })
+          limits
         });
       }
       void model.sync().catch((error: unknown) => console.warn('warren: replay failed', error));

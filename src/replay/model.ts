@@ -247,7 +247,7 @@ export namespace ReplayModel {
     /** When the notebook's file was last saved (ms since the epoch), if known. */
     savedAt?: () => number | null;
     /** The journal limits to ask the kernel for (megabytes). */
-    limits?: () => { executionMB: number; totalMB: number } | null;
+    limits?: () => { executionMB?: number; totalMB?: number } | null;
     /** How long to wait for the kernel's answer. */
     timeoutMs?: number;
   }

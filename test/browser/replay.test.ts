@@ -35,13 +35,23 @@ function notebook(): string {
         'ticker',
         `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
       ),
-      code('convert', '!mrconvert rnd.mih out.nii.gz && echo converted')
+      code('convert', '!mrconvert rnd.mih out.nii.gz && echo converted'),
+      code(
+        'flood',
+        'const { randomBytes } = await import("node:crypto")\n' +
+          'for (let i = 0; i < 40; i++) {\n' +
+          '  process.stdout.write(randomBytes(1 << 20).toString("latin1"))\n' +
+          '  await new Promise((r) => setTimeout(r, 100))\n' +
+          '}\n' +
+          'console.log("\\nTHE END")'
+      )
     ]
   });
 }
 
+// A quarter of a megabyte per execution, so the flood below is cut short.
 const lab = useLab(
-  {},
+  { WARREN_JOURNAL_EXECUTION_MB: '0.25' },
   {
     beforeOpen: ({ server }) => {
       const work = join(server.root, 'work');
@@ -147,6 +157,19 @@ async function runCell(page: Page, index: number): Promise<void> {
   }, index);
 }
 
+/** Drops and reopens the page's websocket to the kernel, as a network blip does. */
+async function reconnect(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+    const kernel = (
+      app.shell.currentWidget as {
+        sessionContext: { session: { kernel: { reconnect(): Promise<void> } } };
+      }
+    ).sessionContext.session.kernel;
+    await kernel.reconnect();
+  });
+}
+
 const lines = (n: number, from = 0) =>
   Array.from({ length: n - from }, (_, i) => `tick ${i + from}\n`).join('');
 
@@ -218,15 +241,7 @@ test('a second browser opening the notebook shows the output once', async () => 
     expect(shown.outputs).toBe(1);
     expect(shown.count).toBe(1);
     // Asked again (a websocket reconnect), nothing is added.
-    await other.evaluate(async () => {
-      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-      const kernel = (
-        app.shell.currentWidget as {
-          sessionContext: { session: { kernel: { reconnect(): Promise<void> } } };
-        }
-      ).sessionContext.session.kernel;
-      await kernel.reconnect();
-    });
+    await reconnect(other);
     await new Promise((r) => setTimeout(r, 2000));
     const again = await cellState(other, 0);
     expect(again?.text).toBe(lines(TICKS));
@@ -255,6 +270,13 @@ test('a reload in the middle of !mrconvert shows its progress line, then the end
   await withScreenshot(page, 'replay-reload', async () => {
     await runCell(page, 1);
     await until(page, 1, (s) => /mrconvert: \[\s*\d+%\] copying/.test(s.text), 60000);
+    // A websocket reconnect of the page that runs the cell: its own future
+    // shows the output, the journal adds nothing to it.
+    await reconnect(page);
+    await new Promise((r) => setTimeout(r, 1000));
+    const own = await cellState(page, 1);
+    expect(own?.outputs).toBe(1);
+    expect(own?.text.split('copying from').length).toBe(2);
     await page.reload();
     await openLab(page, lab.server.url);
     await openNotebook(page);
@@ -271,5 +293,27 @@ test('a reload in the middle of !mrconvert shows its progress line, then the end
     expect(done.text).toMatch(
       /^mrconvert: \[100%\] copying from "rnd\.mih" to "out\.nii\.gz"\s*\nmrconvert: \[100%\] compressing image "out\.nii\.gz"\s*\nconverted\n$/
     );
+  });
+}, 240000);
+
+test('a flood while no page was open shows its end and what was dropped', async () => {
+  const { browser, server } = lab;
+  await runCell(second!, 2);
+  await until(second!, 2, (s) => s.outputs > 0, 60000);
+  await second!.close();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  second = page;
+  await withScreenshot(page, 'replay-flood', async () => {
+    await openLab(page, server.url);
+    await openNotebook(page);
+    const done = await until(page, 2, (s) => (s.count !== null ? s : false), 120000);
+    expect(done.count).toBe(3);
+    expect(done.text).toMatch(
+      /^\[warren: \d+\.\d MB of earlier output \(\d+ messages\) was dropped while no page was open/
+    );
+    expect(done.text.endsWith('\nTHE END\n')).toBe(true);
+    // What the page was sent is bounded by the kernel's limit (a quarter of a
+    // megabyte here), not by the 40 MB the cell wrote.
+    expect(done.text.length).toBeLessThan(2 * 1024 * 1024);
   });
 }, 240000);
