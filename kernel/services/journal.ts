@@ -222,7 +222,7 @@ export class Journal {
       .filter((e) => e.changed > from)
       .sort((a, b) => a.changed - b.changed)
       .map((e) => this.snapshot(e));
-    return { type: 'executions', journal: this.id, seq: this.seq, executions };
+    return { type: 'executions', journal: this.id, seq: this.seq, bytes: this.total, executions };
   }
 
   private snapshot(e: Execution): JournalExecution {

@@ -52,6 +52,8 @@ export type JournalReply = {
   journal: string;
   /** Ask with `after: seq` next time to get only what changed since. */
   seq: number;
+  /** What the journal holds in all, in bytes of JSON (its own accounting, against its limit). */
+  bytes: number;
   executions: JournalExecution[];
 };
 
@@ -82,6 +84,7 @@ export function isJournalReply(value: unknown): value is JournalReply {
     value.type === 'executions' &&
     typeof value.journal === 'string' &&
     typeof value.seq === 'number' &&
+    typeof value.bytes === 'number' &&
     Array.isArray(value.executions) &&
     value.executions.every(isExecution)
   );
