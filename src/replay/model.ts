@@ -172,7 +172,9 @@ export class ReplayModel {
       case 'display_data':
       case 'execute_result':
       case 'error': {
-        const index = outputs.add({ ...content, output_type: message.msg_type } as Output);
+        // add() answers the number of outputs, not the index of this one.
+        outputs.add({ ...content, output_type: message.msg_type } as Output);
+        const index = outputs.length - 1;
         const id = Private.displayId(content);
         if (id !== undefined && message.msg_type !== 'stream') {
           mirror.displays.set(id, [...(mirror.displays.get(id) ?? []), index]);
