@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { cellState, openNotebook, reconnect, runCell, until } from './cells';
 import type { LabLike } from './harness';
 import { openLab, runCommand, useLab, withScreenshot } from './harness';
 
@@ -82,119 +83,6 @@ const lab = useLab(
   }
 );
 
-interface CellState {
-  text: string;
-  /** The text/plain of each display_data output. */
-  displays: string[];
-  count: number | null;
-  state: string;
-  prompt: string;
-  outputs: number;
-  dirty: boolean;
-}
-
-/** The cell as the page's model holds it: its stream text, count, running state and prompt. */
-async function cellState(page: Page, index: number): Promise<CellState | null> {
-  return page.evaluate((i) => {
-    type Output = {
-      output_type: string;
-      text?: string | string[];
-      data?: { 'text/plain'?: string | string[] };
-    };
-    type CellModel = {
-      outputs: { toJSON(): Output[]; length: number };
-      executionCount: number | null;
-      executionState?: string;
-    };
-    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-    const panel = app.shell.currentWidget as {
-      content?: { model?: { dirty: boolean; cells: { get(i: number): CellModel } } };
-      node?: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> };
-    } | null;
-    const model = panel?.content?.model;
-    if (!model || !panel.node) return null;
-    const cell = model.cells.get(i);
-    const text = cell.outputs
-      .toJSON()
-      .filter((o) => o.output_type === 'stream')
-      .map((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')))
-      .join('');
-    const prompts = panel.node.querySelectorAll('.jp-Cell .jp-InputPrompt');
-    const displays = cell.outputs
-      .toJSON()
-      .filter((o) => o.output_type === 'display_data')
-      .map((o) => [o.data?.['text/plain'] ?? ''].flat().join(''));
-    return {
-      text,
-      displays,
-      count: cell.executionCount,
-      state: cell.executionState ?? '',
-      prompt: (prompts[i]?.textContent ?? '').trim(),
-      outputs: cell.outputs.length,
-      dirty: model.dirty
-    };
-  }, index);
-}
-
-async function until<T>(
-  page: Page,
-  index: number,
-  check: (s: CellState) => T | false,
-  timeoutMs = 60000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: CellState | null = null;
-  for (;;) {
-    last = await cellState(page, index);
-    const value = last && check(last);
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(`cell ${index} never met the condition; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Opens the notebook in this page and waits for its kernel to be connected. */
-async function openNotebook(page: Page): Promise<void> {
-  await runCommand(page, 'docmanager:open', { path: 'replay.ipynb' });
-  await page.waitForFunction(
-    () => {
-      const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-      const kernel = (
-        app.shell.currentWidget as {
-          sessionContext?: { session?: { kernel?: { connectionStatus: string } | null } | null };
-        } | null
-      )?.sessionContext?.session?.kernel;
-      return kernel?.connectionStatus === 'connected';
-    },
-    null,
-    { timeout: 120000, polling: 200 }
-  );
-}
-
-/** Runs a cell without waiting for it: notebook:run-cell resolves only once the cell ends. */
-async function runCell(page: Page, index: number): Promise<void> {
-  await page.evaluate((i) => {
-    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-    (app.shell.currentWidget as { content: { activeCellIndex: number } }).content.activeCellIndex =
-      i;
-    void app.commands.execute('notebook:run-cell');
-  }, index);
-}
-
-/** Drops and reopens the page's websocket to the kernel, as a network blip does. */
-async function reconnect(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-    const kernel = (
-      app.shell.currentWidget as {
-        sessionContext: { session: { kernel: { reconnect(): Promise<void> } } };
-      }
-    ).sessionContext.session.kernel;
-    await kernel.reconnect();
-  });
-}
-
 const lines = (n: number, from = 0) =>
   Array.from({ length: n - from }, (_, i) => `tick ${i + from}\n`).join('');
 
@@ -204,7 +92,7 @@ test('a cell that ran on while its page was closed shows every line in order, th
   const { browser, server } = lab;
   let page = lab.page;
   await withScreenshot(page, 'replay-closed', async () => {
-    await openNotebook(page);
+    await openNotebook(page, 'replay.ipynb');
     await page.waitForFunction(
       () => {
         const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
@@ -236,7 +124,7 @@ test('a cell that ran on while its page was closed shows every line in order, th
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     second = page;
     await openLab(page, server.url);
-    await openNotebook(page);
+    await openNotebook(page, 'replay.ipynb');
     // Every line printed while no page was open is there, in order, and the cell is still running.
     const back = await until(page, 0, (s) => (s.text.length > 0 ? s : false), 30000);
     const backAt = Date.now() - t0;
@@ -267,7 +155,7 @@ test('a second browser opening the notebook shows the output once', async () => 
   const other = await context.newPage();
   await withScreenshot(other, 'replay-second', async () => {
     await openLab(other, server.url);
-    await openNotebook(other);
+    await openNotebook(other, 'replay.ipynb');
     const shown = await until(other, 0, (s) => (s.count !== null ? s : false), 30000);
     expect(shown.text).toBe(lines(TICKS));
     expect(shown.outputs).toBe(1);
@@ -311,7 +199,7 @@ test('a reload in the middle of !mrconvert shows its progress line, then the end
     expect(own?.text.split('copying from').length).toBe(2);
     await page.reload();
     await openLab(page, lab.server.url);
-    await openNotebook(page);
+    await openNotebook(page, 'replay.ipynb');
     const back = await until(page, 1, (s) => (s.text.length > 0 ? s : false), 60000);
     console.log(`after the reload: ${JSON.stringify(back)}`);
     expect(back.prompt).toBe('[*]:');
@@ -337,7 +225,7 @@ test('a flood while no page was open shows its end and what was dropped', async 
   second = page;
   await withScreenshot(page, 'replay-flood', async () => {
     await openLab(page, server.url);
-    await openNotebook(page);
+    await openNotebook(page, 'replay.ipynb');
     const done = await until(page, 2, (s) => (s.count !== null ? s : false), 120000);
     expect(done.count).toBe(3);
     expect(done.text).toMatch(
@@ -363,7 +251,7 @@ test('after a reload a display keeps updating in place and a queued cell runs in
     await until(page, 3, (s) => s.displays.includes('step 1'), 60000);
     await page.reload();
     await openLab(page, lab.server.url);
-    await openNotebook(page);
+    await openNotebook(page, 'replay.ipynb');
     const back = await until(page, 3, (s) => (s.displays.length > 0 ? s : false), 60000);
     expect(back.prompt).toBe('[*]:');
     expect(back.displays).toHaveLength(1);
