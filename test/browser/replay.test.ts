@@ -183,7 +183,23 @@ test('the saved notebook holds the output made while the page was away', async (
   const ticker = saved.cells.find((c) => c.id === 'ticker')!;
   expect(ticker.execution_count).toBe(1);
   expect(ticker.outputs.map((o) => [o.text].flat().join('')).join('')).toBe(lines(TICKS));
-}, 60000);
+
+  // Opened again once saved, the notebook is as the file holds it: nothing rewritten, nothing to save.
+  const context = await lab.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const other = await context.newPage();
+  await withScreenshot(other, 'replay-saved', async () => {
+    await openLab(other, lab.server.url);
+    await openNotebook(other, 'replay.ipynb');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await cellState(other, 0)).toMatchObject({
+      text: lines(TICKS),
+      outputs: 1,
+      count: 1,
+      dirty: false
+    });
+  });
+  await context.close();
+}, 120000);
 
 test('a reload in the middle of !mrconvert shows its progress line, then the end', async () => {
   const page = second!;
