@@ -20,6 +20,8 @@ import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
 import { TypeScriptEngine } from './engines/typescript/engine';
 import { RunManager } from './services/cluster/manager';
 import { RunsCommTarget } from './comms/runs';
+import { JournalCommTarget } from './comms/journal';
+import { CommTargets } from '../src/contract';
 import { Runtime } from './engines/typescript/runtime';
 import {
   commCloseHandler,
@@ -33,6 +35,8 @@ import { completeHandler, inspectHandler, isCompleteHandler } from './handlers/i
 import type { Language } from './handlers/kernel-info';
 import { kernelInfo, kernelInfoHandler } from './handlers/kernel-info';
 import { Dispatcher } from './protocol/dispatcher';
+import { JournalTap } from './protocol/journal-tap';
+import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
@@ -49,12 +53,16 @@ export async function startKernel(connectionFile: string, language: Language): P
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);
-  const transport = new IoTransport({
+  // Every execution's IOPub is kept (bounded) for a page that was away: the
+  // journal sees the wire through a tap, the wire knows nothing of it.
+  const journal = new Journal(journalLimitsFromEnv(process.env));
+  const io = new IoTransport({
     entry: join(__dirname, 'io', 'thread.js'),
     connection,
     session: factory.session,
     kernelInfo: info
   });
+  const transport = new JournalTap(io, journal);
   const runtime = new Runtime();
   const log = (text: string) => runtime.log(text);
   const dispatcher = new Dispatcher(transport, factory, log);
@@ -94,6 +102,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   );
   comms.register(new MountsCommTarget(mounts));
   comms.register(new RunsCommTarget(runs));
+  comms.register(new JournalCommTarget(journal));
   mounts.startHealthChecks();
   void mounts.restore();
 
@@ -126,6 +135,14 @@ export async function startKernel(connectionFile: string, language: Language): P
   dispatcher.register('comm_open', withSender(commOpenHandler(comms)));
   dispatcher.register('comm_msg', withSender(commMsgHandler(comms)));
   dispatcher.register('comm_close', withSender(commCloseHandler(comms)));
+  // A page that comes back while a cell runs asks the journal at once, not after the cell.
+  dispatcher.serveAtOnce((msg) => {
+    const type = msg.header.msg_type;
+    if (type === 'comm_open') return msg.content.target_name === CommTargets.journal;
+    if (type !== 'comm_msg' && type !== 'comm_close') return false;
+    const id = msg.content.comm_id;
+    return typeof id === 'string' && comms.targetOf(id) === CommTargets.journal;
+  });
 
   // Both interrupt modes end here: interrupt_request through the io thread
   // (which raises SIGINT only when main does not answer: a busy loop in a cell
@@ -136,7 +153,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   };
   transport.onInterrupt(interrupt);
   process.on('SIGINT', interrupt);
-  process.on('SIGTERM', () => transport.stop());
+  process.on('SIGTERM', () => io.stop());
   // Under a supervisor (supervisor.ts), which names the heap limit should it be met.
   if (process.env.WARREN_SUPERVISOR_PID) {
     new SupervisorNotes().heap(getHeapStatistics().heap_size_limit);
@@ -153,7 +170,7 @@ export async function startKernel(connectionFile: string, language: Language): P
     const daemons = new Set(mounts.store.runtimes().flatMap((r) => (r.pid ? [r.pid] : [])));
     await endProcesses(descendants(process.pid, daemons));
   });
-  await transport.ready;
+  await io.ready;
   // After start-up, not during it: launch and the memory at start stay small.
   setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
 }

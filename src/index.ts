@@ -1,6 +1,7 @@
 import debuggerGuard from './plugins/debugger-guard';
 import gpu from './plugins/gpu';
 import mounts from './plugins/mounts';
+import replay from './plugins/replay';
 import runs from './plugins/runs';
 import services from './plugins/services';
 import shellHighlight from './plugins/shell-highlight';
@@ -14,6 +15,7 @@ export default [
   gpu,
   mounts,
   runs,
+  replay,
   sixelStream,
   sixelTerminal,
   shellHighlight,

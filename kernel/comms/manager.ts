@@ -123,6 +123,11 @@ export class CommManager {
     return out;
   }
 
+  /** The target an open comm belongs to. */
+  targetOf(commId: string): string | undefined {
+    return this.comms.get(commId)?.targetName;
+  }
+
   forget(id: string): void {
     this.comms.delete(id);
   }

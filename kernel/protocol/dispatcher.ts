@@ -39,6 +39,7 @@ export class Dispatcher {
   } | null = null;
   /** Executes queued before this one failed under stop_on_error are aborted. */
   private abortQueued = false;
+  private atOnce: (msg: Message) => boolean = () => false;
 
   constructor(
     private readonly transport: Transport,
@@ -50,6 +51,16 @@ export class Dispatcher {
 
   register(type: string, handler: Handler): void {
     this.handlers.set(type, handler);
+  }
+
+  /**
+   * Requests for which `predicate` holds are served as they arrive, beside a
+   * running request rather than after it. While the shell is busy they publish
+   * no status: an idle of theirs would tell the frontend the kernel is idle
+   * while a cell runs (JupyterLab's indicator follows every status on IOPub).
+   */
+  serveAtOnce(predicate: (msg: Message) => boolean): void {
+    this.atOnce = predicate;
   }
 
   /** Rejects a pending `input()` (used on interrupt). */
@@ -81,6 +92,12 @@ export class Dispatcher {
       }
       return;
     }
+    if (this.running && this.atOnce(msg)) {
+      this.serve(msg, false).catch((error: unknown) =>
+        this.log(`failed serving ${msg.header.msg_type}: ${String(error)}`)
+      );
+      return;
+    }
     this.queue.push(msg);
     if (!this.running) {
       void this.run();
@@ -103,7 +120,7 @@ export class Dispatcher {
     this.running = false;
   }
 
-  private async serve(msg: Message): Promise<void> {
+  private async serve(msg: Message, status = true): Promise<void> {
     const type = msg.header.msg_type;
     const output = new RequestOutput(
       this.transport,
@@ -111,7 +128,7 @@ export class Dispatcher {
       msg.header,
       (prompt, password, withdraw) => this.input(msg, prompt, password, withdraw)
     );
-    output.publish('status', { execution_state: 'busy' });
+    if (status) output.publish('status', { execution_state: 'busy' });
     try {
       if (type === 'execute_request' && this.abortQueued) {
         this.reply(msg, { status: 'aborted', execution_count: null });
@@ -140,7 +157,8 @@ export class Dispatcher {
       }
       this.reply(msg, content);
     } finally {
-      output.publish('status', { execution_state: 'idle' });
+      if (status) output.publish('status', { execution_state: 'idle' });
+      else output.flush();
     }
   }
 

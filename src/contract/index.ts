@@ -23,7 +23,8 @@ export function isJSONObject(value: unknown): value is JSONObject {
 export const CommTargets = {
   gpu: 'warren.gpu',
   mounts: 'warren.mounts',
-  runs: 'warren.runs'
+  runs: 'warren.runs',
+  journal: 'warren.journal'
 } as const;
 
 export const MimeTypes = {

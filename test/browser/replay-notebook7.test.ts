@@ -1,0 +1,82 @@
+/**
+ * Notebook 7 (pip, the same .venv): a cell that runs on across a reload of
+ * its notebook page shows what it printed meanwhile, then the rest.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cellState, runCell, until, waitForKernel } from './cells';
+import { useLab, withScreenshot } from './harness';
+
+const TICKS = 20;
+
+const lab = useLab(
+  {},
+  {
+    app: 'notebook',
+    beforeOpen: ({ server }) => {
+      const nb = {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {
+          kernelspec: {
+            name: 'warren',
+            display_name: 'TypeScript (warren)',
+            language: 'typescript'
+          }
+        },
+        cells: [
+          {
+            cell_type: 'code',
+            id: 'ticker',
+            metadata: {},
+            execution_count: null,
+            outputs: [],
+            source: `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
+          }
+        ]
+      };
+      writeFileSync(join(server.root, 'work', 'replay7.ipynb'), JSON.stringify(nb));
+    }
+  }
+);
+
+const lines = (n: number) => Array.from({ length: n }, (_, i) => `tick ${i}\n`).join('');
+
+test('a reload of a Notebook 7 page mid-cell shows every line so far, then the rest', async () => {
+  const { page, server } = lab;
+  const url = server.url.replace(/\/tree$/, '/notebooks/replay7.ipynb');
+  await withScreenshot(page, 'replay-notebook7', async () => {
+    await page.goto(url);
+    await waitForKernel(page);
+    await page.waitForFunction(
+      () => {
+        const app = (
+          globalThis as unknown as { jupyterapp?: { shell: { currentWidget: unknown } } }
+        ).jupyterapp;
+        const k = (
+          app?.shell.currentWidget as {
+            sessionContext?: { session?: { kernel?: { status: string } | null } | null };
+          } | null
+        )?.sessionContext?.session?.kernel;
+        return k?.status === 'idle';
+      },
+      null,
+      { timeout: 120000, polling: 200 }
+    );
+    await runCell(page, 0);
+    await until(page, 0, (s) => s.text.includes('tick 2\n'), 60000);
+    await page.goto(url);
+    await waitForKernel(page);
+    const back = await until(page, 0, (s) => (s.text.length > 0 ? s : false), 60000);
+    const shown = back.text.split('\n').length - 1;
+    expect(shown).toBeGreaterThanOrEqual(3);
+    expect(shown).toBeLessThan(TICKS);
+    expect(back.text).toBe(lines(shown));
+    expect(back.prompt).toBe('[*]:');
+    const done = await until(page, 0, (s) => (s.count !== null ? s : false), 60000);
+    expect(done.text).toBe(lines(TICKS));
+    expect(done.count).toBe(1);
+    expect(done.outputs).toBe(1);
+    expect((await cellState(page, 0))?.prompt).toBe('[1]:');
+  });
+}, 240000);
