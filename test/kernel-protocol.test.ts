@@ -486,12 +486,12 @@ describe('names from earlier cells', () => {
   });
 });
 
-describe('the TypeScript checker thread', () => {
+describe('the TypeScript checker process', () => {
   test('a cell too large for it fails with a clear error; the next cells run, every variable kept', async () => {
     const k = await launchWarren();
     await k.execute('const kept: number = 41;');
-    // 300,000 numbers in a literal: more syntax tree than the checker's 160 MB thread holds.
-    const huge = `const big: number[] = [${Array.from({ length: 300_000 }, (_, i) => i).join(',')}];`;
+    // 2,000,000 numbers in a literal: more syntax tree than the checker's 384 MB heap holds.
+    const huge = `const big: number[] = [${Array.from({ length: 2_000_000 }, (_, i) => i).join(',')}];`;
     const failed = await k.execute(huge, { stop_on_error: false }, 120_000);
     expect(failed.reply.content.status).toBe('error');
     expect(String(failed.reply.content.evalue)).toMatch(/TypeScript checker gave up on this cell/);

@@ -12,7 +12,7 @@ import type {
   OutputSink
 } from '../engine';
 import { Interrupted } from '../engine';
-import { Compiler } from './compiler';
+import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
@@ -21,7 +21,8 @@ import type { Runtime } from './runtime';
 const CACHE_SIZE = 256;
 
 /**
- * TypeScript (or JavaScript) cells on tslab's converter. Top-level
+ * TypeScript (or JavaScript) cells, checked and converted in the compiler
+ * thread (converter.ts). Top-level
  * declarations are kept on one `exports` object, so they carry across cells;
  * code runs in this thread with `breakOnSigint`, so SIGINT stops a busy loop
  * and every variable survives.
@@ -31,7 +32,11 @@ export class TypeScriptEngine implements Engine {
   private readonly compilerOptions: { entry: string; isJS: boolean };
   private readonly runtime: Runtime;
   private readonly exports: Record<string, unknown>;
-  private prevDecl: string;
+  /**
+   * Declarations committed so far: the compiler thread holds them, and one
+   * that replaces a thread that died is given them again.
+   */
+  private readonly committed: Array<{ declarations: string; notRun: string[] }> = [];
   private declVersion = 0;
   private readonly cache = new Map<string, Converted>();
   private interruptCurrent: (() => void) | null = null;
@@ -44,7 +49,6 @@ export class TypeScriptEngine implements Engine {
       isJS: options.language === 'javascript'
     };
     this.runtime = options.runtime;
-    this.prevDecl = this.runtime.declarations;
     this.exports = Private.createExports((name) => {
       if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
     });
@@ -63,7 +67,12 @@ export class TypeScriptEngine implements Engine {
    */
   private get compiler(): Compiler {
     if (!this.compilerInstance || this.compilerInstance.dead) {
-      this.compilerInstance = new Compiler(this.compilerOptions.entry, this.compilerOptions.isJS);
+      this.compilerInstance = new Compiler(this.compilerOptions.entry, {
+        isJS: this.compilerOptions.isJS,
+        cwd: process.cwd(),
+        globals: this.runtime.declarations,
+        committed: this.committed
+      });
     }
     return this.compilerInstance;
   }
@@ -129,7 +138,7 @@ export class TypeScriptEngine implements Engine {
           await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
         }
       }
-      this.setDecl(converted.declOutput ?? this.prevDecl);
+      await this.commit(converted.declOutput ?? '', []);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
       if (started) await this.keepWhatRan(started.converted, started.before);
@@ -167,9 +176,7 @@ export class TypeScriptEngine implements Engine {
     const decl = converted.declOutput;
     if (decl === undefined) return;
     try {
-      this.setDecl(
-        notRun.length === 0 ? decl : await this.compiler.keepRun(this.prevDecl, decl, notRun)
-      );
+      await this.commit(decl, notRun);
     } catch {
       // the checker is gone: the declarations stay as they were before the cell
     }
@@ -188,12 +195,12 @@ export class TypeScriptEngine implements Engine {
   }
 
   async complete(code: string, cursor: number): Promise<Completion> {
-    const c = await this.compiler.complete(this.prevDecl, code, cursor);
+    const c = await this.compiler.complete(code, cursor);
     return { matches: c.candidates, cursorStart: c.start, cursorEnd: c.end };
   }
 
   async inspect(code: string, cursor: number): Promise<Inspection> {
-    const info = await this.compiler.inspect(this.prevDecl, code, cursor);
+    const info = await this.compiler.inspect(code, cursor);
     if (!info.found) return { found: false, data: {} };
     const text = info.documentation ? `${info.signature}\n\n${info.documentation}` : info.signature;
     return {
@@ -232,12 +239,12 @@ export class TypeScriptEngine implements Engine {
     const compiler = this.compiler;
     let converted: Converted;
     try {
-      converted = await compiler.convert(this.prevDecl, code);
+      converted = await compiler.convert(code);
     } catch (error) {
       if (!compiler.dead) throw error;
       throw new Error(
         `the TypeScript checker gave up on this cell (${String(compiler.deathCause?.message ?? error)}); ` +
-          'its thread is capped at 160 MB and starts again for the next cell, with every variable kept. ' +
+          `it is capped at ${COMPILER_HEAP_MB} MB and starts again for the next cell, with every variable kept. ` +
           'Large data belongs in a file that the cell reads.'
       );
     }
@@ -248,11 +255,15 @@ export class TypeScriptEngine implements Engine {
     return converted;
   }
 
-  private setDecl(decl: string): void {
-    if (decl !== this.prevDecl) {
-      this.prevDecl = decl;
-      this.declVersion++;
-    }
+  /** What a cell declared (less `notRun`) counts for the cells after it. */
+  private async commit(declarations: string, notRun: string[]): Promise<void> {
+    if (declarations.trim() === '') return;
+    // A thread started now is given `committed`, this entry included.
+    const fresh = !this.compilerInstance || this.compilerInstance.dead;
+    this.committed.push({ declarations, notRun });
+    this.declVersion++;
+    const compiler = this.compiler;
+    if (!fresh) await compiler.commit(declarations, notRun);
   }
 }
 

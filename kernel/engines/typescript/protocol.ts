@@ -8,20 +8,33 @@ export interface CompilerDiagnostic {
 }
 
 export interface Converted {
+  /** The cell as CommonJS, when it checked. */
   output?: string;
+  /** What the cell declares, as declarations: `commit` makes them count for later cells. */
   declOutput?: string;
   diagnostics: CompilerDiagnostic[];
   lastExpressionVar?: string;
   hasToplevelAwait?: boolean;
 }
 
+/** The first message to the compiler process: what it serves. */
+export interface CompilerSetup {
+  isJS: boolean;
+  /** The kernel's folder: cells import modules from here. */
+  cwd: string;
+  /** Ambient declarations of the runtime's globals. */
+  globals: string;
+  /** Declarations committed so far, oldest first (a process that replaces one that died). */
+  committed: Array<{ declarations: string; notRun: string[] }>;
+}
+
 export type CompilerRequest =
-  | { id: number; op: 'convert'; prevDecl: string; src: string }
-  | { id: number; op: 'complete'; prevDecl: string; src: string; position: number }
-  | { id: number; op: 'inspect'; prevDecl: string; src: string; position: number }
+  | { id: number; op: 'convert'; src: string }
+  | { id: number; op: 'complete'; src: string; position: number }
+  | { id: number; op: 'inspect'; src: string; position: number }
   | { id: number; op: 'isComplete'; src: string }
-  /** A failed cell's declarations: `declOutput` less the values in `notRun`, which keep `prevDecl`'s. */
-  | { id: number; op: 'keepRun'; prevDecl: string; declOutput: string; notRun: string[] };
+  /** A cell's declarations count from now on, less the values in `notRun` (a cell that failed part way). */
+  | { id: number; op: 'commit'; declarations: string; notRun: string[] };
 
 export interface CompletionAnswer {
   start: number;
@@ -42,7 +55,7 @@ export type CompilerAnswer =
   | {
       id: number;
       ok: true;
-      value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | string;
+      value: Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | null;
     }
   | { id: number; ok: false; error: string }
   | { id: -1; ok: true; value: 'ready' };

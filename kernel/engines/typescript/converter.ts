@@ -1,0 +1,626 @@
+/**
+ * The TypeScript converter: checks a cell against what earlier cells declared
+ * and turns it into CommonJS the engine can run. The only importer of the
+ * TypeScript compiler in the project; it runs in the compiler thread.
+ *
+ * One language service holds the program. Each cell is one source file; what
+ * earlier cells declared lives in small declaration files, one per cell that
+ * declared something, chained newest first as the cell's outer scopes (a
+ * source file's `parent` is the next older one), so a cell sees the newest
+ * declaration of a name and an older cell's types keep meaning what they
+ * meant. A new cell reuses every unchanged file: nothing earlier is parsed or
+ * bound again, and the checker only looks at what the cell names. When the
+ * chain grows past `RECENT`, its files fold into one base file, the newest
+ * declaration of each name winning, so a notebook of thousands of cells
+ * checks a cell against a few dozen files.
+ */
+import { dirname, join } from 'node:path';
+import * as ts from '@tslab/typescript-for-tslab';
+import type {
+  CompletenessAnswer,
+  CompilerDiagnostic,
+  CompletionAnswer,
+  Converted,
+  InspectAnswer
+} from './protocol';
+
+/**
+ * Declaration files kept apart before they fold into the base file. They are
+ * always in the program, empty until a cell fills one: a program whose root
+ * files stay the same reuses the last one's structure whole.
+ */
+const RECENT = 32;
+/** Where the last expression's value goes on `exports`. */
+const LAST_EXPRESSION = 'tsLastExpr';
+/** TypeScript's "'await' is only allowed within async functions" (top-level await is ours to run). */
+const AWAIT_OUTSIDE_ASYNC = 1308;
+
+/** Files read from disk (lib, @types, modules), read once for every converter of the process. */
+const disk = new Map<string, ts.IScriptSnapshot | undefined>();
+
+interface DeclarationFile {
+  path: string;
+  version: number;
+  text: string;
+}
+
+export type DocumentRegistry = ts.DocumentRegistry;
+
+/** Where parsed files are kept for every converter of this process to reuse. */
+export function createRegistry(): DocumentRegistry {
+  return ts.createDocumentRegistry();
+}
+
+export interface ConverterOptions {
+  isJS: boolean;
+  /** Parsed libraries and @types, shared with other converters. */
+  registry: DocumentRegistry;
+  /** The folder module imports resolve from. */
+  cwd: string;
+  /** Ambient declarations of the runtime's globals (`display`, `warren`, …). */
+  globals: string;
+}
+
+export class Converter {
+  private readonly cwd: string;
+  private readonly cellPath: string;
+  private readonly service: ts.LanguageService;
+  private readonly options: ts.CompilerOptions;
+  private cell = { version: 0, text: 'export {};\n' };
+  /** Oldest first: the runtime's globals, the folded base, then `RECENT` files for cells. */
+  private readonly chain: DeclarationFile[] = [];
+  private readonly base: DeclarationFile;
+  /** How many of the cells' files hold a cell's declarations. */
+  private filled = 0;
+
+  constructor(options: ConverterOptions) {
+    this.cwd = options.cwd;
+    this.cellPath = join(this.cwd, options.isJS ? '__warren_cell__.js' : '__warren_cell__.ts');
+    this.options = {
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      esModuleInterop: true,
+      target: ts.ScriptTarget.ES2022,
+      lib: ['lib.es2022.d.ts'],
+      // Only @types/node is global; other @types packages apply when a cell
+      // imports their module (a notebook folder holding a JavaScript
+      // project's node_modules would otherwise check all of them every cell).
+      types: ['node'],
+      typeRoots: typeRoots(this.cwd),
+      declaration: true,
+      newLine: ts.NewLineKind.LineFeed,
+      experimentalDecorators: true,
+      resolveJsonModule: true,
+      jsx: ts.JsxEmit.React,
+      allowJs: true,
+      checkJs: true,
+      // The fork's option: top-level await is reported (code 1308) instead of
+      // refused for CommonJS, and the engine runs such a cell as async.
+      disableTopLevelAwait: true,
+      skipLibCheck: true,
+      rootDir: this.cwd,
+      outDir: join(this.cwd, '__warren_out__')
+    } as ts.CompilerOptions;
+    const file = (path: string) =>
+      path === this.cellPath
+        ? { version: this.cell.version, text: this.cell.text }
+        : this.chain.find((d) => d.path === path);
+    const host: ts.LanguageServiceHost = {
+      getScriptFileNames: () => [...this.chain.map((d) => d.path), this.cellPath],
+      getScriptVersion: (path) => {
+        const f = file(path);
+        if (f) return String(f.version);
+        // A notebook's own modules change while it runs; libraries do not.
+        return settled(path) ? '0' : String(ts.sys.getModifiedTime?.(path)?.getTime() ?? 0);
+      },
+      getScriptSnapshot: (path) => {
+        const f = file(path);
+        if (f) return ts.ScriptSnapshot.fromString(f.text);
+        return this.read(path);
+      },
+      getCurrentDirectory: () => this.cwd,
+      getCompilationSettings: () => this.options,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists: (path) => file(path) !== undefined || ts.sys.fileExists(path),
+      readFile: (path) => file(path)?.text ?? ts.sys.readFile(path),
+      readDirectory: (...args) => ts.sys.readDirectory(...args),
+      directoryExists: (path) => ts.sys.directoryExists(path),
+      getDirectories: (path) => ts.sys.getDirectories(path)
+    };
+    this.service = ts.createLanguageService(host, options.registry);
+    this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
+    this.base = this.declarationFile('base', 'export {};\n');
+    this.chain.push(this.base);
+    for (let i = 0; i < RECENT; i++) this.chain.push(this.declarationFile(`cell${i}`, 'export {};\n'));
+  }
+
+  /** Parses the libraries and @types/node now, so the first cell finds them ready. */
+  warmUp(): void {
+    this.convert('0');
+  }
+
+  /**
+   * Checks and converts a cell. Its declarations come back in `declOutput`
+   * and count for later cells once `commit` is called with them.
+   */
+  convert(source: string): Converted {
+    const src = expandShorthand(source);
+    const names = topLevelNames(src, this.cellPath);
+    const program = this.program(src, names);
+    const sf = program.getSourceFile(this.cellPath)!;
+    let hasToplevelAwait = false;
+    const diagnostics: CompilerDiagnostic[] = [];
+    for (const d of [
+      ...program.getSyntacticDiagnostics(sf),
+      ...program.getSemanticDiagnostics(sf)
+    ]) {
+      if (d.code === AWAIT_OUTSIDE_ASYNC && isTopLevelAwait(sf, d.start ?? 0)) {
+        hasToplevelAwait = true;
+        continue;
+      }
+      const at = sf.getLineAndCharacterOfPosition(Math.min(d.start ?? 0, src.length));
+      diagnostics.push({
+        line: at.line,
+        character: at.character,
+        message: ts.flattenDiagnosticMessageText(d.messageText, '\n')
+      });
+    }
+    if (diagnostics.length > 0) return { diagnostics };
+    const checker = program.getTypeChecker();
+    const declared = new Set(this.chain.map((d) => program.getSourceFile(d.path)));
+    let output = '';
+    let declOutput = '';
+    let lastExpressionVar: string | undefined;
+    program.emit(
+      sf,
+      (name, text) => {
+        if (name.endsWith('.d.ts')) declOutput = text;
+        else if (!name.endsWith('.map')) output = text;
+      },
+      undefined,
+      false,
+      {
+        before: [
+          lastExpression(sf, (name) => (lastExpressionVar = name), names)
+        ],
+        after: [earlierNamesOnExports(checker, declared)]
+      }
+    );
+    return {
+      output: output.replace(/^"use strict";\n/, ''),
+      declOutput: declarationsOnly(declOutput),
+      diagnostics,
+      lastExpressionVar,
+      hasToplevelAwait
+    };
+  }
+
+  /**
+   * What a cell declared counts from now on, less the values in `notRun`
+   * (names a cell that failed part way never assigned: their older
+   * declarations, in older files, stand). Types are kept.
+   */
+  commit(declarations: string, notRun: string[] = []): void {
+    const text = notRun.length === 0 ? declarations : dropValues(declarations, new Set(notRun));
+    if (text.trim() === '') return;
+    if (this.filled === RECENT) this.fold();
+    const file = this.chain[2 + this.filled++];
+    file.text = moduleText(text);
+    file.version++;
+  }
+
+  complete(src: string, position: number): CompletionAnswer {
+    this.program(src, []);
+    const info = this.service.getCompletionsAtPosition(this.cellPath, position, {});
+    const before = /[\w$]*$/.exec(src.slice(0, position))![0];
+    const after = /^[\w$]*/.exec(src.slice(position))![0];
+    const entries = info?.entries ?? [];
+    const rank = (name: string): string | null => {
+      if (before === '') return '';
+      if (name.startsWith(before)) return '0';
+      const lower = name.toLowerCase();
+      if (lower.startsWith(before.toLowerCase())) return '1';
+      if (lower.includes(before.toLowerCase())) return '2';
+      return null;
+    };
+    const ranked = entries
+      .map((e, index) => ({ name: e.name, key: rank(e.name), sort: e.sortText, index }))
+      .filter((e): e is { name: string; key: string; sort: string; index: number } => e.key !== null)
+      .sort(
+        (a, b) =>
+          (a.key + a.sort).localeCompare(b.key + b.sort) ||
+          (before === '' ? a.name.localeCompare(b.name) : a.index - b.index)
+      );
+    return {
+      start: position - before.length,
+      end: position + after.length,
+      candidates: ranked.map((e) => e.name)
+    };
+  }
+
+  inspect(src: string, position: number): InspectAnswer {
+    this.program(src, []);
+    // The language service reports the symbol that ends at the cursor too.
+    const info =
+      this.service.getQuickInfoAtPosition(this.cellPath, position) ??
+      (position > 0 ? this.service.getQuickInfoAtPosition(this.cellPath, position - 1) : undefined);
+    if (!info) return { found: false, signature: '', documentation: '' };
+    return {
+      found: true,
+      signature: ts.displayPartsToString(info.displayParts),
+      documentation: [
+        ts.displayPartsToString(info.documentation),
+        ...(info.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)
+      ]
+        .filter((s) => s.length > 0)
+        .join('\n')
+    };
+  }
+
+  /** How many cells' declarations are not folded into the base yet (for tests). */
+  get unfolded(): number {
+    return this.filled;
+  }
+
+  /** The program with `src` as the cell, every name it declares exported. */
+  private program(src: string, names: string[]): ts.Program {
+    const exported = names.length > 0 ? `\nexport { ${names.join(', ')} };\n` : '\nexport {};\n';
+    const text = src + exported;
+    if (text !== this.cell.text) this.cell = { version: this.cell.version + 1, text };
+    const program = this.service.getProgram()!;
+    // Newest first: each file's outer scope is the next older one.
+    let outer: ts.Node | undefined;
+    for (const d of this.chain) {
+      const sf = program.getSourceFile(d.path)!;
+      (sf as { parent?: ts.Node }).parent = outer;
+      outer = sf;
+    }
+    (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent = outer;
+    return program;
+  }
+
+  /** Every per-cell file folds into the base, the newest declaration of a name winning. */
+  private fold(): void {
+    const cells = this.chain.slice(2, 2 + this.filled);
+    this.base.text = moduleText(newestWins([this.base.text, ...cells.map((c) => c.text)]));
+    this.base.version++;
+    for (const c of cells) {
+      c.text = 'export {};\n';
+      c.version++;
+    }
+    this.filled = 0;
+  }
+
+  private declarationFile(name: string, text: string): DeclarationFile {
+    return { path: join(this.cwd, `__warren_${name}__.d.ts`), version: 1, text };
+  }
+
+  private read(path: string): ts.IScriptSnapshot | undefined {
+    if (!settled(path)) {
+      const text = ts.sys.readFile(path);
+      return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    }
+    if (!disk.has(path)) {
+      const text = ts.sys.readFile(path);
+      disk.set(path, text === undefined ? undefined : ts.ScriptSnapshot.fromString(text));
+    }
+    return disk.get(path);
+  }
+}
+
+/** TypeScript's own libraries and installed packages: read once. */
+function settled(path: string): boolean {
+  return path.includes('/node_modules/') || path.startsWith(LIB_FOLDER);
+}
+
+const LIB_FOLDER = dirname(ts.getDefaultLibFilePath({}));
+
+/**
+ * @types roots from the folder up; when none holds @types/node, warren's own
+ * (a kernel started in a folder without node_modules still knows Node).
+ */
+function typeRoots(cwd: string): string[] {
+  const roots = ts.getDefaultTypeRoots?.(cwd, { directoryExists: ts.sys.directoryExists }) ?? [];
+  if (roots.some((r) => ts.sys.fileExists(join(r, 'node', 'package.json')))) return roots;
+  // warren's own node_modules (lib/kernel/engines/typescript is four folders down).
+  const own = join(__dirname, '..', '..', '..', '..', 'node_modules', '@types');
+  return ts.sys.fileExists(join(own, 'node', 'package.json')) ? [...roots, own] : roots;
+}
+
+/** A declaration text as a module: its names stay in the chain, never global. */
+function moduleText(text: string): string {
+  return text.endsWith('\n') ? `${text}export {};\n` : `${text}\nexport {};\n`;
+}
+
+/** The names a cell declares at its top level (not those it exports itself). */
+export function topLevelNames(src: string, fileName = '__cell__.ts'): string[] {
+  const sf = ts.createSourceFile(fileName, src, ts.ScriptTarget.Latest, false, scriptKind(fileName));
+  const names = new Set<string>();
+  for (const st of sf.statements) {
+    if (hasExport(st)) continue;
+    for (const n of statementNames(st)) names.add(n);
+  }
+  return [...names];
+}
+
+function scriptKind(fileName: string): ts.ScriptKind {
+  return fileName.endsWith('.js') ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+}
+
+function hasExport(st: ts.Statement): boolean {
+  return (
+    ts.canHaveModifiers(st) &&
+    (ts.getModifiers(st) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+  );
+}
+
+/** The names one top-level statement declares, values and types alike. */
+function statementNames(st: ts.Statement): string[] {
+  if (ts.isVariableStatement(st))
+    return st.declarationList.declarations.flatMap((d) => bindingNames(d.name));
+  if (
+    (ts.isFunctionDeclaration(st) ||
+      ts.isClassDeclaration(st) ||
+      ts.isEnumDeclaration(st) ||
+      ts.isInterfaceDeclaration(st) ||
+      ts.isTypeAliasDeclaration(st) ||
+      ts.isModuleDeclaration(st)) &&
+    st.name &&
+    ts.isIdentifier(st.name)
+  )
+    return [st.name.text];
+  if (ts.isImportEqualsDeclaration(st)) return [st.name.text];
+  if (ts.isImportDeclaration(st) && st.importClause) {
+    const c = st.importClause;
+    const out = c.name ? [c.name.text] : [];
+    if (c.namedBindings) {
+      if (ts.isNamespaceImport(c.namedBindings)) out.push(c.namedBindings.name.text);
+      else out.push(...c.namedBindings.elements.map((e) => e.name.text));
+    }
+    return out;
+  }
+  return [];
+}
+
+function bindingNames(name: ts.BindingName): string[] {
+  if (ts.isIdentifier(name)) return [name.text];
+  return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
+/** `await` at the cell's top level, outside any function or class. */
+function isTopLevelAwait(sf: ts.SourceFile, start: number): boolean {
+  let node: ts.Node | undefined = findNode(sf, start);
+  while (node && node !== sf) {
+    if (
+      ts.isFunctionLike(node) ||
+      ts.isClassLike(node) ||
+      ts.isModuleDeclaration(node)
+    )
+      return false;
+    node = node.parent;
+  }
+  return true;
+}
+
+function findNode(sf: ts.SourceFile, position: number): ts.Node {
+  let found: ts.Node = sf;
+  const visit = (node: ts.Node): void => {
+    if (node.getStart(sf) <= position && position < node.getEnd()) {
+      found = node;
+      ts.forEachChild(node, visit);
+    }
+  };
+  ts.forEachChild(sf, visit);
+  return found;
+}
+
+/**
+ * The cell's last statement, when an expression, becomes an assignment to
+ * `exports.tsLastExpr` (numbered when the cell uses that name), which the
+ * engine reads as the cell's value.
+ */
+function lastExpression(
+  sf: ts.SourceFile,
+  setName: (name: string) => void,
+  names: string[]
+): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => (node) => {
+    if (node !== sf && ts.getOriginalNode(node) !== sf) return node;
+    // The last statement is the `export { … }` the converter appended.
+    const statements = [...node.statements];
+    const index = statements.length - 2;
+    const last = statements[index];
+    if (!last || !ts.isExpressionStatement(last)) return node;
+    let name = LAST_EXPRESSION;
+    for (let i = 0; names.includes(name); i++) name = `${LAST_EXPRESSION}${i}`;
+    setName(name);
+    const f = context.factory;
+    statements[index] = f.createExpressionStatement(
+      f.createAssignment(
+        f.createPropertyAccessExpression(f.createIdentifier('exports'), name),
+        last.expression
+      )
+    );
+    return f.updateSourceFile(node, statements);
+  };
+}
+
+/** A name declared by an earlier cell is read from `exports`, where that cell left it. */
+function earlierNamesOnExports(
+  checker: ts.TypeChecker,
+  declared: Set<ts.SourceFile | undefined>
+): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => (root) => {
+    const visit = (node: ts.Node): ts.Node => {
+      if (!ts.isIdentifier(node)) return ts.visitEachChild(node, visit, context);
+      const parent = ts.getOriginalNode(node).parent as ts.Node | undefined;
+      if (parent && ts.isPropertyAccessExpression(parent) && parent.name === ts.getOriginalNode(node))
+        return node;
+      const symbol = checker.getSymbolAtLocation(ts.getOriginalNode(node));
+      const earlier = symbol?.declarations?.some((d) => declared.has(d.getSourceFile()));
+      if (!earlier) return node;
+      return context.factory.createPropertyAccessExpression(
+        context.factory.createIdentifier('exports'),
+        node.text
+      );
+    };
+    return ts.visitEachChild(root, visit, context);
+  };
+}
+
+/** A cell's declaration output without its `export { … }` lists. */
+function declarationsOnly(text: string): string {
+  const sf = ts.createSourceFile('__decl__.d.ts', text, ts.ScriptTarget.Latest, true);
+  return sf.statements
+    .filter((st) => !ts.isExportDeclaration(st))
+    .map((st) => st.getFullText(sf))
+    .join('\n');
+}
+
+/** `text` less the value declarations of `drop` (types stay). */
+function dropValues(text: string, drop: Set<string>): string {
+  const sf = ts.createSourceFile('__decl__.d.ts', text, ts.ScriptTarget.Latest, true);
+  const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+  const out: string[] = [];
+  for (const st of sf.statements) {
+    if (ts.isVariableStatement(st)) {
+      const kept = st.declarationList.declarations.filter(
+        (d) => !bindingNames(d.name).some((n) => drop.has(n))
+      );
+      if (kept.length === st.declarationList.declarations.length) out.push(st.getFullText(sf));
+      else if (kept.length > 0)
+        out.push(
+          printer.printNode(
+            ts.EmitHint.Unspecified,
+            ts.factory.updateVariableStatement(
+              st,
+              st.modifiers,
+              ts.factory.updateVariableDeclarationList(st.declarationList, kept)
+            ),
+            sf
+          )
+        );
+      continue;
+    }
+    const values =
+      ts.isFunctionDeclaration(st) ||
+      ts.isClassDeclaration(st) ||
+      ts.isEnumDeclaration(st) ||
+      ts.isModuleDeclaration(st);
+    if (values && statementNames(st).some((n) => drop.has(n))) continue;
+    out.push(st.getFullText(sf));
+  }
+  return out.join('\n');
+}
+
+/**
+ * Declaration texts, oldest first, folded into one: a statement stays unless
+ * a newer text declares one of its names; an import keeps the names no newer
+ * text declares.
+ */
+export function newestWins(texts: string[]): string {
+  const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+  const newer = new Set<string>();
+  const kept: string[][] = [];
+  for (let i = texts.length - 1; i >= 0; i--) {
+    const sf = ts.createSourceFile('__decl__.d.ts', texts[i], ts.ScriptTarget.Latest, true);
+    const out: string[] = [];
+    const mine = new Set<string>();
+    for (const st of sf.statements) {
+      if (ts.isExportDeclaration(st)) continue;
+      const names = statementNames(st);
+      names.forEach((n) => mine.add(n));
+      if (names.length === 0 || names.every((n) => !newer.has(n))) {
+        out.push(st.getFullText(sf));
+        continue;
+      }
+      if (ts.isVariableStatement(st)) {
+        const left = st.declarationList.declarations.filter((d) =>
+          bindingNames(d.name).every((n) => !newer.has(n))
+        );
+        if (left.length > 0)
+          out.push(
+            printer.printNode(
+              ts.EmitHint.Unspecified,
+              ts.factory.updateVariableStatement(
+                st,
+                st.modifiers,
+                ts.factory.updateVariableDeclarationList(st.declarationList, left)
+              ),
+              sf
+            )
+          );
+        continue;
+      }
+      if (ts.isImportDeclaration(st) && st.importClause) {
+        const c = st.importClause;
+        const name = c.name && !newer.has(c.name.text) ? c.name : undefined;
+        let bindings = c.namedBindings;
+        if (bindings && ts.isNamespaceImport(bindings) && newer.has(bindings.name.text))
+          bindings = undefined;
+        else if (bindings && ts.isNamedImports(bindings)) {
+          const left = bindings.elements.filter((e) => !newer.has(e.name.text));
+          bindings = left.length > 0 ? ts.factory.updateNamedImports(bindings, left) : undefined;
+        }
+        if (name || bindings)
+          out.push(
+            printer.printNode(
+              ts.EmitHint.Unspecified,
+              ts.factory.updateImportDeclaration(
+                st,
+                st.modifiers,
+                ts.factory.updateImportClause(c, c.isTypeOnly, name, bindings),
+                st.moduleSpecifier,
+                st.assertClause
+              ),
+              sf
+            )
+          );
+      }
+    }
+    mine.forEach((n) => newer.add(n));
+    kept.unshift(out);
+  }
+  return kept.flat().join('\n');
+}
+
+/**
+ * `{ epochs }` written as `{ epochs: epochs }`: a name from an earlier cell is
+ * read from `exports`, which a shorthand property cannot say. The long form
+ * means the same everywhere a shorthand can stand, destructuring included.
+ */
+export function expandShorthand(src: string): string {
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true);
+  const names: Array<{ end: number; text: string }> = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isShorthandPropertyAssignment(node))
+      names.push({ end: node.name.getEnd(), text: node.name.text });
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  let out = src;
+  for (const { end, text } of names.sort((a, b) => b.end - a.end)) {
+    out = `${out.slice(0, end)}: ${text}${out.slice(end)}`;
+  }
+  return out;
+}
+
+/**
+ * Complete, incomplete or invalid, from the parser's own diagnostics: code
+ * whose only syntax errors sit at its very end ("'}' expected") is
+ * incomplete; an error anywhere before the end makes it invalid.
+ */
+export function isComplete(src: string): CompletenessAnswer {
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, false);
+  const diagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] })
+    .parseDiagnostics;
+  if (diagnostics.length === 0) return { status: 'complete' };
+  const end = src.trimEnd().length;
+  // 1160: an unterminated template literal, reported where it starts.
+  const atEnd = diagnostics.every((d) => d.start >= end || d.code === 1160);
+  if (!atEnd) return { status: 'invalid' };
+  const lastLine = src.slice(src.lastIndexOf('\n') + 1);
+  const indent = /^\s*/.exec(lastLine)?.[0] ?? '';
+  return { status: 'incomplete', indent: /[{([]\s*$/.test(src) ? indent + '  ' : indent };
+}
