@@ -23,8 +23,8 @@ export default tseslint.config(
     ],
     [
       'kernel/protocol/**',
-      'protocol knows messages and its transport port, not the io thread, engines or services',
-      ['**/wire/sockets', '**/io/**', '**/engines/!(engine)', '**/engines/*/**', '**/services/**',
+      'protocol knows messages and its transport port, not the wire, the io thread, engines or services',
+      ['**/wire/**', '**/io/**', '**/engines/**', '!**/engines/engine', '**/services/**',
         '**/handlers/**', '**/comms/**', '**/api/**', 'zeromq']
     ],
     [
