@@ -8,8 +8,8 @@ import { summary } from '../services/cluster/store';
 import { resourcesOf } from '../services/cluster/types';
 import { NotebookRunner } from '../services/runner/runner';
 import type { OutputSink } from '../engines/engine';
-import type { LineMagics } from '../engines/magics';
-import { UsageError } from '../engines/magics';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
 /** Members of the `warren` cell global for clusters; the interface merges with warren-api.ts's. */
 export const CLUSTER_DECLARATIONS = `

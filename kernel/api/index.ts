@@ -6,7 +6,7 @@
  */
 import type { OutputSink } from '../engines/engine';
 import type { ShellEngine } from '../engines/shell/shell';
-import { RUNTIME } from '../engines/shell/syntax';
+import { RUNTIME } from './magics';
 import type { Runtime } from '../engines/typescript/runtime';
 import type { RunManager } from '../services/cluster/manager';
 import { MapRunner } from '../services/cluster/map';

@@ -2,9 +2,8 @@ import type { OutputSink } from '../engines/engine';
 import { Interrupted } from '../engines/engine';
 import type { ShellEngine, ShellResult } from '../engines/shell/shell';
 import { CAPTURE_LIMIT, ShellError } from '../engines/shell/shell';
-import type { LineMagics } from '../engines/magics';
-import { isLineMagic, UnknownMagicError, UsageError } from '../engines/magics';
-import { RUNTIME } from '../engines/shell/syntax';
+import type { LineMagics } from './magics';
+import { isLineMagic, RUNTIME, UnknownMagicError, UsageError } from './magics';
 
 export const DECLARATIONS = `
 interface ShellResult {

@@ -9,8 +9,8 @@ import {
   splitArgs,
   toolEnvironment
 } from '../services/mounts';
-import type { LineMagics } from '../engines/magics';
-import { UsageError } from '../engines/magics';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
 /**
  * The `warren` global of TypeScript cells. Other parts of warren add members:
