@@ -23,15 +23,15 @@ export default tseslint.config(
     ],
     [
       'kernel/protocol/**',
-      'protocol knows messages and its transport port, not the io thread, engines or services',
-      ['**/wire/sockets', '**/io/**', '**/engines/!(engine)', '**/engines/*/**', '**/services/**',
+      'protocol knows messages and its transport port, not the wire, the io thread, engines or services',
+      ['**/wire/**', '**/io/**', '**/engines/**', '!**/engines/engine', '**/services/**',
         '**/handlers/**', '**/comms/**', '**/api/**', 'zeromq']
     ],
     [
       'kernel/engines/**',
-      'engines run cells: they never touch sockets, services, comms or the cell API',
+      'engines run cells: they never touch sockets, services, comms or the cell API (its magic table aside)',
       ['**/wire/**', '**/io/**', '**/protocol/**', '**/services/**', '**/handlers/**',
-        '**/comms/**', '**/api/**', '**/client/**', 'zeromq']
+        '**/comms/**', '**/api/**', '!**/api/magics', '**/client/**', 'zeromq']
     ],
     [
       'kernel/services/**',

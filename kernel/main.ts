@@ -117,28 +117,9 @@ export async function startKernel(connectionFile: string, language: Language): P
   dispatcher.register('is_complete_request', isCompleteHandler(engine));
   dispatcher.register('history_request', historyHandler(history));
   dispatcher.register('comm_info_request', commInfoHandler(comms));
-  // Comm messages from the kernel side go out under the latest comm request's header.
-  const withSender =
-    (handler: ReturnType<typeof commOpenHandler>): ReturnType<typeof commOpenHandler> =>
-    (ctx) => {
-      comms.useSender((type, content, buffers) =>
-        transport.send(
-          'iopub',
-          factory.raw(
-            type,
-            content,
-            ctx.msg.header,
-            [],
-            {},
-            (buffers ?? []).map((b) => Buffer.from(b))
-          )
-        )
-      );
-      return handler(ctx);
-    };
-  dispatcher.register('comm_open', withSender(commOpenHandler(comms)));
-  dispatcher.register('comm_msg', withSender(commMsgHandler(comms)));
-  dispatcher.register('comm_close', withSender(commCloseHandler(comms)));
+  dispatcher.register('comm_open', commOpenHandler(comms));
+  dispatcher.register('comm_msg', commMsgHandler(comms));
+  dispatcher.register('comm_close', commCloseHandler(comms));
   // A page that comes back while a cell runs asks the journal at once, not after the cell.
   dispatcher.serveAtOnce((msg) => {
     const type = msg.header.msg_type;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { MAGICS } from '../kernel/engines/magics';
+import { MAGICS } from '../kernel/api/magics';
 import { ROOT, launchWarren, result, text } from './harness';
 
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'warren-cells-')));

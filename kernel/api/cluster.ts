@@ -8,33 +8,12 @@ import { summary } from '../services/cluster/store';
 import { resourcesOf } from '../services/cluster/types';
 import { NotebookRunner } from '../services/runner/runner';
 import type { OutputSink } from '../engines/engine';
-import type { LineMagics } from '../engines/magics';
-import { UsageError } from '../engines/magics';
+import type { WarrenApi, WarrenMapResult } from './globals';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
-/** Members of the `warren` cell global for clusters; the interface merges with warren-api.ts's. */
-export const CLUSTER_DECLARATIONS = `
-type WarrenRunState = 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'unknown';
-interface WarrenResources { partition?: string; gpus?: number; cpus?: number; mem?: string; time?: string }
-interface WarrenRunSummary { id: string; profile: string; notebook: string; jobId: string | null; state: WarrenRunState; message: string; submitted: string; updated: string; result: string | null }
-interface WarrenMapResult {
-  readonly id: string; readonly state: WarrenRunState; readonly total: number; readonly done: number;
-  /** Exit code per command, by index; null for one that never ran. */
-  readonly exitCodes: (number | null)[];
-  readonly failed: number[];
-  /** One command's output (stdout and stderr). */
-  log(index: number): Promise<string>;
-  /** Runs the failed (and never run) commands again, as a new array. */
-  retry(): Promise<WarrenMapResult>;
-}
-interface WarrenApi {
-  /** Runs shell commands as a Slurm job array, chunk commands per task: await warren.map(lines, { chunk: 50 }). */
-  map(commands: string[] | string, options?: WarrenResources & { chunk?: number; profile?: string; parallel?: number }): Promise<WarrenMapResult>;
-  /** Runs a notebook: headless here without a profile, else sent to the profile's cluster and awaited (wait: false returns at once). */
-  run(notebook: string, options?: WarrenResources & { profile?: string; parameters?: { [name: string]: unknown }; inputs?: string[]; outputs?: string[]; output?: string; wait?: boolean }): Promise<WarrenRunSummary>;
-  /** Runs sent from this machine, oldest first. */
-  runs(): WarrenRunSummary[];
-}
-`;
+/** The members of the `warren` cell global that clusters bring; the rest are api/warren.ts's. */
+export type ClusterMember = 'map' | 'run' | 'runs';
 
 export interface ClusterApiOptions {
   manager: RunManager;
@@ -69,10 +48,11 @@ function describe(p: MapProgress): string {
   return `map ${p.id}: ${p.state}, ${p.done}/${p.total} commands done, ${p.failed.length} failed`;
 }
 
-export function clusterApi(options: ClusterApiOptions): Record<string, unknown> {
+/** Declared in globals.ts, checked here; `map` also takes the commands file `%map` names. */
+export function clusterApi(options: ClusterApiOptions) {
   const { manager, maps } = options;
   const abs = (p: string) => (isAbsolute(p) ? p : join(options.cwd(), p));
-  const result = (p: MapProgress) => ({
+  const result = (p: MapProgress): WarrenMapResult => ({
     ...p,
     log: (index: number) => maps.log(p.id, index),
     retry: async () => {
@@ -80,12 +60,15 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
       return again ? follow(again.id) : result(p);
     }
   });
-  const follow = async (id: string) => {
+  const follow = async (id: string): Promise<WarrenMapResult> => {
     const show = progressDisplay(options.sink(), `warren-map-${id}-${Date.now()}`);
     return result(await maps.wait(id, { onProgress: (p) => show(describe(p)) }));
   };
   return {
-    map: async (commands: string[] | string, o: Options & { source?: string } = {}) => {
+    map: async (
+      commands: string[] | string,
+      o: Options & { source?: string } = {}
+    ): Promise<WarrenMapResult> => {
       const list = Array.isArray(commands) ? commands : commands.split('\n');
       const record = await maps.submit({
         commands: list,
@@ -171,14 +154,12 @@ export function clusterApi(options: ClusterApiOptions): Record<string, unknown> 
         .list()
         .filter((r) => r.kind === 'notebook')
         .map(summary)
-  };
+  } satisfies Pick<WarrenApi, ClusterMember>;
 }
 
 /** `%map FILE [--chunk N] [--profile NAME]`: the commands file's lines as a job array, progress in the cell. */
 export function clusterMagics(options: ClusterApiOptions): Pick<LineMagics, 'map'> {
-  const api = clusterApi(options) as {
-    map: (c: string[] | string, o: Options & { source?: string }) => Promise<MapProgress>;
-  };
+  const api = clusterApi(options);
   return {
     map: async (arg, out) => {
       const words = arg.trim().split(/\s+/).filter(Boolean);

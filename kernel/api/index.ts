@@ -1,20 +1,26 @@
 /**
  * Everything a cell sees beyond the language: the shell's globals (`$`, `sh`,
- * the magics' runtime), the `warren` object and the line magics, each with the
- * TypeScript declarations the checker needs. The engines run cells; this room
- * puts the services in their reach, so engines never import services.
+ * the magics' runtime), the `warren` object and the line magics. Their types
+ * are written once in globals.ts: the objects defined here are checked against
+ * them, and the build turns them into the ambient declarations the checker
+ * reads (declarations.ts). The engines run cells; this room puts the services
+ * in their reach, so engines never import services.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OutputSink } from '../engines/engine';
 import type { ShellEngine } from '../engines/shell/shell';
-import { RUNTIME } from '../engines/shell/syntax';
 import type { Runtime } from '../engines/typescript/runtime';
 import type { RunManager } from '../services/cluster/manager';
 import { MapRunner } from '../services/cluster/map';
 import type { MountManager } from '../services/mounts';
-import { CLUSTER_DECLARATIONS, clusterApi, clusterMagics } from './cluster';
+import { clusterApi, clusterMagics } from './cluster';
+import { DECLARATIONS_FILE } from './declarations';
+import type { CellGlobals } from './globals';
+import { RUNTIME } from './magics';
 import type { ShellRuntime } from './shell';
-import { DECLARATIONS as SHELL_DECLARATIONS, shellGlobals } from './shell';
-import { WARREN_DECLARATIONS, warrenApi, warrenMagics } from './warren';
+import { shellGlobals } from './shell';
+import { warrenApi, warrenMagics } from './warren';
 
 export type { ShellRuntime } from './shell';
 
@@ -23,10 +29,29 @@ export interface ICellApiOptions {
   shell: ShellEngine;
   mounts: MountManager;
   runs: RunManager;
+  /** The generated declarations (the build writes them beside this file). */
+  declarations?: string;
+}
+
+/** The ambient declarations of `CellGlobals`, as the build generated them from globals.ts. */
+export function cellDeclarations(dir = __dirname): string {
+  try {
+    return readFileSync(join(dir, DECLARATIONS_FILE), 'utf8');
+  } catch (error) {
+    throw new Error(
+      `the cell API's declarations are missing (${String(error)}): npm run build:kernel writes them`
+    );
+  }
 }
 
 /** Defines the cell API on `runtime`; returns what the cell engine runs `!` lines and magics with. */
-export function installCellApi({ runtime, shell, mounts, runs }: ICellApiOptions): ShellRuntime {
+export function installCellApi({
+  runtime,
+  shell,
+  mounts,
+  runs,
+  declarations = cellDeclarations()
+}: ICellApiOptions): ShellRuntime {
   const sink = (): OutputSink => runtime.current();
   const warrenOptions = {
     mounts,
@@ -40,18 +65,19 @@ export function installCellApi({ runtime, shell, mounts, runs }: ICellApiOptions
     cwd: () => shell.cwd,
     sink
   };
-  const globals = shellGlobals(shell, sink, {
-    ...warrenMagics(warrenOptions),
-    ...clusterMagics(clusterOptions)
-  });
+  // Every global against its declaration: one missing, extra or of another
+  // type than globals.ts says fails the build.
+  const globals: CellGlobals = {
+    ...runtime.builtins,
+    ...shellGlobals(shell, sink, {
+      ...warrenMagics(warrenOptions),
+      ...clusterMagics(clusterOptions)
+    }),
+    warren: { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) }
+  };
+  runtime.declarations = declarations;
   for (const [name, value] of Object.entries(globals)) {
-    runtime.define(name, value, '');
+    if (!(name in runtime.builtins)) runtime.define(name, value, '');
   }
-  runtime.declarations += SHELL_DECLARATIONS;
-  runtime.define(
-    'warren',
-    { ...warrenApi(warrenOptions), ...clusterApi(clusterOptions) },
-    WARREN_DECLARATIONS + CLUSTER_DECLARATIONS
-  );
-  return globals[RUNTIME] as ShellRuntime;
+  return globals[RUNTIME];
 }

@@ -2,47 +2,15 @@ import type { OutputSink } from '../engines/engine';
 import { Interrupted } from '../engines/engine';
 import type { ShellEngine, ShellResult } from '../engines/shell/shell';
 import { CAPTURE_LIMIT, ShellError } from '../engines/shell/shell';
-import type { LineMagics } from '../engines/magics';
-import { isLineMagic, UnknownMagicError, UsageError } from '../engines/magics';
-import { RUNTIME } from '../engines/shell/syntax';
-
-export const DECLARATIONS = `
-interface ShellResult {
-  readonly stdout: string; readonly stderr: string; readonly exitCode: number | null; readonly signal: string | null; readonly lines: string[];
-  /** Characters past the capture limit (256 M per stream) that were read and dropped; 0 if none. */
-  readonly dropped: number;
-}
-interface WarrenShell {
-  /** Exit status of the last command (null when a signal ended it). */
-  readonly exitCode: number | null;
-  /** When true, a failing ! command throws CalledProcessError. */
-  raise: boolean;
-  readonly cwd: string;
-  readonly env: { [name: string]: string };
-  run(command: string): Promise<number | null>;
-  capture(command: string): Promise<ShellResult>;
-}
-declare const shell: WarrenShell;
-/** Tagged template capture, as zx spells it: const r = await $ followed by a template literal. */
-declare function $(strings: TemplateStringsArray, ...values: unknown[]): Promise<ShellResult>;
-declare const ${RUNTIME}: {
-  run(command: string): Promise<void>;
-  capture(command: string): Promise<ShellResult>;
-  magic(name: string, arg: string): Promise<void>;
-  script(shell: 'bash' | 'sh', args: string, body: string): Promise<void>;
-};
-`;
+import type { LineMagics } from './magics';
+import { isLineMagic, RUNTIME, UnknownMagicError, UsageError } from './magics';
+import type { CellGlobals, WarrenShellRuntime } from './globals';
 
 /**
- * The globals cells use to reach the shell: `shell`, the `$` tag, and the
- * hidden runtime that rewritten `!` lines and `%` magics call.
+ * The hidden global that rewritten `!` lines and `%` magics call (declared,
+ * with `shell` and `$`, in globals.ts).
  */
-export interface ShellRuntime {
-  run(command: string): Promise<void>;
-  capture(command: string): Promise<ShellResult>;
-  magic(name: string, arg: string): Promise<void>;
-  script(shell: 'bash' | 'sh', args: string, body: string): Promise<void>;
-}
+export type ShellRuntime = WarrenShellRuntime;
 
 /** The line magics of the table that the shell engine itself implements. */
 type ShellMagicName = 'cd' | 'pwd' | 'env' | 'set_env';
@@ -96,7 +64,7 @@ export function shellGlobals(
   sink: () => OutputSink,
   /** The table's other line magics, implemented outside the shell engine (`%mount`, `%map`). */
   magics: Omit<LineMagics, ShellMagicName>
-): Record<string, unknown> {
+): Pick<CellGlobals, 'shell' | '$' | typeof RUNTIME> {
   const all: LineMagics = { ...shellMagics(engine), ...magics };
   let raise = false;
   const run = async (command: string): Promise<number | null> => {

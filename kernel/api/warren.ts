@@ -9,60 +9,10 @@ import {
   splitArgs,
   toolEnvironment
 } from '../services/mounts';
-import type { LineMagics } from '../engines/magics';
-import { UsageError } from '../engines/magics';
-
-/**
- * The `warren` global of TypeScript cells. Other parts of warren add members:
- * `WarrenApi` is an interface, so their declarations merge with this one.
- */
-export const WARREN_DECLARATIONS = `
-type WarrenMountState = 'mounted' | 'stale' | 'unmounted' | 'busy' | 'error';
-interface WarrenMountStatus {
-  kind: 'rclone' | 'sshfs' | 'bind' | 'nfs'; source: string; mountpoint: string; readOnly?: boolean; auto?: boolean;
-  state: WarrenMountState; message: string | null; pid: number | null; fsType: string | null; mountedAt: number | null;
-}
-interface WarrenMountOptions {
-  /** An rclone remote from your rclone config: 'gdrive:' or 'gdrive:folder'. */
-  remote?: string;
-  /** [user@]host:/path over ssh. */
-  sshfs?: string;
-  /** A local folder. */
-  bind?: string;
-  /** host:/export. */
-  nfs?: string;
-  readOnly?: boolean;
-  /** Mount again whenever mounts are restored. */
-  auto?: boolean;
-  /** Keep the definition in mounts.json (default true). */
-  save?: boolean;
-  timeoutS?: number;
-  rcloneConfig?: string;
-  /** rclone: files show as executable (default true). */
-  execBits?: boolean;
-  port?: number;
-  identityFile?: string;
-  knownHostsFile?: string;
-}
-interface WarrenToolbox { name: string; root: string; bin: string[]; env: { [name: string]: string }; present: boolean; commands: number }
-interface WarrenApi {
-  /** Mounts a volume, as Colab's drive.mount does: await warren.mount('/content/drive', { remote: 'gdrive:' }). */
-  mount(mountpoint: string, options?: WarrenMountOptions): Promise<WarrenMountStatus>;
-  /** Uploads pending writes, then unmounts; forget drops the saved definition. */
-  unmount(mountpoint: string, options?: { forget?: boolean }): Promise<void>;
-  mounts(): Promise<WarrenMountStatus[]>;
-  /** Registers a tool tree: its bin on PATH (here and in every new kernel), its env set, exec bits repaired. */
-  addToolbox(name: string, root: string, options?: { bin?: string[]; env?: { [name: string]: string } }): Promise<WarrenToolbox>;
-  /** Removes a toolbox, or declines one a mounted volume brought. */
-  removeToolbox(name: string): void;
-  toolboxes(): WarrenToolbox[];
-  /** Toolboxes mounted volumes brought (their .warren-tools.json): not in effect until accepted. */
-  pendingToolboxes(): (Omit<WarrenToolbox, 'present' | 'commands'> & { volume: string })[];
-  /** Puts a toolbox a volume brought into effect, here and in every new kernel. */
-  acceptToolbox(name: string): Promise<WarrenToolbox>;
-}
-declare const warren: WarrenApi;
-`;
+import type { ClusterMember } from './cluster';
+import type { WarrenApi, WarrenMountOptions } from './globals';
+import type { LineMagics } from './magics';
+import { UsageError } from './magics';
 
 export interface WarrenApiOptions {
   mounts: MountManager;
@@ -73,14 +23,6 @@ export interface WarrenApiOptions {
   /** The shell's environment. */
   env: () => Record<string, string>;
 }
-
-/** `warren.mount`'s options (documented for cells in WARREN_DECLARATIONS): one source, and a spec's settings. */
-export type WarrenMountOptions = {
-  remote?: string;
-  sshfs?: string;
-  bind?: string;
-  nfs?: string;
-} & Omit<Partial<MountSpec>, 'kind' | 'source' | 'mountpoint'> & { save?: boolean };
 
 function resolvePath(path: string, cwd: string): string {
   return path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`;
@@ -125,7 +67,11 @@ function toSpec(
   return spec;
 }
 
-export function warrenApi(options: WarrenApiOptions): Record<string, unknown> {
+/**
+ * The members of the `warren` cell global for mounts and toolboxes; those for
+ * clusters are api/cluster.ts's. Declared in globals.ts, checked here.
+ */
+export function warrenApi(options: WarrenApiOptions) {
   const { mounts } = options;
   /** A new toolbox applies to this kernel's shell at once, not only to new kernels. */
   const applyToolboxes = () => {
@@ -179,7 +125,7 @@ export function warrenApi(options: WarrenApiOptions): Record<string, unknown> {
         commands: t.commands
       };
     }
-  };
+  } satisfies Omit<WarrenApi, ClusterMember>;
 }
 
 /** `%mount` and `%unmount`, for the shell engine's magic table. */

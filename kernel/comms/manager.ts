@@ -1,8 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { JSONObject } from '../../src/contract';
 import type { Comm, CommTarget } from './comm';
 
-/** How the manager reaches the frontend; the comm handlers give it iopub. */
+/**
+ * How a comm reaches the frontend: iopub under one request's parent header.
+ * The comm handlers build one per request (`handlers/comms.ts`) and hand it
+ * to the manager with the request.
+ */
 export type CommSend = (
   type: 'comm_open' | 'comm_msg' | 'comm_close',
   content: JSONObject,
@@ -17,17 +20,23 @@ class OpenComm implements Comm {
   constructor(
     readonly id: string,
     readonly targetName: string,
-    private readonly manager: CommManager
+    /**
+     * The sender of the latest request that reached this comm. A comm outlives
+     * the request that opened it: what it sends later (a poll, an answer after
+     * an await) goes out under the parent of its latest request.
+     */
+    public sender: CommSend,
+    private readonly forget: (id: string) => void
   ) {}
 
   send(data: JSONObject, buffers?: Uint8Array[]): void {
     if (this.closed) return;
-    this.manager.sendFor('comm_msg', { comm_id: this.id, data }, buffers);
+    this.sender('comm_msg', { comm_id: this.id, data }, buffers);
   }
 
   close(data: JSONObject = {}): void {
     if (this.closed) return;
-    this.manager.sendFor('comm_close', { comm_id: this.id, data });
+    this.sender('comm_close', { comm_id: this.id, data });
     this.closedByPeer(data);
   }
 
@@ -46,46 +55,34 @@ class OpenComm implements Comm {
   closedByPeer(data: JSONObject): void {
     if (this.closed) return;
     this.closed = true;
-    this.manager.forget(this.id);
+    this.forget(this.id);
     for (const h of this.closeHandlers) h(data);
   }
 }
 
-/** Targets, open comms and `comm_info` (xeus' xcomm_manager). */
+/**
+ * Targets, open comms and `comm_info` (xeus' xcomm_manager). It holds no
+ * sender of its own: each request brings one bound to its parent header.
+ */
 export class CommManager {
   private readonly targets = new Map<string, CommTarget>();
   private readonly comms = new Map<string, OpenComm>();
-  /** The iopub sender of the request being served, or the last one. */
-  private sender: CommSend = () => {};
 
   register(target: CommTarget): void {
     this.targets.set(target.name, target);
   }
 
-  /** Comms outlive the request that opened them; their messages go out under the latest parent. */
-  useSender(send: CommSend): void {
-    this.sender = send;
-  }
-
-  sendFor(
-    type: 'comm_open' | 'comm_msg' | 'comm_close',
-    content: JSONObject,
-    buffers?: Uint8Array[]
-  ): void {
-    this.sender(type, content, buffers);
-  }
-
   /** A frontend opened a comm. An unknown target is answered with comm_close. */
-  open(commId: string, targetName: string, data: JSONObject): void {
+  open(commId: string, targetName: string, data: JSONObject, send: CommSend): void {
     const target = this.targets.get(targetName);
     if (!target) {
-      this.sender('comm_close', {
+      send('comm_close', {
         comm_id: commId,
         data: { error: `no comm target named ${targetName}` }
       });
       return;
     }
-    const comm = new OpenComm(commId, targetName, this);
+    const comm = new OpenComm(commId, targetName, send, (id) => this.comms.delete(id));
     this.comms.set(commId, comm);
     try {
       target.open(comm, data);
@@ -94,17 +91,11 @@ export class CommManager {
     }
   }
 
-  /** Opens a comm from the kernel side. */
-  create(targetName: string, data: JSONObject = {}): Comm {
-    const comm = new OpenComm(randomUUID(), targetName, this);
-    this.comms.set(comm.id, comm);
-    this.sender('comm_open', { comm_id: comm.id, target_name: targetName, data });
-    return comm;
-  }
-
-  message(commId: string, data: JSONObject, buffers: Uint8Array[]): boolean {
+  /** A comm_msg; false when no comm has that id. */
+  message(commId: string, data: JSONObject, buffers: Uint8Array[], send: CommSend): boolean {
     const comm = this.comms.get(commId);
     if (!comm) return false;
+    comm.sender = send;
     comm.deliver(data, buffers);
     return true;
   }
@@ -126,10 +117,6 @@ export class CommManager {
   /** The target an open comm belongs to. */
   targetOf(commId: string): string | undefined {
     return this.comms.get(commId)?.targetName;
-  }
-
-  forget(id: string): void {
-    this.comms.delete(id);
   }
 
   dispose(): void {

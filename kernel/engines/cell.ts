@@ -8,10 +8,10 @@ import type {
   MimeBundle,
   OutputSink
 } from './engine';
-import { UnknownMagicError } from './magics';
+import { RUNTIME, UnknownMagicError } from '../api/magics';
 import type { ShellEngine } from './shell/shell';
 import { ShellError } from './shell/shell';
-import { cellMagic, mask, plainCommands, rewrite, RUNTIME, template } from './shell/syntax';
+import { cellMagic, mask, plainCommands, rewrite, template } from './shell/syntax';
 import { toError } from './typescript/format';
 
 /**

@@ -1,6 +1,6 @@
 import type { JSONObject } from '../../src/contract';
-import type { CommManager } from '../comms/manager';
-import type { Handler } from '../protocol/dispatcher';
+import type { CommManager, CommSend } from '../comms/manager';
+import type { Handler, RequestContext } from '../protocol/dispatcher';
 import { NoReply } from '../protocol/dispatcher';
 import { isJSONObject } from '../protocol/message';
 
@@ -10,6 +10,11 @@ function data(content: JSONObject): JSONObject {
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
+}
+
+/** The request's comm sender: iopub under this request's header, buffers and all. */
+function sender({ output }: RequestContext): CommSend {
+  return (type, content, buffers) => output.publish(type, content, {}, buffers);
 }
 
 /** comm_info_request: answered under its own name (tslab sent complete_reply). */
@@ -22,15 +27,17 @@ export function commInfoHandler(comms: CommManager): Handler {
 
 /** comm_open, comm_msg and comm_close have no reply. */
 export function commOpenHandler(comms: CommManager): Handler {
-  return async ({ content }) => {
-    comms.open(str(content.comm_id), str(content.target_name), data(content));
+  return async (ctx) => {
+    const { content } = ctx;
+    comms.open(str(content.comm_id), str(content.target_name), data(content), sender(ctx));
     throw new NoReply();
   };
 }
 
 export function commMsgHandler(comms: CommManager): Handler {
-  return async ({ content, msg }) => {
-    comms.message(str(content.comm_id), data(content), msg.buffers);
+  return async (ctx) => {
+    const { content, msg } = ctx;
+    comms.message(str(content.comm_id), data(content), msg.buffers, sender(ctx));
     throw new NoReply();
   };
 }

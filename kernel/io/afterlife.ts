@@ -4,9 +4,8 @@
  * supervisor, and a kernel started after a death answers what is left.
  */
 import { readFileSync, rmSync, writeSync } from 'node:fs';
-import type { RawMessage } from '../wire/codec';
 import type { MessageFactory } from '../protocol/message';
-import type { SendChannel } from '../protocol/transport';
+import type { RawMessage, SendChannel } from '../protocol/transport';
 
 export interface PendingRequest {
   msgId: string;

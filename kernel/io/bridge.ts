@@ -2,8 +2,7 @@
  * The messages that cross between the main thread (protocol and engines) and
  * the io thread (sockets, heartbeat, control). Both sides import this file.
  */
-import type { RawMessage } from '../wire/codec';
-import type { ReceiveChannel, SendChannel } from '../protocol/transport';
+import type { RawMessage, ReceiveChannel, SendChannel } from '../protocol/transport';
 
 export type { ReceiveChannel, SendChannel } from '../protocol/transport';
 export { HIGH_WATER, LOW_WATER } from '../protocol/transport';

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { JSONObject } from '../../src/contract';
 import type { ToIo, ToMain, SendChannel } from './bridge';
 import { LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
-import type { RawMessage } from '../wire/codec';
+import type { RawMessage } from '../protocol/transport';
 import { decode, encode } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';
 import { Outbox } from '../wire/outbox';

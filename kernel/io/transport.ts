@@ -2,9 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { JSONObject } from '../../src/contract';
 import type { ReceiveChannel, SendChannel, ToIo, ToMain } from './bridge';
 import { HARD_LIMIT, HIGH_WATER, LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
-import type { RawMessage } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';
-import type { Transport } from '../protocol/transport';
+import type { RawMessage, Transport } from '../protocol/transport';
 import { exitKernel } from '../exit';
 
 /** The main thread's side of the io thread: a `Transport` over a worker. */

@@ -1,6 +1,5 @@
 import type { JSONObject } from '../../src/contract';
-import type { RawMessage } from '../wire/codec';
-import type { SendChannel } from './transport';
+import type { RawMessage, SendChannel } from './transport';
 import type { Message, MessageFactory } from './message';
 import { parseMessage, replyType } from './message';
 

@@ -1,6 +1,5 @@
 import type { JSONObject } from '../../src/contract';
-import type { RawMessage } from '../wire/codec';
-import type { ReceiveChannel, Transport } from './transport';
+import type { RawMessage, ReceiveChannel, Transport } from './transport';
 import type { Message, MessageFactory } from './message';
 import { parseMessage, replyType } from './message';
 import { RequestOutput } from './output';

@@ -1,5 +1,4 @@
-import type { RawMessage } from '../wire/codec';
-import type { ReceiveChannel, SendChannel, Transport } from './transport';
+import type { RawMessage, ReceiveChannel, SendChannel, Transport } from './transport';
 
 /** What the tap tells the execution journal (kernel/services/journal.ts). */
 export interface ExecutionRecorder {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONObject } from '../../src/contract';
 import { isJSONObject } from '../../src/contract';
-import type { RawMessage } from '../wire/codec';
+import type { RawMessage } from './transport';
 
 /**
  * 5.5 asks for an XPUB iopub that welcomes each subscriber (JEP 65) and a

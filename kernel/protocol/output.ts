@@ -30,9 +30,14 @@ export class RequestOutput implements OutputSink {
     ) => Promise<string>
   ) {}
 
-  publish(type: string, content: JSONObject, metadata: JSONObject = {}): void {
+  publish(
+    type: string,
+    content: JSONObject,
+    metadata: JSONObject = {},
+    buffers: Uint8Array[] = []
+  ): void {
     this.flush();
-    this.send(type, content, metadata);
+    this.send(type, content, metadata, buffers);
   }
 
   stream(name: 'stdout' | 'stderr', text: string): void {
@@ -94,7 +99,22 @@ export class RequestOutput implements OutputSink {
     }
   }
 
-  private send(type: string, content: JSONObject, metadata: JSONObject = {}): void {
-    this.transport.send('iopub', this.factory.raw(type, content, this.parent, [], metadata));
+  private send(
+    type: string,
+    content: JSONObject,
+    metadata: JSONObject = {},
+    buffers: Uint8Array[] = []
+  ): void {
+    this.transport.send(
+      'iopub',
+      this.factory.raw(
+        type,
+        content,
+        this.parent,
+        [],
+        metadata,
+        buffers.map((b) => Buffer.from(b))
+      )
+    );
   }
 }

@@ -1,4 +1,17 @@
-import type { RawMessage } from '../wire/codec';
+/**
+ * A message as it crosses the transport port: routing identities, the four
+ * JSON parts not yet parsed (their bytes are what the HMAC signs, so they stay
+ * as received), and the binary buffers. Protocol owns this shape; the wire's
+ * codec has its own, and the io thread passes one for the other.
+ */
+export interface RawMessage {
+  identities: Buffer[];
+  header: string;
+  parent: string;
+  metadata: string;
+  content: string;
+  buffers: Buffer[];
+}
 
 export type SendChannel = 'shell' | 'control' | 'stdin' | 'iopub';
 export type ReceiveChannel = 'shell' | 'control' | 'stdin';

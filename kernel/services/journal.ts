@@ -50,17 +50,10 @@ interface Entry {
   displayId?: string;
 }
 
-interface Execution {
-  msgId: string;
-  cellId: string | null;
-  executionCount: number | null;
-  state: 'queued' | 'running' | 'done';
-  status: string | null;
-  ended: number | null;
-  changed: number;
+/** A journal execution as the kernel keeps it: the reply's fields, its output as entries. */
+interface Execution extends Omit<JournalExecution, 'messages'> {
   entries: Entry[];
   bytes: number;
-  dropped: { messages: number; bytes: number };
   /** A clear_output(wait=true) is pending: the next output clears what came before it. */
   clearPending: boolean;
 }

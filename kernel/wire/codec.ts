@@ -3,8 +3,8 @@ import type { Signer } from './signer';
 /** The delimiter between routing identities and the signed message parts. */
 const DELIMITER = Buffer.from('<IDS|MSG>');
 
-/** A message as it travels between the wire and the protocol layer: JSON parts not yet parsed. */
-export interface RawMessage {
+/** A message as the codec frames it: routing identities, the JSON parts not yet parsed, buffers. */
+export interface WireMessage {
   identities: Buffer[];
   header: string;
   parent: string;
@@ -14,7 +14,7 @@ export interface RawMessage {
 }
 
 export type DecodeResult =
-  { ok: true; message: RawMessage } | { ok: false; reason: string; identities: Buffer[] };
+  { ok: true; message: WireMessage } | { ok: false; reason: string; identities: Buffer[] };
 
 /** Splits multipart frames; any number of routing identities may precede the delimiter. */
 export function decode(frames: Buffer[], signer: Signer): DecodeResult {
@@ -47,7 +47,7 @@ export function decode(frames: Buffer[], signer: Signer): DecodeResult {
   };
 }
 
-export function encode(message: RawMessage, signer: Signer): Buffer[] {
+export function encode(message: WireMessage, signer: Signer): Buffer[] {
   const parts = [message.header, message.parent, message.metadata, message.content].map((p) =>
     Buffer.from(p, 'utf8')
   );

@@ -1,4 +1,5 @@
-import { cellMagic, plainCommands, rewrite, RUNTIME, template } from './syntax';
+import { RUNTIME } from '../../api/magics';
+import { cellMagic, plainCommands, rewrite, template } from './syntax';
 
 const none = () => false;
 

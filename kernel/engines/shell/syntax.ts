@@ -1,6 +1,6 @@
 import { Script } from 'node:vm';
-import type { CellMagicName } from '../magics';
-import { isCellMagic, isLineMagic } from '../magics';
+import type { CellMagicName } from '../../api/magics';
+import { isCellMagic, isLineMagic, RUNTIME } from '../../api/magics';
 
 /**
  * Shell lines inside TypeScript cells, and how they become TypeScript.
@@ -19,15 +19,13 @@ import { isCellMagic, isLineMagic } from '../magics';
  * Values are inserted as they are, not quoted (as IPython does).
  */
 
-export const RUNTIME = '__warren_shell__';
-
 export interface ShellLine {
   kind: 'run' | 'capture' | 'magic';
 }
 
 /**
  * A `%%name` first line: the cell is a script for a cell magic of the table
- * (magics.ts), or names one that does not exist (`%%` cannot begin TypeScript).
+ * (api/magics.ts), or names one that does not exist (`%%` cannot begin TypeScript).
  */
 export function cellMagic(
   code: string

@@ -6,9 +6,11 @@ import { Interrupted } from '../engine';
 /** A value that carries its own mime bundle (what the display API builds). */
 export const BUNDLE = Symbol.for('warren.mimeBundle');
 
-export interface Displayable {
+// A type, not an interface: cells see it as `{ readonly [key: symbol]: unknown }`,
+// which only a type alias is assignable to (interfaces have no implicit index).
+export type Displayable = {
   [BUNDLE]: MimeBundle;
-}
+};
 
 export function isDisplayable(value: unknown): value is Displayable {
   return typeof value === 'object' && value !== null && BUNDLE in value;

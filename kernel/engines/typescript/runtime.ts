@@ -7,6 +7,13 @@ import { exitAllowed } from '../../exit';
 import type { Displayable } from './format';
 import { BUNDLE, toBundle, toError } from './format';
 
+/** `display`'s options as a cell gives them. */
+interface DisplayOptions {
+  id?: string;
+  update?: boolean;
+  metadata?: { [key: string]: unknown };
+}
+
 /**
  * What cells see as globals: `display`, `input`, `page`, and a `console` that
  * writes to the running cell. Output made after a cell ended (a timer) goes to
@@ -19,33 +26,24 @@ export class Runtime {
    * earlier cells' exports, so the engine puts these on its exports too.
    */
   readonly globals: Record<string, unknown>;
+  /** The globals this class defines itself, typed: the cell API checks them against their declarations. */
+  readonly builtins = {
+    display: this.makeDisplay(),
+    input: (prompt = '', options: { password?: boolean } = {}) =>
+      this.need().input(String(prompt), options.password === true),
+    page: (value: string | MimeBundle) =>
+      this.need().page(typeof value === 'string' ? { 'text/plain': value } : value),
+    rich: (bundle: MimeBundle): Displayable => ({ [BUNDLE]: bundle })
+  };
   private readonly writeOut = process.stdout.write.bind(process.stdout);
   private readonly writeErr = process.stderr.write.bind(process.stderr);
 
-  /** The ambient declarations the TypeScript checker needs for these globals. */
-  private static readonly base = `
-interface WarrenDisplayOptions { id?: string; update?: boolean; metadata?: { [key: string]: unknown } }
-interface WarrenDisplay {
-  (value: unknown, options?: WarrenDisplayOptions): void;
-  html(html: string, options?: WarrenDisplayOptions): void;
-  markdown(markdown: string, options?: WarrenDisplayOptions): void;
-  svg(svg: string, options?: WarrenDisplayOptions): void;
-  png(png: Uint8Array | string, options?: WarrenDisplayOptions): void;
-  jpeg(jpeg: Uint8Array | string, options?: WarrenDisplayOptions): void;
-  json(value: unknown, options?: WarrenDisplayOptions): void;
-  text(text: string, options?: WarrenDisplayOptions): void;
-  latex(latex: string, options?: WarrenDisplayOptions): void;
-  mime(bundle: { [mime: string]: unknown }, options?: WarrenDisplayOptions): void;
-  clear(wait?: boolean): void;
-}
-declare const display: WarrenDisplay;
-declare function input(prompt?: string, options?: { password?: boolean }): Promise<string>;
-declare function page(text: string | { [mime: string]: unknown }): void;
-declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: symbol]: unknown };
-`;
-
-  /** Declarations of every global below; more are added with `define`. */
-  declarations = Runtime.base;
+  /**
+   * The ambient declarations of every global, for the TypeScript checker.
+   * The cell API (kernel/api) sets them: they are generated from the types
+   * in api/globals.ts, which the objects here and there are checked against.
+   */
+  declarations = '';
 
   /** Adds a global for cells, with its TypeScript declaration. */
   define(name: string, value: unknown, declaration: string): void {
@@ -73,14 +71,7 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
       stderr: stream('stderr'),
       colorMode: false
     });
-    this.globals = {
-      display: this.makeDisplay(),
-      input: (prompt = '', options: { password?: boolean } = {}) =>
-        this.need().input(String(prompt), options.password === true),
-      page: (value: string | MimeBundle) =>
-        this.need().page(typeof value === 'string' ? { 'text/plain': value } : value),
-      rich: (bundle: MimeBundle): Displayable => ({ [BUNDLE]: bundle })
-    };
+    this.globals = { ...this.builtins };
     Object.assign(globalThis, this.globals);
     // Bytes written straight to process.stdout belong to the cell too.
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -147,14 +138,12 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
   }
 
   private makeDisplay() {
-    const show = (
-      bundle: MimeBundle,
-      options: { id?: string; update?: boolean; metadata?: JSONObject } = {}
-    ) =>
+    const show = (bundle: MimeBundle, options: DisplayOptions = {}) =>
       this.need().display(bundle, {
         displayId: options.id,
         update: options.update,
-        metadata: options.metadata
+        // A cell passes any object; it goes out as JSON.
+        metadata: options.metadata as JSONObject | undefined
       });
     const b64 = (v: Uint8Array | string) =>
       typeof v === 'string'
@@ -162,10 +151,7 @@ declare function rich(bundle: { [mime: string]: unknown }): { readonly [key: sym
           ? readFileSync(v).toString('base64')
           : v
         : Buffer.from(v).toString('base64');
-    const display = (
-      value: unknown,
-      options?: { id?: string; update?: boolean; metadata?: JSONObject }
-    ) => show(toBundle(value), options);
+    const display = (value: unknown, options?: DisplayOptions) => show(toBundle(value), options);
     return Object.assign(display, {
       html: (s: string, o?: object) => show({ 'text/html': s, 'text/plain': s }, o),
       markdown: (s: string, o?: object) => show({ 'text/markdown': s, 'text/plain': s }, o),

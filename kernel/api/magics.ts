@@ -1,8 +1,15 @@
-import type { OutputSink } from './engine';
+import type { OutputSink } from '../engines/engine';
+
+/**
+ * The global that rewritten `!` lines and `%` magics call (`api/shell.ts`
+ * defines it): the parser writes its name into the cells it rewrites.
+ */
+export const RUNTIME = '__warren_shell__';
 
 /**
  * Every magic a cell can use, in one table. The cell parser
- * (shell/syntax.ts) recognises exactly these names; the kernel's
+ * (engines/shell/syntax.ts) recognises exactly these names, and the engines
+ * import nothing else from api/ (a lint wall); the kernel's
  * implementations are a `LineMagics`, a record keyed by the line magics
  * here, so one missing or extra is a compile error (`%map` was documented
  * and implemented, but missing from the parser's own list).
