@@ -2,11 +2,12 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
 import { CommClient } from '../comm/client';
+import { CommModel } from '../comm/model';
 import { CommTargets } from '../contract';
 import type { JSONObject } from '../contract';
 import type { RunsRequest, RunState, RunSummary } from '../contract/runs';
 import { FINAL_STATES, isRunLog, isRunSummary } from '../contract/runs';
-import type { IWarrenServices, ServicesStatus } from '../tokens';
+import type { IWarrenServices } from '../tokens';
 
 /** A state change the panel announces (a run ended). */
 export interface RunEnded {
@@ -22,8 +23,9 @@ export interface RunEnded {
  * follows as the kernel pushes it.
  * No widgets here.
  */
-export class RunsModel implements IDisposable {
+export class RunsModel extends CommModel implements IDisposable {
   constructor(options: RunsModel.IOptions = {}) {
+    super();
     if (!options.services) return;
     const client = new CommClient({ services: options.services, target: CommTargets.runs });
     // The kernel sends the list on each open, a reopen after a restart included.
@@ -33,27 +35,7 @@ export class RunsModel implements IDisposable {
         `${String(request.type)}${request.id ? ` ${String(request.id)}` : ''}: ${reason}`
       )
     );
-    client.changed.connect(() => this._connectionChanged.emit());
-    this._client = client;
-  }
-
-  /** Where the services kernel stands, or what waits for it, changed. */
-  get connectionChanged(): ISignal<RunsModel, void> {
-    return this._connectionChanged;
-  }
-
-  get servicesStatus(): ServicesStatus {
-    return this._client?.status ?? 'idle';
-  }
-
-  /** What the panel says about the services kernel (why it is away, what waits). */
-  get servicesMessage(): string | null {
-    return this._client?.message ?? null;
-  }
-
-  /** Opens the comm (and so starts the services kernel); again does nothing. */
-  connect(): void {
-    this._client?.connect();
+    this.attach(client);
   }
 
   /**
@@ -224,8 +206,6 @@ export class RunsModel implements IDisposable {
     return true;
   }
 
-  private readonly _client: CommClient | null = null;
-  private readonly _connectionChanged = new Signal<RunsModel, void>(this);
   private readonly _follows = new Set<IDisposable>();
   private _disposed = false;
   private readonly _runs = new Map<string, RunSummary>();
