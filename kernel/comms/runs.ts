@@ -11,8 +11,8 @@ import type { MapProgress } from '../services/cluster/map';
 import { summary } from '../services/cluster/store';
 import type { RunRecord } from '../services/cluster/types';
 import type { Comm, CommTarget } from './comm';
-import { LiveLogs } from './live-logs';
-import type { LiveSource } from './live-logs';
+import { LiveLogs } from './runs-logs';
+import type { LiveSource } from './runs-logs';
 
 export interface RunsCommOptions {
   /** How often the record folder is read for runs started elsewhere (`warren map`, `%map`, the CLI). */

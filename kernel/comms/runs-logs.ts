@@ -10,12 +10,12 @@ export interface LiveSource {
 }
 
 /**
- * The live logs the Runs panels follow. Each comm follows one run at most;
- * each followed run has one reader, however many comms follow it, that reads
- * what is new every `everyMs` and pushes it to them as `log` messages. A comm
- * that starts following a run already read gets the text so far at once. A
- * run is read a last time once it has ended, then let go, as is a run that no
- * comm follows any more.
+ * The live logs the Runs panels follow, for the runs comm target (runs.ts).
+ * Each comm follows one run at most; each followed run has one reader,
+ * however many comms follow it, that reads what is new every `everyMs` and
+ * pushes it to them as `log` messages. A comm that starts following a run
+ * already read gets the text so far at once. A run is read a last time once
+ * it has ended, then let go, as is a run that no comm follows any more.
  */
 export class LiveLogs {
   /** Comm id -> the run it follows. */

@@ -1,7 +1,7 @@
 import type { JSONObject } from '../../src/contract';
 import type { LiveChunk } from '../services/cluster/live';
 import type { Comm } from './comm';
-import { LiveLogs } from './live-logs';
+import { LiveLogs } from './runs-logs';
 
 function comm(id: string): Comm & { sent: JSONObject[] } {
   const sent: JSONObject[] = [];
