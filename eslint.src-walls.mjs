@@ -50,6 +50,8 @@ const widgets = {
     '@jupyterlab/statusbar',
     '**/view',
     '**/chart',
+    '**/gpu/processes',
+    '**/gpu/status',
     '**/plugins/**'
   ],
   message:

@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median, rssMB } from './measure';
+import { comparePeers, median, rssMB } from './measure';
+import type { Row } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
@@ -74,8 +75,6 @@ async function interrupt(k: KernelClient, peer: Peer): Promise<void> {
   if (peer.interrupt === 'message') await k.call('control', 'interrupt_request', {});
   else k.kill('SIGINT');
 }
-
-type Row = Record<string, number | string>;
 
 async function measure(peer: Peer): Promise<Row> {
   const row: Row = {};
@@ -179,34 +178,7 @@ async function measureRunning(k: KernelClient, peer: Peer, row: Row): Promise<vo
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, Row> = {};
-  for (const peer of PEERS) {
-    process.stderr.write(`measuring ${peer.name}...\n`);
-    try {
-      results[peer.name] = await measure(peer);
-    } catch (error) {
-      process.stderr.write(`${peer.name}: ${String(error)}\n`);
-      results[peer.name] = {};
-    }
-  }
-  const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
-  const fmt = (v: number | string | undefined) =>
-    v === undefined ? 'n/a' : typeof v === 'number' ? (v < 10 ? v.toFixed(3) : v.toFixed(1)) : v;
-  console.log(
-    ['metric', ...PEERS.map((p) => p.name), ...PEERS.slice(1).map((p) => `warren/${p.name}`)].join(
-      ' | '
-    )
-  );
-  for (const key of keys) {
-    const w = results.warren[key];
-    const ratios = PEERS.slice(1).map((p) => {
-      const v = results[p.name][key];
-      return typeof w === 'number' && typeof v === 'number' && v !== 0
-        ? (w / v).toFixed(2) + 'x'
-        : '';
-    });
-    console.log([key, ...PEERS.map((p) => fmt(results[p.name][key])), ...ratios].join(' | '));
-  }
+  await comparePeers(PEERS, measure);
 }
 
 void main().then(() => process.exit(0));

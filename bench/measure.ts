@@ -34,3 +34,51 @@ export function rssMB(pid: number | undefined): number {
   walk(pid);
   return kb / 1024;
 }
+
+/** One peer's figures, by metric: numbers, or words where a figure is not a number. */
+export type Row = Record<string, number | string>;
+
+/**
+ * Measures each peer in turn (a peer that throws says why on stderr and
+ * gets an empty row), then prints one table: a line per metric, each peer's
+ * figure, and the first peer's (warren's) ratio to each of the others.
+ */
+export async function comparePeers<P extends { name: string }>(
+  peers: P[],
+  measure: (peer: P) => Promise<Row>
+): Promise<Record<string, Row>> {
+  const results: Record<string, Row> = {};
+  for (const peer of peers) {
+    process.stderr.write(`measuring ${peer.name}...\n`);
+    try {
+      results[peer.name] = await measure(peer);
+    } catch (error) {
+      process.stderr.write(`${peer.name}: ${String(error)}\n`);
+      results[peer.name] = {};
+    }
+  }
+  printRatios(
+    peers.map((p) => p.name),
+    results
+  );
+  return results;
+}
+
+/** The table `comparePeers` prints: the first name is the one the ratios are of. */
+export function printRatios(names: string[], results: Record<string, Row>): void {
+  const [ours, ...others] = names;
+  const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
+  const fmt = (v: number | string | undefined) =>
+    v === undefined ? 'n/a' : typeof v === 'number' ? (v < 10 ? v.toFixed(3) : v.toFixed(1)) : v;
+  console.log(['metric', ...names, ...others.map((n) => `${ours}/${n}`)].join(' | '));
+  for (const key of keys) {
+    const w = results[ours][key];
+    const ratios = others.map((n) => {
+      const v = results[n][key];
+      return typeof w === 'number' && typeof v === 'number' && v !== 0
+        ? `${(w / v).toFixed(2)}x`
+        : '';
+    });
+    console.log([key, ...names.map((n) => fmt(results[n][key])), ...ratios].join(' | '));
+  }
+}

@@ -20,6 +20,7 @@ import { KernelClient } from '../kernel/client/client';
 import type { OutputSink } from '../kernel/engines/engine';
 import { spawnPty } from '../kernel/engines/shell/pty';
 import { ShellEngine } from '../kernel/engines/shell/shell';
+import { median } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const arg = (name: string, fallback: string) => {
@@ -48,8 +49,6 @@ interface Sample {
   chars: number;
   secs: number;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** node-pty reading the command's terminal and nothing else. */
 function ptyAlone(command: string): Promise<Sample> {

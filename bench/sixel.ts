@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SixelDecoder } from '../kernel/engines/sixel/decode';
 import { encodePng } from '../kernel/engines/sixel/png';
+import { median } from './measure';
 
 function toPng(decoder: SixelDecoder, sixelFile: string, pngFile: string): void {
   const s = readFileSync(sixelFile, 'latin1');
@@ -20,11 +21,6 @@ function toPng(decoder: SixelDecoder, sixelFile: string, pngFile: string): void 
   const decoded = decoder.decode(s.slice(start + 2, s.indexOf('\x1b\\', start)));
   if (!decoded?.ok) throw new Error(`not decoded: ${JSON.stringify(decoded)}`);
   writeFileSync(pngFile, encodePng(decoded.pixels, decoded.width, decoded.height));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function time(run: () => void): number {

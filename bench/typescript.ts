@@ -13,7 +13,8 @@
  */
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median, rssMB } from './measure';
+import { comparePeers, median, rssMB } from './measure';
+import type { Row } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const soak = process.argv.includes('--soak');
@@ -64,8 +65,6 @@ const PEERS: Peer[] = [
   }
 ];
 
-type Row = Record<string, number>;
-
 async function measure(peer: Peer): Promise<Row> {
   const row: Row = {};
   const env = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
@@ -111,32 +110,7 @@ async function measure(peer: Peer): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  const results: Record<string, Row> = {};
-  for (const peer of PEERS) {
-    process.stderr.write(`measuring ${peer.name}...\n`);
-    try {
-      results[peer.name] = await measure(peer);
-    } catch (error) {
-      process.stderr.write(`${peer.name}: ${String(error)}\n`);
-      results[peer.name] = {};
-    }
-  }
-  const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
-  const fmt = (v: number | undefined) =>
-    v === undefined ? 'n/a' : v < 10 ? v.toFixed(3) : v.toFixed(1);
-  console.log(
-    ['metric', ...PEERS.map((p) => p.name), ...PEERS.slice(1).map((p) => `warren/${p.name}`)].join(
-      ' | '
-    )
-  );
-  for (const key of keys) {
-    const w = results.warren[key];
-    const ratios = PEERS.slice(1).map((p) => {
-      const v = results[p.name][key];
-      return w !== undefined && v !== undefined && v !== 0 ? `${(w / v).toFixed(2)}x` : '';
-    });
-    console.log([key, ...PEERS.map((p) => fmt(results[p.name][key])), ...ratios].join(' | '));
-  }
+  await comparePeers(PEERS, measure);
 }
 
 void main().then(() => process.exit(0));

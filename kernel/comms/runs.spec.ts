@@ -68,6 +68,10 @@ test('a malformed request is answered with an error that says what is wrong, and
     type: 'error',
     message: "refused: a tail request needs the run's id (a string)"
   });
+  expect(await raw({ type: 'follow', id: 3 })).toEqual({
+    type: 'error',
+    message: "refused: a follow request needs the run's id (a string) or null"
+  });
   expect(await raw({ type: 'launch', id: 'r1' })).toEqual({
     type: 'error',
     id: 'r1',

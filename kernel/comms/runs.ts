@@ -11,12 +11,16 @@ import type { MapProgress } from '../services/cluster/map';
 import { summary } from '../services/cluster/store';
 import type { RunRecord } from '../services/cluster/types';
 import type { Comm, CommTarget } from './comm';
+import { LiveLogs } from './runs-logs';
+import type { LiveSource } from './runs-logs';
 
 export interface RunsCommOptions {
   /** How often the record folder is read for runs started elsewhere (`warren map`, `%map`, the CLI). */
   rescanMs?: number;
   /** Builds the map runner (a test passes one with its own transports). */
   maps?: (manager: RunManager) => MapRunner;
+  /** How often a followed run's live log is read for what is new. */
+  followMs?: number;
 }
 
 /**
@@ -37,6 +41,7 @@ export class RunsCommTarget implements CommTarget {
   /** What each client was last told about a run: its `updated` stamp. */
   private readonly seen = new Map<string, string>();
   private readonly maps: MapRunner;
+  private readonly logs: LiveLogs;
   private rescan: NodeJS.Timeout | null = null;
 
   constructor(
@@ -45,6 +50,11 @@ export class RunsCommTarget implements CommTarget {
     private readonly options: RunsCommOptions = {}
   ) {
     this.maps = options.maps?.(manager) ?? new MapRunner(manager.store);
+    this.logs = new LiveLogs({
+      open: (id) => this.liveSource(id),
+      ended: (id) => isFinal(this.manager.store.load(id).state),
+      everyMs: options.followMs ?? 2000
+    });
   }
 
   static serverRoot(): string {
@@ -56,6 +66,7 @@ export class RunsCommTarget implements CommTarget {
     this.comms.set(comm.id, comm);
     comm.onClose(() => {
       this.comms.delete(comm.id);
+      this.logs.drop(comm);
       if (this.comms.size === 0 && this.rescan) {
         clearInterval(this.rescan);
         this.rescan = null;
@@ -68,10 +79,11 @@ export class RunsCommTarget implements CommTarget {
     this.scan();
   }
 
-  /** Stops the rescan; watchers end with their runs. */
+  /** Stops the rescan and the live logs; watchers end with their runs. */
   dispose(): void {
     if (this.rescan) clearInterval(this.rescan);
     this.rescan = null;
+    this.logs.dispose();
   }
 
   private records(): RunRecord[] {
@@ -270,14 +282,34 @@ export class RunsCommTarget implements CommTarget {
         case 'tail':
           send({ type: 'tail', id: request.id, text: await this.tail(request.id) });
           break;
+        case 'follow':
+          this.logs.follow(comm, request.id);
+          break;
       }
     } catch (error) {
       send({
         type: 'error',
         message: error instanceof Error ? error.message : String(error),
-        id: 'id' in request ? request.id : undefined
+        id: 'id' in request ? (request.id ?? undefined) : undefined
       });
     }
+  }
+
+  /** What a follower of run `id` is pushed: a notebook run's live text, a map's tail when it changes. */
+  private liveSource(id: string): LiveSource {
+    if (this.manager.store.load(id).kind !== 'map') return this.manager.live(id);
+    let last = '';
+    return {
+      get text() {
+        return last;
+      },
+      next: async () => {
+        const text = await this.tail(id);
+        if (text === last) return null;
+        last = text;
+        return { text, reset: true };
+      }
+    };
   }
 
   /** A notebook run's live outputs; for a map, its counts and the logs of its failed commands. */

@@ -4,7 +4,14 @@ import type { Transport } from './transport';
 import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
 
-/** Bytes of stream text held back before a flush, and how long at most. */
+/**
+ * Bytes of stream text held back before a flush, and how long at most. This
+ * is the one coalescer of stream output: engines hand text over as they make
+ * it (the shell after each read of its pty), so no second timer runs in series
+ * with this one. Small messages keep a flooding pty's reading loop short:
+ * encoding and posting a large message at once lets the pty's buffer fill and
+ * stalls the command.
+ */
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 8;
 

@@ -64,6 +64,8 @@ export type RunsRequest =
   | { type: 'cancel'; id: string }
   | { type: 'fetch'; id: string }
   | { type: 'tail'; id: string }
+  /** The run whose live log this comm is pushed (null: none, the panel is hidden). */
+  | { type: 'follow'; id: string | null }
   | { type: 'forget'; id: string }
   | { type: 'retry'; id: string };
 
@@ -72,6 +74,12 @@ export type RunsMessage =
   | { type: 'runs'; runs: RunSummary[] }
   | { type: 'run'; run: RunSummary }
   | { type: 'tail'; id: string; text: string }
+  /**
+   * What a followed run's live log gained: `text` goes after what the panel
+   * holds, or, with `reset`, replaces it (the first push of a follow, or the
+   * log started over). The kernel sends only what is new.
+   */
+  | { type: 'log'; id: string; text: string; reset: boolean }
   | { type: 'fetched'; id: string; path: string }
   | { type: 'forgotten'; id: string }
   | { type: 'error'; message: string; id?: string };
@@ -110,6 +118,10 @@ export function runsRequestProblem(value: unknown): string | null {
   if (!isRecord(value)) return 'a runs request must be an object';
   const type = value.type;
   if (type === 'list') return null;
+  if (type === 'follow')
+    return value.id === null || (typeof value.id === 'string' && value.id !== '')
+      ? null
+      : "a follow request needs the run's id (a string) or null";
   if (typeof type === 'string' && ID_REQUESTS.has(type))
     return typeof value.id === 'string' && value.id !== ''
       ? null
@@ -137,6 +149,17 @@ export function runsRequestProblem(value: unknown): string | null {
   if (value.resultsDir !== undefined && typeof value.resultsDir !== 'string')
     return 'resultsDir must be a path';
   return null;
+}
+
+/** Narrows a pushed piece of a live log. */
+export function isRunLog(value: unknown): value is Extract<RunsMessage, { type: 'log' }> {
+  return (
+    isRecord(value) &&
+    value.type === 'log' &&
+    typeof value.id === 'string' &&
+    typeof value.text === 'string' &&
+    typeof value.reset === 'boolean'
+  );
 }
 
 export function isRunsRequest(value: unknown): value is RunsRequest {

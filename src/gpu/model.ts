@@ -2,6 +2,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
 import { CommClient } from '../comm/client';
+import { CommModel } from '../comm/model';
 import { WarrenServices } from '../comm/session';
 import { CommTargets } from '../contract';
 import type {
@@ -12,7 +13,7 @@ import type {
   GpuSnapshot
 } from '../contract/gpu';
 import { historyPoint, isGpuHistory, isGpuSnapshot } from '../contract/gpu';
-import type { IWarrenServices, ServicesStatus } from '../tokens';
+import type { IWarrenServices } from '../tokens';
 
 /**
  * What the GPU panel shows: the latest snapshot from the `warren.gpu` comm,
@@ -23,8 +24,9 @@ import type { IWarrenServices, ServicesStatus } from '../tokens';
  * away): opened, and reopened after a restart, with the current interval.
  * No widgets here.
  */
-export class GpuModel implements IDisposable {
+export class GpuModel extends CommModel implements IDisposable {
   constructor(options: GpuModel.IOptions = {}) {
+    super();
     this._historySeconds = options.historySeconds ?? 1800;
     this._gapSeconds = options.gapSeconds ?? 15;
     this._intervalMs = options.intervalMs ?? 1000;
@@ -37,33 +39,13 @@ export class GpuModel implements IDisposable {
       client.received.connect((_, message) => {
         if (this.ingest(message)) this._changed.emit();
       });
-      client.changed.connect(() => this._connectionChanged.emit());
-      this._client = client;
+      this.attach(client);
     }
   }
 
   /** An accepted comm message changed what the panel shows. */
   get changed(): ISignal<GpuModel, void> {
     return this._changed;
-  }
-
-  /** Where the services kernel stands, or what waits for it, changed. */
-  get connectionChanged(): ISignal<GpuModel, void> {
-    return this._connectionChanged;
-  }
-
-  get servicesStatus(): ServicesStatus {
-    return this._client?.status ?? 'idle';
-  }
-
-  /** What the panel says about the services kernel (why it is away, what waits). */
-  get servicesMessage(): string | null {
-    return this._client?.message ?? null;
-  }
-
-  /** Opens the comm (and so starts the services kernel); again does nothing. */
-  connect(): void {
-    this._client?.connect();
   }
 
   /** The sampling interval the comm opens with, and asks for when it changes. */
@@ -247,9 +229,7 @@ export class GpuModel implements IDisposable {
     }
   }
 
-  private readonly _client: CommClient | null = null;
   private readonly _changed = new Signal<GpuModel, void>(this);
-  private readonly _connectionChanged = new Signal<GpuModel, void>(this);
   private readonly _owners = new Map<string, string>();
   private _intervalMs: number;
   private _disposed = false;

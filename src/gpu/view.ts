@@ -1,8 +1,10 @@
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
-import type { GpuInfo, GpuProcess, GpuSnapshot } from '../contract/gpu';
+import type { GpuInfo, GpuSnapshot } from '../contract/gpu';
 import type { ServicesStatus } from '../tokens';
 import { TimeChart } from './chart';
+import { gib } from './format';
+import { ProcessTable } from './processes';
 import type { GpuModel } from './model';
 
 /**
@@ -16,8 +18,6 @@ export class GpuPanel extends Widget {
   constructor(options: GpuPanel.IOptions) {
     super();
     this._model = options.model;
-    this._owner = options.owner;
-    this._openOwner = options.openOwner;
     this.addClass('jp-WarrenGpu');
     this._status = document.createElement('div');
     this._status.className = 'jp-WarrenGpu-status';
@@ -34,9 +34,13 @@ export class GpuPanel extends Widget {
     const heading = document.createElement('h3');
     heading.className = 'jp-WarrenGpu-heading';
     heading.textContent = 'Processes';
-    this._processes = document.createElement('table');
-    this._processes.className = 'jp-WarrenGpu-processes';
-    this.node.append(this._status, this._cards, this._host, heading, this._processes);
+    this._processes = new ProcessTable({
+      model: this._model,
+      owner: options.owner,
+      openOwner: options.openOwner,
+      sorted: () => this.refresh()
+    });
+    this.node.append(this._status, this._cards, this._host, heading, this._processes.node);
     this.setServicesStatus('idle', null);
   }
 
@@ -62,7 +66,7 @@ export class GpuPanel extends Widget {
     if (!snapshot) return;
     this._renderCards();
     this._renderHost(snapshot);
-    this._renderProcesses();
+    this._processes.render();
     // bench/lab-load.ts samples this: one update's main-thread time.
     this.node.dataset.updateMs = (performance.now() - started).toFixed(3);
   }
@@ -205,7 +209,7 @@ export class GpuPanel extends Widget {
             colour: ['--jp-warn-color1', '#f57c00'],
             format: (v, idx) => {
               const mib = memoryAt(idx);
-              return mib === null ? `${v.toFixed(1)}%` : `${Private.gib(mib)} (${v.toFixed(1)}%)`;
+              return mib === null ? `${v.toFixed(1)}%` : `${gib(mib)} (${v.toFixed(1)}%)`;
             }
           }
         ]
@@ -252,11 +256,11 @@ export class GpuPanel extends Widget {
       );
     if (h.memTotalBytes !== null && h.memAvailableBytes !== null)
       parts.push(
-        `RAM ${Private.gib((h.memTotalBytes - h.memAvailableBytes) / MIB, false)}/${Private.gib(h.memTotalBytes / MIB)}`
+        `RAM ${gib((h.memTotalBytes - h.memAvailableBytes) / MIB, false)}/${gib(h.memTotalBytes / MIB)}`
       );
     if (h.diskTotalBytes !== null && h.diskFreeBytes !== null)
       parts.push(
-        `Disk ${Private.gib((h.diskTotalBytes - h.diskFreeBytes) / MIB, false)}/${Private.gib(h.diskTotalBytes / MIB)}`
+        `Disk ${gib((h.diskTotalBytes - h.diskFreeBytes) / MIB, false)}/${gib(h.diskTotalBytes / MIB)}`
       );
     const text = parts.join(' · ');
     if (this._hostFacts.textContent !== text) this._hostFacts.textContent = text;
@@ -284,9 +288,7 @@ export class GpuPanel extends Widget {
             format: (v, idx) => {
               const bytes =
                 idx === null ? null : (this._model.hostHistory.memoryBytes[idx] ?? null);
-              return bytes === null
-                ? `${v.toFixed(0)}%`
-                : `${Private.gib(bytes / MIB)} (${v.toFixed(0)}%)`;
+              return bytes === null ? `${v.toFixed(0)}%` : `${gib(bytes / MIB)} (${v.toFixed(0)}%)`;
             }
           }
         ]
@@ -296,119 +298,18 @@ export class GpuPanel extends Widget {
     this._hostChart.setData([series.time, series.cpu, series.memory]);
   }
 
-  private _renderProcesses(): void {
-    const processes = this._model.sortedProcesses(this._owner);
-    const sort = this._model.processSort;
-    // Rebuilt only when what it shows changed, so a row under the pointer stays put.
-    const key = JSON.stringify([
-      sort,
-      processes.map((p) => [
-        p.pid,
-        p.gpuIndex,
-        p.user,
-        p.command,
-        p.usedMemoryMiB,
-        p.ownerKernelId && this._owner(p.ownerKernelId)
-      ])
-    ]);
-    if (key === this._processesKey) return;
-    this._processesKey = key;
-    const table = this._processes;
-    table.replaceChildren();
-    // A sidebar is too narrow for six columns: each process takes two lines,
-    // pid, GPU, memory and notebook over user and command, and so do the headers.
-    const thead = table.createTHead();
-    const heads = [thead.insertRow(), thead.insertRow()];
-    heads[1].className = 'jp-WarrenGpu-secondRow';
-    for (const [column, label, line] of Private.COLUMNS) {
-      const th = document.createElement('th');
-      th.dataset.column = column;
-      th.className = `jp-WarrenGpu-col-${column}`;
-      if (column === 'command') th.colSpan = 3;
-      const button = document.createElement('button');
-      button.className = 'jp-WarrenGpu-sort';
-      button.textContent = label;
-      button.title = `Sort by ${label.toLowerCase()}`;
-      if (sort.key === column) {
-        th.setAttribute('aria-sort', sort.ascending ? 'ascending' : 'descending');
-        button.textContent = `${label} ${sort.ascending ? '▲' : '▼'}`;
-      }
-      button.onclick = () => {
-        this._model.sortProcessesBy(column);
-        this.refresh();
-      };
-      th.appendChild(button);
-      heads[line].appendChild(th);
-    }
-    const body = table.createTBody();
-    if (processes.length === 0) {
-      const cell = body.insertRow().insertCell();
-      cell.colSpan = 4;
-      cell.className = 'jp-WarrenGpu-empty';
-      cell.textContent = 'No GPU processes';
-      return;
-    }
-    for (const p of processes) this._processRows(body, p);
-  }
-
-  private _processRows(body: HTMLTableSectionElement, p: GpuProcess): void {
-    const row = body.insertRow();
-    row.dataset.pid = String(p.pid);
-    const text = (value: string, title?: string) => {
-      const cell = row.insertCell();
-      cell.textContent = value;
-      if (title) cell.title = title;
-      return cell;
-    };
-    text(String(p.pid));
-    text(p.gpuIndex === null ? '?' : String(p.gpuIndex), p.gpuUuid);
-    text(p.usedMemoryMiB === null ? '–' : Private.gib(p.usedMemoryMiB));
-    const owner = row.insertCell();
-    const kernelId = p.ownerKernelId;
-    const label = kernelId ? this._owner(kernelId) : null;
-    if (kernelId && label) {
-      const link = document.createElement('a');
-      link.className = 'jp-WarrenGpu-owner';
-      link.textContent = label.split('/').pop() ?? label;
-      link.title = `Open ${label}`;
-      link.href = '#';
-      link.onclick = (event) => {
-        event.preventDefault();
-        this._openOwner(kernelId);
-      };
-      owner.appendChild(link);
-    } else {
-      owner.textContent = kernelId ? `kernel ${kernelId.slice(0, 8)}` : '–';
-    }
-    const second = body.insertRow();
-    second.className = 'jp-WarrenGpu-secondRow';
-    second.dataset.commandOf = String(p.pid);
-    const user = second.insertCell();
-    user.className = 'jp-WarrenGpu-user';
-    user.textContent = p.user ?? '–';
-    user.title = p.user ?? '';
-    const command = second.insertCell();
-    command.colSpan = 3;
-    command.className = 'jp-WarrenGpu-command';
-    command.textContent = p.command ?? 'not visible here (another pid namespace?)';
-    command.title = p.command ?? '';
-  }
-
   private _chartWidth(): number {
     return Math.max(180, (this.node.clientWidth || 300) - 26);
   }
 
   private readonly _model: GpuModel;
-  private readonly _owner: (kernelId: string) => string | null;
-  private readonly _openOwner: (kernelId: string) => void;
   private readonly _status: HTMLDivElement;
   private readonly _cards: HTMLDivElement;
   private readonly _host: HTMLDivElement;
   private readonly _hostFacts: HTMLDivElement;
-  private readonly _processes: HTMLTableElement;
+  private readonly _processes: ProcessTable;
   private readonly _cardsByUuid = new Map<string, Private.ICard>();
   private _hostChart: TimeChart | null = null;
-  private _processesKey = '';
   private _width = 0;
   private _servicesStatus: ServicesStatus = 'idle';
   private _servicesMessage: string | null = null;
@@ -424,48 +325,6 @@ export namespace GpuPanel {
   }
 }
 
-/**
- * The status bar item: the utilisation and memory of one GPU, named; a click
- * moves it to the next GPU (the plugin also shows that GPU in the panel).
- */
-export class GpuStatusItem extends Widget {
-  constructor(model: GpuModel) {
-    super();
-    this._model = model;
-    this.addClass('jp-WarrenGpuStatus');
-    this.node.title = 'GPU utilisation and memory (warren)';
-    this.refresh();
-  }
-
-  refresh(): void {
-    const gpu = this._model.statusGpu();
-    const snapshot = this._model.snapshot;
-    let text: string;
-    let title = 'GPU utilisation and memory (warren)';
-    if (gpu && snapshot?.state === 'ok') {
-      const util = gpu.utilizationGpu === null ? '–' : `${gpu.utilizationGpu.toFixed(0)}%`;
-      const mem =
-        gpu.memoryUsedMiB === null || gpu.memoryTotalMiB === null
-          ? '–'
-          : `${Private.gib(gpu.memoryUsedMiB, false)}/${Private.gib(gpu.memoryTotalMiB)}`;
-      text = `GPU ${util} · ${mem} · #${gpu.index} ${Private.shortName(gpu.name)}`;
-      const count = snapshot.gpus.length;
-      title =
-        `GPU ${gpu.index}: ${gpu.name}: utilisation ${util}, memory ${mem}` +
-        (count > 1 ? `\nClick for the next of ${count} GPUs` : '\nClick to show the GPU panel');
-      this.node.dataset.uuid = gpu.uuid;
-    } else if (snapshot && snapshot.state !== 'ok') {
-      text = snapshot.state === 'no-gpu' ? 'GPU: none' : `GPU: ${snapshot.state}`;
-    } else {
-      text = 'GPU: …';
-    }
-    if (this.node.textContent !== text) this.node.textContent = text;
-    if (this.node.title !== title) this.node.title = title;
-  }
-
-  private readonly _model: GpuModel;
-}
-
 const CHART_HEIGHT = 130;
 const MIB = 1024 * 1024;
 
@@ -476,21 +335,6 @@ namespace Private {
     mig: HTMLUListElement;
     charts: TimeChart[];
     series: GpuModel.IGpuSeries;
-  }
-
-  /** Each column's header and on which of a process's two lines it sits. */
-  export const COLUMNS: [GpuModel.ProcessColumn, string, 0 | 1][] = [
-    ['pid', 'PID', 0],
-    ['gpu', 'GPU', 0],
-    ['memory', 'Memory', 0],
-    ['notebook', 'Notebook', 0],
-    ['user', 'User', 1],
-    ['command', 'Command', 1]
-  ];
-
-  /** "NVIDIA H100 80GB HBM3" is "H100 80GB HBM3" in the status bar. */
-  export function shortName(name: string): string {
-    return name.replace(/^(NVIDIA|AMD)\s+/i, '');
   }
 
   /** MIG slices as nvidia-smi -L lists them under their GPU. */
@@ -507,12 +351,6 @@ namespace Private {
       li.title = m.uuid;
       el.appendChild(li);
     }
-  }
-
-  export function gib(mib: number, unit = true): string {
-    const g = mib / 1024;
-    const text = g >= 100 ? g.toFixed(0) : g.toFixed(1);
-    return unit ? `${text} GiB` : text;
   }
 
   /** What the charts do not show: capacity, limits and clocks. */

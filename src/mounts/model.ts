@@ -2,6 +2,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
 import { CommClient } from '../comm/client';
+import { CommModel } from '../comm/model';
 import { CommTargets, isRecord } from '../contract';
 import type {
   MountLogLine,
@@ -18,7 +19,7 @@ import {
   isPendingToolbox,
   isToolboxStatus
 } from '../contract/mounts';
-import type { IWarrenServices, ServicesStatus } from '../tokens';
+import type { IWarrenServices } from '../tokens';
 
 /**
  * What the Mounts panel shows: the latest state from the `warren.mounts` comm,
@@ -27,8 +28,9 @@ import type { IWarrenServices, ServicesStatus } from '../tokens';
  * while the services kernel is away they wait for it, and one that cannot be
  * delivered in time is answered here as a failed request. No widgets here.
  */
-export class MountsModel implements IDisposable {
+export class MountsModel extends CommModel implements IDisposable {
   constructor(options: MountsModel.IOptions = {}) {
+    super();
     if (!options.services) return;
     const client = new CommClient({ services: options.services, target: CommTargets.mounts });
     client.received.connect((_, message) => {
@@ -41,32 +43,12 @@ export class MountsModel implements IDisposable {
       if (this.ingest({ type: 'result', request: id, ok: false, message: reason }))
         this._changed.emit();
     });
-    client.changed.connect(() => this._connectionChanged.emit());
-    this._client = client;
+    this.attach(client);
   }
 
   /** Something the panel shows changed. */
   get changed(): ISignal<MountsModel, void> {
     return this._changed;
-  }
-
-  /** Where the services kernel stands, or what waits for it, changed. */
-  get connectionChanged(): ISignal<MountsModel, void> {
-    return this._connectionChanged;
-  }
-
-  get servicesStatus(): ServicesStatus {
-    return this._client?.status ?? 'idle';
-  }
-
-  /** What the panel says about the services kernel (why it is away, what waits). */
-  get servicesMessage(): string | null {
-    return this._client?.message ?? null;
-  }
-
-  /** Opens the comm (and so starts the services kernel); again does nothing. */
-  connect(): void {
-    this._client?.connect();
   }
 
   mount(spec: MountSpec): void {
@@ -168,9 +150,7 @@ export class MountsModel implements IDisposable {
     this._changed.emit();
   }
 
-  private readonly _client: CommClient | null = null;
   private readonly _changed = new Signal<MountsModel, void>(this);
-  private readonly _connectionChanged = new Signal<MountsModel, void>(this);
   private _disposed = false;
   private _mounts: MountStatus[] = [];
   private _toolboxes: ToolboxStatus[] = [];

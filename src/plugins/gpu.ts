@@ -7,7 +7,8 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { GpuDefaults } from '../contract/settings';
 import type { GpuSettings } from '../contract/settings';
 import { GpuModel } from '../gpu/model';
-import { GpuPanel, GpuStatusItem } from '../gpu/view';
+import { GpuStatusItem } from '../gpu/status';
+import { GpuPanel } from '../gpu/view';
 import { settingsOf } from '../settings';
 import { IWarrenServices } from '../tokens';
 

@@ -69,7 +69,8 @@ function activateRuns(
         send({ type: 'cancel', id });
       },
       open: openResult,
-      tail: (id) => send({ type: 'tail', id }),
+      // A selected run's log: the follow looks at the selection now, not at its next check.
+      tail: () => follow.refresh(),
       retry: (id) => send({ type: 'retry', id }),
       forget: (id) => void forget(id),
       openResults: () => void openResultsFolder()
@@ -118,9 +119,9 @@ function activateRuns(
       }
     );
   });
-  // A live tail of the selected unfinished run, while the panel shows.
-  const tail = model.followTail(() => (panel.isVisible ? panel.selected : null));
-  panel.disposed.connect(() => tail.dispose());
+  // The live log of the selected run, pushed by the kernel while the panel shows.
+  const follow = model.followTail(() => (panel.isVisible ? panel.selected : null));
+  panel.disposed.connect(() => follow.dispose());
   const showConnection = () => panel.setServicesStatus(model.servicesStatus, model.servicesMessage);
   model.connectionChanged.connect(showConnection);
   showConnection();

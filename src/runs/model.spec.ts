@@ -137,33 +137,59 @@ describe('Runs panel model over the services comm', () => {
     ]);
   });
 
-  test('the live tail is asked for while the followed run is unfinished, and once while away', () => {
+  test('the kernel is told which run to follow only when that changes, and again after a restart', () => {
     jest.useFakeTimers();
     const services = new FakeServices();
     const model = new RunsModel({ services });
     services.up();
     model.ingest({ type: 'runs', runs: [run(), run({ id: 'r2', state: 'completed' })] });
     let followed: string | null = 'r1';
-    model.connect();
-    const follow = model.followTail(() => followed, 2000);
+    const follow = model.followTail(() => followed, 1000);
     const channel = services.channel(CommTargets.runs);
-    const tails = () => channel.sent.filter((m) => m.type === 'tail').map((m) => m.id);
-    jest.advanceTimersByTime(4000);
-    expect(tails()).toEqual(['r1', 'r1']);
-    // A run that has ended has nothing more to tail; none followed, none asked for.
+    const follows = () => channel.sent.filter((m) => m.type === 'follow').map((m) => m.id);
+    // No polling: the page looks again, the kernel hears nothing new.
+    jest.advanceTimersByTime(10000);
+    expect(follows()).toEqual(['r1']);
+    expect(channel.sent.filter((m) => m.type === 'tail')).toEqual([]);
+    // A finished run is followed too: the kernel pushes its log once.
     followed = 'r2';
-    jest.advanceTimersByTime(2000);
+    follow.refresh();
     followed = null;
-    jest.advanceTimersByTime(2000);
-    expect(tails()).toEqual(['r1', 'r1']);
-    // While away the polls coalesce into one request, sent on reopen.
-    followed = 'r1';
+    jest.advanceTimersByTime(1000);
+    expect(follows()).toEqual(['r1', 'r2', null]);
+    // While away the changes coalesce into one, sent on reopen; a restarted kernel is told again.
     services.away('restarting', 'the services kernel is restarting');
-    jest.advanceTimersByTime(10000);
+    followed = 'r2';
+    jest.advanceTimersByTime(3000);
+    followed = 'r1';
+    jest.advanceTimersByTime(3000);
     services.up();
-    expect(tails()).toEqual(['r1', 'r1', 'r1']);
+    expect(follows()).toEqual(['r1', 'r2', null, 'r1']);
+    services.away('restarting', 'the services kernel is restarting');
+    services.up();
+    expect(follows()).toEqual(['r1', 'r2', null, 'r1', 'r1']);
     follow.dispose();
+    expect(follows()).toEqual(['r1', 'r2', null, 'r1', 'r1', null]);
     jest.advanceTimersByTime(10000);
-    expect(tails()).toEqual(['r1', 'r1', 'r1']);
+    expect(follows()).toHaveLength(6);
+  });
+
+  test('pushed pieces of a log add up, a reset replaces them, and only the last of it is held', () => {
+    const services = new FakeServices();
+    const model = new RunsModel({ services });
+    services.up();
+    model.connect();
+    const channel = services.channel(CommTargets.runs);
+    channel.receive({ type: 'log', id: 'r1', text: 'cell 1\n', reset: true });
+    channel.receive({ type: 'log', id: 'r1', text: '\r50%', reset: false });
+    channel.receive({ type: 'log', id: 'r1', text: '\r100%\n', reset: false });
+    expect(model.tail('r1')).toBe('cell 1\n\r50%\r100%\n');
+    expect(applyCarriageReturns(model.tail('r1'))).toBe('cell 1\n100%\n');
+    channel.receive({ type: 'log', id: 'r1', text: 'again\n', reset: true });
+    expect(model.tail('r1')).toBe('again\n');
+    channel.receive({ type: 'log', id: 'r1', text: 'x'.repeat(RunsModel.tailChars), reset: false });
+    expect(model.tail('r1')).toBe('x'.repeat(RunsModel.tailChars));
+    // Not ours: taken for nothing.
+    expect(model.ingest({ type: 'log', id: 'r1', text: 'y' })).toBe(false);
   });
 });

@@ -2,11 +2,12 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
 import { CommClient } from '../comm/client';
+import { CommModel } from '../comm/model';
 import { CommTargets } from '../contract';
 import type { JSONObject } from '../contract';
 import type { RunsRequest, RunState, RunSummary } from '../contract/runs';
-import { FINAL_STATES, isRunSummary } from '../contract/runs';
-import type { IWarrenServices, ServicesStatus } from '../tokens';
+import { FINAL_STATES, isRunLog, isRunSummary } from '../contract/runs';
+import type { IWarrenServices } from '../tokens';
 
 /** A state change the panel announces (a run ended). */
 export interface RunEnded {
@@ -18,11 +19,13 @@ export interface RunEnded {
  * Runs as the `warren.runs` comm reports them, newest first, and the latest
  * tail text of each. Given the services, it sends the panel's requests
  * through src/comm's client (queued while the services kernel is away; one
- * not delivered in time is a `failed`) and polls the live tail of a run.
+ * not delivered in time is a `failed`) and takes the live log of the run it
+ * follows as the kernel pushes it.
  * No widgets here.
  */
-export class RunsModel implements IDisposable {
+export class RunsModel extends CommModel implements IDisposable {
   constructor(options: RunsModel.IOptions = {}) {
+    super();
     if (!options.services) return;
     const client = new CommClient({ services: options.services, target: CommTargets.runs });
     // The kernel sends the list on each open, a reopen after a restart included.
@@ -32,63 +35,69 @@ export class RunsModel implements IDisposable {
         `${String(request.type)}${request.id ? ` ${String(request.id)}` : ''}: ${reason}`
       )
     );
-    client.changed.connect(() => this._connectionChanged.emit());
-    this._client = client;
-  }
-
-  /** Where the services kernel stands, or what waits for it, changed. */
-  get connectionChanged(): ISignal<RunsModel, void> {
-    return this._connectionChanged;
-  }
-
-  get servicesStatus(): ServicesStatus {
-    return this._client?.status ?? 'idle';
-  }
-
-  /** What the panel says about the services kernel (why it is away, what waits). */
-  get servicesMessage(): string | null {
-    return this._client?.message ?? null;
-  }
-
-  /** Opens the comm (and so starts the services kernel); again does nothing. */
-  connect(): void {
-    this._client?.connect();
+    this.attach(client);
   }
 
   /**
    * Sends a request (opening the comm if need be). While the kernel is away
-   * a list or a tail waits once, the latest asked for.
+   * a list, a tail or a follow waits once, the latest asked for.
    */
   send(request: RunsRequest): void {
     const key =
-      request.type === 'list' ? 'list' : request.type === 'tail' ? `tail:${request.id}` : undefined;
+      request.type === 'list' || request.type === 'follow'
+        ? request.type
+        : request.type === 'tail'
+          ? `tail:${request.id}`
+          : undefined;
     this._client?.send(request as unknown as JSONObject, { key });
   }
 
   /**
-   * Asks every `everyMs` for the live tail of the run `which()` names, while
-   * that run is unfinished; null names none (the panel is hidden, nothing is
-   * selected). Disposing the result stops it.
+   * Follows the live log of the run `which()` names (null: none, the panel is
+   * hidden, nothing is selected): the kernel pushes what that log gains, and
+   * `tail(id)` adds it up. `which()` is looked at every `checkMs`, here in the
+   * page, and on `refresh()`; the kernel is told only when the answer
+   * changes, and again when the comm reopens after a restart. Disposing the
+   * result stops it.
    */
-  followTail(which: () => string | null, everyMs = RunsModel.tailEveryMs): IDisposable {
-    const timer = setInterval(() => {
+  followTail(which: () => string | null, checkMs = RunsModel.followCheckMs): RunsModel.IFollow {
+    let told: string | null | undefined = undefined;
+    /** The last follow waits in the client's queue: the reopen sends it. */
+    let queued = false;
+    const check = () => {
       const id = which();
-      const run = id ? this.get(id) : undefined;
-      if (id && run && !RunsModel.isFinal(run.state)) this.send({ type: 'tail', id });
-    }, everyMs);
+      if (id === told) return;
+      told = id;
+      this.send({ type: 'follow', id });
+      queued = (this._client?.queued ?? 0) > 0;
+    };
+    // A restarted kernel follows nothing: it is told again.
+    const reopened = () => {
+      if (queued) queued = false;
+      else if (told) this.send({ type: 'follow', id: told });
+    };
+    this._client?.opened.connect(reopened);
+    const timer = setInterval(check, checkMs);
     let disposed = false;
-    const stop = {
+    const follow: RunsModel.IFollow = {
       get isDisposed() {
         return disposed;
       },
+      refresh: () => {
+        if (!disposed) check();
+      },
       dispose: () => {
+        if (disposed) return;
         disposed = true;
         clearInterval(timer);
-        this._follows.delete(stop);
+        this._client?.opened.disconnect(reopened);
+        if (told) this.send({ type: 'follow', id: null });
+        this._follows.delete(follow);
       }
     };
-    this._follows.add(stop);
-    return stop;
+    this._follows.add(follow);
+    check();
+    return follow;
   }
 
   get isDisposed(): boolean {
@@ -171,6 +180,13 @@ export class RunsModel implements IDisposable {
         if (typeof message.id !== 'string' || typeof message.text !== 'string') return false;
         this._tails.set(message.id, message.text);
         break;
+      case 'log': {
+        // A piece of a followed run's log, pushed: it adds to what is held, or replaces it.
+        if (!isRunLog(message)) return false;
+        const text = message.reset ? message.text : this.tail(message.id) + message.text;
+        this._tails.set(message.id, text.slice(-RunsModel.tailChars));
+        break;
+      }
       case 'forgotten':
         if (typeof message.id !== 'string') return false;
         this._runs.delete(message.id);
@@ -190,8 +206,6 @@ export class RunsModel implements IDisposable {
     return true;
   }
 
-  private readonly _client: CommClient | null = null;
-  private readonly _connectionChanged = new Signal<RunsModel, void>(this);
   private readonly _follows = new Set<IDisposable>();
   private _disposed = false;
   private readonly _runs = new Map<string, RunSummary>();
@@ -207,8 +221,14 @@ export namespace RunsModel {
     /** Where the comm comes from; without it the model only takes what `ingest` is given. */
     services?: IWarrenServices;
   }
-  /** How often a live tail is asked for. */
-  export const tailEveryMs = 2000;
+  /** How often the page looks again at which run's log to follow (nothing is sent unless it changed). */
+  export const followCheckMs = 1000;
+  /** Characters of a run's log held, the last ones (as the kernel's tail keeps). */
+  export const tailChars = 4000;
+  /** A followed log; `refresh()` looks at once at which run to follow (a run was selected). */
+  export interface IFollow extends IDisposable {
+    refresh(): void;
+  }
 }
 
 /** "45 s", "2 min 13 s", "1 h 02 min". */

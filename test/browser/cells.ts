@@ -85,18 +85,48 @@ export async function openNotebook(page: Page, path: string): Promise<void> {
   await waitForKernel(page);
 }
 
-/** Waits until the current notebook's kernel is connected. */
-export async function waitForKernel(page: Page): Promise<void> {
+/** Opens a notebook in a Notebook 7 page (`treeUrl`: the server's /tree) and waits for its kernel. */
+export async function openNotebook7(
+  page: Page,
+  treeUrl: string,
+  path: string,
+  kernelName?: string
+): Promise<void> {
+  await page.goto(treeUrl.replace(/\/tree$/, `/notebooks/${path}`));
+  await waitForKernel(page, kernelName);
+}
+
+/** Waits until the current notebook's kernel (named `name`, when given) is connected. */
+export async function waitForKernel(page: Page, name?: string): Promise<void> {
   await page.waitForFunction(
-    () => {
+    (name) => {
       const app = (globalThis as unknown as { jupyterapp?: LabLike }).jupyterapp;
       if (!app) return false;
       const kernel = (
         app.shell.currentWidget as {
-          sessionContext?: { session?: { kernel?: { connectionStatus: string } | null } | null };
+          sessionContext?: {
+            session?: { kernel?: { connectionStatus: string; name: string } | null } | null;
+          };
         } | null
       )?.sessionContext?.session?.kernel;
-      return kernel?.connectionStatus === 'connected';
+      return kernel?.connectionStatus === 'connected' && (name === null || kernel.name === name);
+    },
+    name ?? null,
+    { timeout: 120000, polling: 200 }
+  );
+}
+
+/** Waits until the current notebook's kernel is idle: a fresh kernel has finished starting. */
+export async function waitForIdle(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const app = (globalThis as unknown as { jupyterapp?: LabLike }).jupyterapp;
+      const kernel = (
+        app?.shell.currentWidget as {
+          sessionContext?: { session?: { kernel?: { status: string } | null } | null };
+        } | null
+      )?.sessionContext?.session?.kernel;
+      return kernel?.status === 'idle';
     },
     null,
     { timeout: 120000, polling: 200 }

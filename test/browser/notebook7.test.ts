@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { openNotebook7 } from './cells';
 import { ROOT, runCommand, useLab, withScreenshot } from './harness';
 
 jest.setTimeout(300000);
@@ -40,26 +41,8 @@ const lab = useLab(
 test('a warren notebook runs a ! cell in Notebook 7', async () => {
   const { page, server } = lab;
   await withScreenshot(page, 'notebook7-cell', async () => {
-    await page.goto(server.url.replace(/\/tree$/, '/notebooks/nb7.ipynb'));
-    // The kernel is up once the notebook's kernel indicator says idle.
-    await page.waitForFunction(
-      () => {
-        const app = (
-          globalThis as unknown as {
-            jupyterapp?: { shell: { currentWidget: unknown } };
-          }
-        ).jupyterapp;
-        const w = app?.shell.currentWidget as {
-          sessionContext?: {
-            session?: { kernel?: { connectionStatus: string; name: string } | null };
-          };
-        } | null;
-        const k = w?.sessionContext?.session?.kernel;
-        return k?.connectionStatus === 'connected' && k.name === 'warren';
-      },
-      null,
-      { timeout: 120000, polling: 200 }
-    );
+    // The kernel is up once the notebook's warren kernel is connected.
+    await openNotebook7(page, server.url, 'nb7.ipynb', 'warren');
     await page.locator('.jp-Cell .cm-content').first().click();
     await page.keyboard.type('!echo hi from notebook 7');
     await page.keyboard.press('Shift+Enter');

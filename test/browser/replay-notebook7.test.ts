@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cellState, runCell, until, waitForKernel } from './cells';
+import { cellState, openNotebook7, runCell, until, waitForIdle } from './cells';
 import { useLab, withScreenshot } from './harness';
 
 const TICKS = 20;
@@ -44,29 +44,12 @@ const lines = (n: number) => Array.from({ length: n }, (_, i) => `tick ${i}\n`).
 
 test('a reload of a Notebook 7 page mid-cell shows every line so far, then the rest', async () => {
   const { page, server } = lab;
-  const url = server.url.replace(/\/tree$/, '/notebooks/replay7.ipynb');
   await withScreenshot(page, 'replay-notebook7', async () => {
-    await page.goto(url);
-    await waitForKernel(page);
-    await page.waitForFunction(
-      () => {
-        const app = (
-          globalThis as unknown as { jupyterapp?: { shell: { currentWidget: unknown } } }
-        ).jupyterapp;
-        const k = (
-          app?.shell.currentWidget as {
-            sessionContext?: { session?: { kernel?: { status: string } | null } | null };
-          } | null
-        )?.sessionContext?.session?.kernel;
-        return k?.status === 'idle';
-      },
-      null,
-      { timeout: 120000, polling: 200 }
-    );
+    await openNotebook7(page, server.url, 'replay7.ipynb');
+    await waitForIdle(page);
     await runCell(page, 0);
     await until(page, 0, (s) => s.text.includes('tick 2\n'), 60000);
-    await page.goto(url);
-    await waitForKernel(page);
+    await openNotebook7(page, server.url, 'replay7.ipynb');
     const back = await until(page, 0, (s) => (s.text.length > 0 ? s : false), 60000);
     const shown = back.text.split('\n').length - 1;
     expect(shown).toBeGreaterThanOrEqual(3);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { cellState, openNotebook, reconnect, runCell, until } from './cells';
+import { cellState, openNotebook, reconnect, runCell, until, waitForIdle } from './cells';
 import type { LabLike } from './harness';
 import { openLab, runCommand, useLab, withScreenshot } from './harness';
 
@@ -93,19 +93,7 @@ test('a cell that ran on while its page was closed shows every line in order, th
   let page = lab.page;
   await withScreenshot(page, 'replay-closed', async () => {
     await openNotebook(page, 'replay.ipynb');
-    await page.waitForFunction(
-      () => {
-        const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
-        const k = (
-          app.shell.currentWidget as {
-            sessionContext?: { session?: { kernel?: { status: string } | null } | null };
-          } | null
-        )?.sessionContext?.session?.kernel;
-        return k?.status === 'idle';
-      },
-      null,
-      { timeout: 120000, polling: 200 }
-    );
+    await waitForIdle(page);
     await runCell(page, 0);
     // The clock starts with the first line: a fresh kernel's first cell waits for its type checker.
     await until(page, 0, (s) => s.text.startsWith('tick 0\n'), 60000);

@@ -220,6 +220,16 @@ test('scancel from outside: CANCELLED, and the partial notebook comes back', asy
   const record = await longRun('scancel.ipynb', profiles.local);
   // The live tail shows the running cell.
   expect(await manager.tail(record.id)).toMatch(/tick \d+\n$/);
+  // The log the panel is pushed: the same text first, then only what the run added.
+  const live = manager.live(record.id);
+  const first = await live.next();
+  expect(first?.reset).toBe(true);
+  expect(first?.text).toMatch(/tick \d+\n$/);
+  await new Promise((r) => setTimeout(r, 1000));
+  const more = await live.next();
+  expect(more?.reset).toBe(false);
+  expect(more?.text).toMatch(/^tick \d+\n(tick \d+\n)*$/);
+  expect(live.text.endsWith(more?.text ?? '-')).toBe(true);
   slurm(['scancel', record.jobId as string]);
   const done = await manager.wait(record.id, { intervalMs: 300 });
   expect(done.state).toBe('cancelled');

@@ -1,3 +1,6 @@
+import { MessageFactory } from '../../protocol/message';
+import { RequestOutput } from '../../protocol/output';
+import type { Transport } from '../../protocol/transport';
 import type { OutputSink } from '../engine';
 import { ShellEngine } from './shell';
 
@@ -25,3 +28,45 @@ test('a command that ends while its output waits for the outbox loses none of it
     expect(sink.chars).toBe(300_000);
   }
 }, 60000);
+
+test('a small write reaches iopub with no timer between the pty and the wire', async () => {
+  // One coalescer: the request's output sink. A second timer in the shell
+  // (there was one, 10 ms) would hold this write until timers were advanced.
+  const sent: string[] = [];
+  const transport = {
+    send: (_channel: string, raw: { content: string }) =>
+      sent.push((JSON.parse(raw.content) as { text?: string }).text ?? ''),
+    onMessage: () => undefined,
+    onShutdown: () => undefined,
+    onInterrupt: () => undefined,
+    pendingBytes: () => 0,
+    room: () => Promise.resolve(),
+    blockWhileFull: () => undefined
+  } as unknown as Transport;
+  const factory = new MessageFactory('s');
+  const sink = new RequestOutput(transport, factory, factory.header('execute_request'), () =>
+    Promise.reject(new Error('no stdin'))
+  );
+  const engine = new ShellEngine();
+  jest.useFakeTimers({
+    doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick', 'queueMicrotask']
+  });
+  let run: Promise<unknown> = Promise.resolve();
+  try {
+    run = engine.run('printf ready; sleep 30', sink, 'sh');
+    const until = performance.now() + 10_000;
+    while (!sent.includes('ready') && performance.now() < until)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual(['ready']);
+  } finally {
+    engine.interrupt();
+    // The engine's exit watch runs on timers: let them run until the command is gone.
+    let finished = false;
+    void run.then(() => (finished = true));
+    while (!finished) {
+      jest.advanceTimersByTime(20);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    jest.useRealTimers();
+  }
+}, 30000);

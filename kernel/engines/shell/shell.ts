@@ -1,10 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Completion, OutputSink } from '../engine';
 import type { PtyProcess } from './pty';
 import { spawnPty } from './pty';
+import { ShellCompleter } from './complete';
+import { watchStdin } from './stdin-watch';
 import { TerminalText } from './terminal';
 import type { DcsEnd } from './terminal';
 
@@ -25,16 +27,6 @@ export interface RunResult {
   interrupted: boolean;
 }
 
-/** Milliseconds between two pushes of terminal text to the sink. */
-const FLUSH_MS = 10;
-/**
- * Above this much output read since the last push, the renderer is drained at
- * once. Small pushes keep the reading loop's pauses short: encoding and
- * posting a large message at once lets the pty's buffer fill and stalls the
- * command. Pushing 10 ms of a flood at a time (560 KB) gave 42 MB/s through
- * `!`; 32 KB gives 58 (bench/shell.ts).
- */
-const FLUSH_BYTES = 32 * 1024;
 /**
  * Characters captured per stream at most. A JavaScript string holds about 512
  * million; past that, appending throws, and the output was cut short with no
@@ -65,7 +57,10 @@ export class ShellEngine {
     /** Watch for the command's end closely for a while (it was just signalled). */
     watchClosely?: () => void;
   } | null = null;
-  private commandCache: { at: number; names: string[] } | null = null;
+  private readonly completer = new ShellCompleter(() => ({
+    cwd: this.cwd,
+    path: this.env.PATH ?? ''
+  }));
   /** Sixel and other DCS bodies, for the sixel extractor to turn into images. */
   onDcs: ((body: string, sink: OutputSink, end: DcsEnd) => void) | null = null;
   /**
@@ -100,15 +95,11 @@ export class ShellEngine {
       const answer = this.onQuery?.(params, final, term.column);
       if (answer) pty.write(answer);
     };
-    let timer: NodeJS.Timeout | null = null;
     let paused = false;
-    let unflushed = 0;
+    // Terminal text goes to the sink as each read is rendered: the sink is the
+    // one place that coalesces stream output (by size and time), for every
+    // engine. A timer here too put a second delay in series with it.
     const flush = () => {
-      unflushed = 0;
-      if (timer) {
-        clearTimeout(timer);
-        timer = null;
-      }
       const text = term.take();
       if (text) sink.stream('stdout', text);
     };
@@ -123,7 +114,7 @@ export class ShellEngine {
       quietAfter = performance.now() + RESUME_GRACE_MS;
       pty.resume();
     };
-    const stdinWatch = this.watchStdin(pty, term, sink, () => lastData);
+    const stdinWatch = watchStdin(pty, term, sink, () => lastData);
     // A command's exit hangs its terminal up, and the hang-up discards output
     // still queued in it: a command that writes and exits at once (img2sixel)
     // would lose its end. So the slave side is held open here from the start,
@@ -162,9 +153,7 @@ export class ShellEngine {
         lastData = performance.now();
         quietAfter = lastData + QUIET_MS;
         term.write(data);
-        unflushed += data.length;
-        if (unflushed >= FLUSH_BYTES) flush();
-        else if (!timer) timer = setTimeout(flush, FLUSH_MS);
+        flush();
         // Backpressure: a command that floods waits for the kernel's outbox.
         const wait = paused ? null : sink.room();
         if (wait) {
@@ -281,121 +270,7 @@ export class ShellEngine {
 
   /** Command names from PATH and file paths, for the word at `cursor` of a shell line. */
   complete(line: string, cursor: number, offset: number): Completion {
-    const before = line.slice(0, cursor);
-    let word = /[^\s'"|;&<>()]*$/.exec(before)?.[0] ?? '';
-    if (word.startsWith('!') && /^\s*!/.test(before) && before.trimStart() === word)
-      word = word.slice(1);
-    const start = cursor - word.length;
-    const isCommand =
-      /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) ||
-      /[|;&]\s*$/.test(before.slice(0, start));
-    const matches = new Set<string>();
-    if (isCommand && !word.includes('/')) {
-      for (const name of this.commands()) if (name.startsWith(word)) matches.add(name);
-    }
-    for (const path of this.paths(word)) matches.add(path);
-    return {
-      matches: [...matches].sort().slice(0, 500),
-      cursorStart: offset + start,
-      cursorEnd: offset + cursor
-    };
-  }
-
-  private commands(): string[] {
-    if (this.commandCache && Date.now() - this.commandCache.at < 10000)
-      return this.commandCache.names;
-    const names = new Set<string>();
-    for (const dir of (this.env.PATH ?? '').split(':')) {
-      try {
-        for (const f of readdirSync(dir)) names.add(f);
-      } catch {
-        // missing PATH entry
-      }
-    }
-    this.commandCache = { at: Date.now(), names: [...names] };
-    return this.commandCache.names;
-  }
-
-  private paths(word: string): string[] {
-    const expanded = word.replace(/^~(?=$|\/)/, homedir());
-    const dir = expanded.endsWith('/') ? expanded : dirname(expanded);
-    const prefix = expanded.endsWith('/') ? '' : basename(expanded);
-    const shownDir = word.endsWith('/') ? word : word.slice(0, word.length - prefix.length);
-    try {
-      return readdirSync(isAbsolute(dir) ? dir : join(this.cwd, dir), { withFileTypes: true })
-        .filter(
-          (e) => e.name.startsWith(prefix) && (prefix.startsWith('.') || !e.name.startsWith('.'))
-        )
-        .map((e) => shownDir + e.name + (e.isDirectory() ? '/' : ''));
-    } catch {
-      return [];
-    }
-  }
-
-  /**
-   * A command reading its terminal gets an input_request. Linux tells which
-   * system call a process sleeps in: `read` (0) on fd 0, where fd 0 is this
-   * command's pty, is a read of the terminal (in `a | b`, b's fd 0 is a pipe,
-   * and a box for it would never be answered by b). Echo off (a password
-   * prompt) is read from the terminal's modes. When the read ends unanswered
-   * (a timeout, or the command is gone) the request is withdrawn.
-   */
-  private watchStdin(
-    pty: PtyProcess,
-    term: TerminalText,
-    sink: OutputSink,
-    lastData: () => number
-  ): { stop(): void } {
-    /** The request out now, or 'answered' for a moment after a reply while the read takes it. */
-    let asking: AbortController | 'answered' | null = null;
-    /** The process whose read the request is for: while it is out, only that one is looked at. */
-    let reader = 0;
-    let unread = 0;
-    const timer = setInterval(() => {
-      if (asking === 'answered') return;
-      if (asking) {
-        // Two looks in a row, so a read that returns and is at once made again is not missed.
-        if (Private.readsTerminal(reader, pty.device)) unread = 0;
-        else if (++unread >= 2) {
-          asking.abort();
-          asking = null;
-        }
-        return;
-      }
-      // A command that is writing is not waiting for input: look only when it falls quiet.
-      if (performance.now() - lastData() < 100) return;
-      const found = Private.terminalReader(pty.pid, pty.device);
-      if (found === null) return;
-      const request = new AbortController();
-      asking = request;
-      reader = found;
-      unread = 0;
-      const prompt = term.currentLine();
-      const password = Private.echoOff(pty.device);
-      const settle = () => {
-        asking = 'answered';
-        setTimeout(() => (asking = null), 100);
-      };
-      sink.input(prompt, password, request.signal).then(
-        (value) => {
-          if (request.signal.aborted) return;
-          pty.write(value + '\r');
-          settle();
-        },
-        () => {
-          if (request.signal.aborted) return;
-          pty.write('\x04'); // no stdin here: end of file
-          settle();
-        }
-      );
-    }, 50);
-    return {
-      stop: () => {
-        clearInterval(timer);
-        if (asking instanceof AbortController) asking.abort();
-        asking = null;
-      }
-    };
+    return this.completer.complete(line, cursor, offset);
   }
 }
 
@@ -450,87 +325,6 @@ namespace Private {
       15: 'SIGTERM'
     };
     return names[signal] ?? `signal ${signal}`;
-  }
-
-  /** A process of the group led by `leader` that sleeps in read(0, ...) with fd 0 on `device`. */
-  export function terminalReader(leader: number, device: string): number | null {
-    for (const pid of descendants(leader) ?? groupMembers(leader))
-      if (readsTerminal(pid, device)) return pid;
-    return null;
-  }
-
-  /**
-   * `leader` and the processes it started, from /proc's children lists: a
-   * few reads, where a scan of the group reads every process on the machine
-   * (20 times a second while a command is quiet). Null where the kernel
-   * keeps no children lists; orphans a command leaves are not found.
-   */
-  function descendants(leader: number): number[] | null {
-    const out: number[] = [];
-    const queue = [leader];
-    while (queue.length > 0 && out.length < 4096) {
-      const pid = queue.shift()!;
-      out.push(pid);
-      let tasks: string[];
-      try {
-        tasks = readdirSync(`/proc/${pid}/task`);
-      } catch {
-        continue; // gone
-      }
-      for (const task of tasks) {
-        try {
-          for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' '))
-            if (child) queue.push(Number(child));
-        } catch (error) {
-          if (
-            pid === leader &&
-            (error as NodeJS.ErrnoException).code === 'ENOENT' &&
-            existsSync(`/proc/${pid}`)
-          )
-            return null;
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Whether process `pid` sleeps in read(0, ...) with its fd 0 on `device`. */
-  export function readsTerminal(pid: number, device: string): boolean {
-    try {
-      return (
-        readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
-        readlinkSync(`/proc/${pid}/fd/0`) === device
-      );
-    } catch {
-      return false; // gone or not ours
-    }
-  }
-
-  function groupMembers(leader: number): number[] {
-    const out: number[] = [];
-    let entries: string[];
-    try {
-      entries = readdirSync('/proc');
-    } catch {
-      return out;
-    }
-    for (const e of entries) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) === leader) out.push(Number(e));
-      } catch {
-        // raced with exit
-      }
-    }
-    return out;
-  }
-
-  export function echoOff(device: string): boolean {
-    if (!device) return false;
-    const r = spawnSync('stty', ['-F', device, '-a'], { encoding: 'utf8' });
-    return /(^|\s)-echo(\s|$)/.test(r.stdout ?? '');
   }
 }
 

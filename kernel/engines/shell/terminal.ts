@@ -1,3 +1,8 @@
+import { ControlString } from './control-string';
+import type { DcsEnd } from './control-string';
+
+export type { DcsEnd } from './control-string';
+
 /**
  * Turns what a program writes to a terminal into text a notebook can show.
  * JupyterLab's output area understands SGR colours and a bare `\r`, but not
@@ -24,13 +29,8 @@ export class TerminalText {
   private carry = '';
   /** Inside an overlong CSI sequence: its bytes are dropped up to its final byte. */
   private droppingCsi = false;
-  /**
-   * A DCS, OSC, APC, PM or SOS string still waiting for its terminator. Its
-   * chunks are kept apart and joined once: a multi-megabyte sixel image
-   * arrives in thousands of pty reads, and re-scanning the whole string on
-   * each would be quadratic.
-   */
-  private pending: Private.PendingString | null = null;
+  /** A DCS, OSC, APC, PM or SOS string still waiting for its terminator. */
+  private pending: ControlString | null = null;
   /**
    * Called with the body of each DCS sequence (sixel images among them), and
    * how it ended: with its ST, cut by the end of the stream, or past the
@@ -56,8 +56,9 @@ export class TerminalText {
       chunk = chunk.slice(end + 1);
     }
     if (this.pending) {
-      const rest = this.continueString(chunk);
+      const rest = this.pending.continue(chunk, this.onDcs);
       if (rest === null) return;
+      this.pending = null;
       chunk = rest;
     }
     let data = this.carry + chunk;
@@ -120,65 +121,12 @@ export class TerminalText {
     const p = this.pending;
     const cut = !p && this.carry.startsWith('\x1bP') ? this.carry.slice(2) : null;
     this.pending = null;
-    if (p?.kind === 'P')
-      this.onDcs?.(
-        p.overflow ? p.parts[0] : p.parts.join('').replace(/\x1b$/, ''),
-        p.overflow ? 'overflow' : 'truncated'
-      );
+    if (p) p.end(this.onDcs);
     else if (cut !== null) {
       this.carry = '';
       this.onDcs?.(cut.replace(/\x1b$/, ''), 'truncated');
     }
     return this.take();
-  }
-
-  /** Feeds `chunk` to the pending string; returns what follows its terminator, or null if none came. */
-  private continueString(chunk: string): string | null {
-    const p = this.pending as Private.PendingString;
-    // The ST (ESC \\) may be cut between two chunks.
-    const stSplit = p.endsInEsc && chunk.startsWith('\\');
-    const st = stSplit ? -1 : chunk.indexOf('\x1b\\');
-    const bel = p.kind === ']' ? chunk.indexOf('\x07') : -1;
-    let bodyEnd: number;
-    let next: number;
-    if (stSplit) {
-      bodyEnd = 0;
-      next = 1;
-    } else if (bel >= 0 && (st < 0 || bel < st)) {
-      bodyEnd = bel;
-      next = bel + 1;
-    } else if (st >= 0) {
-      bodyEnd = st;
-      next = st + 2;
-    } else {
-      this.addToString(chunk);
-      return null;
-    }
-    this.addToString(chunk.slice(0, bodyEnd));
-    this.pending = null;
-    if (p.kind === 'P' && this.onDcs) {
-      if (p.overflow) this.onDcs(p.parts[0], 'overflow');
-      else {
-        const body = p.parts.join('');
-        this.onDcs(stSplit ? body.slice(0, -1) : body, 'complete');
-      }
-    }
-    return chunk.slice(next);
-  }
-
-  private addToString(text: string): void {
-    const p = this.pending as Private.PendingString;
-    if (!text) return;
-    p.size += text.length;
-    p.endsInEsc = text.endsWith('\x1b');
-    if (p.overflow) return;
-    if (p.size > Private.MAX_STRING) {
-      // Past the cap the body is dropped as it comes; its head says what it was.
-      p.overflow = true;
-      p.parts = [p.parts.join('').slice(0, 64)];
-      return;
-    }
-    p.parts.push(text);
   }
 
   private parse(data: string): void {
@@ -251,8 +199,8 @@ export class TerminalText {
       const end = bel >= 0 && (st < 0 || bel < st) ? bel + 1 : st >= 0 ? st + 2 : -1;
       if (end < 0) {
         // Held apart until its terminator comes (see `pending`); the rest of the data is its body.
-        this.pending = { kind: next, parts: [], size: 0, overflow: false, endsInEsc: false };
-        this.addToString(data.slice(at + 2));
+        this.pending = new ControlString(next);
+        this.pending.add(data.slice(at + 2));
         return data.length - at;
       }
       if (next === 'P' && this.onDcs) {
@@ -383,27 +331,13 @@ export class TerminalText {
   }
 }
 
-/** How a DCS string ended: with its ST, with the stream, or past the size cap. */
-export type DcsEnd = 'complete' | 'truncated' | 'overflow';
-
 namespace Private {
-  /** An unterminated string longer than any sane one is dropped as it comes, not held forever. */
-  export const MAX_STRING = 64 * 1024 * 1024;
   /** Longer CSI parameters are garbage. */
   export const MAX_CSI = 256;
   /** Accumulated SGR sequences kept for the line's style, at most (characters). */
   export const MAX_STYLE = 512;
   /** The line being drawn is committed as text past this many characters (see putText). */
   export const LONG_LINE = 64 * 1024;
-
-  export interface PendingString {
-    /** The introducer's second byte: P (DCS), ] (OSC), _, ^ or X. */
-    kind: string;
-    parts: string[];
-    size: number;
-    overflow: boolean;
-    endsInEsc: boolean;
-  }
 
   export function visibleLength(s: string): number {
     return s.replace(/\x1b\[[0-9;]*m/g, '').length;

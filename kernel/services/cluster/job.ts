@@ -46,7 +46,7 @@ export async function stage(
   if (mv.code !== 0) throw new Error(`cannot place the notebook: ${mv.stderr.trim()}`);
 }
 
-/** Executed cells' outputs as text, newest last: what the Runs panel tails. */
+/** Executed cells' outputs as text, newest last: what the Runs panel tails (its last `max` characters). */
 export function notebookTail(json: string, max = 4000): string {
   try {
     const nb = JSON.parse(json) as {
@@ -70,7 +70,7 @@ export function notebookTail(json: string, max = 4000): string {
           parts.push((Array.isArray(t) ? t.join('') : t) + '\n');
         }
       }
-    return parts.join('').slice(-max);
+    return max === Infinity ? parts.join('') : parts.join('').slice(-max);
   } catch {
     return '';
   }
@@ -89,6 +89,67 @@ export async function tailRun(t: Transport, record: RunRecord): Promise<string> 
   ]);
   const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
   return notebookTail(r.stdout) || log.stdout;
+}
+
+/** Where a live read of a run got to; the next read goes on from here. */
+export interface LiveMark {
+  /** `cksum` of the result notebook last read ('' before one was). */
+  notebook: string;
+  /** Bytes of the log read so far; -1 before the first read. */
+  logBytes: number;
+}
+
+export interface LiveRead {
+  mark: LiveMark;
+  /** All the result notebook's output text, when the notebook changed since the mark; else null. */
+  notebook: string | null;
+  /** What the log gained since the mark. */
+  log: string;
+  /** `log` is the log's last stretch, not a continuation (a first read, a log cut or started over). */
+  logReset: boolean;
+}
+
+/** Bytes of the log taken on a first read (as `warren runs tail` shows it), and at most per read after. */
+const LOG_FIRST = 2000;
+const LOG_MOST = 64 * 1024;
+
+/**
+ * One command on the run's host reads what is new since `since`: the log
+ * from the byte it was read to (bounded), and the result notebook only when
+ * its checksum changed. A run that writes nothing costs a checksum and a
+ * byte count, where reading it costs the whole notebook.
+ */
+export async function readLive(
+  t: Transport,
+  record: RunRecord,
+  since: LiveMark
+): Promise<LiveRead> {
+  const marker = `--warren-live-${Math.random().toString(36).slice(2)}--`;
+  const script = [
+    `cd ${shQuote(record.remoteDir)} 2>/dev/null || exit 0`,
+    `c=$(cksum < ${RESULT} 2>/dev/null) || c=`,
+    `n=$(wc -c < ${LOG} 2>/dev/null | tr -d ' ') ; [ -n "$n" ] || n=0`,
+    `s=${Math.trunc(since.logBytes)}; r=0`,
+    `if [ "$s" -lt 0 ] || [ "$n" -lt "$s" ] || [ $((n - s)) -gt ${LOG_MOST} ]; then r=1; s=$((n > ${LOG_FIRST} ? n - ${LOG_FIRST} : 0)); fi`,
+    `echo "$n $r $c"`,
+    `tail -c +$((s + 1)) ${LOG} 2>/dev/null | head -c $((n - s))`,
+    `printf '\\n%s\\n' ${marker}`,
+    `if [ -n "$c" ] && [ "$c" != ${shQuote(since.notebook || '-')} ]; then cat ${RESULT} 2>/dev/null; fi`
+  ].join('\n');
+  const out = (await t.exec(['sh', '-c', script])).stdout;
+  const eol = out.indexOf('\n');
+  const at = out.indexOf(`\n${marker}\n`, eol);
+  if (eol < 0 || at < 0) return { mark: since, notebook: null, log: '', logReset: false };
+  const [bytes, reset, ...sum] = out.slice(0, eol).split(' ');
+  const checksum = sum.join(' ');
+  const json = out.slice(at + marker.length + 2);
+  const changed = checksum !== '' && checksum !== since.notebook && json !== '';
+  return {
+    mark: { notebook: changed ? checksum : since.notebook, logBytes: Number(bytes) || 0 },
+    notebook: changed ? notebookTail(json, Infinity) : null,
+    log: out.slice(eol + 1, at),
+    logReset: reset === '1'
+  };
 }
 
 /** A run that ended without writing its executed notebook: `reason` is its own log's end. */

@@ -4,6 +4,7 @@ import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
 import { NoResultError } from './job';
+import { LiveText } from './live';
 import { SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
 import { RunStore } from './store';
@@ -225,5 +226,11 @@ export class RunManager {
   async tail(id: string): Promise<string> {
     const record = this.store.load(id);
     return this.backend(record).tail(record);
+  }
+
+  /** A run's live text, read from its host on each `next()`, only what is new. */
+  live(id: string): LiveText {
+    const record = this.store.load(id);
+    return new LiveText((since) => this.backend(record).readLive(record, since));
   }
 }

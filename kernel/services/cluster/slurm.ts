@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
-import { LOG, RESULT, requireResult, runLines, stage, tailRun } from './job';
+import { LOG, RESULT, requireResult, runLines, readLive, stage, tailRun } from './job';
+import type { LiveMark, LiveRead } from './job';
 import type { ExecResult, Transport } from './transport';
 import { TransportError } from './transport';
 import type { Backend, Observed, RunRecord } from './types';
@@ -175,6 +176,10 @@ export class SlurmBackend implements Backend {
 
   tail(record: RunRecord): Promise<string> {
     return tailRun(this.t, record);
+  }
+
+  readLive(record: RunRecord, since: LiveMark): Promise<LiveRead> {
+    return readLive(this.t, record, since);
   }
 
   async fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
-import { LOG, runLines, stage, tailRun } from './job';
+import { LOG, runLines, readLive, stage, tailRun } from './job';
+import type { LiveMark, LiveRead } from './job';
 import { fetchResults } from './slurm';
 import type { Transport } from './transport';
 import { shQuote } from './transport';
@@ -108,6 +109,10 @@ export class SshHostBackend implements Backend {
 
   tail(record: RunRecord): Promise<string> {
     return tailRun(this.t, record);
+  }
+
+  readLive(record: RunRecord, since: LiveMark): Promise<LiveRead> {
+    return readLive(this.t, record, since);
   }
 
   async fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import type { RunProfile, RunResources, RunState } from '../../../src/contract/runs';
+import type { LiveMark, LiveRead } from './job';
 
 /** What is kept locally about a run; written before anything is submitted. */
 export interface RunRecord {
@@ -81,6 +82,8 @@ export interface Backend {
   cancel(record: RunRecord): Promise<void>;
   /** Text of the run's live notebook outputs and its log, for a tail. */
   tail(record: RunRecord): Promise<string>;
+  /** What the run's log and result notebook gained since `since` (see `readLive` in job.ts). */
+  readLive(record: RunRecord, since: LiveMark): Promise<LiveRead>;
   /** Copies the executed notebook and declared outputs back; returns the outputs that were missing. */
   fetch(record: RunRecord, notebook: string, outputsDir: string): Promise<string[]>;
 }

@@ -146,7 +146,9 @@ describe('GpuCollector against the stand-in nvidia-smi', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(650);
     expect(s.message).toMatch(/no answer in 700 ms/);
     expect(s.gpus).toEqual([]);
-    expect((collector as unknown as { children: Set<unknown> }).children.size).toBe(0);
+    expect(
+      (collector as unknown as { tools: { children: Set<unknown> } }).tools.children.size
+    ).toBe(0);
   });
 
   it('reports timeout when the stream goes silent after -L answered', async () => {

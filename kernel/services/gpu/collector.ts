@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 
 import type {
   GpuInfo,
@@ -27,6 +24,7 @@ import { ownerOf, procParentReader } from './owner';
 import type { ProcessInfoReader } from './process-info';
 import { procInfoReader } from './process-info';
 import { parseRocmSmi, ROCM_ARGS } from './rocm';
+import { ToolRunner, which } from './tools';
 
 type Env = Record<string, string | undefined>;
 export type SnapshotListener = (snapshot: GpuSnapshot) => void;
@@ -53,14 +51,6 @@ export interface GpuCollectorOptions {
   processInfo?: ProcessInfoReader;
 }
 
-type RunResult = {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  spawnError: boolean;
-};
-
 /**
  * Samples every GPU through one long-lived `nvidia-smi --query-gpu ... -lms N`
  * (a line per GPU per tick), compute apps through a short query at a slower
@@ -72,7 +62,7 @@ export class GpuCollector {
   private readonly env: Env;
   private readonly host: HostSampler;
   private readonly listeners = new Set<SnapshotListener>();
-  private readonly children = new Set<ChildProcess>();
+  private readonly tools: ToolRunner;
   private intervalMs: number;
   private running = false;
   private generation = 0;
@@ -95,6 +85,7 @@ export class GpuCollector {
     this.env = options.env ?? process.env;
     this.intervalMs = clampInterval(options.intervalMs ?? 1000);
     this.host = new HostSampler({ cwd: options.cwd ?? process.cwd() });
+    this.tools = new ToolRunner(this.env, () => this.timeoutMs);
   }
 
   get latest(): GpuSnapshot | null {
@@ -135,7 +126,7 @@ export class GpuCollector {
     this.running = false;
     this.generation++;
     this.halt();
-    await Promise.all([...this.children].map((c) => reap(c)));
+    await this.tools.stop();
     await this.emitting;
   }
 
@@ -158,7 +149,7 @@ export class GpuCollector {
   private async begin(gen: number): Promise<void> {
     const nvidia = which('nvidia-smi', this.env.PATH);
     if (nvidia) {
-      const list = await this.run(nvidia, LIST_ARGS);
+      const list = await this.tools.run(nvidia, LIST_ARGS);
       if (gen !== this.generation) return;
       if (list.timedOut)
         return this.fail(gen, 'timeout', `nvidia-smi -L gave no answer in ${this.timeoutMs} ms`);
@@ -194,11 +185,7 @@ export class GpuCollector {
   }
 
   private startStream(gen: number, file: string): void {
-    const child = spawn(file, streamArgs(this.intervalMs), {
-      env: this.env,
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    this.track(child);
+    const child = this.tools.start(file, streamArgs(this.intervalMs));
     this.stream = child;
     let pending = '';
     let other = '';
@@ -294,7 +281,7 @@ export class GpuCollector {
     this.appsAt = Date.now();
     this.appsMemory = this.memory;
     try {
-      const r = await this.run(file, computeAppsArgs());
+      const r = await this.tools.run(file, computeAppsArgs());
       if (gen === this.generation && r.code === 0) this.apps = parseComputeApps(r.stdout);
     } finally {
       this.appsInFlight = false;
@@ -304,7 +291,7 @@ export class GpuCollector {
   private pollRocm(gen: number, file: string): void {
     const tick = async (): Promise<void> => {
       if (gen !== this.generation) return;
-      const r = await this.run(file, ROCM_ARGS);
+      const r = await this.tools.run(file, ROCM_ARGS);
       if (gen !== this.generation) return;
       if (r.timedOut)
         return this.fail(gen, 'timeout', `rocm-smi gave no answer in ${this.timeoutMs} ms`);
@@ -379,74 +366,9 @@ export class GpuCollector {
       };
     });
   }
-
-  private track(child: ChildProcess): void {
-    this.children.add(child);
-    child.on('close', () => this.children.delete(child));
-    child.on('error', () => this.children.delete(child));
-  }
-
-  /** One short command, argument array only, killed (SIGKILL) if silent past the timeout. */
-  private run(file: string, args: string[]): Promise<RunResult> {
-    return new Promise((resolve) => {
-      const child = spawn(file, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      this.track(child);
-      let stdout = '';
-      let stderr = '';
-      let timedOut = false;
-      let spawnError = false;
-      child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, this.timeoutMs);
-      let settled = false;
-      const done = (code: number | null): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve({ code: spawnError ? -1 : code, stdout, stderr, timedOut, spawnError });
-      };
-      child.on('error', (err) => {
-        spawnError = true;
-        stderr += err.message;
-        done(-1);
-      });
-      child.on('close', (code) => done(code));
-    });
-  }
 }
 
 function clampInterval(ms: number): number {
   if (!Number.isFinite(ms)) return 1000;
   return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, Math.round(ms)));
-}
-
-/** The first executable file called `name` on `path`; no shell is involved. */
-export function which(name: string, path: string | undefined): string | null {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
-
-/** Sends SIGTERM, then SIGKILL after a second, and resolves once the child is reaped. */
-function reap(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 1000);
-    child.once('close', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

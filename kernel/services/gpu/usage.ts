@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { JSONObject } from '../../../src/contract';
-import { which } from './collector';
+import { which } from './tools';
 import { classifyFailure, computeAppsArgs, parseComputeApps } from './nvidia';
 import { ownerOf } from './owner';
 

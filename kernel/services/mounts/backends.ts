@@ -1,15 +1,13 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { freePort } from '../../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
+import { MountError } from './errors';
 import { execArgs, firstError, which } from './exec';
 import { mountAt } from './mountinfo';
-
-/** A failure with a message meant for the user; nothing was changed. */
-export class MountError extends Error {
-  override name = 'MountError';
-}
+import { timeoutOf } from './mountpoint';
+import { daemonPid, forceUnmount } from './unmount';
 
 export interface MountedDaemon {
   pid: number | null;
@@ -20,12 +18,6 @@ export interface BackendContext {
   /** rclone's own log file for this mountpoint. */
   daemonLog: string;
   log(text: string, level?: 'info' | 'warn' | 'error'): void;
-}
-
-export const DEFAULT_TIMEOUT_S = 30;
-
-export function timeoutOf(spec: MountSpec): number {
-  return Math.max(1, spec.timeoutS ?? DEFAULT_TIMEOUT_S);
 }
 
 function need(program: string, pkg: string): string {
@@ -314,111 +306,6 @@ async function mountRclone(
 function readLog(file: string): string {
   try {
     return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** What rclone's vfs still has to upload, or null when its rc does not answer. */
-export async function pendingUploads(rcPort: number): Promise<number | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${rcPort}/vfs/stats`, {
-      method: 'POST',
-      signal: AbortSignal.timeout(2000)
-    });
-    const body: unknown = await res.json();
-    const cache =
-      typeof body === 'object' && body !== null
-        ? (body as { diskCache?: { uploadsQueued?: unknown; uploadsInProgress?: unknown } })
-            .diskCache
-        : undefined;
-    if (!cache) return 0;
-    return Number(cache.uploadsQueued ?? 0) + Number(cache.uploadsInProgress ?? 0);
-  } catch {
-    return null;
-  }
-}
-
-/** Unmounts; throws a MountError (with who holds it, when busy). */
-export async function unmountBackend(spec: MountSpec, lazy = false): Promise<void> {
-  const fuse = spec.kind === 'rclone' || spec.kind === 'sshfs';
-  const program = fuse ? (which('fusermount3') ?? which('fusermount') ?? 'umount') : 'umount';
-  const args =
-    program === 'umount'
-      ? [...(lazy ? ['-l'] : []), spec.mountpoint]
-      : ['-u', ...(lazy ? ['-z'] : []), spec.mountpoint];
-  const r = await execArgs(program, args, { timeoutMs: 15000 });
-  if (r.code === 0) return;
-  if (!mountAt(spec.mountpoint)) return;
-  if (/busy/i.test(r.stderr)) {
-    const users = usersOf(spec.mountpoint);
-    throw new MountError(
-      `${spec.mountpoint} is busy` +
-        (users.length ? `: used by ${users.join(', ')}` : '') +
-        ' (close files there, or %cd elsewhere if the shell is inside)'
-    );
-  }
-  throw new MountError(
-    `cannot unmount ${spec.mountpoint}: ${firstError(r.stderr) || `exit ${r.code}`}`
-  );
-}
-
-/** Detaches whatever is on the mountpoint, stale or not; never throws. */
-export async function forceUnmount(mountpoint: string): Promise<void> {
-  const entry = mountAt(mountpoint);
-  if (!entry) return;
-  const fuse = entry.fsType.startsWith('fuse');
-  const program = fuse ? (which('fusermount3') ?? which('fusermount')) : null;
-  if (program) await execArgs(program, ['-u', '-z', mountpoint], { timeoutMs: 10000 });
-  if (mountAt(mountpoint)) await execArgs('umount', ['-l', mountpoint], { timeoutMs: 10000 });
-}
-
-/** The FUSE daemon serving a mountpoint: the process of that program whose arguments name it. */
-export function daemonPid(program: string, mountpoint: string): number | null {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0].endsWith(program) && argv.includes(mountpoint)) return Number(entry);
-    } catch {
-      // gone
-    }
-  }
-  return null;
-}
-
-/** `pid (name, cwd|file)` for each process with its cwd or an open file under the mountpoint. */
-export function usersOf(mountpoint: string): string[] {
-  const inside = (p: string) => p === mountpoint || p.startsWith(mountpoint + '/');
-  const out: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let how = '';
-    try {
-      if (inside(readlinkSync(`/proc/${entry}/cwd`))) how = 'cwd';
-      else if (
-        readdirSync(`/proc/${entry}/fd`).some((fd) => inside(safeLink(`/proc/${entry}/fd/${fd}`)))
-      )
-        how = 'open file';
-    } catch {
-      continue;
-    }
-    if (how) {
-      let name = '?';
-      try {
-        name = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      } catch {
-        // gone
-      }
-      out.push(`${entry} (${name}, ${how})`);
-    }
-  }
-  return out.slice(0, 8);
-}
-
-function safeLink(path: string): string {
-  try {
-    return readlinkSync(path);
   } catch {
     return '';
   }

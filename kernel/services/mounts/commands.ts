@@ -5,7 +5,7 @@ import type {
   PendingToolbox,
   ToolboxStatus
 } from '../../../src/contract/mounts';
-import { MountError } from './backends';
+import { MountError } from './errors';
 
 /** Splits a magic's argument line like a shell would split words (quotes, backslashes); nothing is expanded. */
 export function splitArgs(line: string): string[] {

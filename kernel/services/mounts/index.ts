@@ -2,7 +2,7 @@ import type { Toolbox } from '../../../src/contract/mounts';
 import { MountStore } from './store';
 import { binDirs, repairExecBits, toolEnvironment } from './toolboxes';
 
-export { MountError } from './backends';
+export { errorText, MountError } from './errors';
 export {
   formatMounts,
   formatPending,
@@ -11,7 +11,7 @@ export {
   parseUnmount,
   splitArgs
 } from './commands';
-export { errorText, MountManager } from './manager';
+export { MountManager } from './manager';
 export { jupyterConfigDir, MountStore } from './store';
 export { toolEnvironment } from './toolboxes';
 

@@ -1,0 +1,71 @@
+import type { RawMessage } from '../wire/codec';
+import { MessageFactory } from './message';
+import { RequestOutput } from './output';
+import type { Transport } from './transport';
+
+/** A transport that keeps what is sent on iopub, and always has room. */
+function memoryTransport(): Transport & { iopub: { type: string; content: unknown }[] } {
+  const iopub: { type: string; content: unknown }[] = [];
+  return {
+    iopub,
+    send: (channel, raw: RawMessage) => {
+      if (channel === 'iopub')
+        iopub.push({
+          type: (JSON.parse(raw.header) as { msg_type: string }).msg_type,
+          content: JSON.parse(raw.content)
+        });
+    },
+    onMessage: () => undefined,
+    onShutdown: () => undefined,
+    onInterrupt: () => undefined,
+    pendingBytes: () => 0,
+    room: () => Promise.resolve(),
+    blockWhileFull: () => undefined
+  };
+}
+
+function output(transport: Transport): RequestOutput {
+  const factory = new MessageFactory('s');
+  return new RequestOutput(transport, factory, factory.header('execute_request'), () =>
+    Promise.reject(new Error('no stdin'))
+  );
+}
+
+afterEach(() => jest.useRealTimers());
+
+test('the first write of a request goes out at once, with no timer', () => {
+  jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
+  const transport = memoryTransport();
+  output(transport).stream('stdout', 'hello\n');
+  expect(transport.iopub).toEqual([{ type: 'stream', content: { name: 'stdout', text: 'hello\n' } }]);
+});
+
+test('a burst of writes becomes one stream message', () => {
+  jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
+  const transport = memoryTransport();
+  const out = output(transport);
+  out.stream('stdout', 'first\n');
+  for (let i = 0; i < 1000; i++) out.stream('stdout', `${i}\n`);
+  expect(transport.iopub).toHaveLength(1);
+  jest.advanceTimersByTime(8);
+  expect(transport.iopub).toHaveLength(2);
+  const burst = transport.iopub[1].content as { name: string; text: string };
+  expect(burst.name).toBe('stdout');
+  expect(burst.text.split('\n')).toHaveLength(1001);
+});
+
+test('other output and a change of stream flush what is held, in order', () => {
+  jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
+  const transport = memoryTransport();
+  const out = output(transport);
+  out.stream('stdout', 'a');
+  out.stream('stdout', 'b');
+  out.stream('stderr', 'c');
+  out.display({ 'text/plain': 'd' });
+  expect(transport.iopub.map((m) => m.type)).toEqual(['stream', 'stream', 'stream', 'display_data']);
+  expect(transport.iopub.slice(0, 3).map((m) => (m.content as { text: string }).text)).toEqual([
+    'a',
+    'b',
+    'c'
+  ]);
+});

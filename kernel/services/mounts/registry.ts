@@ -1,0 +1,184 @@
+import type {
+  MountLogLine,
+  PendingToolbox,
+  Toolbox,
+  ToolboxStatus
+} from '../../../src/contract/mounts';
+import { errorText } from './errors';
+import type { MountStore } from './store';
+import type { Repair } from './toolboxes';
+import {
+  binDirs,
+  readManifest,
+  removeFromManifest,
+  repairExecBits,
+  toolboxStatus,
+  validateToolbox,
+  writeManifest
+} from './toolboxes';
+
+/**
+ * The registry of toolboxes, in the MountStore shared by every warren
+ * process: those in effect, and those a mounted volume's manifest brought
+ * that wait to be accepted. The MountManager holds one, for its log and its
+ * change listeners.
+ */
+export class ToolboxRegistry {
+  constructor(
+    private readonly store: MountStore,
+    private readonly log: (
+      mountpoint: string | null,
+      level: MountLogLine['level'],
+      text: string
+    ) => void,
+    private readonly changed: () => void
+  ) {}
+
+  list(): ToolboxStatus[] {
+    return this.store.read().toolboxes.map(toolboxStatus);
+  }
+
+  /**
+   * Registers a toolbox: its bin folders get their exec bits back, the
+   * registry gets it (new kernels put it on PATH), and the manifest of the
+   * volume holding it records it so a fresh machine restores it with one mount.
+   */
+  async add(input: Toolbox): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+    const toolbox = validateToolbox(input);
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    if (repair.fixed.length)
+      this.log(
+        null,
+        'info',
+        `toolbox ${toolbox.name}: exec bits restored on ${repair.fixed.length} file(s)`
+      );
+    if (repair.failed.length)
+      this.log(
+        null,
+        'warn',
+        `toolbox ${toolbox.name}: the volume did not keep exec bits on ${repair.failed.length} file(s) (an rclone mount needs execBits)`
+      );
+    this.store.update((r) => {
+      r.toolboxes = [...r.toolboxes.filter((t) => t.name !== toolbox.name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== toolbox.name);
+    });
+    let manifest: string | null = null;
+    const volume = this.volumeOf(toolbox.root);
+    if (volume) {
+      try {
+        writeManifest(volume, toolbox);
+        manifest = `${volume}/.warren-tools.json`;
+      } catch (error) {
+        this.log(
+          volume,
+          'warn',
+          `could not write the tool manifest on ${volume}: ${errorText(error)}`
+        );
+      }
+    }
+    this.log(null, 'info', `toolbox ${toolbox.name} at ${toolbox.root} registered`);
+    this.changed();
+    return { ...toolboxStatus(toolbox), repair, manifest };
+  }
+
+  /** Toolboxes volumes brought that are not in effect yet. */
+  pending(): PendingToolbox[] {
+    return this.store.read().pending;
+  }
+
+  /**
+   * Puts a toolbox a volume brought into effect: checked again (the volume
+   * may have changed since it was mounted), exec bits repaired inside it.
+   */
+  async accept(name: string): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+    const found = this.store.read().pending.find((t) => t.name === name);
+    if (!found) throw new Error(`no toolbox named ${name} is waiting to be accepted`);
+    const toolbox = validateToolbox(found, found.volume);
+    const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    this.store.update((r) => {
+      r.toolboxes = [...r.toolboxes.filter((t) => t.name !== name), toolbox];
+      r.pending = r.pending.filter((t) => t.name !== name);
+    });
+    this.log(found.volume, 'info', `toolbox ${name} from ${found.volume} accepted`);
+    this.changed();
+    return { ...toolboxStatus(toolbox), repair, manifest: null };
+  }
+
+  /** Removes a toolbox, or declines one a volume brought. */
+  remove(name: string): void {
+    const registry = this.store.read();
+    if (registry.pending.some((t) => t.name === name)) {
+      this.store.update((r) => {
+        r.pending = r.pending.filter((t) => t.name !== name);
+      });
+      this.log(null, 'info', `toolbox ${name} declined`);
+      this.changed();
+      if (!registry.toolboxes.some((t) => t.name === name)) return;
+    }
+    const found = registry.toolboxes.find((t) => t.name === name);
+    if (!found) throw new Error(`no toolbox named ${name}`);
+    this.store.update((r) => {
+      r.toolboxes = r.toolboxes.filter((t) => t.name !== name);
+    });
+    const volume = this.volumeOf(found.root);
+    if (volume)
+      try {
+        removeFromManifest(volume, name);
+      } catch {
+        // a read-only volume keeps its manifest
+      }
+    this.log(null, 'info', `toolbox ${name} removed`);
+    this.changed();
+  }
+
+  /**
+   * What the volume's manifest brings waits for the user: a toolbox puts the
+   * volume's programs first on PATH and sets variables in every new kernel.
+   * One already registered exactly so (this machine wrote the manifest) is
+   * not asked about again.
+   */
+  restore(mp: string): void {
+    const manifest = readManifest(mp);
+    if (!manifest) return;
+    for (const reason of manifest.refused)
+      this.log(mp, 'warn', `${mp}/.warren-tools.json: refused ${reason}`);
+    const registered = this.store.read().toolboxes;
+    const same = (a: Toolbox, b: Toolbox) =>
+      a.root === b.root &&
+      JSON.stringify(a.bin) === JSON.stringify(b.bin) &&
+      JSON.stringify(a.env) === JSON.stringify(b.env);
+    const found = manifest.toolboxes.filter(
+      (t) => !registered.some((r) => r.name === t.name && same(r, t))
+    );
+    this.store.update((r) => {
+      r.pending = [
+        ...r.pending.filter((t) => t.volume !== mp && !found.some((f) => f.name === t.name)),
+        ...found.map((t) => ({ ...t, volume: mp }))
+      ];
+    });
+    for (const t of found)
+      this.log(
+        mp,
+        'warn',
+        `${mp} brings toolbox ${t.name}: ${describeToolbox(t)}; not in effect until accepted (warren toolbox accept ${t.name})`
+      );
+  }
+
+  /** The mountpoint of the warren mount holding a path (the longest match). */
+  private volumeOf(path: string): string | null {
+    const mps = [
+      ...this.store.read().mounts.map((m) => m.mountpoint),
+      ...this.store.runtimes().map((r) => r.spec.mountpoint)
+    ];
+    const holding = mps
+      .filter((mp) => path === mp || path.startsWith(mp + '/'))
+      .sort((a, b) => b.length - a.length);
+    return holding[0] ?? null;
+  }
+}
+
+/** What a toolbox does once in effect, in one line: the folders it puts on PATH, the variables it sets. */
+export function describeToolbox(t: Toolbox): string {
+  const env = Object.entries(t.env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return `puts ${binDirs(t).join(', ')} first on PATH${env.length ? `, sets ${env.join(' ')}` : ''}`;
+}
