@@ -28,8 +28,55 @@ export const COMPILER_HEAP_MB = 384;
  * a plain script. It has a process group of its own, so an interrupt that
  * ends what a cell started leaves it alone, and it ends when the kernel does.
  */
+/** A compiler process started before its kernel knew what to give it. */
+interface Launched {
+  entry: string;
+  cwd: string;
+  child: ChildProcess;
+  fromSnapshot: boolean;
+  /** The end of what it wrote to stderr (an out-of-memory report). */
+  stderr: { text: string };
+}
+
+let early: Launched | null = null;
+
+function launch(entry: string, cwd: string, snapshot: boolean): Launched {
+  const blob = join(dirname(entry), 'compiler.blob');
+  const fromSnapshot = snapshot && existsSync(blob);
+  const child = spawn(
+    process.execPath,
+    [
+      `--max-old-space-size=${COMPILER_HEAP_MB}`,
+      ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])
+    ],
+    { cwd, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true }
+  );
+  const stderr = { text: '' };
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (stderr.text = (stderr.text + d).slice(-4000)));
+  child.unref();
+  (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+  return { entry, cwd, child, fromSnapshot, stderr };
+}
+
+/**
+ * The kernel's handle on the compiler process (compiler-process.ts). It
+ * starts from the startup snapshot beside the entry when there is one, else
+ * (or when this Node cannot load that blob) as a plain script. It has a
+ * process group of its own, so an interrupt that ends what a cell started
+ * leaves it alone, and it ends when the kernel does.
+ */
 export class Compiler {
-  private child: ChildProcess;
+  /**
+   * Starts a compiler process now, for the first `Compiler` made with the
+   * same entry and folder: a kernel calls this first thing, so the compiler
+   * loads while the kernel does.
+   */
+  static launchEarly(entry: string, cwd: string): void {
+    early ??= launch(entry, cwd, true);
+  }
+
+  private launched: Launched;
   private nextId = 1;
   private readonly waiting = new Map<
     number,
@@ -44,19 +91,20 @@ export class Compiler {
     private readonly setup: CompilerSetup
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    const blob = join(dirname(entry), 'compiler.blob');
-    this.child = this.launch(existsSync(blob) ? ['--snapshot-blob', blob] : [entry]);
+    const adopted =
+      early && early.entry === entry && early.cwd === setup.cwd && early.child.exitCode === null
+        ? early
+        : null;
+    early = null;
+    this.launched = this.attach(adopted ?? launch(entry, setup.cwd, true));
   }
 
-  private launch(args: string[]): ChildProcess {
-    const child = spawn(process.execPath, [`--max-old-space-size=${COMPILER_HEAP_MB}`, ...args], {
-      cwd: this.setup.cwd,
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      detached: true
-    });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  private get child(): ChildProcess {
+    return this.launched.child;
+  }
+
+  private attach(launched: Launched): Launched {
+    const { child } = launched;
     child.on('message', (a: CompilerAnswer) => {
       if (a.id === -1) {
         this.readyFlag = true;
@@ -71,15 +119,15 @@ export class Compiler {
     });
     child.on('error', (error) => this.end(error));
     child.on('exit', (code, signal) => {
-      if (this.child !== child || this.dead) return;
-      if (!this.readyFlag && args[0] === '--snapshot-blob') {
+      if (this.launched !== launched || this.dead) return;
+      if (!this.readyFlag && launched.fromSnapshot) {
         // A blob this Node cannot load: the plain script, with every request so far.
-        this.child = this.launch([this.entry]);
+        this.launched = this.attach(launch(this.entry, this.setup.cwd, false));
         for (const w of this.waiting.values()) this.child.send(w.request);
         return;
       }
       const why = signal ?? `code ${code}`;
-      const outOfMemory = /heap out of memory|Allocation failed/.test(stderr);
+      const outOfMemory = /heap out of memory|Allocation failed/.test(launched.stderr.text);
       this.end(
         new Error(
           `the TypeScript compiler exited (${why}${outOfMemory ? `, out of memory at ${COMPILER_HEAP_MB} MB` : ''})`
@@ -87,9 +135,7 @@ export class Compiler {
       );
     });
     child.send(this.setup);
-    child.unref();
-    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
-    return child;
+    return launched;
   }
 
   /** The compiler has ended (out of memory, or a crash); make a new Compiler. */

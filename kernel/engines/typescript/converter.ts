@@ -322,8 +322,8 @@ const LIB_FOLDER = dirname(ts.getDefaultLibFilePath({}));
 function typeRoots(cwd: string): string[] {
   const roots = ts.getDefaultTypeRoots?.(cwd, { directoryExists: ts.sys.directoryExists }) ?? [];
   if (roots.some((r) => ts.sys.fileExists(join(r, 'node', 'package.json')))) return roots;
-  // warren's own node_modules (lib/kernel/engines/typescript is four folders down).
-  const own = join(__dirname, '..', '..', '..', '..', 'node_modules', '@types');
+  // The node_modules that holds TypeScript (and, beside it, warren's @types/node).
+  const own = join(LIB_FOLDER, '..', '..', '..', '@types');
   return ts.sys.fileExists(join(own, 'node', 'package.json')) ? [...roots, own] : roots;
 }
 

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Converter, createRegistry, newestWins, topLevelNames } from './converter';
+
+let folder: string;
+let converter: Converter;
+
+beforeAll(() => {
+  folder = mkdtempSync(join(tmpdir(), 'warren-converter-'));
+});
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+beforeEach(() => {
+  converter = new Converter({
+    isJS: false,
+    cwd: folder,
+    globals: 'declare const display: (value: unknown) => void;\n',
+    registry: createRegistry()
+  });
+});
+
+/** Converts a cell that must check, and commits what it declares. */
+function run(src: string) {
+  const r = converter.convert(src);
+  expect(r.diagnostics).toEqual([]);
+  converter.commit(r.declOutput ?? '');
+  return r;
+}
+
+const messages = (src: string) => converter.convert(src).diagnostics.map((d) => d.message);
+
+describe('the converter', () => {
+  test('a name a cell declares is typed in the cells after it and read from exports', () => {
+    run('const epochs: number = 5');
+    const next = run('epochs.toFixed(1)');
+    expect(next.output).toContain('exports.tsLastExpr = exports.epochs.toFixed(1)');
+    expect(next.lastExpressionVar).toBe('tsLastExpr');
+    expect(messages('epochs.toUpperCase()')[0]).toMatch(/toUpperCase.*does not exist on type 'number'/);
+  });
+
+  test("a redeclared name has its newest type; a value typed by the old one keeps that type", () => {
+    run('interface Scan { voxels: number }\nconst t1: Scan = { voxels: 3 }');
+    run('interface Scan { subject: string }');
+    expect(messages('t1.voxels + 1')).toEqual([]);
+    expect(messages('const s: Scan = { subject: "sub-01" }')).toEqual([]);
+    expect(messages('const s: Scan = { voxels: 1 }')[0]).toMatch(/voxels/);
+    run('const t1 = "now a string"');
+    expect(messages('t1.toUpperCase()')).toEqual([]);
+  });
+
+  test('declarations fold into one file after 32 declaring cells, the newest of each name winning', () => {
+    run('const kept: number = 1');
+    for (let i = 0; i < 40; i++) run(`const shifting: ${i % 2 === 0 ? 'number' : 'string'} = ${i % 2 === 0 ? i : `"${i}"`}; const n${i} = ${i}`);
+    expect(converter.unfolded).toBeLessThan(32);
+    // The last cell (i = 39) made it a string; every other name is still there.
+    expect(messages('shifting.toUpperCase(); kept + n0 + n39')).toEqual([]);
+    expect(messages('shifting.toFixed()')[0]).toMatch(/toFixed/);
+  });
+
+  test('a cell that failed part way keeps the older declaration of a value that never ran', () => {
+    run('const lr: number = 0.1');
+    const failed = converter.convert('throw new Error("stop"); const lr: string = "never"');
+    expect(failed.diagnostics).toEqual([]);
+    converter.commit(failed.declOutput ?? '', ['lr']);
+    expect(messages('lr.toFixed(2)')).toEqual([]);
+  });
+
+  test('top-level await is allowed and said; await inside a plain function is an error', () => {
+    const r = converter.convert('const v = await Promise.resolve(3); v');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.hasToplevelAwait).toBe(true);
+    expect(converter.convert('function f() { await 1 }').diagnostics.length).toBeGreaterThan(0);
+  });
+
+  test("the runtime's globals are typed, and read from exports", () => {
+    const r = run('display(1)');
+    expect(r.output).toContain('exports.display(1)');
+    expect(messages('display()')[0]).toMatch(/Expected 1 arguments/);
+  });
+
+  test("a notebook's own module is read again when it changes", () => {
+    const file = join(folder, 'settings.ts');
+    writeFileSync(file, 'export const rate: number = 1;\n');
+    expect(messages('import { rate } from "./settings"; rate.toFixed()')).toEqual([]);
+    writeFileSync(file, 'export const rate: string = "fast";\n');
+    // A file's version is its modification time: make the change visible even within one tick.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(file, later, later);
+    expect(messages('import { rate } from "./settings"; rate.toFixed()')[0]).toMatch(/toFixed/);
+  });
+
+  test('completes the members of an earlier name and shows its type on inspect', () => {
+    run('const scan = { voxels: 3, subject: "sub-01" }');
+    const c = converter.complete('scan.vo', 7);
+    expect(c).toMatchObject({ start: 5, end: 7 });
+    expect(c.candidates[0]).toBe('voxels');
+    expect(converter.inspect('scan', 2).signature).toMatch(/const scan: \{\s*voxels: number;/);
+  });
+
+  test('a cell of expressions only declares nothing and adds no file', () => {
+    const r = run('1 + 1');
+    expect(r.declOutput).toBe('');
+    expect(converter.unfolded).toBe(0);
+  });
+});
+
+describe('top-level names', () => {
+  test('are every name a cell declares, bindings and imports included, less what it exports itself', () => {
+    expect(
+      topLevelNames(
+        'import fs, { join as j } from "path"; import * as os from "os"; const [a, { b }] = x; ' +
+          'function f() { const inner = 1 } class C {} interface I {} type T = 1; enum E {} export const out = 1'
+      ).sort()
+    ).toEqual(['C', 'E', 'I', 'T', 'a', 'b', 'f', 'fs', 'j', 'os'].sort());
+  });
+});
+
+describe('folding declarations', () => {
+  test('keeps a statement unless a newer text declares one of its names; imports keep the rest', () => {
+    const folded = newestWins([
+      'declare const a: number, b: number;\nimport { x, y } from "m";\ninterface I { old: 1 }',
+      'declare const a: string;\ndeclare const y: number;\ninterface I { fresh: 1 }'
+    ]);
+    expect(folded).toMatch(/declare const b: number;/);
+    expect(folded).not.toMatch(/a: number/);
+    expect(folded).toMatch(/import \{ x \} from "m"/);
+    expect(folded).not.toMatch(/old/);
+    expect(folded).toMatch(/declare const a: string;/);
+  });
+});
