@@ -28,8 +28,8 @@ try {
   const r = spawnSync(
     process.execPath,
     [
-      // V8 loads a blob only under the flags it was built with: the compiler's heap cap.
-      `--max-old-space-size=${require(path.join(DIR, 'compiler.js')).COMPILER_HEAP_MB}`,
+      // V8 loads a blob only under the flags it was built with: the compiler's own.
+      ...require(path.join(DIR, 'compiler.js')).COMPILER_FLAGS,
       '--snapshot-blob',
       `${BLOB}.tmp`,
       '--build-snapshot',

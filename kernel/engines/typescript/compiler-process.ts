@@ -31,10 +31,20 @@ export function prepare(folder: string): void {
   new Converter({ isJS: false, cwd: folder, globals: '', registry }).warmUp();
 }
 
+/** How long the kernel asks nothing before the compiler collects its garbage. */
+const QUIET_MS = 1000;
+
 /** Answers the kernel's requests over the IPC channel until it goes. */
 export function serve(): void {
   let converter: Converter | null = null;
-  const send = (answer: CompilerAnswer) => process.send!(answer);
+  let quiet: NodeJS.Timeout | null = null;
+  const collect = (globalThis as { gc?: () => void }).gc;
+  const send = (answer: CompilerAnswer) => {
+    process.send!(answer);
+    // Each cell leaves a program behind: collect once the notebook goes quiet.
+    if (quiet) clearTimeout(quiet);
+    if (collect) quiet = setTimeout(collect, QUIET_MS);
+  };
   // The kernel is gone (or has let go): nothing is left to answer.
   process.on('disconnect', () => process.exit(0));
   process.on('message', (message: CompilerSetup | CompilerRequest) => {

@@ -22,6 +22,14 @@ type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
 export const COMPILER_HEAP_MB = 384;
 
 /**
+ * The compiler's V8 flags. A startup snapshot loads only under the flags it
+ * was built with, so scripts/compiler-snapshot.js builds it with these.
+ * `--expose-gc`: the compiler collects its garbage when a notebook goes
+ * quiet, rather than holding each cell's program until the heap fills.
+ */
+export const COMPILER_FLAGS = [`--max-old-space-size=${COMPILER_HEAP_MB}`, '--expose-gc'];
+
+/**
  * The kernel's handle on the compiler process (compiler-process.ts). It
  * starts as soon as this is constructed: from the startup snapshot beside the
  * entry when there is one, else (or when this Node cannot load that blob) as
@@ -45,10 +53,7 @@ function launch(entry: string, cwd: string, snapshot: boolean): Launched {
   const fromSnapshot = snapshot && existsSync(blob);
   const child = spawn(
     process.execPath,
-    [
-      `--max-old-space-size=${COMPILER_HEAP_MB}`,
-      ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])
-    ],
+    [...COMPILER_FLAGS, ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])],
     { cwd, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true }
   );
   const stderr = { text: '' };
