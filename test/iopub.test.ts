@@ -73,4 +73,30 @@ describe('a stalled iopub subscriber', () => {
       await k.shutdown();
     }
   }, 120000);
+
+  test('a ! (pty) flood reaches the other subscriber whole, then idle', async () => {
+    const k = await launchWarren();
+    const stalled = connectStalledSubscriber(endpoint(k.info, 'iopub'));
+    try {
+      await until(() => welcomes(k).length >= 2);
+      // 120 MB of base64 through the pseudo-terminal (lines of 76 'A's, the last of
+      // 28): the pty is read in chunks of up to 64 kB, so this is past the stalled
+      // subscriber's high-water mark of 1,000 messages (30 MB would not be).
+      const { reply, iopub } = await k.execute('!head -c 90000000 /dev/zero | base64', {}, 110000);
+      expect(reply.content.status).toBe('ok');
+      expect(iopub[iopub.length - 1].content.execution_state).toBe('idle');
+      expect(iopub.filter((m) => m.header.msg_type === 'stream').length).toBeGreaterThan(1000);
+      const lines = text(iopub).replace(/\r\n/g, '\n').split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.length).toBe(1_578_948);
+      const full = 'A'.repeat(76);
+      expect(lines.slice(0, -1).every((l) => l === full)).toBe(true);
+      expect(lines[lines.length - 1]).toBe('A'.repeat(28));
+      const after = await k.execute('console.log("after")');
+      expect(text(after.iopub)).toBe('after\n');
+    } finally {
+      stalled.close();
+      await k.shutdown();
+    }
+  }, 150000);
 });

@@ -530,3 +530,62 @@ describe('errors no cell catches', () => {
     await k.shutdown();
   });
 });
+
+describe('hostile input the probe tried, kept as tests', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren();
+    await k.execute('const kept: number = 41;');
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  async function alive(): Promise<void> {
+    // The process Jupyter launched may outlive a V8 that died: the kept variable tells them apart.
+    expect(await k.heartbeat()).toBeLessThan(1000);
+    const after = await k.execute('kept + 1', {}, 60_000);
+    expect(after.reply.content.status).toBe('ok');
+    expect(result(after.iopub)).toBe('42');
+  }
+
+  test('a 50 MB execute_request is answered (here: refused by the checker, clearly); the kernel keeps running and its variables', async () => {
+    const fifty = 50 * 1024 * 1024;
+    const { reply, iopub } = await k.execute(
+      `"${'x'.repeat(fifty)}".length`,
+      { stop_on_error: false },
+      240_000
+    );
+    expect(types(iopub)).toEqual(['status', 'execute_input', 'error', 'status']);
+    expect(reply.content.status).toBe('error');
+    expect(String(reply.content.evalue)).toMatch(
+      /^the TypeScript checker gave up on this cell \(.*memory.*\); .*every variable kept/
+    );
+    await alive();
+  }, 300_000);
+
+  test('a 50 MB field in an execute_request is read and the cell runs', async () => {
+    const { reply, iopub } = await k.execute(
+      'kept + 1',
+      { padding: 'y'.repeat(50 * 1024 * 1024) },
+      240_000
+    );
+    expect(reply.content.status).toBe('ok');
+    expect(result(iopub)).toBe('42');
+    await alive();
+  }, 300_000);
+
+  test('huge allocations that throw are errors in their cell; the kernel lives on with its variables', async () => {
+    for (const [code, message] of [
+      ['const b1 = Buffer.alloc(2 ** 40);', /The value of "size" is out of range/],
+      ['const b2 = new ArrayBuffer(2 ** 40);', /Array buffer allocation failed/],
+      ["const s1 = 'x'.repeat(2 ** 30);", /Invalid string length/]
+    ] as const) {
+      const { reply, iopub } = await k.execute(code, { stop_on_error: false }, 60_000);
+      expect(reply.content).toMatchObject({ status: 'error', ename: 'RangeError' });
+      expect(String(reply.content.evalue)).toMatch(message);
+      expect(iopub.find((m) => m.header.msg_type === 'error')?.content.ename).toBe('RangeError');
+      await alive();
+    }
+  }, 300_000);
+});

@@ -92,6 +92,20 @@ test('every plugin the extension declares is registered and active', async () =>
   });
 });
 
+test("every plugin the extension declares records its activate time (bench/lab-load.ts's total)", async () => {
+  const measured = await lab.page.evaluate(() =>
+    (
+      globalThis as unknown as {
+        performance: { getEntriesByType(t: 'measure'): { name: string }[] };
+      }
+    ).performance
+      .getEntriesByType('measure')
+      .map((m) => m.name)
+      .filter((n) => n.endsWith(' activate'))
+  );
+  expect([...new Set(measured)].sort()).toEqual(DECLARED.map((id) => `${id} activate`));
+});
+
 test('a warren notebook runs a TypeScript cell and shows its value', async () => {
   const { page } = lab;
   await withScreenshot(page, 'typescript-cell', async () => {
@@ -302,6 +316,43 @@ test('when the services kernel dies the GPU panel says so, then reconnects to a 
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(before);
     await page.locator('.jp-WarrenGpu-card').first().waitFor({ state: 'visible', timeout: 30000 });
+  });
+});
+
+test('a Lab terminal opens at the Lab root', async () => {
+  const { page } = lab;
+  await withScreenshot(page, 'terminal-root', async () => {
+    await runCommand(page, 'terminal:create-new');
+    await page.locator('.jp-Terminal:visible .xterm-screen').waitFor({ timeout: 60000 });
+    /** The active terminal's text, as xterm.js holds it. */
+    const screen = () =>
+      page.evaluate(() => {
+        type Buffer = {
+          length: number;
+          getLine(i: number): { translateToString(trim: boolean): string } | undefined;
+        };
+        const app = (globalThis as unknown as { jupyterapp: LabLike }).jupyterapp;
+        const widget = app.shell.currentWidget as {
+          content?: { _term?: { buffer: { active: Buffer } } };
+        } | null;
+        const buffer = widget?.content?._term?.buffer.active;
+        if (!buffer) return '';
+        const lines: string[] = [];
+        for (let i = 0; i < buffer.length; i++)
+          lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+        return lines.join('\n');
+      });
+    // Typing before the shell's prompt is drawn can be lost.
+    const deadline = Date.now() + 30000;
+    while (!/[$#]\s*$/.test((await screen()).trimEnd() + ' ') && Date.now() < deadline)
+      await page.waitForTimeout(200);
+    await page.locator('.jp-Terminal:visible .xterm-screen').click();
+    // The marker's brackets are printed only by the command, not by its echo.
+    await page.keyboard.type('echo "cwd=[$(pwd)]"\n');
+    let said: RegExpExecArray | null = null;
+    while (!(said = /^cwd=\[(.*)\]$/m.exec(await screen())) && Date.now() < deadline + 30000)
+      await page.waitForTimeout(200);
+    expect(said?.[1]).toBe(join(lab.server.root, 'work'));
   });
 });
 

@@ -101,6 +101,18 @@ test('the Mounts and Runs panels open in Notebook 7 and are connected', async ()
     );
     await runCommand(page, 'warren:open-runs');
     await page.locator('#jp-warren-runs').waitFor({ state: 'visible', timeout: 30000 });
+    await page.waitForFunction(
+      () =>
+        (
+          (
+            globalThis as unknown as { document: { querySelector(s: string): unknown } }
+          ).document.querySelector('.jp-WarrenRuns-status') as {
+            dataset: { state?: string };
+          } | null
+        )?.dataset.state === 'connected',
+      null,
+      { timeout: 60000 }
+    );
   });
 });
 

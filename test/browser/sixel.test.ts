@@ -238,7 +238,6 @@ test('a Lab terminal shows an image after img2sixel', async () => {
       { timeout: 30000, polling: 200 }
     );
     await terminal.locator('.xterm-screen').click();
-    // The terminal starts in the server's working directory, not in its root: use the full path.
     await page.keyboard.type(`img2sixel ${join(lab.server.root, 'work', 'photo.png')}\n`);
     const layer = terminal.locator('canvas.xterm-image-layer');
     await layer.waitFor({ state: 'attached', timeout: 30000 });
