@@ -1,7 +1,6 @@
-import type { RawMessage } from '../wire/codec';
+import type { RawMessage, Transport } from './transport';
 import { MessageFactory } from './message';
 import { RequestOutput } from './output';
-import type { Transport } from './transport';
 
 /** A transport that keeps what is sent on iopub, and always has room. */
 function memoryTransport(): Transport & { iopub: { type: string; content: unknown }[] } {
