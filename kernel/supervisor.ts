@@ -26,9 +26,8 @@ const STDERR_TAIL = 16 * 1024;
  * --max-old-space-size, or null for V8's own (a quarter of the machine's
  * memory, at most about 4 GB), which keeps the kernel's heap below the
  * machine's memory, so it meets V8's limit, which can be reported, before
- * the system's OOM killer. Hazard: V8 applies that flag to every isolate of
- * the process, over a worker's own resourceLimits, so with WARREN_HEAP_MB the
- * TypeScript checker thread loses its 160 MB cap.
+ * the system's OOM killer. The TypeScript compiler is a process of its own,
+ * with its own cap (COMPILER_HEAP_MB), which this does not change.
  */
 export function heapLimitMb(env: NodeJS.ProcessEnv = process.env): number | null {
   const asked = Number(env.WARREN_HEAP_MB);
