@@ -1,0 +1,60 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Compiler } from '../kernel/engines/typescript/compiler';
+
+const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
+const setup = {
+  isJS: false,
+  cwd: join(__dirname, '..'),
+  globals: 'declare const display: (value: unknown) => void;\n',
+  committed: [{ declarations: 'declare const kept: number;', notRun: [] }]
+};
+
+/** The command line of each living child of this process. */
+function childCommands(): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe('the compiler process', () => {
+  test('starts from the snapshot the build made, with what earlier cells declared', async () => {
+    const compiler = new Compiler(join(BUILT, 'compiler-process.js'), setup);
+    try {
+      const converted = await compiler.convert('kept.toFixed(1)');
+      expect(converted.diagnostics).toEqual([]);
+      expect(converted.output).toContain('exports.kept.toFixed(1)');
+      expect(childCommands().some((c) => c.includes(`--snapshot-blob ${join(BUILT, 'compiler.blob')}`))).toBe(true);
+    } finally {
+      await compiler.dispose();
+    }
+  });
+
+  test('a snapshot this Node cannot load is passed over: the plain script answers the same', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'warren-blob-'));
+    try {
+      symlinkSync(join(BUILT, 'compiler-process.js'), join(folder, 'compiler-process.js'));
+      writeFileSync(join(folder, 'compiler.blob'), 'not a snapshot');
+      const compiler = new Compiler(join(folder, 'compiler-process.js'), setup);
+      try {
+        const converted = await compiler.convert('kept.toUpperCase()');
+        expect(converted.diagnostics[0].message).toMatch(/toUpperCase.*does not exist on type 'number'/);
+        expect(childCommands().some((c) => c.endsWith(`${join(folder, 'compiler-process.js')}`))).toBe(true);
+      } finally {
+        await compiler.dispose();
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
