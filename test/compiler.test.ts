@@ -1,4 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
@@ -34,7 +41,9 @@ describe('the compiler process', () => {
       const converted = await compiler.convert('kept.toFixed(1)');
       expect(converted.diagnostics).toEqual([]);
       expect(converted.output).toContain('exports.kept.toFixed(1)');
-      expect(childCommands().some((c) => c.includes(`--snapshot-blob ${join(BUILT, 'compiler.blob')}`))).toBe(true);
+      expect(
+        childCommands().some((c) => c.includes(`--snapshot-blob ${join(BUILT, 'compiler.blob')}`))
+      ).toBe(true);
     } finally {
       await compiler.dispose();
     }
@@ -48,8 +57,12 @@ describe('the compiler process', () => {
       const compiler = new Compiler(join(folder, 'compiler-process.js'), setup);
       try {
         const converted = await compiler.convert('kept.toUpperCase()');
-        expect(converted.diagnostics[0].message).toMatch(/toUpperCase.*does not exist on type 'number'/);
-        expect(childCommands().some((c) => c.endsWith(`${join(folder, 'compiler-process.js')}`))).toBe(true);
+        expect(converted.diagnostics[0].message).toMatch(
+          /toUpperCase.*does not exist on type 'number'/
+        );
+        expect(
+          childCommands().some((c) => c.endsWith(`${join(folder, 'compiler-process.js')}`))
+        ).toBe(true);
       } finally {
         await compiler.dispose();
       }

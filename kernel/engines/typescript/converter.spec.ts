@@ -35,10 +35,12 @@ describe('the converter', () => {
     const next = run('epochs.toFixed(1)');
     expect(next.output).toContain('exports.tsLastExpr = exports.epochs.toFixed(1)');
     expect(next.lastExpressionVar).toBe('tsLastExpr');
-    expect(messages('epochs.toUpperCase()')[0]).toMatch(/toUpperCase.*does not exist on type 'number'/);
+    expect(messages('epochs.toUpperCase()')[0]).toMatch(
+      /toUpperCase.*does not exist on type 'number'/
+    );
   });
 
-  test("a redeclared name has its newest type; a value typed by the old one keeps that type", () => {
+  test('a redeclared name has its newest type; a value typed by the old one keeps that type', () => {
     run('interface Scan { voxels: number }\nconst t1: Scan = { voxels: 3 }');
     run('interface Scan { subject: string }');
     expect(messages('t1.voxels + 1')).toEqual([]);
@@ -50,7 +52,10 @@ describe('the converter', () => {
 
   test('declarations fold into one file after 32 declaring cells, the newest of each name winning', () => {
     run('const kept: number = 1');
-    for (let i = 0; i < 40; i++) run(`const shifting: ${i % 2 === 0 ? 'number' : 'string'} = ${i % 2 === 0 ? i : `"${i}"`}; const n${i} = ${i}`);
+    for (let i = 0; i < 40; i++)
+      run(
+        `const shifting: ${i % 2 === 0 ? 'number' : 'string'} = ${i % 2 === 0 ? i : `"${i}"`}; const n${i} = ${i}`
+      );
     expect(converter.unfolded).toBeLessThan(32);
     // The last cell (i = 39) made it a string; every other name is still there.
     expect(messages('shifting.toUpperCase(); kept + n0 + n39')).toEqual([]);

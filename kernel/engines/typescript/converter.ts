@@ -131,7 +131,8 @@ export class Converter {
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
     this.base = this.declarationFile('base', 'export {};\n');
     this.chain.push(this.base);
-    for (let i = 0; i < RECENT; i++) this.chain.push(this.declarationFile(`cell${i}`, 'export {};\n'));
+    for (let i = 0; i < RECENT; i++)
+      this.chain.push(this.declarationFile(`cell${i}`, 'export {};\n'));
   }
 
   /** Parses the libraries and @types/node now, so the first cell finds them ready. */
@@ -180,9 +181,7 @@ export class Converter {
       undefined,
       false,
       {
-        before: [
-          lastExpression(sf, (name) => (lastExpressionVar = name), names)
-        ],
+        before: [lastExpression(sf, (name) => (lastExpressionVar = name), names)],
         after: [earlierNamesOnExports(checker, declared)]
       }
     );
@@ -225,7 +224,9 @@ export class Converter {
     };
     const ranked = entries
       .map((e, index) => ({ name: e.name, key: rank(e.name), sort: e.sortText, index }))
-      .filter((e): e is { name: string; key: string; sort: string; index: number } => e.key !== null)
+      .filter(
+        (e): e is { name: string; key: string; sort: string; index: number } => e.key !== null
+      )
       .sort(
         (a, b) =>
           (a.key + a.sort).localeCompare(b.key + b.sort) ||
@@ -334,7 +335,13 @@ function moduleText(text: string): string {
 
 /** The names a cell declares at its top level (not those it exports itself). */
 export function topLevelNames(src: string, fileName = '__cell__.ts'): string[] {
-  const sf = ts.createSourceFile(fileName, src, ts.ScriptTarget.Latest, false, scriptKind(fileName));
+  const sf = ts.createSourceFile(
+    fileName,
+    src,
+    ts.ScriptTarget.Latest,
+    false,
+    scriptKind(fileName)
+  );
   const names = new Set<string>();
   for (const st of sf.statements) {
     if (hasExport(st)) continue;
@@ -391,11 +398,7 @@ function bindingNames(name: ts.BindingName): string[] {
 function isTopLevelAwait(sf: ts.SourceFile, start: number): boolean {
   let node: ts.Node | undefined = findNode(sf, start);
   while (node && node !== sf) {
-    if (
-      ts.isFunctionLike(node) ||
-      ts.isClassLike(node) ||
-      ts.isModuleDeclaration(node)
-    )
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node))
       return false;
     node = node.parent;
   }
@@ -454,7 +457,11 @@ function earlierNamesOnExports(
     const visit = (node: ts.Node): ts.Node => {
       if (!ts.isIdentifier(node)) return ts.visitEachChild(node, visit, context);
       const parent = ts.getOriginalNode(node).parent as ts.Node | undefined;
-      if (parent && ts.isPropertyAccessExpression(parent) && parent.name === ts.getOriginalNode(node))
+      if (
+        parent &&
+        ts.isPropertyAccessExpression(parent) &&
+        parent.name === ts.getOriginalNode(node)
+      )
         return node;
       const symbol = checker.getSymbolAtLocation(ts.getOriginalNode(node));
       const earlier = symbol?.declarations?.some((d) => declared.has(d.getSourceFile()));
