@@ -549,18 +549,24 @@ describe('hostile input the probe tried, kept as tests', () => {
     expect(result(after.iopub)).toBe('42');
   }
 
-  test('a 50 MB execute_request is answered (here: refused by the checker, clearly); the kernel keeps running and its variables', async () => {
+  test('a 50 MB execute_request is answered (its value, or the checker refusing it clearly); the kernel keeps running and its variables', async () => {
     const fifty = 50 * 1024 * 1024;
     const { reply, iopub } = await k.execute(
       `"${'x'.repeat(fifty)}".length`,
       { stop_on_error: false },
       240_000
     );
-    expect(types(iopub)).toEqual(['status', 'execute_input', 'error', 'status']);
-    expect(reply.content.status).toBe('error');
-    expect(String(reply.content.evalue)).toMatch(
-      /^the TypeScript checker gave up on this cell \(.*memory.*\); .*every variable kept/
-    );
+    // Whether a 50 MB literal fits in the checker's heap depends on what else
+    // it holds: either answer is a clear one.
+    if (reply.content.status === 'ok') {
+      expect(types(iopub)).toEqual(['status', 'execute_input', 'execute_result', 'status']);
+      expect(result(iopub)).toBe(String(fifty));
+    } else {
+      expect(types(iopub)).toEqual(['status', 'execute_input', 'error', 'status']);
+      expect(String(reply.content.evalue)).toMatch(
+        /^the TypeScript checker gave up on this cell \(.*memory.*\); .*every variable kept/
+      );
+    }
     await alive();
   }, 300_000);
 

@@ -138,10 +138,10 @@ export class TypeScriptEngine implements Engine {
           await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
         }
       }
-      await this.commit(converted.declOutput ?? '', []);
+      this.commit(converted.declOutput ?? '', []);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
-      if (started) await this.keepWhatRan(started.converted, started.before);
+      if (started) this.keepWhatRan(started.converted, started.before);
       return toError(error);
     } finally {
       this.interruptCurrent = null;
@@ -162,7 +162,7 @@ export class TypeScriptEngine implements Engine {
    * declaration never ran (the converter set them all to undefined first)
    * get back what they held before the cell, or go.
    */
-  private async keepWhatRan(converted: Converted, before: Map<string, unknown>): Promise<void> {
+  private keepWhatRan(converted: Converted, before: Map<string, unknown>): void {
     const counts = this.assignments ?? new Map<string, number>();
     this.assignments = null;
     if (converted.lastExpressionVar) delete this.exports[converted.lastExpressionVar];
@@ -173,13 +173,7 @@ export class TypeScriptEngine implements Engine {
       if (before.has(n)) this.exports[n] = before.get(n);
       else delete this.exports[n];
     }
-    const decl = converted.declOutput;
-    if (decl === undefined) return;
-    try {
-      await this.commit(decl, notRun);
-    } catch {
-      // the checker is gone: the declarations stay as they were before the cell
-    }
+    if (converted.declOutput !== undefined) this.commit(converted.declOutput, notRun);
   }
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
@@ -256,14 +250,16 @@ export class TypeScriptEngine implements Engine {
   }
 
   /** What a cell declared (less `notRun`) counts for the cells after it. */
-  private async commit(declarations: string, notRun: string[]): Promise<void> {
+  private commit(declarations: string, notRun: string[]): void {
     if (declarations.trim() === '') return;
-    // A thread started now is given `committed`, this entry included.
+    // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
     this.committed.push({ declarations, notRun });
     this.declVersion++;
     const compiler = this.compiler;
-    if (!fresh) await compiler.commit(declarations, notRun);
+    // Not waited for: the next request follows it down the same channel. Should
+    // the process die first, the one that replaces it is given `committed`.
+    if (!fresh) compiler.commit(declarations, notRun).catch(() => undefined);
   }
 }
 
