@@ -17,7 +17,7 @@ import { ShellEngine } from './engines/shell/shell';
 import { SixelDecoder } from './engines/sixel/decode';
 import { SixelOutput } from './engines/sixel/output';
 import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
-import { Compiler } from './engines/typescript/compiler';
+import { Compiler, compilerEntry } from './engines/typescript/compiler';
 import { TypeScriptEngine } from './engines/typescript/engine';
 import { RunManager } from './services/cluster/manager';
 import { RunsCommTarget } from './comms/runs';
@@ -55,9 +55,9 @@ import { IoTransport } from './io/transport';
 const COMPILER_WARMUP_MS = 0;
 
 export async function startKernel(connectionFile: string, language: Language): Promise<void> {
-  // The TypeScript compiler loads in its own process while this one starts.
-  const compilerEntry = join(__dirname, 'engines', 'typescript', 'compiler-process.js');
-  Compiler.launchEarly(compilerEntry, process.cwd());
+  // The TypeScript compiler loads in its own process while this one starts
+  // (the command line has usually launched it already).
+  Compiler.launchEarly(compilerEntry(), process.cwd());
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);
@@ -89,7 +89,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   const shellRuntime = installCellApi({ runtime, shell, mounts, runs });
   const code = new TypeScriptEngine({
     language,
-    compilerEntry,
+    compilerEntry: compilerEntry(),
     runtime
   });
   const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {

@@ -43,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
+      // The TypeScript compiler's process starts before the kernel's modules load.
+      const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
+      Compiler.launchEarly(compilerEntry(), process.cwd());
       const { startKernel } = await import('../main');
       await startKernel(file, language);
       return -1;

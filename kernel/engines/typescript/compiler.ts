@@ -48,6 +48,11 @@ interface Launched {
 
 let early: Launched | null = null;
 
+/** The compiled compiler process's entry, beside this file. */
+export function compilerEntry(): string {
+  return join(__dirname, 'compiler-process.js');
+}
+
 function launch(entry: string, cwd: string, snapshot: boolean): Launched {
   const blob = join(dirname(entry), 'compiler.blob');
   const fromSnapshot = snapshot && existsSync(blob);
