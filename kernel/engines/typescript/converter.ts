@@ -32,6 +32,8 @@ import type {
 const RECENT = 32;
 /** Where the last expression's value goes on `exports`. */
 const LAST_EXPRESSION = 'tsLastExpr';
+/** `ts.EmitOnly.Js` in the TypeScript this project pins (5.0): JavaScript, no declarations. */
+const EMIT_ONLY_JS = 0;
 /** TypeScript's "'await' is only allowed within async functions" (top-level await is ours to run). */
 const AWAIT_OUTSIDE_ASYNC = 1308;
 
@@ -179,7 +181,9 @@ export class Converter {
         else if (!name.endsWith('.map')) output = text;
       },
       undefined,
-      false,
+      // A cell that declares nothing needs no declaration emit: TypeScript's
+      // EmitOnly.Js (0), which `emit` passes on though its type says boolean.
+      (declares(sf) ? false : EMIT_ONLY_JS) as boolean,
       {
         before: [lastExpression(sf, (name) => (lastExpressionVar = name), names)],
         after: [earlierNamesOnExports(checker, declared)]
@@ -392,6 +396,13 @@ function statementNames(st: ts.Statement): string[] {
 function bindingNames(name: ts.BindingName): string[] {
   if (ts.isIdentifier(name)) return [name.text];
   return name.elements.flatMap((e) => (ts.isOmittedExpression(e) ? [] : bindingNames(e.name)));
+}
+
+/** Whether a cell declares anything at its top level (its own exports included). */
+function declares(sf: ts.SourceFile): boolean {
+  return sf.statements.some(
+    (st) => statementNames(st).length > 0 || hasExport(st) || ts.isExportAssignment(st)
+  );
 }
 
 /** `await` at the cell's top level, outside any function or class. */
