@@ -12,7 +12,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../paths';
 import { jupyterDataDir } from '../paths';
-import { shQuote } from '../services/cluster/transport';
+import { shQuote } from '../services/cluster/site';
 
 export interface KernelSpecTarget {
   user?: boolean;

@@ -17,7 +17,7 @@ import type { LiveSource } from './runs-logs';
 export interface RunsCommOptions {
   /** How often the record folder is read for runs started elsewhere (`warren map`, `%map`, the CLI). */
   rescanMs?: number;
-  /** Builds the map runner (a test passes one with its own transports). */
+  /** Builds the map runner (a test passes one with its own sites). */
   maps?: (manager: RunManager) => MapRunner;
   /** How often a followed run's live log is read for what is new. */
   followMs?: number;

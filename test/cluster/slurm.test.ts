@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
 import { backendFor, RunManager } from '../../kernel/services/cluster/manager';
-import { TransportError } from '../../kernel/services/cluster/transport';
+import { SiteError } from '../../kernel/services/cluster/site';
 import type { Backend, RunRecord } from '../../kernel/services/cluster/types';
 import { MapRunner } from '../../kernel/services/cluster/map';
 import { findProfile, readProfiles } from '../../kernel/services/cluster/profiles';
@@ -442,7 +442,7 @@ test('a connection lost during sbatch: the job is found by name, never submitted
     return Object.assign(Object.create(real) as Backend, {
       submit: async (r: RunRecord) => {
         await real.submit(r);
-        throw new TransportError('ssh: connection reset during sbatch');
+        throw new SiteError('ssh: connection reset during sbatch');
       }
     });
   });
@@ -462,7 +462,7 @@ test('a connection lost during sbatch: the job is found by name, never submitted
     const real = backendFor(p);
     return Object.assign(Object.create(real) as Backend, {
       submit: async () => {
-        throw new TransportError('ssh: connection refused');
+        throw new SiteError('ssh: connection refused');
       }
     });
   });

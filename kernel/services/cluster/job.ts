@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import type { RunProfile } from '../../../src/contract/runs';
-import { shQuote } from './transport';
-import type { Transport } from './transport';
+import { shQuote } from './site';
+import type { Site } from './site';
 import type { RunRecord } from './types';
 
 export const NOTEBOOK = 'notebook.ipynb';
@@ -27,7 +27,7 @@ export function runLines(record: RunRecord): string[] {
 
 /** Makes the run folder and copies the notebook (renamed) and the inputs into it. */
 export async function stage(
-  t: Transport,
+  t: Site,
   record: RunRecord,
   script: { name: string; text: string }
 ): Promise<void> {
@@ -81,7 +81,7 @@ export function profileLabel(p: RunProfile): string {
 }
 
 /** The running notebook's latest outputs (its live result file), else the end of the run's log. */
-export async function tailRun(t: Transport, record: RunRecord): Promise<string> {
+export async function tailRun(t: Site, record: RunRecord): Promise<string> {
   const r = await t.exec([
     'sh',
     '-c',
@@ -119,11 +119,7 @@ const LOG_MOST = 64 * 1024;
  * its checksum changed. A run that writes nothing costs a checksum and a
  * byte count, where reading it costs the whole notebook.
  */
-export async function readLive(
-  t: Transport,
-  record: RunRecord,
-  since: LiveMark
-): Promise<LiveRead> {
+export async function readLive(t: Site, record: RunRecord, since: LiveMark): Promise<LiveRead> {
   const marker = `--warren-live-${Math.random().toString(36).slice(2)}--`;
   const script = [
     `cd ${shQuote(record.remoteDir)} 2>/dev/null || exit 0`,
@@ -163,7 +159,7 @@ export class NoResultError extends Error {
  * one (a missing command, a kernel that would not start), and that is what the
  * user needs to read, not that a file is missing.
  */
-export async function requireResult(t: Transport, record: RunRecord): Promise<void> {
+export async function requireResult(t: Site, record: RunRecord): Promise<void> {
   const present = await t.exec(['test', '-f', join(record.remoteDir, RESULT)]);
   if (present.code === 0) return;
   const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOG, RESULT, readLive } from './job';
 import { LiveText } from './live';
-import { LocalTransport } from './transport';
-import type { Transport } from './transport';
+import { LocalSite } from './site';
+import type { Site } from './site';
 import type { RunRecord } from './types';
 
-/** A run folder on this machine, and a transport that counts the bytes each read brings back. */
+/** A run folder on this machine, and a site that counts the bytes each read brings back. */
 function runFolder() {
   const dir = mkdtempSync(join(tmpdir(), 'warren-live-'));
-  const local = new LocalTransport();
+  const local = new LocalSite();
   const brought: number[] = [];
-  const t: Transport = {
+  const t: Site = {
     description: local.description,
     exec: async (argv, options) => {
       const r = await local.exec(argv, options);
@@ -74,11 +74,7 @@ test("the notebook's outputs take over from the log, and only what they gain is 
 
 test('a run folder that is not there yet reads as nothing, not an error', async () => {
   const live = new LiveText((since) =>
-    readLive(
-      new LocalTransport(),
-      { id: 'r', remoteDir: '/nonexistent/warren' } as RunRecord,
-      since
-    )
+    readLive(new LocalSite(), { id: 'r', remoteDir: '/nonexistent/warren' } as RunRecord, since)
   );
   expect(await live.next()).toEqual({ text: '', reset: true });
   expect(await live.next()).toBeNull();

@@ -8,15 +8,15 @@ import { LiveText } from './live';
 import { SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
 import { RunStore } from './store';
-import type { Transport } from './transport';
-import { LocalTransport, SshTransport, TransportError } from './transport';
+import type { Site } from './site';
+import { LocalSite, SshSite, SiteError } from './site';
 import type { Backend, RunRecord } from './types';
 import { newRecord, resourcesOf } from './types';
 
-export function transportFor(profile: RunProfile): Transport {
+export function siteFor(profile: RunProfile): Site {
   checkWorkdir(profile);
-  if (!profile.host || profile.host === 'local') return new LocalTransport(profile.env);
-  return new SshTransport({
+  if (!profile.host || profile.host === 'local') return new LocalSite(profile.env);
+  return new SshSite({
     host: profile.host,
     port: profile.port,
     user: profile.user,
@@ -57,7 +57,7 @@ function checkWorkdir(profile: RunProfile): void {
 }
 
 export function backendFor(profile: RunProfile): Backend {
-  const t = transportFor(profile);
+  const t = siteFor(profile);
   return profile.kind === 'slurm' ? new SlurmBackend(t) : new SshHostBackend(t);
 }
 
@@ -113,7 +113,7 @@ export class RunManager {
     } catch (error) {
       record.message = `submit: ${error instanceof Error ? error.message : String(error)}`;
       // A dropped connection leaves it unknown whether the job exists: resume() looks it up by name.
-      if (!(error instanceof TransportError)) record.state = 'failed';
+      if (!(error instanceof SiteError)) record.state = 'failed';
       this.store.save(record);
       throw error;
     }
@@ -140,7 +140,7 @@ export class RunManager {
       record.message = seen.message;
       if (isFinal(record.state)) record.ended ??= new Date().toISOString();
     } catch (error) {
-      if (!(error instanceof TransportError)) throw error;
+      if (!(error instanceof SiteError)) throw error;
       record.message = `${error.message}; retrying`;
     }
     this.store.save(record);
@@ -176,7 +176,7 @@ export class RunManager {
         try {
           return await this.fetch(id);
         } catch (error) {
-          if (!(error instanceof TransportError)) throw error;
+          if (!(error instanceof SiteError)) throw error;
           record.message = `${error.message}; retrying`;
         }
       }

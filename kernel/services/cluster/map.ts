@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { RunProfile, RunResources } from '../../../src/contract/runs';
-import { isFinal, transportFor } from './manager';
+import { isFinal, siteFor } from './manager';
 import { SlurmBackend } from './slurm';
 import { RunStore } from './store';
-import type { Transport } from './transport';
-import { TransportError } from './transport';
+import type { Site } from './site';
+import { SiteError } from './site';
 import type { RunRecord } from './types';
 import { newRecord } from './types';
 
@@ -41,7 +41,7 @@ export interface MapProgress {
 export class MapRunner {
   constructor(
     readonly store = new RunStore(),
-    private readonly transports: (p: RunProfile) => Transport = transportFor
+    private readonly sites: (p: RunProfile) => Site = siteFor
   ) {}
 
   async submit(options: MapOptions): Promise<RunRecord> {
@@ -60,7 +60,7 @@ export class MapRunner {
         `map: parallel is a whole number of array tasks, 1 or more, not ${options.parallel}`
       );
     const chunk = options.chunk;
-    const t = this.transports(options.profile);
+    const t = this.sites(options.profile);
     const slurm = new SlurmBackend(t);
     try {
       await slurm.check();
@@ -101,7 +101,7 @@ export class MapRunner {
     const record = this.store.load(id);
     const redo = progress.exitCodes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
     if (redo.length === 0) return null;
-    const t = this.transports(record.profile);
+    const t = this.sites(record.profile);
     const all = (await t.exec(['cat', `${record.remoteDir}/commands.txt`])).stdout.split('\n');
     await t.exec(['rm', '-f', ...redo.map((i) => `${record.remoteDir}/results/${i}.exit`)]);
     await this.submitList(
@@ -114,7 +114,7 @@ export class MapRunner {
 
   async progress(id: string): Promise<MapProgress> {
     const record = this.store.load(id);
-    const t = this.transports(record.profile);
+    const t = this.sites(record.profile);
     const total = record.count ?? 0;
     const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
     try {
@@ -139,7 +139,7 @@ export class MapRunner {
         if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
       }
     } catch (error) {
-      if (!(error instanceof TransportError)) throw error;
+      if (!(error instanceof SiteError)) throw error;
       record.message = `${error.message}; retrying`;
     }
     const done = exitCodes.filter((c) => c !== null).length;
@@ -176,7 +176,7 @@ export class MapRunner {
 
   async log(id: string, index: number): Promise<string> {
     const record = this.store.load(id);
-    const r = await this.transports(record.profile).exec([
+    const r = await this.sites(record.profile).exec([
       'cat',
       `${record.remoteDir}/logs/${Math.floor(index)}.log`
     ]);
@@ -185,7 +185,7 @@ export class MapRunner {
 
   async cancel(id: string): Promise<void> {
     const record = this.store.load(id);
-    await new SlurmBackend(this.transports(record.profile)).cancel(record);
+    await new SlurmBackend(this.sites(record.profile)).cancel(record);
   }
 
   private async submitList(
@@ -193,7 +193,7 @@ export class MapRunner {
     slurm: SlurmBackend,
     list: [number, string][]
   ): Promise<void> {
-    const t = this.transports(record.profile);
+    const t = this.sites(record.profile);
     const attempt = record.jobs?.length ?? 0;
     const listFile = `list-${attempt}.txt`;
     await this.write(
@@ -225,7 +225,7 @@ export class MapRunner {
     this.store.save(record);
   }
 
-  private async write(t: Transport, path: string, text: string): Promise<void> {
+  private async write(t: Site, path: string, text: string): Promise<void> {
     const r = await t.exec(['sh', '-c', 'cat > "$1"', 'sh', path], { input: text });
     if (r.code !== 0) throw new Error(`cannot write ${path}: ${r.stderr.trim()}`);
   }

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { RunState } from '../../../src/contract/runs';
 import { LOG, RESULT, requireResult, runLines, readLive, stage, tailRun } from './job';
 import type { LiveMark, LiveRead } from './job';
-import type { ExecResult, Transport } from './transport';
-import { TransportError } from './transport';
+import type { ExecResult, Site } from './site';
+import { SiteError } from './site';
 import type { Backend, Observed, RunRecord } from './types';
 
 /** Slurm's job states (squeue/scontrol/sacct spelling) in ours. */
@@ -53,9 +53,9 @@ export function jobName(record: RunRecord): string {
   return `warren-${record.id}`;
 }
 
-/** sbatch/squeue/scontrol/sacct/scancel through a transport: the local CLI or ssh to a login node. */
+/** sbatch/squeue/scontrol/sacct/scancel through a site: the local CLI or ssh to a login node. */
 export class SlurmBackend implements Backend {
-  constructor(private readonly t: Transport) {}
+  constructor(private readonly t: Site) {}
 
   async check(): Promise<void> {
     const r = await this.t.exec(['sinfo', '-h', '-o', '%P %a']);
@@ -94,7 +94,7 @@ export class SlurmBackend implements Backend {
   async sbatch(args: string[]): Promise<string> {
     const r = await this.t.exec(['sbatch', '--parsable', ...args]);
     if (r.code !== 0) {
-      if (controllerDown(r)) throw new TransportError(`sbatch: ${r.stderr.trim()}`);
+      if (controllerDown(r)) throw new SiteError(`sbatch: ${r.stderr.trim()}`);
       throw new Error(`sbatch refused the job: ${r.stderr.trim()}`);
     }
     const id = r.stdout.trim().split(';')[0];
@@ -104,7 +104,7 @@ export class SlurmBackend implements Backend {
 
   async find(record: RunRecord): Promise<string | null> {
     const q = await this.t.exec(['squeue', '-h', '-n', jobName(record), '-o', '%A']);
-    if (q.code !== 0 && controllerDown(q)) throw new TransportError(q.stderr.trim());
+    if (q.code !== 0 && controllerDown(q)) throw new SiteError(q.stderr.trim());
     const ids = q.stdout
       .split('\n')
       .map((s) => s.trim())
@@ -137,7 +137,7 @@ export class SlurmBackend implements Backend {
         message: `slurm job ${jobId}: ${/JobState=(\S+)/.exec(sc.stdout)?.[1]}${reason && reason !== 'None' ? ` (${reason})` : ''}${exit ? ` exit ${exit}` : ''}`
       };
     }
-    if (controllerDown(sc)) throw new TransportError(`slurm controller: ${sc.stderr.trim()}`);
+    if (controllerDown(sc)) throw new SiteError(`slurm controller: ${sc.stderr.trim()}`);
     const a = await this.t.exec([
       'sacct',
       '-c',
@@ -198,7 +198,7 @@ export function combine(states: RunState[]): RunState {
 
 /** The executed notebook to `notebook`, declared outputs under `outputsDir`; returns the outputs that were missing. */
 export async function fetchResults(
-  t: Transport,
+  t: Site,
   record: RunRecord,
   notebook: string,
   outputsDir: string

@@ -3,8 +3,8 @@ import type { RunState } from '../../../src/contract/runs';
 import { LOG, runLines, readLive, stage, tailRun } from './job';
 import type { LiveMark, LiveRead } from './job';
 import { fetchResults } from './slurm';
-import type { Transport } from './transport';
-import { shQuote } from './transport';
+import type { Site } from './site';
+import { shQuote } from './site';
 import type { Backend, Observed, RunRecord } from './types';
 
 /** Slurm's --time spellings in seconds: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S. */
@@ -26,7 +26,7 @@ export function timeSeconds(time: string): number | null {
  * in the run folder: pid, state (running/completed/failed/cancelled/timeout), exitcode, log.
  */
 export class SshHostBackend implements Backend {
-  constructor(private readonly t: Transport) {}
+  constructor(private readonly t: Site) {}
 
   async check(): Promise<void> {
     const r = await this.t.exec(['sh', '-c', 'command -v setsid >/dev/null && echo ok']);

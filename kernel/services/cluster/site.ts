@@ -10,8 +10,8 @@ export interface ExecResult {
 }
 
 /** The connection broke or the host did not answer: the same call may be tried again later. */
-export class TransportError extends Error {
-  override name = 'TransportError';
+export class SiteError extends Error {
+  override name = 'SiteError';
 }
 
 /**
@@ -19,7 +19,7 @@ export class TransportError extends Error {
  * host over ssh/scp. Commands are argument arrays; for ssh they are quoted
  * once for the remote shell, never glued from user strings.
  */
-export interface Transport {
+export interface Site {
   readonly description: string;
   exec(argv: string[], options?: { input?: string; timeoutMs?: number }): Promise<ExecResult>;
   /** Copies local files (or folders) into a remote folder, which must exist. */
@@ -63,7 +63,7 @@ function spawnCollect(
 }
 
 /** Commands get `env` (the profile's, never a secret) on top of the login environment. */
-export class LocalTransport implements Transport {
+export class LocalSite implements Site {
   readonly description = 'this machine';
 
   constructor(private readonly env: Record<string, string> = {}) {}
@@ -113,7 +113,7 @@ export interface SshOptions {
  * OpenSSH's client. BatchMode: never a password prompt; the key is named on
  * the command line and stays on this machine.
  */
-export class SshTransport implements Transport {
+export class SshSite implements Site {
   readonly description: string;
 
   constructor(private readonly options: SshOptions) {
@@ -170,9 +170,7 @@ export class SshTransport implements Transport {
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
     // ssh's own failures exit 255 (a connection lost, a host that does not answer): worth another try.
     if (r.code === 255 || r.code === null)
-      throw new TransportError(
-        `ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`
-      );
+      throw new SiteError(`ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`);
     return r;
   }
 
@@ -204,7 +202,7 @@ export class SshTransport implements Transport {
     ];
     const r = await spawnCollect('scp', args, undefined, 600000);
     if (r.code !== 0)
-      throw new TransportError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
+      throw new SiteError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
   }
 }
 
