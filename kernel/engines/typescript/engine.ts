@@ -22,10 +22,10 @@ const CACHE_SIZE = 256;
 
 /**
  * TypeScript (or JavaScript) cells, checked and converted in the compiler
- * thread (converter.ts). Top-level
- * declarations are kept on one `exports` object, so they carry across cells;
- * code runs in this thread with `breakOnSigint`, so SIGINT stops a busy loop
- * and every variable survives.
+ * process (compiler-process.ts, converter.ts). Top-level declarations are
+ * kept on one `exports` object, so they carry across cells; code runs in
+ * this thread with `breakOnSigint`, so SIGINT stops a busy loop and every
+ * variable survives.
  */
 export class TypeScriptEngine implements Engine {
   private compilerInstance: Compiler | null = null;
@@ -33,8 +33,8 @@ export class TypeScriptEngine implements Engine {
   private readonly runtime: Runtime;
   private readonly exports: Record<string, unknown>;
   /**
-   * Declarations committed so far: the compiler thread holds them, and one
-   * that replaces a thread that died is given them again.
+   * Declarations committed so far: the compiler process holds them, and one
+   * that replaces a process that died is given them again.
    */
   private readonly committed: Array<{ declarations: string; notRun: string[] }> = [];
   private declVersion = 0;
@@ -61,9 +61,8 @@ export class TypeScriptEngine implements Engine {
   }
 
   /**
-   * The compiler thread, started on first need or by `warmUp`: its language
-   * service costs about a second and 150 MB, which a kernel that only starts
-   * (or only runs shell cells) should not pay.
+   * The compiler process, adopted from the early launch (main.ts, the command
+   * line) on first need or by `warmUp`, or started again after one died.
    */
   private get compiler(): Compiler {
     if (!this.compilerInstance || this.compilerInstance.dead) {
@@ -226,10 +225,10 @@ export class TypeScriptEngine implements Engine {
     const key = `${this.declVersion}\0${code}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    // A thread that died earlier has been replaced by the getter. One that
+    // A process that died earlier has been replaced by the getter. One that
     // dies on this cell most likely died of it (out of memory): trying again
     // would only die again, so the cell fails and the next request starts a
-    // new thread. No state is lost: the cells' variables live on this thread.
+    // new one. No state is lost: the cells' variables live in the kernel.
     const compiler = this.compiler;
     let converted: Converted;
     try {
@@ -266,7 +265,7 @@ export class TypeScriptEngine implements Engine {
 export namespace TypeScriptEngine {
   export interface IOptions {
     language: 'typescript' | 'javascript';
-    /** The compiled compiler thread entry. */
+    /** The compiled compiler process entry. */
     compilerEntry: string;
     runtime: Runtime;
   }

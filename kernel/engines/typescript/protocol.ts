@@ -1,4 +1,4 @@
-/** Requests and answers between the TypeScript engine and its compiler thread. */
+/** Requests and answers between the TypeScript engine and its compiler process. */
 
 export interface CompilerDiagnostic {
   line: number;
