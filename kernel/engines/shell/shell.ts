@@ -139,8 +139,15 @@ export class ShellEngine {
           // The outbox drains, reading resumes, and the output then goes quiet.
           if (paused) return watchExit();
           if (performance.now() < quietAfter) return watchExit();
-          hold = null;
-          release();
+          // A timer can run before the loop's poll has read what the command
+          // wrote just before it ended (a busy machine): one more turn of the
+          // loop, which polls the pty, and any data read then keeps it open.
+          const seen = lastData;
+          hold = setTimeout(() => {
+            if (lastData !== seen) return watchExit();
+            hold = null;
+            release();
+          }, 0);
         },
         // Quick commands, and commands just interrupted, are seen to end
         // quickly; long ones are checked less often.
