@@ -11,6 +11,8 @@
  * than ipykernel's (ratio <= 1.0); RSS <= 120 MB after the first typed cell and
  * flat (+-10 %) from 1,000 to 10,000 cells.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
 import { comparePeers, median, rssMB } from './measure';
@@ -65,12 +67,21 @@ const PEERS: Peer[] = [
   }
 ];
 
+/**
+ * Where the kernels run: a notebook's folder with no node_modules of its own
+ * (BENCH_FOLDER=. runs them in this repository, whose 52 @types packages
+ * tslab checks into every cell: it then answers no cell within a minute).
+ */
+const folder =
+  process.env.BENCH_FOLDER ?? mkdtempSync(join(tmpdir(), 'warren-bench-notebook-'));
+
 async function measure(peer: Peer): Promise<Row> {
   const row: Row = {};
   const env = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
+  const options = { env, cwd: folder };
   const firsts: number[] = [];
   for (let run = 0; run < 3; run++) {
-    const k = await KernelClient.launch(peer.argv, { env });
+    const k = await KernelClient.launch(peer.argv, options);
     try {
       const t = performance.now();
       const { reply } = await k.execute(peer.cell(0));
@@ -84,7 +95,7 @@ async function measure(peer: Peer): Promise<Row> {
   }
   row['first typed cell after kernel_info (s)'] = median(firsts);
 
-  const k = await KernelClient.launch(peer.argv, { env });
+  const k = await KernelClient.launch(peer.argv, options);
   try {
     const times: number[] = [];
     let i = 1;
