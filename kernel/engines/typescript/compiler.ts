@@ -29,13 +29,17 @@ export const COMPILER_HEAP_MB = 384;
  */
 export const COMPILER_FLAGS = [`--max-old-space-size=${COMPILER_HEAP_MB}`, '--expose-gc'];
 
-/**
- * The kernel's handle on the compiler process (compiler-process.ts). It
- * starts as soon as this is constructed: from the startup snapshot beside the
- * entry when there is one, else (or when this Node cannot load that blob) as
- * a plain script. It has a process group of its own, so an interrupt that
- * ends what a cell started leaves it alone, and it ends when the kernel does.
- */
+/** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
+function compilerEnv(): NodeJS.ProcessEnv {
+  // glibc gives each thread that allocates an arena of its own; V8's helper
+  // threads left the compiler about 13 MB larger, for no speed.
+  const env: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: '2' };
+  // V8 flags there (tuning for the user's own cells) would not match
+  // the snapshot's, which then would not load.
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
 /** A compiler process started before its kernel knew what to give it. */
 interface Launched {
   entry: string;
@@ -63,9 +67,7 @@ function launch(entry: string, cwd: string, snapshot: boolean): Launched {
       cwd,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       detached: true,
-      // glibc gives each thread that allocates an arena of its own; V8's helper
-      // threads left the compiler about 13 MB larger, for no speed.
-      env: { ...process.env, MALLOC_ARENA_MAX: '2' }
+      env: compilerEnv()
     }
   );
   const stderr = { text: '' };
