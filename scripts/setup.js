@@ -101,6 +101,12 @@ function ensureBuilt() {
   if (mtime('lib/kernel/cli/warren.js') < newest(['kernel', 'src/contract', 'schema'])) {
     log('building the kernel (lib/)');
     run('npm', ['run', '--silent', 'build:kernel']);
+  } else if (
+    mtime('lib/kernel/engines/typescript/compiler.blob') < fs.statSync(process.execPath).mtimeMs
+  ) {
+    // A snapshot fits only the Node that built it: missing, or Node changed since.
+    log('building the TypeScript compiler\'s snapshot');
+    run(process.execPath, [path.join(ROOT, 'scripts', 'compiler-snapshot.js')]);
   }
   if (mtime('warren/labextension/package.json') < newest(['src', 'style', 'schema', 'package.json'])) {
     log('building the labextension (warren/labextension)');
