@@ -41,7 +41,7 @@ import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { applyToolboxes, MountManager } from './services/mounts';
-import { jupyterDataDir } from './paths';
+import { isServicesSession, jupyterDataDir } from './paths';
 import { descendants, endProcesses } from './services/processes';
 import { SupervisorNotes } from './io/afterlife';
 import { readConnectionFile } from './wire/connection';
@@ -56,8 +56,10 @@ const COMPILER_WARMUP_MS = 0;
 
 export async function startKernel(connectionFile: string, language: Language): Promise<void> {
   // The TypeScript compiler loads in its own process while this one starts
-  // (the command line has usually launched it already).
-  Compiler.launchEarly(compilerEntry(), process.cwd());
+  // (the command line has usually launched it already). The panels' services
+  // kernel serves comms: it starts one only if a cell ever needs it.
+  const servicesOnly = isServicesSession();
+  if (!servicesOnly) Compiler.launchEarly(compilerEntry(), process.cwd());
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);
@@ -161,5 +163,5 @@ export async function startKernel(connectionFile: string, language: Language): P
   });
   await io.ready;
   // Once the sockets answer: kernel_info is never kept waiting by it.
-  setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
+  if (!servicesOnly) setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { ServicesSession } from '../src/contract';
 
 /** Jupyter's data directory for this user, as jupyter_core computes it on Linux. */
 export function jupyterDataDir(): string {
@@ -18,4 +19,14 @@ export function packageRoot(): string {
     dir = up;
   }
   return dir;
+}
+
+/**
+ * Whether this kernel is the panels' services kernel: jupyter_server gives a
+ * kernel its session's path (joined with the session's name) as
+ * JPY_SESSION_NAME, and the panels start theirs in `.warren/`.
+ */
+export function isServicesSession(env: NodeJS.ProcessEnv = process.env): boolean {
+  const session = env.JPY_SESSION_NAME;
+  return !!session && basename(dirname(session)) === ServicesSession.folder;
 }

@@ -9,6 +9,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
+import { launchWarren } from './harness';
 
 const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
 const setup = {
@@ -79,4 +80,57 @@ describe('the compiler process', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+});
+
+/** Command lines of every living process below `root`. */
+function treeCommands(root: number): string[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p))
+      if (p === root) return true;
+    return false;
+  };
+  return [...parents.keys()].filter(below).flatMap((pid) => {
+    try {
+      return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe("the panels' services kernel", () => {
+  test('starts no compiler until a cell needs one; a notebook kernel starts it at once', async () => {
+    const compilers = (pid: number | undefined) =>
+      treeCommands(pid!).filter((c) => c.includes('compiler')).length;
+    const services = await launchWarren({
+      env: { JPY_SESSION_NAME: join(tmpdir(), 'lab', '.warren', 'warren services') }
+    });
+    const notebook = await launchWarren({
+      env: { JPY_SESSION_NAME: join(tmpdir(), 'lab', 'analysis.ipynb') }
+    });
+    try {
+      // Both answer shell cells; only the notebook's kernel has a compiler.
+      await services.execute('!true');
+      await notebook.execute('!true');
+      expect(compilers(notebook.pid)).toBe(1);
+      expect(compilers(services.pid)).toBe(0);
+      // A typed cell in the services kernel still works: its compiler starts then.
+      const typed = await services.execute('const n: number = 41; n + 1', {}, 60_000);
+      expect(typed.reply.content.status).toBe('ok');
+      expect(compilers(services.pid)).toBe(1);
+    } finally {
+      await services.shutdown();
+      await notebook.shutdown();
+    }
+  }, 120_000);
 });

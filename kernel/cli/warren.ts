@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { install, uninstall } from './install';
 import type { KernelSpecTarget } from './install';
 import { MOUNTS_USAGE } from './mounts';
+import { isServicesSession } from '../paths';
 
 const USAGE = `usage:
   warren kernel -f CONNECTION_FILE [--language typescript|javascript]
@@ -43,9 +44,12 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
-      // The TypeScript compiler's process starts before the kernel's modules load.
-      const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
-      Compiler.launchEarly(compilerEntry(), process.cwd());
+      // The TypeScript compiler's process starts before the kernel's modules
+      // load; the panels' services kernel runs no cells and starts none.
+      if (!isServicesSession()) {
+        const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
+        Compiler.launchEarly(compilerEntry(), process.cwd());
+      }
       const { startKernel } = await import('../main');
       await startKernel(file, language);
       return -1;

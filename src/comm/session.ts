@@ -2,7 +2,7 @@ import type { Kernel, KernelMessage, Session } from '@jupyterlab/services';
 import type { JSONObject as LuminoJSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 import type { ISignal } from '@lumino/signaling';
-import { isJSONObject } from '../contract';
+import { isJSONObject, ServicesSession } from '../contract';
 import type { JSONObject } from '../contract';
 import type { IServicesChannel, IWarrenServices, OpenData, ServicesStatus } from '../tokens';
 
@@ -248,7 +248,7 @@ export namespace WarrenServices {
     path?: string;
     kernelName?: string;
   }
-  export const defaultPath = '.warren/services';
+  export const defaultPath = ServicesSession.path;
   /** The session's type: how the panels tell it from the notebooks' sessions. */
   export const sessionType = 'warren-services';
   /** How long a start or restart may take before the panels say so. */

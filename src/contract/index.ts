@@ -27,6 +27,17 @@ export const CommTargets = {
   journal: 'warren.journal'
 } as const;
 
+/**
+ * The services kernel's session: the panels start it at this path, and a
+ * kernel whose session sits there (jupyter_server passes the session's path
+ * as JPY_SESSION_NAME, joined with its name) serves comms only, so it loads
+ * no TypeScript checker until a cell asks for one.
+ */
+export const ServicesSession = {
+  folder: '.warren',
+  path: '.warren/services'
+} as const;
+
 export const MimeTypes = {
   sixel: 'image/x-sixel'
 } as const;
