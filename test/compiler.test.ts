@@ -134,3 +134,27 @@ describe("the panels' services kernel", () => {
     }
   }, 120_000);
 });
+
+describe('a compiler left idle', () => {
+  test('goes, and the next typed cell brings one back that knows every declaration', async () => {
+    const compilers = (pid: number | undefined) =>
+      treeCommands(pid!).filter((c) => c.includes('compiler')).length;
+    const k = await launchWarren({ env: { WARREN_COMPILER_IDLE_S: '1' } });
+    try {
+      await k.execute('const kept: number = 41;');
+      expect(compilers(k.pid)).toBe(1);
+      const deadline = Date.now() + 10_000;
+      while (compilers(k.pid) > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(compilers(k.pid)).toBe(0);
+      const after = await k.execute('kept.toFixed(0) + "!"', {}, 60_000);
+      expect(after.reply.content.status).toBe('ok');
+      const value = after.iopub.find((m) => m.header.msg_type === 'execute_result');
+      expect((value?.content.data as Record<string, string>)['text/plain']).toBe("'41!'");
+      const typed = await k.execute('kept.toUpperCase()', { stop_on_error: false });
+      expect(typed.reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
+    } finally {
+      await k.shutdown();
+    }
+  }, 120_000);
+});

@@ -29,6 +29,17 @@ export const COMPILER_HEAP_MB = 384;
  */
 export const COMPILER_FLAGS = [`--max-old-space-size=${COMPILER_HEAP_MB}`, '--expose-gc'];
 
+/**
+ * How long a compiler may go unasked before it is let go: a notebook left
+ * open gives back its checker's memory (170 MB and more), and its next typed
+ * cell starts a new one from the snapshot (a few tenths of a second), given
+ * every declaration so far. WARREN_COMPILER_IDLE_S sets another.
+ */
+export function compilerIdleMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.WARREN_COMPILER_IDLE_S);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 10 * 60) * 1000;
+}
+
 /** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
 function compilerEnv(): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
@@ -104,6 +115,8 @@ export class Compiler {
   private readyFlag = false;
   readonly ready: Promise<void>;
   private markReady: () => void = () => {};
+  private idle: NodeJS.Timeout | null = null;
+  private readonly idleMs = compilerIdleMs();
 
   constructor(
     private readonly entry: string,
@@ -128,10 +141,12 @@ export class Compiler {
       if (a.id === -1) {
         this.readyFlag = true;
         this.markReady();
+        this.watchIdle();
         return;
       }
       const w = this.waiting.get(a.id);
       this.waiting.delete(a.id);
+      this.watchIdle();
       if (!w) return;
       if (a.ok) w.resolve(a.value);
       else w.reject(new Error(a.error));
@@ -197,8 +212,19 @@ export class Compiler {
     });
   }
 
+  /** Once nothing is asked for `idleMs`, the process goes; the engine starts another on need. */
+  private watchIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    if (this.waiting.size > 0 || this.dead) return;
+    this.idle = setTimeout(() => {
+      if (this.waiting.size === 0) void this.dispose();
+    }, this.idleMs);
+    this.idle.unref();
+  }
+
   private request(req: Omit2<CompilerRequest>): Promise<unknown> {
     if (this.dead) return Promise.reject(new Error('the TypeScript compiler has ended'));
+    if (this.idle) clearTimeout(this.idle);
     const request = { ...req, id: this.nextId++ } as CompilerRequest;
     return new Promise((resolve, reject) => {
       this.waiting.set(request.id, { request, resolve, reject });
