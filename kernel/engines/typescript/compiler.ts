@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type {
   CompilerAnswer,
@@ -40,6 +40,21 @@ export function compilerIdleMs(env: NodeJS.ProcessEnv = process.env): number {
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 10 * 60) * 1000;
 }
 
+/**
+ * A blob holds the compiler's code as it was built: one older than that code
+ * (the kernel rebuilt without it) would run the old converter.
+ */
+function snapshotCurrent(blob: string, folder: string): boolean {
+  try {
+    const built = statSync(blob).mtimeMs;
+    return ['compiler-process.js', 'converter.js'].every(
+      (f) => statSync(join(folder, f)).mtimeMs <= built
+    );
+  } catch {
+    return false;
+  }
+}
+
 /** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
 function compilerEnv(): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
@@ -70,7 +85,7 @@ export function compilerEntry(): string {
 
 function launch(entry: string, cwd: string, snapshot: boolean): Launched {
   const blob = join(dirname(entry), 'compiler.blob');
-  const fromSnapshot = snapshot && existsSync(blob);
+  const fromSnapshot = snapshot && snapshotCurrent(blob, dirname(entry));
   const child = spawn(
     process.execPath,
     [...COMPILER_FLAGS, ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])],
