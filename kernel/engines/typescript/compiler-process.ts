@@ -8,7 +8,8 @@
  * script and loads them itself.
  */
 import type { DocumentRegistry } from './converter';
-import { Converter, createRegistry, isComplete } from './converter';
+import { isComplete } from './cells';
+import { Converter, createRegistry } from './converter';
 import type {
   CompilerAnswer,
   CompilerRequest,

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Converter, createRegistry, newestWins, topLevelNames } from './converter';
+import { Converter, createRegistry } from './converter';
+import { newestWins, topLevelNames } from './declarations';
 
 let folder: string;
 let converter: Converter;

@@ -1,0 +1,132 @@
+/**
+ * What is done to a cell's source and output: shorthand properties spelled
+ * out, its last expression kept as its value, earlier cells' names read from
+ * `exports`, top-level `await` told apart, and whether the code is complete.
+ */
+import * as ts from '@tslab/typescript-for-tslab';
+import type { CompletenessAnswer } from './protocol';
+
+/** Where the last expression's value goes on `exports`. */
+const LAST_EXPRESSION = 'tsLastExpr';
+
+/** `await` at the cell's top level, outside any function or class. */
+export function isTopLevelAwait(sf: ts.SourceFile, start: number): boolean {
+  let node: ts.Node | undefined = findNode(sf, start);
+  while (node && node !== sf) {
+    if (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isModuleDeclaration(node))
+      return false;
+    node = node.parent;
+  }
+  return true;
+}
+
+function findNode(sf: ts.SourceFile, position: number): ts.Node {
+  let found: ts.Node = sf;
+  const visit = (node: ts.Node): void => {
+    if (node.getStart(sf) <= position && position < node.getEnd()) {
+      found = node;
+      ts.forEachChild(node, visit);
+    }
+  };
+  ts.forEachChild(sf, visit);
+  return found;
+}
+
+/**
+ * The cell's last statement, when an expression, becomes an assignment to
+ * `exports.tsLastExpr` (numbered when the cell uses that name), which the
+ * engine reads as the cell's value.
+ */
+export function lastExpression(
+  sf: ts.SourceFile,
+  setName: (name: string) => void,
+  names: string[]
+): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => (node) => {
+    if (node !== sf && ts.getOriginalNode(node) !== sf) return node;
+    // The last statement is the `export { … }` the converter appended.
+    const statements = [...node.statements];
+    const index = statements.length - 2;
+    const last = statements[index];
+    if (!last || !ts.isExpressionStatement(last)) return node;
+    let name = LAST_EXPRESSION;
+    for (let i = 0; names.includes(name); i++) name = `${LAST_EXPRESSION}${i}`;
+    setName(name);
+    const f = context.factory;
+    statements[index] = f.createExpressionStatement(
+      f.createAssignment(
+        f.createPropertyAccessExpression(f.createIdentifier('exports'), name),
+        last.expression
+      )
+    );
+    return f.updateSourceFile(node, statements);
+  };
+}
+
+/** A name declared by an earlier cell is read from `exports`, where that cell left it. */
+export function earlierNamesOnExports(
+  checker: ts.TypeChecker,
+  declared: Set<ts.SourceFile | undefined>
+): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => (root) => {
+    const visit = (node: ts.Node): ts.Node => {
+      if (!ts.isIdentifier(node)) return ts.visitEachChild(node, visit, context);
+      const parent = ts.getOriginalNode(node).parent as ts.Node | undefined;
+      if (
+        parent &&
+        ts.isPropertyAccessExpression(parent) &&
+        parent.name === ts.getOriginalNode(node)
+      )
+        return node;
+      const symbol = checker.getSymbolAtLocation(ts.getOriginalNode(node));
+      const earlier = symbol?.declarations?.some((d) => declared.has(d.getSourceFile()));
+      if (!earlier) return node;
+      return context.factory.createPropertyAccessExpression(
+        context.factory.createIdentifier('exports'),
+        node.text
+      );
+    };
+    return ts.visitEachChild(root, visit, context);
+  };
+}
+
+/**
+ * `{ epochs }` written as `{ epochs: epochs }`: a name from an earlier cell is
+ * read from `exports`, which a shorthand property cannot say. The long form
+ * means the same everywhere a shorthand can stand, destructuring included.
+ */
+export function expandShorthand(src: string): string {
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true);
+  const names: Array<{ end: number; text: string }> = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isShorthandPropertyAssignment(node))
+      names.push({ end: node.name.getEnd(), text: node.name.text });
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  let out = src;
+  for (const { end, text } of names.sort((a, b) => b.end - a.end)) {
+    out = `${out.slice(0, end)}: ${text}${out.slice(end)}`;
+  }
+  return out;
+}
+
+/**
+ * Complete, incomplete or invalid, from the parser's own diagnostics: code
+ * whose only syntax errors sit at its very end ("'}' expected") is
+ * incomplete; an error anywhere before the end makes it invalid.
+ */
+export function isComplete(src: string): CompletenessAnswer {
+  const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, false);
+  const diagnostics = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] })
+    .parseDiagnostics;
+  if (diagnostics.length === 0) return { status: 'complete' };
+  const end = src.trimEnd().length;
+  // 1160: an unterminated template literal, reported where it starts.
+  const atEnd = diagnostics.every((d) => d.start >= end || d.code === 1160);
+  if (!atEnd) return { status: 'invalid' };
+  const lastLine = src.slice(src.lastIndexOf('\n') + 1);
+  const indent = /^\s*/.exec(lastLine)?.[0] ?? '';
+  return { status: 'incomplete', indent: /[{([]\s*$/.test(src) ? indent + '  ' : indent };
+}
