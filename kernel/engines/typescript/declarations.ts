@@ -93,18 +93,7 @@ export function dropValues(text: string, drop: Set<string>): string {
         (d) => !bindingNames(d.name).some((n) => drop.has(n))
       );
       if (kept.length === st.declarationList.declarations.length) out.push(st.getFullText(sf));
-      else if (kept.length > 0)
-        out.push(
-          printer.printNode(
-            ts.EmitHint.Unspecified,
-            ts.factory.updateVariableStatement(
-              st,
-              st.modifiers,
-              ts.factory.updateVariableDeclarationList(st.declarationList, kept)
-            ),
-            sf
-          )
-        );
+      else if (kept.length > 0) out.push(printDeclarators(printer, sf, st, kept));
       continue;
     }
     const values =
@@ -143,18 +132,7 @@ export function newestWins(texts: string[]): string {
         const left = st.declarationList.declarations.filter((d) =>
           bindingNames(d.name).every((n) => !newer.has(n))
         );
-        if (left.length > 0)
-          out.push(
-            printer.printNode(
-              ts.EmitHint.Unspecified,
-              ts.factory.updateVariableStatement(
-                st,
-                st.modifiers,
-                ts.factory.updateVariableDeclarationList(st.declarationList, left)
-              ),
-              sf
-            )
-          );
+        if (left.length > 0) out.push(printDeclarators(printer, sf, st, left));
         continue;
       }
       if (ts.isImportDeclaration(st) && st.importClause) {
@@ -187,4 +165,22 @@ export function newestWins(texts: string[]): string {
     kept.unshift(out);
   }
   return kept.flat().join('\n');
+}
+
+/** `st` cut to the declarators in `kept`, printed. */
+function printDeclarators(
+  printer: ts.Printer,
+  sf: ts.SourceFile,
+  st: ts.VariableStatement,
+  kept: ts.VariableDeclaration[]
+): string {
+  return printer.printNode(
+    ts.EmitHint.Unspecified,
+    ts.factory.updateVariableStatement(
+      st,
+      st.modifiers,
+      ts.factory.updateVariableDeclarationList(st.declarationList, kept)
+    ),
+    sf
+  );
 }
