@@ -47,7 +47,7 @@ export function compilerIdleMs(env: NodeJS.ProcessEnv = process.env): number {
 function snapshotCurrent(blob: string, folder: string): boolean {
   try {
     const built = statSync(blob).mtimeMs;
-    return ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js'].every(
+    return ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js', 'live.js'].every(
       (f) => statSync(join(folder, f)).mtimeMs <= built
     );
   } catch {

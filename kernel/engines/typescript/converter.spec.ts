@@ -51,16 +51,48 @@ describe('the converter', () => {
     expect(messages('t1.toUpperCase()')).toEqual([]);
   });
 
-  test('declarations fold into one file after 32 declaring cells, the newest of each name winning', () => {
+  test('cells that import nothing stay live until 64 have declared something, then fold into declaration files, the newest of each name winning', () => {
     run('const kept: number = 1');
-    for (let i = 0; i < 40; i++)
+    expect(converter.liveCells).toBe(1);
+    for (let i = 0; i < 150; i++)
       run(
         `const shifting: ${i % 2 === 0 ? 'number' : 'string'} = ${i % 2 === 0 ? i : `"${i}"`}; const n${i} = ${i}`
       );
-    expect(converter.unfolded).toBeLessThan(32);
-    // The last cell (i = 39) made it a string; every other name is still there.
-    expect(messages('shifting.toUpperCase(); kept + n0 + n39')).toEqual([]);
+    // 151 declaring cells: two folds of 64 live cells into the base file, 23 live.
+    expect(converter.liveCells).toBe(151 - 128);
+    expect(converter.unfolded).toBe(0);
+    // The last cell (i = 149) made it a string; every other name is still there.
+    expect(messages('shifting.toUpperCase(); kept + n0 + n100 + n149')).toEqual([]);
     expect(messages('shifting.toFixed()')[0]).toMatch(/toFixed/);
+  });
+
+  test('a cell that imports a module sees the live cells before it, and the cells after it see both', () => {
+    writeFileSync(join(folder, 'rates.ts'), 'export const rate: number = 2;\n');
+    run('interface Run { loss: number }\nconst first: Run = { loss: 1 }');
+    expect(converter.liveCells).toBe(1);
+    run('import { rate } from "./rates"; const second: Run = { loss: first.loss * rate }');
+    expect(converter.liveCells).toBe(0);
+    expect(messages('const third: Run = { loss: first.loss + second.loss + rate }')).toEqual([]);
+    expect(messages('second.loss.toUpperCase()')[0]).toMatch(/toUpperCase/);
+  });
+
+  test('cells that need the whole program fold into the base file after 32 declaration files', () => {
+    writeFileSync(join(folder, 'rates.ts'), 'export const rate: number = 2;\n');
+    for (let i = 0; i < 40; i++)
+      run(`import { rate } from "./rates"; const m${i}: number = rate * ${i}`);
+    expect(converter.liveCells).toBe(0);
+    expect(converter.unfolded).toBeLessThan(32);
+    expect(messages('m0 + m31 + m39')).toEqual([]);
+  });
+
+  test('a live cell with a type error is stopped and leaves nothing behind; its comments can excuse an error', () => {
+    run('const ok: number = 1');
+    expect(messages('const broken: string = ok')[0]).toMatch(/not assignable to type 'string'/);
+    expect(messages('broken')[0]).toMatch(/Cannot find name 'broken'/);
+    expect(messages('// @ts-expect-error\nconst excused: string = ok')).toEqual([]);
+    expect(messages('// @ts-expect-error\nconst fine: number = ok')[0]).toMatch(
+      /Unused '@ts-expect-error'/
+    );
   });
 
   test('a cell that failed part way keeps the older declaration of a value that never ran', () => {

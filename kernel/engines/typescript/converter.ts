@@ -20,6 +20,8 @@ import { dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import { earlierNamesOnExports, isTopLevelAwait, lastExpression, expandShorthand } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
+import { LIVE_MAX, LiveCells } from './live';
+import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
 
 /**
@@ -70,6 +72,10 @@ export class Converter {
   private readonly base: DeclarationFile;
   /** How many of the cells' files hold a cell's declarations. */
   private filled = 0;
+  /** Cells checked on the program's own checker, newer than every declaration file. */
+  private readonly live: LiveCells;
+  /** The last cell converted live, which joins `live` if its declarations are committed whole. */
+  private candidate: LiveCell | null = null;
 
   constructor(options: ConverterOptions) {
     this.cwd = options.cwd;
@@ -126,6 +132,7 @@ export class Converter {
       getDirectories: (path) => ts.sys.getDirectories(path)
     };
     this.service = ts.createLanguageService(host, options.registry);
+    this.live = new LiveCells(this.cwd, this.options, options.isJS);
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
     this.base = this.declarationFile('base', 'export {};\n');
     this.chain.push(this.base);
@@ -145,8 +152,25 @@ export class Converter {
   convert(source: string): Converted {
     const src = expandShorthand(source);
     const names = topLevelNames(src, this.cellPath);
+    this.candidate = null;
+    if (this.live.accepts(src)) {
+      if (this.live.spent) this.absorb();
+      const program =
+        this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
+      const outer =
+        this.live.newest ?? program.getSourceFile(this.chain[this.chain.length - 1].path);
+      const sf = this.live.parse(withExports(src, names), outer);
+      const converted = this.check(program, sf, src, names);
+      if (converted.output !== undefined && declares(sf))
+        this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
+      return converted;
+    }
     const program = this.program(src, names);
-    const sf = program.getSourceFile(this.cellPath)!;
+    return this.check(program, program.getSourceFile(this.cellPath)!, src, names);
+  }
+
+  /** `sf` (the cell `src`, declaring `names`) checked and emitted in `program`. */
+  private check(program: ts.Program, sf: ts.SourceFile, src: string, names: string[]): Converted {
     let hasToplevelAwait = false;
     const diagnostics: CompilerDiagnostic[] = [];
     for (const d of [
@@ -166,7 +190,10 @@ export class Converter {
     }
     if (diagnostics.length > 0) return { diagnostics };
     const checker = program.getTypeChecker();
-    const declared = new Set(this.chain.map((d) => program.getSourceFile(d.path)));
+    const declared = new Set<ts.SourceFile | undefined>([
+      ...this.chain.map((d) => program.getSourceFile(d.path)),
+      ...this.live.cells.map((c) => c.file)
+    ]);
     let output = '';
     let declOutput = '';
     let lastExpressionVar: string | undefined;
@@ -200,8 +227,27 @@ export class Converter {
    * declarations, in older files, stand). Types are kept.
    */
   commit(declarations: string, notRun: string[] = []): void {
+    const candidate = this.candidate;
+    this.candidate = null;
     const text = notRun.length === 0 ? declarations : dropValues(declarations, new Set(notRun));
     if (text.trim() === '') return;
+    if (candidate && notRun.length === 0 && declarations === candidate.declarations) {
+      this.live.cells.push(candidate);
+      if (this.live.cells.length >= LIVE_MAX) this.absorb();
+      return;
+    }
+    // A declaration file is older than every live cell: they go first.
+    this.absorb();
+    this.toFile(text);
+  }
+
+  /** The live cells' declarations move to declaration files; the next cell starts a new checker. */
+  private absorb(): void {
+    if (this.live.cells.length > 0) this.fold(this.live.cells.map((c) => c.declarations));
+    this.live.clear();
+  }
+
+  private toFile(text: string): void {
     if (this.filled === RECENT) this.fold();
     const file = this.chain[2 + this.filled++];
     file.text = moduleText(text);
@@ -263,27 +309,41 @@ export class Converter {
     return this.filled;
   }
 
+  /** How many committed cells are live, checked by the program's own checker (for tests). */
+  get liveCells(): number {
+    return this.live.cells.length;
+  }
+
   /** The program with `src` as the cell, every name it declares exported. */
   private program(src: string, names: string[]): ts.Program {
-    const exported = names.length > 0 ? `\nexport { ${names.join(', ')} };\n` : '\nexport {};\n';
-    const text = src + exported;
+    const text = withExports(src, names);
     if (text !== this.cell.text) this.cell = { version: this.cell.version + 1, text };
-    const program = this.service.getProgram()!;
-    // Newest first: each file's outer scope is the next older one.
+    const program = this.linked(this.service.getProgram()!);
+    const outer = this.live.newest ?? program.getSourceFile(this.chain[this.chain.length - 1].path);
+    (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent = outer;
+    return program;
+  }
+
+  /** `program` with its declaration files chained, newest first: each file's outer scope is the next older one. */
+  private linked(program: ts.Program): ts.Program {
     let outer: ts.Node | undefined;
     for (const d of this.chain) {
       const sf = program.getSourceFile(d.path)!;
       (sf as { parent?: ts.Node }).parent = outer;
       outer = sf;
     }
-    (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent = outer;
     return program;
   }
 
-  /** Every per-cell file folds into the base, the newest declaration of a name winning. */
-  private fold(): void {
+  /**
+   * Every per-cell file folds into the base, then `newer` (declarations of
+   * cells newer than them all), the newest declaration of a name winning.
+   */
+  private fold(newer: string[] = []): void {
     const cells = this.chain.slice(2, 2 + this.filled);
-    this.base.text = moduleText(newestWins([this.base.text, ...cells.map((c) => c.text)]));
+    this.base.text = moduleText(
+      newestWins([this.base.text, ...cells.map((c) => c.text), ...newer])
+    );
     this.base.version++;
     for (const c of cells) {
       c.text = 'export {};\n';
@@ -326,6 +386,11 @@ function typeRoots(cwd: string): string[] {
   // The node_modules that holds TypeScript (and, beside it, warren's @types/node).
   const own = join(LIB_FOLDER, '..', '..', '..', '@types');
   return ts.sys.fileExists(join(own, 'node', 'package.json')) ? [...roots, own] : roots;
+}
+
+/** A cell's source as a module exporting every name it declares (so its declarations are emitted). */
+function withExports(src: string, names: string[]): string {
+  return src + (names.length > 0 ? `\nexport { ${names.join(', ')} };\n` : '\nexport {};\n');
 }
 
 /** A declaration text as a module: its names stay in the chain, never global. */
