@@ -9,7 +9,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
-import { launchWarren } from './harness';
+import { launchWarren, result } from './harness';
 
 const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
 const setup = {
@@ -34,6 +34,30 @@ function childCommands(): string[] {
   }
   return out;
 }
+
+/** The pids of the compilers listening in `folder` (their socket's folder). */
+function compilersIn(folder: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
+        out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'warren-compilers-'));
+
+beforeAll(() => {
+  // This file's own compilers, gone a second after their last kernel.
+  process.env.WARREN_COMPILER_DIR = fresh();
+  process.env.WARREN_COMPILER_LINGER_S = '1';
+});
 
 describe('the compiler process', () => {
   test('starts from the snapshot the build made, with what earlier cells declared, whatever NODE_OPTIONS says', async () => {
@@ -62,7 +86,7 @@ describe('the compiler process', () => {
   test('a snapshot this Node cannot load is passed over: the plain script answers the same', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'warren-blob-'));
     try {
-      for (const file of ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js'])
+      for (const file of readdirSync(BUILT).filter((f) => f.endsWith('.js')))
         symlinkSync(join(BUILT, file), join(folder, file));
       writeFileSync(join(folder, 'compiler.blob'), 'not a snapshot');
       const compiler = new Compiler(join(folder, 'compiler-process.js'), setup);
@@ -113,11 +137,18 @@ describe("the panels' services kernel", () => {
   test('starts no compiler until a cell needs one; a notebook kernel starts it at once', async () => {
     const compilers = (pid: number | undefined) =>
       treeCommands(pid!).filter((c) => c.includes('compiler')).length;
+    // Compilers apart, to tell which kernel started one.
     const services = await launchWarren({
-      env: { JPY_SESSION_NAME: join(tmpdir(), 'lab', '.warren', 'warren services') }
+      env: {
+        JPY_SESSION_NAME: join(tmpdir(), 'lab', '.warren', 'warren services'),
+        WARREN_COMPILER_DIR: fresh()
+      }
     });
     const notebook = await launchWarren({
-      env: { JPY_SESSION_NAME: join(tmpdir(), 'lab', 'analysis.ipynb') }
+      env: {
+        JPY_SESSION_NAME: join(tmpdir(), 'lab', 'analysis.ipynb'),
+        WARREN_COMPILER_DIR: fresh()
+      }
     });
     try {
       // Both answer shell cells; only the notebook's kernel has a compiler.
@@ -140,7 +171,13 @@ describe('a compiler left idle', () => {
   test('goes, and the next typed cell brings one back that knows every declaration', async () => {
     const compilers = (pid: number | undefined) =>
       treeCommands(pid!).filter((c) => c.includes('compiler')).length;
-    const k = await launchWarren({ env: { WARREN_COMPILER_IDLE_S: '1' } });
+    const k = await launchWarren({
+      env: {
+        WARREN_COMPILER_IDLE_S: '1',
+        WARREN_COMPILER_LINGER_S: '0',
+        WARREN_COMPILER_DIR: fresh()
+      }
+    });
     try {
       await k.execute('const kept: number = 41;');
       expect(compilers(k.pid)).toBe(1);
@@ -156,6 +193,39 @@ describe('a compiler left idle', () => {
       expect(typed.reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
     } finally {
       await k.shutdown();
+    }
+  }, 120_000);
+});
+
+describe("a user's compiler", () => {
+  test('serves every kernel of the user, each with its own declarations, and one that dies is replaced for all of them', async () => {
+    const folder = fresh();
+    const env = { WARREN_COMPILER_DIR: folder };
+    const a = await launchWarren({ env });
+    const b = await launchWarren({ env });
+    try {
+      await a.execute('const rate: number = 2;');
+      // The same name, and the same folder, in another notebook: its own type.
+      await b.execute('const rate: string = "fast";');
+      expect(compilersIn(folder)).toHaveLength(1);
+      const typed = await a.execute('rate.toUpperCase()', { stop_on_error: false });
+      expect(typed.reply.content).toMatchObject({ status: 'error', ename: 'TSError' });
+      expect(result((await b.execute('rate.toUpperCase()')).iopub)).toBe("'FAST'");
+      // Killed (as the system's OOM killer would): the next cells of both
+      // notebooks start one compiler again, which knows each one's declarations.
+      const [pid] = compilersIn(folder);
+      process.kill(pid, 'SIGKILL');
+      const afterA = await a.execute('const doubled: number = rate * 2; doubled', {}, 60_000);
+      expect(afterA.reply.content).toMatchObject({ status: 'ok' });
+      expect(result(afterA.iopub)).toBe('4');
+      const afterB = await b.execute('rate.length + 1', {}, 60_000);
+      expect(result(afterB.iopub)).toBe('5');
+      const now = compilersIn(folder);
+      expect(now).toHaveLength(1);
+      expect(now[0]).not.toBe(pid);
+    } finally {
+      await a.shutdown();
+      await b.shutdown();
     }
   }, 120_000);
 });

@@ -13,10 +13,25 @@ export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'warren-data-'));
 }
 
+let compilers: string | null = null;
+
+/** This test file's folder for its kernels' compiler socket. */
+export function compilerDir(): string {
+  compilers ??= mkdtempSync(join(tmpdir(), 'warren-compilers-'));
+  return compilers;
+}
+
 export function launchWarren(
   options: KernelClient.ILaunchOptions & { language?: 'typescript' | 'javascript' } = {}
 ): Promise<KernelClient> {
-  const env = { JUPYTER_DATA_DIR: options.env?.JUPYTER_DATA_DIR ?? tempDataDir(), ...options.env };
+  const env = {
+    JUPYTER_DATA_DIR: options.env?.JUPYTER_DATA_DIR ?? tempDataDir(),
+    // The kernels of one test file share a compiler, as a user's do; the
+    // files' compilers are apart, and go soon after the file's last kernel.
+    WARREN_COMPILER_DIR: compilerDir(),
+    WARREN_COMPILER_LINGER_S: '5',
+    ...options.env
+  };
   return KernelClient.launch(
     [
       process.execPath,

@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       // load; the panels' services kernel runs no cells and starts none.
       if (!isServicesSession()) {
         const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
-        Compiler.launchEarly(compilerEntry(), process.cwd());
+        Compiler.launchEarly(compilerEntry());
       }
       const { startKernel } = await import('../main');
       await startKernel(file, language);

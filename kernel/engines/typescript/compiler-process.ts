@@ -1,12 +1,15 @@
 /**
- * The compiler process: the converter (a TypeScript language service) runs
- * here, beside the kernel, so loading TypeScript and checking cells never
- * block the cells' thread. It starts from a V8 startup snapshot that already
+ * The compiler process: the converters (TypeScript language services) run
+ * here, beside the kernels, so loading TypeScript and checking cells never
+ * block a cell's thread. One process serves every TypeScript kernel of a
+ * user (compiler-socket.ts), each with a converter of its own. It starts from a V8 startup snapshot that already
  * holds TypeScript with the standard library and @types/node parsed
  * (snapshot.ts, built with the kernel), so it is ready in a fraction of the
  * second that loading them takes; without the snapshot it starts as a plain
  * script and loads them itself.
  */
+import { renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
 import { Converter, createRegistry } from './converter';
@@ -19,6 +22,7 @@ import type {
   Converted,
   InspectAnswer
 } from './protocol';
+import { onMessages, sendMessage } from './protocol';
 
 let registry: DocumentRegistry | null = null;
 
@@ -32,46 +36,96 @@ export function prepare(folder: string): void {
   new Converter({ isJS: false, cwd: folder, globals: '', registry }).warmUp();
 }
 
-/** How long the kernel asks nothing before the compiler collects its garbage. */
+/**
+ * How long a compiler with no kernel stays, for the next notebook to find
+ * (WARREN_COMPILER_LINGER_S sets another).
+ */
+export function compilerLingerMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.WARREN_COMPILER_LINGER_S);
+  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 60) * 1000;
+}
+
+/** How long a new compiler waits for the kernel that started it. */
+const FIRST_KERNEL_MS = 10_000;
+
+/** How long every kernel asks nothing before the compiler collects its garbage. */
 const QUIET_MS = 1000;
 
-/** Answers the kernel's requests over the IPC channel until it goes. */
+/**
+ * Listens on WARREN_COMPILER_SOCKET and answers each kernel that connects
+ * with a converter of its own, until no kernel has been connected for
+ * `compilerLingerMs`.
+ */
 export function serve(): void {
-  let converter: Converter | null = null;
-  let quiet: NodeJS.Timeout | null = null;
+  const path = process.env.WARREN_COMPILER_SOCKET;
+  if (!path) {
+    process.stderr.write('warren compiler: WARREN_COMPILER_SOCKET is not set\n');
+    process.exit(2);
+  }
+  const linger = compilerLingerMs();
   const collect = (globalThis as { gc?: () => void }).gc;
-  const send = (answer: CompilerAnswer) => {
-    process.send!(answer);
-    // Each cell leaves a program behind: collect once the notebook goes quiet.
+  let quiet: NodeJS.Timeout | null = null;
+  let lonely: NodeJS.Timeout | null = null;
+  let kernels = 0;
+  const busy = () => {
+    // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
     if (collect) quiet = setTimeout(collect, QUIET_MS);
   };
-  // The kernel is gone (or has let go): nothing is left to answer.
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: CompilerSetup | CompilerRequest) => {
-    if (!('op' in message)) {
-      converter = new Converter({
-        isJS: message.isJS,
-        cwd: message.cwd,
-        globals: message.globals,
-        registry: registry ?? createRegistry()
-      });
-      for (const c of message.committed) converter.commit(c.declarations, c.notRun);
-      converter.warmUp();
-      send({ id: -1, ok: true, value: 'ready' });
-      return;
-    }
-    let answer: CompilerAnswer;
-    try {
-      answer = { id: message.id, ok: true, value: answerTo(converter!, message) };
-    } catch (error) {
-      answer = {
-        id: message.id,
-        ok: false,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error)
-      };
-    }
-    send(answer);
+  const alone = (wait = linger) => {
+    if (lonely) clearTimeout(lonely);
+    lonely = setTimeout(() => {
+      // Another compiler may have taken the socket's name since: only ours goes.
+      server.close();
+      process.exit(0);
+    }, wait);
+  };
+  const server = createServer((socket) => {
+    kernels++;
+    if (lonely) clearTimeout(lonely);
+    let converter: Converter | null = null;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      converter = null;
+      if (--kernels === 0) alone();
+    });
+    onMessages(socket, (message) => {
+      const m = message as CompilerSetup | CompilerRequest;
+      busy();
+      if (!('op' in m)) {
+        converter = new Converter({
+          isJS: m.isJS,
+          cwd: m.cwd,
+          globals: m.globals,
+          registry: registry ?? (registry = createRegistry())
+        });
+        for (const c of m.committed) converter.commit(c.declarations, c.notRun);
+        converter.warmUp();
+        sendMessage(socket, { id: -1, ok: true, value: 'ready' });
+        return;
+      }
+      let answer: CompilerAnswer;
+      try {
+        answer = { id: m.id, ok: true, value: answerTo(converter!, m) };
+      } catch (error) {
+        answer = {
+          id: m.id,
+          ok: false,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error)
+        };
+      }
+      sendMessage(socket, answer);
+    });
+  });
+  // Listening under a name of its own first, then taking the socket's name
+  // at once: a kernel never finds a name with nobody behind it, and a name
+  // left by a compiler that died is replaced.
+  const own = `${path}.${process.pid}`;
+  rmSync(own, { force: true });
+  server.listen(own, () => {
+    renameSync(own, path);
+    // The kernel that started it connects in a moment.
+    alone(Math.max(linger, FIRST_KERNEL_MS));
   });
 }
 

@@ -1,7 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { COMPILER_HEAP_MB, logTail, openCompiler } from './compiler-socket';
 import type {
   CompilerAnswer,
   CompilerRequest,
@@ -11,148 +10,95 @@ import type {
   Converted,
   InspectAnswer
 } from './protocol';
+import { onMessages, sendMessage } from './protocol';
+
+export { COMPILER_HEAP_MB } from './compiler-socket';
 
 type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-/**
- * The compiler's heap cap. The language service grows with the programs it
- * keeps; should it run out, the engine starts a new compiler: the cells'
- * state lives in the kernel.
- */
-export const COMPILER_HEAP_MB = 384;
+/** How many times a connection that closes before its compiler answered is made again. */
+const REOPEN_MAX = 3;
 
 /**
- * The compiler's V8 flags. A startup snapshot loads only under the flags it
- * was built with, so scripts/compiler-snapshot.js builds it with these.
- * `--expose-gc`: the compiler collects its garbage when a notebook goes
- * quiet, rather than holding each cell's program until the heap fills.
- */
-export const COMPILER_FLAGS = [`--max-old-space-size=${COMPILER_HEAP_MB}`, '--expose-gc'];
-
-/**
- * How long a compiler may go unasked before it is let go: a notebook left
- * open gives back its checker's memory (170 MB and more), and its next typed
- * cell starts a new one from the snapshot (a few tenths of a second), given
- * every declaration so far. WARREN_COMPILER_IDLE_S sets another.
+ * How long a kernel may ask its compiler nothing before it lets go: the
+ * compiler drops that notebook's checker and its memory, and the next typed
+ * cell connects again (starting a compiler if none is left, a few tenths of
+ * a second), giving every declaration so far. WARREN_COMPILER_IDLE_S sets
+ * another.
  */
 export function compilerIdleMs(env: NodeJS.ProcessEnv = process.env): number {
   const seconds = Number(env.WARREN_COMPILER_IDLE_S);
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 10 * 60) * 1000;
 }
 
-/**
- * A blob holds the compiler's code as it was built: one older than that code
- * (the kernel rebuilt without it) would run the old converter.
- */
-function snapshotCurrent(blob: string, folder: string): boolean {
-  try {
-    const built = statSync(blob).mtimeMs;
-    return ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js', 'live.js'].every(
-      (f) => statSync(join(folder, f)).mtimeMs <= built
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
-function compilerEnv(): NodeJS.ProcessEnv {
-  // glibc gives each thread that allocates an arena of its own; V8's helper
-  // threads left the compiler about 13 MB larger, for no speed.
-  const env: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: '2' };
-  // V8 flags there (tuning for the user's own cells) would not match
-  // the snapshot's, which then would not load.
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
-/** A compiler process started before its kernel knew what to give it. */
-interface Launched {
-  entry: string;
-  cwd: string;
-  child: ChildProcess;
-  fromSnapshot: boolean;
-  /** The end of what it wrote to stderr (an out-of-memory report). */
-  stderr: { text: string };
-}
-
-let early: Launched | null = null;
+/** A connection opened before its kernel knew what to ask. */
+let early: { entry: string; opening: Promise<{ socket: Socket; path: string }> } | null = null;
 
 /** The compiled compiler process's entry, beside this file. */
 export function compilerEntry(): string {
   return join(__dirname, 'compiler-process.js');
 }
 
-function launch(entry: string, cwd: string, snapshot: boolean): Launched {
-  const blob = join(dirname(entry), 'compiler.blob');
-  const fromSnapshot = snapshot && snapshotCurrent(blob, dirname(entry));
-  const child = spawn(
-    process.execPath,
-    [...COMPILER_FLAGS, ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])],
-    {
-      cwd,
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      detached: true,
-      env: compilerEnv()
-    }
-  );
-  const stderr = { text: '' };
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (stderr.text = (stderr.text + d).slice(-4000)));
-  child.unref();
-  (child as unknown as { channel?: { unref(): void } }).channel?.unref();
-  return { entry, cwd, child, fromSnapshot, stderr };
-}
-
 /**
- * The kernel's handle on the compiler process (compiler-process.ts). It
- * starts from the startup snapshot beside the entry when there is one, else
- * (or when this Node cannot load that blob) as a plain script. It has a
- * process group of its own, so an interrupt that ends what a cell started
- * leaves it alone, and it ends when the kernel does.
+ * The kernel's connection to the user's compiler process
+ * (compiler-process.ts, started by compiler-socket.ts when none listens).
+ * The compiler has a session of its own, so an interrupt that ends what a
+ * cell started leaves it alone; it drops this kernel's checker when the
+ * connection closes.
  */
 export class Compiler {
   /**
-   * Starts a compiler process now, for the first `Compiler` made with the
-   * same entry and folder: a kernel calls this first thing, so the compiler
-   * loads while the kernel does.
+   * Connects now (starting the compiler if none listens), for the first
+   * `Compiler` made with the same entry: a kernel calls this first thing, so
+   * the compiler loads while the kernel does.
    */
-  static launchEarly(entry: string, cwd: string): void {
-    early ??= launch(entry, cwd, true);
+  static launchEarly(entry: string): void {
+    if (early?.entry === entry) return;
+    early = { entry, opening: openCompiler(entry) };
+    early.opening.catch(() => undefined);
   }
 
-  private launched: Launched;
+  private socket: Socket | null = null;
+  private path = '';
   private nextId = 1;
   private readonly waiting = new Map<
     number,
     { request: CompilerRequest; resolve(v: unknown): void; reject(e: Error): void }
   >();
+  private readonly queued: CompilerRequest[] = [];
   private readyFlag = false;
   readonly ready: Promise<void>;
   private markReady: () => void = () => {};
   private idle: NodeJS.Timeout | null = null;
   private readonly idleMs = compilerIdleMs();
+  private disposing = false;
+  private reopened = 0;
 
   constructor(
     private readonly entry: string,
     private readonly setup: CompilerSetup
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    const adopted =
-      early && early.entry === entry && early.cwd === setup.cwd && early.child.exitCode === null
-        ? early
-        : null;
+    this.open(early?.entry === entry ? early.opening : openCompiler(entry));
     early = null;
-    this.launched = this.attach(adopted ?? launch(entry, setup.cwd, true));
   }
 
-  private get child(): ChildProcess {
-    return this.launched.child;
+  private open(opening: Promise<{ socket: Socket; path: string }>): void {
+    opening.then(
+      ({ socket, path }) => this.attach(socket, path, this.setup),
+      (error: Error) => this.end(error)
+    );
   }
 
-  private attach(launched: Launched): Launched {
-    const { child } = launched;
-    child.on('message', (a: CompilerAnswer) => {
+  private attach(socket: Socket, path: string, setup: CompilerSetup): void {
+    if (this.dead) {
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    this.path = path;
+    onMessages(socket, (message) => {
+      const a = message as CompilerAnswer;
       if (a.id === -1) {
         this.readyFlag = true;
         this.markReady();
@@ -166,25 +112,27 @@ export class Compiler {
       if (a.ok) w.resolve(a.value);
       else w.reject(new Error(a.error));
     });
-    child.on('error', (error) => this.end(error));
-    child.on('exit', (code, signal) => {
-      if (this.launched !== launched || this.dead) return;
-      if (!this.readyFlag && launched.fromSnapshot) {
-        // A blob this Node cannot load: the plain script, with every request so far.
-        this.launched = this.attach(launch(this.entry, this.setup.cwd, false));
-        for (const w of this.waiting.values()) this.child.send(w.request);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.disposing) return;
+      if (!this.readyFlag && this.reopened++ < REOPEN_MAX) {
+        // Closed before it answered: a compiler that was dying as this kernel
+        // connected (killed, or out of memory). Another is found or started,
+        // and asked again.
+        this.socket = null;
+        this.queued.unshift(...[...this.waiting.values()].map((w) => w.request));
+        this.open(openCompiler(this.entry));
         return;
       }
-      const why = signal ?? `code ${code}`;
-      const outOfMemory = /heap out of memory|Allocation failed/.test(launched.stderr.text);
+      const outOfMemory = /heap out of memory|Allocation failed/.test(logTail(this.path));
       this.end(
         new Error(
-          `the TypeScript compiler exited (${why}${outOfMemory ? `, out of memory at ${COMPILER_HEAP_MB} MB` : ''})`
+          `the TypeScript compiler exited${outOfMemory ? ` (out of memory at ${COMPILER_HEAP_MB} MB)` : ''}`
         )
       );
     });
-    child.send(this.setup);
-    return launched;
+    sendMessage(socket, setup);
+    for (const request of this.queued.splice(0)) sendMessage(socket, request);
   }
 
   /** The compiler has ended (out of memory, or a crash); make a new Compiler. */
@@ -217,17 +165,20 @@ export class Compiler {
     return this.request({ op: 'isComplete', src }) as Promise<CompletenessAnswer>;
   }
 
+  /** Lets go of the compiler: it drops this kernel's checker (and goes, once no kernel is left). */
   async dispose(): Promise<void> {
-    this.end(new Error('the TypeScript compiler was shut down'));
-    const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    this.disposing = true;
+    this.end(new Error('the TypeScript compiler was let go'));
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
     await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
     });
   }
 
-  /** Once nothing is asked for `idleMs`, the process goes; the engine starts another on need. */
+  /** Once nothing is asked for `idleMs`, the connection goes; the engine makes another on need. */
   private watchIdle(): void {
     if (this.idle) clearTimeout(this.idle);
     if (this.waiting.size > 0 || this.dead) return;
@@ -243,7 +194,8 @@ export class Compiler {
     const request = { ...req, id: this.nextId++ } as CompilerRequest;
     return new Promise((resolve, reject) => {
       this.waiting.set(request.id, { request, resolve, reject });
-      this.child.send(request);
+      if (this.socket) sendMessage(this.socket, request);
+      else this.queued.push(request);
     });
   }
 
@@ -253,5 +205,6 @@ export class Compiler {
     this.deathCause ??= error;
     for (const w of this.waiting.values()) w.reject(this.deathCause);
     this.waiting.clear();
+    this.queued.length = 0;
   }
 }

@@ -35,6 +35,9 @@ const EMIT_ONLY_JS = 0;
 /** TypeScript's "'await' is only allowed within async functions" (top-level await is ours to run). */
 const AWAIT_OUTSIDE_ASYNC = 1308;
 
+/** Converters made in this process: each names its files apart. */
+let made = 0;
+
 /** Files read from disk (lib, @types, modules), read once for every converter of the process. */
 const disk = new Map<string, ts.IScriptSnapshot | undefined>();
 
@@ -63,6 +66,7 @@ export interface ConverterOptions {
 
 export class Converter {
   private readonly cwd: string;
+  private readonly prefix: string;
   private readonly cellPath: string;
   private readonly service: ts.LanguageService;
   private readonly options: ts.CompilerOptions;
@@ -79,7 +83,10 @@ export class Converter {
 
   constructor(options: ConverterOptions) {
     this.cwd = options.cwd;
-    this.cellPath = join(this.cwd, options.isJS ? '__warren_cell__.js' : '__warren_cell__.ts');
+    // Names of this converter's own: the registry shares files by name, and
+    // two notebooks of one folder may share a compiler.
+    this.prefix = `__warren${made++}`;
+    this.cellPath = join(this.cwd, `${this.prefix}_cell__.${options.isJS ? 'js' : 'ts'}`);
     this.options = {
       module: ts.ModuleKind.CommonJS,
       moduleResolution: ts.ModuleResolutionKind.Node10,
@@ -132,7 +139,7 @@ export class Converter {
       getDirectories: (path) => ts.sys.getDirectories(path)
     };
     this.service = ts.createLanguageService(host, options.registry);
-    this.live = new LiveCells(this.cwd, this.options, options.isJS);
+    this.live = new LiveCells(join(this.cwd, this.prefix), this.options, options.isJS);
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
     this.base = this.declarationFile('base', 'export {};\n');
     this.chain.push(this.base);
@@ -353,7 +360,7 @@ export class Converter {
   }
 
   private declarationFile(name: string, text: string): DeclarationFile {
-    return { path: join(this.cwd, `__warren_${name}__.d.ts`), version: 1, text };
+    return { path: join(this.cwd, `${this.prefix}_${name}__.d.ts`), version: 1, text };
   }
 
   private read(path: string): ts.IScriptSnapshot | undefined {

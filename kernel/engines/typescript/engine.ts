@@ -19,6 +19,8 @@ import type { Runtime } from './runtime';
 
 /** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
 const CACHE_SIZE = 256;
+/** The largest cell the compiler is given (a 4 MB literal already takes seconds to check). */
+const MAX_CELL_CHARS = 4_000_000;
 
 /**
  * TypeScript (or JavaScript) cells, checked and converted in the compiler
@@ -225,21 +227,37 @@ export class TypeScriptEngine implements Engine {
     const key = `${this.declVersion}\0${code}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    // A process that died earlier has been replaced by the getter. One that
-    // dies on this cell most likely died of it (out of memory): trying again
-    // would only die again, so the cell fails and the next request starts a
-    // new one. No state is lost: the cells' variables live in the kernel.
-    const compiler = this.compiler;
-    let converted: Converted;
-    try {
-      converted = await compiler.convert(code);
-    } catch (error) {
-      if (!compiler.dead) throw error;
+    // The compiler is the user's, shared by every notebook: a cell that would
+    // fill its heap is refused here rather than taking the others down with it.
+    if (code.length > MAX_CELL_CHARS)
       throw new Error(
-        `the TypeScript checker gave up on this cell (${String(compiler.deathCause?.message ?? error)}); ` +
-          `it is capped at ${COMPILER_HEAP_MB} MB and starts again for the next cell, with every variable kept. ` +
+        `this cell is ${(code.length / 1e6).toFixed(1)} MB of source, more than the TypeScript ` +
+          `checker takes (${MAX_CELL_CHARS / 1e6} MB); every variable is kept. ` +
           'Large data belongs in a file that the cell reads.'
       );
+    // A process that died earlier has been replaced by the getter. The
+    // compiler serves every kernel of the user, so one that dies while this
+    // cell waits may have died of another notebook's cell: the cell is tried
+    // once more on a new one. Should that die too, this cell most likely is
+    // the cause (out of memory), and it fails; the next request starts a new
+    // compiler. No state is lost: the cells' variables live in the kernel.
+    let converted: Converted | null = null;
+    let compiler = this.compiler;
+    for (let attempt = 0; converted === null; attempt++) {
+      try {
+        converted = await compiler.convert(code);
+      } catch (error) {
+        if (!compiler.dead) throw error;
+        if (attempt === 0) {
+          compiler = this.compiler;
+          continue;
+        }
+        throw new Error(
+          `the TypeScript checker gave up on this cell (${String(compiler.deathCause?.message ?? error)}); ` +
+            `it is capped at ${COMPILER_HEAP_MB} MB and starts again for the next cell, with every variable kept. ` +
+            'Large data belongs in a file that the cell reads.'
+        );
+      }
     }
     this.cache.set(key, converted);
     if (this.cache.size > CACHE_SIZE) {

@@ -9,7 +9,6 @@
  * (a checker's caches grow with every cell it checks) or when a cell needs
  * more than this path can give.
  */
-import { join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 
 /** Cells kept live before they fold into declaration files and the checker starts afresh. */
@@ -47,7 +46,8 @@ export class LiveCells {
   private attempts = 0;
 
   constructor(
-    private readonly cwd: string,
+    /** The start of its files' names: a path in the notebook's folder. */
+    private readonly prefix: string,
     private readonly options: ts.CompilerOptions,
     private readonly isJS: boolean
   ) {}
@@ -63,7 +63,7 @@ export class LiveCells {
    */
   parse(text: string, outer: ts.Node | undefined): ts.SourceFile {
     this.attempts++;
-    const name = join(this.cwd, `__warren_live${this.made++}__.${this.isJS ? 'js' : 'ts'}`);
+    const name = `${this.prefix}_live${this.made++}__.${this.isJS ? 'js' : 'ts'}`;
     const file = ts.createSourceFile(
       name,
       text,
@@ -71,7 +71,7 @@ export class LiveCells {
       true,
       this.isJS ? ts.ScriptKind.JS : ts.ScriptKind.TS
     );
-    const path = internal.toPath(name, this.cwd, (f) => f);
+    const path = internal.toPath(name, '/', (f) => f);
     Object.assign(file, { path, resolvedPath: path, originalFileName: name, parent: outer });
     internal.bindSourceFile(file, this.options);
     return file;

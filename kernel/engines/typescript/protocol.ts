@@ -1,4 +1,5 @@
 /** Requests and answers between the TypeScript engine and its compiler process. */
+import type { Socket } from 'node:net';
 
 export interface CompilerDiagnostic {
   line: number;
@@ -59,3 +60,28 @@ export type CompilerAnswer =
     }
   | { id: number; ok: false; error: string }
   | { id: -1; ok: true; value: 'ready' };
+
+/**
+ * The messages' framing on the compiler's socket: one JSON text per line
+ * (JSON escapes every newline inside a string).
+ */
+export function sendMessage(socket: Socket, message: unknown): void {
+  socket.write(`${JSON.stringify(message)}\n`);
+}
+
+/** Calls `onMessage` with each message that arrives on `socket`, whole. */
+export function onMessages(socket: Socket, onMessage: (message: unknown) => void): void {
+  let pending: string[] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+      pending.push(chunk.slice(from, nl));
+      const line = pending.join('');
+      pending = [];
+      from = nl + 1;
+      onMessage(JSON.parse(line));
+    }
+    if (from < chunk.length) pending.push(chunk.slice(from));
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * Where a user's compiler process listens, and starting it. One compiler
+ * serves every TypeScript kernel of a user that runs the same build: each
+ * kernel's connection has a converter of its own (its own declarations, its
+ * own folder), and all of them share TypeScript, the standard library and
+ * @types/node, parsed once. The socket is in a folder only its user can
+ * open; its name says which Node and which build it serves. The process
+ * goes once it has had no kernel for a while (`compilerLingerMs`).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
+import type { Socket } from 'node:net';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** The compiler's heap cap, for every kernel it serves. */
+export const COMPILER_HEAP_MB = 1024;
+
+/**
+ * The compiler's V8 flags. A startup snapshot loads only under the flags it
+ * was built with, so scripts/compiler-snapshot.js builds it with these.
+ * `--expose-gc`: the compiler collects its garbage when its kernels go
+ * quiet, rather than holding each cell's program until the heap fills.
+ * `--max-semi-space-size=2`: a young generation of 2 MB halves, not 16 MB
+ * (V8's own): 30 MB less resident at no cost in speed, as measured (a cell
+ * leaves little garbage now that most reuse one checker).
+ */
+export const COMPILER_FLAGS = [
+  `--max-old-space-size=${COMPILER_HEAP_MB}`,
+  '--expose-gc',
+  '--max-semi-space-size=2'
+];
+
+/** How long a compiler may take to listen: a plain-script start on a busy machine. */
+const START_MS = 60_000;
+const RETRY_MS = 15;
+
+/** The folder of the user's compiler sockets: WARREN_COMPILER_DIR, or one in the runtime folder. */
+function socketFolder(): string {
+  const folder =
+    process.env.WARREN_COMPILER_DIR ??
+    join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `warren-${userInfo().uid}`);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  return folder;
+}
+
+/**
+ * The compiler's socket for this Node and this build (the entry, its
+ * snapshot and the code they were built from): a kernel of another build
+ * starts a compiler of its own.
+ */
+export function socketPath(entry: string): string {
+  const hash = createHash('sha256').update(`${process.execPath}\0${process.version}`);
+  for (const f of ['compiler-process.js', 'converter.js', 'live.js', 'compiler.blob']) {
+    const file = join(dirname(entry), f);
+    let stamp = 'none';
+    try {
+      stamp = String(statSync(file).mtimeMs);
+    } catch {
+      // no snapshot: the plain script
+    }
+    hash.update(`\0${file}\0${stamp}`);
+  }
+  return join(socketFolder(), `compiler-${hash.digest('hex').slice(0, 16)}.sock`);
+}
+
+/** The end of what the user's compilers wrote to stderr (an out-of-memory report). */
+export function logTail(socket: string): string {
+  try {
+    return readFileSync(`${socket}.log`, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A blob holds the compiler's code as it was built: one older than that code
+ * (the kernel rebuilt without it) would run the old converter.
+ */
+function snapshotCurrent(blob: string, folder: string): boolean {
+  try {
+    const built = statSync(blob).mtimeMs;
+    return ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js', 'live.js'].every(
+      (f) => statSync(join(folder, f)).mtimeMs <= built
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
+function compilerEnv(socket: string): NodeJS.ProcessEnv {
+  // glibc gives each thread that allocates an arena of its own; V8's helper
+  // threads left the compiler about 13 MB larger, for no speed.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MALLOC_ARENA_MAX: '2',
+    WARREN_COMPILER_SOCKET: socket
+  };
+  // V8 flags there (tuning for the user's own cells) would not match
+  // the snapshot's, which then would not load.
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+interface Started {
+  child: ChildProcess;
+  fromSnapshot: boolean;
+  exited: boolean;
+}
+
+/** A compiler that listens on `socket`, started from the snapshot beside `entry` when it can. */
+function start(entry: string, socket: string, snapshot: boolean): Started {
+  const blob = join(dirname(entry), 'compiler.blob');
+  const fromSnapshot = snapshot && snapshotCurrent(blob, dirname(entry));
+  const log = openSync(`${socket}.log`, 'w', 0o600);
+  // A session of its own: no kernel's interrupt or shutdown reaches it.
+  const child = spawn(
+    process.execPath,
+    [...COMPILER_FLAGS, ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])],
+    { cwd: '/', stdio: ['ignore', 'ignore', log], detached: true, env: compilerEnv(socket) }
+  );
+  closeSync(log);
+  const started: Started = { child, fromSnapshot, exited: false };
+  child.on('exit', () => (started.exited = true));
+  child.on('error', () => (started.exited = true));
+  child.unref();
+  return started;
+}
+
+function attempt(path: string): Promise<Socket | null> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', () => resolve(null));
+  });
+}
+
+/**
+ * Whether this kernel may start the compiler: one kernel at a time does
+ * (notebooks opened together would each start one), by creating the lock
+ * file; a lock whose kernel is gone, or older than a start may take, is
+ * taken over.
+ */
+function takeLock(lock: string): boolean {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch {
+      try {
+        const holder = Number(readFileSync(lock, 'utf8'));
+        const age = Date.now() - statSync(lock).mtimeMs;
+        if (alive(holder) && age < START_MS) return false;
+        rmSync(lock, { force: true });
+      } catch {
+        // let go meanwhile: try again
+      }
+    }
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A connection to the user's compiler for `entry`, started when none
+ * listens (by one kernel at a time); from the plain script when this Node
+ * cannot load the snapshot.
+ */
+export async function openCompiler(entry: string): Promise<{ socket: Socket; path: string }> {
+  const path = socketPath(entry);
+  const lock = `${path}.starting`;
+  const deadline = Date.now() + START_MS;
+  let started: Started | null = null;
+  let mine = false;
+  try {
+    while (Date.now() < deadline) {
+      const socket = await attempt(path);
+      if (socket) return { socket, path };
+      if (!mine && takeLock(lock)) {
+        mine = true;
+        // The kernel that held the lock may have let go of it just now, its compiler listening.
+        const again = await attempt(path);
+        if (again) return { socket: again, path };
+      }
+      if (mine && !started) started = start(entry, path, true);
+      else if (mine && started?.exited) {
+        if (!started.fromSnapshot)
+          throw new Error(`the TypeScript compiler did not start: ${logTail(path).trim()}`);
+        started = start(entry, path, false);
+      }
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  } finally {
+    if (mine) rmSync(lock, { force: true });
+  }
+  throw new Error(`the TypeScript compiler did not listen within ${START_MS / 1000} s`);
+}
