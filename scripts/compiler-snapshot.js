@@ -29,7 +29,7 @@ try {
     process.execPath,
     [
       // V8 loads a blob only under the flags it was built with: the compiler's own.
-      ...require(path.join(DIR, 'compiler.js')).COMPILER_FLAGS,
+      ...require(path.join(DIR, 'compiler-socket.js')).COMPILER_FLAGS,
       '--snapshot-blob',
       `${BLOB}.tmp`,
       '--build-snapshot',
