@@ -52,6 +52,13 @@ function socketFolder(): string {
     process.env.WARREN_COMPILER_DIR ??
     join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `warren-${userInfo().uid}`);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  // The compiler's answers are code the kernel runs: a folder another user
+  // made (in a shared /tmp), or can write to, would let them answer instead.
+  const { uid, mode } = statSync(folder);
+  if (uid !== process.getuid!() || (mode & 0o077) !== 0)
+    throw new Error(
+      `the TypeScript compiler's folder ${folder} is not this user's alone (owner ${uid}, mode ${(mode & 0o777).toString(8)})`
+    );
   return folder;
 }
 
