@@ -9,6 +9,7 @@
  *
  *   node lib/bench/memory.js             # warren and ipykernel 7.4
  *   RUNS=7 node lib/bench/memory.js --warren
+ *   CELLS=1000 node lib/bench/memory.js   # and after 1,000 distinct typed cells
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -20,11 +21,17 @@ import { median } from './measure';
 const ROOT = join(__dirname, '..', '..');
 const runs = Number(process.env.RUNS) || 5;
 const settleMs = Number(process.env.SETTLE_MS) || 3000;
+/** V8's memory reducer gives a heap's unused pages back some seconds after start: measured again after it. */
+const idleMs = Number(process.env.IDLE_MS) || 15000;
+/** Distinct typed cells run after the few, then measured again (0: none). */
+const soak = Number(process.env.CELLS) || 0;
 
 interface Peer {
   name: string;
   argv: string[];
   cells: string[];
+  /** The soak's cell `i`: a typed declaration and an expression that reads it. */
+  soak(i: number): string;
 }
 
 const PEERS: Peer[] = [
@@ -38,10 +45,11 @@ const PEERS: Peer[] = [
       '{connection_file}'
     ],
     cells: [
-      'const vox0: number[] = [1, 2]; vox0.length + 1',
+      'const vox0: number[] = [1, 0]; vox0.length + 1',
       '!echo hello',
       ...Array.from({ length: 5 }, (_, i) => `const v${i + 1}: string = 'x${i}'; v${i + 1}`)
-    ]
+    ],
+    soak: (i) => `const vox${i}: number[] = [1, ${i}]; vox${i}.length + 1`
   },
   {
     name: 'ipykernel 7.4',
@@ -53,10 +61,11 @@ const PEERS: Peer[] = [
       '{connection_file}'
     ],
     cells: [
-      'vox0: list[int] = [1, 2]; len(vox0) + 1',
+      'vox0: list[int] = [1, 0]; len(vox0) + 1',
       '!echo hello',
       ...Array.from({ length: 5 }, (_, i) => `v${i + 1}: str = 'x${i}'; v${i + 1}`)
-    ]
+    ],
+    soak: (i) => `vox${i}: list[int] = [1, ${i}]; len(vox${i}) + 1`
   }
 ];
 
@@ -146,13 +155,22 @@ async function measure(peer: Peer): Promise<void> {
     try {
       if (run > 0) continue;
       await sleep(settleMs);
-      print('idle after kernel_info', tree(k.pid!));
+      print(`${settleMs / 1000} s after kernel_info`, tree(k.pid!));
+      await sleep(idleMs);
+      print(`${(settleMs + idleMs) / 1000} s after kernel_info`, tree(k.pid!));
       for (const cell of peer.cells) {
         const { reply } = await k.execute(cell);
         if (reply.content.status !== 'ok') throw new Error(JSON.stringify(reply.content));
       }
-      await sleep(settleMs);
-      print(`idle after ${peer.cells.length} cells`, tree(k.pid!));
+      print(`just after ${peer.cells.length} cells`, tree(k.pid!));
+      await sleep(idleMs);
+      print(`${idleMs / 1000} s after ${peer.cells.length} cells`, tree(k.pid!));
+      if (soak) {
+        for (let i = 1; i <= soak; i++) await k.execute(peer.soak(i));
+        print(`just after ${soak} more distinct cells`, tree(k.pid!));
+        await sleep(idleMs);
+        print(`${idleMs / 1000} s later`, tree(k.pid!));
+      }
     } finally {
       await k.shutdown();
     }
