@@ -85,6 +85,22 @@ beforeAll(() => {
   );
 });
 
+describe('warren', () => {
+  test("without a command prints the usage of every command, the mounts' included; an unknown one is an error", () => {
+    const help = warren([]);
+    expect(help.code).toBe(0);
+    expect(help.stderr).toMatch(/^usage:\n {2}warren kernel -f CONNECTION_FILE/);
+    expect(help.stderr).toMatch(/\n {2}warren mount SOURCE MOUNTPOINT/);
+    expect(help.stderr).toMatch(/\n {2}warren toolbox add NAME ROOT/);
+    const bad = warren(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(help.stderr);
+    const noFile = warren(['kernel-process']);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/^warren kernel: -f CONNECTION_FILE is required\nusage:/);
+  });
+});
+
 describe('warren toolbox', () => {
   test('add, list, env, remove: each says what it did, and env is what a shell evaluates', () => {
     expect(warren(['toolbox', 'list'])).toEqual({ code: 0, stdout: 'no toolboxes\n', stderr: '' });

@@ -1,6 +1,9 @@
-import type { KernelClient } from '../kernel/client/client';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KernelClient } from '../kernel/client/client';
 import { descendants, running } from '../kernel/services/processes';
-import { launchWarren, result } from './harness';
+import { CLI, launchWarren, result, tempDataDir } from './harness';
 
 /** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
 describe('a kernel whose V8 dies', () => {
@@ -107,5 +110,33 @@ describe('the process Jupyter launched', () => {
     process.kill(k.pid as number, 'SIGKILL');
     expect(await gone(kernels, 8000)).toEqual([]);
     k.close();
+  }, 60000);
+});
+
+describe('the process Jupyter launched, while its kernel runs', () => {
+  test("loads the supervisor's modules and none of the kernel's or other commands'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-supervisor-modules-'));
+    const hook = join(dir, 'hook.js');
+    const list = join(dir, 'modules.json');
+    // Preloaded into the launched process only: the kernel is spawned without it.
+    writeFileSync(
+      hook,
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));`
+    );
+    const k = await KernelClient.launch(
+      [process.execPath, '-r', hook, CLI, 'kernel', '-f', '{connection_file}'],
+      { env: { JUPYTER_DATA_DIR: tempDataDir() } }
+    );
+    const { iopub } = await k.execute('1 + 1');
+    expect(result(iopub)).toBe('2');
+    await k.shutdown();
+    expect(await k.exited).toBe(0);
+    const modules = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter(
+      (m) => !m.startsWith(dir)
+    );
+    expect(modules.map((m) => m.replace(/.*\/lib\/kernel\//, '')).sort()).toEqual([
+      'cli/warren.js',
+      'supervisor.js'
+    ]);
   }, 60000);
 });

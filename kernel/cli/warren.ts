@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
-import { install, uninstall } from './install';
 import type { KernelSpecTarget } from './install';
-import { MOUNTS_USAGE } from './mounts';
-import { isServicesSession } from '../paths';
 
-const USAGE = `usage:
+// Each command loads only its own modules: the supervisor, which stays up as
+// long as its kernel, holds nothing of the others' (the mounts service, install).
+const usage = async () => `usage:
   warren kernel -f CONNECTION_FILE [--language typescript|javascript]
   warren install [--user | --sys-prefix | --prefix P]
   warren uninstall [--user | --sys-prefix | --prefix P]
@@ -13,7 +12,7 @@ const USAGE = `usage:
   warren submit NOTEBOOK.ipynb --profile NAME [-p name=value ...] [--input F ...] [--output F ...] [--wait]
   warren runs [list | status ID | cancel ID | fetch ID | tail ID | wait ID | forget ID]
   warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]
-${MOUNTS_USAGE}`;
+${(await import('./mounts')).MOUNTS_USAGE}`;
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -40,13 +39,13 @@ async function main(argv: string[]): Promise<number> {
       }
       const file = option(args, '-f') ?? option(args, '--connection-file');
       if (!file) {
-        process.stderr.write(`warren kernel: -f CONNECTION_FILE is required\n${USAGE}\n`);
+        process.stderr.write(`warren kernel: -f CONNECTION_FILE is required\n${await usage()}\n`);
         return 2;
       }
       const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
       // The TypeScript compiler's process starts before the kernel's modules
       // load; the panels' services kernel runs no cells and starts none.
-      if (!isServicesSession()) {
+      if (!(await import('../paths')).isServicesSession()) {
         const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
         Compiler.launchEarly(compilerEntry());
       }
@@ -55,12 +54,13 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case 'install': {
+      const { install } = await import('./install');
       const folders = install(target(args), join(__dirname, '..', 'spec'), __filename);
       for (const f of folders) process.stdout.write(`installed ${f}\n`);
       return 0;
     }
     case 'uninstall': {
-      const folders = uninstall(target(args));
+      const folders = (await import('./install')).uninstall(target(args));
       for (const f of folders) process.stdout.write(`removed kernelspec ${f}\n`);
       if (folders.length === 0) process.stdout.write('no warren kernelspec found\n');
       return 0;
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
     case 'toolbox':
       return (await import('./mounts')).mountsCommand(command, args);
     default:
-      process.stderr.write(`${USAGE}\n`);
+      process.stderr.write(`${await usage()}\n`);
       return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { JSONObject } from '../../../src/contract';
-import { KernelClient } from '../../client/client';
+import type { KernelClient } from '../../client/client';
 import type { Message } from '../../protocol/message';
 import type { KernelSpec } from './kernelspecs';
 import { findKernelSpec } from './kernelspecs';
@@ -114,6 +114,9 @@ export class NotebookRunner {
 
   private async execute(): Promise<RunnerResult> {
     const cwd = this.options.cwd ?? dirname(resolve(this.options.input));
+    // Loaded when a notebook runs: a kernel that never runs one (the cell API
+    // holds a runner) keeps ZeroMQ's JavaScript off its main thread.
+    const { KernelClient } = await import('../../client/client');
     this.client = await KernelClient.launch(this.spec.argv, {
       env: this.spec.env,
       cwd,
