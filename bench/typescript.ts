@@ -6,6 +6,10 @@
  *   npm run bench:typescript              # 300 distinct cells, RSS at 1,000
  *   node lib/bench/typescript.js --soak   # and RSS at 10,000 distinct cells
  *
+ * Memory is measured twice: one notebook alone (warren's kernel starts the
+ * user's compiler and holds all of it), and ten notebooks of one user open
+ * together (they share one compiler), per notebook.
+ *
  * Goals (issue "The TypeScript engine at Python's speed and memory"): first
  * typed cell <= 0.25 s after kernel_info_reply; a distinct typed cell no slower
  * than ipykernel's (ratio <= 1.0); RSS <= 120 MB after the first typed cell and
@@ -15,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { comparePeers, median, rssMB } from './measure';
+import { median, printRatios, rssMB } from './measure';
 import type { Row } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
@@ -72,16 +76,27 @@ const PEERS: Peer[] = [
  * (BENCH_FOLDER=. runs them in this repository, whose 52 @types packages
  * tslab checks into every cell: it then answers no cell within a minute).
  */
-const folder =
-  process.env.BENCH_FOLDER ?? mkdtempSync(join(tmpdir(), 'warren-bench-notebook-'));
+const folder = process.env.BENCH_FOLDER ?? mkdtempSync(join(tmpdir(), 'warren-bench-notebook-'));
 
+/** How many notebooks are open at once for the memory each one holds. */
+const NOTEBOOKS = 10;
+
+/**
+ * A folder for a user's compiler socket: warren's kernels of one user share
+ * one compiler process. A fresh folder is a user with no notebook open yet:
+ * the kernel starts the compiler, its own child, counted in its RSS.
+ */
+const compilers = () => mkdtempSync(join(tmpdir(), 'warren-bench-compilers-'));
+
+const base = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
+const fresh = () => ({ env: { ...base, WARREN_COMPILER_DIR: compilers() }, cwd: folder });
+
+/** Start-up: the first typed cell, alone and with other notebooks open, and memory then. */
 async function measure(peer: Peer): Promise<Row> {
   const row: Row = {};
-  const env = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
-  const options = { env, cwd: folder };
   const firsts: number[] = [];
   for (let run = 0; run < 3; run++) {
-    const k = await KernelClient.launch(peer.argv, options);
+    const k = await KernelClient.launch(peer.argv, fresh());
     try {
       const t = performance.now();
       const { reply } = await k.execute(peer.cell(0));
@@ -95,33 +110,95 @@ async function measure(peer: Peer): Promise<Row> {
   }
   row['first typed cell after kernel_info (s)'] = median(firsts);
 
-  const k = await KernelClient.launch(peer.argv, options);
+  // Ten notebooks of one user, each after its first typed cell and nine more:
+  // every process they hold (warren's shared compiler once), per notebook.
+  const shared = fresh();
+  const open: KernelClient[] = [];
   try {
-    const times: number[] = [];
-    let i = 1;
-    for (; i <= distinct; i++) {
+    const seconds: number[] = [];
+    for (let n = 0; n < NOTEBOOKS; n++) {
+      const k = await KernelClient.launch(peer.argv, shared);
+      open.push(k);
       const t = performance.now();
-      await k.execute(peer.cell(i));
-      times.push(performance.now() - t);
+      await k.execute(peer.cell(0));
+      if (n > 0) seconds.push((performance.now() - t) / 1000);
+      for (let i = 1; i < 10; i++) await k.execute(peer.cell(i));
     }
-    row['distinct typed cell (ms)'] = median(times);
-    row[`RSS after ${distinct} cells (MB)`] = rssMB(k.pid);
-    for (; i <= 1000; i++) await k.execute(peer.cell(i));
-    row['RSS after 1,000 cells (MB)'] = rssMB(k.pid);
-    if (soak) {
-      for (; i <= 10000; i++) await k.execute(peer.cell(i));
-      row['RSS after 10,000 cells (MB)'] = rssMB(k.pid);
-      row['RSS 10,000 / 1,000'] =
-        row['RSS after 10,000 cells (MB)'] / row['RSS after 1,000 cells (MB)'];
-    }
+    row['first typed cell, another notebook open (s)'] = median(seconds);
+    row[`RSS per notebook, ${NOTEBOOKS} open (MB)`] =
+      open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
   } finally {
-    await k.shutdown();
+    for (const k of open) await k.shutdown();
   }
+
   return row;
 }
 
+/**
+ * Distinct cells, the peers taking turns cell by cell (each in its own
+ * kernel), so a machine that gets busier or quieter meanwhile weighs on
+ * every peer alike; then memory after 1,000 (and 10,000) cells.
+ */
+async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<void> {
+  const kernels = new Map<Peer, KernelClient>();
+  const times = new Map<Peer, number[]>();
+  try {
+    for (const peer of peers) {
+      try {
+        const k = await KernelClient.launch(peer.argv, fresh());
+        kernels.set(peer, k);
+        times.set(peer, []);
+        await k.execute(peer.cell(0));
+      } catch (error) {
+        process.stderr.write(`${peer.name}: ${String(error)}\n`);
+      }
+    }
+    const turn = async (i: number, timed: boolean) => {
+      for (const [peer, k] of kernels) {
+        const t = performance.now();
+        await k.execute(peer.cell(i));
+        if (timed) times.get(peer)!.push(performance.now() - t);
+      }
+    };
+    let i = 1;
+    for (; i <= distinct; i++) await turn(i, true);
+    for (const [peer, k] of kernels) {
+      rows[peer.name]['distinct typed cell (ms)'] = median(times.get(peer)!);
+      rows[peer.name][`RSS after ${distinct} cells (MB)`] = rssMB(k.pid);
+    }
+    for (; i <= 1000; i++) await turn(i, false);
+    for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rssMB(k.pid);
+    if (soak) {
+      for (; i <= 10000; i++) await turn(i, false);
+      for (const [peer, k] of kernels) {
+        const row = rows[peer.name];
+        const after = rssMB(k.pid);
+        row['RSS after 10,000 cells (MB)'] = after;
+        row['RSS 10,000 / 1,000'] = after / Number(row['RSS after 1,000 cells (MB)']);
+      }
+    }
+  } finally {
+    for (const k of kernels.values()) await k.shutdown();
+  }
+}
+
 async function main(): Promise<void> {
-  await comparePeers(PEERS, measure);
+  const rows: Record<string, Row> = {};
+  for (const peer of PEERS) {
+    process.stderr.write(`measuring ${peer.name}...\n`);
+    try {
+      rows[peer.name] = await measure(peer);
+    } catch (error) {
+      process.stderr.write(`${peer.name}: ${String(error)}\n`);
+      rows[peer.name] = {};
+    }
+  }
+  process.stderr.write('distinct cells, the peers taking turns...\n');
+  await distinctCells(PEERS, rows);
+  printRatios(
+    PEERS.map((p) => p.name),
+    rows
+  );
 }
 
 void main().then(() => process.exit(0));
