@@ -25,15 +25,39 @@ import type {
 import { onMessages, sendMessage } from './protocol';
 
 let registry: DocumentRegistry | null = null;
+/** A TypeScript converter made while the snapshot was built, for the first kernel to take. */
+let spare: { converter: Converter; globals: string } | null = null;
 
 /**
  * Parses what every notebook shares (the libraries, @types/node) into a
- * registry the converters reuse; run while the snapshot is built, in a folder
- * with no node_modules of its own.
+ * registry the converters reuse, and readies a converter with the cell API's
+ * `globals` (its checker made), which the first kernel takes when it can;
+ * run while the snapshot is built, in a folder with no node_modules of its own.
  */
-export function prepare(folder: string): void {
+export function prepare(folder: string, globals = ''): void {
   registry = createRegistry();
-  new Converter({ isJS: false, cwd: folder, globals: '', registry }).warmUp();
+  const converter = new Converter({ isJS: false, cwd: folder, globals, registry });
+  converter.warmUp();
+  spare = { converter, globals };
+}
+
+/** The converter a kernel's setup asks for: the spare when it fits, else a new one. */
+function converterFor(m: CompilerSetup): Converter {
+  const ready = spare;
+  spare = null;
+  if (
+    ready &&
+    !m.isJS &&
+    m.globals.trimEnd() === ready.globals.trimEnd() &&
+    ready.converter.moveTo(m.cwd)
+  )
+    return ready.converter;
+  return new Converter({
+    isJS: m.isJS,
+    cwd: m.cwd,
+    globals: m.globals,
+    registry: registry ?? (registry = createRegistry())
+  });
 }
 
 /**
@@ -93,12 +117,7 @@ export function serve(): void {
       const m = message as CompilerSetup | CompilerRequest;
       busy();
       if (!('op' in m)) {
-        converter = new Converter({
-          isJS: m.isJS,
-          cwd: m.cwd,
-          globals: m.globals,
-          registry: registry ?? (registry = createRegistry())
-        });
+        converter = converterFor(m);
         for (const c of m.committed) converter.commit(c.declarations, c.notRun);
         converter.warmUp();
         sendMessage(socket, { id: -1, ok: true, value: 'ready' });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Converter, createRegistry } from './converter';
@@ -125,6 +125,26 @@ describe('the converter', () => {
     const later = new Date(Date.now() + 5000);
     utimesSync(file, later, later);
     expect(messages('import { rate } from "./settings"; rate.toFixed()')[0]).toMatch(/toFixed/);
+  });
+
+  test('a converter readied elsewhere serves a notebook folder with the same @types, its imports read from there', () => {
+    const notebook = mkdtempSync(join(tmpdir(), 'warren-moved-'));
+    const project = mkdtempSync(join(tmpdir(), 'warren-project-'));
+    try {
+      run('const first: number = 1');
+      writeFileSync(join(notebook, 'rates.ts'), 'export const rate: number = 2;\n');
+      expect(converter.moveTo(notebook)).toBe(true);
+      expect(messages('first + 1')).toEqual([]);
+      expect(messages('import { rate } from "./rates"; rate + first')).toEqual([]);
+      // A folder with @types/node of its own: checked against those, by another converter.
+      mkdirSync(join(project, 'node_modules', '@types', 'node'), { recursive: true });
+      writeFileSync(join(project, 'node_modules', '@types', 'node', 'package.json'), '{}');
+      expect(converter.moveTo(project)).toBe(false);
+      expect(messages('import { rate } from "./rates"; rate')).toEqual([]);
+    } finally {
+      rmSync(notebook, { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test('completes the members of an earlier name and shows its type on inspect', () => {

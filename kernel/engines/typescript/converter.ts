@@ -65,11 +65,11 @@ export interface ConverterOptions {
 }
 
 export class Converter {
-  private readonly cwd: string;
+  private cwd: string;
   private readonly prefix: string;
-  private readonly cellPath: string;
+  private cellPath: string;
   private readonly service: ts.LanguageService;
-  private readonly options: ts.CompilerOptions;
+  private options: ts.CompilerOptions;
   private cell = { version: 0, text: 'export {};\n' };
   /** Oldest first: the runtime's globals, the folded base, then `RECENT` files for cells. */
   private readonly chain: DeclarationFile[] = [];
@@ -145,6 +145,26 @@ export class Converter {
     this.chain.push(this.base);
     for (let i = 0; i < RECENT; i++)
       this.chain.push(this.declarationFile(`cell${i}`, 'export {};\n'));
+  }
+
+  /**
+   * Serves a notebook in `cwd` from now on, when that folder's @types are
+   * this one's (a converter readied before its folder was known): cells that
+   * import modules resolve them from there. False, and nothing changed, when
+   * they differ.
+   */
+  moveTo(cwd: string): boolean {
+    const roots = typeRoots(cwd);
+    const mine = this.options.typeRoots ?? [];
+    if (roots.length !== mine.length || roots.some((r, i) => r !== mine[i])) return false;
+    this.cwd = cwd;
+    this.cellPath = join(
+      cwd,
+      `${this.prefix}_cell__.${this.cellPath.endsWith('.js') ? 'js' : 'ts'}`
+    );
+    // A new options object: the language service makes a new program with them.
+    this.options = { ...this.options, rootDir: cwd, outDir: join(cwd, '__warren_out__') };
+    return true;
   }
 
   /** Parses the libraries and @types/node now, so the first cell finds them ready. */

@@ -42,5 +42,8 @@ function load(file: string): unknown {
 }
 
 const compiler = load(join(HERE, 'compiler-process.js')) as typeof CompilerProcess;
-compiler.prepare(FOLDER);
+// The cell API's declarations, which the build wrote before this runs: the
+// converter readied with them serves the first kernel at once.
+const globals = join(HERE, '..', '..', 'api', 'cell-globals.d.ts');
+compiler.prepare(FOLDER, existsSync(globals) ? readFileSync(globals, 'utf8') : '');
 v8.startupSnapshot.setDeserializeMainFunction(() => compiler.serve());
