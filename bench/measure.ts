@@ -8,6 +8,22 @@ export function median(xs: number[]): number {
 
 /** A kernel's resident memory, summed over it and every process below it. */
 export function rssMB(pid: number | undefined): number {
+  return treeMB(pid, (p) => /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8')));
+}
+
+/**
+ * A kernel's proportional memory (PSS): pages shared between processes, the
+ * node binary's text above all, divided among them. Summed over several
+ * kernels it is what they hold together.
+ */
+export function pssMB(pid: number | undefined): number {
+  return treeMB(pid, (p) =>
+    /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))
+  );
+}
+
+/** The kB that `read` finds for a process, summed over `pid` and every process below it, in MB. */
+function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray | null): number {
   if (!pid) return NaN;
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -24,7 +40,7 @@ export function rssMB(pid: number | undefined): number {
   let kb = 0;
   const walk = (p: number) => {
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      const m = read(p);
       kb += m ? Number(m[1]) : 0;
     } catch {
       return;

@@ -19,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median, printRatios, rssMB } from './measure';
+import { median, printRatios, pssMB, rssMB } from './measure';
 import type { Row } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
@@ -127,6 +127,8 @@ async function measure(peer: Peer): Promise<Row> {
     row['first typed cell, another notebook open (s)'] = median(seconds);
     row[`RSS per notebook, ${NOTEBOOKS} open (MB)`] =
       open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
+    row[`PSS per notebook, ${NOTEBOOKS} open (MB)`] =
+      open.reduce((sum, k) => sum + pssMB(k.pid), 0) / NOTEBOOKS;
   } finally {
     for (const k of open) await k.shutdown();
   }
