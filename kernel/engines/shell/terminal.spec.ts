@@ -27,6 +27,17 @@ describe('TerminalText', () => {
     expect(t.take()).toBe('\ntwo\nthree\n');
   });
 
+  test('lines in a colour set by an earlier read keep it, however the reads fall', () => {
+    const t = new TerminalText();
+    t.write('\x1b[31mred\r\n');
+    let out = t.take();
+    t.write('more\r\n');
+    out += t.take();
+    t.write('\x1b[0mplain\r\n');
+    out += t.take();
+    expect(out).toBe('\x1b[31mred\x1b[0m\n\x1b[31mmore\x1b[0m\nplain\n');
+  });
+
   test('a carriage return that ends a read still sends the cursor back', () => {
     const t = new TerminalText();
     t.write('abc\r');

@@ -67,7 +67,8 @@ export class TerminalText {
     // line ends. A flood takes it for nearly every read, so it looks for
     // controls with includes (memchr) and rewrites CRLF with split: the two
     // regular expressions they replace were most of the time a flood spent here.
-    if (this.cursor === this.line.length && Private.plain(data)) {
+    // It writes lines out bare, so a colour still set sends them to the parser.
+    if (this.cursor === this.line.length && this.style === '' && Private.plain(data)) {
       // A read that ends between the \r and the \n of a line end would send
       // the whole of the next read down the slow path: that \r waits for it.
       const held = data.endsWith('\r');
