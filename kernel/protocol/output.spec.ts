@@ -36,7 +36,9 @@ test('the first write of a request goes out at once, with no timer', () => {
   jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
   const transport = memoryTransport();
   output(transport).stream('stdout', 'hello\n');
-  expect(transport.iopub).toEqual([{ type: 'stream', content: { name: 'stdout', text: 'hello\n' } }]);
+  expect(transport.iopub).toEqual([
+    { type: 'stream', content: { name: 'stdout', text: 'hello\n' } }
+  ]);
 });
 
 test('a burst of writes becomes one stream message', () => {
@@ -61,10 +63,38 @@ test('other output and a change of stream flush what is held, in order', () => {
   out.stream('stdout', 'b');
   out.stream('stderr', 'c');
   out.display({ 'text/plain': 'd' });
-  expect(transport.iopub.map((m) => m.type)).toEqual(['stream', 'stream', 'stream', 'display_data']);
+  expect(transport.iopub.map((m) => m.type)).toEqual([
+    'stream',
+    'stream',
+    'stream',
+    'display_data'
+  ]);
   expect(transport.iopub.slice(0, 3).map((m) => (m.content as { text: string }).text)).toEqual([
     'a',
     'b',
     'c'
   ]);
+});
+
+test('stream content is written byte for byte as JSON.stringify would write it', () => {
+  const texts = [
+    'plain\nlines\n'.repeat(1000),
+    'quotes " and \\ backslashes\n',
+    'tab\there, carriage\rreturn, escape \x1b[31m, nul \0, del \x7f\n',
+    'latin-1 é ÿ and beyond: 中文, emoji 😀\n',
+    'a lone surrogate \ud800 and \udc00 reversed \udc00\ud800\n',
+    'line separators \u2028 \u2029\n',
+    ''
+  ];
+  for (const text of texts) {
+    const contents: string[] = [];
+    const transport: Transport = {
+      ...memoryTransport(),
+      send: (channel, raw: RawMessage) => void contents.push(raw.content)
+    };
+    const out = output(transport);
+    out.stream('stderr', text);
+    out.flush();
+    expect(contents).toEqual(text ? [JSON.stringify({ name: 'stderr', text })] : []);
+  }
 });

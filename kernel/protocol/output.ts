@@ -102,7 +102,11 @@ export class RequestOutput implements OutputSink {
     const pending = this.pending;
     if (pending) {
       this.pending = null;
-      this.send('stream', { name: pending.name, text: pending.text });
+      // The content is written here, not by JSON.stringify: see Private.jsonString.
+      this.transport.send('iopub', {
+        ...this.factory.raw('stream', {}, this.parent),
+        content: `{"name":"${pending.name}","text":${Private.jsonString(pending.text)}}`
+      });
     }
   }
 
@@ -123,5 +127,27 @@ export class RequestOutput implements OutputSink {
         buffers.map((b) => Buffer.from(b))
       )
     );
+  }
+}
+
+namespace Private {
+  /** Every character JSON.stringify escapes but the newline: C0 controls, quote, backslash. */
+  const ESCAPED = Array.from({ length: 32 }, (_, c) => String.fromCharCode(c))
+    .filter((c) => c !== '\n')
+    .concat('"', '\\');
+
+  /**
+   * `JSON.stringify(text)`, faster for what a flood is made of: plain text
+   * whose only escape is its newlines. includes() scans with memchr and
+   * split/join copy, where JSON.stringify looks at each character in turn
+   * (for 67 MB of base64 lines: 0.07 s against 0.1 s, when the main thread's
+   * whole share of a flood is about 0.3 s). Text with other escapes, or
+   * beyond Latin-1 (where includes() has no memchr, and lone surrogates need
+   * escapes), goes to JSON.stringify.
+   */
+  export function jsonString(text: string): string {
+    if (/[^\x00-\xff]/.test(text)) return JSON.stringify(text);
+    for (const c of ESCAPED) if (text.includes(c)) return JSON.stringify(text);
+    return `"${text.split('\n').join('\\n')}"`;
   }
 }

@@ -18,6 +18,56 @@ describe('TerminalText', () => {
     expect(t.take()).toBe('one\ntwo\nthree\n');
   });
 
+  test('a line end cut between two reads, after the carriage return, is one newline', () => {
+    const t = new TerminalText();
+    t.write('one\r');
+    expect(t.take()).toBe('one');
+    t.write('\ntwo\r');
+    t.write('\nthree\r\n');
+    expect(t.take()).toBe('\ntwo\nthree\n');
+  });
+
+  test('lines in a colour set by an earlier read keep it, however the reads fall', () => {
+    const t = new TerminalText();
+    t.write('\x1b[31mred\r\n');
+    let out = t.take();
+    t.write('more\r\n');
+    out += t.take();
+    t.write('\x1b[0mplain\r\n');
+    out += t.take();
+    expect(out).toBe('\x1b[31mred\x1b[0m\n\x1b[31mmore\x1b[0m\nplain\n');
+  });
+
+  test('a carriage return that ends a read still sends the cursor back', () => {
+    const t = new TerminalText();
+    t.write('abc\r');
+    expect(t.take()).toBe('abc');
+    t.write('X');
+    expect(shown(t.take())).toBe('Xbc');
+    t.write('\r');
+    expect(shown(t.end())).toBe('');
+  });
+
+  test('plain text and controls mixed in a flood of reads come out as one read of all of it would', () => {
+    const chunks = [
+      'line\r\n'.repeat(100),
+      'a\tb\r',
+      '\nc\x07d\r\n',
+      'e\bf\r\n',
+      '\x1b[1mg\x1b[0m\r',
+      '\n'
+    ];
+    const one = new TerminalText();
+    one.write(chunks.join(''));
+    const many = new TerminalText();
+    let out = '';
+    for (const c of chunks) {
+      many.write(c);
+      out += many.take();
+    }
+    expect(shown(out + many.end())).toBe(shown(one.end()));
+  });
+
   test("MRtrix3's progress redraws collapse into one clean final line", () => {
     const t = new TerminalText();
     let out = '';

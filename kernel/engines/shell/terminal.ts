@@ -61,28 +61,43 @@ export class TerminalText {
       this.pending = null;
       chunk = rest;
     }
-    let data = this.carry + chunk;
+    const data = this.carry + chunk;
     this.carry = '';
-    data = data.replace(/\r\n/g, '\n');
-    // Fast path: plain text appended at the end of the line, no controls but newlines.
-    if (this.cursor === this.line.length && !/[\x00-\x09\x0b-\x1f\x7f]/.test(data)) {
-      const first = data.indexOf('\n');
-      if (first < 0) {
-        this.putText(data);
+    // Fast path: plain text appended at the end of the line, no controls but
+    // line ends. A flood takes it for nearly every read, so it looks for
+    // controls with includes (memchr) and rewrites CRLF with split: the two
+    // regular expressions they replace were most of the time a flood spent here.
+    // It writes lines out bare, so a colour still set sends them to the parser.
+    if (this.cursor === this.line.length && this.style === '' && Private.plain(data)) {
+      // A read that ends between the \r and the \n of a line end would send
+      // the whole of the next read down the slow path: that \r waits for it.
+      const held = data.endsWith('\r');
+      const text = (held ? data.slice(0, -1) : data).split('\r\n').join('\n');
+      if (!text.includes('\r')) {
+        if (held) this.carry = '\r';
+        this.putLines(text);
         return;
       }
-      if (this.line.length > 0 || this.lineShown.length > 0) {
-        this.putText(data.slice(0, first));
-        this.newline();
-      } else {
-        this.done += data.slice(0, first + 1);
-      }
-      const last = data.lastIndexOf('\n');
-      this.done += data.slice(first + 1, last + 1);
-      this.putText(data.slice(last + 1));
+    }
+    this.parse(data.replace(/\r\n/g, '\n'));
+  }
+
+  /** Appends text with no controls but newlines at the end of the line being drawn. */
+  private putLines(data: string): void {
+    const first = data.indexOf('\n');
+    if (first < 0) {
+      this.putText(data);
       return;
     }
-    this.parse(data);
+    if (this.line.length > 0 || this.lineShown.length > 0) {
+      this.putText(data.slice(0, first));
+      this.newline();
+    } else {
+      this.done += data.slice(0, first + 1);
+    }
+    const last = data.lastIndexOf('\n');
+    this.done += data.slice(first + 1, last + 1);
+    this.putText(data.slice(last + 1));
   }
 
   /** Text to publish since the last take. */
@@ -338,6 +353,17 @@ namespace Private {
   export const MAX_STYLE = 512;
   /** The line being drawn is committed as text past this many characters (see putText). */
   export const LONG_LINE = 64 * 1024;
+
+  /** Every C0 control but newline and carriage return, and DEL. */
+  const CONTROLS = Array.from({ length: 32 }, (_, c) => String.fromCharCode(c))
+    .filter((c) => c !== '\n' && c !== '\r')
+    .concat('\x7f');
+
+  /** Whether `s` holds no control but newlines and carriage returns. */
+  export function plain(s: string): boolean {
+    for (const c of CONTROLS) if (s.includes(c)) return false;
+    return true;
+  }
 
   export function visibleLength(s: string): number {
     return s.replace(/\x1b\[[0-9;]*m/g, '').length;
