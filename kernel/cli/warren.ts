@@ -14,6 +14,8 @@ const usage = async () => `usage:
   warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]
 ${(await import('./mounts')).MOUNTS_USAGE}`;
 
+const COMPILER_ENTRY = join(__dirname, '..', 'engines', 'typescript', 'compiler-process.js');
+
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
@@ -35,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
       // The process Jupyter launches supervises the kernel process, which it
       // restarts should V8 die (WARREN_NO_SUPERVISOR=1: one process, no restart).
       if (command === 'kernel' && !process.env.WARREN_NO_SUPERVISOR) {
+        // The user's TypeScript compiler starts now, while the kernel process
+        // loads (the panels' services kernel starts none).
+        if (!(await import('../paths')).isServicesSession())
+          (await import('../engines/typescript/compiler-socket')).startCompiler(COMPILER_ENTRY);
         return (await import('../supervisor')).supervise(__filename, args);
       }
       const file = option(args, '-f') ?? option(args, '--connection-file');
