@@ -18,7 +18,18 @@ describe('interrupting a main thread that never yields', () => {
   });
 
   async function interruptAfter(ms: number, code: string, times = 1) {
+    // Counted from when the kernel takes the cell (its execute_input): on a
+    // busy machine the request may reach it late, and an interrupt that
+    // finds no cell running is meant to leave the next one alone.
+    const taken = new Promise<void>((resolve) => {
+      k.onIopub = (m) => {
+        if (m.header.msg_type !== 'execute_input') return;
+        k.onIopub = null;
+        resolve();
+      };
+    });
     const running = k.execute(code, { stop_on_error: false }, 30000);
+    await taken;
     await new Promise((r) => setTimeout(r, ms));
     for (let i = 0; i < times; i++) {
       const { reply } = await k.call('control', 'interrupt_request', {}, 5000);

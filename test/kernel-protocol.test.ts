@@ -98,7 +98,11 @@ describe('the kernel over real ZeroMQ', () => {
   });
 
   test('stop_on_error aborts the executes queued behind a failing cell', async () => {
-    const first = k.execute('throw new Error("first fails")');
+    // The first fails after a moment: the two behind it are queued by then,
+    // however late a busy machine delivers them.
+    const first = k.execute(
+      'await new Promise((r) => setTimeout(r, 300)); throw new Error("first fails")'
+    );
     const second = k.execute('console.log("must not run")');
     const third = k.execute('console.log("nor this")');
     const [a, b, c] = await Promise.all([first, second, third]);
