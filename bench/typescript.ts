@@ -156,9 +156,17 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
       }
     }
     const turn = async (i: number, timed: boolean) => {
-      for (const [peer, k] of kernels) {
+      for (const [peer, k] of [...kernels]) {
         const t = performance.now();
-        await k.execute(peer.cell(i));
+        try {
+          await k.execute(peer.cell(i));
+        } catch (error) {
+          // A peer that stops answering leaves the race; the others go on.
+          process.stderr.write(`${peer.name}, cell ${i}: ${String(error)}\n`);
+          kernels.delete(peer);
+          await k.shutdown().catch(() => undefined);
+          continue;
+        }
         if (timed) times.get(peer)!.push(performance.now() - t);
       }
     };
