@@ -14,6 +14,8 @@ import { descendants } from '../services/processes';
 const DELIVERY_MS = 200;
 /** How long the main thread may take to show it is back in its event loop after SIGINT. */
 const PATIENCE_MS = 500;
+/** How long a stuck main thread is watched for running before it is taken for blocked in a call. */
+const SAMPLE_MS = 250;
 
 /** Linux syscall numbers of the calls a stuck cell is seen blocked in. */
 const SYSCALLS: Record<string, { read: number; openat: number }> = {
@@ -60,15 +62,19 @@ export class Interrupter {
       return;
     }
     this.strikes++;
-    const state = Private.mainState();
-    if (state === 'R') {
+    // Children in the kernel's group first: a main thread waiting on one
+    // (execSync) runs now and then, reading its output, and terminating it
+    // there would unwind the kernel's own frames once the call returns. A
+    // third interrupt terminates anyway.
+    const running = await Private.seenRunning(SAMPLE_MS);
+    const children = Private.groupChildren();
+    if (running && (children.length === 0 || this.strikes > 2)) {
       this.options.log(
         'interrupt: the main thread runs JavaScript that never yields; terminating it'
       );
       await Private.terminateMain();
       return;
     }
-    const children = Private.groupChildren();
     if (children.length > 0) {
       const signal = this.strikes > 1 ? 'SIGKILL' : 'SIGINT';
       this.options.log(
@@ -102,6 +108,22 @@ namespace Private {
       process.kill(pid, s);
     } catch {
       // gone
+    }
+  }
+
+  /**
+   * Whether the main thread is seen running (or ready to run) within `ms`:
+   * its state sampled every few milliseconds. A thread that runs JavaScript
+   * without end still sleeps now and then, waiting on V8's helper threads
+   * (a garbage collection), more often on a busy machine; one sample could
+   * take it for a thread blocked in a call.
+   */
+  export async function seenRunning(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (;;) {
+      if (mainState() === 'R') return true;
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 
