@@ -42,6 +42,16 @@ export const COMPILER_FLAGS = [
   '--max-semi-space-size=2'
 ];
 
+/** The compiled files the compiler process runs: its snapshot and its socket's name follow them. */
+const COMPILER_CODE = [
+  'compiler-process.js',
+  'converter.js',
+  'live.js',
+  'declarations.js',
+  'cells.js',
+  'protocol.js'
+];
+
 /** How long a compiler may take to listen: a plain-script start on a busy machine. */
 const START_MS = 60_000;
 const RETRY_MS = 15;
@@ -69,7 +79,7 @@ function socketFolder(): string {
  */
 export function socketPath(entry: string): string {
   const hash = createHash('sha256').update(`${process.execPath}\0${process.version}`);
-  for (const f of ['compiler-process.js', 'converter.js', 'live.js', 'compiler.blob']) {
+  for (const f of [...COMPILER_CODE, 'compiler.blob']) {
     const file = join(dirname(entry), f);
     let stamp = 'none';
     try {
@@ -98,9 +108,7 @@ export function logTail(socket: string): string {
 function snapshotCurrent(blob: string, folder: string): boolean {
   try {
     const built = statSync(blob).mtimeMs;
-    return ['compiler-process.js', 'converter.js', 'declarations.js', 'cells.js', 'live.js'].every(
-      (f) => statSync(join(folder, f)).mtimeMs <= built
-    );
+    return COMPILER_CODE.every((f) => statSync(join(folder, f)).mtimeMs <= built);
   } catch {
     return false;
   }
