@@ -184,9 +184,7 @@ export class Converter {
       if (this.live.spent) this.absorb();
       const program =
         this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
-      const outer =
-        this.live.newest ?? program.getSourceFile(this.chain[this.chain.length - 1].path);
-      const sf = this.live.parse(withExports(src, names), outer);
+      const sf = this.live.parse(withExports(src, names), this.outerScope(program));
       const converted = this.check(program, sf, src, names);
       if (converted.output !== undefined && declares(sf))
         this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
@@ -346,9 +344,14 @@ export class Converter {
     const text = withExports(src, names);
     if (text !== this.cell.text) this.cell = { version: this.cell.version + 1, text };
     const program = this.linked(this.service.getProgram()!);
-    const outer = this.live.newest ?? program.getSourceFile(this.chain[this.chain.length - 1].path);
-    (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent = outer;
+    (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent =
+      this.outerScope(program);
     return program;
+  }
+
+  /** A new cell's outer scope: the newest live cell, else the newest declaration file. */
+  private outerScope(program: ts.Program): ts.Node | undefined {
+    return this.live.newest ?? program.getSourceFile(this.chain[this.chain.length - 1].path);
   }
 
   /** `program` with its declaration files chained, newest first: each file's outer scope is the next older one. */
