@@ -22,9 +22,8 @@ export function pssMB(pid: number | undefined): number {
   );
 }
 
-/** The kB that `read` finds for a process, summed over `pid` and every process below it, in MB. */
-function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray | null): number {
-  if (!pid) return NaN;
+/** Every living process's children, by parent pid, from /proc. */
+export function processChildren(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -37,6 +36,13 @@ function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray 
       // gone meanwhile
     }
   }
+  return children;
+}
+
+/** The kB that `read` finds for a process, summed over `pid` and every process below it, in MB. */
+function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray | null): number {
+  if (!pid) return NaN;
+  const children = processChildren();
   let kb = 0;
   const walk = (p: number) => {
     try {

@@ -11,12 +11,11 @@
  *   RUNS=7 node lib/bench/memory.js --warren
  *   CELLS=1000 node lib/bench/memory.js   # and after 1,000 distinct typed cells
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median } from './measure';
+import { median, processChildren } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const runs = Number(process.env.RUNS) || 5;
@@ -96,17 +95,7 @@ function figures(pid: number): Figures {
 
 /** Each process under `root` (itself included), by role. */
 function tree(root: number): Map<string, Figures> {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
+  const children = processChildren();
   const out = new Map<string, Figures>();
   const walk = (p: number) => {
     try {
