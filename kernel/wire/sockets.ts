@@ -47,12 +47,17 @@ export async function bindSockets(
   info: ConnectionInfo,
   options: { stallMs?: number; watchShell?: boolean } = {}
 ): Promise<WireSockets> {
-  const shell = new zmq.Router({ linger: 0 });
+  // A ROUTER drops what it cannot queue for a peer, with no error: past its
+  // high-water mark (1,000 by default) a client that reads its replies later
+  // than the kernel answers (10,000 executes sent at once) lost replies. Every
+  // reply answers a request the client sent, so the client bounds the queue.
+  const replies = { linger: 0, sendHighWaterMark: 0 };
+  const shell = new zmq.Router(replies);
   const shellPeer = options.watchShell
     ? new Promise<void>((resolve) => shell.events.on('handshake', () => resolve()))
     : new Promise<void>(() => {});
-  const control = new zmq.Router({ linger: 0 });
-  const stdin = new zmq.Router({ linger: 0 });
+  const control = new zmq.Router(replies);
+  const stdin = new zmq.Router(replies);
   // XPUB, so that each new subscription is seen (JEP 65's iopub_welcome);
   // allSubs passes a second subscriber's duplicate subscription on too.
   // noDrop: see Private.publish for how one stalled subscriber is kept from
