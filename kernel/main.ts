@@ -19,6 +19,7 @@ import { SixelOutput } from './engines/sixel/output';
 import { answerQuery, DEFAULT_GEOMETRY } from './engines/sixel/queries';
 import { Compiler, compilerEntry } from './engines/typescript/compiler';
 import { TypeScriptEngine } from './engines/typescript/engine';
+import { UserCode } from './engines/typescript/user-code';
 import { RunManager } from './services/cluster/manager';
 import { RunsCommTarget } from './comms/runs';
 import { JournalCommTarget } from './comms/journal';
@@ -92,7 +93,8 @@ export async function startKernel(connectionFile: string, language: Language): P
   const code = new TypeScriptEngine({
     language,
     compilerEntry: compilerEntry(),
-    runtime
+    runtime,
+    userCode: new UserCode((running) => io.markUserCode(running))
   });
   const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {
     ...shellRuntime,
@@ -136,8 +138,8 @@ export async function startKernel(connectionFile: string, language: Language): P
   });
 
   // Both interrupt modes end here: interrupt_request through the io thread
-  // (which raises SIGINT only when main does not answer: a busy loop in a cell
-  // is stopped by vm's breakOnSigint), SIGINT from jupyter_client's signal mode.
+  // (which terminates a busy loop in a cell when main does not answer), and
+  // SIGINT from jupyter_client's signal mode, handled when main's loop turns.
   const interrupt = () => {
     engine.interrupt();
     dispatcher.cancelInput(new Error('interrupted'));

@@ -41,6 +41,14 @@ export type ToMain =
 export const PENDING = 0;
 /** Index: main sets 1 when it wants a `drain` message. */
 export const WANT_DRAIN = 1;
+/**
+ * Index: 1 while main runs the synchronous part of a cell, the user's own
+ * code (engines/typescript/user-code.ts): a main thread busy there may be
+ * terminated; one busy in the kernel's own code is given time.
+ */
+export const USER_CODE = 2;
+/** How many Int32 slots the shared array has. */
+export const SLOTS = 3;
 
 /** Above this a synchronous writer blocks until the io thread catches up. */
 export const HARD_LIMIT = 32 * 1024 * 1024;

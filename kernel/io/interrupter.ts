@@ -12,7 +12,7 @@ import { descendants } from '../services/processes';
 
 /** How long main may take to run its interrupt handler when its event loop turns. */
 const DELIVERY_MS = 200;
-/** How long the main thread may take to show it is back in its event loop after SIGINT. */
+/** How long a main thread busy in the kernel's own code may take to get back to its event loop. */
 const PATIENCE_MS = 500;
 /** How long a stuck main thread is watched for running before it is taken for blocked in a call. */
 const SAMPLE_MS = 250;
@@ -26,18 +26,17 @@ const SYSCALLS: Record<string, { read: number; openat: number }> = {
 /**
  * Interrupts from the io thread. Main's event loop is asked first to run its
  * interrupt handler, which ends a cell that awaits (a shell command, a timer,
- * a promise). Only a main that does not answer within DELIVERY_MS gets
- * SIGINT: a raised signal is handled whenever main next turns its loop, and
- * raised at an idle main it would interrupt whichever cell came next. SIGINT
- * stops a busy loop in a cell's own code (vm's breakOnSigint). When main
- * still does not answer a ping within PATIENCE_MS, it is stuck, and how
- * depends on what its thread is doing:
- * - running JavaScript (a microtask chain, a loop in a callback): V8's
- *   terminate-execution through an inspector session on the main thread (as
- *   Deno interrupts from another thread). It unwinds that JavaScript only;
- *   V8 cancels the termination when the outermost script ends, so the kernel
- *   and every variable live on. No kernel code is on the stack then: the
- *   kernel's own work never runs that long without yielding.
+ * a promise). A main that does not answer within DELIVERY_MS is busy: in a
+ * cell's own synchronous code (main says so, USER_CODE), it is stuck; busy
+ * anywhere else, it is stuck if it does not answer within PATIENCE_MS more.
+ * How a stuck main is stopped depends on what its thread is doing:
+ * - running JavaScript (a busy loop, a microtask chain, a loop in a
+ *   callback): V8's terminate-execution through an inspector session on the
+ *   main thread (as Deno interrupts from another thread). It unwinds that
+ *   JavaScript only; V8 cancels the termination when the outermost script
+ *   ends, so the kernel and every variable live on. No kernel code is on the
+ *   stack then: a cell's code runs in a task of its own (user-code.ts), and
+ *   the kernel's own work never runs that long without yielding.
  * - blocked in the kernel (a synchronous child process, a read): terminating
  *   would wait until the call returns and then unwind the kernel's own frames,
  *   so the call is made to return instead. Child processes in the kernel's
@@ -56,8 +55,7 @@ export class Interrupter {
       this.strikes = 0;
       return;
     }
-    process.kill(process.pid, 'SIGINT');
-    if (await this.options.ping(PATIENCE_MS, false)) {
+    if (!this.options.inUserCode() && (await this.options.ping(PATIENCE_MS, false))) {
       this.strikes = 0;
       return;
     }
@@ -98,6 +96,8 @@ export namespace Interrupter {
      * `interrupt`); resolves false if it does not within the time.
      */
     ping(timeoutMs: number, interrupt: boolean): Promise<boolean>;
+    /** Whether main runs a cell's own synchronous code now. */
+    inUserCode(): boolean;
     log(text: string): void;
   }
 }

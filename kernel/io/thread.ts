@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JSONObject } from '../../src/contract';
 import type { ToIo, ToMain, SendChannel } from './bridge';
-import { LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
+import { LOW_WATER, PENDING, USER_CODE, WANT_DRAIN } from './bridge';
 import type { RawMessage } from '../protocol/transport';
 import { decode, encode } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
         });
         post({ op: 'ping', id, interrupt });
       }),
+    inUserCode: () => Atomics.load(counters, USER_CODE) === 1,
     log
   });
   const factory = new MessageFactory(data.session);
@@ -114,9 +115,8 @@ async function main(): Promise<void> {
     factory,
     send: (channel, raw) => send(channel, raw, 0),
     kernelInfo: data.kernelInfo,
-    // Raising SIGINT reaches a busy loop in user code (vm breakOnSigint) and
-    // otherwise main's SIGINT handler: one path for message and signal mode.
-    // A main thread that never gets back to its loop is dealt with from here.
+    // Main's interrupt handler when its loop turns; a main thread that does
+    // not get back to its loop is dealt with from here.
     interrupt: () => interrupter.interrupt(),
     usage: (() => {
       const gpu = new KernelGpuUsage(process.pid);

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { JSONObject } from '../../src/contract';
 import type { ReceiveChannel, SendChannel, ToIo, ToMain } from './bridge';
-import { HARD_LIMIT, HIGH_WATER, LOW_WATER, PENDING, WANT_DRAIN } from './bridge';
+import { HARD_LIMIT, HIGH_WATER, LOW_WATER, PENDING, SLOTS, USER_CODE, WANT_DRAIN } from './bridge';
 import type { ConnectionInfo } from '../wire/connection';
 import type { RawMessage, Transport } from '../protocol/transport';
 import { exitKernel } from '../exit';
@@ -9,7 +9,7 @@ import { exitKernel } from '../exit';
 /** The main thread's side of the io thread: a `Transport` over a worker. */
 export class IoTransport implements Transport {
   private readonly worker: Worker;
-  private readonly counters = new Int32Array(new SharedArrayBuffer(8));
+  private readonly counters = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
   private messageHandler: (channel: ReceiveChannel, raw: RawMessage) => void = () => {};
   private shutdownHandler: (restart: boolean) => Promise<void> = async () => {};
   private interruptHandler: () => void = () => {};
@@ -110,6 +110,11 @@ export class IoTransport implements Transport {
         this.wakeRoomWaiters();
       }
     });
+  }
+
+  /** Tells the io thread whether main now runs a cell's own code (see USER_CODE). */
+  markUserCode(running: boolean): void {
+    Atomics.store(this.counters, USER_CODE, running ? 1 : 0);
   }
 
   blockWhileFull(): void {

@@ -16,6 +16,7 @@ import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
+import { UserCode } from './user-code';
 
 /** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
 const CACHE_SIZE = 256;
@@ -26,13 +27,14 @@ const MAX_CELL_CHARS = 4_000_000;
  * TypeScript (or JavaScript) cells, checked and converted in the compiler
  * process (compiler-process.ts, converter.ts). Top-level declarations are
  * kept on one `exports` object, so they carry across cells; code runs in
- * this thread with `breakOnSigint`, so SIGINT stops a busy loop and every
- * variable survives.
+ * this thread, in a task of its own (user-code.ts), so an interrupt can
+ * terminate a busy loop and every variable survives.
  */
 export class TypeScriptEngine implements Engine {
   private compilerInstance: Compiler | null = null;
   private readonly compilerOptions: { entry: string; isJS: boolean };
   private readonly runtime: Runtime;
+  private readonly userCode: UserCode;
   private readonly exports: Record<string, unknown>;
   /**
    * Declarations committed so far: the compiler process holds them, and one
@@ -51,6 +53,7 @@ export class TypeScriptEngine implements Engine {
       isJS: options.language === 'javascript'
     };
     this.runtime = options.runtime;
+    this.userCode = options.userCode ?? new UserCode();
     this.exports = Private.createExports((name) => {
       if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
     });
@@ -103,10 +106,12 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
-        const value: unknown = vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, {
-          breakOnSigint: true,
-          filename: 'cell.js'
-        });
+        const value: unknown = await Promise.race([
+          this.userCode.run(() =>
+            vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, { filename: 'cell.js' })
+          ),
+          interrupted
+        ]);
         this.warmUp();
         return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
       }
@@ -119,10 +124,10 @@ export class TypeScriptEngine implements Engine {
         const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
         started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
         this.assignments = new Map();
-        const ret: unknown = vm.runInThisContext(wrapped, {
-          breakOnSigint: true,
-          filename: 'cell.js'
-        });
+        const ret: unknown = await Promise.race([
+          this.userCode.run(() => vm.runInThisContext(wrapped, { filename: 'cell.js' })),
+          interrupted
+        ]);
         if (converted.hasToplevelAwait) {
           await Promise.race([ret, interrupted]);
         }
@@ -143,6 +148,12 @@ export class TypeScriptEngine implements Engine {
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
       if (started) this.keepWhatRan(started.converted, started.before);
+      // An interrupt that came while the cell's code was blocked in a call
+      // (execSync, a read) is handled when the loop next turns; the call
+      // failed because of it (its child was signalled): say it was interrupted.
+      if (started && !(error instanceof Interrupted) && (await Private.interruptedNow(interrupted))) {
+        return toError(new Interrupted());
+      }
       return toError(error);
     } finally {
       this.interruptCurrent = null;
@@ -179,9 +190,8 @@ export class TypeScriptEngine implements Engine {
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
     try {
-      const value: unknown = vm.runInThisContext(
-        `with (__warren__.exports) { (${expression}\n) }`,
-        { breakOnSigint: true }
+      const value: unknown = await this.userCode.run(() =>
+        vm.runInThisContext(`with (__warren__.exports) { (${expression}\n) }`)
       );
       return { status: 'ok', data: toBundle(value) };
     } catch (error) {
@@ -216,6 +226,7 @@ export class TypeScriptEngine implements Engine {
   }
 
   interrupt(): void {
+    this.userCode.reset();
     this.interruptCurrent?.();
   }
 
@@ -286,6 +297,8 @@ export namespace TypeScriptEngine {
     /** The compiled compiler process entry. */
     compilerEntry: string;
     runtime: Runtime;
+    /** Runs cells' own code; main.ts gives one that tells the io thread while it runs. */
+    userCode?: UserCode;
   }
 }
 
@@ -293,6 +306,21 @@ namespace Private {
   /** Words after which a cell needs the compiler: declarations, modules, await, types. */
   const NEEDS_COMPILER =
     /\b(await|import|export|let|const|var|function|class|interface|type|enum|declare|namespace|yield|require)\b|[^=!<>]=(?![=>])|\+\+|--/;
+
+  /**
+   * Whether `interrupted` rejects within two turns of the event loop: the
+   * first ends the turn in which the cell's code ran, the second polls what
+   * the io thread posted meanwhile.
+   */
+  export function interruptedNow(interrupted: Promise<never>): Promise<boolean> {
+    return Promise.race([
+      new Promise<boolean>((resolve) => setImmediate(() => setImmediate(() => resolve(false)))),
+      interrupted.then(
+        () => false,
+        () => true
+      )
+    ]);
+  }
 
   /** A cell of expressions only, valid as plain JavaScript. */
   export function isPlainExpression(code: string): boolean {
