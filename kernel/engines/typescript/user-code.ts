@@ -19,8 +19,12 @@ export class UserCode {
   private jobs: Array<() => void> = [];
 
   constructor(private readonly mark: (running: boolean) => void = () => undefined) {
-    this.channel.port1.on('message', () => this.jobs.shift()?.());
-    // Idle, the channel keeps nothing alive.
+    this.channel.port1.on('message', () => {
+      const job = this.jobs.shift();
+      // Idle, the channel keeps nothing alive.
+      if (this.jobs.length === 0) this.channel.port1.unref();
+      job?.();
+    });
     this.channel.port1.unref();
   }
 
@@ -40,6 +44,7 @@ export class UserCode {
         this.mark(false);
         resolve(value);
       });
+      this.channel.port1.ref();
       this.channel.port2.postMessage(null);
     });
   }
