@@ -15,6 +15,7 @@ import { isComplete } from './cells';
 import { Converter, createRegistry } from './converter';
 import type {
   CompilerAnswer,
+  CompilerDeclarations,
   CompilerRequest,
   CompilerSetup,
   CompletenessAnswer,
@@ -134,6 +135,17 @@ export function serve(): void {
         };
       }
       sendMessage(socket, answer);
+      // The kernel runs the cell meanwhile; its commit comes after these.
+      if (answer.ok && (answer.value as Converted | null)?.declarationsFollow) {
+        let declarations = '';
+        try {
+          declarations = converter!.declarationsLeft();
+        } catch (error) {
+          process.stderr.write(`warren compiler: declarations: ${String(error)}\n`);
+        }
+        const follow: CompilerDeclarations = { id: m.id, declarations };
+        sendMessage(socket, follow);
+      }
     });
   });
   // Listening under a name of its own first, then taking the socket's name
@@ -154,7 +166,7 @@ function answerTo(
 ): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | null {
   switch (req.op) {
     case 'convert':
-      return converter.convert(req.src);
+      return converter.convert(req.src, true);
     case 'complete':
       return converter.complete(req.src, req.position);
     case 'inspect':

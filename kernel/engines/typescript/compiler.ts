@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { COMPILER_HEAP_MB, logTail, openCompiler } from './compiler-socket';
 import type {
   CompilerAnswer,
+  CompilerDeclarations,
   CompilerRequest,
   CompilerSetup,
   CompletenessAnswer,
@@ -15,6 +16,15 @@ import { onMessages, sendMessage } from './protocol';
 export { COMPILER_HEAP_MB } from './compiler-socket';
 
 type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** A converted cell as the kernel has it. */
+export interface ConvertedCell extends Converted {
+  /**
+   * With `declarationsFollow`: its declarations once the compiler has sent
+   * them (set on `declOutput` too); '' should the compiler end first.
+   */
+  declarationsLater?: Promise<string>;
+}
 
 /** How many times a connection that closes before its compiler answered is made again. */
 const REOPEN_MAX = 3;
@@ -66,6 +76,8 @@ export class Compiler {
     { request: CompilerRequest; resolve(v: unknown): void; reject(e: Error): void }
   >();
   private readonly queued: CompilerRequest[] = [];
+  /** Convert answers whose declarations are still to come, by request id. */
+  private readonly following = new Map<number, (declarations: string) => void>();
   private readyFlag = false;
   readonly ready: Promise<void>;
   private markReady: () => void = () => {};
@@ -98,6 +110,12 @@ export class Compiler {
     this.socket = socket;
     this.path = path;
     onMessages(socket, (message) => {
+      if ('declarations' in (message as object)) {
+        const d = message as CompilerDeclarations;
+        this.following.get(d.id)?.(d.declarations);
+        this.following.delete(d.id);
+        return;
+      }
       const a = message as CompilerAnswer;
       if (a.id === -1) {
         this.readyFlag = true;
@@ -109,6 +127,12 @@ export class Compiler {
       this.waiting.delete(a.id);
       this.watchIdle();
       if (!w) return;
+      if (a.ok && (a.value as Converted | null)?.declarationsFollow) {
+        const converted = a.value as ConvertedCell;
+        converted.declarationsLater = new Promise<string>((resolve) =>
+          this.following.set(a.id, resolve)
+        ).then((declarations) => (converted.declOutput = declarations));
+      }
       if (a.ok) w.resolve(a.value);
       else w.reject(new Error(a.error));
     });
@@ -144,8 +168,8 @@ export class Compiler {
     return this.readyFlag;
   }
 
-  convert(src: string): Promise<Converted> {
-    return this.request({ op: 'convert', src }) as Promise<Converted>;
+  convert(src: string): Promise<ConvertedCell> {
+    return this.request({ op: 'convert', src }) as Promise<ConvertedCell>;
   }
 
   complete(src: string, position: number): Promise<CompletionAnswer> {
@@ -156,8 +180,11 @@ export class Compiler {
     return this.request({ op: 'inspect', src, position }) as Promise<InspectAnswer>;
   }
 
-  /** A cell's declarations count for later cells, less the values in `notRun`. */
-  async commit(declarations: string, notRun: string[]): Promise<void> {
+  /**
+   * A cell's declarations count for later cells, less the values in `notRun`;
+   * null: those of the cell converted last (its answer had `declarationsFollow`).
+   */
+  async commit(declarations: string | null, notRun: string[]): Promise<void> {
     await this.request({ op: 'commit', declarations, notRun });
   }
 
@@ -205,6 +232,8 @@ export class Compiler {
     this.deathCause ??= error;
     for (const w of this.waiting.values()) w.reject(this.deathCause);
     this.waiting.clear();
+    for (const follow of this.following.values()) follow('');
+    this.following.clear();
     this.queued.length = 0;
   }
 }

@@ -66,6 +66,32 @@ describe('the converter', () => {
     expect(messages('shifting.toFixed()')[0]).toMatch(/toFixed/);
   });
 
+  test('a live cell answered before its declarations: they come after, the same text, and a commit of null makes them count', () => {
+    const whole = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: 'declare const display: (value: unknown) => void;\n',
+      registry: createRegistry()
+    }).convert('const vox: number[] = [1, 2]; vox.length');
+    const first = converter.convert('const vox: number[] = [1, 2]; vox.length', true);
+    expect(first.declOutput).toBeUndefined();
+    expect(first.declarationsFollow).toBe(true);
+    expect(first.output).toBe(whole.output);
+    const left = converter.declarationsLeft();
+    expect(left).toBe(whole.declOutput);
+    expect(left).toContain('declare const vox: number[]');
+    converter.commit(null);
+    expect(converter.liveCells).toBe(1);
+    expect(messages('vox.map((v) => v.toFixed(1))')).toEqual([]);
+    expect(messages('vox.toUpperCase()')[0]).toMatch(/toUpperCase/);
+    // A cell that declares nothing has nothing to follow.
+    expect(converter.convert('vox.length + 1', true).declarationsFollow).toBeUndefined();
+    // Committed without asking first, the declarations are made then.
+    converter.convert('const later: string = "x"', true);
+    converter.commit(null);
+    expect(messages('later.toUpperCase(); vox.length')).toEqual([]);
+  });
+
   test('a cell that imports a module sees the live cells before it, and the cells after it see both', () => {
     writeFileSync(join(folder, 'rates.ts'), 'export const rate: number = 2;\n');
     run('interface Run { loss: number }\nconst first: Run = { loss: 1 }');

@@ -80,6 +80,8 @@ export class Converter {
   private readonly live: LiveCells;
   /** The last cell converted live, which joins `live` if its declarations are committed whole. */
   private candidate: LiveCell | null = null;
+  /** The cell whose declarations `convert(src, true)` left for `declarationsLeft`. */
+  private left: { program: ts.Program; file: ts.SourceFile } | null = null;
 
   constructor(options: ConverterOptions) {
     this.cwd = options.cwd;
@@ -175,27 +177,70 @@ export class Converter {
   /**
    * Checks and converts a cell. Its declarations come back in `declOutput`
    * and count for later cells once `commit` is called with them.
+   *
+   * With `later`, a live cell's declarations are left out (`declarationsFollow`)
+   * and `declarationsLeft` gives them: the compiler answers with the code,
+   * which is what the kernel waits for, and emits the declarations while the
+   * cell runs.
    */
-  convert(source: string): Converted {
+  convert(source: string, later = false): Converted {
     const src = expandShorthand(source);
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;
+    this.left = null;
     if (this.live.accepts(src)) {
       if (this.live.spent) this.absorb();
       const program =
         this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
       const sf = this.live.parse(withExports(src, names), this.outerScope(program));
-      const converted = this.check(program, sf, src, names);
+      const leave = later && declares(sf);
+      const converted = this.check(program, sf, src, names, leave);
       if (converted.output !== undefined && declares(sf))
         this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
+      if (converted.output !== undefined && leave) {
+        this.left = { program, file: sf };
+        converted.declarationsFollow = true;
+      }
       return converted;
     }
     const program = this.program(src, names);
     return this.check(program, program.getSourceFile(this.cellPath)!, src, names);
   }
 
-  /** `sf` (the cell `src`, declaring `names`) checked and emitted in `program`. */
-  private check(program: ts.Program, sf: ts.SourceFile, src: string, names: string[]): Converted {
+  /**
+   * The declarations of the cell converted last with `later`, which its answer
+   * left out; '' if it left none. They count once `commit` is called with them
+   * (or with null).
+   */
+  declarationsLeft(): string {
+    const left = this.left;
+    this.left = null;
+    if (!left) return '';
+    let text = '';
+    left.program.emit(
+      left.file,
+      (name, t) => {
+        if (name.endsWith('.d.ts')) text = t;
+      },
+      undefined,
+      true
+    );
+    const declarations = declarationsOnly(text);
+    if (this.candidate?.file === left.file) this.candidate.declarations = declarations;
+    return declarations;
+  }
+
+  /**
+   * `sf` (the cell `src`, declaring `names`) checked and emitted in `program`;
+   * its declarations too, unless `jsOnly`.
+   */
+  private check(
+    program: ts.Program,
+    sf: ts.SourceFile,
+    src: string,
+    names: string[],
+    jsOnly = false
+  ): Converted {
     let hasToplevelAwait = false;
     const diagnostics: CompilerDiagnostic[] = [];
     for (const d of [
@@ -231,7 +276,7 @@ export class Converter {
       undefined,
       // A cell that declares nothing needs no declaration emit: TypeScript's
       // EmitOnly.Js (0), which `emit` passes on though its type says boolean.
-      (declares(sf) ? false : EMIT_ONLY_JS) as boolean,
+      (declares(sf) && !jsOnly ? false : EMIT_ONLY_JS) as boolean,
       {
         before: [lastExpression(sf, (name) => (lastExpressionVar = name), names)],
         after: [earlierNamesOnExports(checker, declared)]
@@ -239,7 +284,7 @@ export class Converter {
     );
     return {
       output: output.replace(/^"use strict";\n/, ''),
-      declOutput: declarationsOnly(declOutput),
+      declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
       diagnostics,
       lastExpressionVar,
       hasToplevelAwait
@@ -251,9 +296,13 @@ export class Converter {
    * (names a cell that failed part way never assigned: their older
    * declarations, in older files, stand). Types are kept.
    */
-  commit(declarations: string, notRun: string[] = []): void {
+  commit(declarations: string | null, notRun: string[] = []): void {
+    // null: the declarations of the cell converted last, whose answer left them out.
+    if (declarations === null)
+      declarations = this.left ? this.declarationsLeft() : (this.candidate?.declarations ?? '');
     const candidate = this.candidate;
     this.candidate = null;
+    this.left = null;
     const text = notRun.length === 0 ? declarations : dropValues(declarations, new Set(notRun));
     if (text.trim() === '') return;
     if (candidate && notRun.length === 0 && declarations === candidate.declarations) {

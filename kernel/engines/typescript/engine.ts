@@ -13,8 +13,8 @@ import type {
 } from '../engine';
 import { Interrupted } from '../engine';
 import { COMPILER_HEAP_MB, Compiler } from './compiler';
+import type { ConvertedCell as Converted } from './compiler';
 import { toBundle, toError } from './format';
-import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
 import { UserCode } from './user-code';
 
@@ -144,14 +144,18 @@ export class TypeScriptEngine implements Engine {
           await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
         }
       }
-      this.commit(converted.declOutput ?? '', []);
+      this.commit(converted, []);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
       if (started) this.keepWhatRan(started.converted, started.before);
       // An interrupt that came while the cell's code was blocked in a call
       // (execSync, a read) is handled when the loop next turns; the call
       // failed because of it (its child was signalled): say it was interrupted.
-      if (started && !(error instanceof Interrupted) && (await Private.interruptedNow(interrupted))) {
+      if (
+        started &&
+        !(error instanceof Interrupted) &&
+        (await Private.interruptedNow(interrupted))
+      ) {
         return toError(new Interrupted());
       }
       return toError(error);
@@ -185,7 +189,7 @@ export class TypeScriptEngine implements Engine {
       if (before.has(n)) this.exports[n] = before.get(n);
       else delete this.exports[n];
     }
-    if (converted.declOutput !== undefined) this.commit(converted.declOutput, notRun);
+    this.commit(converted, notRun);
   }
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
@@ -278,16 +282,22 @@ export class TypeScriptEngine implements Engine {
   }
 
   /** What a cell declared (less `notRun`) counts for the cells after it. */
-  private commit(declarations: string, notRun: string[]): void {
-    if (declarations.trim() === '') return;
+  private commit(converted: Converted, notRun: string[]): void {
+    const known = converted.declOutput;
+    const later = known === undefined ? converted.declarationsLater : undefined;
+    if (known === undefined ? !later : known.trim() === '') return;
     // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
-    this.committed.push({ declarations, notRun });
+    const entry = { declarations: known ?? '', notRun };
+    this.committed.push(entry);
+    // Still on their way from the compiler, which takes a commit of null as
+    // the cell's own: kept here, once they come, for a compiler that replaces it.
+    void later?.then((declarations) => (entry.declarations = declarations));
     this.declVersion++;
     const compiler = this.compiler;
     // Not waited for: the next request follows it down the same channel. Should
     // the process die first, the one that replaces it is given `committed`.
-    if (!fresh) compiler.commit(declarations, notRun).catch(() => undefined);
+    if (!fresh) compiler.commit(known ?? null, notRun).catch(() => undefined);
   }
 }
 

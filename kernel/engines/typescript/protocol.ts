@@ -16,6 +16,12 @@ export interface Converted {
   diagnostics: CompilerDiagnostic[];
   lastExpressionVar?: string;
   hasToplevelAwait?: boolean;
+  /**
+   * The declarations are not in this answer: the compiler sends them right
+   * after it, in a `CompilerDeclarations` message, and takes a commit of
+   * null as this cell's.
+   */
+  declarationsFollow?: boolean;
 }
 
 /** The first message to the compiler process: what it serves. */
@@ -34,8 +40,11 @@ export type CompilerRequest =
   | { id: number; op: 'complete'; src: string; position: number }
   | { id: number; op: 'inspect'; src: string; position: number }
   | { id: number; op: 'isComplete'; src: string }
-  /** A cell's declarations count from now on, less the values in `notRun` (a cell that failed part way). */
-  | { id: number; op: 'commit'; declarations: string; notRun: string[] };
+  /**
+   * A cell's declarations count from now on, less the values in `notRun` (a
+   * cell that failed part way); null: those of the cell converted last.
+   */
+  | { id: number; op: 'commit'; declarations: string | null; notRun: string[] };
 
 export interface CompletionAnswer {
   start: number;
@@ -60,6 +69,12 @@ export type CompilerAnswer =
     }
   | { id: number; ok: false; error: string }
   | { id: -1; ok: true; value: 'ready' };
+
+/** After an answer with `declarationsFollow`: the declarations of that convert request. */
+export interface CompilerDeclarations {
+  id: number;
+  declarations: string;
+}
 
 /**
  * The messages' framing on the compiler's socket: one JSON text per line
