@@ -16,6 +16,7 @@ import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
+import { forgetCompiledCells } from './uncached';
 
 /** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
 const CACHE_SIZE = 256;
@@ -51,6 +52,7 @@ export class TypeScriptEngine implements Engine {
       isJS: options.language === 'javascript'
     };
     this.runtime = options.runtime;
+    forgetCompiledCells();
     this.exports = Private.createExports((name) => {
       if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
     });
