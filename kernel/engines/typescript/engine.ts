@@ -18,7 +18,7 @@ import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
 import { forgetCompiledCells } from './uncached';
 
-/** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
+/** Cells converted since the last declaration, keyed by source: re-running one skips the compiler. */
 const CACHE_SIZE = 256;
 /** The largest cell the compiler is given (a 4 MB literal already takes seconds to check). */
 const MAX_CELL_CHARS = 4_000_000;
@@ -40,7 +40,7 @@ export class TypeScriptEngine implements Engine {
    * that replaces a process that died is given them again.
    */
   private readonly committed: Array<{ declarations: string; notRun: string[] }> = [];
-  private declVersion = 0;
+  /** Emptied by every declaration: a cell converted before it may type differently after it. */
   private readonly cache = new Map<string, Converted>();
   private interruptCurrent: (() => void) | null = null;
   /** While a cell runs: how many times each of its names has been assigned on `exports`. */
@@ -226,8 +226,7 @@ export class TypeScriptEngine implements Engine {
   }
 
   private async convert(code: string): Promise<Converted> {
-    const key = `${this.declVersion}\0${code}`;
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(code);
     if (hit) return hit;
     // The compiler is the user's, shared by every notebook: a cell that would
     // fill its heap is refused here rather than taking the others down with it.
@@ -261,7 +260,7 @@ export class TypeScriptEngine implements Engine {
         );
       }
     }
-    this.cache.set(key, converted);
+    this.cache.set(code, converted);
     if (this.cache.size > CACHE_SIZE) {
       this.cache.delete(this.cache.keys().next().value as string);
     }
@@ -274,7 +273,7 @@ export class TypeScriptEngine implements Engine {
     // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
     this.committed.push({ declarations, notRun });
-    this.declVersion++;
+    this.cache.clear();
     const compiler = this.compiler;
     // Not waited for: the next request follows it down the same channel. Should
     // the process die first, the one that replaces it is given `committed`.
