@@ -16,7 +16,7 @@ import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import { toBundle, toError } from './format';
 import type { Converted } from './protocol';
 import type { Runtime } from './runtime';
-import { forgetCompiledCells } from './uncached';
+import { runCell } from './uncached';
 
 /** Cells converted since the last declaration, keyed by source: re-running one skips the compiler. */
 const CACHE_SIZE = 256;
@@ -52,7 +52,6 @@ export class TypeScriptEngine implements Engine {
       isJS: options.language === 'javascript'
     };
     this.runtime = options.runtime;
-    forgetCompiledCells();
     this.exports = Private.createExports((name) => {
       if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
     });
@@ -105,10 +104,7 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
-        const value: unknown = vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, {
-          breakOnSigint: true,
-          filename: 'cell.js'
-        });
+        const value = runCell(`with (__warren__.exports) {\n${code}\n}`, 'cell.js');
         this.warmUp();
         return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
       }
@@ -121,10 +117,7 @@ export class TypeScriptEngine implements Engine {
         const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
         started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
         this.assignments = new Map();
-        const ret: unknown = vm.runInThisContext(wrapped, {
-          breakOnSigint: true,
-          filename: 'cell.js'
-        });
+        const ret = runCell(wrapped, 'cell.js');
         if (converted.hasToplevelAwait) {
           await Promise.race([ret, interrupted]);
         }
@@ -181,10 +174,7 @@ export class TypeScriptEngine implements Engine {
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
     try {
-      const value: unknown = vm.runInThisContext(
-        `with (__warren__.exports) { (${expression}\n) }`,
-        { breakOnSigint: true }
-      );
+      const value = runCell(`with (__warren__.exports) { (${expression}\n) }`);
       return { status: 'ok', data: toBundle(value) };
     } catch (error) {
       return toError(error);
