@@ -8,7 +8,10 @@
  *
  * Memory is measured twice: one notebook alone (warren's kernel starts the
  * user's compiler and holds all of it), and ten notebooks of one user open
- * together (they share one compiler), per notebook.
+ * together (they share one compiler), per notebook. Each time just after the
+ * last cell and again once the kernels have sat idle for SETTLE_MS: warren's
+ * kernel collects 2 s and 7 s after its last cell, its compiler 1 s after the
+ * last request, V8 on its own some time later.
  *
  * Goals (issue "The TypeScript engine at Python's speed and memory"): first
  * typed cell <= 0.25 s after kernel_info_reply; a distinct typed cell no slower
@@ -25,6 +28,9 @@ import type { Row } from './measure';
 const ROOT = join(__dirname, '..', '..');
 const soak = process.argv.includes('--soak');
 const distinct = Number(process.env.CELLS) || 300;
+/** How long the kernels are left idle before memory is measured again. */
+const SETTLE_MS = 10_000;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 interface Peer {
   name: string;
@@ -129,6 +135,11 @@ async function measure(peer: Peer): Promise<Row> {
       open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
     row[`PSS per notebook, ${NOTEBOOKS} open (MB)`] =
       open.reduce((sum, k) => sum + pssMB(k.pid), 0) / NOTEBOOKS;
+    await settle();
+    row[`RSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] =
+      open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
+    row[`PSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] =
+      open.reduce((sum, k) => sum + pssMB(k.pid), 0) / NOTEBOOKS;
   } finally {
     for (const k of open) await k.shutdown();
   }
@@ -177,7 +188,11 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
       rows[peer.name][`RSS after ${distinct} cells (MB)`] = rssMB(k.pid);
     }
     for (; i <= 1000; i++) await turn(i, false);
+    const idle = `idle ${SETTLE_MS / 1000} s`;
     for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rssMB(k.pid);
+    await settle();
+    for (const [peer, k] of kernels)
+      rows[peer.name][`RSS after 1,000 cells, ${idle} (MB)`] = rssMB(k.pid);
     if (soak) {
       for (; i <= 10000; i++) await turn(i, false);
       for (const [peer, k] of kernels) {
@@ -185,6 +200,14 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
         const after = rssMB(k.pid);
         row['RSS after 10,000 cells (MB)'] = after;
         row['RSS 10,000 / 1,000'] = after / Number(row['RSS after 1,000 cells (MB)']);
+      }
+      await settle();
+      for (const [peer, k] of kernels) {
+        const row = rows[peer.name];
+        const after = rssMB(k.pid);
+        row[`RSS after 10,000 cells, ${idle} (MB)`] = after;
+        row[`RSS 10,000 / 1,000, ${idle}`] =
+          after / Number(row[`RSS after 1,000 cells, ${idle} (MB)`]);
       }
     }
   } finally {

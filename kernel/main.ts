@@ -41,6 +41,7 @@ import { JournalTap } from './protocol/journal-tap';
 import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
+import { fullCollection, IdleCollection } from './services/idle-collection';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { isServicesSession, jupyterDataDir } from './paths';
 import { descendants, endProcesses } from './services/processes';
@@ -119,7 +120,11 @@ export async function startKernel(connectionFile: string, language: Language): P
   void mounts.restore();
 
   dispatcher.register('kernel_info_request', kernelInfoHandler(info));
-  dispatcher.register('execute_request', executeHandler(engine, history));
+  // Cells leave garbage V8 would hold until the next cell: collected once quiet.
+  const collect = fullCollection();
+  const idle = collect ? new IdleCollection(collect) : null;
+  const execute = executeHandler(engine, history);
+  dispatcher.register('execute_request', idle ? idle.around(execute) : execute);
   dispatcher.register('complete_request', completeHandler(engine));
   dispatcher.register('inspect_request', inspectHandler(engine));
   dispatcher.register('is_complete_request', isCompleteHandler(engine));
@@ -154,6 +159,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   runtime.catchStrayErrors();
   runtime.guardExit();
   transport.onShutdown(async () => {
+    idle?.dispose();
     comms.dispose();
     mounts.dispose();
     await engine.dispose();

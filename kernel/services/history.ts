@@ -48,6 +48,8 @@ export class History {
   store(line: number, input: string, output: string | null = null): void {
     const entry: Entry = { session: this.session, line, input, output };
     this.entries.push(entry);
+    // The file keeps every line; memory keeps the latest `limit`, as on loading.
+    if (this.entries.length > this.limit) this.entries.shift();
     if (this.file) {
       try {
         mkdirSync(dirname(this.file), { recursive: true });

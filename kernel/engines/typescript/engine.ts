@@ -16,9 +16,10 @@ import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import type { ConvertedCell as Converted } from './compiler';
 import { toBundle, toError } from './format';
 import type { Runtime } from './runtime';
+import { runCell } from './uncached';
 import { UserCode } from './user-code';
 
-/** Cells converted before, keyed by declarations version and source: re-running a cell skips the compiler. */
+/** Cells converted since the last declaration, keyed by source: re-running one skips the compiler. */
 const CACHE_SIZE = 256;
 /** The largest cell the compiler is given (a 4 MB literal already takes seconds to check). */
 const MAX_CELL_CHARS = 4_000_000;
@@ -41,7 +42,7 @@ export class TypeScriptEngine implements Engine {
    * that replaces a process that died is given them again.
    */
   private readonly committed: Array<{ declarations: string; notRun: string[] }> = [];
-  private declVersion = 0;
+  /** Emptied by every declaration: a cell converted before it may type differently after it. */
   private readonly cache = new Map<string, Converted>();
   private interruptCurrent: (() => void) | null = null;
   /** While a cell runs: how many times each of its names has been assigned on `exports`. */
@@ -107,9 +108,7 @@ export class TypeScriptEngine implements Engine {
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
         const value: unknown = await Promise.race([
-          this.userCode.run(() =>
-            vm.runInThisContext(`with (__warren__.exports) {\n${code}\n}`, { filename: 'cell.js' })
-          ),
+          this.userCode.run(() => runCell(`with (__warren__.exports) {\n${code}\n}`, 'cell.js')),
           interrupted
         ]);
         this.warmUp();
@@ -125,7 +124,7 @@ export class TypeScriptEngine implements Engine {
         started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
         this.assignments = new Map();
         const ret: unknown = await Promise.race([
-          this.userCode.run(() => vm.runInThisContext(wrapped, { filename: 'cell.js' })),
+          this.userCode.run(() => runCell(wrapped, 'cell.js')),
           interrupted
         ]);
         if (converted.hasToplevelAwait) {
@@ -195,7 +194,7 @@ export class TypeScriptEngine implements Engine {
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
     try {
       const value: unknown = await this.userCode.run(() =>
-        vm.runInThisContext(`with (__warren__.exports) { (${expression}\n) }`)
+        runCell(`with (__warren__.exports) { (${expression}\n) }`)
       );
       return { status: 'ok', data: toBundle(value) };
     } catch (error) {
@@ -239,8 +238,7 @@ export class TypeScriptEngine implements Engine {
   }
 
   private async convert(code: string): Promise<Converted> {
-    const key = `${this.declVersion}\0${code}`;
-    const hit = this.cache.get(key);
+    const hit = this.cache.get(code);
     if (hit) return hit;
     // The compiler is the user's, shared by every notebook: a cell that would
     // fill its heap is refused here rather than taking the others down with it.
@@ -274,7 +272,7 @@ export class TypeScriptEngine implements Engine {
         );
       }
     }
-    this.cache.set(key, converted);
+    this.cache.set(code, converted);
     if (this.cache.size > CACHE_SIZE) {
       this.cache.delete(this.cache.keys().next().value as string);
     }
@@ -293,7 +291,7 @@ export class TypeScriptEngine implements Engine {
     // Still on their way from the compiler, which takes a commit of null as
     // the cell's own: kept here, once they come, for a compiler that replaces it.
     void later?.then((declarations) => (entry.declarations = declarations));
-    this.declVersion++;
+    this.cache.clear();
     const compiler = this.compiler;
     // Not waited for: the next request follows it down the same channel. Should
     // the process die first, the one that replaces it is given `committed`.

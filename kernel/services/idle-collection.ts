@@ -1,0 +1,98 @@
+/**
+ * Full garbage collections once the kernel has run no cell for a while. V8
+ * collects the old generation only when it reaches a limit that grows with
+ * it, keeps the pages it emptied, and grows its young generation over a long
+ * session (to 32 MB) without giving it back while the kernel sits idle: a
+ * kernel that ran 10,000 cells held 115 MB, 84 MB after 1,000. Collected
+ * when quiet, it holds its live data and little more (78 MB after 10,000).
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/**
+ * When the kernel collects, each counted from the one before, the first from
+ * the end of the last cell. V8 shrinks its young generation only at a
+ * collection that finds allocation slow over the 5 s before it: the second
+ * one does, the first having collected (and counted) what the cells left.
+ */
+export const IDLE_COLLECTIONS_MS = [2000, 5000];
+
+/**
+ * A full collection that also compacts the old generation (the pages cells
+ * left half empty go back to the system), or null where V8 refuses. V8's
+ * `gc()` is taken from a context of its own, so that cells see no `gc`
+ * global and the kernel needs no command-line flag.
+ */
+export function fullCollection(): (() => void) | null {
+  let gc: unknown;
+  try {
+    setFlagsFromString('--expose-gc');
+    // A context made now gets V8's gc extension; the flag goes again at once,
+    // so contexts a cell makes (vm.createContext) do not.
+    gc = runInNewContext('gc');
+  } catch {
+    return null;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+  if (typeof gc !== 'function') return null;
+  return () => {
+    // V8 reads the flag as the collection starts; 15-25 ms for a kernel that ran 10,000 cells.
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
+}
+
+/**
+ * Runs `collect` after each of `delaysMs` once nothing has run since the
+ * last piece of work ended, and never while one runs (a cell that awaits
+ * leaves the thread free, so a timer alone would fire inside it). A cell
+ * costs a counter and a timer.
+ */
+export class IdleCollection {
+  private running = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly collect: () => void,
+    private readonly delaysMs = IDLE_COLLECTIONS_MS
+  ) {}
+
+  /** `work` wrapped: no collection while it runs; the quiet spell starts when it ends. */
+  around<A extends unknown[], R>(work: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return async (...args) => {
+      this.running++;
+      this.cancel();
+      try {
+        return await work(...args);
+      } finally {
+        if (--this.running === 0) this.schedule(0);
+      }
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.cancel();
+  }
+
+  private schedule(step: number): void {
+    if (this.disposed || step >= this.delaysMs.length) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.collect();
+      this.schedule(step + 1);
+    }, this.delaysMs[step]);
+    this.timer.unref();
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
