@@ -51,19 +51,27 @@ describe('the converter', () => {
     expect(messages('t1.toUpperCase()')).toEqual([]);
   });
 
-  test('cells that import nothing stay live until 64 have declared something, then fold into declaration files, the newest of each name winning', () => {
+  test('cells that import nothing stay live until 64 have declared something, then move to a declaration file; 32 files fold into the base; the newest of each name wins', () => {
     run('const kept: number = 1');
     expect(converter.liveCells).toBe(1);
-    for (let i = 0; i < 150; i++)
+    const shifting = (i: number) =>
       run(
         `const shifting: ${i % 2 === 0 ? 'number' : 'string'} = ${i % 2 === 0 ? i : `"${i}"`}; const n${i} = ${i}`
       );
-    // 151 declaring cells: two folds of 64 live cells into the base file, 23 live.
+    for (let i = 0; i < 150; i++) shifting(i);
+    // 151 declaring cells: two files of 64 cells each, 23 live.
     expect(converter.liveCells).toBe(151 - 128);
-    expect(converter.unfolded).toBe(0);
+    expect(converter.unfolded).toBe(2);
     // The last cell (i = 149) made it a string; every other name is still there.
     expect(messages('shifting.toUpperCase(); kept + n0 + n100 + n149')).toEqual([]);
     expect(messages('shifting.toFixed()')[0]).toMatch(/toFixed/);
+    // The 33rd file folds the 32 before it into the base: 33 x 64 declaring cells.
+    for (let i = 150; i < 33 * 64 - 1; i++) shifting(i);
+    expect(converter.unfolded).toBe(1);
+    expect(converter.liveCells).toBe(0);
+    // The last cell (i = 2110) made it a number again.
+    expect(messages('shifting.toFixed(); kept + n0 + n1000 + n2110')).toEqual([]);
+    expect(messages('shifting.toUpperCase()')[0]).toMatch(/toUpperCase/);
   });
 
   test('a live cell answered before its declarations: they come after, the same text, and a commit of null makes them count', () => {
