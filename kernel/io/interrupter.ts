@@ -55,7 +55,8 @@ export class Interrupter {
       this.strikes = 0;
       return;
     }
-    if (!this.options.inUserCode() && (await this.options.ping(PATIENCE_MS, false))) {
+    const inUserCode = this.options.inUserCode();
+    if (!inUserCode && (await this.options.ping(PATIENCE_MS, false))) {
       this.strikes = 0;
       return;
     }
@@ -67,10 +68,20 @@ export class Interrupter {
     const running = await Private.seenRunning(SAMPLE_MS);
     const children = Private.groupChildren();
     if (running && (children.length === 0 || this.strikes > 2)) {
+      // Taken for stuck at once because it ran the cell's own code: should it
+      // have left that code meanwhile, the termination would land in the
+      // kernel's, so it is looked at again as the termination is sent, and
+      // if it left, main gets the time any busy main gets.
+      const still = inUserCode ? () => this.options.inUserCode() : () => true;
       this.options.log(
         'interrupt: the main thread runs JavaScript that never yields; terminating it'
       );
-      await Private.terminateMain();
+      if (await Private.terminateMain(still)) return;
+      if (await this.options.ping(PATIENCE_MS, false)) {
+        this.strikes = 0;
+        return;
+      }
+      await Private.terminateMain(() => true);
       return;
     }
     if (children.length > 0) {
@@ -137,15 +148,18 @@ namespace Private {
     }
   }
 
-  export async function terminateMain(): Promise<void> {
+  /** Terminates what main runs, if `still()` holds once the session is open; whether it did. */
+  export async function terminateMain(still: () => boolean): Promise<boolean> {
     const session = new Session();
     session.connectToMainThread();
     try {
+      if (!still()) return false;
       await new Promise<void>((resolve) => {
         session.post('Runtime.terminateExecution', () => resolve());
         // The answer comes once main has processed it; do not wait on it for long.
         setTimeout(resolve, 1000).unref();
       });
+      return true;
     } finally {
       session.disconnect();
     }
