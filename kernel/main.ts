@@ -95,7 +95,7 @@ export async function startKernel(connectionFile: string, language: Language): P
     language,
     compilerEntry: compilerEntry(),
     runtime,
-    userCode: new UserCode((running) => io.markUserCode(running))
+    userCode: new UserCode((run) => io.markUserCode(run))
   });
   const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {
     ...shellRuntime,

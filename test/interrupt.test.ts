@@ -17,7 +17,7 @@ describe('interrupting a main thread that never yields', () => {
     await k.shutdown();
   });
 
-  async function interruptAfter(ms: number, code: string, times = 1) {
+  async function interruptAfter(ms: number, code: string, times = 1, extra = {}) {
     // Counted from when the kernel takes the cell (its execute_input): on a
     // busy machine the request may reach it late, and an interrupt that
     // finds no cell running is meant to leave the next one alone.
@@ -28,7 +28,7 @@ describe('interrupting a main thread that never yields', () => {
         resolve();
       };
     });
-    const running = k.execute(code, { stop_on_error: false }, 30000);
+    const running = k.execute(code, { stop_on_error: false, ...extra }, 30000);
     await taken;
     await new Promise((r) => setTimeout(r, ms));
     for (let i = 0; i < times; i++) {
@@ -91,6 +91,15 @@ describe('interrupting a main thread that never yields', () => {
     expect(String(done.reply.content.evalue)).not.toMatch(/survived/);
     const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
     expect(running(pid)).toBe(false);
+    await stillAlive();
+  });
+
+  test('a user expression that never ends stops on interrupt; the reply comes and the kernel goes on', async () => {
+    const done = await interruptAfter(800, 'const beforeTheExpression = 1', 1, {
+      user_expressions: { loop: '(() => { for (;;) {} })()' }
+    });
+    const ue = done.reply.content.user_expressions as Record<string, { ename?: string }>;
+    expect(ue.loop.ename).toBe('KeyboardInterrupt');
     await stillAlive();
   });
 

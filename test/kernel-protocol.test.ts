@@ -97,6 +97,24 @@ describe('the kernel over real ZeroMQ', () => {
     expect(ue.bad.status).toBe('error');
   });
 
+  test('a user expression whose value is a promise shows the promise, pending or not, and is not awaited', async () => {
+    const { reply } = await k.execute('1', {
+      user_expressions: { never: 'new Promise(() => {})', thenable: '({ then() {} })' }
+    });
+    const ue = reply.content.user_expressions as Record<
+      string,
+      { status: string; data?: Record<string, string> }
+    >;
+    expect(ue.never).toMatchObject({
+      status: 'ok',
+      data: { 'text/plain': 'Promise { <pending> }' }
+    });
+    expect(ue.thenable).toMatchObject({
+      status: 'ok',
+      data: { 'text/plain': '{ then: [Function: then] }' }
+    });
+  });
+
   test('stop_on_error aborts the executes queued behind a failing cell', async () => {
     // The first fails after a moment: the two behind it are queued by then,
     // however late a busy machine delivers them.

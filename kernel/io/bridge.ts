@@ -42,9 +42,10 @@ export const PENDING = 0;
 /** Index: main sets 1 when it wants a `drain` message. */
 export const WANT_DRAIN = 1;
 /**
- * Index: 1 while main runs the synchronous part of a cell, the user's own
- * code (engines/typescript/user-code.ts): a main thread busy there may be
- * terminated; one busy in the kernel's own code is given time.
+ * Index: which run of a cell's synchronous part, the user's own code, main
+ * is in (engines/typescript/user-code.ts counts them): odd while one runs.
+ * A main thread busy in that run may be terminated; one busy in the
+ * kernel's own code is given time.
  */
 export const USER_CODE = 2;
 /** How many Int32 slots the shared array has. */

@@ -14,7 +14,7 @@ describe('Interrupter', () => {
         asked.push(interrupt);
         return true;
       },
-      inUserCode: () => false,
+      userCodeRun: () => 0,
       log: () => {}
     });
     await interrupter.interrupt();
@@ -31,7 +31,7 @@ describe('Interrupter', () => {
         asked.push(interrupt);
         return asked.length > 1;
       },
-      inUserCode: () => false,
+      userCodeRun: () => 0,
       log: () => {}
     });
     await interrupter.interrupt();

@@ -34,9 +34,10 @@ const SYSCALLS: Record<string, { read: number; openat: number }> = {
  *   callback): V8's terminate-execution through an inspector session on the
  *   main thread (as Deno interrupts from another thread). It unwinds that
  *   JavaScript only; V8 cancels the termination when the outermost script
- *   ends, so the kernel and every variable live on. No kernel code is on the
- *   stack then: a cell's code runs in a task of its own (user-code.ts), and
- *   the kernel's own work never runs that long without yielding.
+ *   ends, so the kernel and every variable live on. A cell's code runs in a
+ *   task of its own (user-code.ts), so the kernel's own frames on the stack
+ *   are at most those of what the cell called (print, display); the kernel's
+ *   own work never runs that long without yielding.
  * - blocked in the kernel (a synchronous child process, a read): terminating
  *   would wait until the call returns and then unwind the kernel's own frames,
  *   so the call is made to return instead. Child processes in the kernel's
@@ -55,7 +56,9 @@ export class Interrupter {
       this.strikes = 0;
       return;
     }
-    const inUserCode = this.options.inUserCode();
+    // Odd: main is in that run of a cell's own code.
+    const run = this.options.userCodeRun();
+    const inUserCode = run % 2 === 1;
     if (!inUserCode && (await this.options.ping(PATIENCE_MS, false))) {
       this.strikes = 0;
       return;
@@ -68,11 +71,12 @@ export class Interrupter {
     const running = await Private.seenRunning(SAMPLE_MS);
     const children = Private.groupChildren();
     if (running && (children.length === 0 || this.strikes > 2)) {
-      // Taken for stuck at once because it ran the cell's own code: should it
-      // have left that code meanwhile, the termination would land in the
-      // kernel's, so it is looked at again as the termination is sent, and
-      // if it left, main gets the time any busy main gets.
-      const still = inUserCode ? () => this.options.inUserCode() : () => true;
+      // Taken for stuck at once because it ran a cell's own code: should it
+      // have left that run meanwhile, the termination would land in the
+      // kernel's (or in the next cell), so it is looked at again as the
+      // termination is sent, and if it left, main gets the time any busy
+      // main gets.
+      const still = inUserCode ? () => this.options.userCodeRun() === run : () => true;
       this.options.log(
         'interrupt: the main thread runs JavaScript that never yields; terminating it'
       );
@@ -107,8 +111,8 @@ export namespace Interrupter {
      * `interrupt`); resolves false if it does not within the time.
      */
     ping(timeoutMs: number, interrupt: boolean): Promise<boolean>;
-    /** Whether main runs a cell's own synchronous code now. */
-    inUserCode(): boolean;
+    /** Which run of a cell's own synchronous code main is in: odd while one runs. */
+    userCodeRun(): number;
     log(text: string): void;
   }
 }

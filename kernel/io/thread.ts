@@ -73,7 +73,7 @@ async function main(): Promise<void> {
         });
         post({ op: 'ping', id, interrupt });
       }),
-    inUserCode: () => Atomics.load(counters, USER_CODE) === 1,
+    userCodeRun: () => Atomics.load(counters, USER_CODE),
     log
   });
   const factory = new MessageFactory(data.session);

@@ -65,12 +65,12 @@ export class IoTransport implements Transport {
   }
 
   send(channel: SendChannel, raw: RawMessage): void {
-    let bytes = 0;
-    if (channel === 'iopub') {
-      bytes = raw.content.length + raw.header.length + raw.parent.length;
-      Atomics.add(this.counters, PENDING, bytes);
-    }
+    const bytes =
+      channel === 'iopub' ? raw.content.length + raw.header.length + raw.parent.length : 0;
     this.post({ op: 'send', channel, raw, bytes });
+    // Counted once posted: a termination between the two (a cell that prints
+    // in a loop, interrupted) leaves the count short, never held for good.
+    if (bytes) Atomics.add(this.counters, PENDING, bytes);
   }
 
   onMessage(handler: (channel: ReceiveChannel, raw: RawMessage) => void): void {
@@ -112,9 +112,9 @@ export class IoTransport implements Transport {
     });
   }
 
-  /** Tells the io thread whether main now runs a cell's own code (see USER_CODE). */
-  markUserCode(running: boolean): void {
-    Atomics.store(this.counters, USER_CODE, running ? 1 : 0);
+  /** Tells the io thread which run of a cell's own code main is in: odd while one runs (see USER_CODE). */
+  markUserCode(run: number): void {
+    Atomics.store(this.counters, USER_CODE, run);
   }
 
   blockWhileFull(): void {

@@ -57,7 +57,7 @@ test('collects nothing once disposed', async () => {
 });
 
 test('the full collection frees garbage and leaves new contexts no gc global', () => {
-  const collect = fullCollection();
+  const collect = fullCollection(Infinity);
   expect(collect).not.toBeNull();
   let garbage: unknown[] | null = Array.from({ length: 200_000 }, (_, i) => ({ i }));
   const full = getHeapStatistics().used_heap_size;
@@ -66,4 +66,14 @@ test('the full collection frees garbage and leaves new contexts no gc global', (
   expect(garbage).toBeNull();
   expect(getHeapStatistics().used_heap_size).toBeLessThan(full - 4 * 1024 * 1024);
   expect(runInNewContext('typeof gc')).toBe('undefined');
+});
+
+test('no full collection above its heap limit: a heap of data is left to V8', () => {
+  const collect = fullCollection(0);
+  let garbage: unknown[] | null = Array.from({ length: 200_000 }, (_, i) => ({ i }));
+  const full = getHeapStatistics().used_heap_size;
+  garbage = null;
+  collect!();
+  expect(garbage).toBeNull();
+  expect(getHeapStatistics().used_heap_size).toBeGreaterThan(full - 4 * 1024 * 1024);
 });

@@ -6,7 +6,7 @@
  * kernel that ran 10,000 cells held 115 MB, 84 MB after 1,000. Collected
  * when quiet, it holds its live data and little more (78 MB after 10,000).
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -18,12 +18,20 @@ import { runInNewContext } from 'node:vm';
 export const IDLE_COLLECTIONS_MS = [2000, 5000];
 
 /**
+ * Above this much live heap the idle collections are skipped: compacting a
+ * heap of gigabytes of a notebook's data stops the thread for seconds, just
+ * when the next cell may come, and V8's own collections keep such a heap.
+ */
+export const IDLE_COLLECTION_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
  * A full collection that also compacts the old generation (the pages cells
- * left half empty go back to the system), or null where V8 refuses. V8's
+ * left half empty go back to the system), none above `maxBytes` of live
+ * heap, or null where V8 refuses. V8's
  * `gc()` is taken from a context of its own, so that cells see no `gc`
  * global and the kernel needs no command-line flag.
  */
-export function fullCollection(): (() => void) | null {
+export function fullCollection(maxBytes = IDLE_COLLECTION_MAX_BYTES): (() => void) | null {
   let gc: unknown;
   try {
     setFlagsFromString('--expose-gc');
@@ -37,6 +45,7 @@ export function fullCollection(): (() => void) | null {
   }
   if (typeof gc !== 'function') return null;
   return () => {
+    if (getHeapStatistics().used_heap_size > maxBytes) return;
     // V8 reads the flag as the collection starts; 15-25 ms for a kernel that ran 10,000 cells.
     setFlagsFromString('--compact-on-every-full-gc');
     try {

@@ -19,6 +19,7 @@ import type {
   CompilerDeclarations,
   CompilerRequest,
   CompilerSetup,
+  CommittedCell,
   CompletenessAnswer,
   CompletionAnswer,
   Converted,
@@ -134,7 +135,7 @@ export function serve(): void {
       busy();
       if (!('op' in m)) {
         converter = converterFor(m);
-        for (const c of m.committed) converter.commit(c.declarations, c.notRun);
+        for (const c of m.committed) replay(converter, c);
         converter.warmUp();
         sendMessage(socket, { id: -1, ok: true, value: 'ready' });
         return;
@@ -173,6 +174,16 @@ export function serve(): void {
     // The kernel that started it connects in a moment.
     alone(Math.max(linger, FIRST_KERNEL_MS));
   });
+}
+
+/** A committed cell given to a new converter; one whose declarations never came is converted again. */
+export function replay(converter: Converter, cell: CommittedCell): void {
+  if (cell.source === undefined) {
+    converter.commit(cell.declarations, cell.notRun);
+    return;
+  }
+  const again = converter.convert(cell.source);
+  if (again.output !== undefined) converter.commit(again.declOutput ?? '', cell.notRun);
 }
 
 function answerTo(

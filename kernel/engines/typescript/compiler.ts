@@ -21,9 +21,9 @@ type Omit2<T> = T extends unknown ? Omit<T, 'id'> : never;
 export interface ConvertedCell extends Converted {
   /**
    * With `declarationsFollow`: its declarations once the compiler has sent
-   * them (set on `declOutput` too); '' should the compiler end first.
+   * them (set on `declOutput` too); null should the compiler end first.
    */
-  declarationsLater?: Promise<string>;
+  declarationsLater?: Promise<string | null>;
 }
 
 /** How many times a connection that closes before its compiler answered is made again. */
@@ -77,7 +77,7 @@ export class Compiler {
   >();
   private readonly queued: CompilerRequest[] = [];
   /** Convert answers whose declarations are still to come, by request id. */
-  private readonly following = new Map<number, (declarations: string) => void>();
+  private readonly following = new Map<number, (declarations: string | null) => void>();
   private readyFlag = false;
   readonly ready: Promise<void>;
   private markReady: () => void = () => {};
@@ -114,6 +114,7 @@ export class Compiler {
         const d = message as CompilerDeclarations;
         this.following.get(d.id)?.(d.declarations);
         this.following.delete(d.id);
+        this.watchIdle();
         return;
       }
       const a = message as CompilerAnswer;
@@ -129,9 +130,12 @@ export class Compiler {
       if (!w) return;
       if (a.ok && (a.value as Converted | null)?.declarationsFollow) {
         const converted = a.value as ConvertedCell;
-        converted.declarationsLater = new Promise<string>((resolve) =>
+        converted.declarationsLater = new Promise<string | null>((resolve) =>
           this.following.set(a.id, resolve)
-        ).then((declarations) => (converted.declOutput = declarations));
+        ).then((declarations) => {
+          if (declarations !== null) converted.declOutput = declarations;
+          return declarations;
+        });
       }
       if (a.ok) w.resolve(a.value);
       else w.reject(new Error(a.error));
@@ -208,9 +212,9 @@ export class Compiler {
   /** Once nothing is asked for `idleMs`, the connection goes; the engine makes another on need. */
   private watchIdle(): void {
     if (this.idle) clearTimeout(this.idle);
-    if (this.waiting.size > 0 || this.dead) return;
+    if (this.waiting.size > 0 || this.following.size > 0 || this.dead) return;
     this.idle = setTimeout(() => {
-      if (this.waiting.size === 0) void this.dispose();
+      if (this.waiting.size === 0 && this.following.size === 0) void this.dispose();
     }, this.idleMs);
     this.idle.unref();
   }
@@ -232,7 +236,7 @@ export class Compiler {
     this.deathCause ??= error;
     for (const w of this.waiting.values()) w.reject(this.deathCause);
     this.waiting.clear();
-    for (const follow of this.following.values()) follow('');
+    for (const follow of this.following.values()) follow(null);
     this.following.clear();
     this.queued.length = 0;
   }

@@ -14,6 +14,7 @@ import type {
 import { Interrupted } from '../engine';
 import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import type { ConvertedCell as Converted } from './compiler';
+import type { CommittedCell } from './protocol';
 import { toBundle, toError } from './format';
 import type { Runtime } from './runtime';
 import { runCell } from './uncached';
@@ -41,7 +42,7 @@ export class TypeScriptEngine implements Engine {
    * Declarations committed so far: the compiler process holds them, and one
    * that replaces a process that died is given them again.
    */
-  private readonly committed: Array<{ declarations: string; notRun: string[] }> = [];
+  private readonly committed: CommittedCell[] = [];
   /** Emptied by every declaration: a cell converted before it may type differently after it. */
   private readonly cache = new Map<string, Converted>();
   private interruptCurrent: (() => void) | null = null;
@@ -107,7 +108,7 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
-        const value: unknown = await Promise.race([
+        const { value } = await Promise.race([
           this.userCode.run(() => runCell(`with (__warren__.exports) {\n${code}\n}`, 'cell.js')),
           interrupted
         ]);
@@ -123,7 +124,7 @@ export class TypeScriptEngine implements Engine {
         const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
         started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
         this.assignments = new Map();
-        const ret: unknown = await Promise.race([
+        const { value: ret } = await Promise.race([
           this.userCode.run(() => runCell(wrapped, 'cell.js')),
           interrupted
         ]);
@@ -143,10 +144,10 @@ export class TypeScriptEngine implements Engine {
           await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
         }
       }
-      this.commit(converted, []);
+      this.commit(converted, [], code);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
     } catch (error) {
-      if (started) this.keepWhatRan(started.converted, started.before);
+      if (started) this.keepWhatRan(started.converted, started.before, code);
       // An interrupt that came while the cell's code was blocked in a call
       // (execSync, a read) is handled when the loop next turns; the call
       // failed because of it (its child was signalled): say it was interrupted.
@@ -177,7 +178,7 @@ export class TypeScriptEngine implements Engine {
    * declaration never ran (the converter set them all to undefined first)
    * get back what they held before the cell, or go.
    */
-  private keepWhatRan(converted: Converted, before: Map<string, unknown>): void {
+  private keepWhatRan(converted: Converted, before: Map<string, unknown>, code: string): void {
     const counts = this.assignments ?? new Map<string, number>();
     this.assignments = null;
     if (converted.lastExpressionVar) delete this.exports[converted.lastExpressionVar];
@@ -188,17 +189,28 @@ export class TypeScriptEngine implements Engine {
       if (before.has(n)) this.exports[n] = before.get(n);
       else delete this.exports[n];
     }
-    this.commit(converted, notRun);
+    this.commit(converted, notRun, code);
   }
 
   async evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {
+    // Interruptible as a cell is: a user expression that loops is terminated,
+    // and its job never settles.
+    let interrupt: () => void = () => {};
+    const interrupted = new Promise<never>(
+      (_, reject) => (interrupt = () => reject(new Interrupted()))
+    );
+    interrupted.catch(() => {});
+    this.interruptCurrent = interrupt;
     try {
-      const value: unknown = await this.userCode.run(() =>
-        runCell(`with (__warren__.exports) { (${expression}\n) }`)
-      );
+      const { value } = await Promise.race([
+        this.userCode.run(() => runCell(`with (__warren__.exports) { (${expression}\n) }`)),
+        interrupted
+      ]);
       return { status: 'ok', data: toBundle(value) };
     } catch (error) {
       return toError(error);
+    } finally {
+      this.interruptCurrent = null;
     }
   }
 
@@ -279,18 +291,26 @@ export class TypeScriptEngine implements Engine {
     return converted;
   }
 
-  /** What a cell declared (less `notRun`) counts for the cells after it. */
-  private commit(converted: Converted, notRun: string[]): void {
+  /** What a cell (`code`) declared, less `notRun`, counts for the cells after it. */
+  private commit(converted: Converted, notRun: string[], code: string): void {
     const known = converted.declOutput;
     const later = known === undefined ? converted.declarationsLater : undefined;
     if (known === undefined ? !later : known.trim() === '') return;
     // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
-    const entry = { declarations: known ?? '', notRun };
+    const entry: CommittedCell = { declarations: known ?? '', notRun };
     this.committed.push(entry);
     // Still on their way from the compiler, which takes a commit of null as
-    // the cell's own: kept here, once they come, for a compiler that replaces it.
-    void later?.then((declarations) => (entry.declarations = declarations));
+    // the cell's own: kept here, once they come, for a compiler that replaces
+    // it. Should that compiler end first, the next one converts the cell again.
+    if (later) {
+      entry.source = code;
+      void later.then((declarations) => {
+        if (declarations === null) return;
+        entry.declarations = declarations;
+        delete entry.source;
+      });
+    }
     this.cache.clear();
     const compiler = this.compiler;
     // Not waited for: the next request follows it down the same channel. Should

@@ -32,7 +32,18 @@ export interface CompilerSetup {
   /** Ambient declarations of the runtime's globals. */
   globals: string;
   /** Declarations committed so far, oldest first (a process that replaces one that died). */
-  committed: Array<{ declarations: string; notRun: string[] }>;
+  committed: CommittedCell[];
+}
+
+/** A cell's declarations as the kernel keeps them for a compiler that replaces one. */
+export interface CommittedCell {
+  declarations: string;
+  notRun: string[];
+  /**
+   * The cell's source, while its declarations have not come (they follow a
+   * convert answer, and the compiler may end first): converted again for them.
+   */
+  source?: string;
 }
 
 export type CompilerRequest =
