@@ -8,10 +8,9 @@
  */
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { comparePeers, median, rssMB } from './measure';
+import { comparePeers, ipykernelArgv, median, ROOT, rssMB, WARREN_ARGV } from './measure';
 import type { Row } from './measure';
 
-const ROOT = join(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
 
 interface Peer {
@@ -26,33 +25,21 @@ interface Peer {
 const PEERS: Peer[] = [
   {
     name: 'warren',
-    argv: [
-      process.execPath,
-      join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
-      'kernel',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: WARREN_ARGV,
     interrupt: 'message',
     shell: true
   },
   {
     // The current peer: the stock Jupyter's ipykernel, in .venv (npm test's set-up makes it).
     name: 'ipykernel 7.4',
-    argv: [
-      join(ROOT, '.venv', 'bin', 'python'),
-      '-m',
-      'ipykernel_launcher',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: ipykernelArgv(),
     interrupt: 'signal',
     shell: true,
     python: true
   },
   {
     name: 'ipykernel 6.17',
-    argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+    argv: ipykernelArgv('/usr/bin/python3'),
     interrupt: 'signal',
     shell: true,
     python: true

@@ -1,5 +1,23 @@
-/** Figures the benchmarks share. */
+/** Figures the benchmarks share, and the kernels they launch. */
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The repository's root, from the compiled benchmarks (lib/bench). */
+export const ROOT = join(__dirname, '..', '..');
+
+/** warren as Jupyter launches it (its kernelspec's argv). */
+export const WARREN_ARGV = [
+  process.execPath,
+  join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
+  'kernel',
+  '-f',
+  '{connection_file}'
+];
+
+/** ipykernel under `python`: by default the stock Jupyter's in .venv (npm test's set-up makes it). */
+export function ipykernelArgv(python = join(ROOT, '.venv', 'bin', 'python')): string[] {
+  return [python, '-m', 'ipykernel_launcher', '-f', '{connection_file}'];
+}
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,6 +87,19 @@ export async function comparePeers<P extends { name: string }>(
   peers: P[],
   measure: (peer: P) => Promise<Row>
 ): Promise<Record<string, Row>> {
+  const results = await measurePeers(peers, measure);
+  printRatios(
+    peers.map((p) => p.name),
+    results
+  );
+  return results;
+}
+
+/** Each peer's row, measured in turn; a peer that throws says why on stderr and gets an empty row. */
+export async function measurePeers<P extends { name: string }>(
+  peers: P[],
+  measure: (peer: P) => Promise<Row>
+): Promise<Record<string, Row>> {
   const results: Record<string, Row> = {};
   for (const peer of peers) {
     process.stderr.write(`measuring ${peer.name}...\n`);
@@ -79,10 +110,6 @@ export async function comparePeers<P extends { name: string }>(
       results[peer.name] = {};
     }
   }
-  printRatios(
-    peers.map((p) => p.name),
-    results
-  );
   return results;
 }
 

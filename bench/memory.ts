@@ -15,9 +15,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median, processChildren } from './measure';
+import { ipykernelArgv, median, processChildren, WARREN_ARGV } from './measure';
 
-const ROOT = join(__dirname, '..', '..');
 const runs = Number(process.env.RUNS) || 5;
 const settleMs = Number(process.env.SETTLE_MS) || 3000;
 /** V8's memory reducer gives a heap's unused pages back some seconds after start: measured again after it. */
@@ -36,13 +35,7 @@ interface Peer {
 const PEERS: Peer[] = [
   {
     name: 'warren',
-    argv: [
-      process.execPath,
-      join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
-      'kernel',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: WARREN_ARGV,
     cells: [
       'const vox0: number[] = [1, 0]; vox0.length + 1',
       '!echo hello',
@@ -52,13 +45,7 @@ const PEERS: Peer[] = [
   },
   {
     name: 'ipykernel 7.4',
-    argv: [
-      join(ROOT, '.venv', 'bin', 'python'),
-      '-m',
-      'ipykernel_launcher',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: ipykernelArgv(),
     cells: [
       'vox0: list[int] = [1, 0]; len(vox0) + 1',
       '!echo hello',

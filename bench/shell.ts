@@ -20,9 +20,8 @@ import { KernelClient } from '../kernel/client/client';
 import type { OutputSink } from '../kernel/engines/engine';
 import { spawnPty } from '../kernel/engines/shell/pty';
 import { ShellEngine } from '../kernel/engines/shell/shell';
-import { median } from './measure';
+import { ipykernelArgv, median, ROOT, WARREN_ARGV } from './measure';
 
-const ROOT = join(__dirname, '..', '..');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : fallback;
@@ -152,14 +151,6 @@ async function main(): Promise<void> {
   // 877,193 lines of 76 characters, each with its newline.
   const expected = 67_543_861;
   const producers = [`cat ${file}`, 'head -c 50000000 /dev/zero | base64'];
-  const warrenArgv = [
-    process.execPath,
-    join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
-    'kernel',
-    '-f',
-    '{connection_file}'
-  ];
-  const ipykernelArgv = [PYTHON, '-m', 'ipykernel_launcher', '-f', '{connection_file}'];
   const rows: string[] = [];
   const show = (producer: string, who: string, samples: (Sample | null)[]) => {
     const ok = samples.filter((s): s is Sample => s !== null);
@@ -185,11 +176,11 @@ async function main(): Promise<void> {
     const pyRate = show(producer, 'bare pty, Python os.read loop', py);
     const aloneRate = show(producer, 'node-pty alone, data dropped', alone);
     show(producer, 'warren shell engine, no wire', engine);
-    const w = show(producer, 'warren kernel `!`', await kernel(warrenArgv, producer, RUNS));
+    const w = show(producer, 'warren kernel `!`', await kernel(WARREN_ARGV, producer, RUNS));
     let ipy: number | null = null;
     if (withIpykernel) {
       try {
-        ipy = show(producer, 'ipykernel `!`', await kernel(ipykernelArgv, producer, 1));
+        ipy = show(producer, 'ipykernel `!`', await kernel(ipykernelArgv(PYTHON), producer, 1));
       } catch (error) {
         rows.push(`${producer} | ipykernel | ${String(error)}`);
       }

@@ -22,10 +22,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { median, printRatios, pssMB, rssMB } from './measure';
+import {
+  ipykernelArgv,
+  measurePeers,
+  median,
+  printRatios,
+  pssMB,
+  ROOT,
+  rssMB,
+  WARREN_ARGV
+} from './measure';
 import type { Row } from './measure';
 
-const ROOT = join(__dirname, '..', '..');
 const soak = process.argv.includes('--soak');
 const distinct = Number(process.env.CELLS) || 300;
 /** How long the kernels are left idle before memory is measured again. */
@@ -44,24 +52,12 @@ const tsCell = (i: number) => `const vox${i}: number[] = [1, ${i}]; vox${i}.leng
 const PEERS: Peer[] = [
   {
     name: 'warren',
-    argv: [
-      process.execPath,
-      join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
-      'kernel',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: WARREN_ARGV,
     cell: tsCell
   },
   {
     name: 'ipykernel 7.4',
-    argv: [
-      join(ROOT, '.venv', 'bin', 'python'),
-      '-m',
-      'ipykernel_launcher',
-      '-f',
-      '{connection_file}'
-    ],
+    argv: ipykernelArgv(),
     cell: (i) => `vox${i}: list[int] = [1, ${i}]; len(vox${i}) + 1`
   },
   {
@@ -216,16 +212,7 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
 }
 
 async function main(): Promise<void> {
-  const rows: Record<string, Row> = {};
-  for (const peer of PEERS) {
-    process.stderr.write(`measuring ${peer.name}...\n`);
-    try {
-      rows[peer.name] = await measure(peer);
-    } catch (error) {
-      process.stderr.write(`${peer.name}: ${String(error)}\n`);
-      rows[peer.name] = {};
-    }
-  }
+  const rows = await measurePeers(PEERS, measure);
   process.stderr.write('distinct cells, the peers taking turns...\n');
   await distinctCells(PEERS, rows);
   printRatios(
