@@ -135,14 +135,11 @@ export class TypeScriptEngine implements Engine {
           value = this.exports[converted.lastExpressionVar];
           delete this.exports[converted.lastExpressionVar];
         }
-        // One turn of the loop: a promise the cell rejected and left alone is
-        // reported now (Runtime.catchStrayErrors), in this cell, not after it.
-        // A second turn lets a SIGINT that arrived while the cell's microtasks
-        // held the thread (ended by the io thread's terminate) be seen first:
-        // libuv reads the signal in the next loop's poll, before its check.
-        for (let turn = 0; turn < 2; turn++) {
-          await Promise.race([new Promise((resolve) => setImmediate(resolve)), interrupted]);
-        }
+        // A promise the cell rejected and left alone is reported in the first
+        // turn (Runtime.catchStrayErrors), in this cell, not after it; an
+        // interrupt posted while the cell's microtasks held the thread (ended
+        // by the io thread's terminate) is handled in the second.
+        if (await Private.interruptedNow(interrupted)) throw new Interrupted();
       }
       this.commit(converted, [], code);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
