@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Afterlife, PendingRequest, SupervisorNote } from './io/afterlife';
+import { withFixedMmapThreshold } from './malloc';
 
 /**
  * A kernel that dies this soon after it started, before taking any request,
@@ -81,7 +82,10 @@ namespace Private {
     heapMb: number | null,
     afterlife: string | null
   ): Promise<Outcome> {
-    const env: NodeJS.ProcessEnv = { ...process.env, WARREN_SUPERVISOR_PID: String(process.pid) };
+    const env = withFixedMmapThreshold({
+      ...process.env,
+      WARREN_SUPERVISOR_PID: String(process.pid)
+    });
     if (afterlife) env.WARREN_AFTERLIFE = afterlife;
     else delete env.WARREN_AFTERLIFE;
     const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];

@@ -352,6 +352,13 @@ describe('shell passthrough with real MRtrix3', () => {
     await k.execute(`%cd ${work}`);
   });
 
+  test("a command sees the user's environment, not the malloc setting warren's processes run with", async () => {
+    const { iopub } = await k.execute(
+      '!echo "[${MALLOC_MMAP_THRESHOLD_-unset}] [${WARREN_MMAP_THRESHOLD-unset}]"'
+    );
+    expect(text(iopub)).toBe('[unset] [unset]\n');
+  });
+
   test('interpolation from TypeScript: $name, {expression} and $$', async () => {
     writeFileSync(join(work, 'subject.txt'), 'x');
     const { iopub } = await k.execute(

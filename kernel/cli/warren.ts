@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`warren kernel: -f CONNECTION_FILE is required\n${await usage()}\n`);
         return 2;
       }
+      // malloc has read the supervisor's threshold; the user's commands get their own environment.
+      (await import('../malloc')).forgetFixedMmapThreshold();
       const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
       // The TypeScript compiler's process starts before the kernel's modules
       // load; the panels' services kernel runs no cells and starts none.

@@ -23,6 +23,7 @@ import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { withFixedMmapThreshold } from '../../malloc';
 
 /** The compiler's heap cap, for every kernel it serves. */
 export const COMPILER_HEAP_MB = 1024;
@@ -118,11 +119,11 @@ function snapshotCurrent(blob: string, folder: string): boolean {
 function compilerEnv(socket: string): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
   // threads left the compiler about 13 MB larger, for no speed.
-  const env: NodeJS.ProcessEnv = {
+  const env = withFixedMmapThreshold({
     ...process.env,
     MALLOC_ARENA_MAX: '2',
     WARREN_COMPILER_SOCKET: socket
-  };
+  });
   // V8 flags there (tuning for the user's own cells) would not match
   // the snapshot's, which then would not load.
   delete env.NODE_OPTIONS;
