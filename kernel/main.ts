@@ -41,7 +41,8 @@ import { JournalTap } from './protocol/journal-tap';
 import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
-import { fullCollection, IdleCollection } from './services/idle-collection';
+import { fullCollection } from './gc';
+import { IDLE_COLLECTION_MAX_BYTES, IdleCollection } from './services/idle-collection';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { isServicesSession, jupyterDataDir } from './paths';
 import { descendants, endProcesses } from './services/processes';
@@ -121,7 +122,7 @@ export async function startKernel(connectionFile: string, language: Language): P
 
   dispatcher.register('kernel_info_request', kernelInfoHandler(info));
   // Cells leave garbage V8 would hold until the next cell: collected once quiet.
-  const collect = fullCollection();
+  const collect = fullCollection(IDLE_COLLECTION_MAX_BYTES);
   const idle = collect ? new IdleCollection(collect) : null;
   const execute = executeHandler(engine, history);
   dispatcher.register('execute_request', idle ? idle.around(execute) : execute);

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { running } from '../kernel/services/processes';
+import { alive } from '../kernel/pids';
 import { launchWarren, result } from './harness';
 
 /** Interrupts that SIGINT alone cannot deliver: the main thread never returns to its event loop. */
@@ -76,7 +76,7 @@ describe('interrupting a main thread that never yields', () => {
     expect(done.reply.content.status).toBe('error');
     expect(done.ms).toBeLessThan(3000);
     const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
-    expect(running(pid)).toBe(false);
+    expect(alive(pid)).toBe(false);
     await stillAlive();
   });
 
@@ -90,7 +90,7 @@ describe('interrupting a main thread that never yields', () => {
     expect(done.reply.content.status).toBe('error');
     expect(String(done.reply.content.evalue)).not.toMatch(/survived/);
     const pid = Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim());
-    expect(running(pid)).toBe(false);
+    expect(alive(pid)).toBe(false);
     await stillAlive();
   });
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseStatParent } from '../kernel/services/gpu/owner';
-import { running } from '../kernel/services/processes';
+import { alive } from '../kernel/pids';
 import type { KernelClient } from '../kernel/client/client';
 import { launchWarren, result, tempDataDir, text, types } from './harness';
 
@@ -447,11 +447,11 @@ describe('processes a cell spawned', () => {
       await new Promise((r) => setTimeout(r, 20));
     pids.push(Number(readFileSync(grandchild, 'utf8')));
     expect(pids).toHaveLength(4);
-    expect(pids.filter((p) => running(p))).toEqual(pids);
+    expect(pids.filter((p) => alive(p))).toEqual(pids);
     await k.shutdown();
     expect(await k.exited).toBe(0);
     // Orphans would live on under init (as zombies at worst, which count as ended).
-    expect(pids.filter((p) => running(p))).toEqual([]);
+    expect(pids.filter((p) => alive(p))).toEqual([]);
   });
 });
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { descendants, running } from '../kernel/services/processes';
+import { alive } from '../kernel/pids';
+import { descendants } from '../kernel/services/processes';
 import { CLI, launchWarren, result, tempDataDir } from './harness';
 
 /** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
@@ -28,7 +29,7 @@ describe('a kernel whose V8 dies', () => {
     expect(error?.content.evalue).toBe(reply.content.evalue);
     expect(iopub[iopub.length - 1].content.execution_state).toBe('idle');
     // The process Jupyter launched never went away; the new kernel runs cells.
-    expect(running(k.pid as number)).toBe(true);
+    expect(alive(k.pid as number)).toBe(true);
     const { iopub: again } = await k.execute('1 + 1');
     expect(result(again)).toBe('2');
     const lost = await k.execute('before', { stop_on_error: false });
@@ -71,7 +72,7 @@ describe('shutting down a kernel whose main thread never yields', () => {
     expect(reply.content.status).toBe('ok');
     expect(await k.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
-    expect(kernels.filter((p) => running(p))).toEqual([]);
+    expect(kernels.filter((p) => alive(p))).toEqual([]);
     expect(k.stderr).not.toMatch(/starting a new one/);
     k.close();
   }, 60000);
@@ -91,10 +92,10 @@ describe('the process Jupyter launched', () => {
 
   async function gone(pids: number[], timeoutMs: number): Promise<number[]> {
     const deadline = Date.now() + timeoutMs;
-    while (pids.some((p) => running(p)) && Date.now() < deadline) {
+    while (pids.some((p) => alive(p)) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    return pids.filter((p) => running(p));
+    return pids.filter((p) => alive(p));
   }
 
   test('ends on SIGTERM, with its kernel, even when the kernel is stuck', async () => {

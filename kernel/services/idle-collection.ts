@@ -6,8 +6,6 @@
  * kernel that ran 10,000 cells held 115 MB, 84 MB after 1,000. Collected
  * when quiet, it holds its live data and little more (78 MB after 10,000).
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 /**
  * When the kernel collects, each counted from the one before, the first from
@@ -23,38 +21,6 @@ export const IDLE_COLLECTIONS_MS = [2000, 5000];
  * when the next cell may come, and V8's own collections keep such a heap.
  */
 export const IDLE_COLLECTION_MAX_BYTES = 256 * 1024 * 1024;
-
-/**
- * A full collection that also compacts the old generation (the pages cells
- * left half empty go back to the system), none above `maxBytes` of live
- * heap, or null where V8 refuses. V8's
- * `gc()` is taken from a context of its own, so that cells see no `gc`
- * global and the kernel needs no command-line flag.
- */
-export function fullCollection(maxBytes = IDLE_COLLECTION_MAX_BYTES): (() => void) | null {
-  let gc: unknown;
-  try {
-    setFlagsFromString('--expose-gc');
-    // A context made now gets V8's gc extension; the flag goes again at once,
-    // so contexts a cell makes (vm.createContext) do not.
-    gc = runInNewContext('gc');
-  } catch {
-    return null;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
-  }
-  if (typeof gc !== 'function') return null;
-  return () => {
-    if (getHeapStatistics().used_heap_size > maxBytes) return;
-    // V8 reads the flag as the collection starts; 15-25 ms for a kernel that ran 10,000 cells.
-    setFlagsFromString('--compact-on-every-full-gc');
-    try {
-      gc();
-    } finally {
-      setFlagsFromString('--no-compact-on-every-full-gc');
-    }
-  };
-}
 
 /**
  * Runs `collect` after each of `delaysMs` once nothing has run since the

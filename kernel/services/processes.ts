@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { alive } from '../pids';
 import { parseStatParent } from './gpu/owner';
 
 /**
@@ -57,20 +58,10 @@ export async function endProcesses(pids: readonly number[], graceMs = 500): Prom
   };
   pids.forEach((pid) => signal(pid, 'SIGTERM'));
   const deadline = Date.now() + graceMs;
-  let left = pids.filter((pid) => running(pid));
+  let left = pids.filter((pid) => alive(pid));
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
-    left = left.filter((pid) => running(pid));
+    left = left.filter((pid) => alive(pid));
   }
   left.forEach((pid) => signal(pid, 'SIGKILL'));
-}
-
-/** True while a process exists and is not a zombie. */
-export function running(pid: number, procRoot = '/proc'): boolean {
-  try {
-    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { alive } from '../../pids';
 import type { Completion, OutputSink } from '../engine';
 import type { PtyProcess } from './pty';
 import { spawnPty } from './pty';
@@ -133,7 +134,7 @@ export class ShellEngine {
     const watchExit = () => {
       hold = setTimeout(
         () => {
-          if (Private.alive(pty.pid)) return watchExit();
+          if (alive(pty.pid)) return watchExit();
           // Paused for the outbox, nothing is being read: letting go now would
           // lose what is still queued (a 100 MB flood lost 10 KB near its end).
           // The outbox drains, reading resumes, and the output then goes quiet.
@@ -298,16 +299,6 @@ namespace Private {
    */
   export function endsOnInterrupt(script: string): string {
     return `trap 'exit 130' INT; ${script}`;
-  }
-
-  /** Whether the process exists: node-pty's own thread reaps its child the moment it ends. */
-  export function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   export function baseEnv(): Record<string, string> {

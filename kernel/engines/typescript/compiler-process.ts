@@ -10,7 +10,7 @@
  */
 import { renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
+import { fullCollection } from '../../gc';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
 import { Converter, createRegistry } from './converter';
@@ -90,21 +90,12 @@ export function serve(): void {
     process.exit(2);
   }
   const linger = compilerLingerMs();
-  const gc = (globalThis as { gc?: () => void }).gc;
   // Compacting too: the pages each cell's program left half empty go back to
   // the system at once, not when V8's memory reducer gets to them, seconds
   // later (the compiler of a notebook that ran 10,000 cells: 200 MB a second
   // after its last cell rather than 243; 80 ms of collection instead of 30-60).
-  const collect =
-    gc &&
-    (() => {
-      setFlagsFromString('--compact-on-every-full-gc');
-      try {
-        gc();
-      } finally {
-        setFlagsFromString('--no-compact-on-every-full-gc');
-      }
-    });
+  const collect = fullCollection();
+  if (!collect) process.stderr.write('warren compiler: V8 gave no gc(); garbage waits for V8\n');
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;

@@ -24,6 +24,7 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withFixedMmapThreshold } from '../../malloc';
+import { alive } from '../../pids';
 
 /** The compiler's heap cap, for every kernel it serves. */
 export const COMPILER_HEAP_MB = 1024;
@@ -31,15 +32,12 @@ export const COMPILER_HEAP_MB = 1024;
 /**
  * The compiler's V8 flags. A startup snapshot loads only under the flags it
  * was built with, so scripts/compiler-snapshot.js builds it with these.
- * `--expose-gc`: the compiler collects its garbage when its kernels go
- * quiet, rather than holding each cell's program until the heap fills.
  * `--max-semi-space-size=2`: a young generation of 2 MB halves, not 16 MB
  * (V8's own): 30 MB less resident at no cost in speed, as measured (a cell
  * leaves little garbage now that most reuse one checker).
  */
 export const COMPILER_FLAGS = [
   `--max-old-space-size=${COMPILER_HEAP_MB}`,
-  '--expose-gc',
   '--max-semi-space-size=2'
 ];
 
@@ -189,15 +187,6 @@ function takeLock(lock: string): boolean {
     }
   }
   return false;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

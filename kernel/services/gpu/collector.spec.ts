@@ -4,6 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { GpuSnapshot } from '../../../src/contract/gpu';
+import { alive } from '../../pids';
 import { GpuCollector } from './collector';
 
 const STAND_IN = resolve(__dirname, '../../../test/bin');
@@ -35,15 +36,6 @@ function next(
       res(s);
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('GpuCollector against the stand-in nvidia-smi', () => {

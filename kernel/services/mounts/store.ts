@@ -18,6 +18,7 @@ import type {
   PendingToolbox,
   Toolbox
 } from '../../../src/contract/mounts';
+import { alive } from '../../pids';
 import { redact } from './secrets';
 import { isRecord } from '../../../src/contract';
 
@@ -271,22 +272,6 @@ export class MountStore {
 
 function key(mountpoint: string): string {
   return createHash('sha256').update(mountpoint).digest('hex').slice(0, 16);
-}
-
-export function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A zombie (nobody reaped it) is not alive.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function writeJson(file: string, value: unknown, raw?: string): void {

@@ -4,7 +4,7 @@ import { MountError } from './errors';
 import { execArgs, firstError, which } from './exec';
 import { mountAt } from './mountinfo';
 import { timeoutOf } from './mountpoint';
-import { alive } from './store';
+import { alive } from '../../pids';
 
 /** Waits until rclone's vfs cache has uploaded everything written; past twice the spec's timeout, throws. */
 export async function waitForUploads(

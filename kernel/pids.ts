@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Whether a process exists and is not a zombie (ended, not yet reaped): from
+ * its /proc stat, which any user may read, unlike `kill(pid, 0)` across users.
+ */
+export function alive(pid: number, procRoot = '/proc'): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    // The state follows the command's name, which may itself hold ") ".
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
