@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -9,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
-import { launchWarren, result } from './harness';
+import { launchWarren, result, text } from './harness';
 
 const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
 const setup = {
@@ -228,4 +229,22 @@ describe("a user's compiler", () => {
       await b.shutdown();
     }
   }, 120_000);
+
+  test('a folder others may write refuses the compiler, and the cell says so without talk of data or memory', async () => {
+    const folder = fresh();
+    chmodSync(folder, 0o755);
+    const k = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
+    try {
+      const typed = await k.execute('const n: number = 1; n', { stop_on_error: false });
+      expect(typed.reply.content).toMatchObject({ status: 'error' });
+      const said = String(typed.reply.content.evalue);
+      expect(said).toMatch(/is not this user's alone \(owner \d+, mode 755\)/);
+      expect(said).not.toMatch(/MB|Large data/);
+      expect(compilersIn(folder)).toHaveLength(0);
+      // A command needs no compiler: the kernel goes on.
+      expect(text((await k.execute('!echo still here')).iopub)).toBe('still here\n');
+    } finally {
+      await k.shutdown();
+    }
+  }, 60_000);
 });

@@ -152,10 +152,10 @@ export class Compiler {
         this.open(openCompiler(this.entry));
         return;
       }
-      const outOfMemory = /heap out of memory|Allocation failed/.test(logTail(this.path));
+      this.outOfMemory = /heap out of memory|Allocation failed/.test(logTail(this.path));
       this.end(
         new Error(
-          `the TypeScript compiler exited${outOfMemory ? ` (out of memory at ${COMPILER_HEAP_MB} MB)` : ''}`
+          `the TypeScript compiler exited${this.outOfMemory ? ` (out of memory at ${COMPILER_HEAP_MB} MB)` : ''}`
         )
       );
     });
@@ -167,6 +167,8 @@ export class Compiler {
   dead = false;
   /** Why it ended, once it has. */
   deathCause: Error | null = null;
+  /** It ended because its heap was full (its log says so). */
+  outOfMemory = false;
 
   get isReady(): boolean {
     return this.readyFlag;

@@ -274,10 +274,16 @@ export class TypeScriptEngine implements Engine {
           compiler = this.compiler;
           continue;
         }
+        const cause = String(compiler.deathCause?.message ?? error);
+        // Only a heap that filled is about the cell's size: a folder refused
+        // or a crash says what it was, with no advice about data.
         throw new Error(
-          `the TypeScript checker gave up on this cell (${String(compiler.deathCause?.message ?? error)}); ` +
-            `it is capped at ${COMPILER_HEAP_MB} MB and starts again for the next cell, with every variable kept. ` +
-            'Large data belongs in a file that the cell reads.'
+          compiler.outOfMemory
+            ? `the TypeScript checker gave up on this cell (${cause}); it is capped at ` +
+                `${COMPILER_HEAP_MB} MB and starts again for the next cell, with every variable kept. ` +
+                'Large data belongs in a file that the cell reads.'
+            : `the TypeScript compiler could not check this cell (${cause}); it is started ` +
+                'again for the next cell, with every variable kept.'
         );
       }
     }
