@@ -36,6 +36,23 @@ describe('a kernel whose V8 dies', () => {
     expect(lost.reply.content.status).toBe('error');
   }, 120000);
 
+  test('a request of a type the kernel does not know gets no reply, and is not taken for the cell that died', async () => {
+    const unknown = k.request('shell', 'frobnicate_request', {});
+    let replied = false;
+    void unknown.reply.then(() => (replied = true));
+    await k.execute('1');
+    // Were it still owed a reply, the new kernel would answer it, as the
+    // request that was running, and abort the cell that was.
+    const { reply } = await k.execute(
+      'new Array(2 ** 31).fill(0)',
+      { stop_on_error: false },
+      60000
+    );
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(result((await k.execute('1 + 1')).iopub)).toBe('2');
+    expect(replied).toBe(false);
+  }, 120000);
+
   test('the heap limit is met and named; a cell queued behind the dying one is aborted', async () => {
     const dying = k.execute(
       'const hoard: object[] = []; while (true) hoard.push({ n: hoard.length, s: "x" + hoard.length })',

@@ -52,9 +52,13 @@ export class SupervisorNotes {
   }
 
   replied(raw: RawMessage): void {
-    if (!this.enabled) return;
     const msgId = Private.msgId(raw.parent);
-    if (msgId) this.write({ op: 'replied', msgId });
+    if (msgId) this.answered(msgId);
+  }
+
+  /** Nothing more is owed for this request: replied, or never to be. */
+  answered(msgId: string): void {
+    if (this.enabled) this.write({ op: 'replied', msgId });
   }
 
   stopping(): void {

@@ -14,7 +14,9 @@ export type ToIo =
   /** Main was told to end (SIGTERM): close the sockets and end, as after a shutdown. */
   | { op: 'stop' }
   /** Main's answer to `ping`: its event loop runs. */
-  | { op: 'pong'; id: number };
+  | { op: 'pong'; id: number }
+  /** A shell request main will not answer (unknown type): the supervisor stops holding it. */
+  | { op: 'unanswered'; msgId: string };
 
 export type ToMain =
   | { op: 'ready' }

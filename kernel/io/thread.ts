@@ -151,6 +151,8 @@ async function main(): Promise<void> {
       pongs.delete(m.id);
     } else if (m.op === 'released') {
       released?.();
+    } else if (m.op === 'unanswered') {
+      notes.answered(m.msgId);
     } else if (m.op === 'stop') {
       void Promise.all(Object.values(outboxes).map((o) => o.drained())).then(end);
     }

@@ -127,6 +127,10 @@ export class IoTransport implements Transport {
     }
   }
 
+  unanswered(msgId: string): void {
+    this.post({ op: 'unanswered', msgId });
+  }
+
   private wakeRoomWaiters(): void {
     const waiters = this.roomWaiters;
     this.roomWaiters = [];

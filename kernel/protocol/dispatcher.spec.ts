@@ -99,12 +99,13 @@ test('a handler that throws NoReply sends no reply, but busy and idle', async ()
   expect(trace(transport.childrenOf(req))).toEqual(['iopub:status=busy', 'iopub:status=idle']);
 });
 
-test('an unknown request type is logged and not answered', async () => {
+test('an unknown request type is logged and not answered, and the wire is told so', async () => {
   const { transport, logged } = setup();
   const req = transport.request('frobnicate_request', {});
   await transport.idle(req);
   expect(trace(transport.childrenOf(req))).toEqual(['iopub:status=busy', 'iopub:status=idle']);
   expect(logged.join('\n')).toContain('unknown message type frobnicate_request');
+  expect(transport.unansweredIds).toEqual([req.msg_id]);
 });
 
 test('drops a message whose header is not JSON, and one without msg_type, saying so in the log', async () => {

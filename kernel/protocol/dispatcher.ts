@@ -136,6 +136,8 @@ export class Dispatcher {
       const handler = this.handlers.get(type);
       if (!handler) {
         this.log(`shell: unknown message type ${type}, ignored`);
+        // As ipykernel: no reply. Nothing should wait for one (the supervisor's notes).
+        this.transport.unanswered(msg.header.msg_id);
         return;
       }
       let content: JSONObject;

@@ -64,6 +64,10 @@ export class JournalTap implements Transport {
     this.inner.blockWhileFull();
   }
 
+  unanswered(msgId: string): void {
+    this.inner.unanswered(msgId);
+  }
+
   private received(raw: RawMessage): void {
     if (field(raw.header, 'msg_type') !== 'execute_request') return;
     const msgId = field(raw.header, 'msg_id');

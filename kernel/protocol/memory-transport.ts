@@ -54,6 +54,13 @@ export class MemoryTransport implements Transport {
 
   blockWhileFull(): void {}
 
+  /** The requests the kernel said it leaves unanswered. */
+  readonly unansweredIds: string[] = [];
+
+  unanswered(msgId: string): void {
+    this.unansweredIds.push(msgId);
+  }
+
   /** Hands the kernel a message as the wire would, well formed or not. */
   deliver(channel: ReceiveChannel, raw: RawMessage): void {
     this.handler(channel, raw);

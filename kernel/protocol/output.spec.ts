@@ -19,7 +19,8 @@ function memoryTransport(): Transport & { iopub: { type: string; content: unknow
     onInterrupt: () => undefined,
     pendingBytes: () => 0,
     room: () => Promise.resolve(),
-    blockWhileFull: () => undefined
+    blockWhileFull: () => undefined,
+    unanswered: () => undefined
   };
 }
 

@@ -37,4 +37,6 @@ export interface Transport {
   room(): Promise<void>;
   /** Blocks the calling thread while the backlog is above the hard limit. */
   blockWhileFull(): void;
+  /** A request that gets no reply (a type the kernel does not know): the wire stops waiting for one. */
+  unanswered(msgId: string): void;
 }

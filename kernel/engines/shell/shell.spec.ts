@@ -41,7 +41,8 @@ test('a small write reaches iopub with no timer between the pty and the wire', a
     onInterrupt: () => undefined,
     pendingBytes: () => 0,
     room: () => Promise.resolve(),
-    blockWhileFull: () => undefined
+    blockWhileFull: () => undefined,
+    unanswered: () => undefined
   } as unknown as Transport;
   const factory = new MessageFactory('s');
   const sink = new RequestOutput(transport, factory, factory.header('execute_request'), () =>
