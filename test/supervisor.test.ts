@@ -157,7 +157,10 @@ describe('the process Jupyter launched, while its kernel runs', () => {
       // What starts the user's TypeScript compiler while the kernel process
       // loads, unless this is the panels' services kernel.
       'kernel/engines/typescript/compiler-socket.js',
+      // The environment the kernel and the compiler start with; whether a lock's holder lives.
+      'kernel/malloc.js',
       'kernel/paths.js',
+      'kernel/pids.js',
       'kernel/supervisor.js',
       'src/contract/index.js'
     ]);
