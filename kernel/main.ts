@@ -143,15 +143,16 @@ export async function startKernel(connectionFile: string, language: Language): P
     return typeof id === 'string' && comms.targetOf(id) === CommTargets.journal;
   });
 
-  // Both interrupt modes end here: interrupt_request through the io thread
-  // (which terminates a busy loop in a cell when main does not answer), and
-  // SIGINT from jupyter_client's signal mode, handled when main's loop turns.
+  // Both interrupt modes end here, through the io thread (which terminates a
+  // busy loop in a cell when main does not answer): interrupt_request, and
+  // SIGINT from jupyter_client's signal mode, which the supervisor passes on
+  // to the io thread. Without a supervisor, SIGINT is handled when main's loop turns.
   const interrupt = () => {
     engine.interrupt();
     dispatcher.cancelInput(new Error('interrupted'));
   };
   transport.onInterrupt(interrupt);
-  process.on('SIGINT', interrupt);
+  process.on('SIGINT', process.env.WARREN_SUPERVISOR_PID ? () => undefined : interrupt);
   process.on('SIGTERM', () => io.stop());
   // Under a supervisor (supervisor.ts), which names the heap limit should it be met.
   if (process.env.WARREN_SUPERVISOR_PID) {

@@ -38,8 +38,9 @@ export function heapLimitMb(env: NodeJS.ProcessEnv = process.env): number | null
 export async function supervise(cli: string, args: string[]): Promise<number> {
   const heapMb = heapLimitMb();
   const dir = mkdtempSync(join(tmpdir(), 'warren-supervisor-'));
-  // Signal mode: jupyter_client signals the whole process group, the kernel
-  // included; the supervisor itself ignores SIGINT.
+  // Signal mode: jupyter_client signals the whole process group. The
+  // supervisor passes SIGINT on to its kernel's io thread (runKernel), and
+  // is not ended by it.
   process.on('SIGINT', () => {});
   let afterlife: string | null = null;
   for (let generation = 0; ; generation++) {
@@ -91,7 +92,8 @@ namespace Private {
     const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
     const child = spawn(process.execPath, [...flags, cli, 'kernel-process', ...args], {
       env,
-      stdio: ['ignore', 'inherit', 'pipe', 'pipe']
+      // fd 3: the kernel's notes (io/afterlife.ts); fd 4: interrupts, read by its io thread.
+      stdio: ['ignore', 'inherit', 'pipe', 'pipe', 'pipe']
     });
     let heapLimit: number | null = heapMb;
     let requests = 0;
@@ -127,13 +129,20 @@ namespace Private {
     };
     const onTerm = forward('SIGTERM');
     const onHup = forward('SIGHUP');
+    // A signal reaches only the main thread, which a busy cell holds: the io
+    // thread, which can stop the cell, gets it as a byte on its pipe instead.
+    const interrupts = child.stdio[4] as NodeJS.WritableStream | null;
+    interrupts?.on('error', () => undefined);
+    const onInt = () => interrupts?.write('i');
     process.on('SIGTERM', onTerm);
     process.on('SIGHUP', onHup);
+    process.on('SIGINT', onInt);
     return new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         if (kill) clearTimeout(kill);
         process.off('SIGTERM', onTerm);
         process.off('SIGHUP', onHup);
+        process.off('SIGINT', onInt);
         resolve({
           code,
           signal,

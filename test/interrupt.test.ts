@@ -17,7 +17,19 @@ describe('interrupting a main thread that never yields', () => {
     await k.shutdown();
   });
 
-  async function interruptAfter(ms: number, code: string, times = 1, extra = {}) {
+  /** An interrupt_request on control, as JupyterLab sends it (the kernelspec's message mode). */
+  async function interruptRequest() {
+    const { reply } = await k.call('control', 'interrupt_request', {}, 5000);
+    expect(reply.content.status).toBe('ok');
+  }
+
+  async function interruptAfter(
+    ms: number,
+    code: string,
+    times = 1,
+    extra = {},
+    interrupt: () => Promise<void> = interruptRequest
+  ) {
     // Counted from when the kernel takes the cell (its execute_input): on a
     // busy machine the request may reach it late, and an interrupt that
     // finds no cell running is meant to leave the next one alone.
@@ -32,8 +44,7 @@ describe('interrupting a main thread that never yields', () => {
     await taken;
     await new Promise((r) => setTimeout(r, ms));
     for (let i = 0; i < times; i++) {
-      const { reply } = await k.call('control', 'interrupt_request', {}, 5000);
-      expect(reply.content.status).toBe('ok');
+      await interrupt();
       if (i + 1 < times) await new Promise((r) => setTimeout(r, 500));
     }
     const t0 = performance.now();
@@ -65,6 +76,18 @@ describe('interrupting a main thread that never yields', () => {
     expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
     expect(done.ms).toBeLessThan(3000);
     await stillAlive();
+  });
+
+  test("SIGINT to the kernel's process group, as jupyter_client's signal mode sends it, stops a busy loop", async () => {
+    const done = await interruptAfter(500, 'while (true) {}', 1, {}, async () => {
+      process.kill(-(k.pid as number), 'SIGINT');
+    });
+    expect(done.reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    expect(done.ms).toBeLessThan(3000);
+    await stillAlive();
+    // One interrupt, not two: the next cells run.
+    for (let i = 0; i < 3; i++)
+      expect(result((await k.execute(`${i} + 1`)).iopub)).toBe(`${i + 1}`);
   });
 
   test('execSync("sleep 100") stops on interrupt, and its child is gone', async () => {

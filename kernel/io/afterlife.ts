@@ -31,6 +31,8 @@ export interface Afterlife {
 
 /** The supervisor's pipe (fd 3), when there is a supervisor. */
 const NOTES_FD = 3;
+/** The pipe on which the supervisor passes SIGINT on (supervisor.ts's runKernel). */
+export const SIGINT_FD = 4;
 
 /** Notes requests and replies for the supervisor; a no-op without one. */
 export class SupervisorNotes {

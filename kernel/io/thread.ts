@@ -3,6 +3,7 @@
  * the control loop, so none of them waits on a user's cell. Shell and stdin
  * messages go on to the main thread.
  */
+import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JSONObject } from '../../src/contract';
 import type { ToIo, ToMain, SendChannel } from './bridge';
@@ -13,7 +14,7 @@ import type { ConnectionInfo } from '../wire/connection';
 import { Outbox } from '../wire/outbox';
 import { Signer } from '../wire/signer';
 import { bindSockets, receiveEach } from '../wire/sockets';
-import { answerAfterlife, SupervisorNotes, takeAfterlife } from './afterlife';
+import { answerAfterlife, SIGINT_FD, SupervisorNotes, takeAfterlife } from './afterlife';
 import { Interrupter } from './interrupter';
 import { ControlLoop } from '../protocol/control';
 import { MessageFactory } from '../protocol/message';
@@ -140,6 +141,12 @@ async function main(): Promise<void> {
       void shutdown(false);
     }, 1000);
     watch.unref();
+    // SIGINT (jupyter_client's signal mode), passed on by the supervisor as
+    // a byte on fd 4: interrupted as an interrupt_request is.
+    const interrupts = new Socket({ fd: SIGINT_FD, readable: true, writable: false });
+    interrupts.on('data', () => void interrupter.interrupt());
+    interrupts.on('error', () => undefined);
+    interrupts.unref();
   }
 
   port.on('message', (m: ToIo) => {
