@@ -24,6 +24,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 import { freePort } from '../../kernel/ports';
+import { descendants, endProcesses } from '../../kernel/services/processes';
 
 export { freePort };
 
@@ -105,6 +106,11 @@ export async function startLab(
   const halt = async (): Promise<void> => {
     const proc = child as ChildProcess | null;
     if (!proc || proc.exitCode !== null || !proc.pid) return;
+    // start.js runs the server in a process group of its own, and the server
+    // runs each kernel in a session of its own: a signal to start.js's group
+    // reaches neither. So everything under start.js is found now, before any
+    // of it is signalled and orphaned.
+    const tree = descendants(proc.pid);
     const exited = new Promise<void>((ok) => proc.once('exit', () => ok()));
     proc.kill('SIGTERM');
     const timeout = new Promise<'timeout'>((ok) => setTimeout(() => ok('timeout'), 10000));
@@ -115,6 +121,9 @@ export async function startLab(
         // already gone
       }
     }
+    // A server slower than the wait, and anything it left running, ends
+    // here: no run leaves a JupyterLab behind.
+    await endProcesses(tree, 2000);
   };
   const url = await launch();
   return {
