@@ -37,6 +37,7 @@ import { completeHandler, inspectHandler, isCompleteHandler } from './handlers/i
 import type { Language } from './handlers/kernel-info';
 import { kernelInfo, kernelInfoHandler } from './handlers/kernel-info';
 import { Dispatcher } from './protocol/dispatcher';
+import { iopubLimits } from './iopub-limits';
 import { JournalTap } from './protocol/journal-tap';
 import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
@@ -78,7 +79,8 @@ export async function startKernel(connectionFile: string, language: Language): P
   const transport = new JournalTap(io, journal);
   const runtime = new Runtime();
   const log = (text: string) => runtime.log(text);
-  const dispatcher = new Dispatcher(transport, factory, log);
+  // Under a Jupyter server, stream output keeps below the rate it passes on.
+  const dispatcher = new Dispatcher(transport, factory, log, iopubLimits(process.env));
 
   // Toolboxes go on PATH before the shell engine copies the environment.
   const mounts = new MountManager({ log });

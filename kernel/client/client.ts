@@ -80,7 +80,9 @@ export class KernelClient {
       argv[0],
       argv.slice(1).map((a) => a.replace('{connection_file}', file)),
       {
-        env: { ...process.env, ...options.env },
+        // As jupyter_client: the kernel's launcher is this process (an
+        // inherited value would name another, a Jupyter server's say).
+        env: { ...process.env, JPY_PARENT_PID: String(process.pid), ...options.env },
         cwd: options.cwd,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true

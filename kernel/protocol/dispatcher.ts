@@ -3,6 +3,7 @@ import type { RawMessage, ReceiveChannel, Transport } from './transport';
 import type { Message, MessageFactory } from './message';
 import { parseMessage, replyType } from './message';
 import { RequestOutput } from './output';
+import type { PaceLimits } from './pace';
 
 /** What a handler sees of the request it serves. */
 export interface RequestContext {
@@ -43,7 +44,9 @@ export class Dispatcher {
   constructor(
     private readonly transport: Transport,
     private readonly factory: MessageFactory,
-    private readonly log: (text: string) => void
+    private readonly log: (text: string) => void,
+    /** Stream output kept below a Jupyter server's rate limit, or null (a client without one). */
+    private readonly pace: PaceLimits | null = null
   ) {
     transport.onMessage((channel, raw) => this.receive(channel, raw));
   }
@@ -125,7 +128,8 @@ export class Dispatcher {
       this.transport,
       this.factory,
       msg.header,
-      (prompt, password, withdraw) => this.input(msg, prompt, password, withdraw)
+      (prompt, password, withdraw) => this.input(msg, prompt, password, withdraw),
+      this.pace
     );
     if (status) output.publish('status', { execution_state: 'busy' });
     try {

@@ -3,6 +3,8 @@ import type { DisplayOptions, MimeBundle, OutputSink } from '../engines/engine';
 import type { Transport } from './transport';
 import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
+import { StreamPace } from './pace';
+import type { PaceLimits, StreamPiece } from './pace';
 
 /**
  * Bytes of stream text held back before a flush, and how long at most. This
@@ -25,6 +27,8 @@ export class RequestOutput implements OutputSink {
   private pending: { name: 'stdout' | 'stderr'; text: string } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFlush = 0;
+  /** Under a Jupyter server: what stream output it would pass on (see pace.ts). */
+  private readonly pace: StreamPace | null;
 
   constructor(
     private readonly transport: Transport,
@@ -34,8 +38,11 @@ export class RequestOutput implements OutputSink {
       prompt: string,
       password: boolean,
       withdraw?: AbortSignal
-    ) => Promise<string>
-  ) {}
+    ) => Promise<string>,
+    pace: PaceLimits | null = null
+  ) {
+    this.pace = pace ? new StreamPace(pace, performance.now()) : null;
+  }
 
   publish(
     type: string,
@@ -50,7 +57,7 @@ export class RequestOutput implements OutputSink {
   stream(name: 'stdout' | 'stderr', text: string): void {
     if (text.length === 0) return;
     if (this.pending && this.pending.name !== name) {
-      this.flush();
+      this.push();
     }
     if (this.pending) {
       this.pending.text += text;
@@ -58,12 +65,12 @@ export class RequestOutput implements OutputSink {
       this.pending = { name, text };
     }
     if (this.pending.text.length >= FLUSH_BYTES || performance.now() - this.lastFlush > FLUSH_MS) {
-      this.flush();
+      this.push();
       // A synchronous flood (a loop of console.log) cannot await: block here
       // while the io thread catches up, rather than queue without bound.
       this.transport.blockWhileFull();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.timer = setTimeout(() => this.push(), FLUSH_MS);
     }
   }
 
@@ -92,22 +99,32 @@ export class RequestOutput implements OutputSink {
     return this.transport.pendingBytes() < HIGH_WATER ? null : this.transport.room();
   }
 
-  /** Sends held stream text now. */
+  /** Sends held stream text now, and what pacing held back (any other output or the reply follows). */
   flush(): void {
+    this.push();
+    if (this.pace) for (const piece of this.pace.settle(performance.now())) this.sendStream(piece);
+  }
+
+  /** Sends held stream text, as far as pacing lets it through. */
+  private push(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     this.lastFlush = performance.now();
     const pending = this.pending;
-    if (pending) {
-      this.pending = null;
-      // The content is written here, not by JSON.stringify: see Private.jsonString.
-      this.transport.send('iopub', {
-        ...this.factory.raw('stream', {}, this.parent),
-        content: `{"name":"${pending.name}","text":${Private.jsonString(pending.text)}}`
-      });
-    }
+    if (!pending) return;
+    this.pending = null;
+    if (!this.pace) return this.sendStream(pending);
+    for (const piece of this.pace.pass(pending, this.lastFlush)) this.sendStream(piece);
+  }
+
+  private sendStream(piece: StreamPiece): void {
+    // The content is written here, not by JSON.stringify: see Private.jsonString.
+    this.transport.send('iopub', {
+      ...this.factory.raw('stream', {}, this.parent),
+      content: `{"name":"${piece.name}","text":${Private.jsonString(piece.text)}}`
+    });
   }
 
   private send(

@@ -1,0 +1,125 @@
+import { JUPYTER_SERVER_LIMITS, StreamPace } from './pace';
+import type { StreamPiece } from './pace';
+
+const LIMIT = JUPYTER_SERVER_LIMITS.bytesPerSecond;
+const WINDOW_MS = JUPYTER_SERVER_LIMITS.windowSeconds * 1000;
+
+/** What jupyter_server counts for one stream message: its frames' bytes (text as JSON, UTF-8, and about 600 bytes of header). */
+function serverBytes(piece: StreamPiece): number {
+  return Buffer.byteLength(JSON.stringify(piece.text)) + 600;
+}
+
+/** Numbered lines `from`..`to`, each with its newline. */
+function lines(from: number, to: number, fill = 'x'): string {
+  let out = '';
+  for (let i = from; i <= to; i++) out += `line ${i} ${fill.repeat(60)}\n`;
+  return out;
+}
+
+/**
+ * A command writing `perSecond` lines a second for `seconds`, read in pieces
+ * of `perPiece` lines: every piece through the pace, then settle. Each piece
+ * published, with when.
+ */
+function flood(perSecond: number, seconds: number, perPiece = 500, fill = 'x') {
+  const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+  const sent: { at: number; piece: StreamPiece }[] = [];
+  const total = perSecond * seconds;
+  let n = 1;
+  while (n <= total) {
+    const to = Math.min(total, n + perPiece - 1);
+    const at = ((n - 1) / perSecond) * 1000;
+    for (const piece of pace.pass({ name: 'stdout', text: lines(n, to, fill) }, at)) {
+      sent.push({ at, piece });
+    }
+    n = to + 1;
+  }
+  const end = (total / perSecond) * 1000;
+  for (const piece of pace.settle(end)) sent.push({ at: end, piece });
+  return { sent, text: sent.map((s) => s.piece.text).join(''), lines: total };
+}
+
+describe('StreamPace', () => {
+  test('output within the limit goes out whole, unchanged, when it comes', () => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    const out: string[] = [];
+    // 300 kB a second for ten seconds, in pieces of 8 kB.
+    for (let t = 0; t < 10_000; t += 25) {
+      const piece = { name: 'stdout' as const, text: `${t}\n`.padStart(7500, '.') };
+      const passed = pace.pass(piece, t);
+      expect(passed).toEqual([piece]);
+      out.push(piece.text);
+    }
+    expect(pace.settle(10_000)).toEqual([]);
+    expect(pace.leaving).toBe(false);
+  });
+
+  test.each([
+    ['ASCII', 'x'],
+    ['text beyond ASCII (2 and 3 bytes a character)', 'ü€']
+  ])(
+    'a flood of %s stays below the server limit in every window, counted as the server counts',
+    (_, fill) => {
+      // About 60 MB in a minute.
+      const { sent } = flood(15_000, 60, 500, fill);
+      expect(sent.length).toBeGreaterThan(10);
+      let worst = 0;
+      for (let i = 0; i < sent.length; i++) {
+        let sum = 0;
+        for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++) {
+          sum += serverBytes(sent[j].piece);
+        }
+        worst = Math.max(worst, sum);
+      }
+      expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
+      expect(worst).toBeGreaterThan(LIMIT); // and it uses the room it has
+    }
+  );
+
+  test('a flood shows its start and its end, with a note of how much was left out between', () => {
+    const { text, lines: total } = flood(200_000, 3);
+    expect(text.startsWith(lines(1, 3))).toBe(true);
+    expect(text.endsWith(lines(total - 2, total))).toBe(true);
+    const notes = [...text.matchAll(/\[warren: ([\d.]+) MB of output left out here/g)];
+    expect(notes.length).toBeGreaterThan(0);
+    // What the notes count and what was shown add up to what was written.
+    const written = lines(1, total).length;
+    const leftOut = notes.reduce((n, m) => n + Number(m[1]) * 1e6, 0);
+    const shown = text.replace(/\n\[warren: [^\]]*\]\n/g, '').length;
+    expect(Math.abs(shown + leftOut - written)).toBeLessThan(notes.length * 0.05e6 + 1);
+    // Lines are shown whole: every shown line is one the command wrote.
+    for (const line of text.split('\n').filter((l) => l.startsWith('line '))) {
+      expect(line).toMatch(/^line \d+ x{60}$/);
+    }
+  });
+
+  test('while a flood goes on, the latest lines are shown about once a second', () => {
+    const { sent } = flood(30_000, 20);
+    const notes = sent.filter((s) => s.piece.name === 'stderr');
+    expect(notes.length).toBeGreaterThanOrEqual(15);
+    expect(notes.length).toBeLessThanOrEqual(21);
+    // Each note is followed by the lines written just before it.
+    for (const note of notes.slice(0, -1)) {
+      const next = sent[sent.indexOf(note) + 1];
+      const shownLine = Number(/line (\d+)/.exec(next.piece.text)?.[1]);
+      // The piece read at that moment holds the 500 lines written from then on.
+      const writtenBy = (note.at / 1000) * 30_000 + 500;
+      expect(shownLine).toBeLessThanOrEqual(writtenBy);
+      expect(shownLine).toBeGreaterThan(writtenBy - 30_000);
+    }
+  });
+
+  test('stderr and stdout left out keep their streams and their order', () => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    // Fill the budget, then a flood of stdout ending in an error on stderr.
+    pace.pass({ name: 'stdout', text: lines(1, 30_000) }, 0);
+    pace.pass({ name: 'stdout', text: lines(30_001, 30_100) }, 1);
+    pace.pass({ name: 'stderr', text: 'error: it broke\n' }, 2);
+    const end = pace.settle(3);
+    expect(end[0].name).toBe('stderr');
+    expect(end[0].text).toMatch(/left out here/);
+    expect(end.slice(1).map((p) => p.name)).toEqual(['stdout', 'stderr']);
+    expect(end[1].text.endsWith(lines(30_100, 30_100))).toBe(true);
+    expect(end[2].text).toBe('error: it broke\n');
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * jupyter_server stops passing a kernel's stream output to a page once more
+ * than `iopub_data_rate_limit` bytes a second (1 MB by default), averaged over
+ * `rate_limit_window` seconds (3), came for it. It says so once, then drops
+ * everything until the rate falls below 0.8 of the limit, which a flood that
+ * ends within the window never does: the page shows the first 3 MB and never
+ * the end, the part a user reads. So under a Jupyter server the kernel keeps
+ * below that limit itself and chooses what to leave out: the start of the
+ * output goes out whole; while output keeps coming faster, a note of how much
+ * was left out and the latest lines, once a second; and before the request
+ * ends (or any other output of it goes out), the latest lines of what was left
+ * out, after a note.
+ */
+export interface PaceLimits {
+  /** The server's iopub_data_rate_limit, bytes a second. */
+  bytesPerSecond: number;
+  /** The server's rate_limit_window, seconds. */
+  windowSeconds: number;
+}
+
+export interface StreamPiece {
+  name: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** jupyter_server's own defaults (ZMQChannelsWebsocketConnection). */
+export const JUPYTER_SERVER_LIMITS: PaceLimits = { bytesPerSecond: 1_000_000, windowSeconds: 3 };
+
+/** What a stream message costs the server's count beyond its text: header, parent header, signature. */
+const MESSAGE_BYTES = 1024;
+/** How often, while output is left out, the latest lines are shown. */
+const GLIMPSE_MS = 1000;
+/** Characters of the latest lines shown each time. */
+const GLIMPSE_CHARS = 16 * 1024;
+/** Characters of the latest lines kept for the end; the budget always holds room for them. */
+const TAIL_CHARS = 256 * 1024;
+
+/**
+ * A token bucket per request. Refilled at half the limit, holding at most
+ * 0.4 of a window's worth: in any window the server counts at most 0.9 of
+ * what it allows.
+ */
+export class StreamPace {
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+  private readonly burst: number;
+  private readonly reserve: number;
+  /** Characters left out since the last note. */
+  private leftOut = 0;
+  /** The latest of what was left out, at most TAIL_CHARS, oldest first. */
+  private kept: StreamPiece[] = [];
+  private keptChars = 0;
+  private lastGlimpse = 0;
+
+  constructor(
+    private readonly limits: PaceLimits,
+    now: number
+  ) {
+    this.perMs = (limits.bytesPerSecond * 0.5) / 1000;
+    this.burst = limits.bytesPerSecond * limits.windowSeconds * 0.4;
+    this.reserve = Math.min(this.burst / 2, Private.cost(TAIL_CHARS, false) + 2 * MESSAGE_BYTES);
+    this.tokens = this.burst;
+    this.last = now;
+  }
+
+  /** Whether any output is being left out now. */
+  get leaving(): boolean {
+    return this.leftOut > 0;
+  }
+
+  /** The pieces to publish now for `piece`: itself, nothing, or a note and the latest lines. */
+  pass(piece: StreamPiece, now: number): StreamPiece[] {
+    this.refill(now);
+    if (!this.leaving) {
+      const cost = Private.cost(piece.text.length, Private.wide(piece.text));
+      if (this.tokens - cost >= this.reserve) {
+        this.tokens -= cost;
+        return [piece];
+      }
+      this.lastGlimpse = now;
+    }
+    this.keep(piece);
+    if (now - this.lastGlimpse < GLIMPSE_MS) return [];
+    const room = this.tokens - this.reserve;
+    if (room < Private.cost(GLIMPSE_CHARS, false) + 2 * MESSAGE_BYTES) return [];
+    this.lastGlimpse = now;
+    return this.release(GLIMPSE_CHARS);
+  }
+
+  /** Everything still held back: a note and the latest lines of what was left out. */
+  settle(now: number): StreamPiece[] {
+    this.refill(now);
+    if (!this.leaving) return [];
+    const room = Math.max(0, this.tokens - 2 * MESSAGE_BYTES);
+    return this.release(Math.min(TAIL_CHARS, Math.floor(room / 1.1)));
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.perMs);
+    this.last = now;
+  }
+
+  private keep(piece: StreamPiece): void {
+    this.leftOut += piece.text.length;
+    const prev = this.kept[this.kept.length - 1];
+    if (prev && prev.name === piece.name) prev.text += piece.text;
+    else this.kept.push({ ...piece });
+    this.keptChars += piece.text.length;
+    while (this.keptChars > TAIL_CHARS && this.kept.length > 0) {
+      const first = this.kept[0];
+      const over = this.keptChars - TAIL_CHARS;
+      if (first.text.length <= over) {
+        this.kept.shift();
+        this.keptChars -= first.text.length;
+      } else {
+        first.text = first.text.slice(over);
+        this.keptChars -= over;
+      }
+    }
+  }
+
+  /** A note of what was left out, then the latest whole lines kept, at most `chars` of them. */
+  private release(chars: number): StreamPiece[] {
+    const latest: StreamPiece[] = [];
+    let room = chars;
+    for (let i = this.kept.length - 1; i >= 0 && room > 0; i--) {
+      const { name, text } = this.kept[i];
+      const part = text.length <= room ? text : text.slice(text.length - room);
+      latest.unshift({ name, text: part });
+      room -= part.length;
+    }
+    // Start at a line's start: the piece cut short loses its partial first line.
+    const first = latest[0];
+    if (first && room <= 0) {
+      const cut = first.text.indexOf('\n');
+      if (cut >= 0 && cut < first.text.length - 1) first.text = first.text.slice(cut + 1);
+    }
+    const shown = latest.reduce((n, p) => n + p.text.length, 0);
+    const out = latest.filter((p) => p.text.length > 0);
+    // All of it fits (a burst that then went quiet): nothing to say.
+    if (this.leftOut > shown) {
+      out.unshift({ name: 'stderr', text: Private.note(this.leftOut - shown, this.limits) });
+    }
+    for (const p of out) this.tokens -= Private.cost(p.text.length, Private.wide(p.text));
+    this.leftOut = 0;
+    this.kept = [];
+    this.keptChars = 0;
+    return out;
+  }
+}
+
+namespace Private {
+  /**
+   * Bytes the server counts for a message of `chars` characters: UTF-8 and
+   * JSON escapes make text longer on the wire (up to 3 bytes a character
+   * beyond ASCII; 1.3 % more for 76-column lines' escaped newlines).
+   */
+  export function cost(chars: number, wide: boolean): number {
+    return Math.ceil(chars * (wide ? 3.3 : 1.1)) + MESSAGE_BYTES;
+  }
+
+  export function wide(text: string): boolean {
+    return /[^\x00-\x7f]/.test(text);
+  }
+
+  export function note(chars: number, limits: PaceLimits): string {
+    const size =
+      chars >= 1e6
+        ? `${(chars / 1e6).toFixed(1)} MB`
+        : chars >= 1e3
+          ? `${Math.round(chars / 1e3)} kB`
+          : `${chars} characters`;
+    const rate = `${(limits.bytesPerSecond / 1e6).toFixed(limits.bytesPerSecond >= 1e6 ? 0 : 2)} MB/s`;
+    return (
+      `\n[warren: ${size} of output left out here: it came faster than the Jupyter server ` +
+      `passes on (${rate}). Send it to a file to keep it all.]\n`
+    );
+  }
+}
