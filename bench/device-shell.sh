@@ -1,6 +1,8 @@
 # bench/shell.ts on a device machine (see the device tool): node and the
 # compiled kernel with its runtime modules are carried in .gpu-run/, built by
 #   tar -c package.json lib/kernel lib/bench lib/src <runtime node_modules> | xz > .gpu-run/rt.tar.xz
+# (the runtime node_modules: zeromq/{package.json,lib,build/manifest.json,build/linux/x64/node/glibc-127-Release},
+# cmake-ts, node-pty/{package.json,lib,build/Release}, sixel; leave out the compiler blob: `!` needs no compiler)
 # Run from the repo root there: bash bench/device-shell.sh
 set -u
 W=$(mktemp -d)
