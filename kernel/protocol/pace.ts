@@ -82,8 +82,8 @@ export class StreamPace {
     }
     this.keep(piece);
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
-    const room = this.tokens - this.reserve;
-    if (room < Private.cost(GLIMPSE_CHARS, false) + 2 * MESSAGE_BYTES) return [];
+    const chars = this.affordable(this.tokens - this.reserve);
+    if (chars < GLIMPSE_CHARS) return [];
     this.lastGlimpse = now;
     return this.release(GLIMPSE_CHARS);
   }
@@ -92,8 +92,13 @@ export class StreamPace {
   settle(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving) return [];
-    const room = Math.max(0, this.tokens - 2 * MESSAGE_BYTES);
-    return this.release(Math.min(TAIL_CHARS, Math.floor(room / 1.1)));
+    return this.release(Math.min(TAIL_CHARS, this.affordable(this.tokens)));
+  }
+
+  /** Characters of what was left out that `budget` bytes can show, with a note. */
+  private affordable(budget: number): number {
+    const perChar = this.kept.some((p) => Private.wide(p.text)) ? 3.3 : 1.1;
+    return Math.max(0, Math.floor((budget - 2 * MESSAGE_BYTES - 256) / perChar));
   }
 
   private refill(now: number): void {

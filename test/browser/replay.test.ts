@@ -233,7 +233,7 @@ test('a flood while no page was open shows its end and what was dropped', async 
     const done = await until(page, 2, (s) => (s.count !== null ? s : false), 120000);
     expect(done.count).toBe(3);
     expect(done.text).toMatch(
-      /^\[warren: \d+\.\d MB of earlier output \(\d+ messages\) was dropped while no page was open/
+      /^\[warren: [\d.]+ (MB|kB|bytes) of earlier output \(\d+ messages\) was dropped while no page was open/
     );
     expect(done.text.endsWith('\nTHE END\n')).toBe(true);
     // What the page was sent is bounded by the kernel's limit (a quarter of a
