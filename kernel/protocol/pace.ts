@@ -48,8 +48,8 @@ export class StreamPace {
   private readonly reserve: number;
   /** Characters left out since the last note. */
   private leftOut = 0;
-  /** The latest of what was left out, at most TAIL_CHARS, oldest first. */
-  private kept: StreamPiece[] = [];
+  /** The latest of what was left out, at most TAIL_CHARS, oldest first (pieces as they came). */
+  private kept: (StreamPiece & { wide: boolean })[] = [];
   private keptChars = 0;
   private lastGlimpse = 0;
 
@@ -97,7 +97,7 @@ export class StreamPace {
 
   /** Characters of what was left out that `budget` bytes can show, with a note. */
   private affordable(budget: number): number {
-    const perChar = this.kept.some((p) => Private.wide(p.text)) ? 3.3 : 1.1;
+    const perChar = this.kept.some((p) => p.wide) ? 3.3 : 1.1;
     return Math.max(0, Math.floor((budget - 2 * MESSAGE_BYTES - 256) / perChar));
   }
 
@@ -108,9 +108,7 @@ export class StreamPace {
 
   private keep(piece: StreamPiece): void {
     this.leftOut += piece.text.length;
-    const prev = this.kept[this.kept.length - 1];
-    if (prev && prev.name === piece.name) prev.text += piece.text;
-    else this.kept.push({ ...piece });
+    this.kept.push({ ...piece, wide: Private.wide(piece.text) });
     this.keptChars += piece.text.length;
     while (this.keptChars > TAIL_CHARS && this.kept.length > 0) {
       const first = this.kept[0];
@@ -132,7 +130,9 @@ export class StreamPace {
     for (let i = this.kept.length - 1; i >= 0 && room > 0; i--) {
       const { name, text } = this.kept[i];
       const part = text.length <= room ? text : text.slice(text.length - room);
-      latest.unshift({ name, text: part });
+      // One piece per stream run, as the page would show it.
+      if (latest[0]?.name === name) latest[0].text = part + latest[0].text;
+      else latest.unshift({ name, text: part });
       room -= part.length;
     }
     // Start at a line's start: the piece cut short loses its partial first line.
