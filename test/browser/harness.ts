@@ -24,6 +24,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 import { freePort } from '../../kernel/ports';
+import { alive } from '../../kernel/pids';
 import { descendants, endProcesses } from '../../kernel/services/processes';
 
 export { freePort };
@@ -124,6 +125,12 @@ export async function startLab(
     // A server slower than the wait, and anything it left running, ends
     // here: no run leaves a JupyterLab behind.
     await endProcesses(tree, 2000);
+    // A process just sent SIGKILL is still tearing down for a moment (a
+    // Python server with its threads): gone before the caller looks.
+    const deadline = Date.now() + 5000;
+    while (tree.some((pid) => alive(pid)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
   const url = await launch();
   return {
