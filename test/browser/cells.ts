@@ -61,6 +61,28 @@ export async function cellState(page: Page, index: number): Promise<CellState | 
   }, index);
 }
 
+/**
+ * A warren notebook (nbformat 4.5) as the text of its .ipynb file: a code
+ * cell for each source, with its id when one is given.
+ */
+export function warrenNotebook(cells: { id?: string; source: string }[]): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'warren', display_name: 'TypeScript (warren)', language: 'typescript' }
+    },
+    cells: cells.map(({ id, source }) => ({
+      cell_type: 'code',
+      ...(id !== undefined ? { id } : {}),
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source
+    }))
+  });
+}
+
 export async function until<T>(
   page: Page,
   index: number,

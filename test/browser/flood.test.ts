@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openNotebook, runCell, until } from './cells';
+import { openNotebook, runCell, until, warrenNotebook } from './cells';
 import { useLab, withScreenshot } from './harness';
 
 jest.setTimeout(300000);
@@ -17,29 +17,13 @@ const lab = useLab(
   {},
   {
     beforeOpen: ({ server }) => {
-      const cell = (id: string, source: string) => ({
-        cell_type: 'code',
-        id,
-        metadata: {},
-        execution_count: null,
-        outputs: [],
-        source
-      });
       writeFileSync(
         join(server.root, 'work', 'flood.ipynb'),
-        JSON.stringify({
-          nbformat: 4,
-          nbformat_minor: 5,
-          metadata: {
-            kernelspec: {
-              name: 'warren',
-              display_name: 'TypeScript (warren)',
-              language: 'typescript'
-            }
-          },
-          // About 21 MB in well under a second, then the line a user looks for.
-          cells: [cell('flood', `!seq 1 ${LINES}; echo THE-END`), cell('after', '!echo after')]
-        })
+        // About 21 MB in well under a second, then the line a user looks for.
+        warrenNotebook([
+          { id: 'flood', source: `!seq 1 ${LINES}; echo THE-END` },
+          { id: 'after', source: '!echo after' }
+        ])
       );
     }
   }

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { openNotebook7 } from './cells';
+import { openNotebook7, warrenNotebook } from './cells';
 import { ROOT, runCommand, useLab, withScreenshot } from './harness';
 
 jest.setTimeout(300000);
@@ -21,19 +21,7 @@ const lab = useLab(
     app: 'notebook',
     beforeOpen: ({ server, page }) => {
       page.on('pageerror', (e) => pageErrors.push(e.message));
-      const nb = {
-        nbformat: 4,
-        nbformat_minor: 5,
-        metadata: {
-          kernelspec: {
-            name: 'warren',
-            display_name: 'TypeScript (warren)',
-            language: 'typescript'
-          }
-        },
-        cells: [{ cell_type: 'code', metadata: {}, source: '', outputs: [], execution_count: null }]
-      };
-      writeFileSync(join(server.root, 'work', 'nb7.ipynb'), JSON.stringify(nb));
+      writeFileSync(join(server.root, 'work', 'nb7.ipynb'), warrenNotebook([{ source: '' }]));
     }
   }
 );

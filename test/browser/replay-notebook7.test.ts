@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cellState, openNotebook7, runCell, until, waitForIdle } from './cells';
+import { cellState, openNotebook7, runCell, until, waitForIdle, warrenNotebook } from './cells';
 import { useLab, withScreenshot } from './harness';
 
 const TICKS = 20;
@@ -14,28 +14,13 @@ const lab = useLab(
   {
     app: 'notebook',
     beforeOpen: ({ server }) => {
-      const nb = {
-        nbformat: 4,
-        nbformat_minor: 5,
-        metadata: {
-          kernelspec: {
-            name: 'warren',
-            display_name: 'TypeScript (warren)',
-            language: 'typescript'
-          }
-        },
-        cells: [
-          {
-            cell_type: 'code',
-            id: 'ticker',
-            metadata: {},
-            execution_count: null,
-            outputs: [],
-            source: `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
-          }
-        ]
-      };
-      writeFileSync(join(server.root, 'work', 'replay7.ipynb'), JSON.stringify(nb));
+      const nb = warrenNotebook([
+        {
+          id: 'ticker',
+          source: `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
+        }
+      ]);
+      writeFileSync(join(server.root, 'work', 'replay7.ipynb'), nb);
     }
   }
 );

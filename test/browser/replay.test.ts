@@ -9,7 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { cellState, openNotebook, reconnect, runCell, until, waitForIdle } from './cells';
+import {
+  cellState,
+  openNotebook,
+  reconnect,
+  runCell,
+  until,
+  waitForIdle,
+  warrenNotebook
+} from './cells';
 import type { LabLike } from './harness';
 import { openLab, runCommand, useLab, withScreenshot } from './harness';
 
@@ -22,46 +30,32 @@ const TICKS = 30;
 
 /** The ticker prints a line a second; the convert cell is a real mrconvert with its progress line. */
 function notebook(): string {
-  const code = (id: string, source: string) => ({
-    cell_type: 'code',
-    id,
-    metadata: {},
-    execution_count: null,
-    outputs: [],
-    source
-  });
-  return JSON.stringify({
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: {
-      kernelspec: { name: 'warren', display_name: 'TypeScript (warren)', language: 'typescript' }
-    },
-    cells: [
-      code(
-        'ticker',
-        `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
-      ),
-      code('convert', '!mrconvert rnd.mih out.nii.gz && echo converted'),
-      code(
-        'flood',
-        'const { randomBytes } = await import("node:crypto")\n' +
-          'for (let i = 0; i < 40; i++) {\n' +
-          '  process.stdout.write(randomBytes(1 << 20).toString("latin1"))\n' +
-          '  await new Promise((r) => setTimeout(r, 100))\n' +
-          '}\n' +
-          'console.log("\\nTHE END")'
-      ),
-      code(
-        'progress',
-        'display.text("step 0", { id: "p" })\n' +
-          'for (let i = 1; i <= 20; i++) {\n' +
-          '  await new Promise((r) => setTimeout(r, 1000))\n' +
-          '  display.text(`step ${i}`, { id: "p", update: true })\n' +
-          '}'
-      ),
-      code('queued', 'console.log("queued ran")')
-    ]
-  });
+  const code = (id: string, source: string) => ({ id, source });
+  return warrenNotebook([
+    code(
+      'ticker',
+      `for (let i = 0; i < ${TICKS}; i++) {\n  console.log(\`tick \${i}\`)\n  await new Promise((r) => setTimeout(r, 1000))\n}`
+    ),
+    code('convert', '!mrconvert rnd.mih out.nii.gz && echo converted'),
+    code(
+      'flood',
+      'const { randomBytes } = await import("node:crypto")\n' +
+        'for (let i = 0; i < 40; i++) {\n' +
+        '  process.stdout.write(randomBytes(1 << 20).toString("latin1"))\n' +
+        '  await new Promise((r) => setTimeout(r, 100))\n' +
+        '}\n' +
+        'console.log("\\nTHE END")'
+    ),
+    code(
+      'progress',
+      'display.text("step 0", { id: "p" })\n' +
+        'for (let i = 1; i <= 20; i++) {\n' +
+        '  await new Promise((r) => setTimeout(r, 1000))\n' +
+        '  display.text(`step ${i}`, { id: "p", update: true })\n' +
+        '}'
+    ),
+    code('queued', 'console.log("queued ran")')
+  ]);
 }
 
 // A quarter of a megabyte per execution, so the flood below is cut short.
