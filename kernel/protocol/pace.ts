@@ -72,15 +72,17 @@ export class StreamPace {
   /** The pieces to publish now for `piece`: itself, nothing, or a note and the latest lines. */
   pass(piece: StreamPiece, now: number): StreamPiece[] {
     this.refill(now);
+    // Scanned once: a flood's every read comes through here.
+    const wide = Private.wide(piece.text);
     if (!this.leaving) {
-      const cost = Private.cost(piece.text.length, Private.wide(piece.text));
+      const cost = Private.cost(piece.text.length, wide);
       if (this.tokens - cost >= this.reserve) {
         this.tokens -= cost;
         return [piece];
       }
       this.lastGlimpse = now;
     }
-    this.keep(piece);
+    this.keep(piece, wide);
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
     const chars = this.affordable(this.tokens - this.reserve);
     if (chars < GLIMPSE_CHARS) return [];
@@ -106,9 +108,9 @@ export class StreamPace {
     this.last = now;
   }
 
-  private keep(piece: StreamPiece): void {
+  private keep(piece: StreamPiece, wide: boolean): void {
     this.leftOut += piece.text.length;
-    this.kept.push({ ...piece, wide: Private.wide(piece.text) });
+    this.kept.push({ ...piece, wide });
     this.keptChars += piece.text.length;
     while (this.keptChars > TAIL_CHARS && this.kept.length > 0) {
       const first = this.kept[0];
