@@ -118,5 +118,69 @@ test('jupyter console runs a cell through the installed kernel', () => {
       timeout: 120000
     }
   );
+  if (!r.stdout.includes('42.5')) console.log(r.signal, r.stderr);
   expect(r.stdout).toContain('42.5');
 }, 130000);
+
+/**
+ * jupyter console sends its first execute as soon as kernel_info is answered,
+ * and its SUB socket may connect after its DEALER (ZeroMQ retries a refused
+ * connect after 100-200 ms, chosen at random per socket): a PUB drops what it
+ * sends before a subscriber has joined, and the console then waits forever
+ * for an idle that went to nobody. Here the real jupyter_client subscribes
+ * only after the cell's reply has come.
+ */
+const LATE_SUBSCRIBER = `
+import json, time
+from queue import Empty
+from jupyter_client.manager import KernelManager
+
+km = KernelManager(kernel_name='warren')
+km.start_kernel()
+kc = km.client()
+kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+try:
+    kc.kernel_info()
+    kc.get_shell_msg(timeout=60)
+    msg_id = kc.execute('console.log("said before anyone listened")')
+    while kc.get_shell_msg(timeout=60)['parent_header'].get('msg_id') != msg_id:
+        pass
+    time.sleep(0.3)
+    kc.iopub_channel.start()
+    seen = []
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            m = kc.iopub_channel.get_msg(timeout=0.5)
+        except Empty:
+            continue
+        if m['parent_header'].get('msg_id') != msg_id:
+            continue
+        seen.append({'type': m['msg_type'], 'content': m['content']})
+        if m['msg_type'] == 'status' and m['content']['execution_state'] == 'idle':
+            break
+    print(json.dumps(seen))
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
+`;
+
+test("a cell's output published before jupyter_client's iopub subscribed reaches it", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-late-sub-'));
+  writeFileSync(join(dir, 'late.py'), LATE_SUBSCRIBER);
+  const r = spawnSync(join(VENV_BIN, 'python'), [join(dir, 'late.py')], {
+    env,
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 90000
+  });
+  if (r.status !== 0) console.log(r.stderr);
+  expect(r.status).toBe(0);
+  const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    type: string;
+    content: { name?: string; text?: string; execution_state?: string };
+  }[];
+  expect(seen.map((m) => m.type)).toEqual(['status', 'execute_input', 'stream', 'status']);
+  expect(seen[2].content).toEqual({ name: 'stdout', text: 'said before anyone listened\n' });
+  expect(seen[3].content.execution_state).toBe('idle');
+}, 100000);

@@ -21,6 +21,11 @@ import { MessageFactory } from '../protocol/message';
 import { KernelGpuUsage } from '../services/gpu/usage';
 import { UsageSampler } from '../services/usage';
 
+/** How long iopub holds its messages for a first subscriber. */
+const IOPUB_HOLD_MS = 10_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 interface IoData {
   connection: ConnectionInfo;
   session: string;
@@ -46,11 +51,28 @@ async function main(): Promise<void> {
       post({ op: 'drain' });
     }
   };
+  // A PUB socket drops what it sends while nobody subscribes, and a client's
+  // SUB may join after its DEALER has had a reply (ZeroMQ retries a refused
+  // connect after 100-200 ms, at random per socket): jupyter console's first
+  // cell then went to nobody, idle included, and the console waited for ever.
+  // So iopub holds what it has until the first subscription; a kernel that
+  // no client subscribes to lets go after IOPUB_HOLD_MS, or on shutdown.
+  let subscribed: () => void = () => {};
+  const firstSubscriber = new Promise<void>((resolve) => (subscribed = resolve));
+  let openIopub: () => void = () => {};
+  let iopubOpen = false;
+  const opened = new Promise<void>((resolve) => (openIopub = resolve)).then(() => {
+    iopubOpen = true;
+  });
+  void firstSubscriber.then(openIopub);
+  setTimeout(openIopub, IOPUB_HOLD_MS).unref();
+  const publish = (f: Buffer[]) =>
+    iopubOpen ? sockets.iopub.send(f) : opened.then(() => sockets.iopub.send(f));
   const outboxes: Record<SendChannel, Outbox> = {
     shell: new Outbox((f) => sockets.shell.send(f), { onError }),
     control: new Outbox((f) => sockets.control.send(f), { onError }),
     stdin: new Outbox((f) => sockets.stdin.send(f), { onError }),
-    iopub: new Outbox((f) => sockets.iopub.send(f), { onError, onSent })
+    iopub: new Outbox(publish, { onError, onSent })
   };
   const notes = new SupervisorNotes();
   const send = (channel: SendChannel, raw: RawMessage, weight?: number) => {
@@ -81,8 +103,6 @@ async function main(): Promise<void> {
   // JEP 65: each new subscriber learns its subscription is live. XPUB cannot
   // address one subscriber, so every subscriber to the topic gets it; clients
   // ignore a welcome they did not wait for.
-  let subscribed: () => void = () => {};
-  const firstSubscriber = new Promise<void>((resolve) => (subscribed = resolve));
   sockets.onSubscribe((topic) => {
     send('iopub', factory.raw('iopub_welcome', { subscription: topic }, undefined, [], {}), 0);
     subscribed();
@@ -98,6 +118,7 @@ async function main(): Promise<void> {
   };
   /** Main releases what it holds, then the sockets close; a stuck main is interrupted, then ended. */
   async function shutdown(restart: boolean): Promise<void> {
+    openIopub();
     await Promise.all(Object.values(outboxes).map((o) => o.drained()));
     const done = new Promise<void>((resolve) => (released = resolve));
     // The supervisor is not to start another kernel, however this one ends.
@@ -161,6 +182,7 @@ async function main(): Promise<void> {
     } else if (m.op === 'unanswered') {
       notes.answered(m.msgId);
     } else if (m.op === 'stop') {
+      openIopub();
       void Promise.all(Object.values(outboxes).map((o) => o.drained())).then(end);
     }
   });
@@ -188,9 +210,9 @@ async function main(): Promise<void> {
   if (afterlife) {
     // The frontends' sockets reconnect to this kernel on their own; what is
     // published before a SUB has, or sent before a DEALER has, is lost.
-    const waited = (p: Promise<void>) => Promise.race([p, new Promise((r) => setTimeout(r, 3000))]);
+    const waited = (p: Promise<void>) => Promise.race([p, sleep(3000)]);
     await Promise.all([waited(firstSubscriber), waited(sockets.shellPeer)]);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     log(
       `the kernel before this one died; answering the ${afterlife.pending.length} request(s) it left`
     );
