@@ -85,7 +85,7 @@ describe('StreamPace', () => {
     // What the notes count and what was shown add up to what was written.
     const written = lines(1, total).length;
     const leftOut = notes.reduce((n, m) => n + Number(m[1]) * 1e6, 0);
-    const shown = text.replace(/\n\[warren: [^\]]*\]\n/g, '').length;
+    const shown = text.replace(/\[warren: [^\]]*\]\n/g, '').length;
     expect(Math.abs(shown + leftOut - written)).toBeLessThan(notes.length * 0.05e6 + 1);
     // Lines are shown whole: every shown line is one the command wrote.
     for (const line of text.split('\n').filter((l) => l.startsWith('line '))) {
@@ -121,5 +121,17 @@ describe('StreamPace', () => {
     expect(end.slice(1).map((p) => p.name)).toEqual(['stdout', 'stderr']);
     expect(end[1].text.endsWith(lines(30_100, 30_100))).toBe(true);
     expect(end[2].text).toBe('error: it broke\n');
+  });
+  test('a note starts a line of its own, with no empty line before it', () => {
+    // Whole lines: the note follows at once (Lab shows stderr in a box of its own).
+    const whole = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    whole.pass({ name: 'stdout', text: lines(1, 30_000) }, 0);
+    whole.pass({ name: 'stdout', text: lines(30_001, 30_100) }, 1);
+    expect(whole.settle(2)[0].text).toMatch(/^\[warren: /);
+    // A line left open (a progress bar's carriage returns): the note ends it first.
+    const open = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    open.pass({ name: 'stdout', text: 'step 1 '.repeat(1000) }, 0);
+    open.pass({ name: 'stdout', text: lines(1, 30_000) }, 1);
+    expect(open.settle(2)[0].text).toMatch(/^\n\[warren: /);
   });
 });

@@ -52,6 +52,8 @@ export class StreamPace {
   private kept: (StreamPiece & { wide: boolean })[] = [];
   private keptChars = 0;
   private lastGlimpse = 0;
+  /** The last text passed on ended inside a line: a note then starts on a line of its own. */
+  private lineOpen = false;
 
   constructor(
     private readonly limits: PaceLimits,
@@ -78,6 +80,7 @@ export class StreamPace {
       const cost = Private.cost(piece.text.length, wide);
       if (this.tokens - cost >= this.reserve) {
         this.tokens -= cost;
+        if (piece.text.length > 0) this.lineOpen = !piece.text.endsWith('\n');
         return [piece];
       }
       this.lastGlimpse = now;
@@ -147,8 +150,10 @@ export class StreamPace {
     const out = latest.filter((p) => p.text.length > 0);
     // All of it fits (a burst that then went quiet): nothing to say.
     if (this.leftOut > shown) {
-      out.unshift({ name: 'stderr', text: Private.note(this.leftOut - shown, this.limits) });
+      const note = Private.note(this.leftOut - shown, this.limits);
+      out.unshift({ name: 'stderr', text: this.lineOpen ? `\n${note}` : note });
     }
+    if (out.length > 0) this.lineOpen = !out[out.length - 1].text.endsWith('\n');
     for (const p of out) this.tokens -= Private.cost(p.text.length, Private.wide(p.text));
     this.leftOut = 0;
     this.kept = [];
@@ -180,7 +185,7 @@ namespace Private {
           : `${chars} characters`;
     const rate = `${(limits.bytesPerSecond / 1e6).toFixed(limits.bytesPerSecond >= 1e6 ? 0 : 2)} MB/s`;
     return (
-      `\n[warren: ${size} of output left out here: it came faster than the Jupyter server ` +
+      `[warren: ${size} of output left out here: it came faster than the Jupyter server ` +
       `passes on (${rate}). Send it to a file to keep it all.]\n`
     );
   }
