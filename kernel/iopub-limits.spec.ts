@@ -11,7 +11,7 @@ function procWith(argv: string[]): string {
   return root;
 }
 
-const SERVER = { bytesPerSecond: 1_000_000, windowSeconds: 3 };
+const SERVER = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
 
 describe('iopubLimits', () => {
   test.each([
@@ -47,19 +47,32 @@ describe('iopubLimits', () => {
     expect(isJupyterServer(99999, proc)).toBe(false);
   });
 
-  test('WARREN_IOPUB_RATE_LIMIT and WARREN_IOPUB_RATE_WINDOW say a server changed its limits', () => {
+  test('WARREN_IOPUB_RATE_LIMIT, _MSG_RATE_LIMIT and _RATE_WINDOW say a server changed its limits', () => {
     const proc = procWith(['/venv/bin/python', '/venv/bin/jupyter-lab']);
     const env = { JPY_PARENT_PID: '4242' };
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0' }, proc)).toBeNull();
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '1e7' }, proc)).toEqual({
-      bytesPerSecond: 1e7,
-      windowSeconds: 3
+    expect(
+      iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0', WARREN_IOPUB_MSG_RATE_LIMIT: '0' }, proc)
+    ).toBeNull();
+    // Each limit on its own: the other keeps the server's default.
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0' }, proc)).toEqual({
+      ...SERVER,
+      bytesPerSecond: 0
     });
+    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '10000' }, proc)).toEqual({
+      ...SERVER,
+      messagesPerSecond: 10000
+    });
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '1e7' }, proc)).toEqual({
+      ...SERVER,
+      bytesPerSecond: 1e7
+    });
+    // Without a server found, only what was said.
     expect(
       iopubLimits({ WARREN_IOPUB_RATE_LIMIT: '500000', WARREN_IOPUB_RATE_WINDOW: '10' })
-    ).toEqual({ bytesPerSecond: 500000, windowSeconds: 10 });
+    ).toEqual({ bytesPerSecond: 500000, messagesPerSecond: 0, windowSeconds: 10 });
     // Nonsense is not taken for a limit: the server's own defaults stand.
     expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: 'lots' }, proc)).toEqual(SERVER);
+    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '-5' }, proc)).toEqual(SERVER);
     expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_WINDOW: '-1' }, proc)).toEqual(SERVER);
   });
 });

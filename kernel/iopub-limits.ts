@@ -23,30 +23,39 @@ const SERVER_MODULES = new Set([
 ]);
 
 /**
- * The IOPub rate limit the kernel's stream output keeps under (see
- * protocol/pace.ts). WARREN_IOPUB_RATE_LIMIT (bytes a second; 0 for none) and
- * WARREN_IOPUB_RATE_WINDOW (seconds) say it, for a server whose limits were
- * changed. Else: jupyter_server's defaults when the process that launched the
- * kernel (JPY_PARENT_PID, which jupyter_client sets) is a Jupyter server, and
- * none when it is not: a client that talks ZeroMQ itself (nbclient, VS Code,
- * `warren run`) gets every byte.
+ * The IOPub rate limits the kernel's output keeps under (see
+ * protocol/pace.ts and protocol/message-pace.ts). WARREN_IOPUB_RATE_LIMIT
+ * (bytes a second), WARREN_IOPUB_MSG_RATE_LIMIT (messages a second; either 0
+ * for none) and WARREN_IOPUB_RATE_WINDOW (seconds) say them, for a server
+ * whose limits were changed. Else: jupyter_server's defaults when the process
+ * that launched the kernel (JPY_PARENT_PID, which jupyter_client sets) is a
+ * Jupyter server, and none when it is not: a client that talks ZeroMQ itself
+ * (nbclient, VS Code, `warren run`) gets every message and every byte.
  */
 export function iopubLimits(env: NodeJS.ProcessEnv, procRoot = '/proc'): PaceLimits | null {
   const window = Number(env.WARREN_IOPUB_RATE_WINDOW);
   const windowSeconds =
     Number.isFinite(window) && window > 0 ? window : JUPYTER_SERVER_LIMITS.windowSeconds;
-  const asked = env.WARREN_IOPUB_RATE_LIMIT;
-  if (asked !== undefined && asked.trim() !== '') {
-    const rate = Number(asked);
-    if (Number.isFinite(rate) && rate >= 0) {
-      return rate > 0 ? { bytesPerSecond: rate, windowSeconds } : null;
+  let server: boolean | null = null;
+  const underServer = () => {
+    const parent = Number(env.JPY_PARENT_PID);
+    server ??= Number.isInteger(parent) && parent > 0 && isJupyterServer(parent, procRoot);
+    return server;
+  };
+  const limit = (asked: string | undefined, serverDefault: number) => {
+    if (asked !== undefined && asked.trim() !== '') {
+      const rate = Number(asked);
+      if (Number.isFinite(rate) && rate >= 0) return rate;
     }
-  }
-  const parent = Number(env.JPY_PARENT_PID);
-  if (!Number.isInteger(parent) || parent <= 0) return null;
-  return isJupyterServer(parent, procRoot)
-    ? { bytesPerSecond: JUPYTER_SERVER_LIMITS.bytesPerSecond, windowSeconds }
-    : null;
+    return underServer() ? serverDefault : 0;
+  };
+  const bytesPerSecond = limit(env.WARREN_IOPUB_RATE_LIMIT, JUPYTER_SERVER_LIMITS.bytesPerSecond);
+  const messagesPerSecond = limit(
+    env.WARREN_IOPUB_MSG_RATE_LIMIT,
+    JUPYTER_SERVER_LIMITS.messagesPerSecond
+  );
+  if (bytesPerSecond === 0 && messagesPerSecond === 0) return null;
+  return { bytesPerSecond, messagesPerSecond, windowSeconds };
 }
 
 /** Whether process `pid` runs a Jupyter server (its command line, from /proc). */

@@ -3,6 +3,8 @@ import type { DisplayOptions, MimeBundle, OutputSink } from '../engines/engine';
 import type { Transport } from './transport';
 import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
+import { MessagePace } from './message-pace';
+import type { Outgoing } from './message-pace';
 import { StreamPace } from './pace';
 import type { PaceLimits, StreamPiece } from './pace';
 
@@ -29,6 +31,9 @@ export class RequestOutput implements OutputSink {
   private lastFlush = 0;
   /** Under a Jupyter server: what stream output it would pass on (see pace.ts). */
   private readonly pace: StreamPace | null;
+  /** Under a Jupyter server: how many messages it would pass on (see message-pace.ts). */
+  private readonly messages: MessagePace | null;
+  private releaseTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly transport: Transport,
@@ -41,7 +46,12 @@ export class RequestOutput implements OutputSink {
     ) => Promise<string>,
     pace: PaceLimits | null = null
   ) {
-    this.pace = pace ? new StreamPace(pace, performance.now()) : null;
+    const now = performance.now();
+    this.pace = pace && pace.bytesPerSecond > 0 ? new StreamPace(pace, now) : null;
+    this.messages =
+      pace && pace.messagesPerSecond > 0
+        ? new MessagePace(pace.messagesPerSecond, pace.windowSeconds, now)
+        : null;
   }
 
   publish(
@@ -50,8 +60,8 @@ export class RequestOutput implements OutputSink {
     metadata: JSONObject = {},
     buffers: Uint8Array[] = []
   ): void {
-    this.flush();
-    this.send(type, content, metadata, buffers);
+    this.flushStreams();
+    this.emit({ kind: 'message', type, content, metadata, buffers });
   }
 
   stream(name: 'stdout' | 'stderr', text: string): void {
@@ -99,10 +109,21 @@ export class RequestOutput implements OutputSink {
     return this.transport.pendingBytes() < HIGH_WATER ? null : this.transport.room();
   }
 
-  /** Sends held stream text now, and what pacing held back (any other output or the reply follows). */
+  /** Sends held stream text now, and what pacing held back (the reply, input or a result follows). */
   flush(): void {
+    this.flushStreams();
+    if (!this.messages) return;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    for (const item of this.messages.settle(performance.now())) this.sendNow(item);
+  }
+
+  /** Sends held stream text, and what stream pacing held back (any other output follows). */
+  private flushStreams(): void {
     this.push();
-    if (this.pace) for (const piece of this.pace.settle(performance.now())) this.sendStream(piece);
+    if (this.pace)
+      for (const piece of this.pace.settle(performance.now()))
+        this.emit({ kind: 'stream', ...piece });
   }
 
   /** Sends held stream text, as far as pacing lets it through. */
@@ -115,8 +136,34 @@ export class RequestOutput implements OutputSink {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
-    if (!this.pace) return this.sendStream(pending);
-    for (const piece of this.pace.pass(pending, this.lastFlush)) this.sendStream(piece);
+    if (!this.pace) return this.emit({ kind: 'stream', ...pending });
+    for (const piece of this.pace.pass(pending, this.lastFlush))
+      this.emit({ kind: 'stream', ...piece });
+  }
+
+  /** Publishes `item` as far as message pacing lets it, now or once the budget refills. */
+  private emit(item: Outgoing): void {
+    if (!this.messages) return this.sendNow(item);
+    for (const out of this.messages.offer(item, performance.now())) this.sendNow(out);
+    if (this.messages.holding && !this.releaseTimer) this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    const messages = this.messages!;
+    this.releaseTimer = setTimeout(
+      () => {
+        this.releaseTimer = null;
+        for (const out of messages.release(performance.now())) this.sendNow(out);
+        if (messages.holding) this.scheduleRelease();
+      },
+      Math.max(10, messages.wait(performance.now()))
+    );
+  }
+
+  private sendNow(item: Outgoing): void {
+    if (item.kind === 'stream') this.sendStream(item);
+    else
+      this.send(item.type, item.content as JSONObject, item.metadata as JSONObject, item.buffers);
   }
 
   private sendStream(piece: StreamPiece): void {

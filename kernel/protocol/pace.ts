@@ -12,8 +12,10 @@
  * out, after a note.
  */
 export interface PaceLimits {
-  /** The server's iopub_data_rate_limit, bytes a second. */
+  /** The server's iopub_data_rate_limit, bytes a second (0: none). */
   bytesPerSecond: number;
+  /** The server's iopub_msg_rate_limit, messages a second (0: none; see message-pace.ts). */
+  messagesPerSecond: number;
   /** The server's rate_limit_window, seconds. */
   windowSeconds: number;
 }
@@ -24,7 +26,11 @@ export interface StreamPiece {
 }
 
 /** jupyter_server's own defaults (ZMQChannelsWebsocketConnection). */
-export const JUPYTER_SERVER_LIMITS: PaceLimits = { bytesPerSecond: 1_000_000, windowSeconds: 3 };
+export const JUPYTER_SERVER_LIMITS: PaceLimits = {
+  bytesPerSecond: 1_000_000,
+  messagesPerSecond: 1000,
+  windowSeconds: 3
+};
 
 /** What a stream message costs the server's count beyond its text: header, parent header, signature. */
 const MESSAGE_BYTES = 1024;

@@ -1,8 +1,9 @@
 /**
- * A flood of `!` output in the stock JupyterLab. jupyter_server passes on at
- * most 1 MB/s of a kernel's stream output (its iopub_data_rate_limit, over
- * 3 s) and drops the rest, the end included, once a flood passes it; warren
- * keeps below that limit and chooses what to leave out.
+ * Floods of output in the stock JupyterLab. jupyter_server passes on at most
+ * 1 MB/s of a kernel's stream output (its iopub_data_rate_limit, over 3 s) and
+ * 1,000 messages a second (iopub_msg_rate_limit), and drops the rest, the end
+ * included, once a flood passes either; warren keeps below both limits and
+ * chooses what to leave out.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,16 @@ const lab = useLab(
         // About 21 MB in well under a second, then the line a user looks for.
         warrenNotebook([
           { id: 'flood', source: `!seq 1 ${LINES}; echo THE-END` },
-          { id: 'after', source: '!echo after' }
+          { id: 'after', source: '!echo after' },
+          // A progress display updated 20,000 times in a second, then a line.
+          {
+            id: 'progress',
+            source: [
+              'display.text("0", { id: "progress" });',
+              'for (let i = 1; i <= 20_000; i++) display.text(String(i), { id: "progress", update: true });',
+              'console.log("THE-END");'
+            ].join('\n')
+          }
         ])
       );
     }
@@ -48,4 +58,14 @@ test('a flood through the Jupyter server shows its start and its end, and says w
     const after = await until(page, 1, (s) => (s.count !== null ? s : false), 60000);
     expect(after.text).toBe('after\n');
   });
+});
+
+test('a progress display updated 20,000 times through the Jupyter server ends on its last value, and the line after it shows', async () => {
+  const { page } = lab;
+  await runCell(page, 2);
+  const done = await until(page, 2, (s) => (s.count !== null && s.text !== '' ? s : false), 120000);
+  expect(done.text).not.toContain('IOPub message rate exceeded');
+  expect(done.displays).toEqual(['20000']);
+  // The updates were folded, not left out: nothing to say but the line.
+  expect(done.text).toBe('THE-END\n');
 });

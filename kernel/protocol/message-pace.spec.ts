@@ -1,0 +1,212 @@
+import { MessagePace } from './message-pace';
+import type { Outgoing } from './message-pace';
+
+const LIMIT = 1000;
+const WINDOW_S = 3;
+
+const update = (id: string, value: string): Outgoing => ({
+  kind: 'message',
+  type: 'update_display_data',
+  content: { data: { 'text/plain': value }, metadata: {}, transient: { display_id: id } },
+  metadata: {},
+  buffers: []
+});
+const show = (value: string, id?: string): Outgoing => ({
+  kind: 'message',
+  type: 'display_data',
+  content: {
+    data: { 'text/plain': value },
+    metadata: {},
+    transient: id ? { display_id: id } : {}
+  },
+  metadata: {},
+  buffers: []
+});
+const clear = (): Outgoing => ({
+  kind: 'message',
+  type: 'clear_output',
+  content: { wait: true },
+  metadata: {},
+  buffers: []
+});
+const status = (state: string): Outgoing => ({
+  kind: 'message',
+  type: 'status',
+  content: { execution_state: state },
+  metadata: {},
+  buffers: []
+});
+const line = (name: 'stdout' | 'stderr', text: string): Outgoing => ({
+  kind: 'stream',
+  name,
+  text
+});
+
+const plain = (m: Outgoing) =>
+  m.kind === 'stream' ? m.text : (m.content.data as { 'text/plain': string })['text/plain'];
+
+/**
+ * jupyter_server's message limit as ZMQChannelsWebsocketConnection._limit_rate
+ * applies it to what the kernel sent: every message but status, execute_input
+ * and comm_open counts for a window; past the limit it drops everything until
+ * the rate is below 0.8 of it. Returns what reaches the page, and whether the
+ * server ever stopped passing messages on.
+ */
+function throughServer(sent: { at: number; item: Outgoing }[]) {
+  const expiries: number[] = [];
+  let exceeded = false;
+  let everExceeded = false;
+  const passed: Outgoing[] = [];
+  for (const { at, item } of sent) {
+    const type = item.kind === 'stream' ? 'stream' : item.type;
+    if (type === 'status' || type === 'execute_input' || type === 'comm_open') {
+      passed.push(item);
+      continue;
+    }
+    const now = at / 1000;
+    while (expiries.length > 0 && now >= expiries[0]) expiries.shift();
+    expiries.push(now + WINDOW_S);
+    const rate = expiries.length / WINDOW_S;
+    if (rate > LIMIT) {
+      exceeded = true;
+      everExceeded = true;
+    } else if (exceeded && rate < 0.8 * LIMIT) exceeded = false;
+    if (exceeded) expiries.pop();
+    else passed.push(item);
+  }
+  return { passed, everExceeded };
+}
+
+/**
+ * A cell writing `items` at `perSecond`, with the release timer turning every
+ * `tickMs` (a synchronous loop turns none: tickMs Infinity), then the end of
+ * the request. Each message published, with when.
+ */
+function run(items: Outgoing[], perSecond: number, tickMs = 10) {
+  const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+  const sent: { at: number; item: Outgoing }[] = [];
+  let nextTick = tickMs;
+  items.forEach((item, i) => {
+    const at = (i / perSecond) * 1000;
+    while (nextTick <= at) {
+      for (const m of pace.release(nextTick)) sent.push({ at: nextTick, item: m });
+      nextTick += tickMs;
+    }
+    for (const m of pace.offer(item, at)) sent.push({ at, item: m });
+  });
+  const end = (items.length / perSecond) * 1000;
+  for (const m of pace.settle(end)) sent.push({ at: end, item: m });
+  return sent;
+}
+
+describe('MessagePace', () => {
+  test('messages within the limit go out when they come, unchanged', () => {
+    // 400 displays a second for ten seconds.
+    const items = Array.from({ length: 4000 }, (_, i) => show(String(i)));
+    const sent = run(items, 400);
+    expect(sent.map((s) => s.item)).toEqual(items);
+    sent.forEach((s, i) => expect(s.at).toBe((i / 400) * 1000));
+  });
+
+  test.each([
+    ['a synchronous loop', Infinity],
+    ['a loop that awaits', 10]
+  ])(
+    '20,000 updates of a progress display in %s: the server never stops, the page ends on the last value and the line after it',
+    (_, tick) => {
+      const items = [
+        status('busy'),
+        show('0', 'p'),
+        ...Array.from({ length: 20_000 }, (_, i) => update('p', String(i + 1))),
+        line('stdout', 'THE-END\n')
+      ];
+      const sent = run(items, 20_000, tick);
+      const { passed, everExceeded } = throughServer(sent);
+      expect(everExceeded).toBe(false);
+      const shown = passed.filter((m) => m.kind === 'message' && m.type.endsWith('display_data'));
+      expect(plain(shown[shown.length - 1])).toBe('20000');
+      expect(plain(passed[passed.length - 1])).toBe('THE-END\n');
+      // Updates folded, not left out: no note.
+      expect(passed.some((m) => m.kind === 'stream' && m.name === 'stderr')).toBe(false);
+      // And it used the room it had.
+      expect(shown.length).toBeGreaterThan(LIMIT);
+    }
+  );
+
+  test('a display still waiting shows the data of a later update of it', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    for (let i = 0; i < 5000; i++) pace.offer(show(String(i)), 0);
+    pace.offer(show('first', 'q'), 0);
+    pace.offer(update('q', 'second'), 0);
+    const end = pace.settle(0);
+    expect(end.map(plain)).not.toContain('first');
+    expect(end.some((m) => m.kind === 'message' && m.type === 'update_display_data')).toBe(false);
+    const last = end[end.length - 1];
+    expect(last.kind === 'message' && last.type).toBe('display_data');
+    expect(plain(last)).toBe('second');
+  });
+
+  test('an animation (clear_output, then a frame) drops the frames it clears and ends on the last', () => {
+    const items: Outgoing[] = [];
+    for (let i = 0; i < 10_000; i++) items.push(clear(), show(`frame ${i}`));
+    const sent = run(items, 5_000);
+    const { passed, everExceeded } = throughServer(sent);
+    expect(everExceeded).toBe(false);
+    expect(plain(passed[passed.length - 1])).toBe('frame 9999');
+    expect(passed[passed.length - 2].kind === 'message' && passed[passed.length - 2].type).toBe(
+      'clear_output'
+    );
+    // Nothing the page would have shown for long is reported left out.
+    expect(passed.some((m) => m.kind === 'stream')).toBe(false);
+  });
+
+  test('more outputs than the budget: the oldest are left out, with a note where they were, and the latest are shown', () => {
+    // Five seconds of 6,000 outputs a second.
+    const items = Array.from({ length: 30_000 }, (_, i) => show(`out ${i}`));
+    const sent = run(items, 6_000);
+    const { passed, everExceeded } = throughServer(sent);
+    expect(everExceeded).toBe(false);
+    const notes = passed.filter((m) => m.kind === 'stream');
+    // A note and the latest outputs about once a second, not a note per output.
+    expect(notes.length).toBeGreaterThanOrEqual(4);
+    expect(notes.length).toBeLessThanOrEqual(6);
+    const leftOut = notes.reduce((n, m) => {
+      const match =
+        /\[warren: ([\d,]+) outputs? left out here: .*\(1,000 messages\/s\)\.\]\n$/.exec(plain(m));
+      expect(match).not.toBeNull();
+      return n + Number(match![1].replaceAll(',', ''));
+    }, 0);
+    const displays = passed.filter((m) => m.kind === 'message');
+    // What the notes count and what was shown add up to what was written.
+    expect(displays.length + leftOut).toBe(items.length);
+    expect(plain(displays[0])).toBe('out 0');
+    expect(plain(displays[displays.length - 1])).toBe('out 29999');
+    // Shown in the order written, each note where outputs were left out.
+    const numbers = displays.map((m) => Number(plain(m).slice(4)));
+    for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBeGreaterThan(numbers[i - 1]);
+    const firstNote = passed.findIndex((m) => m.kind === 'stream');
+    const before = passed[firstNote - 1];
+    const after = passed[firstNote + 1];
+    expect(Number(plain(after).slice(4)) - Number(plain(before).slice(4)) - 1).toBe(
+      Number(/([\d,]+) output/.exec(plain(passed[firstNote]))![1].replaceAll(',', ''))
+    );
+  });
+
+  test('streams and uncounted messages keep their order behind what waits', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    const out: Outgoing[] = [];
+    for (let i = 0; i < 2000; i++) out.push(...pace.offer(show(String(i)), 0));
+    for (const item of [line('stdout', 'a\n'), line('stdout', 'b\n'), line('stderr', 'oops\n')])
+      out.push(...pace.offer(item, 0));
+    out.push(...pace.offer(status('idle'), 0));
+    expect(out.length).toBeLessThan(2000);
+    out.push(...pace.settle(0));
+    const tail = out.slice(-3);
+    // One stream's text joins what of it waited; the other stream stays apart.
+    expect(tail.map((m) => (m.kind === 'stream' ? `${m.name}:${m.text}` : m.type))).toEqual([
+      'stdout:a\nb\n',
+      'stderr:oops\n',
+      'status'
+    ]);
+  });
+});

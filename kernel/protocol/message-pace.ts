@@ -1,0 +1,234 @@
+/**
+ * jupyter_server also stops passing a kernel's iopub messages to a page once
+ * more than `iopub_msg_rate_limit` of them a second (1,000) came for it,
+ * averaged over `rate_limit_window` (3 s), every message counted but status,
+ * execute_input and comm_open. It then drops every message, streams and the
+ * last update of a progress display included, until the rate falls below 0.8
+ * of the limit (measured: 20,000 updates of one display showed 17,305 and
+ * lost the line printed after them). So under a server the kernel keeps
+ * below that limit itself, per request (the server starts counting afresh at
+ * each idle), and chooses what waits and what goes:
+ * - the first messages go out as they come;
+ * - beyond that they wait in order and go out as the budget refills, folded
+ *   as the page would show them: a later update of a display replaces an
+ *   earlier one still waiting (a display waiting for it takes its data), a
+ *   clear_output drops what waited before it, text of one stream joins the
+ *   text waiting before it;
+ * - when more wait than the budget allows, the oldest are left out, with a
+ *   note where they were;
+ * - at the end of the request, the latest of what waits goes out at once.
+ */
+
+/** An output of the request, as it is to be published. */
+export type Outgoing =
+  | { kind: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | {
+      kind: 'message';
+      type: string;
+      content: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+      buffers: Uint8Array[];
+    };
+
+/** Messages jupyter_server does not count. */
+const UNCOUNTED = new Set(['status', 'execute_input', 'comm_open']);
+/** Messages held back, at most: beyond it, the oldest are left out. */
+const HELD_MAX = 1000;
+/** How often, while more come than go, a note and the latest are shown. */
+const NOTE_MS = 1000;
+/** Messages a settle sends, however spent the budget: the request's last outputs. */
+const SETTLE_MIN = 8;
+
+export class MessagePace {
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+  private readonly burst: number;
+  private readonly reserve: number;
+  private held: Outgoing[] = [];
+  /** Counted messages left out since the last note (the note goes where they were). */
+  private leftOut = 0;
+  private lastNote = -Infinity;
+
+  constructor(
+    private readonly messagesPerSecond: number,
+    windowSeconds: number,
+    now: number
+  ) {
+    // As for stream bytes (pace.ts): in any window the server counts at most
+    // 0.9 of what it allows, with a reserve kept for the end of the request.
+    this.perMs = (messagesPerSecond * 0.5) / 1000;
+    this.burst = messagesPerSecond * windowSeconds * 0.4;
+    this.reserve = Math.min(this.burst / 4, 2 * SETTLE_MIN + 16);
+    this.tokens = this.burst;
+    this.last = now;
+  }
+
+  /** Whether messages wait for the budget. */
+  get holding(): boolean {
+    return this.held.length > 0 || this.leftOut > 0;
+  }
+
+  /** How long until the budget lets the next waiting message go, in ms. */
+  wait(now: number): number {
+    this.refill(now);
+    const short = this.reserve + 1 - this.tokens;
+    return short <= 0 ? 0 : Math.ceil(short / this.perMs);
+  }
+
+  /** What to publish now for `item`: itself, or what waited and is let go now (nothing, maybe). */
+  offer(item: Outgoing, now: number): Outgoing[] {
+    if (!this.holding) {
+      if (!Private.counted(item)) return [item];
+      this.refill(now);
+      if (this.tokens - 1 >= this.reserve) {
+        this.tokens -= 1;
+        return [item];
+      }
+    }
+    this.hold(item);
+    return this.release(now);
+  }
+
+  /**
+   * What waited and the budget lets go now, oldest first. While more come
+   * than go (the oldest already left out), once a second: a note of what was
+   * left out, and the latest that the budget lets go.
+   */
+  release(now: number): Outgoing[] {
+    this.refill(now);
+    if (this.leftOut > 0) {
+      if (now - this.lastNote < NOTE_MS) return [];
+      const room = Math.floor(this.tokens - this.reserve) - 1;
+      if (room < 1) return [];
+      this.lastNote = now;
+      return this.latest(room);
+    }
+    const out: Outgoing[] = [];
+    while (this.held.length > 0) {
+      const next = this.held[0];
+      if (Private.counted(next)) {
+        if (this.tokens - 1 < this.reserve) break;
+        this.tokens -= 1;
+      }
+      out.push(this.held.shift()!);
+    }
+    return out;
+  }
+
+  /**
+   * The end of the request (or before input, or a reply): everything waiting
+   * goes now, as far as the budget goes, the latest first kept, and a note
+   * where the rest were left out.
+   */
+  settle(now: number): Outgoing[] {
+    this.refill(now);
+    return this.latest(Math.max(SETTLE_MIN, Math.floor(this.tokens) - 1));
+  }
+
+  /** A note of what was left out (if any), then all that waits, the oldest left out beyond `room`. */
+  private latest(room: number): Outgoing[] {
+    let drop = this.held.filter(Private.counted).length - room;
+    if (drop > 0) {
+      this.held = this.held.filter((m) => {
+        if (drop <= 0 || !Private.counted(m)) return true;
+        drop--;
+        this.leftOut++;
+        return false;
+      });
+    }
+    const out: Outgoing[] = this.leftOut > 0 ? [this.note()] : [];
+    out.push(...this.held);
+    this.tokens -= out.filter(Private.counted).length;
+    this.held = [];
+    return out;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.perMs);
+    this.last = now;
+  }
+
+  /** Takes `item` in among what waits, folded as the page would show it. */
+  private hold(item: Outgoing): void {
+    const held = this.held;
+    const tail = held[held.length - 1];
+    if (item.kind === 'stream') {
+      if (tail?.kind === 'stream' && tail.name === item.name) {
+        held[held.length - 1] = { ...tail, text: tail.text + item.text };
+      } else held.push(item);
+      return this.bound();
+    }
+    if (item.type === 'update_display_data') {
+      const id = Private.displayId(item);
+      let taken = false;
+      for (let i = 0; id !== undefined && i < held.length; i++) {
+        const m = held[i];
+        if (m.kind !== 'message' || Private.displayId(m) !== id) continue;
+        if (m.type !== 'display_data' && m.type !== 'update_display_data') continue;
+        // A display still waiting shows the update's data; a waiting update is replaced.
+        held[i] = {
+          ...m,
+          content: { ...m.content, data: item.content.data, metadata: item.content.metadata }
+        };
+        taken = true;
+      }
+      if (!taken) held.push(item);
+      return this.bound();
+    }
+    if (item.type === 'clear_output') {
+      // What waited before it would be cleared as soon as shown; updates of
+      // displays already on the page still count.
+      this.held = held.filter(
+        (m) =>
+          !Private.counted(m) ||
+          (m.kind === 'message' &&
+            m.type === 'update_display_data' &&
+            !held.some(
+              (d) =>
+                d.kind === 'message' &&
+                d.type === 'display_data' &&
+                Private.displayId(d) === Private.displayId(m)
+            ))
+      );
+      this.leftOut = 0;
+    }
+    this.held.push(item);
+    this.bound();
+  }
+
+  /** At most HELD_MAX wait: the oldest counted ones are left out. */
+  private bound(): void {
+    while (this.held.length > HELD_MAX) {
+      const at = this.held.findIndex(Private.counted);
+      if (at < 0) return;
+      this.held.splice(at, 1);
+      this.leftOut++;
+    }
+  }
+
+  private note(): Outgoing {
+    const n = this.leftOut;
+    this.leftOut = 0;
+    return {
+      kind: 'stream',
+      name: 'stderr',
+      text:
+        `[warren: ${n.toLocaleString('en')} output${n === 1 ? '' : 's'} left out here: ` +
+        `they came faster than the Jupyter server passes on ` +
+        `(${this.messagesPerSecond.toLocaleString('en')} messages/s).]\n`
+    };
+  }
+}
+
+namespace Private {
+  export function counted(m: Outgoing): boolean {
+    return m.kind === 'stream' || !UNCOUNTED.has(m.type);
+  }
+
+  export function displayId(m: Outgoing): string | undefined {
+    if (m.kind !== 'message') return undefined;
+    const transient = m.content.transient as { display_id?: unknown } | undefined;
+    return typeof transient?.display_id === 'string' ? transient.display_id : undefined;
+  }
+}
