@@ -62,6 +62,7 @@ test('a flood through the Jupyter server shows its start and its end, and says w
 
 test('a progress display updated 20,000 times through the Jupyter server ends on its last value, and the line after it shows', async () => {
   const { page } = lab;
+  await openNotebook(page, 'flood.ipynb');
   await runCell(page, 2);
   const done = await until(page, 2, (s) => (s.count !== null && s.text !== '' ? s : false), 120000);
   expect(done.text).not.toContain('IOPub message rate exceeded');
