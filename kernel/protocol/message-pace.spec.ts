@@ -209,4 +209,23 @@ describe('MessagePace', () => {
       'status'
     ]);
   });
+
+  test('a loop of large images holds at most 16 MB while it waits; the rest are left out, and said so', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    // The budget spent on small outputs, then 100 images of a megabyte each.
+    const sent: Outgoing[] = [];
+    for (let i = 0; i < 1500; i++) sent.push(...pace.offer(show(String(i)), 0));
+    const image = 'i'.repeat(1024 * 1024);
+    for (let i = 0; i < 100; i++) sent.push(...pace.offer(show(`${i}:${image}`), 0));
+    expect(pace.waitingSize).toBeLessThanOrEqual(17 * 1024 * 1024);
+    expect(pace.waitingSize).toBeGreaterThan(14 * 1024 * 1024);
+    const end = pace.settle(0);
+    expect(pace.waitingSize).toBe(0);
+    const note = /\[warren: ([\d,]+) outputs left out here/.exec(plain(end[0]));
+    expect(note).not.toBeNull();
+    const shown = [...sent, ...end.slice(1)];
+    // Every output written is shown or counted in the note, and the last is shown.
+    expect(shown.length + Number(note![1].replaceAll(',', ''))).toBe(1600);
+    expect(plain(shown[shown.length - 1]).startsWith('99:')).toBe(true);
+  });
 });

@@ -32,8 +32,9 @@ export type Outgoing =
 
 /** Messages jupyter_server does not count. */
 const UNCOUNTED = new Set(['status', 'execute_input', 'comm_open']);
-/** Messages held back, at most: beyond it, the oldest are left out. */
+/** Messages held back, at most, and their size: beyond either, the oldest are left out. */
 const HELD_MAX = 1000;
+const HELD_SIZE = 16 * 1024 * 1024;
 /** How often, while more come than go, a note and the latest are shown. */
 const NOTE_MS = 1000;
 /** Messages a settle sends, however spent the budget: the request's last outputs. */
@@ -46,6 +47,8 @@ export class MessagePace {
   private readonly burst: number;
   private readonly reserve: number;
   private held: Outgoing[] = [];
+  /** The size of what waits (Private.size): bounds the memory a loop of large images holds. */
+  private heldSize = 0;
   /** Counted messages left out since the last note (the note goes where they were). */
   private leftOut = 0;
   private lastNote = -Infinity;
@@ -67,6 +70,11 @@ export class MessagePace {
   /** Whether messages wait for the budget. */
   get holding(): boolean {
     return this.held.length > 0 || this.leftOut > 0;
+  }
+
+  /** The size of what waits, about: its text, its data's strings, its buffers. */
+  get waitingSize(): number {
+    return this.heldSize;
   }
 
   /** How long until the budget lets the next waiting message go, in ms. */
@@ -111,6 +119,7 @@ export class MessagePace {
         if (this.tokens - 1 < this.reserve) break;
         this.tokens -= 1;
       }
+      this.heldSize -= Private.size(next);
       out.push(this.held.shift()!);
     }
     return out;
@@ -141,6 +150,7 @@ export class MessagePace {
     out.push(...this.held);
     this.tokens -= out.filter(Private.counted).length;
     this.held = [];
+    this.heldSize = 0;
     return out;
   }
 
@@ -157,6 +167,7 @@ export class MessagePace {
       if (tail?.kind === 'stream' && tail.name === item.name) {
         held[held.length - 1] = { ...tail, text: tail.text + item.text };
       } else held.push(item);
+      this.heldSize += Private.size(item);
       return this.bound();
     }
     if (item.type === 'update_display_data') {
@@ -171,9 +182,13 @@ export class MessagePace {
           ...m,
           content: { ...m.content, data: item.content.data, metadata: item.content.metadata }
         };
+        this.heldSize += Private.size(held[i]) - Private.size(m);
         taken = true;
       }
-      if (!taken) held.push(item);
+      if (!taken) {
+        held.push(item);
+        this.heldSize += Private.size(item);
+      }
       return this.bound();
     }
     if (item.type === 'clear_output') {
@@ -192,16 +207,19 @@ export class MessagePace {
             ))
       );
       this.leftOut = 0;
+      this.heldSize = this.held.reduce((n, m) => n + Private.size(m), 0);
     }
     this.held.push(item);
+    this.heldSize += Private.size(item);
     this.bound();
   }
 
-  /** At most HELD_MAX wait: the oldest counted ones are left out. */
+  /** At most HELD_MAX wait, of HELD_SIZE at most: the oldest counted ones are left out. */
   private bound(): void {
-    while (this.held.length > HELD_MAX) {
+    while (this.held.length > HELD_MAX || (this.heldSize > HELD_SIZE && this.held.length > 1)) {
       const at = this.held.findIndex(Private.counted);
-      if (at < 0) return;
+      if (at < 0 || at === this.held.length - 1) return;
+      this.heldSize -= Private.size(this.held[at]);
       this.held.splice(at, 1);
       this.leftOut++;
     }
@@ -224,6 +242,18 @@ export class MessagePace {
 namespace Private {
   export function counted(m: Outgoing): boolean {
     return m.kind === 'stream' || !UNCOUNTED.has(m.type);
+  }
+
+  /** About what a message holds in memory: its text, its data's strings, its buffers. */
+  export function size(m: Outgoing): number {
+    if (m.kind === 'stream') return m.text.length;
+    let n = 512;
+    const data = m.content.data;
+    if (data && typeof data === 'object') {
+      for (const v of Object.values(data)) n += typeof v === 'string' ? v.length : 1024;
+    }
+    for (const b of m.buffers) n += b.byteLength;
+    return n;
   }
 
   export function displayId(m: Outgoing): string | undefined {
