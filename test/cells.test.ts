@@ -293,6 +293,26 @@ describe('documented cell features', () => {
     expect(forced.reply.content).toMatchObject({ ename: 'TSError' });
   });
 
+  test('exit or quit alone asks the front end to close, as IPython does, and leaves the kernel running', async () => {
+    for (const code of ['exit', 'quit()', '  exit();  ']) {
+      const { reply, iopub } = await run(k, code);
+      expect(reply.content).toMatchObject({
+        status: 'ok',
+        payload: [{ source: 'ask_exit', keepkernel: false }]
+      });
+      expect(iopub.filter((m) => m.header.msg_type === 'error')).toEqual([]);
+    }
+    expect(result((await run(k, '6 * 7')).iopub)).toBe('42');
+    // A name the notebook declared is its own: the cell shows its value.
+    await run(k, 'const quit = "declared"');
+    const declared = await run(k, 'quit');
+    expect(declared.reply.content.payload).toEqual([]);
+    expect(result(declared.iopub)).toBe("'declared'");
+    // Inside other code, exit is TypeScript's.
+    const inside = await run(k, 'exit + 1');
+    expect(String(inside.reply.content.evalue)).toMatch(/Cannot find name 'exit'/);
+  });
+
   test('completion offers file paths in ! lines: files, folders with a slash, from a partial path', async () => {
     const complete = async (code: string) =>
       (await k.call('shell', 'complete_request', { code, cursor_pos: code.length })).reply.content;

@@ -107,19 +107,24 @@ test('nbconvert --execute runs a TypeScript notebook through the installed kerne
   expect(join_(out.cells[2].outputs[0].data?.['text/plain'])).toBe('6');
 }, 130000);
 
-test('jupyter console runs a cell through the installed kernel', () => {
+test('jupyter console runs a cell through the installed kernel, and exit closes it', () => {
   const r = spawnSync(
     join(VENV_BIN, 'jupyter-console'),
     ['--kernel', 'warren', '--simple-prompt', '--no-confirm-exit'],
     {
       env,
-      input: 'const answer = 6 * 7\nanswer + 0.5\nexit\n',
+      input: 'const answer = 6 * 7\nanswer + 0.5\nexit\nconsole.log("after" + " exit")\n',
       encoding: 'utf8',
       timeout: 120000
     }
   );
   if (!r.stdout.includes('42.5')) console.log(r.signal, r.stderr);
   expect(r.stdout).toContain('42.5');
+  // exit ended the console there (the ask_exit payload), not the end of its input.
+  expect(r.stdout).not.toContain('after exit');
+  expect(r.stdout).not.toContain('TSError');
+  expect(r.stdout).toContain('Shutting down kernel');
+  expect(r.status).toBe(0);
 }, 130000);
 
 /**

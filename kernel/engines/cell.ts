@@ -15,8 +15,10 @@ import { cellMagic, mask, plainCommands, rewrite, template } from './shell/synta
 import { toError } from './typescript/format';
 
 /**
- * What a cell is: a `%%bash`/`%%sh` script goes to the shell whole; anything
- * else is TypeScript whose `!` and `%` lines are first rewritten into calls.
+ * What a cell is: a `%%bash`/`%%sh` script goes to the shell whole; `exit` or
+ * `quit` alone (with or without `()`, unless the notebook declared that name)
+ * asks the front end to close, as in IPython; anything else is TypeScript
+ * whose `!` and `%` lines are first rewritten into calls.
  */
 export class CellEngine implements Engine {
   constructor(
@@ -56,6 +58,8 @@ export class CellEngine implements Engine {
       }
       return { status: 'ok' };
     }
+    const leave = /^\s*(exit|quit)(?:\s*\(\s*\))?\s*;?\s*$/.exec(source);
+    if (leave && !this.isKnown(leave[1])) return { status: 'ok', askExit: true };
     const plain = plainCommands(source, this.isKnown);
     if (plain && this.direct) {
       this.direct.use(sink);

@@ -38,7 +38,14 @@ export interface ErrorResult {
   traceback: string[];
 }
 
-export type ExecuteResult = { status: 'ok'; value?: MimeBundle } | ErrorResult;
+export type ExecuteResult =
+  | {
+      status: 'ok';
+      value?: MimeBundle;
+      /** The cell asked the front end to close (`exit`, `quit`): the ask_exit payload. */
+      askExit?: true;
+    }
+  | ErrorResult;
 
 export interface Completion {
   matches: string[];

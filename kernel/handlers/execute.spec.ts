@@ -5,7 +5,7 @@ import { MessageFactory } from '../protocol/message';
 import { History } from '../services/history';
 import { executeHandler } from './execute';
 
-/** An engine that runs a few fixed cells: `print X`, `value X`, `fail`, `ask`. */
+/** An engine that runs a few fixed cells: `print X`, `value X`, `fail`, `ask`, `leave`. */
 function fakeEngine(): Engine {
   const run = async (code: string, sink: OutputSink): Promise<ExecuteResult> => {
     if (code.startsWith('print ')) sink.stream('stdout', code.slice(6) + '\n');
@@ -17,6 +17,7 @@ function fakeEngine(): Engine {
         evalue: 'too far',
         traceback: ['RangeError: too far']
       };
+    if (code === 'leave') return { status: 'ok', askExit: true };
     if (code === 'ask')
       return { status: 'ok', value: { 'text/plain': await sink.input('? ', false) } };
     return { status: 'ok' };
@@ -63,6 +64,16 @@ test('counts executions, echoes the input and replies with the count', async () 
   expect(types(two.iopub)).toEqual(['status', 'execute_input', 'stream', 'status']);
   expect(two.iopub[1].content).toEqual({ code: 'print b', execution_count: 2 });
   expect(two.iopub[2].content).toEqual({ name: 'stdout', text: 'b\n' });
+});
+
+test('a cell that asks to leave replies with the ask_exit payload', async () => {
+  const { execute } = setup();
+  const { reply } = await execute('leave');
+  expect(reply).toMatchObject({
+    status: 'ok',
+    payload: [{ source: 'ask_exit', keepkernel: false }]
+  });
+  expect((await execute('print a')).reply.payload).toEqual([]);
 });
 
 test('a value is published as execute_result and its text stored in history', async () => {

@@ -70,7 +70,11 @@ export function executeHandler(engine: Engine, history: History): Handler {
       status: 'ok',
       execution_count: count,
       user_expressions: userExpressions,
-      payload: output.payload
+      // As IPython's exit: a console that started the kernel closes and shuts
+      // it down; JupyterLab and Notebook 7 ignore it.
+      payload: result.askExit
+        ? [...output.payload, { source: 'ask_exit', keepkernel: false }]
+        : output.payload
     };
   };
 }
