@@ -84,6 +84,13 @@ describe('the compiler process', () => {
     }
   });
 
+  test("the snapshot holds TypeScript's source one byte a character (8 MB, not 16)", () => {
+    const blob = readFileSync(join(BUILT, 'compiler.blob'));
+    const line = 'function createTypeChecker(host';
+    expect(blob.includes(Buffer.from(line, 'latin1'))).toBe(true);
+    expect(blob.includes(Buffer.from(line, 'utf16le'))).toBe(false);
+  });
+
   test('a snapshot this Node cannot load is passed over: the plain script answers the same', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'warren-blob-'));
     try {
