@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iopubLimits, isJupyterServer } from './iopub-limits';
+import { iopubLimits, isJupyterServer, serverSettings } from './iopub-limits';
 
 /** A /proc with one process, 4242, running `argv`. */
 function procWith(argv: string[]): string {
@@ -10,6 +10,10 @@ function procWith(argv: string[]): string {
   writeFileSync(join(root, '4242', 'cmdline'), argv.join('\0') + '\0');
   return root;
 }
+
+/** A home of its own, so this machine's ~/.jupyter says nothing. */
+const HOME = mkdtempSync(join(tmpdir(), 'warren-home-'));
+const at = (procRoot: string) => ({ procRoot, systemConfigDirs: [] });
 
 const SERVER = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
 
@@ -26,7 +30,7 @@ describe('iopubLimits', () => {
     ['python -m jupyter_server', ['/usr/bin/python3', '-m', 'jupyter_server']]
   ])('a kernel launched by %s keeps below the server default limit', (_, argv) => {
     const proc = procWith(argv);
-    expect(iopubLimits({ JPY_PARENT_PID: '4242' }, proc)).toEqual(SERVER);
+    expect(iopubLimits({ HOME, JPY_PARENT_PID: '4242' }, at(proc))).toEqual(SERVER);
   });
 
   test.each([
@@ -36,33 +40,36 @@ describe('iopubLimits', () => {
     ['warren itself', ['/usr/bin/node', '/opt/warren/lib/kernel/cli/warren.js', 'run', 'nb.ipynb']]
   ])('a kernel launched by %s sends every byte', (_, argv) => {
     const proc = procWith(argv);
-    expect(iopubLimits({ JPY_PARENT_PID: '4242' }, proc)).toBeNull();
+    expect(iopubLimits({ HOME, JPY_PARENT_PID: '4242' }, at(proc))).toBeNull();
   });
 
   test('without JPY_PARENT_PID, or with a launcher gone, there is no limit', () => {
     const proc = procWith(['/venv/bin/python', '/venv/bin/jupyter-lab']);
-    expect(iopubLimits({}, proc)).toBeNull();
-    expect(iopubLimits({ JPY_PARENT_PID: '99999' }, proc)).toBeNull();
-    expect(iopubLimits({ JPY_PARENT_PID: 'x' }, proc)).toBeNull();
+    expect(iopubLimits({ HOME }, at(proc))).toBeNull();
+    expect(iopubLimits({ HOME, JPY_PARENT_PID: '99999' }, at(proc))).toBeNull();
+    expect(iopubLimits({ HOME, JPY_PARENT_PID: 'x' }, at(proc))).toBeNull();
     expect(isJupyterServer(99999, proc)).toBe(false);
   });
 
   test('WARREN_IOPUB_RATE_LIMIT, _MSG_RATE_LIMIT and _RATE_WINDOW say a server changed its limits', () => {
     const proc = procWith(['/venv/bin/python', '/venv/bin/jupyter-lab']);
-    const env = { JPY_PARENT_PID: '4242' };
+    const env = { HOME, JPY_PARENT_PID: '4242' };
     expect(
-      iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0', WARREN_IOPUB_MSG_RATE_LIMIT: '0' }, proc)
+      iopubLimits(
+        { ...env, WARREN_IOPUB_RATE_LIMIT: '0', WARREN_IOPUB_MSG_RATE_LIMIT: '0' },
+        at(proc)
+      )
     ).toBeNull();
     // Each limit on its own: the other keeps the server's default.
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0' }, proc)).toEqual({
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '0' }, at(proc))).toEqual({
       ...SERVER,
       bytesPerSecond: 0
     });
-    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '10000' }, proc)).toEqual({
+    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '10000' }, at(proc))).toEqual({
       ...SERVER,
       messagesPerSecond: 10000
     });
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '1e7' }, proc)).toEqual({
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: '1e7' }, at(proc))).toEqual({
       ...SERVER,
       bytesPerSecond: 1e7
     });
@@ -71,8 +78,135 @@ describe('iopubLimits', () => {
       iopubLimits({ WARREN_IOPUB_RATE_LIMIT: '500000', WARREN_IOPUB_RATE_WINDOW: '10' })
     ).toEqual({ bytesPerSecond: 500000, messagesPerSecond: 0, windowSeconds: 10 });
     // Nonsense is not taken for a limit: the server's own defaults stand.
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: 'lots' }, proc)).toEqual(SERVER);
-    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '-5' }, proc)).toEqual(SERVER);
-    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_WINDOW: '-1' }, proc)).toEqual(SERVER);
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_LIMIT: 'lots' }, at(proc))).toEqual(SERVER);
+    expect(iopubLimits({ ...env, WARREN_IOPUB_MSG_RATE_LIMIT: '-5' }, at(proc))).toEqual(SERVER);
+    expect(iopubLimits({ ...env, WARREN_IOPUB_RATE_WINDOW: '-1' }, at(proc))).toEqual(SERVER);
+  });
+
+  describe('a server told other limits', () => {
+    const LAB = ['/venv/bin/python', '/venv/bin/jupyter-lab', '--no-browser'];
+    /** A home whose ~/.jupyter holds `files`. */
+    function homeWith(files: Record<string, string>): string {
+      const home = mkdtempSync(join(tmpdir(), 'warren-home-'));
+      mkdirSync(join(home, '.jupyter'));
+      for (const [name, text] of Object.entries(files))
+        writeFileSync(join(home, '.jupyter', name), text);
+      return home;
+    }
+
+    test('on its command line, as its own notice advises, in either spelling', () => {
+      const limits = (...flags: string[]) =>
+        iopubLimits({ HOME, JPY_PARENT_PID: '4242' }, at(procWith([...LAB, ...flags])));
+      expect(limits('--ServerApp.iopub_data_rate_limit=1e10')).toEqual({
+        ...SERVER,
+        bytesPerSecond: 1e10
+      });
+      expect(limits('--ServerApp.iopub_msg_rate_limit', '10000', '--port=8888')).toEqual({
+        ...SERVER,
+        messagesPerSecond: 10000
+      });
+      expect(limits('--ZMQChannelsWebsocketConnection.rate_limit_window=10')).toEqual({
+        ...SERVER,
+        windowSeconds: 10
+      });
+      // The new name wins over the deprecated one, in whichever order they came.
+      expect(
+        limits(
+          '--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=2000000',
+          '--ServerApp.iopub_data_rate_limit=1e10'
+        )
+      ).toEqual({ ...SERVER, bytesPerSecond: 2e6 });
+      // No limits at all: every byte and every message.
+      expect(limits('--ZMQChannelsWebsocketConnection.limit_rate=False')).toBeNull();
+      expect(
+        limits('--ServerApp.iopub_data_rate_limit=0', '--ServerApp.iopub_msg_rate_limit=0')
+      ).toBeNull();
+      // What is not a number is the server's to refuse: its defaults stand.
+      expect(limits('--ServerApp.iopub_data_rate_limit=lots')).toEqual(SERVER);
+    });
+
+    test('in its config files: JSON, and the literal lines of a Python one', () => {
+      const proc = procWith(LAB);
+      const home = homeWith({
+        'jupyter_server_config.json': JSON.stringify({
+          ZMQChannelsWebsocketConnection: { iopub_data_rate_limit: 1e10 }
+        }),
+        'jupyter_server_config.py': [
+          '# c.ServerApp.iopub_data_rate_limit = 0',
+          'c.ServerApp.iopub_msg_rate_limit = 1.0e4  # for progress bars',
+          'c.ServerApp.rate_limit_window = compute()',
+          ''
+        ].join('\n')
+      });
+      expect(iopubLimits({ HOME: home, JPY_PARENT_PID: '4242' }, at(proc))).toEqual({
+        bytesPerSecond: 1e10,
+        messagesPerSecond: 10000,
+        windowSeconds: 3
+      });
+      // JUPYTER_CONFIG_DIR moves the user's folder.
+      expect(
+        iopubLimits(
+          { HOME, JUPYTER_CONFIG_DIR: join(home, '.jupyter'), JPY_PARENT_PID: '4242' },
+          at(proc)
+        )?.bytesPerSecond
+      ).toBe(1e10);
+    });
+
+    test("the command line beats a user's file, a user's file the system's and the server's prefix", () => {
+      const system = mkdtempSync(join(tmpdir(), 'warren-etc-'));
+      writeFileSync(
+        join(system, 'jupyter_server_config.json'),
+        JSON.stringify({ ServerApp: { iopub_data_rate_limit: 5e6, iopub_msg_rate_limit: 5000 } })
+      );
+      const venv = mkdtempSync(join(tmpdir(), 'warren-venv-'));
+      mkdirSync(join(venv, 'etc', 'jupyter'), { recursive: true });
+      writeFileSync(
+        join(venv, 'etc', 'jupyter', 'jupyter_lab_config.py'),
+        'c.ServerApp.iopub_msg_rate_limit = 6000\nc.ServerApp.rate_limit_window = 5\n'
+      );
+      const home = homeWith({
+        'jupyter_server_config.json': JSON.stringify({ ServerApp: { iopub_data_rate_limit: 7e6 } })
+      });
+      const argv = [join(venv, 'bin', 'python'), join(venv, 'bin', 'jupyter-lab')];
+      const limits = (...flags: string[]) =>
+        iopubLimits(
+          { HOME: home, JPY_PARENT_PID: '4242' },
+          { procRoot: procWith([...argv, ...flags]), systemConfigDirs: [system] }
+        );
+      expect(limits()).toEqual({ bytesPerSecond: 7e6, messagesPerSecond: 6000, windowSeconds: 5 });
+      expect(limits('--ServerApp.iopub_data_rate_limit=8e6')).toEqual({
+        bytesPerSecond: 8e6,
+        messagesPerSecond: 6000,
+        windowSeconds: 5
+      });
+      // WARREN_IOPUB_* beats all the server says.
+      expect(
+        iopubLimits(
+          { HOME: home, JPY_PARENT_PID: '4242', WARREN_IOPUB_RATE_LIMIT: '0' },
+          { procRoot: procWith(argv), systemConfigDirs: [system] }
+        )?.bytesPerSecond
+      ).toBe(0);
+      // JUPYTER_NO_CONFIG: only the user's folder is read.
+      expect(
+        iopubLimits(
+          { HOME: home, JPY_PARENT_PID: '4242', JUPYTER_NO_CONFIG: '1' },
+          { procRoot: procWith(argv), systemConfigDirs: [system] }
+        )
+      ).toEqual({ ...SERVER, bytesPerSecond: 7e6 });
+    });
+
+    test('a broken config file is passed over', () => {
+      const home = homeWith({
+        'jupyter_server_config.json': '{ "ServerApp": ',
+        'jupyter_lab_config.json': JSON.stringify({
+          ServerApp: 'x',
+          LabApp: { rate_limit_window: 9 }
+        })
+      });
+      expect(iopubLimits({ HOME: home, JPY_PARENT_PID: '4242' }, at(procWith(LAB)))).toEqual(
+        SERVER
+      );
+      expect(serverSettings(LAB, { HOME: home }, [])).toEqual({});
+    });
   });
 });

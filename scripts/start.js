@@ -32,7 +32,9 @@ function parseArgs(argv) {
     workspacesDir: null,
     build: true,
     app: 'lab',
-    galata: false
+    galata: false,
+    // `--Class.name=value`: the server's own settings, passed on as they are.
+    serverSettings: []
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -49,6 +51,7 @@ function parseArgs(argv) {
     else if (a === '--no-build') opts.build = false;
     else if (a === '--app') opts.app = next();
     else if (a === '--galata') opts.galata = true;
+    else if (/^--[A-Za-z]\w*\.\w+=/.test(a)) opts.serverSettings.push(a);
     else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535)
@@ -61,10 +64,14 @@ function parseArgs(argv) {
 function galataExtensionDir() {
   const r = spawnSync(
     path.join(BIN, 'python'),
-    ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "galata"))'],
+    [
+      '-c',
+      'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "galata"))'
+    ],
     { encoding: 'utf8' }
   );
-  if (r.status !== 0) throw new Error(`cannot find galata's helper extension in .venv: ${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`cannot find galata's helper extension in .venv: ${r.stderr}`);
   return r.stdout.trim();
 }
 
@@ -87,6 +94,7 @@ function main() {
   if (opts.workspacesDir) args.push(`--${appClass}.workspaces_dir=${opts.workspacesDir}`);
   if (opts.galata) args.push(`--LabServerApp.extra_labextensions_path=${galataExtensionDir()}`);
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
+  args.push(...opts.serverSettings);
   const env = { ...process.env, VIRTUAL_ENV: VENV };
   // The venv's bin first: kernels, terminals and the jobs they submit find
   // `warren`, `jupyter` and the pinned Python.
@@ -116,7 +124,9 @@ function main() {
       const port = Number(m[1]);
       if (port !== opts.port) log(`port ${opts.port} was taken; using ${port}`);
       const url = `http://127.0.0.1:${port}/${opts.app === 'lab' ? 'lab' : 'tree'}${token ? `?token=${token}` : ''}`;
-      console.log(`\nwarren: ${opts.app === 'lab' ? 'JupyterLab' : 'Jupyter Notebook'} is ready at ${url}\n`);
+      console.log(
+        `\nwarren: ${opts.app === 'lab' ? 'JupyterLab' : 'Jupyter Notebook'} is ready at ${url}\n`
+      );
     }
   });
   const stop = () => {

@@ -46,7 +46,8 @@ export interface LabServer {
 export async function startLab(
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 240000,
-  app: 'lab' | 'notebook' = 'lab'
+  app: 'lab' | 'notebook' = 'lab',
+  serverSettings: string[] = []
 ): Promise<LabServer> {
   const root = mkdtempSync(join(tmpdir(), 'warren-lab-'));
   mkdirSync(join(root, 'work'));
@@ -72,7 +73,8 @@ export async function startLab(
         join(root, 'workspaces'),
         '--token',
         '',
-        '--expose-app'
+        '--expose-app',
+        ...serverSettings
       ],
       {
         cwd: ROOT,
@@ -201,6 +203,8 @@ export interface Lab {
 export interface LabOptions {
   /** Which stock front end start.js serves: JupyterLab (default) or Notebook 7. */
   app?: 'lab' | 'notebook';
+  /** The server's own settings on its command line (`--ServerApp.name=value`). */
+  serverSettings?: string[];
   /** Runs once the page exists, before it opens the lab: listen to the page, write files under the lab's root. */
   beforeOpen?: (lab: Lab) => void | Promise<void>;
 }
@@ -233,7 +237,7 @@ export function useLab(env: NodeJS.ProcessEnv = {}, options: LabOptions = {}): L
     }
   };
   beforeAll(async () => {
-    server = await startLab(env, undefined, options.app);
+    server = await startLab(env, undefined, options.app, options.serverSettings);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await options.beforeOpen?.(lab);
