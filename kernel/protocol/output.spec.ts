@@ -99,3 +99,78 @@ test('stream content is written byte for byte as JSON.stringify would write it',
     expect(contents).toEqual(text ? [JSON.stringify({ name: 'stderr', text })] : []);
   }
 });
+
+describe('under a Jupyter server', () => {
+  const LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
+  const NOTE = /\[warren: [^\]]* of output left out here/g;
+
+  function paced(transport: Transport): RequestOutput {
+    const factory = new MessageFactory('s');
+    return new RequestOutput(
+      transport,
+      factory,
+      factory.header('execute_request'),
+      () => Promise.reject(new Error('no stdin')),
+      LIMITS
+    );
+  }
+  const texts = (transport: ReturnType<typeof memoryTransport>) =>
+    transport.iopub
+      .filter((m) => m.type === 'stream')
+      .map((m) => (m.content as { text: string }).text)
+      .join('');
+
+  test('a loop that prints a line and updates a display each turn gets a note about once a second, not one a line', () => {
+    jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+    const transport = memoryTransport();
+    const out = paced(transport);
+    // 2,000 turns a second for 3 s, each a 1 kB line: twice what the server passes on.
+    const line = 'x'.repeat(1000);
+    for (let i = 0; i < 6000; i++) {
+      out.stream('stdout', `${i} ${line}\n`);
+      out.display({ 'text/plain': String(i) }, { displayId: 'progress', update: i > 0 });
+      if (i % 2 === 1) jest.advanceTimersByTime(1);
+    }
+    out.stream('stdout', 'THE-END\n');
+    out.flush();
+    const text = texts(transport);
+    expect(text.endsWith('THE-END\n')).toBe(true);
+    const notes = text.match(NOTE) ?? [];
+    expect(notes.length).toBeGreaterThan(0);
+    expect(notes.length).toBeLessThanOrEqual(8);
+  });
+
+  test('a flood then a display: the end of the flood shows before the display', () => {
+    jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+    const transport = memoryTransport();
+    const out = paced(transport);
+    for (let i = 0; i < 3000; i++) out.stream('stdout', `${i} ${'y'.repeat(1000)}\n`);
+    out.stream('stdout', 'FLOOD-END\n');
+    out.display({ 'text/plain': 'the plot' });
+    const types = transport.iopub.map((m) => m.type);
+    expect(types[types.length - 1]).toBe('display_data');
+    expect(texts(transport)).toMatch(/FLOOD-END\n$/);
+    expect(texts(transport)).toMatch(NOTE);
+  });
+
+  test('a flood then a long silence: its end shows while the command still runs', () => {
+    jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+    const transport = memoryTransport();
+    const out = paced(transport);
+    // 3 MB in 30 ms, then nothing: a command that floods, then works quietly.
+    for (let i = 0; i < 3000; i++) {
+      out.stream('stdout', `${i} ${'z'.repeat(1000)}\n`);
+      if (i % 100 === 99) jest.advanceTimersByTime(1);
+    }
+    out.stream('stdout', 'FLOOD-END\n');
+    jest.advanceTimersByTime(8);
+    expect(texts(transport)).not.toContain('FLOOD-END');
+    jest.advanceTimersByTime(2000);
+    expect(texts(transport)).toMatch(/FLOOD-END\n$/);
+    expect(texts(transport)).toMatch(NOTE);
+    // The end of the request has nothing more to say.
+    const before = transport.iopub.length;
+    out.flush();
+    expect(transport.iopub.length).toBe(before);
+  });
+});

@@ -34,6 +34,8 @@ export class RequestOutput implements OutputSink {
   /** Under a Jupyter server: how many messages it would pass on (see message-pace.ts). */
   private readonly messages: MessagePace | null;
   private releaseTimer: NodeJS.Timeout | null = null;
+  /** While stream output is left out: shows its latest lines once it goes quiet. */
+  private quietTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly transport: Transport,
@@ -60,7 +62,10 @@ export class RequestOutput implements OutputSink {
     metadata: JSONObject = {},
     buffers: Uint8Array[] = []
   ): void {
-    this.flushStreams();
+    this.push();
+    if (this.pace)
+      for (const piece of this.pace.interlude(performance.now()))
+        this.emit({ kind: 'stream', ...piece });
     this.emit({ kind: 'message', type, content, metadata, buffers });
   }
 
@@ -111,19 +116,16 @@ export class RequestOutput implements OutputSink {
 
   /** Sends held stream text now, and what pacing held back (the reply, input or a result follows). */
   flush(): void {
-    this.flushStreams();
+    this.push();
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = null;
+    if (this.pace)
+      for (const piece of this.pace.settle(performance.now()))
+        this.emit({ kind: 'stream', ...piece });
     if (!this.messages) return;
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     for (const item of this.messages.settle(performance.now())) this.sendNow(item);
-  }
-
-  /** Sends held stream text, and what stream pacing held back (any other output follows). */
-  private flushStreams(): void {
-    this.push();
-    if (this.pace)
-      for (const piece of this.pace.settle(performance.now()))
-        this.emit({ kind: 'stream', ...piece });
   }
 
   /** Sends held stream text, as far as pacing lets it through. */
@@ -139,6 +141,22 @@ export class RequestOutput implements OutputSink {
     if (!this.pace) return this.emit({ kind: 'stream', ...pending });
     for (const piece of this.pace.pass(pending, this.lastFlush))
       this.emit({ kind: 'stream', ...piece });
+    if (this.pace.leaving && !this.quietTimer) this.scheduleQuiet();
+  }
+
+  /** Once output left out goes quiet, its latest lines (see StreamPace.quiet). */
+  private scheduleQuiet(): void {
+    const pace = this.pace!;
+    this.quietTimer = setTimeout(
+      () => {
+        this.quietTimer = null;
+        // Text still coalescing is newer than what was left out: it goes through first.
+        if (this.pending) this.push();
+        for (const piece of pace.quiet(performance.now())) this.emit({ kind: 'stream', ...piece });
+        if (pace.leaving && !this.quietTimer) this.scheduleQuiet();
+      },
+      Math.max(10, Math.ceil(pace.quietDue(performance.now())))
+    );
   }
 
   /** Publishes `item` as far as message pacing lets it, now or once the budget refills. */

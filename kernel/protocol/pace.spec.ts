@@ -134,4 +134,50 @@ describe('StreamPace', () => {
     open.pass({ name: 'stdout', text: lines(1, 30_000) }, 1);
     expect(open.settle(2)[0].text).toMatch(/^\n\[warren: /);
   });
+
+  test('a loop of lines between other outputs, with pauses, stays below the server limit and notes about once a second', () => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    const sent: { at: number; piece: StreamPiece }[] = [];
+    const take = (at: number, pieces: StreamPiece[]) => {
+      for (const piece of pieces) sent.push({ at, piece });
+    };
+    let n = 0;
+    // Ten seconds: 2,000 turns a second of a 1 kB line and another output,
+    // each second's last 300 ms quiet (the quiet timer looks every 50 ms).
+    for (let t = 0; t < 10_000; t += 0.5) {
+      if (t % 1000 >= 700) {
+        if (t % 50 === 0) take(t, pace.quiet(t));
+        continue;
+      }
+      n++;
+      take(t, pace.pass({ name: 'stdout', text: `${n} ${'x'.repeat(1000)}\n` }, t));
+      take(t, pace.interlude(t));
+    }
+    take(10_000, pace.pass({ name: 'stdout', text: 'THE-END\n' }, 10_000));
+    take(10_000, pace.settle(10_000));
+    let worst = 0;
+    for (let i = 0; i < sent.length; i++) {
+      let sum = 0;
+      for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++) {
+        sum += serverBytes(sent[j].piece);
+      }
+      worst = Math.max(worst, sum);
+    }
+    expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
+    const notes = sent.filter((s) => /^\n?\[warren: /.test(s.piece.text));
+    expect(notes.length).toBeGreaterThanOrEqual(10);
+    expect(notes.length).toBeLessThanOrEqual(31);
+    // Each quiet spell shows the last line written before it.
+    for (let second = 0; second < 10; second++) {
+      const lastLine = (second + 1) * 1400;
+      const shown = sent.some(
+        (s) =>
+          s.at >= second * 1000 + 700 &&
+          s.at < (second + 1) * 1000 &&
+          s.piece.text.endsWith(`${lastLine} ${'x'.repeat(1000)}\n`)
+      );
+      expect(shown).toBe(true);
+    }
+    expect(sent[sent.length - 1].piece.text.endsWith('THE-END\n')).toBe(true);
+  });
 });

@@ -40,6 +40,8 @@ const GLIMPSE_MS = 1000;
 const GLIMPSE_CHARS = 16 * 1024;
 /** Characters of the latest lines kept for the end; the budget always holds room for them. */
 const TAIL_CHARS = 256 * 1024;
+/** How long a flood must have gone quiet (the command still running) before its latest lines show. */
+const QUIET_MS = 250;
 
 /**
  * A token bucket per request. Refilled at half the limit, holding at most
@@ -58,6 +60,10 @@ export class StreamPace {
   private kept: (StreamPiece & { wide: boolean })[] = [];
   private keptChars = 0;
   private lastGlimpse = 0;
+  /** When other output last brought out what was left out (see interlude). */
+  private lastInterlude = -Infinity;
+  /** When a piece was last left out. */
+  private lastKept = 0;
   /** The last text passed on ended inside a line: a note then starts on a line of its own. */
   private lineOpen = false;
 
@@ -92,6 +98,7 @@ export class StreamPace {
       this.lastGlimpse = now;
     }
     this.keep(piece, wide);
+    this.lastKept = now;
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
     const chars = this.affordable(this.tokens - this.reserve);
     if (chars < GLIMPSE_CHARS) return [];
@@ -99,11 +106,57 @@ export class StreamPace {
     return this.release(GLIMPSE_CHARS);
   }
 
-  /** Everything still held back: a note and the latest lines of what was left out. */
+  /**
+   * The end of the request (or input asked for): everything still held back,
+   * a note and the latest lines of what was left out, on the whole budget.
+   */
   settle(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving) return [];
     return this.release(Math.min(TAIL_CHARS, this.affordable(this.tokens)));
+  }
+
+  /**
+   * Other output of the request goes out next. What was left out before it
+   * shows first, as at the end, so that a flood followed by a plot shows its
+   * last lines above the plot. But at most once a second, and only when some
+   * of it can be shown: a loop that prints and shows an output each turn
+   * otherwise gets a note for every line, spends the reserve the end of the
+   * request needs, and loses its last line. In between, what is left out
+   * stays held, and the glimpses of pass() and quiet() show the latest of it.
+   */
+  interlude(now: number): StreamPiece[] {
+    this.refill(now);
+    if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
+    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens));
+    if (chars < Math.min(this.keptChars, GLIMPSE_CHARS)) return [];
+    this.lastInterlude = now;
+    return this.release(chars);
+  }
+
+  /**
+   * A flood that went quiet while its command runs on (`!make; sleep 600`):
+   * after QUIET_MS with nothing new, a note and the latest lines, as far as
+   * the budget less its reserve goes. Nothing while output keeps coming.
+   */
+  quiet(now: number): StreamPiece[] {
+    this.refill(now);
+    if (!this.leaving || now - this.lastKept < QUIET_MS) return [];
+    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
+    if (chars < Math.min(this.keptChars, GLIMPSE_CHARS)) return [];
+    this.lastGlimpse = now;
+    return this.release(chars);
+  }
+
+  /** How long until quiet() may show what is held, in ms (while anything is left out). */
+  quietDue(now: number): number {
+    this.refill(now);
+    const wanted = Private.cost(
+      Math.min(this.keptChars, GLIMPSE_CHARS),
+      this.kept.some((p) => p.wide)
+    );
+    const short = this.reserve + wanted + 2 * MESSAGE_BYTES + 256 - this.tokens;
+    return Math.max(this.lastKept + QUIET_MS - now, short > 0 ? short / this.perMs : 0, 0);
   }
 
   /** Characters of what was left out that `budget` bytes can show, with a note. */
