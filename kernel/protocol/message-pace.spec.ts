@@ -133,6 +133,29 @@ describe('MessagePace', () => {
     }
   );
 
+  test.each([
+    ['a synchronous loop', Infinity],
+    ['a loop that awaits', 10]
+  ])(
+    'a progress display updated between many other outputs, in %s, ends on its last value',
+    (_, tick) => {
+      const items = [status('busy'), show('0', 'p')];
+      for (let i = 1; i <= 5000; i++) items.push(show(`row ${i}`), update('p', String(i)));
+      items.push(line('stdout', 'THE-END\n'));
+      const { passed, everExceeded } = throughServer(run(items, 20_000, tick));
+      expect(everExceeded).toBe(false);
+      const progress = passed.filter(
+        (m) =>
+          m.kind === 'message' &&
+          (m.content.transient as { display_id?: string } | undefined)?.display_id === 'p'
+      );
+      expect(plain(progress[progress.length - 1])).toBe('5000');
+      expect(plain(passed[passed.length - 1])).toBe('THE-END\n');
+      // Rows were left out, and said so.
+      expect(passed.some((m) => m.kind === 'stream' && /left out/.test(m.text))).toBe(true);
+    }
+  );
+
   test('a display still waiting shows the data of a later update of it', () => {
     const pace = new MessagePace(LIMIT, WINDOW_S, 0);
     for (let i = 0; i < 5000; i++) pace.offer(show(String(i)), 0);

@@ -11,7 +11,8 @@
  * - the first messages go out as they come;
  * - beyond that they wait in order and go out as the budget refills, folded
  *   as the page would show them: a later update of a display replaces an
- *   earlier one still waiting (a display waiting for it takes its data), a
+ *   earlier one still waiting and goes last (a display waiting for it takes
+ *   its data instead), a
  *   clear_output drops what waited before it, text of one stream joins the
  *   text waiting before it;
  * - when more wait than the budget allows, the oldest are left out, with a
@@ -172,21 +173,34 @@ export class MessagePace {
     }
     if (item.type === 'update_display_data') {
       const id = Private.displayId(item);
+      if (id === undefined) {
+        held.push(item);
+        this.heldSize += Private.size(item);
+        return this.bound();
+      }
+      // A waiting update of the display is replaced: the new one goes last,
+      // where the oldest-first leaving out reaches it last (left where the
+      // first one waited, a loop of rows and a progress bar ended on a stale value).
+      this.held = held.filter((m) => {
+        if (m.kind !== 'message' || m.type !== 'update_display_data') return true;
+        if (Private.displayId(m) !== id) return true;
+        this.heldSize -= Private.size(m);
+        return false;
+      });
+      // A display still waiting shows the update's data where it is.
       let taken = false;
-      for (let i = 0; id !== undefined && i < held.length; i++) {
-        const m = held[i];
-        if (m.kind !== 'message' || Private.displayId(m) !== id) continue;
-        if (m.type !== 'display_data' && m.type !== 'update_display_data') continue;
-        // A display still waiting shows the update's data; a waiting update is replaced.
-        held[i] = {
+      this.held.forEach((m, i) => {
+        if (m.kind !== 'message' || m.type !== 'display_data' || Private.displayId(m) !== id)
+          return;
+        this.held[i] = {
           ...m,
           content: { ...m.content, data: item.content.data, metadata: item.content.metadata }
         };
-        this.heldSize += Private.size(held[i]) - Private.size(m);
+        this.heldSize += Private.size(this.held[i]) - Private.size(m);
         taken = true;
-      }
+      });
       if (!taken) {
-        held.push(item);
+        this.held.push(item);
         this.heldSize += Private.size(item);
       }
       return this.bound();
