@@ -20,6 +20,8 @@
  * - at the end of the request, the latest of what waits goes out at once.
  */
 
+import { ServerWindow } from './server-window';
+
 /** An output of the request, as it is to be published. */
 export type Outgoing =
   | { kind: 'stream'; name: 'stdout' | 'stderr'; text: string }
@@ -38,15 +40,21 @@ const HELD_MAX = 1000;
 const HELD_SIZE = 16 * 1024 * 1024;
 /** How often, while more come than go, a note and the latest are shown. */
 const NOTE_MS = 1000;
+/** The latest outputs a note shows, at least, while the window is full. */
+const NOTE_LATEST = 25;
 /** Messages a settle sends, however spent the budget: the request's last outputs. */
 const SETTLE_MIN = 8;
 
 export class MessagePace {
+  private readonly window: ServerWindow;
+  /** What the window lets through at `last`, less what was spent since. */
   private tokens: number;
   private last: number;
-  private readonly perMs: number;
-  private readonly burst: number;
   private readonly reserve: number;
+  /** Room kept for the notes of a few seconds, while the window is full. */
+  private readonly noteRoom: number;
+  /** Below this, outputs wait: the reserve and the notes' room. */
+  private readonly floor: number;
   private held: Outgoing[] = [];
   /** The size of what waits (Private.size): bounds the memory a loop of large images holds. */
   private heldSize = 0;
@@ -59,12 +67,13 @@ export class MessagePace {
     windowSeconds: number,
     now: number
   ) {
-    // As for stream bytes (pace.ts): in any window the server counts at most
-    // 0.9 of what it allows, with a reserve kept for the end of the request.
-    this.perMs = (messagesPerSecond * 0.5) / 1000;
-    this.burst = messagesPerSecond * windowSeconds * 0.4;
-    this.reserve = Math.min(this.burst / 4, 2 * SETTLE_MIN + 16);
-    this.tokens = this.burst;
+    // As for stream bytes (pace.ts): the server's count mirrored
+    // (server-window.ts), with a reserve kept for the end of the request.
+    this.window = new ServerWindow(messagesPerSecond, windowSeconds);
+    this.reserve = Math.min(this.window.capacity / 8, 2 * SETTLE_MIN + 16);
+    this.noteRoom = Math.min(this.window.capacity / 8, (windowSeconds + 1) * NOTE_LATEST);
+    this.floor = this.reserve + this.noteRoom;
+    this.tokens = this.window.capacity;
     this.last = now;
   }
 
@@ -81,8 +90,7 @@ export class MessagePace {
   /** How long until the budget lets the next waiting message go, in ms. */
   wait(now: number): number {
     this.refill(now);
-    const short = this.reserve + 1 - this.tokens;
-    return short <= 0 ? 0 : Math.ceil(short / this.perMs);
+    return Math.ceil(this.window.msUntil(now, (this.leftOut > 0 ? this.reserve : this.floor) + 1));
   }
 
   /** What to publish now for `item`: itself, or what waited and is let go now (nothing, maybe). */
@@ -90,8 +98,8 @@ export class MessagePace {
     if (!this.holding) {
       if (!Private.counted(item)) return [item];
       this.refill(now);
-      if (this.tokens - 1 >= this.reserve) {
-        this.tokens -= 1;
+      if (this.tokens - 1 >= this.floor) {
+        this.spend(1);
         return [item];
       }
     }
@@ -111,14 +119,15 @@ export class MessagePace {
       const room = Math.floor(this.tokens - this.reserve) - 1;
       if (room < 1) return [];
       this.lastNote = now;
-      return this.latest(room);
+      // Keep the notes' room for the seconds to come, unless there is more.
+      return this.latest(Math.max(Math.min(room, NOTE_LATEST), room - this.noteRoom));
     }
     const out: Outgoing[] = [];
     while (this.held.length > 0) {
       const next = this.held[0];
       if (Private.counted(next)) {
-        if (this.tokens - 1 < this.reserve) break;
-        this.tokens -= 1;
+        if (this.tokens - 1 < this.floor) break;
+        this.spend(1);
       }
       this.heldSize -= Private.size(next);
       out.push(this.held.shift()!);
@@ -149,15 +158,20 @@ export class MessagePace {
     }
     const out: Outgoing[] = this.leftOut > 0 ? [this.note()] : [];
     out.push(...this.held);
-    this.tokens -= out.filter(Private.counted).length;
+    this.spend(out.filter(Private.counted).length);
     this.held = [];
     this.heldSize = 0;
     return out;
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.perMs);
+    this.tokens = this.window.available(now);
     this.last = now;
+  }
+
+  private spend(count: number): void {
+    this.tokens -= count;
+    this.window.spend(this.last, count);
   }
 
   /** Takes `item` in among what waits, folded as the page would show it. */

@@ -1,3 +1,5 @@
+import { ServerWindow } from './server-window';
+
 /**
  * jupyter_server stops passing a kernel's stream output to a page once more
  * than `iopub_data_rate_limit` bytes a second (1 MB by default), averaged over
@@ -44,16 +46,18 @@ const TAIL_CHARS = 256 * 1024;
 const QUIET_MS = 250;
 
 /**
- * A token bucket per request. Refilled at half the limit, holding at most
- * 0.4 of a window's worth: in any window the server counts at most 0.9 of
- * what it allows.
+ * A budget per request (the server starts counting afresh at each idle),
+ * kept as the server keeps it (server-window.ts), with a reserve for the
+ * end of the request.
  */
 export class StreamPace {
+  private readonly window: ServerWindow;
+  /** What the window lets through at `last`, less what was spent since. */
   private tokens: number;
   private last: number;
-  private readonly perMs: number;
-  private readonly burst: number;
   private readonly reserve: number;
+  /** Below this, output is left out: the reserve, and room for a glimpse a second while the window is full. */
+  private readonly floor: number;
   /** Characters left out since the last note. */
   private leftOut = 0;
   /** The latest of what was left out, at most TAIL_CHARS, oldest first (pieces as they came). */
@@ -71,10 +75,15 @@ export class StreamPace {
     private readonly limits: PaceLimits,
     now: number
   ) {
-    this.perMs = (limits.bytesPerSecond * 0.5) / 1000;
-    this.burst = limits.bytesPerSecond * limits.windowSeconds * 0.4;
-    this.reserve = Math.min(this.burst / 2, Private.cost(TAIL_CHARS, false) + 2 * MESSAGE_BYTES);
-    this.tokens = this.burst;
+    this.window = new ServerWindow(limits.bytesPerSecond, limits.windowSeconds);
+    this.reserve = Math.min(
+      this.window.capacity / 4,
+      Private.cost(TAIL_CHARS, false) + 2 * MESSAGE_BYTES
+    );
+    const glimpse = Private.cost(GLIMPSE_CHARS, false) + 2 * MESSAGE_BYTES + 256;
+    this.floor =
+      this.reserve + Math.min(this.window.capacity / 4, (limits.windowSeconds + 1) * glimpse);
+    this.tokens = this.window.capacity;
     this.last = now;
   }
 
@@ -90,8 +99,8 @@ export class StreamPace {
     const wide = Private.wide(piece.text);
     if (!this.leaving) {
       const cost = Private.cost(piece.text.length, wide);
-      if (this.tokens - cost >= this.reserve) {
-        this.tokens -= cost;
+      if (this.tokens - cost >= this.floor) {
+        this.spend(cost);
         if (piece.text.length > 0) this.lineOpen = !piece.text.endsWith('\n');
         return [piece];
       }
@@ -118,17 +127,18 @@ export class StreamPace {
 
   /**
    * Other output of the request goes out next. What was left out before it
-   * shows first, as at the end, so that a flood followed by a plot shows its
-   * last lines above the plot. But at most once a second, and only when some
-   * of it can be shown: a loop that prints and shows an output each turn
-   * otherwise gets a note for every line, spends the reserve the end of the
-   * request needs, and loses its last line. In between, what is left out
-   * stays held, and the glimpses of pass() and quiet() show the latest of it.
+   * shows first, as far as the budget less its reserve goes, so that a flood
+   * followed by a plot shows its last lines above the plot. But at most once
+   * a second, and only when some of it can be shown: a loop that prints and
+   * shows an output each turn otherwise gets a note for every line, spends
+   * the reserve the end of the request needs, and loses its last line. In
+   * between, what is left out stays held, and the glimpses of pass() and
+   * quiet() show the latest of it.
    */
   interlude(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
-    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens));
+    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
     if (chars < Math.min(this.keptChars, GLIMPSE_CHARS)) return [];
     this.lastInterlude = now;
     return this.release(chars);
@@ -155,8 +165,8 @@ export class StreamPace {
       Math.min(this.keptChars, GLIMPSE_CHARS),
       this.kept.some((p) => p.wide)
     );
-    const short = this.reserve + wanted + 2 * MESSAGE_BYTES + 256 - this.tokens;
-    return Math.max(this.lastKept + QUIET_MS - now, short > 0 ? short / this.perMs : 0, 0);
+    const need = this.reserve + wanted + 2 * MESSAGE_BYTES + 256;
+    return Math.max(this.lastKept + QUIET_MS - now, this.window.msUntil(now, need), 0);
   }
 
   /** Characters of what was left out that `budget` bytes can show, with a note. */
@@ -166,8 +176,13 @@ export class StreamPace {
   }
 
   private refill(now: number): void {
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.perMs);
+    this.tokens = this.window.available(now);
     this.last = now;
+  }
+
+  private spend(cost: number): void {
+    this.tokens -= cost;
+    this.window.spend(this.last, cost);
   }
 
   private keep(piece: StreamPiece, wide: boolean): void {
@@ -213,7 +228,7 @@ export class StreamPace {
       out.unshift({ name: 'stderr', text: this.lineOpen ? `\n${note}` : note });
     }
     if (out.length > 0) this.lineOpen = !out[out.length - 1].text.endsWith('\n');
-    for (const p of out) this.tokens -= Private.cost(p.text.length, Private.wide(p.text));
+    for (const p of out) this.spend(Private.cost(p.text.length, Private.wide(p.text)));
     this.leftOut = 0;
     this.kept = [];
     this.keptChars = 0;

@@ -32,6 +32,14 @@ const lab = useLab(
               'for (let i = 1; i <= 20_000; i++) display.text(String(i), { id: "progress", update: true });',
               'console.log("THE-END");'
             ].join('\n')
+          },
+          // 2,000 outputs and 1.5 MB at once: the server passes both on whole.
+          {
+            id: 'rows',
+            source: [
+              'for (let i = 0; i < 2000; i++) display.text(`row ${i}`);',
+              'console.log(Array.from({ length: 20_000 }, (_, i) => `${i}`.padStart(75, ".")).join("\\n"));'
+            ].join('\n')
           }
         ])
       );
@@ -69,4 +77,17 @@ test('a progress display updated 20,000 times through the Jupyter server ends on
   expect(done.displays).toEqual(['20000']);
   // The updates were folded, not left out: nothing to say but the line.
   expect(done.text).toBe('THE-END\n');
+});
+
+test('2,000 outputs and 1.5 MB at once, which the server passes on, all reach the page', async () => {
+  const { page } = lab;
+  await openNotebook(page, 'flood.ipynb');
+  await runCell(page, 3);
+  const done = await until(page, 3, (s) => (s.count !== null && s.text !== '' ? s : false), 120000);
+  expect(done.text).not.toContain('rate exceeded');
+  expect(done.text).not.toContain('[warren:');
+  expect(done.displays).toEqual(Array.from({ length: 2000 }, (_, i) => `row ${i}`));
+  const want = Array.from({ length: 20_000 }, (_, i) => `${i}`.padStart(75, '.')).join('\n') + '\n';
+  expect(done.text.length).toBe(want.length);
+  expect(done.text === want).toBe(true);
 });
