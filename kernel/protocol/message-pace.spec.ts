@@ -304,4 +304,24 @@ describe('MessagePace', () => {
     expect(shown.length + leftOut).toBe(3100);
     expect(plain(shown[shown.length - 1]).startsWith('99:')).toBe(true);
   });
+
+  test('large JSON outputs count at their size for the 16 MB bound', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    for (let i = 0; i < 3000; i++) pace.offer(show(String(i)), 0);
+    // 40 tables of a megabyte each, as objects (application/json).
+    const table = Array.from({ length: 50_000 }, (_, i) => ({ row: i, v: 'xxxxx' }));
+    for (let i = 0; i < 40; i++)
+      pace.offer(
+        {
+          kind: 'message',
+          type: 'display_data',
+          content: { data: { 'application/json': { i, table } }, metadata: {}, transient: {} },
+          metadata: {},
+          buffers: []
+        },
+        0
+      );
+    expect(pace.waitingSize).toBeGreaterThan(14 * 1024 * 1024);
+    expect(pace.waitingSize).toBeLessThanOrEqual(17 * 1024 * 1024);
+  });
 });

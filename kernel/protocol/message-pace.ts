@@ -176,6 +176,9 @@ export class MessagePace {
 
   /** Takes `item` in among what waits, folded as the page would show it. */
   private hold(item: Outgoing): void {
+    // What waits is what was shown: a cell that changes an object after
+    // showing it (a training loop's state) must not change what waits.
+    if (item.kind === 'message') item = Private.snapshot(item);
     const held = this.held;
     const tail = held[held.length - 1];
     if (item.kind === 'stream') {
@@ -272,13 +275,58 @@ namespace Private {
     return m.kind === 'stream' || !UNCOUNTED.has(m.type);
   }
 
-  /** About what a message holds in memory: its text, its data's strings, its buffers. */
+  /** Sizes measured once (a large JSON output is not written out again each time). */
+  const sizes = new WeakMap<Outgoing, number>();
+
+  /**
+   * A message as JSON would write it, sharing no object with the caller's
+   * (strings are kept as they are: they cannot change, and an image's are large).
+   */
+  export function snapshot(m: Outgoing & { kind: 'message' }): Outgoing {
+    const { data, ...rest } = m.content;
+    let n = 512 + m.buffers.reduce((total, b) => total + b.byteLength, 0);
+    const content = copy(rest) as Record<string, unknown>;
+    if (data !== undefined) {
+      if (data && typeof data === 'object' && !Array.isArray(data)) {
+        const values: Record<string, unknown> = {};
+        for (const [mime, v] of Object.entries(data)) {
+          if (typeof v === 'string') {
+            values[mime] = v;
+            n += v.length;
+          } else {
+            const json = JSON.stringify(v);
+            if (json === undefined) continue;
+            values[mime] = JSON.parse(json);
+            n += json.length;
+          }
+        }
+        content.data = values;
+      } else content.data = copy(data);
+    }
+    const out: Outgoing = {
+      ...m,
+      content,
+      metadata: copy(m.metadata ?? {}) as Record<string, unknown>
+    };
+    sizes.set(out, n);
+    return out;
+  }
+
+  function copy(value: unknown): unknown {
+    const json = JSON.stringify(value);
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  /** About what a message holds in memory: its text, its data as JSON, its buffers. */
   export function size(m: Outgoing): number {
     if (m.kind === 'stream') return m.text.length;
+    const known = sizes.get(m);
+    if (known !== undefined) return known;
     let n = 512;
     const data = m.content.data;
     if (data && typeof data === 'object') {
-      for (const v of Object.values(data)) n += typeof v === 'string' ? v.length : 1024;
+      for (const v of Object.values(data))
+        n += typeof v === 'string' ? v.length : (JSON.stringify(v)?.length ?? 0);
     }
     for (const b of m.buffers) n += b.byteLength;
     return n;

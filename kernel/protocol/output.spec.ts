@@ -174,3 +174,30 @@ describe('under a Jupyter server', () => {
     expect(transport.iopub.length).toBe(before);
   });
 });
+
+test('under a server, an output that waits shows what it held when shown, not what its object holds later', () => {
+  jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+  const transport = memoryTransport();
+  const factory = new MessageFactory('s');
+  const out = new RequestOutput(
+    transport,
+    factory,
+    factory.header('execute_request'),
+    () => Promise.reject(new Error('no stdin')),
+    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
+  );
+  // The message budget spent: what follows waits.
+  for (let i = 0; i < 3000; i++) out.display({ 'text/plain': String(i) });
+  const state = { epoch: 0, loss: [1.0] };
+  for (let epoch = 1; epoch <= 5; epoch++) {
+    state.epoch = epoch;
+    state.loss.push(1 / epoch);
+    out.display({ 'application/json': state, 'text/plain': `epoch ${epoch}` });
+  }
+  out.flush();
+  const shown = transport.iopub
+    .map((m) => (m.content as { data?: Record<string, unknown> }).data?.['application/json'])
+    .filter((d): d is { epoch: number; loss: number[] } => d !== undefined);
+  expect(shown.map((d) => d.epoch)).toEqual([1, 2, 3, 4, 5]);
+  expect(shown.map((d) => d.loss.length)).toEqual([2, 3, 4, 5, 6]);
+});
