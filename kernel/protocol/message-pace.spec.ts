@@ -230,6 +230,17 @@ describe('MessagePace', () => {
     expect(passed.some((m) => m.kind === 'stream')).toBe(false);
   });
 
+  test('a cell that ends on clear_output(wait=True) still shows what came before it', () => {
+    const items: Outgoing[] = Array.from({ length: 5000 }, (_, i) => show(`out ${i}`));
+    items.push(show('A'), show('B'), clear());
+    const { passed, everExceeded } = throughServer(run(items, 100_000, Infinity));
+    expect(everExceeded).toBe(false);
+    const shown = passed.map((m) =>
+      m.kind === 'message' && m.type === 'clear_output' ? 'clear' : plain(m)
+    );
+    expect(shown.slice(-3)).toEqual(['A', 'B', 'clear']);
+  });
+
   test('more outputs than the budget: the oldest are left out, with a note where they were, and the latest are shown', () => {
     // Five seconds of 6,000 outputs a second.
     const items = Array.from({ length: 30_000 }, (_, i) => show(`out ${i}`));
@@ -324,4 +335,20 @@ describe('MessagePace', () => {
     expect(pace.waitingSize).toBeGreaterThan(14 * 1024 * 1024);
     expect(pace.waitingSize).toBeLessThanOrEqual(17 * 1024 * 1024);
   });
+});
+
+test('while outputs are left out, the pace asks to be woken for the next note, not every few milliseconds', () => {
+  const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+  for (let i = 0; i < 6000; i++) pace.offer(show(`out ${i}`), i / 10);
+  const now = 600;
+  // Leaving out since the first note: the next one is due a second after it.
+  expect(pace.holding).toBe(true);
+  const woken: number[] = [];
+  let t = now;
+  while (t < now + 3000) {
+    pace.release(t);
+    t += Math.max(10, pace.wait(t));
+    woken.push(t);
+  }
+  expect(woken.length).toBeLessThanOrEqual(12);
 });

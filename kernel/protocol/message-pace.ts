@@ -90,7 +90,10 @@ export class MessagePace {
   /** How long until the budget lets the next waiting message go, in ms. */
   wait(now: number): number {
     this.refill(now);
-    return Math.ceil(this.window.msUntil(now, (this.leftOut > 0 ? this.reserve : this.floor) + 1));
+    if (this.leftOut === 0) return Math.ceil(this.window.msUntil(now, this.floor + 1));
+    // Leaving out: the next note is due a second after the last, and needs room for two.
+    const due = this.lastNote + NOTE_MS - now;
+    return Math.ceil(Math.max(due, this.window.msUntil(now, this.reserve + 2)));
   }
 
   /** What to publish now for `item`: itself, or what waited and is let go now (nothing, maybe). */
@@ -223,22 +226,38 @@ export class MessagePace {
       return this.bound();
     }
     if (item.type === 'clear_output') {
-      // What waited before it would be cleared as soon as shown; updates of
-      // displays already on the page still count.
-      this.held = held.filter(
-        (m) =>
-          !Private.counted(m) ||
-          (m.kind === 'message' &&
-            m.type === 'update_display_data' &&
-            !held.some(
-              (d) =>
-                d.kind === 'message' &&
-                d.type === 'display_data' &&
-                Private.displayId(d) === Private.displayId(m)
-            ))
-      );
-      this.leftOut = 0;
-      this.heldSize = this.held.reduce((n, m) => n + Private.size(m), 0);
+      // clear_output clears at once; with wait, only once the next output
+      // comes, so a cell that ends on one still shows what came before it.
+      // What would be cleared as soon as shown does not wait: for a wait,
+      // that is what came before the previous clear, once an output followed
+      // it. Updates of displays already on the page still count.
+      let upTo = held.length;
+      if (item.content.wait === true) {
+        upTo = 0;
+        for (let i = held.length - 1; i >= 0; i--) {
+          const m = held[i];
+          if (m.kind !== 'message' || m.type !== 'clear_output') continue;
+          if (held.slice(i + 1).some(Private.counted)) upTo = i;
+          break;
+        }
+      }
+      if (upTo > 0) {
+        this.held = held.filter(
+          (m, i) =>
+            i >= upTo ||
+            !Private.counted(m) ||
+            (m.kind === 'message' &&
+              m.type === 'update_display_data' &&
+              !held.some(
+                (d) =>
+                  d.kind === 'message' &&
+                  d.type === 'display_data' &&
+                  Private.displayId(d) === Private.displayId(m)
+              ))
+        );
+        this.leftOut = 0;
+        this.heldSize = this.held.reduce((n, m) => n + Private.size(m), 0);
+      }
     }
     this.held.push(item);
     this.heldSize += Private.size(item);
