@@ -299,3 +299,62 @@ test('content the handler reads is the request content, narrowed from JSON', asy
   await transport.idle(req);
   expect(seen).toEqual({ code: 'a + ' });
 });
+
+describe('under a Jupyter server', () => {
+  const LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
+  const MB2 = ('x'.repeat(99) + '\n').repeat(20_000);
+
+  function paced() {
+    const transport = new MemoryTransport();
+    const dispatcher = new Dispatcher(
+      transport,
+      new MessageFactory('kernel-session'),
+      () => undefined,
+      LIMITS
+    );
+    return { transport, dispatcher };
+  }
+  const streamText = (sent: Sent[]) =>
+    sent
+      .filter((s) => s.msg.header.msg_type === 'stream')
+      .map((s) => String(s.msg.content.text))
+      .join('');
+
+  test('each cell starts afresh, as the server does when it reads the idle', async () => {
+    const { transport, dispatcher } = paced();
+    dispatcher.register('execute_request', async ({ output }) => {
+      output.stream('stdout', MB2);
+      return { status: 'ok', execution_count: 1 };
+    });
+    for (let cell = 0; cell < 2; cell++) {
+      const req = transport.request('execute_request', { code: 'flood' });
+      await transport.idle(req);
+      // 2 MB, which the server passes on at once: whole, the second cell too.
+      expect(streamText(transport.childrenOf(req))).toBe(MB2);
+    }
+  });
+
+  test("output of an earlier cell that goes on after its idle counts with the next cell's", async () => {
+    const { transport, dispatcher } = paced();
+    let background: ((text: string) => void) | null = null;
+    dispatcher.register('execute_request', async ({ output, content }) => {
+      if (content.code === 'start') background = (text) => output.stream('stdout', text);
+      else {
+        background!(MB2);
+        output.stream('stdout', MB2);
+      }
+      return { status: 'ok', execution_count: 1 };
+    });
+    await transport.idle(transport.request('execute_request', { code: 'start' }));
+    const before = transport.sent.length;
+    await transport.idle(transport.request('execute_request', { code: 'flood' }));
+    // Both floods came within a moment: what went out between the idles is
+    // what the server counts together, and it must stay under 3 MB.
+    const counted = transport.sent
+      .slice(before)
+      .filter((s) => s.msg.header.msg_type === 'stream')
+      .reduce((n, s) => n + Buffer.byteLength(JSON.stringify(s.msg.content.text)) + 600, 0);
+    expect(counted).toBeLessThanOrEqual(3_000_000);
+    expect(counted).toBeGreaterThan(2_000_000);
+  });
+});

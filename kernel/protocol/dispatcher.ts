@@ -4,6 +4,7 @@ import type { Message, MessageFactory } from './message';
 import { parseMessage, replyType } from './message';
 import { RequestOutput } from './output';
 import type { PaceLimits } from './pace';
+import { IopubBudget } from './server-window';
 
 /** What a handler sees of the request it serves. */
 export interface RequestContext {
@@ -40,14 +41,17 @@ export class Dispatcher {
   /** Executes queued before this one failed under stop_on_error are aborted. */
   private abortQueued = false;
   private atOnce: (msg: Message) => boolean = () => false;
+  /** What the Jupyter server would pass on of the kernel's iopub, all requests together. */
+  private readonly budget: IopubBudget | null;
 
   constructor(
     private readonly transport: Transport,
     private readonly factory: MessageFactory,
     private readonly log: (text: string) => void,
-    /** Stream output kept below a Jupyter server's rate limit, or null (a client without one). */
-    private readonly pace: PaceLimits | null = null
+    /** Output kept below a Jupyter server's rate limits, or null (a client without one). */
+    pace: PaceLimits | null = null
   ) {
+    this.budget = pace ? new IopubBudget(pace) : null;
     transport.onMessage((channel, raw) => this.receive(channel, raw));
   }
 
@@ -129,7 +133,7 @@ export class Dispatcher {
       this.factory,
       msg.header,
       (prompt, password, withdraw) => this.input(msg, prompt, password, withdraw),
-      this.pace
+      this.budget
     );
     if (status) output.publish('status', { execution_state: 'busy' });
     try {
@@ -162,8 +166,11 @@ export class Dispatcher {
       }
       this.reply(msg, content);
     } finally {
-      if (status) output.publish('status', { execution_state: 'idle' });
-      else output.flush();
+      if (status) {
+        output.publish('status', { execution_state: 'idle' });
+        // The server starts counting afresh when it reads the idle.
+        this.budget?.idle();
+      } else output.flush();
     }
   }
 

@@ -65,11 +65,13 @@ export class MessagePace {
   constructor(
     private readonly messagesPerSecond: number,
     windowSeconds: number,
-    now: number
+    now: number,
+    /** The kernel's count of messages, shared with other requests' output (server-window.ts). */
+    window?: ServerWindow
   ) {
     // As for stream bytes (pace.ts): the server's count mirrored
     // (server-window.ts), with a reserve kept for the end of the request.
-    this.window = new ServerWindow(messagesPerSecond, windowSeconds);
+    this.window = window ?? new ServerWindow(messagesPerSecond, windowSeconds);
     this.reserve = Math.min(this.window.capacity / 8, 2 * SETTLE_MIN + 16);
     this.noteRoom = Math.min(this.window.capacity / 8, (windowSeconds + 1) * NOTE_LATEST);
     this.floor = this.reserve + this.noteRoom;

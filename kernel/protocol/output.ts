@@ -6,6 +6,7 @@ import type { Header, MessageFactory } from './message';
 import { MessagePace } from './message-pace';
 import type { Outgoing } from './message-pace';
 import { StreamPace } from './pace';
+import { IopubBudget } from './server-window';
 import type { PaceLimits, StreamPiece } from './pace';
 
 /**
@@ -46,14 +47,16 @@ export class RequestOutput implements OutputSink {
       password: boolean,
       withdraw?: AbortSignal
     ) => Promise<string>,
-    pace: PaceLimits | null = null
+    /** The kernel's iopub budget under a Jupyter server (limits alone: one of this request's own). */
+    budget: IopubBudget | PaceLimits | null = null
   ) {
     const now = performance.now();
-    this.pace = pace && pace.bytesPerSecond > 0 ? new StreamPace(pace, now) : null;
-    this.messages =
-      pace && pace.messagesPerSecond > 0
-        ? new MessagePace(pace.messagesPerSecond, pace.windowSeconds, now)
-        : null;
+    const shared = budget instanceof IopubBudget || !budget ? budget : new IopubBudget(budget);
+    const limits = shared?.limits;
+    this.pace = shared?.bytes ? new StreamPace(limits!, now, shared.bytes) : null;
+    this.messages = shared?.messages
+      ? new MessagePace(limits!.messagesPerSecond, limits!.windowSeconds, now, shared.messages)
+      : null;
   }
 
   publish(

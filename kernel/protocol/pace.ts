@@ -46,9 +46,9 @@ const TAIL_CHARS = 256 * 1024;
 const QUIET_MS = 250;
 
 /**
- * A budget per request (the server starts counting afresh at each idle),
- * kept as the server keeps it (server-window.ts), with a reserve for the
- * end of the request.
+ * A request's stream output, paced by the server's count of the kernel's
+ * (server-window.ts, shared by all requests and reset at each idle), with a
+ * reserve kept for the end of the request.
  */
 export class StreamPace {
   private readonly window: ServerWindow;
@@ -73,9 +73,11 @@ export class StreamPace {
 
   constructor(
     private readonly limits: PaceLimits,
-    now: number
+    now: number,
+    /** The kernel's count of stream bytes, shared with other requests' output (server-window.ts). */
+    window?: ServerWindow
   ) {
-    this.window = new ServerWindow(limits.bytesPerSecond, limits.windowSeconds);
+    this.window = window ?? new ServerWindow(limits.bytesPerSecond, limits.windowSeconds);
     this.reserve = Math.min(
       this.window.capacity / 4,
       Private.cost(TAIL_CHARS, false) + 2 * MESSAGE_BYTES

@@ -1,3 +1,5 @@
+import type { PaceLimits } from './pace';
+
 /**
  * What jupyter_server counts of a kernel's iopub, mirrored on the kernel's
  * side: it sums what came in the last `rate_limit_window` seconds and stops
@@ -64,6 +66,15 @@ export class ServerWindow {
     return Math.max(bucket, this.spanMs);
   }
 
+  /** The server starts counting afresh (it saw the kernel go idle). */
+  reset(): void {
+    this.at = [];
+    this.amount = [];
+    this.head = 0;
+    this.sum = 0;
+    this.tokens = this.capacity;
+  }
+
   private expire(now: number): void {
     if (now > this.last) {
       if (this.last > -Infinity)
@@ -87,3 +98,32 @@ export class ServerWindow {
 
 /** How late, at most, the server may read what was sent, in seconds. */
 const LATE_S = 1;
+
+/**
+ * The server's two counts of one kernel's iopub, shared by every request's
+ * output: a cell's output and a timer's of an earlier cell count together, as
+ * the server counts them, until it sees the kernel go idle.
+ */
+export class IopubBudget {
+  /** Stream bytes (null: no limit). */
+  readonly bytes: ServerWindow | null;
+  /** Messages (null: no limit). */
+  readonly messages: ServerWindow | null;
+
+  constructor(readonly limits: PaceLimits) {
+    this.bytes =
+      limits.bytesPerSecond > 0
+        ? new ServerWindow(limits.bytesPerSecond, limits.windowSeconds)
+        : null;
+    this.messages =
+      limits.messagesPerSecond > 0
+        ? new ServerWindow(limits.messagesPerSecond, limits.windowSeconds)
+        : null;
+  }
+
+  /** The kernel published idle: jupyter_server resets both counts when it reads that. */
+  idle(): void {
+    this.bytes?.reset();
+    this.messages?.reset();
+  }
+}
