@@ -33,6 +33,8 @@ const lab = useLab(
               'console.log("THE-END");'
             ].join('\n')
           },
+          // A flood, then the command works on quietly.
+          { id: 'quiet', source: `!seq 1 ${LINES}; sleep 8; echo done` },
           // 2,000 outputs and 1.5 MB at once: the server passes both on whole.
           {
             id: 'rows',
@@ -82,12 +84,30 @@ test('a progress display updated 20,000 times through the Jupyter server ends on
 test('2,000 outputs and 1.5 MB at once, which the server passes on, all reach the page', async () => {
   const { page } = lab;
   await openNotebook(page, 'flood.ipynb');
-  await runCell(page, 3);
-  const done = await until(page, 3, (s) => (s.count !== null && s.text !== '' ? s : false), 120000);
+  await runCell(page, 4);
+  const done = await until(page, 4, (s) => (s.count !== null && s.text !== '' ? s : false), 120000);
   expect(done.text).not.toContain('rate exceeded');
   expect(done.text).not.toContain('[warren:');
   expect(done.displays).toEqual(Array.from({ length: 2000 }, (_, i) => `row ${i}`));
   const want = Array.from({ length: 20_000 }, (_, i) => `${i}`.padStart(75, '.')).join('\n') + '\n';
   expect(done.text.length).toBe(want.length);
   expect(done.text === want).toBe(true);
+});
+
+test('a flood that goes quiet while its command runs on shows its end before the command ends', async () => {
+  const { page } = lab;
+  await openNotebook(page, 'flood.ipynb');
+  await runCell(page, 3);
+  // The flood's last line shows while the cell still runs (no count yet).
+  const mid = await until(
+    page,
+    3,
+    (s) => (s.text.includes(`\n${LINES}\n`) || s.count !== null ? s : false),
+    60000
+  );
+  expect(mid.count).toBeNull();
+  expect(mid.text).toMatch(/\[warren: [\d.]+ MB of output left out here/);
+  const done = await until(page, 3, (s) => (s.count !== null ? s : false), 60000);
+  expect(done.text.endsWith(`\n${LINES}\ndone\n`)).toBe(true);
+  expect(done.text).not.toContain('IOPub data rate exceeded');
 });
