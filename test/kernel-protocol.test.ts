@@ -443,8 +443,9 @@ describe('processes a cell spawned', () => {
     expect(reply.content.status).toBe('ok');
     const pids = text(iopub).trim().split(' ').map(Number);
     const grandchild = join(dir, 'grandchild');
-    for (let i = 0; i < 100 && !existsSync(grandchild); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    // The shell makes the file before `echo` writes to it: wait for the pid, not the file.
+    const written = () => existsSync(grandchild) && readFileSync(grandchild, 'utf8').trim() !== '';
+    for (let i = 0; i < 250 && !written(); i++) await new Promise((r) => setTimeout(r, 20));
     pids.push(Number(readFileSync(grandchild, 'utf8')));
     expect(pids).toHaveLength(4);
     expect(pids.filter((p) => alive(p))).toEqual(pids);
