@@ -112,26 +112,26 @@ describe('StreamPace', () => {
   test('stderr and stdout left out keep their streams and their order', () => {
     const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
     // Fill the budget, then a flood of stdout ending in an error on stderr.
-    pace.pass({ name: 'stdout', text: lines(1, 30_000) }, 0);
-    pace.pass({ name: 'stdout', text: lines(30_001, 30_100) }, 1);
+    pace.pass({ name: 'stdout', text: lines(1, 40_000) }, 0);
+    pace.pass({ name: 'stdout', text: lines(40_001, 40_100) }, 1);
     pace.pass({ name: 'stderr', text: 'error: it broke\n' }, 2);
     const end = pace.settle(3);
     expect(end[0].name).toBe('stderr');
     expect(end[0].text).toMatch(/left out here/);
     expect(end.slice(1).map((p) => p.name)).toEqual(['stdout', 'stderr']);
-    expect(end[1].text.endsWith(lines(30_100, 30_100))).toBe(true);
+    expect(end[1].text.endsWith(lines(40_100, 40_100))).toBe(true);
     expect(end[2].text).toBe('error: it broke\n');
   });
   test('a note starts a line of its own, with no empty line before it', () => {
     // Whole lines: the note follows at once (Lab shows stderr in a box of its own).
     const whole = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
-    whole.pass({ name: 'stdout', text: lines(1, 30_000) }, 0);
-    whole.pass({ name: 'stdout', text: lines(30_001, 30_100) }, 1);
+    whole.pass({ name: 'stdout', text: lines(1, 40_000) }, 0);
+    whole.pass({ name: 'stdout', text: lines(40_001, 40_100) }, 1);
     expect(whole.settle(2)[0].text).toMatch(/^\[warren: /);
     // A line left open (a progress bar's carriage returns): the note ends it first.
     const open = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
     open.pass({ name: 'stdout', text: 'step 1 '.repeat(1000) }, 0);
-    open.pass({ name: 'stdout', text: lines(1, 30_000) }, 1);
+    open.pass({ name: 'stdout', text: lines(1, 40_000) }, 1);
     expect(open.settle(2)[0].text).toMatch(/^\n\[warren: /);
   });
 
@@ -224,5 +224,27 @@ describe('StreamPace', () => {
       }
       expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
     }
+  });
+
+  test.each([
+    ['`yes` (1.5 bytes a character on the wire)', 'y\n'],
+    ['coloured lines (ESC is six bytes)', '\x1b[32m123456\x1b[0m\n'],
+    ['quotes and backslashes', '"C:\\path\\to"\t\n'],
+    ['text beyond Latin-1', '中文 😀 ü\n']
+  ])('a flood of %s stays below the server limit, counted byte for byte', (_, unit) => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    const sent: { at: number; piece: StreamPiece }[] = [];
+    const piece = unit.repeat(Math.ceil(65_536 / unit.length));
+    // Two seconds of 64 kB reads at 10 MB/s of characters, then the end.
+    for (let at = 0; at < 2000; at += 6.5) {
+      for (const p of pace.pass({ name: 'stdout', text: piece }, at)) sent.push({ at, piece: p });
+    }
+    for (const p of pace.settle(2000)) sent.push({ at: 2000, piece: p });
+    let total = 0;
+    for (const s of sent) if (s.at < WINDOW_MS) total += serverBytes(s.piece);
+    expect(total).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
+    // And the end is shown, after a note.
+    expect(sent[sent.length - 1].piece.text.endsWith(unit)).toBe(true);
+    expect(sent.some((s) => /left out here/.test(s.piece.text))).toBe(true);
   });
 });

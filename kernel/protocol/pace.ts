@@ -61,8 +61,10 @@ export class StreamPace {
   /** Characters left out since the last note. */
   private leftOut = 0;
   /** The latest of what was left out, at most TAIL_CHARS, oldest first (pieces as they came). */
-  private kept: (StreamPiece & { wide: boolean })[] = [];
+  private kept: StreamPiece[] = [];
   private keptChars = 0;
+  /** The most wire bytes a character of what is kept takes (JSON escapes, UTF-8). */
+  private keptRatio = 1;
   private lastGlimpse = 0;
   /** When other output last brought out what was left out (see interlude). */
   private lastInterlude = -Infinity;
@@ -80,9 +82,9 @@ export class StreamPace {
     this.window = window ?? new ServerWindow(limits.bytesPerSecond, limits.windowSeconds);
     this.reserve = Math.min(
       this.window.capacity / 4,
-      Private.cost(TAIL_CHARS, false) + 2 * MESSAGE_BYTES
+      Math.ceil(TAIL_CHARS * 1.1) + 3 * MESSAGE_BYTES
     );
-    const glimpse = Private.cost(GLIMPSE_CHARS, false) + 2 * MESSAGE_BYTES + 256;
+    const glimpse = Math.ceil(GLIMPSE_CHARS * 1.1) + 3 * MESSAGE_BYTES + 256;
     this.floor =
       this.reserve + Math.min(this.window.capacity / 4, (limits.windowSeconds + 1) * glimpse);
     this.tokens = this.window.capacity;
@@ -97,10 +99,10 @@ export class StreamPace {
   /** The pieces to publish now for `piece`: itself, nothing, or a note and the latest lines. */
   pass(piece: StreamPiece, now: number): StreamPiece[] {
     this.refill(now);
-    // Scanned once: a flood's every read comes through here.
-    const wide = Private.wide(piece.text);
+    // Measured once: a flood's every read comes through here.
+    const bytes = Private.wireBytes(piece.text);
     if (!this.leaving) {
-      const cost = Private.cost(piece.text.length, wide);
+      const cost = bytes + MESSAGE_BYTES;
       if (this.tokens - cost >= this.floor) {
         this.spend(cost);
         if (piece.text.length > 0) this.lineOpen = !piece.text.endsWith('\n');
@@ -108,7 +110,7 @@ export class StreamPace {
       }
       this.lastGlimpse = now;
     }
-    this.keep(piece, wide);
+    this.keep(piece, bytes);
     this.lastKept = now;
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
     const chars = this.affordable(this.tokens - this.reserve);
@@ -163,18 +165,16 @@ export class StreamPace {
   /** How long until quiet() may show what is held, in ms (while anything is left out). */
   quietDue(now: number): number {
     this.refill(now);
-    const wanted = Private.cost(
-      Math.min(this.keptChars, GLIMPSE_CHARS),
-      this.kept.some((p) => p.wide)
-    );
+    const wanted = Math.ceil(Math.min(this.keptChars, GLIMPSE_CHARS) * this.keptRatio);
     const need = this.reserve + wanted + 2 * MESSAGE_BYTES + 256;
     return Math.max(this.lastKept + QUIET_MS - now, this.window.msUntil(now, need), 0);
   }
 
   /** Characters of what was left out that `budget` bytes can show, with a note. */
   private affordable(budget: number): number {
-    const perChar = this.kept.some((p) => p.wide) ? 3.3 : 1.1;
-    return Math.max(0, Math.floor((budget - 2 * MESSAGE_BYTES - 256) / perChar));
+    // The note's own bytes, and a little for what the ratio of a cut piece misses.
+    const perChar = this.keptRatio * 1.02;
+    return Math.max(0, Math.floor((budget - 3 * MESSAGE_BYTES - 256) / perChar));
   }
 
   private refill(now: number): void {
@@ -187,9 +187,10 @@ export class StreamPace {
     this.window.spend(this.last, cost);
   }
 
-  private keep(piece: StreamPiece, wide: boolean): void {
+  private keep(piece: StreamPiece, bytes: number): void {
     this.leftOut += piece.text.length;
-    this.kept.push({ ...piece, wide });
+    if (piece.text.length > 0) this.keptRatio = Math.max(this.keptRatio, bytes / piece.text.length);
+    this.kept.push({ ...piece });
     this.keptChars += piece.text.length;
     while (this.keptChars > TAIL_CHARS && this.kept.length > 0) {
       const first = this.kept[0];
@@ -230,26 +231,33 @@ export class StreamPace {
       out.unshift({ name: 'stderr', text: this.lineOpen ? `\n${note}` : note });
     }
     if (out.length > 0) this.lineOpen = !out[out.length - 1].text.endsWith('\n');
-    for (const p of out) this.spend(Private.cost(p.text.length, Private.wide(p.text)));
+    for (const p of out) this.spend(Private.wireBytes(p.text) + MESSAGE_BYTES);
     this.leftOut = 0;
     this.kept = [];
     this.keptChars = 0;
+    this.keptRatio = 1;
     return out;
   }
 }
 
 namespace Private {
-  /**
-   * Bytes the server counts for a message of `chars` characters: UTF-8 and
-   * JSON escapes make text longer on the wire (up to 3 bytes a character
-   * beyond ASCII; 1.3 % more for 76-column lines' escaped newlines).
-   */
-  export function cost(chars: number, wide: boolean): number {
-    return Math.ceil(chars * (wide ? 3.3 : 1.1)) + MESSAGE_BYTES;
-  }
+  /** JSON's two-character escapes; every other control character takes six (\u001b). */
+  const SHORT_ESCAPES = new Set(['"', '\\', '\b', '\f', '\r', '\t']);
 
-  export function wide(text: string): boolean {
-    return /[^\x00-\x7f]/.test(text);
+  /**
+   * The bytes `text` takes in a message's JSON, as the server counts them:
+   * UTF-8, each newline written `\n`, a quote or backslash two bytes, another
+   * control character six (an ESC of a coloured line: `\u001b`). `yes` is 1.5
+   * bytes a character, coloured output up to 1.7, so a fixed ratio will not do.
+   */
+  export function wireBytes(text: string): number {
+    let n = /[^\x00-\x7f]/.test(text) ? Buffer.byteLength(text, 'utf8') : text.length;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+    if (/[\x00-\x09\x0b-\x1f"\\]/.test(text)) {
+      for (const m of text.matchAll(/[\x00-\x09\x0b-\x1f"\\]/g))
+        n += SHORT_ESCAPES.has(m[0]) ? 1 : 5;
+    }
+    return n;
   }
 
   export function note(chars: number, limits: PaceLimits): string {
