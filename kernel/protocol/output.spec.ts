@@ -3,15 +3,19 @@ import { MessageFactory } from './message';
 import { RequestOutput } from './output';
 
 /** A transport that keeps what is sent on iopub, and always has room. */
-function memoryTransport(): Transport & { iopub: { type: string; content: unknown }[] } {
-  const iopub: { type: string; content: unknown }[] = [];
+function memoryTransport(): Transport & {
+  iopub: { type: string; content: unknown; at: number; bytes: number }[];
+} {
+  const iopub: { type: string; content: unknown; at: number; bytes: number }[] = [];
   return {
     iopub,
     send: (channel, raw: RawMessage) => {
       if (channel === 'iopub')
         iopub.push({
           type: (JSON.parse(raw.header) as { msg_type: string }).msg_type,
-          content: JSON.parse(raw.content)
+          content: JSON.parse(raw.content),
+          at: performance.now(),
+          bytes: Buffer.byteLength(raw.content) + 600
         });
     },
     onMessage: () => undefined,
@@ -37,13 +41,14 @@ test('the first write of a request goes out at once, with no timer', () => {
   jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
   const transport = memoryTransport();
   output(transport).stream('stdout', 'hello\n');
-  expect(transport.iopub).toEqual([
+  expect(transport.iopub.map(({ type, content }) => ({ type, content }))).toEqual([
     { type: 'stream', content: { name: 'stdout', text: 'hello\n' } }
   ]);
 });
 
 test('a burst of writes becomes one stream message', () => {
-  jest.useFakeTimers({ doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick'] });
+  // The clock faked too: on a busy machine the loop itself can outlast the flush interval.
+  jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
   const transport = memoryTransport();
   const out = output(transport);
   out.stream('stdout', 'first\n');
@@ -200,4 +205,38 @@ test('under a server, an output that waits shows what it held when shown, not wh
     .filter((d): d is { epoch: number; loss: number[] } => d !== undefined);
   expect(shown.map((d) => d.epoch)).toEqual([1, 2, 3, 4, 5]);
   expect(shown.map((d) => d.loss.length)).toEqual([2, 3, 4, 5, 6]);
+});
+
+test('under a server, text that waits behind held outputs is counted when it goes, not when it came', () => {
+  jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+  const transport = memoryTransport();
+  const factory = new MessageFactory('s');
+  const out = new RequestOutput(
+    transport,
+    factory,
+    factory.header('execute_request'),
+    () => Promise.reject(new Error('no stdin')),
+    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
+  );
+  // 3,000 displays at once (the message budget spent), then 5 s of
+  // 76-column lines at about 1.5 MB/s.
+  for (let i = 0; i < 3000; i++) out.display({ 'text/plain': String(i) });
+  const lines = `${'x'.repeat(75)}\n`.repeat(20);
+  for (let t = 0; t < 5000; t++) {
+    out.stream('stdout', lines);
+    jest.advanceTimersByTime(1);
+  }
+  out.stream('stdout', 'THE-END\n');
+  out.flush();
+  // The server's byte count over any 3 s of what went out.
+  const streams = transport.iopub.filter((m) => m.type === 'stream');
+  let worst = 0;
+  for (let i = 0, j = 0, sum = 0; i < streams.length; i++) {
+    sum += streams[i].bytes;
+    while (streams[j].at <= streams[i].at - 3000) sum -= streams[j++].bytes;
+    worst = Math.max(worst, sum);
+  }
+  expect(worst).toBeLessThanOrEqual(3_000_000);
+  const last = streams[streams.length - 1].content as { text: string };
+  expect(last.text.endsWith('THE-END\n')).toBe(true);
 });

@@ -5,8 +5,9 @@ import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
 import { MessagePace } from './message-pace';
 import type { Outgoing } from './message-pace';
-import { StreamPace } from './pace';
+import { StreamPace, streamBytes } from './pace';
 import { IopubBudget } from './server-window';
+import type { ServerWindow } from './server-window';
 import type { PaceLimits, StreamPiece } from './pace';
 
 /**
@@ -35,6 +36,8 @@ export class RequestOutput implements OutputSink {
   /** Under a Jupyter server: how many messages it would pass on (see message-pace.ts). */
   private readonly messages: MessagePace | null;
   private releaseTimer: NodeJS.Timeout | null = null;
+  /** The kernel's count of stream bytes: text that waited is counted again when it goes. */
+  private readonly bytes: ServerWindow | null;
   /** While stream output is left out: shows its latest lines once it goes quiet. */
   private quietTimer: NodeJS.Timeout | null = null;
 
@@ -53,6 +56,7 @@ export class RequestOutput implements OutputSink {
     const now = performance.now();
     const shared = budget instanceof IopubBudget || !budget ? budget : new IopubBudget(budget);
     const limits = shared?.limits;
+    this.bytes = shared?.bytes ?? null;
     this.pace = shared?.bytes ? new StreamPace(limits!, now, shared.bytes) : null;
     this.messages = shared?.messages
       ? new MessagePace(limits!.messagesPerSecond, limits!.windowSeconds, now, shared.messages)
@@ -128,7 +132,7 @@ export class RequestOutput implements OutputSink {
     if (!this.messages) return;
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
-    for (const item of this.messages.settle(performance.now())) this.sendNow(item);
+    for (const item of this.messages.settle(performance.now())) this.sendLate(item);
   }
 
   /** Sends held stream text, as far as pacing lets it through. */
@@ -142,7 +146,8 @@ export class RequestOutput implements OutputSink {
     if (!pending) return;
     this.pending = null;
     if (!this.pace) return this.emit({ kind: 'stream', ...pending });
-    for (const piece of this.pace.pass(pending, this.lastFlush))
+    const behind = this.messages?.holding ?? false;
+    for (const piece of this.pace.pass(pending, this.lastFlush, behind))
       this.emit({ kind: 'stream', ...piece });
     if (this.pace.leaving && !this.quietTimer) this.scheduleQuiet();
   }
@@ -165,7 +170,9 @@ export class RequestOutput implements OutputSink {
   /** Publishes `item` as far as message pacing lets it, now or once the budget refills. */
   private emit(item: Outgoing): void {
     if (!this.messages) return this.sendNow(item);
-    for (const out of this.messages.offer(item, performance.now())) this.sendNow(out);
+    for (const out of this.messages.offer(item, performance.now()))
+      if (out === item) this.sendNow(out);
+      else this.sendLate(out);
     if (this.messages.holding && !this.releaseTimer) this.scheduleRelease();
   }
 
@@ -174,11 +181,23 @@ export class RequestOutput implements OutputSink {
     this.releaseTimer = setTimeout(
       () => {
         this.releaseTimer = null;
-        for (const out of messages.release(performance.now())) this.sendNow(out);
+        for (const out of messages.release(performance.now())) this.sendLate(out);
         if (messages.holding) this.scheduleRelease();
       },
       Math.max(10, messages.wait(performance.now()))
     );
+  }
+
+  /**
+   * Sends what message pacing held back. Stream text in it was counted when
+   * stream pacing let it through, maybe seconds ago, and the server counts it
+   * now: counted again, so that what goes out after it finds the window as
+   * the server will.
+   */
+  private sendLate(item: Outgoing): void {
+    if (item.kind === 'stream' && this.bytes)
+      this.bytes.spend(performance.now(), streamBytes(item.text));
+    this.sendNow(item);
   }
 
   private sendNow(item: Outgoing): void {

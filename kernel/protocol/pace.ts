@@ -36,6 +36,11 @@ export const JUPYTER_SERVER_LIMITS: PaceLimits = {
 
 /** What a stream message costs the server's count beyond its text: header, parent header, signature. */
 const MESSAGE_BYTES = 1024;
+
+/** What the server counts for a stream message of `text`, about (see Private.wireBytes). */
+export function streamBytes(text: string): number {
+  return Private.wireBytes(text) + MESSAGE_BYTES;
+}
 /** How often, while output is left out, the latest lines are shown. */
 const GLIMPSE_MS = 1000;
 /** Characters of the latest lines shown each time. */
@@ -96,12 +101,18 @@ export class StreamPace {
     return this.leftOut > 0;
   }
 
-  /** The pieces to publish now for `piece`: itself, nothing, or a note and the latest lines. */
-  pass(piece: StreamPiece, now: number): StreamPiece[] {
+  /**
+   * The pieces to publish now for `piece`: itself, nothing, or a note and the
+   * latest lines. `behind`: other output waits for the server's message budget
+   * (message-pace.ts), so text let through now would wait behind it and be
+   * counted by the server later than here; it is kept as if left out (a little
+   * is just shown later, without a note).
+   */
+  pass(piece: StreamPiece, now: number, behind = false): StreamPiece[] {
     this.refill(now);
     // Measured once: a flood's every read comes through here.
     const bytes = Private.wireBytes(piece.text);
-    if (!this.leaving) {
+    if (!this.leaving && !behind) {
       const cost = bytes + MESSAGE_BYTES;
       if (this.tokens - cost >= this.floor) {
         this.spend(cost);
