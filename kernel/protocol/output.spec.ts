@@ -49,6 +49,7 @@ test('the first write of a request goes out at once, with no timer', () => {
 test('a burst of writes becomes one stream message', () => {
   // The clock faked too: on a busy machine the loop itself can outlast the flush interval.
   jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+  jest.advanceTimersByTime(100);
   const transport = memoryTransport();
   const out = output(transport);
   out.stream('stdout', 'first\n');
