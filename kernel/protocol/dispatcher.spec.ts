@@ -357,4 +357,41 @@ describe('under a Jupyter server', () => {
     expect(counted).toBeLessThanOrEqual(3_000_000);
     expect(counted).toBeGreaterThan(2_000_000);
   });
+
+  test('a request answered with no reply still sends what it held before its idle', async () => {
+    const { transport, dispatcher } = paced();
+    dispatcher.register('comm_open', async ({ output }) => {
+      for (let i = 0; i < 3000; i++)
+        output.publish('display_data', {
+          data: { 'text/plain': String(i) },
+          metadata: {},
+          transient: {}
+        });
+      throw new NoReply();
+    });
+    // No timer runs: what goes out, goes out with the request itself.
+    jest.useFakeTimers({
+      doNotFake: ['performance', 'Date', 'setImmediate', 'nextTick', 'queueMicrotask']
+    });
+    const req = transport.request('comm_open', { comm_id: 'c', target_name: 't', data: {} });
+    try {
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    } finally {
+      jest.useRealTimers();
+    }
+    const out = trace(transport.childrenOf(req));
+    // Nothing waits behind the idle: the server resets its count when it reads
+    // it, and so does the kernel, at once.
+    expect(out[out.length - 1]).toBe('iopub:status=idle');
+    const texts = transport
+      .childrenOf(req)
+      .filter((s) => s.msg.header.msg_type === 'stream')
+      .map((s) => String(s.msg.content.text));
+    const leftOut = texts.reduce(
+      (n, t) =>
+        n + Number(/\[warren: ([\d,]+) outputs? left out/.exec(t)?.[1].replaceAll(',', '') ?? 0),
+      0
+    );
+    expect(out.filter((t) => t === 'iopub:display_data').length + leftOut).toBe(3000);
+  });
 });

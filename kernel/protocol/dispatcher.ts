@@ -167,6 +167,10 @@ export class Dispatcher {
       this.reply(msg, content);
     } finally {
       if (status) {
+        // What pacing held goes before the idle (a request with no reply
+        // never flushed): the count is reset below as the server resets it
+        // when it reads the idle, so nothing of this request may follow it.
+        output.flush();
         output.publish('status', { execution_state: 'idle' });
         // The server starts counting afresh when it reads the idle.
         this.budget?.idle();
