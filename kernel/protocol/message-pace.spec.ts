@@ -241,6 +241,41 @@ describe('MessagePace', () => {
     expect(shown.slice(-3)).toEqual(['A', 'B', 'clear']);
   });
 
+  test('an update of a display on the page still goes when a copy of it waits', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    const sent: Outgoing[] = [];
+    sent.push(...pace.offer(show('v0', 'bar'), 0));
+    for (let i = 0; i < 3000; i++) sent.push(...pace.offer(show(String(i)), 0));
+    for (const item of [update('bar', 'v1'), show('v1', 'bar'), update('bar', 'v2')])
+      sent.push(...pace.offer(item, 0));
+    sent.push(...pace.settle(0));
+    const bar = sent.filter(
+      (m) =>
+        m.kind === 'message' &&
+        (m.content.transient as { display_id?: string }).display_id === 'bar'
+    );
+    // The first bar (on the page) and its copy both end on v2.
+    expect(bar[0].kind === 'message' && bar[0].type).toBe('display_data');
+    const updates = bar.filter((m) => m.kind === 'message' && m.type === 'update_display_data');
+    expect(updates.map(plain)).toEqual(['v2']);
+    const copy = bar.filter((m, i) => i > 0 && m.kind === 'message' && m.type === 'display_data');
+    expect(copy.map(plain)).toEqual(['v2']);
+  });
+
+  test('clear_output(wait=True) waits for an output added, not an update of a display', () => {
+    const pace = new MessagePace(LIMIT, WINDOW_S, 0);
+    const sent: Outgoing[] = [];
+    sent.push(...pace.offer(show('0', 'p'), 0));
+    for (let i = 0; i < 3000; i++) sent.push(...pace.offer(show(String(i)), 0));
+    for (const item of [show('TABLE'), clear(), update('p', '1'), clear()])
+      sent.push(...pace.offer(item, 0));
+    sent.push(...pace.settle(0));
+    // Nothing was added after the first clear: the page still shows TABLE.
+    expect(
+      sent.map((m) => (m.kind === 'message' && m.type === 'clear_output' ? 'clear' : plain(m)))
+    ).toContain('TABLE');
+  });
+
   test('more outputs than the budget: the oldest are left out, with a note where they were, and the latest are shown', () => {
     // Five seconds of 6,000 outputs a second.
     const items = Array.from({ length: 30_000 }, (_, i) => show(`out ${i}`));

@@ -203,10 +203,12 @@ export class MessagePace {
       // A waiting update of the display is replaced: the new one goes last,
       // where the oldest-first leaving out reaches it last (left where the
       // first one waited, a loop of rows and a progress bar ended on a stale value).
+      let replaced = false;
       this.held = held.filter((m) => {
         if (m.kind !== 'message' || m.type !== 'update_display_data') return true;
         if (Private.displayId(m) !== id) return true;
         this.heldSize -= Private.size(m);
+        replaced = true;
         return false;
       });
       // A display still waiting shows the update's data where it is.
@@ -221,15 +223,18 @@ export class MessagePace {
         this.heldSize += Private.size(this.held[i]) - Private.size(m);
         taken = true;
       });
-      if (!taken) {
+      // An update that was waiting was for a display already on the page
+      // (one shown earlier under the same id): it still needs this one.
+      if (!taken || replaced) {
         this.held.push(item);
         this.heldSize += Private.size(item);
       }
       return this.bound();
     }
     if (item.type === 'clear_output') {
-      // clear_output clears at once; with wait, only once the next output
-      // comes, so a cell that ends on one still shows what came before it.
+      // clear_output clears at once; with wait, only once the next output is
+      // added (not an update of a display), so a cell that ends on one still
+      // shows what came before it.
       // What would be cleared as soon as shown does not wait: for a wait,
       // that is what came before the previous clear, once an output followed
       // it. Updates of displays already on the page still count.
@@ -239,7 +244,7 @@ export class MessagePace {
         for (let i = held.length - 1; i >= 0; i--) {
           const m = held[i];
           if (m.kind !== 'message' || m.type !== 'clear_output') continue;
-          if (held.slice(i + 1).some(Private.counted)) upTo = i;
+          if (held.slice(i + 1).some(Private.addsOutput)) upTo = i;
           break;
         }
       }
@@ -292,6 +297,16 @@ export class MessagePace {
 }
 
 namespace Private {
+  /** Whether `m` adds an output to the cell: what a clear_output(wait=True) waits for. */
+  export function addsOutput(m: Outgoing): boolean {
+    return (
+      m.kind === 'stream' ||
+      m.type === 'display_data' ||
+      m.type === 'execute_result' ||
+      m.type === 'error'
+    );
+  }
+
   export function counted(m: Outgoing): boolean {
     return m.kind === 'stream' || !UNCOUNTED.has(m.type);
   }
