@@ -123,6 +123,19 @@ describe('iopubLimits', () => {
       ).toBeNull();
       // What is not a number is the server's to refuse: its defaults stand.
       expect(limits('--ServerApp.iopub_data_rate_limit=lots')).toEqual(SERVER);
+      // The old advice, moved to ServerApp by notebook_shim where that is not set.
+      expect(limits('--NotebookApp.iopub_data_rate_limit=1e10')).toEqual({
+        ...SERVER,
+        bytesPerSecond: 1e10
+      });
+      expect(
+        limits('--NotebookApp.iopub_data_rate_limit=1e10', '--ServerApp.iopub_data_rate_limit=2e6')
+      ).toEqual({ ...SERVER, bytesPerSecond: 2e6 });
+      // A limit below zero is none, as the server takes it.
+      expect(limits('--ServerApp.iopub_msg_rate_limit=-1')).toEqual({
+        ...SERVER,
+        messagesPerSecond: 0
+      });
     });
 
     test('in its config files: JSON, and the literal lines of a Python one', () => {
@@ -152,7 +165,7 @@ describe('iopubLimits', () => {
       ).toBe(1e10);
     });
 
-    test("the command line beats a user's file, a user's file the system's and the server's prefix", () => {
+    test("the command line beats any file, a server's file an app's, a user's file the system's", () => {
       const system = mkdtempSync(join(tmpdir(), 'warren-etc-'));
       writeFileSync(
         join(system, 'jupyter_server_config.json'),
@@ -161,38 +174,44 @@ describe('iopubLimits', () => {
       const venv = mkdtempSync(join(tmpdir(), 'warren-venv-'));
       mkdirSync(join(venv, 'etc', 'jupyter'), { recursive: true });
       writeFileSync(
-        join(venv, 'etc', 'jupyter', 'jupyter_lab_config.py'),
+        join(venv, 'etc', 'jupyter', 'jupyter_server_config.py'),
         'c.ServerApp.iopub_msg_rate_limit = 6000\nc.ServerApp.rate_limit_window = 5\n'
       );
       const home = homeWith({
-        'jupyter_server_config.json': JSON.stringify({ ServerApp: { iopub_data_rate_limit: 7e6 } })
+        'jupyter_server_config.json': JSON.stringify({ ServerApp: { iopub_data_rate_limit: 7e6 } }),
+        // An app's own file goes below any server file, the system's included.
+        'jupyter_lab_config.json': JSON.stringify({
+          ServerApp: { rate_limit_window: 9, iopub_msg_rate_limit: 9000 }
+        })
       });
       const argv = [join(venv, 'bin', 'python'), join(venv, 'bin', 'jupyter-lab')];
-      const limits = (...flags: string[]) =>
+      const limits = (env: NodeJS.ProcessEnv, ...flags: string[]) =>
         iopubLimits(
-          { HOME: home, JPY_PARENT_PID: '4242' },
+          { HOME: home, JPY_PARENT_PID: '4242', ...env },
           { procRoot: procWith([...argv, ...flags]), systemConfigDirs: [system] }
         );
-      expect(limits()).toEqual({ bytesPerSecond: 7e6, messagesPerSecond: 6000, windowSeconds: 5 });
-      expect(limits('--ServerApp.iopub_data_rate_limit=8e6')).toEqual({
+      expect(limits({})).toEqual({
+        bytesPerSecond: 7e6,
+        messagesPerSecond: 6000,
+        windowSeconds: 5
+      });
+      expect(limits({}, '--ServerApp.iopub_data_rate_limit=8e6')).toEqual({
         bytesPerSecond: 8e6,
         messagesPerSecond: 6000,
         windowSeconds: 5
       });
       // WARREN_IOPUB_* beats all the server says.
-      expect(
-        iopubLimits(
-          { HOME: home, JPY_PARENT_PID: '4242', WARREN_IOPUB_RATE_LIMIT: '0' },
-          { procRoot: procWith(argv), systemConfigDirs: [system] }
-        )?.bytesPerSecond
-      ).toBe(0);
-      // JUPYTER_NO_CONFIG: only the user's folder is read.
-      expect(
-        iopubLimits(
-          { HOME: home, JPY_PARENT_PID: '4242', JUPYTER_NO_CONFIG: '1' },
-          { procRoot: procWith(argv), systemConfigDirs: [system] }
-        )
-      ).toEqual({ ...SERVER, bytesPerSecond: 7e6 });
+      expect(limits({ WARREN_IOPUB_RATE_LIMIT: '0' })?.bytesPerSecond).toBe(0);
+      // JUPYTER_NO_CONFIG: the server reads no file at all.
+      expect(limits({ JUPYTER_NO_CONFIG: '1' })).toEqual(SERVER);
+      // A virtualenv's own folder goes above the user's (jupyter_core 5), unless told otherwise.
+      writeFileSync(join(venv, 'pyvenv.cfg'), 'home = /usr/bin\n');
+      writeFileSync(
+        join(venv, 'etc', 'jupyter', 'jupyter_server_config.json'),
+        JSON.stringify({ ServerApp: { iopub_data_rate_limit: 6e6 } })
+      );
+      expect(limits({})?.bytesPerSecond).toBe(6e6);
+      expect(limits({ JUPYTER_PREFER_ENV_PATH: '0' })?.bytesPerSecond).toBe(7e6);
     });
 
     test('a broken config file is passed over', () => {

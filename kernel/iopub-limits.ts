@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { PaceLimits } from './protocol/pace';
@@ -100,10 +100,13 @@ export function serverSettings(
   env: NodeJS.ProcessEnv,
   systemConfigDirs: string[] = Private.SYSTEM_CONFIG_DIRS
 ): ServerSettings {
-  // Per class, lowest precedence first: later layers overwrite.
+  // Per class, lowest precedence first: later layers overwrite. An extension
+  // app's files (JupyterLab's, Notebook 7's) go below the server's own in
+  // every folder, as jupyter_server merges them; the command line is last.
   const layers: Private.Layer[] = [];
-  for (const dir of Private.configDirs(argv, env, systemConfigDirs).reverse()) {
-    for (const name of Private.CONFIG_FILES) {
+  const dirs = Private.configDirs(argv, env, systemConfigDirs).reverse();
+  for (const name of Private.CONFIG_FILES) {
+    for (const dir of dirs) {
       layers.push(Private.fromPython(Private.read(join(dir, `${name}.py`))));
       layers.push(Private.fromJson(Private.read(join(dir, `${name}.json`))));
     }
@@ -116,8 +119,10 @@ export function serverSettings(
         const key = Private.SETTINGS[name as Private.SettingName];
         if (key === 'limitRate') {
           if (typeof value === 'boolean') settings.limitRate = value;
-        } else if (typeof value === 'number' && Number.isFinite(value) && value >= 0) {
-          settings[key] = value;
+        } else if (typeof value === 'number' && Number.isFinite(value)) {
+          // A limit of 0 or below is none (the server checks `limit > 0`).
+          if (key !== 'windowSeconds') settings[key] = Math.max(0, value);
+          else if (value > 0) settings[key] = value;
         }
       }
     }
@@ -147,15 +152,19 @@ namespace Private {
     rate_limit_window: 'windowSeconds'
   } as const;
   export type SettingName = keyof typeof SETTINGS;
-  /** Lowest first: jupyter_server takes ServerApp's value only where the other's is not set. */
-  export const CLASSES = ['ServerApp', 'ZMQChannelsWebsocketConnection'] as const;
+  /**
+   * Lowest first: jupyter_server takes ServerApp's value only where the
+   * other's is not set, and notebook_shim moves NotebookApp's (the old advice,
+   * `--NotebookApp.iopub_data_rate_limit`) to ServerApp where that is not set.
+   */
+  export const CLASSES = ['NotebookApp', 'ServerApp', 'ZMQChannelsWebsocketConnection'] as const;
   /** Settings by class, as one source gives them. */
   export type Layer = Partial<Record<(typeof CLASSES)[number], Record<string, number | boolean>>>;
-  /** A server's files, an extension app's own (JupyterLab's, Notebook 7's) included. */
+  /** A server's files, lowest first: an extension app's own (JupyterLab's, Notebook 7's), then its own. */
   export const CONFIG_FILES = [
-    'jupyter_server_config',
+    'jupyter_notebook_config',
     'jupyter_lab_config',
-    'jupyter_notebook_config'
+    'jupyter_server_config'
   ];
   export const SYSTEM_CONFIG_DIRS = ['/usr/local/etc/jupyter', '/etc/jupyter'];
 
@@ -183,23 +192,47 @@ namespace Private {
   }
 
   /**
-   * jupyter_core's config path, highest first: JUPYTER_CONFIG_PATH, the
-   * user's (JUPYTER_CONFIG_DIR or ~/.jupyter, the user site's), the server's
-   * Python prefix (from its interpreter's or script's path), the system's.
-   * JUPYTER_NO_CONFIG leaves only the user's folder.
+   * jupyter_core's config path, highest first: JUPYTER_CONFIG_PATH; the
+   * user's (JUPYTER_CONFIG_DIR or ~/.jupyter, the user site's) and the
+   * server's Python prefix (from its interpreter's or script's path), the
+   * prefix first when it is a virtualenv or a conda environment not the base
+   * (or as JUPYTER_PREFER_ENV_PATH says); the system's. JUPYTER_NO_CONFIG:
+   * none (the server reads an empty folder).
    */
   export function configDirs(argv: string[], env: NodeJS.ProcessEnv, system: string[]): string[] {
+    if (env.JUPYTER_NO_CONFIG) return [];
     const home = env.HOME || homedir();
-    const user = env.JUPYTER_CONFIG_DIR || join(home, '.jupyter');
-    if (env.JUPYTER_NO_CONFIG) return [user];
+    const user = [
+      env.JUPYTER_CONFIG_DIR || join(home, '.jupyter'),
+      join(env.PYTHONUSERBASE || join(home, '.local'), 'etc', 'jupyter')
+    ];
+    const prefixes = argv
+      .slice(0, 2)
+      .filter((a) => isAbsolute(a) && basename(dirname(a)) === 'bin')
+      .map((a) => dirname(dirname(a)));
+    const envDirs = prefixes.map((p) => join(p, 'etc', 'jupyter'));
     const dirs = (env.JUPYTER_CONFIG_PATH ?? '').split(':').filter((d) => d !== '');
-    dirs.push(user, join(env.PYTHONUSERBASE || join(home, '.local'), 'etc', 'jupyter'));
-    for (const a of argv.slice(0, 2)) {
-      if (isAbsolute(a) && basename(dirname(a)) === 'bin')
-        dirs.push(join(dirname(dirname(a)), 'etc', 'jupyter'));
-    }
+    if (preferEnvironment(prefixes, env)) dirs.push(...envDirs, ...user);
+    else dirs.push(...user, ...envDirs);
     dirs.push(...system);
     return [...new Set(dirs)];
+  }
+
+  /** jupyter_core's prefer_environment_over_user, for the server's prefix. */
+  function preferEnvironment(prefixes: string[], env: NodeJS.ProcessEnv): boolean {
+    const asked = env.JUPYTER_PREFER_ENV_PATH;
+    if (asked !== undefined)
+      return !['no', 'n', 'false', 'off', '0', '0.0'].includes(asked.toLowerCase());
+    const prefix = prefixes[0];
+    if (prefix === undefined) return false;
+    if (existsSync(join(prefix, 'pyvenv.cfg'))) return true;
+    const conda = env.CONDA_PREFIX;
+    return (
+      conda !== undefined &&
+      conda !== '' &&
+      prefix.startsWith(conda) &&
+      (env.CONDA_DEFAULT_ENV ?? 'base') !== 'base'
+    );
   }
 
   /** `--Class.name=value` or `--Class.name value`. */
@@ -253,7 +286,8 @@ namespace Private {
 
   function set(layer: Layer, cls: string, name: string, v: number | boolean | undefined): void {
     if (v === undefined || !(name in SETTINGS)) return;
-    if (cls !== 'ServerApp' && cls !== 'ZMQChannelsWebsocketConnection') return;
-    (layer[cls] ??= {})[name] = v;
+    const known = CLASSES.find((c) => c === cls);
+    if (known === undefined) return;
+    (layer[known] ??= {})[name] = v;
   }
 }
