@@ -342,7 +342,8 @@ namespace Private {
     const out: Outgoing = {
       ...m,
       content,
-      metadata: copy(m.metadata ?? {}) as Record<string, unknown>
+      metadata: copy(m.metadata ?? {}) as Record<string, unknown>,
+      buffers: m.buffers.map((b) => b.slice())
     };
     sizes.set(out, n);
     return out;

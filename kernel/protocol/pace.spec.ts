@@ -247,4 +247,28 @@ describe('StreamPace', () => {
     expect(sent[sent.length - 1].piece.text.endsWith(unit)).toBe(true);
     expect(sent.some((s) => /left out here/.test(s.piece.text))).toBe(true);
   });
+
+  test('under a server of very low limits (10 kB/s) a flood still shows glimpses and its end, within the limit', () => {
+    const limits = { bytesPerSecond: 10_000, messagesPerSecond: 0, windowSeconds: 3 };
+    const pace = new StreamPace(limits, 0);
+    const sent: { at: number; piece: StreamPiece }[] = [];
+    let n = 0;
+    for (let at = 0; at < 20_000; at += 10) {
+      n++;
+      for (const p of pace.pass({ name: 'stdout', text: lines(n * 10, n * 10 + 9) }, at))
+        sent.push({ at, piece: p });
+    }
+    for (const p of pace.settle(20_000)) sent.push({ at: 20_000, piece: p });
+    let worst = 0;
+    for (let i = 0; i < sent.length; i++) {
+      let sum = 0;
+      for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++)
+        sum += serverBytes(sent[j].piece);
+      worst = Math.max(worst, sum);
+    }
+    expect(worst).toBeLessThanOrEqual(10_000 * 3);
+    const notes = sent.filter((s) => /left out here/.test(s.piece.text));
+    expect(notes.length).toBeGreaterThanOrEqual(3);
+    expect(sent[sent.length - 1].piece.text.endsWith(lines(n * 10 + 9, n * 10 + 9))).toBe(true);
+  });
 });

@@ -125,9 +125,10 @@ export class StreamPace {
     this.lastKept = now;
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
     const chars = this.affordable(this.tokens - this.reserve);
-    if (chars < GLIMPSE_CHARS) return [];
+    const glimpse = this.glimpseChars();
+    if (chars < glimpse) return [];
     this.lastGlimpse = now;
-    return this.release(GLIMPSE_CHARS);
+    return this.release(glimpse);
   }
 
   /**
@@ -154,7 +155,7 @@ export class StreamPace {
     this.refill(now);
     if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
     const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
-    if (chars < Math.min(this.keptChars, GLIMPSE_CHARS)) return [];
+    if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
     this.lastInterlude = now;
     return this.release(chars);
   }
@@ -168,7 +169,7 @@ export class StreamPace {
     this.refill(now);
     if (!this.leaving || now - this.lastKept < QUIET_MS) return [];
     const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
-    if (chars < Math.min(this.keptChars, GLIMPSE_CHARS)) return [];
+    if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
     this.lastGlimpse = now;
     return this.release(chars);
   }
@@ -176,7 +177,7 @@ export class StreamPace {
   /** How long until quiet() may show what is held, in ms (while anything is left out). */
   quietDue(now: number): number {
     this.refill(now);
-    const wanted = Math.ceil(Math.min(this.keptChars, GLIMPSE_CHARS) * this.keptRatio);
+    const wanted = Math.ceil(Math.min(this.keptChars, this.glimpseChars()) * this.keptRatio);
     const need = this.reserve + wanted + 2 * MESSAGE_BYTES + 256;
     return Math.max(this.lastKept + QUIET_MS - now, this.window.msUntil(now, need), 0);
   }
@@ -186,6 +187,18 @@ export class StreamPace {
     // The note's own bytes, and a little for what the ratio of a cut piece misses.
     const perChar = this.keptRatio * 1.02;
     return Math.max(0, Math.floor((budget - 3 * MESSAGE_BYTES - 256) / perChar));
+  }
+
+  /**
+   * Characters of the latest lines a glimpse shows: GLIMPSE_CHARS, or what
+   * the window holds beside the reserve under a server of very low limits
+   * (else no glimpse would ever be affordable there).
+   */
+  private glimpseChars(): number {
+    return Math.max(
+      1,
+      Math.min(GLIMPSE_CHARS, this.affordable(this.window.capacity - this.reserve) >> 1)
+    );
   }
 
   private refill(now: number): void {
