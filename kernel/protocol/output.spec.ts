@@ -241,3 +241,27 @@ test('under a server, text that waits behind held outputs is counted when it goe
   const last = streams[streams.length - 1].content as { text: string };
   expect(last.text.endsWith('THE-END\n')).toBe(true);
 });
+
+test('under a server, a flood goes to the page in few large messages', () => {
+  jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+  jest.advanceTimersByTime(100);
+  const transport = memoryTransport();
+  const factory = new MessageFactory('s');
+  const out = new RequestOutput(
+    transport,
+    factory,
+    factory.header('execute_request'),
+    () => Promise.reject(new Error('no stdin')),
+    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
+  );
+  // 2 MB in 4 kB reads over 100 ms: what the server passes on at once.
+  const read = `${'x'.repeat(79)}\n`.repeat(50);
+  for (let i = 0; i < 500; i++) {
+    out.stream('stdout', read);
+    if (i % 5 === 4) jest.advanceTimersByTime(1);
+  }
+  out.flush();
+  const streams = transport.iopub.filter((m) => m.type === 'stream');
+  expect(streams.map((m) => (m.content as { text: string }).text).join('')).toBe(read.repeat(500));
+  expect(streams.length).toBeLessThanOrEqual(6);
+});
