@@ -265,3 +265,33 @@ test('under a server, a flood goes to the page in few large messages', () => {
   expect(streams.map((m) => (m.content as { text: string }).text).join('')).toBe(read.repeat(500));
   expect(streams.length).toBeLessThanOrEqual(6);
 });
+
+test('under a server, text left out before a clear_output is not shown after it', () => {
+  jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+  jest.advanceTimersByTime(100);
+  const transport = memoryTransport();
+  const factory = new MessageFactory('s');
+  const out = new RequestOutput(
+    transport,
+    factory,
+    factory.header('execute_request'),
+    () => Promise.reject(new Error('no stdin')),
+    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
+  );
+  // Two frames of a loop that prints a flood, then clears and starts again.
+  for (let frame = 0; frame < 2; frame++) {
+    for (let i = 0; i < 40; i++) {
+      out.stream('stdout', `frame ${frame} ${'y'.repeat(100_000)}\n`);
+      jest.advanceTimersByTime(1);
+    }
+    out.clear(false);
+  }
+  out.stream('stdout', 'after\n');
+  out.flush();
+  const types = transport.iopub.map((m) => m.type);
+  const lastClear = types.lastIndexOf('clear_output');
+  const after = transport.iopub
+    .slice(lastClear + 1)
+    .map((m) => ((m.content as { text?: string }).text ?? m.type).slice(0, 40));
+  expect(after).toEqual(['after\n']);
+});

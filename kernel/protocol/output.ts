@@ -121,6 +121,9 @@ export class RequestOutput implements OutputSink {
   }
 
   clear(wait: boolean): void {
+    // Text left out before the clear is not shown after it.
+    this.push();
+    this.pace?.discard();
     this.publish('clear_output', { wait });
   }
 

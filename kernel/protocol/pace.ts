@@ -160,6 +160,14 @@ export class StreamPace {
     return this.release(chars);
   }
 
+  /** A clear_output goes out next: what was left out would be cleared as soon as shown. */
+  discard(): void {
+    this.leftOut = 0;
+    this.kept = [];
+    this.keptChars = 0;
+    this.keptRatio = 1;
+  }
+
   /**
    * A flood that went quiet while its command runs on (`!make; sleep 600`):
    * after QUIET_MS with nothing new, a note and the latest lines, as far as
