@@ -68,8 +68,8 @@ export class RequestOutput implements OutputSink {
     const shared = budget instanceof IopubBudget || !budget ? budget : new IopubBudget(budget);
     const limits = shared?.limits;
     this.bytes = shared?.bytes ?? null;
-    this.flushBytes = shared?.bytes ? PAGE_FLUSH_BYTES : FLUSH_BYTES;
-    this.flushMs = shared?.bytes ? PAGE_FLUSH_MS : FLUSH_MS;
+    this.flushBytes = shared ? PAGE_FLUSH_BYTES : FLUSH_BYTES;
+    this.flushMs = shared ? PAGE_FLUSH_MS : FLUSH_MS;
     this.pace = shared?.bytes ? new StreamPace(limits!, now, shared.bytes) : null;
     this.messages = shared?.messages
       ? new MessagePace(limits!.messagesPerSecond, limits!.windowSeconds, now, shared.messages)
