@@ -276,6 +276,19 @@ describe('MessagePace', () => {
     ).toContain('TABLE');
   });
 
+  test('clear_output(wait=True) called over and over waits as one: no outputs reported left out', () => {
+    const items: Outgoing[] = [];
+    // A loop clearing 3,000 times a second, printing its status every 500 steps.
+    for (let i = 0; i < 15_000; i++) {
+      items.push(clear());
+      if (i % 500 === 0) items.push(line('stdout', `step ${i}\n`));
+    }
+    const { passed, everExceeded } = throughServer(run(items, 3_000));
+    expect(everExceeded).toBe(false);
+    expect(passed.some((m) => m.kind === 'stream' && /left out/.test(m.text))).toBe(false);
+    expect(plain(passed.filter((m) => m.kind === 'stream').pop()!)).toBe('step 14500\n');
+  });
+
   test('more outputs than the budget: the oldest are left out, with a note where they were, and the latest are shown', () => {
     // Five seconds of 6,000 outputs a second.
     const items = Array.from({ length: 30_000 }, (_, i) => show(`out ${i}`));

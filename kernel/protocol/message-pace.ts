@@ -204,13 +204,25 @@ export class MessagePace {
       // where the oldest-first leaving out reaches it last (left where the
       // first one waited, a loop of rows and a progress bar ended on a stale value).
       let replaced = false;
-      this.held = held.filter((m) => {
-        if (m.kind !== 'message' || m.type !== 'update_display_data') return true;
-        if (Private.displayId(m) !== id) return true;
-        this.heldSize -= Private.size(m);
-        replaced = true;
-        return false;
-      });
+      const kept: Outgoing[] = [];
+      for (const m of held) {
+        if (
+          m.kind === 'message' &&
+          m.type === 'update_display_data' &&
+          Private.displayId(m) === id
+        ) {
+          this.heldSize -= Private.size(m);
+          replaced = true;
+          continue;
+        }
+        // Text the update sat between joins up: a log beside a progress bar
+        // waits as one message, not one a line.
+        const last = kept[kept.length - 1];
+        if (m.kind === 'stream' && last?.kind === 'stream' && last.name === m.name)
+          kept[kept.length - 1] = { ...last, text: last.text + m.text };
+        else kept.push(m);
+      }
+      this.held = kept;
       // A display still waiting shows the update's data where it is.
       let taken = false;
       this.held.forEach((m, i) => {
@@ -245,6 +257,11 @@ export class MessagePace {
           const m = held[i];
           if (m.kind !== 'message' || m.type !== 'clear_output') continue;
           if (held.slice(i + 1).some(Private.addsOutput)) upTo = i;
+          else if (m.content.wait === true) {
+            // A waiting clear with nothing added after it: this one is the same clear.
+            held.splice(i, 1);
+            this.heldSize -= Private.size(m);
+          }
           break;
         }
       }
@@ -343,7 +360,8 @@ namespace Private {
       ...m,
       content,
       metadata: copy(m.metadata ?? {}) as Record<string, unknown>,
-      buffers: m.buffers.map((b) => b.slice())
+      // A copy (a Node Buffer's slice() is a view of the caller's memory).
+      buffers: m.buffers.map((b) => new Uint8Array(b))
     };
     sizes.set(out, n);
     return out;
