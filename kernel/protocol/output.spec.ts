@@ -295,3 +295,102 @@ test('under a server, text left out before a clear_output is not shown after it'
     .map((m) => ((m.content as { text?: string }).text ?? m.type).slice(0, 40));
   expect(after).toEqual(['after\n']);
 });
+
+describe('under a server, while outputs wait for the message budget', () => {
+  const LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
+  function paced(transport: Transport): RequestOutput {
+    jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
+    jest.advanceTimersByTime(100);
+    const factory = new MessageFactory('s');
+    return new RequestOutput(
+      transport,
+      factory,
+      factory.header('execute_request'),
+      () => Promise.reject(new Error('no stdin')),
+      LIMITS
+    );
+  }
+  /** What the page ends showing: outputs, a pending clear(wait) applied at the next one added. */
+  function page(sent: { type: string; content: unknown }[]): string[] {
+    let shown: string[] = [];
+    let pending = false;
+    for (const { type, content } of sent) {
+      const c = content as {
+        name?: string;
+        text?: string;
+        wait?: boolean;
+        data?: Record<string, string>;
+      };
+      if (type === 'clear_output') {
+        if (c.wait) pending = true;
+        else shown = [];
+        continue;
+      }
+      if (type !== 'stream' && type !== 'display_data') continue;
+      if (pending) {
+        shown = [];
+        pending = false;
+      }
+      shown.push(type === 'stream' ? c.text! : c.data!['text/plain']);
+    }
+    return shown;
+  }
+
+  test('lines printed beside a display updated 1,500 times a second all show, with no note', () => {
+    const transport = memoryTransport();
+    const out = paced(transport);
+    out.display({ 'text/plain': '0' }, { displayId: 'p' });
+    let line = 0;
+    // 8 s: each millisecond one or two updates; every 5 ms a 950-byte line (190 kB/s).
+    for (let t = 0; t < 8000; t++) {
+      out.display({ 'text/plain': String(t) }, { displayId: 'p', update: true });
+      if (t % 2 === 0) out.display({ 'text/plain': String(t) }, { displayId: 'p', update: true });
+      if (t % 5 === 0) out.stream('stdout', `line ${++line} ${'z'.repeat(940)}\n`);
+      jest.advanceTimersByTime(1);
+    }
+    out.flush();
+    const text = transport.iopub
+      .filter((m) => m.type === 'stream')
+      .map((m) => (m.content as { text: string }).text)
+      .join('');
+    expect(text).not.toContain('left out');
+    expect(text.split('\n').filter((l) => l.startsWith('line ')).length).toBe(line);
+  });
+
+  test('a line printed before a display shows before it', () => {
+    const transport = memoryTransport();
+    const out = paced(transport);
+    for (let i = 0; i < 3000; i++) out.display({ 'text/plain': `row ${i}` });
+    for (let i = 0; i < 30; i++) {
+      out.stream('stdout', `line ${i}\n`);
+      out.display({ 'text/plain': `img ${i}` });
+      jest.advanceTimersByTime(100);
+    }
+    out.flush();
+    const order = transport.iopub
+      .map((m) => {
+        const c = m.content as { text?: string; data?: Record<string, string> };
+        return m.type === 'stream' ? c.text! : (c.data?.['text/plain'] ?? '');
+      })
+      .join('')
+      .match(/(line|img) \d+/g)!;
+    const want = Array.from({ length: 30 }, (_, i) => [`line ${i}`, `img ${i}`]).flat();
+    expect(order.filter((x) => want.includes(x))).toEqual(want.filter((x) => order.includes(x)));
+    expect(order).toContain('img 29');
+  });
+
+  test('a loop of frames, each printed then cleared with wait, ends showing its last frame', () => {
+    const transport = memoryTransport();
+    const out = paced(transport);
+    // As IPython's idiom: print the frame, then clear_output(wait=True).
+    for (let f = 0; f < 60; f++) {
+      out.stream('stdout', `frame ${f}\n${'f'.repeat(220_000)}\n`);
+      out.clear(true);
+      jest.advanceTimersByTime(50);
+    }
+    out.flush();
+    const shown = page(transport.iopub).join('');
+    expect(shown).toContain('frame 59');
+    expect(shown).not.toContain('frame 58');
+  });
+});

@@ -7,7 +7,6 @@ import { MessagePace } from './message-pace';
 import type { Outgoing } from './message-pace';
 import { StreamPace, streamBytes } from './pace';
 import { IopubBudget } from './server-window';
-import type { ServerWindow } from './server-window';
 import type { PaceLimits, StreamPiece } from './pace';
 
 /**
@@ -47,8 +46,6 @@ export class RequestOutput implements OutputSink {
   private releaseTimer: NodeJS.Timeout | null = null;
   private readonly flushBytes: number;
   private readonly flushMs: number;
-  /** The kernel's count of stream bytes: text that waited is counted again when it goes. */
-  private readonly bytes: ServerWindow | null;
   /** While stream output is left out: shows its latest lines once it goes quiet. */
   private quietTimer: NodeJS.Timeout | null = null;
 
@@ -67,7 +64,6 @@ export class RequestOutput implements OutputSink {
     const now = performance.now();
     const shared = budget instanceof IopubBudget || !budget ? budget : new IopubBudget(budget);
     const limits = shared?.limits;
-    this.bytes = shared?.bytes ?? null;
     this.flushBytes = shared ? PAGE_FLUSH_BYTES : FLUSH_BYTES;
     this.flushMs = shared ? PAGE_FLUSH_MS : FLUSH_MS;
     this.pace = shared?.bytes ? new StreamPace(limits!, now, shared.bytes) : null;
@@ -121,9 +117,11 @@ export class RequestOutput implements OutputSink {
   }
 
   clear(wait: boolean): void {
-    // Text left out before the clear is not shown after it.
+    // Text left out before a clear is not shown after it. With wait, the page
+    // clears at the next output: what is left out shows then, the latest
+    // frame at the end of a loop included.
     this.push();
-    this.pace?.discard();
+    if (!wait) this.pace?.discard();
     this.publish('clear_output', { wait });
   }
 
@@ -152,6 +150,7 @@ export class RequestOutput implements OutputSink {
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     for (const item of this.messages.settle(performance.now())) this.sendLate(item);
+    this.pace?.caughtUp();
   }
 
   /** Sends held stream text, as far as pacing lets it through. */
@@ -174,6 +173,8 @@ export class RequestOutput implements OutputSink {
   /** Once output left out goes quiet, its latest lines (see StreamPace.quiet). */
   private scheduleQuiet(): void {
     const pace = this.pace!;
+    const due = pace.quietDue(performance.now());
+    if (!Number.isFinite(due)) return;
     this.quietTimer = setTimeout(
       () => {
         this.quietTimer = null;
@@ -182,7 +183,7 @@ export class RequestOutput implements OutputSink {
         for (const piece of pace.quiet(performance.now())) this.emit({ kind: 'stream', ...piece });
         if (pace.leaving && !this.quietTimer) this.scheduleQuiet();
       },
-      Math.max(10, Math.ceil(pace.quietDue(performance.now())))
+      Math.max(10, Math.ceil(due))
     );
   }
 
@@ -192,7 +193,8 @@ export class RequestOutput implements OutputSink {
     for (const out of this.messages.offer(item, performance.now()))
       if (out === item) this.sendNow(out);
       else this.sendLate(out);
-    if (this.messages.holding && !this.releaseTimer) this.scheduleRelease();
+    if (!this.messages.holding) this.pace?.caughtUp();
+    else if (!this.releaseTimer) this.scheduleRelease();
   }
 
   private scheduleRelease(): void {
@@ -202,6 +204,7 @@ export class RequestOutput implements OutputSink {
         this.releaseTimer = null;
         for (const out of messages.release(performance.now())) this.sendLate(out);
         if (messages.holding) this.scheduleRelease();
+        else this.pace?.caughtUp();
       },
       Math.max(10, messages.wait(performance.now()))
     );
@@ -214,8 +217,8 @@ export class RequestOutput implements OutputSink {
    * the server will.
    */
   private sendLate(item: Outgoing): void {
-    if (item.kind === 'stream' && this.bytes)
-      this.bytes.spend(performance.now(), streamBytes(item.text));
+    if (item.kind === 'stream' && this.pace)
+      this.pace.sent(performance.now(), streamBytes(item.text));
     this.sendNow(item);
   }
 

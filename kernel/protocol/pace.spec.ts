@@ -271,4 +271,20 @@ describe('StreamPace', () => {
     expect(notes.length).toBeGreaterThanOrEqual(3);
     expect(sent[sent.length - 1].piece.text.endsWith(lines(n * 10 + 9, n * 10 + 9))).toBe(true);
   });
+
+  test('a tail denser on the wire than the text before it is shown within the limit', () => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    const sent: StreamPiece[] = [];
+    const plain = `${'p'.repeat(79)}\n`.repeat(12_500);
+    // 2.5 MB of plain lines in 1 MB reads, then 256 k characters of control
+    // characters (six bytes each on the wire) in the same read as more plain text.
+    for (let i = 0; i < 2; i++) sent.push(...pace.pass({ name: 'stdout', text: plain }, i * 50));
+    const dense = `${'\x00'.repeat(79)}\n`.repeat(3_277);
+    sent.push(...pace.pass({ name: 'stdout', text: plain + dense }, 100));
+    sent.push(...pace.pass({ name: 'stdout', text: 'THE-END\n' }, 150));
+    sent.push(...pace.settle(200));
+    const counted = sent.reduce((n, p) => n + serverBytes(p), 0);
+    expect(counted).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
+    expect(sent[sent.length - 1].text.endsWith('THE-END\n')).toBe(true);
+  });
 });

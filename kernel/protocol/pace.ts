@@ -75,6 +75,8 @@ export class StreamPace {
   private lastInterlude = -Infinity;
   /** When a piece was last left out. */
   private lastKept = 0;
+  /** Bytes of text let through while other output waits for the message budget, not yet sent. */
+  private deferred = 0;
   /** The last text passed on ended inside a line: a note then starts on a line of its own. */
   private lineOpen = false;
 
@@ -104,18 +106,19 @@ export class StreamPace {
   /**
    * The pieces to publish now for `piece`: itself, nothing, or a note and the
    * latest lines. `behind`: other output waits for the server's message budget
-   * (message-pace.ts), so text let through now would wait behind it and be
-   * counted by the server later than here; it is kept as if left out (a little
-   * is just shown later, without a note).
+   * (message-pace.ts), so what is let through now waits behind it, in order,
+   * and the server counts it when it goes: it is set aside against the budget
+   * here (`deferred`) and counted by `sent()` when it goes.
    */
   pass(piece: StreamPiece, now: number, behind = false): StreamPiece[] {
     this.refill(now);
     // Measured once: a flood's every read comes through here.
     const bytes = Private.wireBytes(piece.text);
-    if (!this.leaving && !behind) {
+    if (!this.leaving) {
       const cost = bytes + MESSAGE_BYTES;
-      if (this.tokens - cost >= this.floor) {
-        this.spend(cost);
+      if (this.tokens - this.deferred - cost >= this.floor) {
+        if (behind) this.deferred += cost;
+        else this.spend(cost);
         if (piece.text.length > 0) this.lineOpen = !piece.text.endsWith('\n');
         return [piece];
       }
@@ -124,11 +127,26 @@ export class StreamPace {
     this.keep(piece, bytes);
     this.lastKept = now;
     if (now - this.lastGlimpse < GLIMPSE_MS) return [];
-    const chars = this.affordable(this.tokens - this.reserve);
+    const budget = this.tokens - this.deferred - this.reserve;
     const glimpse = this.glimpseChars();
-    if (chars < glimpse) return [];
+    if (this.affordable(budget) < glimpse) return [];
     this.lastGlimpse = now;
-    return this.release(glimpse);
+    return this.release(glimpse, budget);
+  }
+
+  /**
+   * Stream text that waited behind other output (see pass) went out now,
+   * `bytes` as the server counts them: counted from now.
+   */
+  sent(now: number, bytes: number): void {
+    this.refill(now);
+    this.deferred = Math.max(0, this.deferred - bytes);
+    this.spend(bytes);
+  }
+
+  /** Nothing waits for the message budget any more: what was set aside for it is free. */
+  caughtUp(): void {
+    this.deferred = 0;
   }
 
   /**
@@ -138,7 +156,8 @@ export class StreamPace {
   settle(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving) return [];
-    return this.release(Math.min(TAIL_CHARS, this.affordable(this.tokens)));
+    const budget = this.tokens - this.deferred;
+    return this.release(Math.min(TAIL_CHARS, this.affordable(budget)), budget);
   }
 
   /**
@@ -154,10 +173,11 @@ export class StreamPace {
   interlude(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
-    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
+    const budget = this.tokens - this.deferred - this.reserve;
+    const chars = Math.min(TAIL_CHARS, this.affordable(budget));
     if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
     this.lastInterlude = now;
-    return this.release(chars);
+    return this.release(chars, budget);
   }
 
   /** A clear_output goes out next: what was left out would be cleared as soon as shown. */
@@ -176,17 +196,21 @@ export class StreamPace {
   quiet(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving || now - this.lastKept < QUIET_MS) return [];
-    const chars = Math.min(TAIL_CHARS, this.affordable(this.tokens - this.reserve));
+    const budget = this.tokens - this.deferred - this.reserve;
+    const chars = Math.min(TAIL_CHARS, this.affordable(budget));
     if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
     this.lastGlimpse = now;
-    return this.release(chars);
+    return this.release(chars, budget);
   }
 
   /** How long until quiet() may show what is held, in ms (while anything is left out). */
   quietDue(now: number): number {
     this.refill(now);
-    const wanted = Math.ceil(Math.min(this.keptChars, this.glimpseChars()) * this.keptRatio);
-    const need = this.reserve + wanted + 2 * MESSAGE_BYTES + 256;
+    // As quiet() asks: what affordable() takes for the chars it wants, and what is set aside.
+    const wanted = Math.ceil(Math.min(this.keptChars, this.glimpseChars()) * this.keptRatio * 1.02);
+    const need = this.reserve + this.deferred + wanted + 3 * MESSAGE_BYTES + 256 + 1;
+    // More than the window ever holds: the end of the request shows it.
+    if (need > this.window.capacity) return Infinity;
     return Math.max(this.lastKept + QUIET_MS - now, this.window.msUntil(now, need), 0);
   }
 
@@ -205,7 +229,7 @@ export class StreamPace {
   private glimpseChars(): number {
     return Math.max(
       1,
-      Math.min(GLIMPSE_CHARS, this.affordable(this.window.capacity - this.reserve) >> 1)
+      Math.min(GLIMPSE_CHARS, Math.floor(this.affordable(this.window.capacity - this.reserve) / 2))
     );
   }
 
@@ -237,8 +261,13 @@ export class StreamPace {
     }
   }
 
-  /** A note of what was left out, then the latest whole lines kept, at most `chars` of them. */
-  private release(chars: number): StreamPiece[] {
+  /**
+   * A note of what was left out, then the latest whole lines kept: at most
+   * `chars` of them, and at most `budget` bytes with the note, as the server
+   * counts them (the ratio `chars` came from is a whole piece's, and a tail
+   * can be denser than the piece it ends).
+   */
+  private release(chars: number, budget: number): StreamPiece[] {
     const latest: StreamPiece[] = [];
     let room = chars;
     for (let i = this.kept.length - 1; i >= 0 && room > 0; i--) {
@@ -248,6 +277,20 @@ export class StreamPace {
       if (latest[0]?.name === name) latest[0].text = part + latest[0].text;
       else latest.unshift({ name, text: part });
       room -= part.length;
+    }
+    const over = () =>
+      latest.reduce((n, p) => n + Private.wireBytes(p.text) + MESSAGE_BYTES, 0) +
+      MESSAGE_BYTES +
+      256 -
+      budget;
+    // Cut from the start, at the piece's own bytes a character: a few rounds at most.
+    for (let excess = over(); excess > 0 && latest.length > 0; excess = over()) {
+      const text = latest[0].text;
+      const perChar = Math.max(1, Private.wireBytes(text) / Math.max(1, text.length));
+      const cut = Math.ceil(excess / perChar);
+      if (text.length <= cut) latest.shift();
+      else latest[0].text = text.slice(cut);
+      room = 0;
     }
     // Start at a line's start: the piece cut short loses its partial first line.
     const first = latest[0];
