@@ -172,7 +172,6 @@ export class Dispatcher {
         // when it reads the idle, so nothing of this request may follow it.
         output.flush();
         output.publish('status', { execution_state: 'idle' });
-        // The server starts counting afresh when it reads the idle.
         this.budget?.idle();
       } else output.flush();
     }

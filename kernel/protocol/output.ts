@@ -5,7 +5,7 @@ import { HIGH_WATER } from './transport';
 import type { Header, MessageFactory } from './message';
 import { MessagePace } from './message-pace';
 import type { Outgoing } from './message-pace';
-import { StreamPace, streamBytes } from './pace';
+import { StreamPace } from './pace';
 import { IopubBudget } from './server-window';
 import type { PaceLimits, StreamPiece } from './pace';
 
@@ -217,8 +217,7 @@ export class RequestOutput implements OutputSink {
    * the server will.
    */
   private sendLate(item: Outgoing): void {
-    if (item.kind === 'stream' && this.pace)
-      this.pace.sent(performance.now(), streamBytes(item.text));
+    if (item.kind === 'stream' && this.pace) this.pace.sent(performance.now(), item.text);
     this.sendNow(item);
   }
 

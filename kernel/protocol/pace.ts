@@ -37,10 +37,8 @@ export const JUPYTER_SERVER_LIMITS: PaceLimits = {
 /** What a stream message costs the server's count beyond its text: header, parent header, signature. */
 const MESSAGE_BYTES = 1024;
 
-/** What the server counts for a stream message of `text`, about (see Private.wireBytes). */
-export function streamBytes(text: string): number {
-  return Private.wireBytes(text) + MESSAGE_BYTES;
-}
+/** A release's messages beyond its text: the note's, its text's, one to spare, and the note. */
+const NOTE_BYTES = 3 * MESSAGE_BYTES + 256;
 /** How often, while output is left out, the latest lines are shown. */
 const GLIMPSE_MS = 1000;
 /** Characters of the latest lines shown each time. */
@@ -89,9 +87,9 @@ export class StreamPace {
     this.window = window ?? new ServerWindow(limits.bytesPerSecond, limits.windowSeconds);
     this.reserve = Math.min(
       this.window.capacity / 4,
-      Math.ceil(TAIL_CHARS * 1.1) + 3 * MESSAGE_BYTES
+      Math.ceil(TAIL_CHARS * 1.1) + NOTE_BYTES - 256
     );
-    const glimpse = Math.ceil(GLIMPSE_CHARS * 1.1) + 3 * MESSAGE_BYTES + 256;
+    const glimpse = Math.ceil(GLIMPSE_CHARS * 1.1) + NOTE_BYTES;
     this.floor =
       this.reserve + Math.min(this.window.capacity / 4, (limits.windowSeconds + 1) * glimpse);
     this.tokens = this.window.capacity;
@@ -135,10 +133,11 @@ export class StreamPace {
   }
 
   /**
-   * Stream text that waited behind other output (see pass) went out now,
-   * `bytes` as the server counts them: counted from now.
+   * Stream text that waited behind other output (see pass) went out now:
+   * counted from now, as the server counts it.
    */
-  sent(now: number, bytes: number): void {
+  sent(now: number, text: string): void {
+    const bytes = Private.wireBytes(text) + MESSAGE_BYTES;
     this.refill(now);
     this.deferred = Math.max(0, this.deferred - bytes);
     this.spend(bytes);
@@ -173,11 +172,9 @@ export class StreamPace {
   interlude(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
-    const budget = this.tokens - this.deferred - this.reserve;
-    const chars = Math.min(TAIL_CHARS, this.affordable(budget));
-    if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
-    this.lastInterlude = now;
-    return this.release(chars, budget);
+    const out = this.latestBesideReserve();
+    if (out.length > 0) this.lastInterlude = now;
+    return out;
   }
 
   /** A clear_output goes out next: what was left out would be cleared as soon as shown. */
@@ -196,19 +193,32 @@ export class StreamPace {
   quiet(now: number): StreamPiece[] {
     this.refill(now);
     if (!this.leaving || now - this.lastKept < QUIET_MS) return [];
+    const out = this.latestBesideReserve();
+    if (out.length > 0) this.lastGlimpse = now;
+    return out;
+  }
+
+  /**
+   * A note and the latest of what was left out, as far as the budget less
+   * the reserve and what is set aside goes; nothing unless at least a
+   * glimpse's worth (or all that is kept) can be shown.
+   */
+  private latestBesideReserve(): StreamPiece[] {
     const budget = this.tokens - this.deferred - this.reserve;
     const chars = Math.min(TAIL_CHARS, this.affordable(budget));
-    if (chars < Math.min(this.keptChars, this.glimpseChars())) return [];
-    this.lastGlimpse = now;
+    if (chars < this.leastShown()) return [];
     return this.release(chars, budget);
+  }
+
+  /** Characters a release beside the reserve must be able to show to be worth a note. */
+  private leastShown(): number {
+    return Math.min(this.keptChars, this.glimpseChars());
   }
 
   /** How long until quiet() may show what is held, in ms (while anything is left out). */
   quietDue(now: number): number {
     this.refill(now);
-    // As quiet() asks: what affordable() takes for the chars it wants, and what is set aside.
-    const wanted = Math.ceil(Math.min(this.keptChars, this.glimpseChars()) * this.keptRatio * 1.02);
-    const need = this.reserve + this.deferred + wanted + 3 * MESSAGE_BYTES + 256 + 1;
+    const need = this.reserve + this.deferred + this.bytesFor(this.leastShown());
     // More than the window ever holds: the end of the request shows it.
     if (need > this.window.capacity) return Infinity;
     return Math.max(this.lastKept + QUIET_MS - now, this.window.msUntil(now, need), 0);
@@ -216,9 +226,17 @@ export class StreamPace {
 
   /** Characters of what was left out that `budget` bytes can show, with a note. */
   private affordable(budget: number): number {
-    // The note's own bytes, and a little for what the ratio of a cut piece misses.
-    const perChar = this.keptRatio * 1.02;
-    return Math.max(0, Math.floor((budget - 3 * MESSAGE_BYTES - 256) / perChar));
+    return Math.max(0, Math.floor((budget - NOTE_BYTES) / this.perChar()));
+  }
+
+  /** The bytes that showing `chars` of what was left out takes, with a note (affordable's inverse). */
+  private bytesFor(chars: number): number {
+    return Math.ceil(chars * this.perChar()) + NOTE_BYTES + 1;
+  }
+
+  /** Wire bytes a character of what is kept, and a little for what the ratio of a cut piece misses. */
+  private perChar(): number {
+    return this.keptRatio * 1.02;
   }
 
   /**
