@@ -47,8 +47,7 @@ const SETTLE_MIN = 8;
 
 export class MessagePace {
   private readonly window: ServerWindow;
-  /** What the window lets through at `last`, less what was spent since. */
-  private tokens: number;
+  /** The time of the latest call: what the window lets through is counted then. */
   private last: number;
   private readonly reserve: number;
   /** Room kept for the notes of a few seconds, while the window is full. */
@@ -75,7 +74,6 @@ export class MessagePace {
     this.reserve = Math.min(this.window.capacity / 8, 2 * SETTLE_MIN + 16);
     this.noteRoom = Math.min(this.window.capacity / 8, (windowSeconds + 1) * NOTE_LATEST);
     this.floor = this.reserve + this.noteRoom;
-    this.tokens = this.window.capacity;
     this.last = now;
   }
 
@@ -169,13 +167,16 @@ export class MessagePace {
     return out;
   }
 
+  /** What may be sent now: the kernel's count, shared with other requests' output. */
+  private get tokens(): number {
+    return this.window.available(this.last);
+  }
+
   private refill(now: number): void {
-    this.tokens = this.window.available(now);
     this.last = now;
   }
 
   private spend(count: number): void {
-    this.tokens -= count;
     this.window.spend(this.last, count);
   }
 

@@ -55,8 +55,7 @@ const QUIET_MS = 250;
  */
 export class StreamPace {
   private readonly window: ServerWindow;
-  /** What the window lets through at `last`, less what was spent since. */
-  private tokens: number;
+  /** The time of the latest call: what the window lets through is counted then. */
   private last: number;
   private readonly reserve: number;
   /** Below this, output is left out: the reserve, and room for a glimpse a second while the window is full. */
@@ -92,7 +91,6 @@ export class StreamPace {
     const glimpse = Math.ceil(GLIMPSE_CHARS * 1.1) + NOTE_BYTES;
     this.floor =
       this.reserve + Math.min(this.window.capacity / 4, (limits.windowSeconds + 1) * glimpse);
-    this.tokens = this.window.capacity;
     this.last = now;
   }
 
@@ -251,13 +249,16 @@ export class StreamPace {
     );
   }
 
+  /** What may be sent now: the kernel's count, shared with other requests' output. */
+  private get tokens(): number {
+    return this.window.available(this.last);
+  }
+
   private refill(now: number): void {
-    this.tokens = this.window.available(now);
     this.last = now;
   }
 
   private spend(cost: number): void {
-    this.tokens -= cost;
     this.window.spend(this.last, cost);
   }
 
