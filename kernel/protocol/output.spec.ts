@@ -1,6 +1,7 @@
 import type { RawMessage, Transport } from './transport';
 import { MessageFactory } from './message';
 import { RequestOutput } from './output';
+import type { PaceLimits } from './pace';
 
 /** A transport that keeps what is sent on iopub, and always has room. */
 function memoryTransport(): Transport & {
@@ -28,10 +29,18 @@ function memoryTransport(): Transport & {
   };
 }
 
-function output(transport: Transport): RequestOutput {
+/** jupyter_server's default limits, as a kernel it launched keeps under them. */
+const SERVER_LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
+
+/** A request's output on `transport`; paced at `limits` when given (a kernel under a server). */
+function output(transport: Transport, limits: PaceLimits | null = null): RequestOutput {
   const factory = new MessageFactory('s');
-  return new RequestOutput(transport, factory, factory.header('execute_request'), () =>
-    Promise.reject(new Error('no stdin'))
+  return new RequestOutput(
+    transport,
+    factory,
+    factory.header('execute_request'),
+    () => Promise.reject(new Error('no stdin')),
+    limits
   );
 }
 
@@ -107,18 +116,10 @@ test('stream content is written byte for byte as JSON.stringify would write it',
 });
 
 describe('under a Jupyter server', () => {
-  const LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
   const NOTE = /\[warren: [^\]]* of output left out here/g;
 
   function paced(transport: Transport): RequestOutput {
-    const factory = new MessageFactory('s');
-    return new RequestOutput(
-      transport,
-      factory,
-      factory.header('execute_request'),
-      () => Promise.reject(new Error('no stdin')),
-      LIMITS
-    );
+    return output(transport, SERVER_LIMITS);
   }
   const texts = (transport: ReturnType<typeof memoryTransport>) =>
     transport.iopub
@@ -184,14 +185,7 @@ describe('under a Jupyter server', () => {
 test('under a server, an output that waits shows what it held when shown, not what its object holds later', () => {
   jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
   const transport = memoryTransport();
-  const factory = new MessageFactory('s');
-  const out = new RequestOutput(
-    transport,
-    factory,
-    factory.header('execute_request'),
-    () => Promise.reject(new Error('no stdin')),
-    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
-  );
+  const out = output(transport, SERVER_LIMITS);
   // The message budget spent: what follows waits.
   for (let i = 0; i < 3000; i++) out.display({ 'text/plain': String(i) });
   const state = { epoch: 0, loss: [1.0] };
@@ -211,14 +205,7 @@ test('under a server, an output that waits shows what it held when shown, not wh
 test('under a server, text that waits behind held outputs is counted when it goes, not when it came', () => {
   jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
   const transport = memoryTransport();
-  const factory = new MessageFactory('s');
-  const out = new RequestOutput(
-    transport,
-    factory,
-    factory.header('execute_request'),
-    () => Promise.reject(new Error('no stdin')),
-    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
-  );
+  const out = output(transport, SERVER_LIMITS);
   // 3,000 displays at once (the message budget spent), then 5 s of
   // 76-column lines at about 1.5 MB/s.
   for (let i = 0; i < 3000; i++) out.display({ 'text/plain': String(i) });
@@ -246,14 +233,7 @@ test('under a server, a flood goes to the page in few large messages', () => {
   jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
   jest.advanceTimersByTime(100);
   const transport = memoryTransport();
-  const factory = new MessageFactory('s');
-  const out = new RequestOutput(
-    transport,
-    factory,
-    factory.header('execute_request'),
-    () => Promise.reject(new Error('no stdin')),
-    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
-  );
+  const out = output(transport, SERVER_LIMITS);
   // 2 MB in 4 kB reads over 100 ms: what the server passes on at once.
   const read = `${'x'.repeat(79)}\n`.repeat(50);
   for (let i = 0; i < 500; i++) {
@@ -270,14 +250,7 @@ test('under a server, text left out before a clear_output is not shown after it'
   jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
   jest.advanceTimersByTime(100);
   const transport = memoryTransport();
-  const factory = new MessageFactory('s');
-  const out = new RequestOutput(
-    transport,
-    factory,
-    factory.header('execute_request'),
-    () => Promise.reject(new Error('no stdin')),
-    { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 }
-  );
+  const out = output(transport, SERVER_LIMITS);
   // Two frames of a loop that prints a flood, then clears and starts again.
   for (let frame = 0; frame < 2; frame++) {
     for (let i = 0; i < 40; i++) {
@@ -297,18 +270,10 @@ test('under a server, text left out before a clear_output is not shown after it'
 });
 
 describe('under a server, while outputs wait for the message budget', () => {
-  const LIMITS = { bytesPerSecond: 1_000_000, messagesPerSecond: 1000, windowSeconds: 3 };
   function paced(transport: Transport): RequestOutput {
     jest.useFakeTimers({ doNotFake: ['Date', 'setImmediate', 'nextTick'] });
     jest.advanceTimersByTime(100);
-    const factory = new MessageFactory('s');
-    return new RequestOutput(
-      transport,
-      factory,
-      factory.header('execute_request'),
-      () => Promise.reject(new Error('no stdin')),
-      LIMITS
-    );
+    return output(transport, SERVER_LIMITS);
   }
   /** What the page ends showing: outputs, a pending clear(wait) applied at the next one added. */
   function page(sent: { type: string; content: unknown }[]): string[] {

@@ -9,6 +9,19 @@ function serverBytes(piece: StreamPiece): number {
   return Buffer.byteLength(JSON.stringify(piece.text)) + 600;
 }
 
+/** The most the server counts in any window of what was sent (the replica of its sum). */
+function worstWindow(sent: { at: number; piece: StreamPiece }[]): number {
+  let worst = 0;
+  for (let i = 0; i < sent.length; i++) {
+    let sum = 0;
+    for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++) {
+      sum += serverBytes(sent[j].piece);
+    }
+    worst = Math.max(worst, sum);
+  }
+  return worst;
+}
+
 /** Numbered lines `from`..`to`, each with its newline. */
 function lines(from: number, to: number, fill = 'x'): string {
   let out = '';
@@ -63,14 +76,7 @@ describe('StreamPace', () => {
       // About 60 MB in a minute.
       const { sent } = flood(15_000, 60, 500, fill);
       expect(sent.length).toBeGreaterThan(10);
-      let worst = 0;
-      for (let i = 0; i < sent.length; i++) {
-        let sum = 0;
-        for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++) {
-          sum += serverBytes(sent[j].piece);
-        }
-        worst = Math.max(worst, sum);
-      }
+      const worst = worstWindow(sent);
       expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
       expect(worst).toBeGreaterThan(LIMIT); // and it uses the room it has
     }
@@ -163,14 +169,7 @@ describe('StreamPace', () => {
     }
     take(15_000, pace.pass({ name: 'stdout', text: 'THE-END\n' }, 15_000));
     take(15_000, pace.settle(15_000));
-    let worst = 0;
-    for (let i = 0; i < sent.length; i++) {
-      let sum = 0;
-      for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++) {
-        sum += serverBytes(sent[j].piece);
-      }
-      worst = Math.max(worst, sum);
-    }
+    const worst = worstWindow(sent);
     expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
     const notes = sent.filter((s) => /^\n?\[warren: /.test(s.piece.text));
     expect(notes.length).toBeGreaterThanOrEqual(5);
@@ -214,14 +213,7 @@ describe('StreamPace', () => {
         last = Math.max(last, at + lag);
         return { at: last, piece };
       });
-      let worst = 0;
-      for (let i = 0; i < arrived.length; i++) {
-        let sum = 0;
-        for (let j = i; j < arrived.length && arrived[j].at < arrived[i].at + WINDOW_MS; j++) {
-          sum += serverBytes(arrived[j].piece);
-        }
-        worst = Math.max(worst, sum);
-      }
+      const worst = worstWindow(arrived);
       expect(worst).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
     }
   });
@@ -259,13 +251,7 @@ describe('StreamPace', () => {
         sent.push({ at, piece: p });
     }
     for (const p of pace.settle(20_000)) sent.push({ at: 20_000, piece: p });
-    let worst = 0;
-    for (let i = 0; i < sent.length; i++) {
-      let sum = 0;
-      for (let j = i; j < sent.length && sent[j].at < sent[i].at + WINDOW_MS; j++)
-        sum += serverBytes(sent[j].piece);
-      worst = Math.max(worst, sum);
-    }
+    const worst = worstWindow(sent);
     expect(worst).toBeLessThanOrEqual(10_000 * 3);
     const notes = sent.filter((s) => /left out here/.test(s.piece.text));
     expect(notes.length).toBeGreaterThanOrEqual(3);
