@@ -35,10 +35,16 @@ export const COMPILER_HEAP_MB = 1024;
  * `--max-semi-space-size=2`: a young generation of 2 MB halves, not 16 MB
  * (V8's own): 30 MB less resident at no cost in speed, as measured (a cell
  * leaves little garbage now that most reuse one checker).
+ * `--no-rehash-snapshot`: the blob's hash tables keep the seed they were
+ * built with, rather than V8 hashing every string in them again with a new
+ * one at each start (a guard against crafted keys flooding a table, which
+ * the compiler, fed only its user's cells, does not need): as measured, the
+ * compiler listens about 50 ms sooner and holds 7 MB less.
  */
 export const COMPILER_FLAGS = [
   `--max-old-space-size=${COMPILER_HEAP_MB}`,
-  '--max-semi-space-size=2'
+  '--max-semi-space-size=2',
+  '--no-rehash-snapshot'
 ];
 
 /** The compiled files the compiler process runs: its snapshot and its socket's name follow them. */
