@@ -1,5 +1,5 @@
 /** Figures the benchmarks share, and the kernels they launch. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository's root, from the compiled benchmarks (lib/bench). */
@@ -38,6 +38,63 @@ export function pssMB(pid: number | undefined): number {
   return treeMB(pid, (p) =>
     /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))
   );
+}
+
+/**
+ * The memory a kernel's processes hold together: each physical page resident
+ * in `pid` or a process below it, counted once (RSS summed over processes
+ * counts the node binary's pages, and any other page they share, once per
+ * process). Read from /proc/PID/pagemap, which gives page frame numbers only
+ * to root: NaN for anyone else.
+ */
+export function residentMB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const children = processChildren();
+  const frames = new Set<number>();
+  const walk = (p: number) => {
+    try {
+      framesOf(p, frames);
+    } catch {
+      return;
+    }
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return frames.size === 0 ? NaN : (frames.size * 4096) / (1024 * 1024);
+}
+
+const PAGE = 4096;
+
+/** Adds the page frame of each page resident in `pid`'s mappings to `frames`. */
+function framesOf(pid: number, frames: Set<number>): void {
+  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const fd = openSync(`/proc/${pid}/pagemap`, 'r');
+  try {
+    let range: [number, number] | null = null;
+    for (const line of smaps.split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+      if (head) {
+        range = [parseInt(head[1], 16), parseInt(head[2], 16)];
+        continue;
+      }
+      // Only mappings with something resident: V8 reserves gigabytes it never touches.
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (!range || !rss || rss[1] === '0') continue;
+      const pages = (range[1] - range[0]) / PAGE;
+      const entries = Buffer.alloc(pages * 8);
+      readSync(fd, entries, 0, entries.length, (range[0] / PAGE) * 8);
+      for (let i = 0; i < pages; i++) {
+        const high = entries.readUInt32LE(i * 8 + 4);
+        // Bit 63: present; bits 0-54: the page frame number (0 unless root).
+        if (high & 0x80000000) {
+          const frame = (high & 0x7fffff) * 2 ** 32 + entries.readUInt32LE(i * 8);
+          if (frame !== 0) frames.add(frame);
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Every living process's children, by parent pid, from /proc. */

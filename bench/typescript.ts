@@ -11,7 +11,10 @@
  * together (they share one compiler), per notebook. Each time just after the
  * last cell and again once the kernels have sat idle for SETTLE_MS: warren's
  * kernel collects 2 s and 7 s after its last cell, its compiler 1 s after the
- * last request, V8 on its own some time later.
+ * last request, V8 on its own some time later. Beside RSS summed over a
+ * kernel's processes, the pages they hold together, each counted once (the
+ * node binary's pages are resident in warren's three processes alike; root
+ * only).
  *
  * Goals (issue "The TypeScript engine at Python's speed and memory"): first
  * typed cell <= 0.25 s after kernel_info_reply; a distinct typed cell no slower
@@ -28,6 +31,7 @@ import {
   median,
   printRatios,
   pssMB,
+  residentMB,
   ROOT,
   rssMB,
   WARREN_ARGV
@@ -105,7 +109,10 @@ async function measure(peer: Peer): Promise<Row> {
       if (reply.content.status !== 'ok')
         throw new Error(`${peer.name}: ${JSON.stringify(reply.content)}`);
       firsts.push((performance.now() - t) / 1000);
-      if (run === 0) row['RSS after the first typed cell (MB)'] = rssMB(k.pid);
+      if (run === 0) {
+        row['RSS after the first typed cell (MB)'] = rssMB(k.pid);
+        row['resident after the first typed cell, each page once (MB)'] = residentMB(k.pid);
+      }
     } finally {
       await k.shutdown();
     }
@@ -187,8 +194,12 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
     const idle = `idle ${SETTLE_MS / 1000} s`;
     for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rssMB(k.pid);
     await settle();
-    for (const [peer, k] of kernels)
+    for (const [peer, k] of kernels) {
       rows[peer.name][`RSS after 1,000 cells, ${idle} (MB)`] = rssMB(k.pid);
+      rows[peer.name][`resident after 1,000 cells, ${idle}, each page once (MB)`] = residentMB(
+        k.pid
+      );
+    }
     if (soak) {
       for (; i <= 10000; i++) await turn(i, false);
       for (const [peer, k] of kernels) {
