@@ -222,7 +222,8 @@ describe('StreamPace', () => {
     ['`yes` (1.5 bytes a character on the wire)', 'y\n'],
     ['coloured lines (ESC is six bytes)', '\x1b[32m123456\x1b[0m\n'],
     ['quotes and backslashes', '"C:\\path\\to"\t\n'],
-    ['text beyond Latin-1', '中文 😀 ü\n']
+    ['text beyond Latin-1', '中文 😀 ü\n'],
+    ['lone surrogates (JSON writes each as a six-byte escape)', '\ud800\udc00\udc00\ud800\n']
   ])('a flood of %s stays below the server limit, counted byte for byte', (_, unit) => {
     const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
     const sent: { at: number; piece: StreamPiece }[] = [];

@@ -337,15 +337,23 @@ export class StreamPace {
 namespace Private {
   /** JSON's two-character escapes; every other control character takes six (\u001b). */
   const SHORT_ESCAPES = new Set(['"', '\\', '\b', '\f', '\r', '\t']);
+  const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
   /**
    * The bytes `text` takes in a message's JSON, as the server counts them:
    * UTF-8, each newline written `\n`, a quote or backslash two bytes, another
-   * control character six (an ESC of a coloured line: `\u001b`). `yes` is 1.5
-   * bytes a character, coloured output up to 1.7, so a fixed ratio will not do.
+   * control character six (an ESC of a coloured line: `\u001b`), as is a
+   * surrogate without its pair. `yes` is 1.5 bytes a character, coloured
+   * output up to 1.7, so a fixed ratio will not do.
    */
   export function wireBytes(text: string): number {
-    let n = /[^\x00-\x7f]/.test(text) ? Buffer.byteLength(text, 'utf8') : text.length;
+    let n = text.length;
+    if (/[^\x00-\x7f]/.test(text)) {
+      n = Buffer.byteLength(text, 'utf8');
+      // A surrogate without its pair: UTF-8 has no bytes for it (3, the
+      // replacement's, above), JSON writes the six of its escape (\ud800).
+      if (/[\ud800-\udfff]/.test(text)) n += 3 * (text.match(LONE_SURROGATE)?.length ?? 0);
+    }
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
     if (/[\x00-\x09\x0b-\x1f"\\]/.test(text)) {
       for (const m of text.matchAll(/[\x00-\x09\x0b-\x1f"\\]/g))
