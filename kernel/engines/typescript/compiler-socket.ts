@@ -47,9 +47,13 @@ export const COMPILER_FLAGS = [
   '--no-rehash-snapshot'
 ];
 
-/** The compiled files the compiler process runs: its snapshot and its socket's name follow them. */
+/**
+ * The compiled files the compiler process runs, and this one, which holds
+ * the flags it runs under: its snapshot and its socket's name follow them.
+ */
 const COMPILER_CODE = [
   'compiler-process.js',
+  'compiler-socket.js',
   'converter.js',
   'live.js',
   'declarations.js',
