@@ -3,21 +3,36 @@
  * warren's compiler process, the same typed cells in one run: is the native
  * compiler the way to the issue's goals for the first typed cell and memory?
  *
- *   npm run build:kernel && node lib/bench/native-checker.js [--cells 300]
+ *   npm run bench:native [-- --cells 300]
+ *
+ * TypeScript 7 is installed for this bench alone, in .cache/typescript-7
+ * (a dependency of the project would take node_modules/.bin/tsc from
+ * TypeScript 5).
  *
  * Not like for like, and printed as such: warren's compiler checks a cell and
  * emits its JavaScript and declarations (what a kernel runs); tsgo's API only
  * checks (it emits no JavaScript), so its figures are a floor for a kernel
- * built on it, not a kernel. Both read lib.es2022 and @types/node. warren's
- * compiler starts from its V8 snapshot (TypeScript parsed and readied at build
- * time); tsgo starts from nothing.
+ * built on it, not a kernel. Both read lib.es2022 and @types/node, with the
+ * options warren checks cells with where TypeScript 7 still has them (not
+ * strict, libraries unchecked). warren's compiler starts from its V8 snapshot
+ * (TypeScript parsed and readied at build time); tsgo starts from nothing.
  *
- * Cells: `const voxI: number[] = [1, I]; voxI.length + 1`. For tsgo each cell
- * is a script file of its own in one project (scripts share the global
- * scope, so a cell sees the names of those before it), added to the project
- * and checked alone.
+ * Cells: `const voxI: number[] = [1, vox(I-1)[1]]; voxI.length + 1`, each
+ * reading the one before it, so a checker that lost earlier cells fails. For
+ * tsgo two ways: each cell a script file of its own in one project (scripts
+ * share the global scope), added and checked alone; or one file that each
+ * cell is appended to and checked again whole (the median hides that a cell
+ * costs more as the file grows).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Compiler, compilerEntry } from '../kernel/engines/typescript/compiler';
@@ -28,18 +43,23 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const CELLS = Number(arg('--cells', '300'));
-const cell = (i: number) => `const vox${i}: number[] = [1, ${i}]; vox${i}.length + 1;`;
+const cell = (i: number) =>
+  `const vox${i}: number[] = [1, ${i === 0 ? 0 : `vox${i - 1}[1]`}]; vox${i}.length + 1;`;
 const BAD = 'const wrong: number = "one";';
+
+/** Where `npm run bench:native` installs TypeScript 7. */
+const NATIVE = join(ROOT, '.cache', 'typescript-7');
 
 /** The part of tsgo's synchronous API (typescript@7, `unstable/sync`) used here. */
 interface NativeApi {
-  API: new (options: { cwd: string; fs?: NativeFs }) => {
-    updateSnapshot(params: {
-      openProjects?: string[];
-      fileChanges?: { created?: string[]; changed?: string[] };
-    }): NativeSnapshot;
-    close(): void;
-  };
+  API: new (options: { cwd: string; fs?: NativeFs }) => NativeClient;
+}
+interface NativeClient {
+  updateSnapshot(params: {
+    openProjects?: string[];
+    fileChanges?: { created?: string[]; changed?: string[] };
+  }): NativeSnapshot;
+  close(): void;
 }
 interface NativeFs {
   readFile(file: string): string | undefined;
@@ -70,27 +90,27 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** The pid of a process whose command line holds `needle` and whose environment holds `env`. */
-function findProcess(needle: string, env: string): number {
+/** The pid of the process whose arguments and environment `matches` accepts. */
+function findProcess(what: string, matches: (args: string[], env: string[]) => boolean): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (
-        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) &&
-        readFileSync(`/proc/${entry}/environ`, 'utf8').includes(env)
-      )
-        return Number(entry);
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (matches(args, env)) return Number(entry);
     } catch {
       // gone meanwhile
     }
   }
-  throw new Error(`no process running ${needle}`);
+  throw new Error(`no process found for ${what}`);
 }
 
 async function warren(folder: string): Promise<Figures> {
-  // A compiler of this run's own: none already running answers for it.
+  // A compiler of this run's own (none already running answers for it),
+  // gone when this run lets go of it.
   const sockets = mkdtempSync(join(tmpdir(), 'warren-bench-compiler-'));
   process.env.WARREN_COMPILER_DIR = sockets;
+  process.env.WARREN_COMPILER_LINGER_S = '0';
   const t = now();
   const compiler = new Compiler(compilerEntry(), {
     isJS: false,
@@ -98,11 +118,22 @@ async function warren(folder: string): Promise<Figures> {
     globals: '',
     committed: []
   });
+  try {
+    return await convertAll(compiler, t, sockets);
+  } finally {
+    await compiler.dispose();
+    rmSync(sockets, { recursive: true, force: true });
+  }
+}
+
+async function convertAll(compiler: Compiler, t: number, sockets: string): Promise<Figures> {
   const first = await compiler.convert(cell(0));
   const firstMs = now() - t;
   if (first.output === undefined) throw new Error('warren: the first cell did not convert');
   await compiler.commit(null, []);
-  const pid = findProcess('compiler', `WARREN_COMPILER_SOCKET=${sockets}`);
+  const pid = findProcess("warren's compiler", (_, env) =>
+    env.some((e) => e.startsWith(`WARREN_COMPILER_SOCKET=${sockets}/`))
+  );
   const rssFirstMB = rssOf(pid);
   // A kernel rebuilt without its snapshot (tsc alone) starts the plain script.
   const how = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--snapshot-blob')
@@ -116,9 +147,8 @@ async function warren(folder: string): Promise<Figures> {
     times.push(now() - s);
     if (converted.output === undefined) throw new Error(`warren: cell ${i} did not convert`);
   }
-  const rssLastMB = rssOf(pid);
   const bad = await compiler.convert(BAD);
-  await compiler.dispose();
+  const rssLastMB = rssOf(pid);
   return {
     how,
     firstMs,
@@ -135,8 +165,6 @@ async function warren(folder: string): Promise<Figures> {
  * growing program sees).
  */
 function native(folder: string, mode: 'files' | 'append'): Figures {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const api = require('typescript-native/unstable/sync') as NativeApi;
   const project = join(folder, `native-${mode}`);
   mkdirSync(project);
   const config = join(project, 'tsconfig.json');
@@ -149,7 +177,8 @@ function native(folder: string, mode: 'files' | 'append'): Figures {
         lib: ['es2022'],
         types: ['node'],
         typeRoots: [types],
-        strict: true,
+        strict: false,
+        skipLibCheck: true,
         noEmit: true
       },
       include: ['*.ts']
@@ -161,8 +190,8 @@ function native(folder: string, mode: 'files' | 'append'): Figures {
   const fs: NativeFs = {
     readFile: (f) => cells.get(f),
     fileExists: (f) => (cells.has(f) ? true : undefined),
-    getAccessibleEntries: (folder) =>
-      folder === project
+    getAccessibleEntries: (dir) =>
+      dir === project
         ? {
             files: ['tsconfig.json', ...[...cells.keys()].map((f) => basename(f))],
             directories: []
@@ -170,53 +199,78 @@ function native(folder: string, mode: 'files' | 'append'): Figures {
         : undefined
   };
   const file = (i: number) => join(project, `cell${mode === 'files' ? i : 0}.ts`);
+  const api = nativeApi();
   const t = now();
   const client = new api.API({ cwd: project, fs });
-  cells.set(file(0), cell(0));
-  let snapshot = client.updateSnapshot({ openProjects: [config] });
-  const diagnostics = (f: string) => snapshot.getProject(config).program.getSemanticDiagnostics(f);
-  if (diagnostics(file(0)).length > 0) throw new Error('tsgo: the first cell has errors');
-  const firstMs = now() - t;
-  const pid = findProcess('--api', '');
-  const rssFirstMB = rssOf(pid);
-  const times: number[] = [];
-  for (let i = 1; i <= CELLS; i++) {
-    const s = now();
-    const f = file(i);
-    const text = i === CELLS ? BAD : cell(i);
-    cells.set(f, mode === 'files' ? text : `${cells.get(f)}\n${text}`);
-    snapshot.dispose();
-    snapshot = client.updateSnapshot({
-      fileChanges: mode === 'files' ? { created: [f] } : { changed: [f] }
+  try {
+    cells.set(file(0), cell(0));
+    let snapshot = client.updateSnapshot({ openProjects: [config] });
+    const diagnostics = (f: string) =>
+      snapshot.getProject(config).program.getSemanticDiagnostics(f);
+    if (diagnostics(file(0)).length > 0) throw new Error('tsgo: the first cell has errors');
+    const firstMs = now() - t;
+    // tsgo, spawned by this process for this project.
+    const pid = findProcess('tsgo', (args) => {
+      const at = args.indexOf('--cwd');
+      return args.includes('--api') && at >= 0 && args[at + 1] === project;
     });
-    const found = diagnostics(f);
-    if (i < CELLS) {
-      times.push(now() - s);
-      if (found.length > 0) throw new Error(`tsgo: cell ${i}: ${found[0].text}`);
-    } else {
-      const rssLastMB = rssOf(pid);
+    const rssFirstMB = rssOf(pid);
+    const times: number[] = [];
+    for (let i = 1; i <= CELLS; i++) {
+      const s = now();
+      const f = file(i);
+      const text = i === CELLS ? BAD : cell(i);
+      cells.set(f, mode === 'files' ? text : `${cells.get(f)}\n${text}`);
       snapshot.dispose();
-      client.close();
-      return {
-        how: 'from nothing',
-        firstMs,
-        cellMs: median(times),
-        rssFirstMB,
-        rssLastMB,
-        caught: found.length > 0
-      };
+      snapshot = client.updateSnapshot({
+        fileChanges: mode === 'files' ? { created: [f] } : { changed: [f] }
+      });
+      const found = diagnostics(f);
+      if (i < CELLS) {
+        times.push(now() - s);
+        if (found.length > 0) throw new Error(`tsgo: cell ${i}: ${found[0].text}`);
+      } else {
+        const rssLastMB = rssOf(pid);
+        snapshot.dispose();
+        return {
+          how: 'from nothing',
+          firstMs,
+          cellMs: median(times),
+          rssFirstMB,
+          rssLastMB,
+          caught: found.length > 0
+        };
+      }
     }
+    throw new Error('unreachable');
+  } finally {
+    client.close();
   }
-  throw new Error('unreachable');
+}
+
+/** TypeScript 7's API, from the folder `npm run bench:native` installs it in. */
+function nativeApi(): NativeApi {
+  const api = join(NATIVE, 'node_modules', 'typescript', 'dist', 'api', 'sync', 'api.js');
+  if (!existsSync(api))
+    throw new Error(`no TypeScript 7 in ${NATIVE}: npm run bench:native installs it`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(api) as NativeApi;
 }
 
 async function main(): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'warren-bench-native-'));
-  const rows: [string, Figures][] = [
-    ['warren compiler (checks and emits)', await warren(folder)],
-    ['tsgo 7 API, a file a cell (checks only)', native(folder, 'files')],
-    ['tsgo 7 API, one growing file (checks only)', native(folder, 'append')]
-  ];
+  try {
+    report([
+      ['warren compiler (checks and emits)', await warren(folder)],
+      ['tsgo 7 API, a file a cell (checks only)', native(folder, 'files')],
+      ['tsgo 7 API, one growing file (checks only)', native(folder, 'append')]
+    ]);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function report(rows: [string, Figures][]): void {
   console.log(`${CELLS} distinct typed cells, one run, lib.es2022 and @types/node`);
   console.log(
     'checker | start to first cell checked | a distinct cell, median | RSS after first | RSS after last | type error caught'
