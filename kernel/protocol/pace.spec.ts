@@ -274,4 +274,17 @@ describe('StreamPace', () => {
     expect(counted).toBeLessThanOrEqual(LIMIT * (WINDOW_MS / 1000));
     expect(sent[sent.length - 1].text.endsWith('THE-END\n')).toBe(true);
   });
+
+  test('a flood with no line breaks is never cut inside a character of two UTF-16 units', () => {
+    const pace = new StreamPace(JUPYTER_SERVER_LIMITS, 0);
+    const sent: StreamPiece[] = [];
+    // Odd-sized reads of emoji (two units each), so cuts may fall anywhere.
+    const read = 'x' + '😀'.repeat(32_767);
+    for (let at = 0; at < 3000; at += 10)
+      sent.push(...pace.pass({ name: 'stdout', text: read }, at));
+    sent.push(...pace.settle(3000));
+    expect(sent.some((p) => /left out here/.test(p.text))).toBe(true);
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    for (const p of sent) expect(lone.test(p.text)).toBe(false);
+  });
 });

@@ -274,8 +274,9 @@ export class StreamPace {
         this.kept.shift();
         this.keptChars -= first.text.length;
       } else {
-        first.text = first.text.slice(over);
-        this.keptChars -= over;
+        const rest = Private.from(first.text, over);
+        this.keptChars -= first.text.length - rest.length;
+        first.text = rest;
       }
     }
   }
@@ -291,7 +292,7 @@ export class StreamPace {
     let room = chars;
     for (let i = this.kept.length - 1; i >= 0 && room > 0; i--) {
       const { name, text } = this.kept[i];
-      const part = text.length <= room ? text : text.slice(text.length - room);
+      const part = text.length <= room ? text : Private.from(text, text.length - room);
       // One piece per stream run, as the page would show it.
       if (latest[0]?.name === name) latest[0].text = part + latest[0].text;
       else latest.unshift({ name, text: part });
@@ -308,7 +309,7 @@ export class StreamPace {
       const perChar = Math.max(1, Private.wireBytes(text) / Math.max(1, text.length));
       const cut = Math.ceil(excess / perChar);
       if (text.length <= cut) latest.shift();
-      else latest[0].text = text.slice(cut);
+      else latest[0].text = Private.from(text, cut);
       room = 0;
     }
     // Start at a line's start: the piece cut short loses its partial first line.
@@ -360,6 +361,18 @@ namespace Private {
         n += SHORT_ESCAPES.has(m[0]) ? 1 : 5;
     }
     return n;
+  }
+
+  /**
+   * `text` from `start` on, or from one further where `start` falls between
+   * the two halves of a character beyond U+FFFF (an emoji): half of one
+   * would show as a replacement character.
+   */
+  export function from(text: string, start: number): string {
+    const low = text.charCodeAt(start);
+    const high = text.charCodeAt(start - 1);
+    const between = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+    return text.slice(between ? start + 1 : start);
   }
 
   export function note(chars: number, limits: PaceLimits): string {
