@@ -51,17 +51,8 @@ const PAGE = 4096;
  */
 export function residentMB(pid: number | undefined): number {
   if (!pid) return NaN;
-  const children = processChildren();
   const frames = new Set<number>();
-  const walk = (p: number) => {
-    try {
-      framesOf(p, frames);
-    } catch {
-      return;
-    }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
+  visitTree(pid, (p) => framesOf(p, frames));
   return frames.size === 0 ? NaN : (frames.size * PAGE) / (1024 * 1024);
 }
 
@@ -129,19 +120,30 @@ export function processChildren(): Map<number, number[]> {
 /** The kB that `read` finds for a process, summed over `pid` and every process below it, in MB. */
 function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray | null): number {
   if (!pid) return NaN;
-  const children = processChildren();
   let kb = 0;
+  visitTree(pid, (p) => {
+    const m = read(p);
+    kb += m ? Number(m[1]) : 0;
+  });
+  return kb / 1024;
+}
+
+/**
+ * Calls `visit` for `pid` and every process below it, parents first; a
+ * process `visit` cannot read (gone meanwhile) is passed over with those
+ * below it.
+ */
+function visitTree(pid: number, visit: (pid: number) => void): void {
+  const children = processChildren();
   const walk = (p: number) => {
     try {
-      const m = read(p);
-      kb += m ? Number(m[1]) : 0;
+      visit(p);
     } catch {
       return;
     }
     for (const c of children.get(p) ?? []) walk(c);
   };
   walk(pid);
-  return kb / 1024;
 }
 
 /** One peer's figures, by metric: numbers, or words where a figure is not a number. */
