@@ -24,19 +24,11 @@
  * cell is appended to and checked again whole (the median hides that a cell
  * costs more as the file grows).
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Compiler, compilerEntry } from '../kernel/engines/typescript/compiler';
-import { median, ROOT } from './measure';
+import { median, processChildren, ROOT, rssMB } from './measure';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -85,19 +77,13 @@ interface Figures {
 
 const now = () => performance.now();
 
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** The pid of the process whose arguments and environment `matches` accepts. */
-function findProcess(what: string, matches: (args: string[], env: string[]) => boolean): number {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/** The pid of this process's child whose arguments and environment `matches` accepts. */
+function findChild(what: string, matches: (args: string[], env: string[]) => boolean): number {
+  for (const pid of processChildren().get(process.pid) ?? []) {
     try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (matches(args, env)) return Number(entry);
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (matches(args, env)) return pid;
     } catch {
       // gone meanwhile
     }
@@ -131,10 +117,10 @@ async function convertAll(compiler: Compiler, t: number, sockets: string): Promi
   const firstMs = now() - t;
   if (first.output === undefined) throw new Error('warren: the first cell did not convert');
   await compiler.commit(null, []);
-  const pid = findProcess("warren's compiler", (_, env) =>
+  const pid = findChild("warren's compiler", (_, env) =>
     env.some((e) => e.startsWith(`WARREN_COMPILER_SOCKET=${sockets}/`))
   );
-  const rssFirstMB = rssOf(pid);
+  const rssFirstMB = rssMB(pid);
   // A kernel rebuilt without its snapshot (tsc alone) starts the plain script.
   const how = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--snapshot-blob')
     ? 'from its snapshot'
@@ -148,7 +134,7 @@ async function convertAll(compiler: Compiler, t: number, sockets: string): Promi
     if (converted.output === undefined) throw new Error(`warren: cell ${i} did not convert`);
   }
   const bad = await compiler.convert(BAD);
-  const rssLastMB = rssOf(pid);
+  const rssLastMB = rssMB(pid);
   return {
     how,
     firstMs,
@@ -210,11 +196,11 @@ function native(folder: string, mode: 'files' | 'append'): Figures {
     if (diagnostics(file(0)).length > 0) throw new Error('tsgo: the first cell has errors');
     const firstMs = now() - t;
     // tsgo, spawned by this process for this project.
-    const pid = findProcess('tsgo', (args) => {
+    const pid = findChild('tsgo', (args) => {
       const at = args.indexOf('--cwd');
       return args.includes('--api') && at >= 0 && args[at + 1] === project;
     });
-    const rssFirstMB = rssOf(pid);
+    const rssFirstMB = rssMB(pid);
     const times: number[] = [];
     for (let i = 1; i <= CELLS; i++) {
       const s = now();
@@ -230,7 +216,7 @@ function native(folder: string, mode: 'files' | 'append'): Figures {
         times.push(now() - s);
         if (found.length > 0) throw new Error(`tsgo: cell ${i}: ${found[0].text}`);
       } else {
-        const rssLastMB = rssOf(pid);
+        const rssLastMB = rssMB(pid);
         snapshot.dispose();
         return {
           how: 'from nothing',
