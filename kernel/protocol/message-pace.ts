@@ -89,7 +89,7 @@ export class MessagePace {
 
   /** How long until the budget lets the next waiting message go, in ms. */
   wait(now: number): number {
-    this.refill(now);
+    this.at(now);
     if (this.leftOut === 0) return Math.ceil(this.window.msUntil(now, this.floor + 1));
     // Leaving out: the next note is due a second after the last, and needs room for two.
     const due = this.lastNote + NOTE_MS - now;
@@ -100,7 +100,7 @@ export class MessagePace {
   offer(item: Outgoing, now: number): Outgoing[] {
     if (!this.holding) {
       if (!Private.counted(item)) return [item];
-      this.refill(now);
+      this.at(now);
       if (this.tokens - 1 >= this.floor) {
         this.spend(1);
         return [item];
@@ -116,7 +116,7 @@ export class MessagePace {
    * left out, and the latest that the budget lets go.
    */
   release(now: number): Outgoing[] {
-    this.refill(now);
+    this.at(now);
     if (this.leftOut > 0) {
       if (now - this.lastNote < NOTE_MS) return [];
       const room = Math.floor(this.tokens - this.reserve) - 1;
@@ -144,7 +144,7 @@ export class MessagePace {
    * where the rest were left out.
    */
   settle(now: number): Outgoing[] {
-    this.refill(now);
+    this.at(now);
     return this.latest(Math.max(SETTLE_MIN, Math.floor(this.tokens) - 1));
   }
 
@@ -172,7 +172,8 @@ export class MessagePace {
     return this.window.available(this.last);
   }
 
-  private refill(now: number): void {
+  /** The time the shared window is read and spent at, from now on. */
+  private at(now: number): void {
     this.last = now;
   }
 

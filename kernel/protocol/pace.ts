@@ -107,7 +107,7 @@ export class StreamPace {
    * here (`deferred`) and counted by `sent()` when it goes.
    */
   pass(piece: StreamPiece, now: number, behind = false): StreamPiece[] {
-    this.refill(now);
+    this.at(now);
     // Measured once: a flood's every read comes through here.
     const bytes = Private.wireBytes(piece.text);
     if (!this.leaving) {
@@ -136,7 +136,7 @@ export class StreamPace {
    */
   sent(now: number, text: string): void {
     const bytes = Private.wireBytes(text) + MESSAGE_BYTES;
-    this.refill(now);
+    this.at(now);
     this.deferred = Math.max(0, this.deferred - bytes);
     this.spend(bytes);
   }
@@ -151,7 +151,7 @@ export class StreamPace {
    * a note and the latest lines of what was left out, on the whole budget.
    */
   settle(now: number): StreamPiece[] {
-    this.refill(now);
+    this.at(now);
     if (!this.leaving) return [];
     const budget = this.tokens - this.deferred;
     return this.release(Math.min(TAIL_CHARS, this.affordable(budget)), budget);
@@ -168,7 +168,7 @@ export class StreamPace {
    * quiet() show the latest of it.
    */
   interlude(now: number): StreamPiece[] {
-    this.refill(now);
+    this.at(now);
     if (!this.leaving || now - this.lastInterlude < GLIMPSE_MS) return [];
     const out = this.latestBesideReserve();
     if (out.length > 0) this.lastInterlude = now;
@@ -189,7 +189,7 @@ export class StreamPace {
    * the budget less its reserve goes. Nothing while output keeps coming.
    */
   quiet(now: number): StreamPiece[] {
-    this.refill(now);
+    this.at(now);
     if (!this.leaving || now - this.lastKept < QUIET_MS) return [];
     const out = this.latestBesideReserve();
     if (out.length > 0) this.lastGlimpse = now;
@@ -215,7 +215,7 @@ export class StreamPace {
 
   /** How long until quiet() may show what is held, in ms (while anything is left out). */
   quietDue(now: number): number {
-    this.refill(now);
+    this.at(now);
     const need = this.reserve + this.deferred + this.bytesFor(this.leastShown());
     // More than the window ever holds: the end of the request shows it.
     if (need > this.window.capacity) return Infinity;
@@ -254,7 +254,8 @@ export class StreamPace {
     return this.window.available(this.last);
   }
 
-  private refill(now: number): void {
+  /** The time the shared window is read and spent at, from now on. */
+  private at(now: number): void {
     this.last = now;
   }
 
