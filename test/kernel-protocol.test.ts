@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseStatParent } from '../kernel/services/gpu/owner';
 import { alive } from '../kernel/pids';
 import type { KernelClient } from '../kernel/client/client';
+import { IDLE_COLLECTIONS_MS } from '../kernel/services/idle-collection';
 import { launchWarren, result, tempDataDir, text, types } from './harness';
 
 describe('the kernel over real ZeroMQ', () => {
@@ -611,4 +612,37 @@ describe('hostile input the probe tried, kept as tests', () => {
       await alive();
     }
   }, 300_000);
+});
+
+describe('memory a kernel gives back', () => {
+  test('once idle, a kernel that dropped more garbage than its compaction limit gives it back', async () => {
+    const k = await launchWarren();
+    try {
+      const rss = async () => {
+        const { reply } = await k.call('control', 'usage_request', {});
+        return (reply.content.kernel_memory as number) / 1048576;
+      };
+      // 320 MB of arrays that reach V8's old generation, then become garbage:
+      // above IDLE_COLLECTION_MAX_BYTES until collected.
+      const { reply } = await k.execute(
+        [
+          'let held: number[][] = [];',
+          'for (let i = 0; i < 40; i++) held.push(new Array(1e6).fill(i + 0.5));',
+          'held = [];'
+        ].join('\n')
+      );
+      expect(reply.content.status).toBe('ok');
+      const full = await rss();
+      expect(full).toBeGreaterThan(300);
+      await new Promise((r) => setTimeout(r, IDLE_COLLECTIONS_MS.reduce((a, b) => a + b) + 1000));
+      expect(await rss()).toBeLessThan(full - 250);
+      // The kernel's threads took V8's gc for themselves: cells see none.
+      const seen = await k.execute(
+        "[typeof gc, (await import('node:vm')).runInNewContext('typeof gc')].join(' ')"
+      );
+      expect(result(seen.iopub)).toBe("'undefined undefined'");
+    } finally {
+      await k.shutdown();
+    }
+  }, 60_000);
 });

@@ -16,9 +16,11 @@
 export const IDLE_COLLECTIONS_MS = [2000, 5000];
 
 /**
- * Above this much live heap the idle collections are skipped: compacting a
- * heap of gigabytes of a notebook's data stops the thread for seconds, just
- * when the next cell may come, and V8's own collections keep such a heap.
+ * Above this much used heap an idle collection runs in the background and
+ * does not compact: compacting a heap of gigabytes of a notebook's data stops
+ * the thread for seconds, just when the next cell may come. Garbage counts as
+ * used until collected, so the next idle collection compacts what stays live
+ * below this.
  */
 export const IDLE_COLLECTION_MAX_BYTES = 256 * 1024 * 1024;
 
