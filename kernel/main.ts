@@ -70,6 +70,9 @@ export async function startKernel(connectionFile: string, language: Language): P
   // Every execution's IOPub is kept (bounded) for a page that was away: the
   // journal sees the wire through a tap, the wire knows nothing of it.
   const journal = new Journal(journalLimitsFromEnv(process.env));
+  // Cells leave garbage V8 would hold until the next cell: collected once
+  // quiet. Taken before the io thread starts, which takes its own gc at once.
+  const collect = fullCollection(IDLE_COLLECTION_MAX_BYTES);
   const io = new IoTransport({
     entry: join(__dirname, 'io', 'thread.js'),
     connection,
@@ -123,8 +126,6 @@ export async function startKernel(connectionFile: string, language: Language): P
   void mounts.restore();
 
   dispatcher.register('kernel_info_request', kernelInfoHandler(info));
-  // Cells leave garbage V8 would hold until the next cell: collected once quiet.
-  const collect = fullCollection(IDLE_COLLECTION_MAX_BYTES);
   const idle = collect ? new IdleCollection(collect) : null;
   const execute = executeHandler(engine, history);
   dispatcher.register('execute_request', idle ? idle.around(execute) : execute);
