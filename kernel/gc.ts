@@ -1,20 +1,25 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+/** Garbage the used heap must hold beyond the live estimate before a collection above the limit pays. */
+const GARBAGE_MIN_BYTES = 64 * 1024 * 1024;
+
 /**
  * A full collection that also compacts the old generation (the pages cells
- * left half empty go back to the system), or null where V8 refuses. Above
- * `maxBytes` of used heap it neither compacts nor stops the thread: V8 marks
- * in the background and frees the garbage, and a collection after it finds
- * what is live (used heap counts garbage until then: a kernel that had just
- * dropped 320 MB kept 387 MB for good when that count skipped collecting).
- * The promise is settled once the collection is done. V8's `gc()` is taken
- * from a context of its own, so that cells see no `gc` global and no
- * command-line flag is needed. The kernel collects so when idle
- * (services/idle-collection.ts), its io thread once iopub is quiet, the
+ * left half empty go back to the system), or null where V8 refuses. V8 marks
+ * what is live with the thread stopped (0.6 s for 660 MB of small objects
+ * here), and compacting moves it too: above `maxBytes` of used heap the
+ * collection does not compact, and runs only when it pays, when the used
+ * heap holds at least as much garbage as it held live after the last
+ * collection here (and 64 MB), up to four times `maxBytes`. Used heap counts
+ * garbage until it is collected: a kernel that had just dropped 320 MB of
+ * arrays stayed at 397 MB for good when nothing above 256 MB was collected.
+ * V8's `gc()` is taken from a context of its own, so that cells see no `gc`
+ * global and no command-line flag is needed. The kernel collects so when
+ * idle (services/idle-collection.ts), its io thread once iopub is quiet, the
  * compiler when its kernels go quiet.
  */
-export function fullCollection(maxBytes = Infinity): (() => Promise<void>) | null {
+export function fullCollection(maxBytes = Infinity): (() => void) | null {
   let gc: unknown;
   try {
     setFlagsFromString('--expose-gc');
@@ -27,19 +32,23 @@ export function fullCollection(maxBytes = Infinity): (() => Promise<void>) | nul
     setFlagsFromString('--no-expose-gc');
   }
   if (typeof gc !== 'function') return null;
-  const collect = gc as (options?: { type: 'major'; execution: 'async' }) => unknown;
-  return async () => {
-    if (getHeapStatistics().used_heap_size > maxBytes) {
-      // 1.1 GB of arrays live and 320 MB of garbage: the thread's longest stop was 1.5 ms.
-      await collect({ type: 'major', execution: 'async' });
-      return;
-    }
-    // V8 reads the flag as the collection starts; 15-25 ms for a kernel that ran 10,000 cells.
-    setFlagsFromString('--compact-on-every-full-gc');
-    try {
+  const collect = gc as () => void;
+  /** Used heap after the last collection here: what was live then. */
+  let live = 0;
+  return () => {
+    const used = getHeapStatistics().used_heap_size;
+    if (used > maxBytes) {
+      if (used > 4 * maxBytes || used - live < Math.max(live, GARBAGE_MIN_BYTES)) return;
       collect();
-    } finally {
-      setFlagsFromString('--no-compact-on-every-full-gc');
+    } else {
+      // V8 reads the flag as the collection starts; 15-25 ms for a kernel that ran 10,000 cells.
+      setFlagsFromString('--compact-on-every-full-gc');
+      try {
+        collect();
+      } finally {
+        setFlagsFromString('--no-compact-on-every-full-gc');
+      }
     }
+    live = getHeapStatistics().used_heap_size;
   };
 }

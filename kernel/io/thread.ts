@@ -30,9 +30,10 @@ const IOPUB_HOLD_MS = 10_000;
 /**
  * Each message sent leaves its frames behind as Buffers, outside this
  * thread's small heap: V8 counts them, but collects only once they pass a
- * limit, so a flood left 4-103 MB of them after it ended (eight runs), for good. Once
- * iopub is quiet this long, and they are more than IO_GARBAGE_BYTES, a
- * collection frees them.
+ * limit, so a flood left 4-103 MB of them after it ended (eight runs here;
+ * 166 MB in CI), for good. Once iopub is quiet this long, and they are more
+ * than IO_GARBAGE_BYTES, a collection frees them (this heap is small: a few
+ * milliseconds).
  */
 const IO_QUIET_MS = [2000];
 const IO_GARBAGE_BYTES = 16 * 1024 * 1024;
@@ -49,7 +50,7 @@ interface IoData {
 async function main(): Promise<void> {
   // Taken first, while main (which took its own before starting this thread)
   // makes no context a gc could leak into (gc.ts).
-  const collect = fullCollection(0);
+  const collect = fullCollection();
   const port = parentPort!;
   const data = workerData as IoData;
   const counters = new Int32Array(data.shared);
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   setTimeout(openIopub, IOPUB_HOLD_MS).unref();
   const quiet = collect
     ? new IdleCollection(() => {
-        if (getHeapStatistics().external_memory > IO_GARBAGE_BYTES) void collect();
+        if (getHeapStatistics().external_memory > IO_GARBAGE_BYTES) collect();
       }, IO_QUIET_MS)
     : null;
   const toIopub = (f: Buffer[]) =>

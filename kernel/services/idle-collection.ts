@@ -16,22 +16,24 @@
 export const IDLE_COLLECTIONS_MS = [2000, 5000];
 
 /**
- * Above this much used heap an idle collection runs in the background and
- * does not compact: compacting a heap of gigabytes of a notebook's data stops
- * the thread for seconds, just when the next cell may come. Garbage counts as
- * used until collected, so the next idle collection compacts what stays live
- * below this.
+ * Above this much used heap an idle collection does not compact, and runs
+ * only when much of the heap is garbage (gc.ts): compacting a heap of
+ * gigabytes of a notebook's data stops the thread for seconds, just when the
+ * next cell may come.
  */
 export const IDLE_COLLECTION_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Runs `collect` after each of `delaysMs` once nothing has run since the
  * last piece of work ended, and never while one runs (a cell that awaits
- * leaves the thread free, so a timer alone would fire inside it). A cell
- * costs a counter and a timer.
+ * leaves the thread free, so a timer alone would fire inside it). A piece of
+ * work costs a counter and a refresh of one timer: the io thread wraps each
+ * message it sends.
  */
 export class IdleCollection {
   private running = 0;
+  /** Which of `delaysMs` the timer waits for. */
+  private step = 0;
   private timer: NodeJS.Timeout | null = null;
   private disposed = false;
 
@@ -44,32 +46,42 @@ export class IdleCollection {
   around<A extends unknown[], R>(work: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return async (...args) => {
       this.running++;
-      this.cancel();
       try {
         return await work(...args);
       } finally {
-        if (--this.running === 0) this.schedule(0);
+        if (--this.running === 0) this.quiet();
       }
     };
   }
 
   dispose(): void {
     this.disposed = true;
-    this.cancel();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
-  private schedule(step: number): void {
-    if (this.disposed || step >= this.delaysMs.length) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.collect();
-      this.schedule(step + 1);
-    }, this.delaysMs[step]);
+  /** The quiet spell starts (again): the first delay, on the timer already set for it if any. */
+  private quiet(): void {
+    if (this.disposed) return;
+    if (this.timer && this.step === 0) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.wait(0);
+  }
+
+  private wait(step: number): void {
+    this.step = step;
+    this.timer = setTimeout(() => this.fire(), this.delaysMs[step]);
     this.timer.unref();
   }
 
-  private cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
+  private fire(): void {
     this.timer = null;
+    // Work began in the spell: a new spell starts when it ends.
+    if (this.running > 0) return;
+    this.collect();
+    if (this.step + 1 < this.delaysMs.length) this.wait(this.step + 1);
   }
 }
