@@ -203,9 +203,9 @@ describe('the execution journal', () => {
     // kernel has given the flood's memory back: malloc its blocks (it kept
     // 150 MB of them when its mmap threshold rose with the flood), the io
     // thread the Buffers of the messages it sent (4-166 MB before it
-    // collected once quiet; 0-13 MB since).
+    // collected once quiet; 0-13 MB since, up to 16 MB of them may stay).
     expect(on.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
-    expect(on.grown).toBeLessThan(40 * 1024 * 1024);
-    expect(off.grown).toBeLessThan(40 * 1024 * 1024);
+    expect(on.grown).toBeLessThan(48 * 1024 * 1024);
+    expect(off.grown).toBeLessThan(48 * 1024 * 1024);
   }, 300000);
 });
