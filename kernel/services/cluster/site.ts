@@ -28,9 +28,21 @@ export interface Site {
   get(remote: string, local: string): Promise<void>;
 }
 
+/** A command's name for a message: ssh's remote command where it is one. */
+function argv0(cmd: string, args: string[]): string {
+  return cmd === 'ssh' && args.length ? args[args.length - 1].slice(0, 80) : cmd;
+}
+
 export function shQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * Most a command's stdout or stderr may hold: a command that floods output
+ * (a log of gigabytes read whole) is stopped there rather than fill the
+ * kernel's memory; its result says so.
+ */
+export const EXEC_MAX_BYTES = 32 * 1024 * 1024;
 
 function spawnCollect(
   cmd: string,
@@ -44,18 +56,38 @@ function spawnCollect(
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env }
     });
-    let stdout = '';
-    let stderr = '';
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let bytes = 0;
+    let flooded = false;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const keep = (into: Buffer[]) => (d: Buffer) => {
+      if (flooded) return;
+      bytes += d.length;
+      if (bytes > EXEC_MAX_BYTES) {
+        flooded = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      into.push(d);
+    };
+    child.stdout.on('data', keep(out));
+    child.stderr.on('data', keep(err));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      // Decoded whole: a character split across two reads stays one.
+      const stderr = Buffer.concat(err).toString();
+      resolve({
+        code: flooded ? null : code,
+        stdout: Buffer.concat(out).toString(),
+        stderr: flooded
+          ? `${stderr}${stderr && !stderr.endsWith('\n') ? '\n' : ''}warren: stopped ${argv0(cmd, args)}: its output passed ${EXEC_MAX_BYTES >> 20} MB`
+          : stderr
+      });
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
