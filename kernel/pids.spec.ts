@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive } from './pids';
+import { alive, startTicks } from './pids';
 
 describe('whether a process is alive', () => {
   test('this process is; a process that ended and was reaped is not', () => {
@@ -35,5 +35,27 @@ describe('whether a process is alive', () => {
     expect(alive(0)).toBe(false);
     expect(alive(-1)).toBe(false);
     expect(alive(1.5)).toBe(false);
+  });
+});
+
+describe('when a process started', () => {
+  test('from its stat past a name holding ") ": the 22nd field; none for a process that is gone', () => {
+    const root = mkdtempSync(join(tmpdir(), 'warren-proc-'));
+    mkdirSync(join(root, '42'));
+    const fields = Array.from({ length: 20 }, (_, i) => String(i + 3));
+    fields[19] = '987654';
+    writeFileSync(join(root, '42', 'stat'), `42 (a) b) ${fields.join(' ')} 0 0`);
+    expect(startTicks(42, root)).toBe(987654);
+    expect(startTicks(43, root)).toBeNull();
+    expect(startTicks(spawnSync('true').pid)).toBeNull();
+  });
+
+  test('this process: the start /proc/self/stat gives, the same at each read', () => {
+    const mine = startTicks(process.pid);
+    expect(mine).toEqual(expect.any(Number));
+    expect(startTicks(process.pid)).toBe(mine);
+    expect(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19])).toBe(
+      startTicks(process.pid)
+    );
   });
 });

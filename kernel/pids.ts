@@ -14,3 +14,20 @@ export function alive(pid: number, procRoot = '/proc'): boolean {
     return false;
   }
 }
+
+/**
+ * When a process started (clock ticks after boot, from its /proc stat), or
+ * null where it does not exist: with its pid, names one process even after
+ * the pid is reused.
+ */
+export function startTicks(pid: number, procRoot = '/proc'): number | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    const stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
+    // Field 22; the fields after the name start at field 3.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
