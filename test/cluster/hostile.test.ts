@@ -82,7 +82,8 @@ beforeAll(() => {
       workdir: remote
     },
     { name: 'at-host', kind: 'ssh', ...ssh, host: 'a@127.0.0.1', workdir: remote },
-    { name: 'dash-workdir', kind: 'ssh', workdir: '-rf' }
+    { name: 'dash-workdir', kind: 'ssh', workdir: '-rf' },
+    { name: 'tilde-workdir', kind: 'ssh', ...ssh, workdir: '~/runs' }
   ] as RunProfile[];
   mkdirSync(join(settings, 'warren'));
   writeFileSync(
@@ -161,7 +162,10 @@ test('a host or user that would be an ssh option, or is no host name, is refused
     'evil-host': /not a host name: "-oProxyCommand=touch .*it may not start with '-'/,
     'evil-user': /not a user name: "-oProxyCommand=touch .*it may not start with '-'/,
     'at-host': /not a host name: "a@127.0.0.1"/,
-    'dash-workdir': /workdir "-rf" is not usable/
+    'dash-workdir': /workdir "-rf" is not usable/,
+    // Quoted, a leading ~ would make a folder named '~' in the home folder.
+    'tilde-workdir':
+      /workdir "~\/runs": '~' is not expanded; write "runs" \(a relative workdir starts at the home folder\)/
   };
   for (const [name, message] of Object.entries(expected)) {
     const r = await warren(['submit', nb, '--profile', name], env);

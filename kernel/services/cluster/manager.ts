@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
+import { alive, startTicks } from '../../pids';
 import { NoResultError } from './job';
 import { LiveText } from './live';
 import { SlurmBackend } from './slurm';
@@ -10,7 +12,7 @@ import { SshHostBackend } from './sshhost';
 import { RunStore } from './store';
 import type { Site } from './site';
 import { LocalSite, SshSite, SiteError } from './site';
-import type { Backend, RunRecord } from './types';
+import type { Backend, RunRecord, Submitter } from './types';
 import { newRecord, resourcesOf } from './types';
 
 export function siteFor(profile: RunProfile): Site {
@@ -47,12 +49,20 @@ export function checkOutput(output: string): string {
   return n;
 }
 
-/** A run folder's parent: any path, but not an option to mkdir/rm, and one line. */
+/**
+ * A run folder's parent: any path, but not an option to mkdir/rm, and one
+ * line. Every command gets it quoted, so no shell expands a leading `~`
+ * (scp would, elsewhere): a relative path is already the home folder's.
+ */
 function checkWorkdir(profile: RunProfile): void {
   const w = profile.workdir;
   if (!w || w.startsWith('-') || /[\x00-\x1f\x7f]/.test(w))
     throw new Error(
       `profile ${profile.name}: workdir ${JSON.stringify(w)} is not usable (empty, starts with '-', or holds a control character)`
+    );
+  if (w === '~' || w.startsWith('~/'))
+    throw new Error(
+      `profile ${profile.name}: workdir ${JSON.stringify(w)}: '~' is not expanded; write ${JSON.stringify(w.replace(/^~\/*/, '') || '.')} (a relative workdir starts at the home folder) or a path from /`
     );
 }
 
@@ -63,6 +73,27 @@ export function backendFor(profile: RunProfile): Backend {
 
 export function isFinal(state: string): boolean {
   return (FINAL_STATES as readonly string[]).includes(state);
+}
+
+/** How long a submit in flight on another host is believed, counted from the record's last save. */
+const SUBMIT_ELSEWHERE_MS = 10 * 60 * 1000;
+
+/** This process, as the submitter of a run. */
+export function thisSubmitter(): Submitter {
+  return { host: hostname(), pid: process.pid, started: startTicks(process.pid) };
+}
+
+/**
+ * Whether a submit of `record` is still in flight: its process lives (on
+ * this host), or it saved the record lately (on another). A submit copies
+ * the notebook and inputs first, which can take a while: a poller that
+ * submitted again meanwhile would start the job twice.
+ */
+export function submitInFlight(record: RunRecord): boolean {
+  const s = record.submitter;
+  if (!s) return false;
+  if (s.host !== hostname()) return Date.now() - Date.parse(record.updated) < SUBMIT_ELSEWHERE_MS;
+  return alive(s.pid) && startTicks(s.pid) === s.started;
 }
 
 /**
@@ -105,20 +136,55 @@ export class RunManager {
       outputs,
       ...(options.resultsDir ? { resultsDir: resolve(options.resultsDir) } : {})
     };
+    record.submitter = thisSubmitter();
     this.store.save(record);
     try {
       record.jobId = await backend.submit(record);
       record.state = 'pending';
       record.message = `submitted as ${record.jobId}`;
     } catch (error) {
+      delete record.submitter;
       record.message = `submit: ${error instanceof Error ? error.message : String(error)}`;
-      // A dropped connection leaves it unknown whether the job exists: resume() looks it up by name.
-      if (!(error instanceof SiteError)) record.state = 'failed';
+      // A dropped connection leaves it unknown whether the job exists: poll() looks it up by name.
+      if (!(error instanceof SiteError)) {
+        record.state = 'failed';
+        record.ended = new Date().toISOString();
+      }
       this.store.save(record);
       throw error;
     }
+    delete record.submitter;
+    this.takeCancel(record);
+    this.store.save(record);
+    await this.cancelIfAsked(record, backend);
     this.store.save(record);
     return record;
+  }
+
+  /**
+   * A cancel asked for while `record` was held here (cancel() saved it in
+   * the stored record), taken into it before it is saved over the store's.
+   */
+  private takeCancel(record: RunRecord): void {
+    try {
+      if (this.store.load(record.id).cancelRequested) record.cancelRequested = true;
+    } catch {
+      // forgotten meanwhile: nobody is waiting for it
+    }
+  }
+
+  /** Sends a cancel asked for while the job had no id, once it has one. */
+  private async cancelIfAsked(record: RunRecord, backend: Backend): Promise<void> {
+    if (!record.jobId || !record.cancelRequested) return;
+    try {
+      await backend.cancel(record);
+    } catch (error) {
+      // The job exists and its id is kept: the next poll asks again.
+      record.message = `cancel: ${error instanceof Error ? error.message : String(error)}; retrying`;
+      return;
+    }
+    record.cancelRequested = false;
+    record.message = 'cancel requested';
   }
 
   /** One look at the scheduler; transient faults keep the last state and say so. */
@@ -130,11 +196,20 @@ export class RunManager {
       if (!record.jobId) {
         const found = await backend.find(record);
         if (found) record.jobId = found;
-        else if (record.state === 'submitting') {
-          // Never reached the scheduler: submitting again cannot duplicate it.
-          record.jobId = await backend.submit(record);
+        else if (record.state === 'submitting' && !submitInFlight(record)) {
+          if (record.cancelRequested) return this.cancelledUnsubmitted(record);
+          // Never reached the scheduler, and nobody is submitting it: submitting again cannot duplicate it.
+          record.submitter = thisSubmitter();
+          this.store.save(record);
+          try {
+            record.jobId = await backend.submit(record);
+          } finally {
+            delete record.submitter;
+          }
         }
       }
+      this.takeCancel(record);
+      await this.cancelIfAsked(record, backend);
       const seen = await backend.state(record);
       record.state = seen.state === 'unknown' ? record.state : seen.state;
       record.message = seen.message;
@@ -189,11 +264,34 @@ export class RunManager {
     }
   }
 
+  /**
+   * Cancels the job; a run still being submitted is cancelled once it has a
+   * job id, and one that never reached the scheduler, with nobody
+   * submitting it, ends cancelled here.
+   */
   async cancel(id: string): Promise<RunRecord> {
     const record = this.store.load(id);
     if (isFinal(record.state)) return record;
-    await this.backend(record).cancel(record);
-    record.message = 'cancel requested';
+    const backend = this.backend(record);
+    record.jobId ??= await backend.find(record);
+    if (record.jobId) {
+      await backend.cancel(record);
+      record.message = 'cancel requested';
+    } else if (submitInFlight(record)) {
+      record.cancelRequested = true;
+      record.message = 'cancel requested: sent once the scheduler has the job';
+    } else {
+      return this.cancelledUnsubmitted(record);
+    }
+    this.store.save(record);
+    return record;
+  }
+
+  private cancelledUnsubmitted(record: RunRecord): RunRecord {
+    record.state = 'cancelled';
+    record.message = 'cancelled before it reached the scheduler';
+    record.cancelRequested = false;
+    record.ended = new Date().toISOString();
     this.store.save(record);
     return record;
   }

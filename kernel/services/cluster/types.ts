@@ -25,10 +25,21 @@ export interface RunRecord {
   resultsDir?: string;
   /** Set once an ended run's results were looked for and there was none to fetch (`message` says why). */
   fetched?: boolean;
+  /** While a submit is in flight: the process doing it, so that no poller submits the run a second time meanwhile. */
+  submitter?: Submitter;
+  /** A cancel asked for before the job had an id: sent as soon as it has one. */
+  cancelRequested?: boolean;
   /** Map runs: commands per array task, how many commands, the array job ids in order (retries after the first). */
   chunk?: number;
   count?: number;
   jobs?: string[];
+}
+
+/** A process on a host, named by its pid and start time (pids.ts `startTicks`). */
+export interface Submitter {
+  host: string;
+  pid: number;
+  started: number | null;
 }
 
 /** A new record's common fields: nothing submitted yet, a run folder named after it under the profile's workdir. */
