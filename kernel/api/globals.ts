@@ -143,7 +143,7 @@ export interface WarrenMapResult {
   /** Exit code per command, by index; null for one that never ran. */
   readonly exitCodes: (number | null)[];
   readonly failed: number[];
-  /** One command's output (stdout and stderr). */
+  /** One command's output (stdout and stderr): its last megabyte. */
   log(index: number): Promise<string>;
   /** Runs the failed (and never run) commands again, as a new array. */
   retry(): Promise<WarrenMapResult>;

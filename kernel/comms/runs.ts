@@ -322,7 +322,7 @@ export class RunsCommTarget implements CommTarget {
       `${p.done} of ${p.total} commands done, ${p.failed.length} failed (${p.message})\n`
     ];
     for (const index of p.failed.slice(0, 5)) {
-      const log = await this.maps.log(id, index).catch(() => '');
+      const log = await this.maps.log(id, index, 6000).catch(() => '');
       lines.push(`\n--- command ${index} exited ${p.exitCodes[index]} ---\n${log.slice(-1500)}`);
     }
     if (p.failed.length > 5) lines.push(`\n… and ${p.failed.length - 5} more failed commands\n`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunProfile, RunResources } from '../../../src/contract/runs';
-import { isFinal, siteFor } from './manager';
-import { SlurmBackend } from './slurm';
+import { isFinal, siteFor, submitInFlight, thisSubmitter } from './manager';
+import { jobName, SlurmBackend } from './slurm';
 import { RunStore } from './store';
 import type { Site } from './site';
 import { SiteError } from './site';
@@ -33,6 +33,9 @@ export interface MapProgress {
   jobs: string[];
 }
 
+/** How much of a command's log `log()` reads: its end, where a failure shows. */
+export const MAP_LOG_BYTES = 1024 * 1024;
+
 /**
  * Many shell commands as Slurm job arrays: each array task runs a chunk of
  * them one after another, writing each command's exit code and log to the
@@ -51,6 +54,12 @@ export class MapRunner {
       );
     const commands = options.commands.map((c) => c.trim()).filter((c) => c && !c.startsWith('#'));
     if (commands.length === 0) throw new Error('map: no commands');
+    // The list the array reads is one command a line.
+    const broken = commands.findIndex((c) => /[\r\n]/.test(c));
+    if (broken >= 0)
+      throw new Error(
+        `map: command ${broken} holds a line break (${JSON.stringify(commands[broken])}); a command is one line: join its lines with ';' or put them in a script`
+      );
     if (!isCount(options.chunk))
       throw new Error(
         `map: the chunk is a whole number of commands, 1 or more, not ${options.chunk}`
@@ -82,10 +91,12 @@ export class MapRunner {
     };
     this.store.save(record);
     const dir = record.remoteDir;
-    const mk = await t.exec(['mkdir', '-p', `${dir}/results`, `${dir}/logs`]);
-    if (mk.code !== 0) throw new Error(`cannot make ${dir}: ${mk.stderr.trim()}`);
-    await this.write(t, `${dir}/commands.txt`, commands.join('\n') + '\n');
-    await this.write(t, `${dir}/chunk.sh`, CHUNK_SCRIPT);
+    await this.failing(record, async () => {
+      const mk = await t.exec(['mkdir', '-p', `${dir}/results`, `${dir}/logs`]);
+      if (mk.code !== 0) throw new Error(`cannot make ${dir}: ${mk.stderr.trim()}`);
+      await this.write(t, `${dir}/commands.txt`, commands.join('\n') + '\n');
+      await this.write(t, `${dir}/chunk.sh`, CHUNK_SCRIPT);
+    });
     await this.submitList(
       record,
       slurm,
@@ -94,11 +105,36 @@ export class MapRunner {
     return record;
   }
 
+  /**
+   * Runs a step of a submit; one that fails ends the record failed, saying
+   * why, so that it can be forgotten or retried rather than stay
+   * `submitting` for good. A connection lost during sbatch leaves it unknown
+   * whether the array exists: the message names the job to look for.
+   */
+  private async failing<T>(record: RunRecord, step: () => Promise<T>, sbatch = false): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      delete record.submitter;
+      record.state = 'failed';
+      record.message =
+        sbatch && error instanceof SiteError
+          ? `submit: ${why}; the array may have reached Slurm: look for job name ${jobName(record)}`
+          : `submit: ${why}`;
+      record.ended = new Date().toISOString();
+      this.store.save(record);
+      throw error;
+    }
+  }
+
   /** Submits a new array of the commands that failed (or never ran); returns null when none did. */
   async retry(id: string): Promise<RunRecord | null> {
     const progress = await this.progress(id);
     if (!isFinal(progress.state)) throw new Error(`map ${id} is still ${progress.state}`);
     const record = this.store.load(id);
+    if (!record.jobs?.length)
+      throw new Error(`map ${id} never reached Slurm (${record.message}): submit it again`);
     const redo = progress.exitCodes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
     if (redo.length === 0) return null;
     const t = this.sites(record.profile);
@@ -174,18 +210,39 @@ export class MapRunner {
     }
   }
 
-  async log(id: string, index: number): Promise<string> {
+  /** The last `lastBytes` of a command's log (its whole log when shorter). */
+  async log(id: string, index: number, lastBytes = MAP_LOG_BYTES): Promise<string> {
     const record = this.store.load(id);
     const r = await this.sites(record.profile).exec([
-      'cat',
+      'tail',
+      '-c',
+      String(Math.max(1, Math.floor(lastBytes))),
       `${record.remoteDir}/logs/${Math.floor(index)}.log`
     ]);
     return r.stdout;
   }
 
+  /** Cancels every array of the map; one still being submitted once sbatch answers, one that never reached Slurm here. */
   async cancel(id: string): Promise<void> {
     const record = this.store.load(id);
-    await new SlurmBackend(this.sites(record.profile)).cancel(record);
+    if (isFinal(record.state)) return;
+    if (record.jobs?.length) {
+      await new SlurmBackend(this.sites(record.profile)).cancel(record);
+      if (record.cancelRequested) {
+        record.cancelRequested = false;
+        this.store.save(record);
+      }
+      return;
+    }
+    if (submitInFlight(record)) {
+      record.cancelRequested = true;
+      record.message = 'cancel requested: sent once sbatch answers';
+    } else {
+      record.state = 'cancelled';
+      record.message = 'cancelled before it reached Slurm';
+      record.ended = new Date().toISOString();
+    }
+    this.store.save(record);
   }
 
   private async submitList(
@@ -208,21 +265,31 @@ export class MapRunner {
       .sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`)
       .filter((o) => !o.startsWith('--open-mode'));
     record.state = 'submitting';
+    record.submitter = thisSubmitter();
     delete record.ended;
     this.store.save(record);
-    const jobId = await slurm.sbatch([
-      ...options,
-      `--array=0-${tasks - 1}${parallel}`,
-      `${record.remoteDir}/chunk.sh`,
-      listFile,
-      String(chunk)
-    ]);
+    const jobId = await this.failing(
+      record,
+      () =>
+        slurm.sbatch([
+          ...options,
+          `--array=0-${tasks - 1}${parallel}`,
+          `${record.remoteDir}/chunk.sh`,
+          listFile,
+          String(chunk)
+        ]),
+      true
+    );
+    delete record.submitter;
     record.jobId = jobId;
     record.jobs = [...(record.jobs ?? []), jobId];
     record.state = 'pending';
     const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
     record.message = `array job ${jobId}: ${count(list.length, 'command')} in ${count(tasks, 'task')} of ${chunk}`;
+    // A cancel asked for while sbatch ran (cancel() saved it in the stored record).
+    record.cancelRequested = this.store.load(record.id).cancelRequested;
     this.store.save(record);
+    if (record.cancelRequested) await this.cancel(record.id);
   }
 
   private async write(t: Site, path: string, text: string): Promise<void> {
