@@ -474,3 +474,94 @@ test('a connection lost during sbatch: the job is found by name, never submitted
   expect(late.state).toBe('completed');
   expect(jobsNamed(`warren-${never.id}`)).toEqual([late.jobId]);
 });
+
+test('a poll while a submit is still copying the notebook submits nothing; a cancel then is sent once the job has an id', async () => {
+  const nb = notebook('slow.ipynb', [
+    { source: 'await new Promise((r) => setTimeout(r, 120000))' }
+  ]);
+  // Copying the notebook and inputs takes a while (a large input, a slow link).
+  const slow = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async (r: RunRecord) => {
+        await new Promise((done) => setTimeout(done, 6000));
+        return real.submit(r);
+      }
+    });
+  });
+  const submitting = slow.submit({ notebook: nb, profile: profiles.local });
+  const record = await until(
+    () => store.list().find((r) => r.source === nb),
+    10000,
+    'the run record'
+  );
+  // The Runs panel's poller meanwhile: it waits for the submit rather than make a second job.
+  for (let i = 0; i < 3; i++) {
+    const seen = await manager.poll(record.id);
+    expect(seen).toMatchObject({ state: 'submitting', jobId: null });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const asked = await manager.cancel(record.id);
+  expect(asked.message).toMatch(/cancel requested: sent once the scheduler has the job/);
+  const submitted = await submitting;
+  expect(submitted.message).toBe('cancel requested');
+  const done = await manager.wait(record.id, { intervalMs: 300, fetch: false });
+  expect(done.state).toBe('cancelled');
+  expect(jobsNamed(`warren-${record.id}`)).toEqual([submitted.jobId]);
+});
+
+test('a run that never reached the scheduler, with nobody submitting it, is cancelled at once', async () => {
+  const nb = notebook('orphan.ipynb', [{ source: '1' }]);
+  // A submit that died after saving its record (its process killed, say).
+  const dead = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async () => {
+        throw new SiteError('ssh: connection reset while copying');
+      }
+    });
+  });
+  await expect(dead.submit({ notebook: nb, profile: profiles.local })).rejects.toThrow(/reset/);
+  const stuck = store.list().find((r) => r.source === nb) as RunRecord;
+  expect(stuck).toMatchObject({ state: 'submitting', jobId: null });
+  const cancelled = await manager.cancel(stuck.id);
+  expect(cancelled).toMatchObject({
+    state: 'cancelled',
+    message: 'cancelled before it reached the scheduler'
+  });
+  // Final: a poll submits nothing, and forgetting it is allowed.
+  expect((await manager.poll(stuck.id)).state).toBe('cancelled');
+  expect(jobsNamed(`warren-${stuck.id}`)).toEqual([]);
+  const forgot = await warren(['runs', 'forget', stuck.id], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data
+  });
+  expect(forgot.code).toBe(0);
+});
+
+test('a map Slurm refuses ends failed, saying why, and can be forgotten; a command with a line break is refused first', async () => {
+  const maps = new MapRunner(store);
+  const before = store.list().length;
+  await expect(
+    maps.submit({ commands: ['echo a\necho b', 'true'], chunk: 1, profile: profiles.local })
+  ).rejects.toThrow(/map: command 0 holds a line break \("echo a\\necho b"\)/);
+  expect(store.list().length).toBe(before);
+  await expect(
+    maps.submit({
+      commands: ['true'],
+      chunk: 1,
+      profile: profiles.local,
+      resources: { partition: 'nope' }
+    })
+  ).rejects.toThrow(/sbatch refused the job: .*(nope|partition)/i);
+  const refused = store.list().find((r) => r.kind === 'map' && /nope|partition/i.test(r.message));
+  expect(refused).toMatchObject({ state: 'failed', jobId: null });
+  expect(refused!.message).toMatch(/^submit: sbatch refused the job/);
+  await expect(maps.retry(refused!.id)).rejects.toThrow(/never reached Slurm/);
+  const forgot = await warren(['runs', 'forget', refused!.id], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data
+  });
+  expect([forgot.code, forgot.stderr]).toEqual([0, '']);
+  expect(store.list().length).toBe(before);
+});
