@@ -90,6 +90,12 @@ export class SshHostBackend implements Backend {
         state: 'failed',
         message: `process ${record.jobId} is gone without a final state (host restarted?)`
       };
+    // Gone before it wrote any state: it never ran (the log may say why).
+    if (s === 'pending' && alive === 'gone')
+      return {
+        state: 'failed',
+        message: `process ${record.jobId} is gone before the run started (see its log)`
+      };
     return {
       state: s,
       message: `pid ${record.jobId}: ${state || 'starting'}${exit ? ` exit ${exit}` : ''}`
