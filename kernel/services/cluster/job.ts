@@ -85,11 +85,17 @@ export async function tailRun(t: Site, record: RunRecord): Promise<string> {
   const r = await t.exec([
     'sh',
     '-c',
-    `cat ${shQuote(join(record.remoteDir, RESULT))} 2>/dev/null`
+    `f=${shQuote(join(record.remoteDir, RESULT))}; [ "$(wc -c < "$f" 2>/dev/null)" -le ${NOTEBOOK_READ_MAX} ] 2>/dev/null && cat "$f" 2>/dev/null`
   ]);
   const log = await t.exec(['tail', '-c', '2000', join(record.remoteDir, LOG)]);
   return notebookTail(r.stdout) || log.stdout;
 }
+
+/**
+ * Largest result notebook read for a tail or a live read (images make
+ * notebooks big): a larger one is left for the fetch, and the log is shown.
+ */
+const NOTEBOOK_READ_MAX = 16 * 1024 * 1024;
 
 /** Where a live read of a run got to; the next read goes on from here. */
 export interface LiveMark {
@@ -130,7 +136,7 @@ export async function readLive(t: Site, record: RunRecord, since: LiveMark): Pro
     `echo "$n $r $c"`,
     `tail -c +$((s + 1)) ${LOG} 2>/dev/null | head -c $((n - s))`,
     `printf '\\n%s\\n' ${marker}`,
-    `if [ -n "$c" ] && [ "$c" != ${shQuote(since.notebook || '-')} ]; then cat ${RESULT} 2>/dev/null; fi`
+    `if [ -n "$c" ] && [ "$c" != ${shQuote(since.notebook || '-')} ] && [ "$(wc -c < ${RESULT})" -le ${NOTEBOOK_READ_MAX} ]; then cat ${RESULT} 2>/dev/null; fi`
   ].join('\n');
   const out = (await t.exec(['sh', '-c', script])).stdout;
   const eol = out.indexOf('\n');

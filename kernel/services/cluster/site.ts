@@ -7,6 +7,8 @@ export interface ExecResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** Stopped at EXEC_MAX_BYTES of output (`code` is null, `stderr` says so). */
+  flooded?: boolean;
 }
 
 /** The connection broke or the host did not answer: the same call may be tried again later. */
@@ -82,6 +84,7 @@ function spawnCollect(
       // Decoded whole: a character split across two reads stays one.
       const stderr = Buffer.concat(err).toString();
       resolve({
+        ...(flooded ? { flooded } : {}),
         code: flooded ? null : code,
         stdout: Buffer.concat(out).toString(),
         stderr: flooded
@@ -201,7 +204,8 @@ export class SshSite implements Site {
     ];
     const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
     // ssh's own failures exit 255 (a connection lost, a host that does not answer): worth another try.
-    if (r.code === 255 || r.code === null)
+    // A command stopped for its flood of output is an answer, not a lost connection.
+    if (r.code === 255 || (r.code === null && !r.flooded))
       throw new SiteError(`ssh ${this.description}: ${r.stderr.trim() || 'connection failed'}`);
     return r;
   }
