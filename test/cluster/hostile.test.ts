@@ -165,7 +165,7 @@ test('a host or user that would be an ssh option, or is no host name, is refused
     'dash-workdir': /workdir "-rf" is not usable/,
     // Quoted, a leading ~ would make a folder named '~' in the home folder.
     'tilde-workdir':
-      /workdir "~\/runs": '~' is not expanded; write "runs" \(a relative workdir starts at the home folder\)/
+      /workdir "~\/runs": '~' is not expanded; write the path from \/ \(on an ssh host a relative workdir starts at the home folder\)/
   };
   for (const [name, message] of Object.entries(expected)) {
     const r = await warren(['submit', nb, '--profile', name], env);

@@ -52,7 +52,7 @@ export function checkOutput(output: string): string {
 /**
  * A run folder's parent: any path, but not an option to mkdir/rm, and one
  * line. Every command gets it quoted, so no shell expands a leading `~`
- * (scp would, elsewhere): a relative path is already the home folder's.
+ * (scp would, elsewhere): it is refused.
  */
 function checkWorkdir(profile: RunProfile): void {
   const w = profile.workdir;
@@ -60,9 +60,9 @@ function checkWorkdir(profile: RunProfile): void {
     throw new Error(
       `profile ${profile.name}: workdir ${JSON.stringify(w)} is not usable (empty, starts with '-', or holds a control character)`
     );
-  if (w === '~' || w.startsWith('~/'))
+  if (w.startsWith('~'))
     throw new Error(
-      `profile ${profile.name}: workdir ${JSON.stringify(w)}: '~' is not expanded; write ${JSON.stringify(w.replace(/^~\/*/, '') || '.')} (a relative workdir starts at the home folder) or a path from /`
+      `profile ${profile.name}: workdir ${JSON.stringify(w)}: '~' is not expanded; write the path from / (on an ssh host a relative workdir starts at the home folder)`
     );
 }
 
@@ -75,12 +75,17 @@ export function isFinal(state: string): boolean {
   return (FINAL_STATES as readonly string[]).includes(state);
 }
 
-/** How long a submit in flight on another host is believed, counted from the record's last save. */
+/** How long a submit in flight on another host is believed, counted from its start. */
 const SUBMIT_ELSEWHERE_MS = 10 * 60 * 1000;
 
 /** This process, as the submitter of a run. */
 export function thisSubmitter(): Submitter {
-  return { host: hostname(), pid: process.pid, started: startTicks(process.pid) };
+  return {
+    host: hostname(),
+    pid: process.pid,
+    started: startTicks(process.pid),
+    since: new Date().toISOString()
+  };
 }
 
 /**
@@ -92,7 +97,7 @@ export function thisSubmitter(): Submitter {
 export function submitInFlight(record: RunRecord): boolean {
   const s = record.submitter;
   if (!s) return false;
-  if (s.host !== hostname()) return Date.now() - Date.parse(record.updated) < SUBMIT_ELSEWHERE_MS;
+  if (s.host !== hostname()) return Date.now() - Date.parse(s.since) < SUBMIT_ELSEWHERE_MS;
   return alive(s.pid) && startTicks(s.pid) === s.started;
 }
 
@@ -166,11 +171,29 @@ export class RunManager {
    * the stored record), taken into it before it is saved over the store's.
    */
   private takeCancel(record: RunRecord): void {
+    if (record.cancelRequested === undefined && this.store.cancelAsked(record.id))
+      record.cancelRequested = true;
+  }
+
+  /**
+   * Saves what a poll or a cancel learnt over a record that a submit may
+   * have saved meanwhile: its job id (and the end of its submit) and a
+   * cancel asked for are kept, not the older copy's.
+   */
+  private saveOver(record: RunRecord): void {
+    let stored: RunRecord | null = null;
     try {
-      if (this.store.load(record.id).cancelRequested) record.cancelRequested = true;
+      stored = this.store.load(record.id);
     } catch {
-      // forgotten meanwhile: nobody is waiting for it
+      return; // forgotten meanwhile
     }
+    if (!record.jobId && stored.jobId) {
+      record.jobId = stored.jobId;
+      if (!stored.submitter) delete record.submitter;
+      if (record.state === 'submitting') record.state = stored.state;
+    }
+    this.takeCancel(record);
+    this.store.save(record);
   }
 
   /** Sends a cancel asked for while the job had no id, once it has one. */
@@ -203,9 +226,17 @@ export class RunManager {
           this.store.save(record);
           try {
             record.jobId = await backend.submit(record);
-          } finally {
+          } catch (error) {
             delete record.submitter;
+            // Only a lost connection is worth another try (the outer catch says so).
+            if (error instanceof SiteError) throw error;
+            record.state = 'failed';
+            record.message = `submit: ${error instanceof Error ? error.message : String(error)}`;
+            record.ended = new Date().toISOString();
+            this.store.save(record);
+            return record;
           }
+          delete record.submitter;
         }
       }
       this.takeCancel(record);
@@ -218,7 +249,7 @@ export class RunManager {
       if (!(error instanceof SiteError)) throw error;
       record.message = `${error.message}; retrying`;
     }
-    this.store.save(record);
+    this.saveOver(record);
     return record;
   }
 
@@ -283,7 +314,7 @@ export class RunManager {
     } else {
       return this.cancelledUnsubmitted(record);
     }
-    this.store.save(record);
+    this.saveOver(record);
     return record;
   }
 

@@ -43,6 +43,18 @@ export class RunStore {
     return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
   }
 
+  /**
+   * Whether the stored record asks for a cancel: read before a holder of an
+   * older copy saves over it, so that a cancel saved meanwhile is kept.
+   */
+  cancelAsked(id: string): boolean {
+    try {
+      return this.load(id).cancelRequested === true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Forgets a run: its record goes (nothing on the cluster is touched). */
   remove(id: string): void {
     this.load(id);

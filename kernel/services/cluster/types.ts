@@ -40,6 +40,8 @@ export interface Submitter {
   host: string;
   pid: number;
   started: number | null;
+  /** When the submit began (ISO 8601): what a submit on another host is judged by. */
+  since: string;
 }
 
 /** A new record's common fields: nothing submitted yet, a run folder named after it under the profile's workdir. */
