@@ -229,12 +229,10 @@ export class RunsCommTarget implements CommTarget {
           break;
         }
         case 'cancel': {
-          const record = this.manager.store.load(request.id);
-          if (record.kind === 'map') {
+          if (this.manager.store.load(request.id).kind === 'map') {
+            // The map's own record, as its cancel left it.
             await this.maps.cancel(request.id);
-            record.message = 'cancel requested';
-            this.manager.store.save(record);
-            this.send(record);
+            this.send(this.manager.store.load(request.id));
           } else this.send(await this.manager.cancel(request.id));
           break;
         }

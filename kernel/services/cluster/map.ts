@@ -87,7 +87,8 @@ export class MapRunner {
       outputs: [],
       chunk,
       count: commands.length,
-      jobs: []
+      jobs: [],
+      submitter: thisSubmitter()
     };
     this.store.save(record);
     const dir = record.remoteDir;
@@ -138,7 +139,10 @@ export class MapRunner {
     const redo = progress.exitCodes.map((c, i) => (c === 0 ? -1 : i)).filter((i) => i >= 0);
     if (redo.length === 0) return null;
     const t = this.sites(record.profile);
-    const all = (await t.exec(['cat', `${record.remoteDir}/commands.txt`])).stdout.split('\n');
+    const read = await t.exec(['cat', `${record.remoteDir}/commands.txt`]);
+    if (read.code !== 0)
+      throw new Error(`map ${id}: cannot read its commands.txt: ${read.stderr.trim()}`);
+    const all = read.stdout.split('\n');
     await t.exec(['rm', '-f', ...redo.map((i) => `${record.remoteDir}/results/${i}.exit`)]);
     await this.submitList(
       record,
@@ -226,22 +230,20 @@ export class MapRunner {
   async cancel(id: string): Promise<void> {
     const record = this.store.load(id);
     if (isFinal(record.state)) return;
-    if (record.jobs?.length) {
-      await new SlurmBackend(this.sites(record.profile)).cancel(record);
-      if (record.cancelRequested) {
-        record.cancelRequested = false;
-        this.store.save(record);
-      }
-      return;
-    }
-    if (submitInFlight(record)) {
+    if (record.state === 'submitting' && submitInFlight(record)) {
       record.cancelRequested = true;
       record.message = 'cancel requested: sent once sbatch answers';
-    } else {
+      this.store.save(record);
+      return;
+    }
+    if (record.jobs?.length) await new SlurmBackend(this.sites(record.profile)).cancel(record);
+    record.cancelRequested = false;
+    if (record.state === 'submitting') {
+      // Its submit (or a retry's) ended without an array, and nobody is at it.
       record.state = 'cancelled';
       record.message = 'cancelled before it reached Slurm';
       record.ended = new Date().toISOString();
-    }
+    } else record.message = 'cancel requested';
     this.store.save(record);
   }
 
@@ -266,7 +268,20 @@ export class MapRunner {
       .filter((o) => !o.startsWith('--open-mode'));
     record.state = 'submitting';
     record.submitter = thisSubmitter();
+    // The state read during this submit is the new array's, never an ended one's.
+    record.jobId = null;
     delete record.ended;
+    record.cancelRequested ||= this.store.cancelAsked(record.id);
+    if (record.cancelRequested) {
+      // Cancelled while its files were written: nothing goes to Slurm.
+      delete record.submitter;
+      record.cancelRequested = false;
+      record.state = 'cancelled';
+      record.message = 'cancelled before it reached Slurm';
+      record.ended = new Date().toISOString();
+      this.store.save(record);
+      return;
+    }
     this.store.save(record);
     const jobId = await this.failing(
       record,
@@ -287,7 +302,7 @@ export class MapRunner {
     const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
     record.message = `array job ${jobId}: ${count(list.length, 'command')} in ${count(tasks, 'task')} of ${chunk}`;
     // A cancel asked for while sbatch ran (cancel() saved it in the stored record).
-    record.cancelRequested = this.store.load(record.id).cancelRequested;
+    record.cancelRequested = this.store.cancelAsked(record.id);
     this.store.save(record);
     if (record.cancelRequested) await this.cancel(record.id);
   }
