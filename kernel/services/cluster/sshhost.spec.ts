@@ -32,3 +32,13 @@ test('a run whose process lives and wrote no state yet is pending; one that ende
     message: `pid ${gone}: completed exit 0`
   });
 });
+
+test('a run cancelled before it wrote any state is cancelled, not failed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-run-'));
+  writeFileSync(join(dir, 'cancel-requested'), '');
+  const gone = spawnSync('true').pid;
+  expect(await new SshHostBackend(new LocalSite()).state(recordIn(dir, gone))).toEqual({
+    state: 'cancelled',
+    message: `pid ${gone}: cancelled before it started`
+  });
+});

@@ -80,9 +80,9 @@ export class SshHostBackend implements Backend {
     const r = await this.t.exec([
       'sh',
       '-c',
-      `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)"`
+      `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)" "$([ -e cancel-requested ] && echo cancel)"`
     ]);
-    const [alive, state, exit] = r.stdout.split('\n').map((s) => s.trim());
+    const [alive, state, exit, cancel] = r.stdout.split('\n').map((s) => s.trim());
     const known: RunState[] = ['running', 'completed', 'failed', 'cancelled', 'timeout'];
     const s = known.includes(state as RunState) ? (state as RunState) : 'pending';
     if (s === 'running' && alive !== 'alive')
@@ -90,12 +90,14 @@ export class SshHostBackend implements Backend {
         state: 'failed',
         message: `process ${record.jobId} is gone without a final state (host restarted?)`
       };
-    // Gone before it wrote any state: it never ran (the log may say why).
+    // Gone before it wrote any state: it never ran (cancelled, or the log may say why).
     if (s === 'pending' && alive === 'gone')
-      return {
-        state: 'failed',
-        message: `process ${record.jobId} is gone before the run started (see its log)`
-      };
+      return cancel === 'cancel'
+        ? { state: 'cancelled', message: `pid ${record.jobId}: cancelled before it started` }
+        : {
+            state: 'failed',
+            message: `process ${record.jobId} is gone before the run started (see its log)`
+          };
     return {
       state: s,
       message: `pid ${record.jobId}: ${state || 'starting'}${exit ? ` exit ${exit}` : ''}`
