@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
-import { backendFor, RunManager } from '../../kernel/services/cluster/manager';
+import { backendFor, RunManager, siteFor } from '../../kernel/services/cluster/manager';
+import type { Site } from '../../kernel/services/cluster/site';
 import { SiteError } from '../../kernel/services/cluster/site';
 import type { Backend, RunRecord } from '../../kernel/services/cluster/types';
 import { MapRunner } from '../../kernel/services/cluster/map';
@@ -479,12 +480,15 @@ test('a poll while a submit is still copying the notebook submits nothing; a can
   const nb = notebook('slow.ipynb', [
     { source: 'await new Promise((r) => setTimeout(r, 120000))' }
   ]);
-  // Copying the notebook and inputs takes a while (a large input, a slow link).
+  // Copying the notebook and inputs takes a while (a large input, a slow link):
+  // here, until the test lets it go on.
+  let copied!: () => void;
+  const copying = new Promise<void>((resolve) => (copied = resolve));
   const slow = new RunManager(store, (p) => {
     const real = backendFor(p);
     return Object.assign(Object.create(real) as Backend, {
       submit: async (r: RunRecord) => {
-        await new Promise((done) => setTimeout(done, 6000));
+        await copying;
         return real.submit(r);
       }
     });
@@ -503,6 +507,7 @@ test('a poll while a submit is still copying the notebook submits nothing; a can
   }
   const asked = await manager.cancel(record.id);
   expect(asked.message).toMatch(/cancel requested: sent once the scheduler has the job/);
+  copied();
   const submitted = await submitting;
   expect(submitted.message).toBe('cancel requested');
   const done = await manager.wait(record.id, { intervalMs: 300, fetch: false });
@@ -564,4 +569,42 @@ test('a map Slurm refuses ends failed, saying why, and can be forgotten; a comma
   });
   expect([forgot.code, forgot.stderr]).toEqual([0, '']);
   expect(store.list().length).toBe(before);
+});
+
+test('a map cancelled while sbatch runs is cancelled once Slurm answers, through the same record', async () => {
+  // sbatch held until the test lets it answer.
+  let answer!: () => void;
+  const held = new Promise<void>((resolve) => (answer = resolve));
+  let inSbatch = false;
+  const maps = new MapRunner(store, (p) => {
+    const real = siteFor(p);
+    return {
+      description: real.description,
+      put: (local, dir) => real.put(local, dir),
+      get: (remote, local) => real.get(remote, local),
+      exec: async (argv, options) => {
+        if (argv[0] === 'sbatch') {
+          inSbatch = true;
+          await held;
+        }
+        return real.exec(argv, options);
+      }
+    } satisfies Site;
+  });
+  const submitting = maps.submit({
+    commands: ['sleep 120', 'sleep 120'],
+    chunk: 1,
+    profile: profiles.local,
+    source: 'held-map'
+  });
+  await until(() => inSbatch, 20000, 'sbatch');
+  const id = store.list().find((r) => r.source === 'held-map')!.id;
+  await maps.cancel(id);
+  expect(store.load(id)).toMatchObject({ state: 'submitting', cancelRequested: true });
+  answer();
+  const submitted = await submitting;
+  expect(submitted.jobs).toHaveLength(1);
+  const done = await maps.wait(id, { intervalMs: 300 });
+  expect(done.state).toBe('cancelled');
+  expect(done.done).toBe(0);
 });
