@@ -142,3 +142,19 @@ test('a manifest written by hand keeps its entries, and removing one keeps the r
     { name: 'other', path: 'other', bin: ['bin'], env: {} }
   ]);
 });
+
+test("a folder holding ':' is refused: on PATH it would add a folder outside the volume, or the current one", () => {
+  const { vol, outside } = volume();
+  mkdirSync(join(vol, 'odd:name', 'bin'), { recursive: true });
+  for (const bin of [`bin:${outside}`, 'bin:', 'bin\nx']) {
+    manifest(vol, [{ name: 'good', path: 'good', bin: [bin], env: {} }]);
+    const read = readManifest(vol)!;
+    expect(read.toolboxes).toEqual([]);
+    expect(read.refused).toEqual([
+      `good: bin folder ${JSON.stringify(bin)} of good holds ':' or a control character, which PATH cannot hold`
+    ]);
+  }
+  expect(() =>
+    validateToolbox({ name: 'odd', root: join(vol, 'odd:name'), bin: ['bin'], env: {} })
+  ).toThrow(/its folder ".*odd:name" holds ':' or a control character/);
+});

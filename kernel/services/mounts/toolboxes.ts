@@ -207,6 +207,9 @@ export function toolboxStatus(toolbox: Toolbox): ToolboxStatus {
   return { ...toolbox, present, commands };
 }
 
+/** What a PATH entry cannot hold: the separator, and control characters. */
+const PATH_UNSAFE = /[:\x00-\x1f\x7f]/;
+
 /**
  * Checks a toolbox, added by hand or brought by a volume's manifest; throws
  * with what is wrong. Its bin folders stay inside its root and, for a
@@ -218,6 +221,11 @@ export function validateToolbox(input: Toolbox, within?: string): Toolbox {
   if (!isAbsolute(input.root))
     throw new Error(`a toolbox root must be an absolute path, not '${input.root}'`);
   const root = normalize(input.root).replace(/\/+$/, '') || '/';
+  // Its bin folders go on PATH, where ':' splits one entry in two.
+  if (PATH_UNSAFE.test(root))
+    throw new Error(
+      `toolbox ${input.name}: its folder ${JSON.stringify(root)} holds ':' or a control character, which PATH cannot hold`
+    );
   let real: string;
   try {
     real = realpathSync(root);
@@ -232,6 +240,10 @@ export function validateToolbox(input: Toolbox, within?: string): Toolbox {
     const n = normalize(b);
     if (!b || isAbsolute(b) || n === '..' || n.startsWith('../'))
       throw new Error(`bin folders are relative to the root, inside it: '${b}'`);
+    if (PATH_UNSAFE.test(b))
+      throw new Error(
+        `bin folder ${JSON.stringify(b)} of ${input.name} holds ':' or a control character, which PATH cannot hold`
+      );
     let target: string | null = null;
     try {
       target = realpathSync(join(root, b));
