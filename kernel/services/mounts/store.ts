@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   mkdirSync,
@@ -74,6 +74,9 @@ export function asToolbox(value: unknown): Toolbox | null {
     for (const [k, v] of Object.entries(value.env)) if (typeof v === 'string') env[k] = v;
   return { name: value.name, root: value.root, bin, env };
 }
+
+/** The mount locks this process holds, each with the token written in it. */
+const HELD = new Map<string, string>();
 
 /**
  * `<config>/warren/mounts.json` (definitions and toolboxes), the runtime
@@ -194,11 +197,16 @@ export class MountStore {
     mkdirSync(dirname(file), { recursive: true });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
       try {
-        writeFileSync(file, String(process.pid), { flag: 'wx' });
+        writeFileSync(file, token, { flag: 'wx' });
+        HELD.set(file, token);
         return () => {
+          if (HELD.get(file) !== token) return;
+          HELD.delete(file);
           try {
-            unlinkSync(file);
+            // Only our own lock: never one taken over since.
+            if (readFileSync(file, 'utf8') === token) unlinkSync(file);
           } catch {
             // gone
           }
@@ -206,11 +214,13 @@ export class MountStore {
       } catch {
         let holder = 0;
         try {
-          holder = Number(readFileSync(file, 'utf8'));
+          holder = Number(readFileSync(file, 'utf8').split(' ')[0]);
         } catch {
           continue;
         }
-        if (!alive(holder) || holder === process.pid) {
+        // Our pid on a lock this process does not hold: an earlier process's, ended.
+        const ours = holder === process.pid && HELD.has(file);
+        if (!ours && (!alive(holder) || holder === process.pid)) {
           try {
             unlinkSync(file);
           } catch {
@@ -219,7 +229,11 @@ export class MountStore {
           continue;
         }
         if (Date.now() > deadline)
-          throw new Error(`${mountpoint} is busy: process ${holder} is mounting or unmounting it`);
+          throw new Error(
+            ours
+              ? `${mountpoint} is busy: this kernel is mounting or unmounting it`
+              : `${mountpoint} is busy: process ${holder} is mounting or unmounting it`
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     }
