@@ -90,7 +90,7 @@ export function thisSubmitter(): Submitter {
 
 /**
  * Whether a submit of `record` is still in flight: its process lives (on
- * this host), or it saved the record lately (on another). A submit copies
+ * this host), or it began in the last ten minutes (on another). A submit copies
  * the notebook and inputs first, which can take a while: a poller that
  * submitted again meanwhile would start the job twice.
  */
