@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
-import { CLI, launchWarren, ROOT, text } from './harness';
+import { CLI, launchWarren, ROOT, result, text } from './harness';
 
 jest.setTimeout(120000);
 
@@ -285,6 +285,59 @@ test('a killed FUSE daemon is detected ("Transport endpoint is not connected") a
   expect(log).toMatch(/Transport endpoint is not connected/);
   expect(log).toMatch(/healed/);
   await run(k, `await warren.unmount(${JSON.stringify(mp)}, { forget: true })`);
+});
+
+test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells still run, the toolbox is said not to answer', async () => {
+  // A kernel and a config of its own: the file's kernel never sees this volume.
+  const own = dir('hung-config');
+  const hk = await launchWarren({
+    cwd: base,
+    env: { JUPYTER_CONFIG_DIR: own, WARREN_MOUNT_CHECK_MS: '1000' }
+  });
+  const src = dir('hung-src');
+  mkdirSync(join(src, 'ht', 'bin'), { recursive: true });
+  writeFileSync(join(src, 'ht', 'bin', 'hthello'), '#!/bin/sh\necho hung tool\n');
+  chmodSync(join(src, 'ht', 'bin', 'hthello'), 0o755);
+  writeFileSync(
+    join(src, '.warren-tools.json'),
+    JSON.stringify({ version: 1, toolboxes: [{ name: 'ht', path: 'ht', bin: ['bin'], env: {} }] })
+  );
+  const mp = join(base, 'hung');
+  let pid = 0;
+  try {
+    const first = await run(
+      hk,
+      `(await warren.mount(${JSON.stringify(mp)}, { sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} })).pid`
+    );
+    pid = Number(first.value);
+    expect(pid).toBeGreaterThan(0);
+    expect((await run(hk, "(await warren.acceptToolbox('ht')).commands")).value).toBe('1');
+    // The volume stops answering: a read of a folder on it waits for good.
+    process.kill(pid, 'SIGSTOP');
+    // The toolbox listing (the Mounts panel's, every 5 s) and the health check
+    // (every second here) touch the volume; cells go on all the same.
+    const listed = await hk.execute(
+      "(await warren.toolboxes()).filter((t) => t.name === 'ht').map((t) => `${t.present} ${t.message}`).join()",
+      {},
+      30000
+    );
+    expect(result(listed.iopub)).toBe(
+      "'false its folder did not answer in 2000 ms (a hung volume?)'"
+    );
+    for (let i = 0; i < 3; i++) {
+      const next = await hk.execute('1 + 1', {}, 10000);
+      expect(result(next.iopub)).toBe('2');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    if (pid) {
+      process.kill(pid, 'SIGKILL');
+      process.kill(pid, 'SIGCONT');
+    }
+    await hk.shutdown().catch(() => undefined);
+    cli(['unmount', mp, '--forget'], own);
+    spawnSync('umount', ['-l', mp]);
+  }
 });
 
 test('a tool volume: a program that lost its exec bit runs from !cmd in a new kernel, and a fresh machine restores it with one mount', async () => {

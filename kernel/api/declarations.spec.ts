@@ -127,7 +127,7 @@ shell.raise = true;
 const r: ShellResult = await $\`ls \${code}\`;
 await ${RUNTIME}.magic('cd', r.stdout);
 const m: WarrenMountStatus = await warren.mount('/mnt', { remote: 'gdrive:', readOnly: true });
-const t: WarrenToolbox[] = warren.toolboxes();
+const t: WarrenToolbox[] = await warren.toolboxes();
 const map: WarrenMapResult = await warren.map(['true'], { chunk: 2, gpus: 1 });
 const again: WarrenMapResult = await map.retry();
 const runs: WarrenRunSummary[] = warren.runs();

@@ -103,6 +103,8 @@ export interface WarrenToolbox {
   env: { [name: string]: string };
   present: boolean;
   commands: number;
+  /** Why it is not present, when its volume did not answer. */
+  message?: string;
 }
 
 export type WarrenRunState =
@@ -163,7 +165,8 @@ export interface WarrenApi {
   ): Promise<WarrenToolbox>;
   /** Removes a toolbox, or declines one a mounted volume brought. */
   removeToolbox(name: string): void;
-  toolboxes(): WarrenToolbox[];
+  /** Each toolbox, whether its folder is there and how many commands it holds (a hung volume's is not present, with a message). */
+  toolboxes(): Promise<WarrenToolbox[]>;
   /** Toolboxes mounted volumes brought (their .warren-tools.json): not in effect until accepted. */
   pendingToolboxes(): (Omit<WarrenToolbox, 'present' | 'commands'> & { volume: string })[];
   /** Puts a toolbox a volume brought into effect, here and in every new kernel. */

@@ -107,7 +107,8 @@ export function warrenApi(options: WarrenApiOptions) {
         bin: added.bin,
         env: added.env,
         present: added.present,
-        commands: added.commands
+        commands: added.commands,
+        ...(added.message ? { message: added.message } : {})
       };
     },
     removeToolbox: (name: string) => mounts.removeToolbox(name),
@@ -122,7 +123,8 @@ export function warrenApi(options: WarrenApiOptions) {
         bin: t.bin,
         env: t.env,
         present: t.present,
-        commands: t.commands
+        commands: t.commands,
+        ...(t.message ? { message: t.message } : {})
       };
     }
   } satisfies Omit<WarrenApi, ClusterMember>;
@@ -149,7 +151,7 @@ export function warrenMagics(options: WarrenApiOptions): Pick<LineMagics, 'mount
       if (command.action === 'list') {
         out.stream(
           'stdout',
-          formatMounts(await mounts.list(), mounts.toolboxes(), mounts.pendingToolboxes())
+          formatMounts(await mounts.list(), await mounts.toolboxes(), mounts.pendingToolboxes())
         );
       } else if (command.action === 'restore') {
         for (const r of await mounts.restore())

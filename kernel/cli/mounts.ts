@@ -35,7 +35,9 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
       case 'mount': {
         const c = parseMount(args, process.cwd());
         if (c.action === 'list')
-          out(formatMounts(await mounts.list(), mounts.toolboxes(), mounts.pendingToolboxes()));
+          out(
+            formatMounts(await mounts.list(), await mounts.toolboxes(), mounts.pendingToolboxes())
+          );
         else if (c.action === 'restore') {
           let failed = 0;
           for (const r of await mounts.restore()) {
@@ -66,12 +68,16 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
         if (args.includes('--json'))
           out(
             JSON.stringify(
-              { mounts: list, toolboxes: mounts.toolboxes(), pending: mounts.pendingToolboxes() },
+              {
+                mounts: list,
+                toolboxes: await mounts.toolboxes(),
+                pending: mounts.pendingToolboxes()
+              },
               null,
               2
             )
           );
-        else out(formatMounts(list, mounts.toolboxes(), mounts.pendingToolboxes()));
+        else out(formatMounts(list, await mounts.toolboxes(), mounts.pendingToolboxes()));
         return list.some((m) => m.state === 'stale' || m.state === 'error') ? 1 : 0;
       }
       case 'toolbox':
@@ -141,7 +147,7 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
     case 'list':
     case undefined:
       out(
-        formatMounts([], mounts.toolboxes(), mounts.pendingToolboxes()).replace(
+        formatMounts([], await mounts.toolboxes(), mounts.pendingToolboxes()).replace(
           /^no mounts\n\n?/,
           ''
         ) || 'no toolboxes'

@@ -78,7 +78,7 @@ export class MountsCommTarget implements CommTarget {
           type: 'state',
           time: Date.now(),
           mounts: await this.mounts.list(),
-          toolboxes: this.mounts.toolboxes(),
+          toolboxes: await this.mounts.toolboxes(),
           pending: this.mounts.pendingToolboxes()
         };
         this.broadcast(state);

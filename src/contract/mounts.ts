@@ -76,6 +76,8 @@ export type ToolboxStatus = Toolbox & {
   present: boolean;
   /** How many commands the bin folders hold. */
   commands: number;
+  /** Why it is not present, when its volume did not answer. */
+  message?: string;
 };
 
 /**

@@ -163,7 +163,7 @@ export class MountsPanel extends Widget {
     row.dataset.name = t.name;
     const light = el('span', 'jp-WarrenMounts-light');
     light.dataset.state = t.present ? 'mounted' : 'unmounted';
-    light.title = t.present ? 'present' : 'its folder is missing or cannot be read';
+    light.title = t.present ? 'present' : (t.message ?? 'its folder is missing or cannot be read');
     const env = Object.keys(t.env);
     const text = el('div', 'jp-WarrenMounts-text');
     text.append(

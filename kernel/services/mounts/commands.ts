@@ -185,7 +185,8 @@ export function formatMounts(
     for (const t of toolboxes)
       lines.push(
         `  ${t.present ? '●' : '○'} ${t.name}  ${t.root}  bin: ${t.bin.join(', ')}  ${t.commands} command(s)` +
-          (Object.keys(t.env).length ? `  env: ${Object.keys(t.env).join(', ')}` : '')
+          (Object.keys(t.env).length ? `  env: ${Object.keys(t.env).join(', ')}` : '') +
+          (t.message ? `  (${t.message})` : '')
       );
   }
   if (pending.length) lines.push('', ...formatPending(pending));

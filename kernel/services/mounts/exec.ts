@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 export interface ExecResult {
   code: number | null;
@@ -33,7 +33,11 @@ export function execArgs(
     let stderr = '';
     let timedOut = false;
     let settled = false;
-    const child = spawn(command, args, {
+    // By its full path: a search of PATH in the child would wait on a hung volume too.
+    const program = isAbsolute(command)
+      ? command
+      : (which(command, (options.env ?? process.env).PATH ?? '') ?? command);
+    const child = spawn(program, args, {
       env: options.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe']
     });
@@ -59,9 +63,19 @@ export function execArgs(
   });
 }
 
-/** The full path of a program on PATH (plus the sbin folders mount helpers live in), or null. */
+/** The system's program folders, where mount helpers and their tools are installed. */
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * The full path of a program, looked for in the system's folders first,
+ * then on PATH; or null. Toolboxes put folders of mounted volumes first on
+ * PATH, and looking in one whose volume hangs stops the kernel's thread: the
+ * health check that would heal it froze the kernel so.
+ */
 export function which(program: string, path = process.env.PATH ?? ''): string | null {
-  const dirs = [...path.split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
+  const dirs = [...new Set([...SYSTEM_DIRS, ...path.split(delimiter)])].filter(
+    (d) => d && isAbsolute(d)
+  );
   for (const dir of dirs) {
     const candidate = join(dir, program);
     try {

@@ -226,7 +226,7 @@ export class MountManager {
     this.timer = null;
   }
 
-  toolboxes(): ToolboxStatus[] {
+  toolboxes(): Promise<ToolboxStatus[]> {
     return this.tools.list();
   }
 

@@ -34,8 +34,8 @@ export class ToolboxRegistry {
     private readonly changed: () => void
   ) {}
 
-  list(): ToolboxStatus[] {
-    return this.store.read().toolboxes.map(toolboxStatus);
+  list(): Promise<ToolboxStatus[]> {
+    return Promise.all(this.store.read().toolboxes.map((t) => toolboxStatus(t)));
   }
 
   /**
@@ -78,7 +78,7 @@ export class ToolboxRegistry {
     }
     this.log(null, 'info', `toolbox ${toolbox.name} at ${toolbox.root} registered`);
     this.changed();
-    return { ...toolboxStatus(toolbox), repair, manifest };
+    return { ...(await toolboxStatus(toolbox)), repair, manifest };
   }
 
   /** Toolboxes volumes brought that are not in effect yet. */
@@ -101,7 +101,7 @@ export class ToolboxRegistry {
     });
     this.log(found.volume, 'info', `toolbox ${name} from ${found.volume} accepted`);
     this.changed();
-    return { ...toolboxStatus(toolbox), repair, manifest: null };
+    return { ...(await toolboxStatus(toolbox)), repair, manifest: null };
   }
 
   /** Removes a toolbox, or declines one a volume brought. */

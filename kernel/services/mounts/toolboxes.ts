@@ -1,11 +1,10 @@
-import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import {
   closeSync,
   constants,
   fstatSync,
   openSync,
-  readdirSync,
   readFileSync,
   realpathSync,
   statSync,
@@ -189,22 +188,58 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
   return out;
 }
 
-export function toolboxStatus(toolbox: Toolbox): ToolboxStatus {
-  let present = false;
-  let commands = 0;
-  try {
-    present = statSync(toolbox.root).isDirectory();
-    for (const dir of binDirs(toolbox)) {
+/**
+ * How long a toolbox's status waits for its volume. A hung network volume
+ * (a stopped sshfs, a Drive that stopped answering) may never answer a
+ * folder read: read on the kernel's thread, it stopped every cell for good.
+ */
+export const TOOLBOX_STATUS_MS = 2000;
+
+/** Reads of toolbox folders not answered yet, by root: one at a time each, so a hung volume holds one of libuv's four file threads, not one per look. */
+const reading = new Map<string, Promise<{ present: boolean; commands: number }>>();
+
+/** Whether a toolbox's folder is there, and how many commands its bin folders hold; a volume that does not answer in `timeoutMs` is said so. */
+export async function toolboxStatus(
+  toolbox: Toolbox,
+  timeoutMs = TOOLBOX_STATUS_MS
+): Promise<ToolboxStatus> {
+  let read = reading.get(toolbox.root);
+  if (!read) {
+    read = (async () => {
       try {
-        commands += readdirSync(dir).length;
+        if (!(await stat(toolbox.root)).isDirectory()) return { present: false, commands: 0 };
       } catch {
-        // no such bin folder
+        return { present: false, commands: 0 };
       }
-    }
-  } catch {
-    present = false;
+      let commands = 0;
+      for (const dir of binDirs(toolbox)) {
+        try {
+          commands += (await readdir(dir)).length;
+        } catch {
+          // no such bin folder
+        }
+      }
+      return { present: true, commands };
+    })().finally(() => reading.delete(toolbox.root));
+    reading.set(toolbox.root, read);
   }
-  return { ...toolbox, present, commands };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  try {
+    const got = await Promise.race([read, late]);
+    return got
+      ? { ...toolbox, ...got }
+      : {
+          ...toolbox,
+          present: false,
+          commands: 0,
+          message: `its folder did not answer in ${timeoutMs} ms (a hung volume?)`
+        };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What a PATH entry cannot hold: the separator, and control characters. */
