@@ -47,6 +47,12 @@ test('refuses credentials in rclone connection strings and redacts them from tex
 test('reads mountinfo with escaped spaces', () => {
   const line = '42 27 0:39 / /tmp/my\\040drive rw,nosuid - fuse.rclone gdrive: rw,user_id=0';
   expect(parseMountinfo(line)).toEqual([
-    { mountpoint: '/tmp/my drive', fsType: 'fuse.rclone', source: 'gdrive:', options: 'rw,nosuid' }
+    {
+      id: '42',
+      mountpoint: '/tmp/my drive',
+      fsType: 'fuse.rclone',
+      source: 'gdrive:',
+      options: 'rw,nosuid'
+    }
   ]);
 });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 export interface MountEntry {
+  /** The kernel's id of this mount: a remount on the same path has another. */
+  id: string;
   mountpoint: string;
   fsType: string;
   source: string;
@@ -23,6 +25,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const right = line.slice(sep + 3).split(' ');
     if (left.length < 6 || right.length < 2) continue;
     out.push({
+      id: left[0],
       mountpoint: unescape(left[4]),
       options: left[5],
       fsType: right[0],

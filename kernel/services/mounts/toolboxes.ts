@@ -13,12 +13,17 @@ import {
 } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
+import { mountHolding } from './mountinfo';
 import { asToolbox } from './store';
 
 export const MANIFEST = '.warren-tools.json';
 
 export function binDirs(toolbox: Toolbox): string[] {
-  return (toolbox.bin.length ? toolbox.bin : ['bin']).map((b) => join(toolbox.root, b));
+  // A registry written before ':' was refused may hold one: such a folder never goes on PATH.
+  if (PATH_UNSAFE.test(toolbox.root)) return [];
+  return (toolbox.bin.length ? toolbox.bin : ['bin'])
+    .filter((b) => !PATH_UNSAFE.test(b))
+    .map((b) => join(toolbox.root, b));
 }
 
 /** `${root}` in a toolbox variable is its root. */
@@ -195,7 +200,11 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
  */
 export const TOOLBOX_STATUS_MS = 2000;
 
-/** Reads of toolbox folders not answered yet, by root: one at a time each, so a hung volume holds one of libuv's four file threads, not one per look. */
+/**
+ * Reads of toolbox folders not answered yet, by root and the mount holding
+ * it: one at a time each, so a hung volume holds one of libuv's four file
+ * threads, not one per look, and a remount of it is read afresh.
+ */
 const reading = new Map<string, Promise<{ present: boolean; commands: number }>>();
 
 /** Whether a toolbox's folder is there, and how many commands its bin folders hold; a volume that does not answer in `timeoutMs` is said so. */
@@ -203,7 +212,8 @@ export async function toolboxStatus(
   toolbox: Toolbox,
   timeoutMs = TOOLBOX_STATUS_MS
 ): Promise<ToolboxStatus> {
-  let read = reading.get(toolbox.root);
+  const key = `${toolbox.root}\0${mountHolding(toolbox.root)?.id ?? ''}`;
+  let read = reading.get(key);
   if (!read) {
     read = (async () => {
       try {
@@ -220,8 +230,8 @@ export async function toolboxStatus(
         }
       }
       return { present: true, commands };
-    })().finally(() => reading.delete(toolbox.root));
-    reading.set(toolbox.root, read);
+    })().finally(() => reading.delete(key));
+    reading.set(key, read);
   }
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<null>((resolve) => {
