@@ -36,6 +36,25 @@ function dir(name: string): string {
   return d;
 }
 
+/** A volume folder holding one toolbox `name` (its bin has one script, `command`) and the manifest naming it. */
+function toolVolume(
+  folder: string,
+  name: string,
+  command: string,
+  script: string,
+  env: Record<string, string> = {}
+): string {
+  const src = dir(folder);
+  mkdirSync(join(src, name, 'bin'), { recursive: true });
+  writeFileSync(join(src, name, 'bin', command), script);
+  chmodSync(join(src, name, 'bin', command), 0o755);
+  writeFileSync(
+    join(src, '.warren-tools.json'),
+    JSON.stringify({ version: 1, toolboxes: [{ name, path: name, bin: ['bin'], env }] })
+  );
+  return src;
+}
+
 function cli(args: string[], configDir = config) {
   return spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
@@ -294,14 +313,7 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     cwd: base,
     env: { JUPYTER_CONFIG_DIR: own, WARREN_MOUNT_CHECK_MS: '1000' }
   });
-  const src = dir('hung-src');
-  mkdirSync(join(src, 'ht', 'bin'), { recursive: true });
-  writeFileSync(join(src, 'ht', 'bin', 'hthello'), '#!/bin/sh\necho hung tool\n');
-  chmodSync(join(src, 'ht', 'bin', 'hthello'), 0o755);
-  writeFileSync(
-    join(src, '.warren-tools.json'),
-    JSON.stringify({ version: 1, toolboxes: [{ name: 'ht', path: 'ht', bin: ['bin'], env: {} }] })
-  );
+  const src = toolVolume('hung-src', 'ht', 'hthello', '#!/bin/sh\necho hung tool\n');
   const mp = join(base, 'hung');
   let pid = 0;
   try {
@@ -761,17 +773,9 @@ describe('warren mount --auto, --restore and --nfs', () => {
 });
 
 test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it on PATH at once', async () => {
-  const src = dir('cell-vol');
-  mkdirSync(join(src, 'ct', 'bin'), { recursive: true });
-  writeFileSync(join(src, 'ct', 'bin', 'cthello'), '#!/bin/sh\necho "cell tool $CTVAR"\n');
-  chmodSync(join(src, 'ct', 'bin', 'cthello'), 0o755);
-  writeFileSync(
-    join(src, '.warren-tools.json'),
-    JSON.stringify({
-      version: 1,
-      toolboxes: [{ name: 'ct', path: 'ct', bin: ['bin'], env: { CTVAR: 'on' } }]
-    })
-  );
+  const src = toolVolume('cell-vol', 'ct', 'cthello', '#!/bin/sh\necho "cell tool $CTVAR"\n', {
+    CTVAR: 'on'
+  });
   const mp = join(base, 'cell-mp');
   const m = await run(k, `%mount ${src} ${mp} --no-save`);
   expect(m.out).toBe(
