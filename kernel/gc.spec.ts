@@ -26,6 +26,17 @@ test('the full collection frees garbage and leaves new contexts no gc global', (
 });
 
 test('above its heap limit it collects when much of the heap is garbage, and not again until as much is', () => {
+  // The limit is what is live: earlier specs in this worker may leave garbage
+  // that takes V8 more than one collection to free.
+  const settle = fullCollection(Infinity)!;
+  for (
+    let i = 0, before = Infinity;
+    i < 5 && before - getHeapStatistics().used_heap_size > 1024 * 1024;
+    i++
+  ) {
+    before = getHeapStatistics().used_heap_size;
+    settle();
+  }
   const limit = getHeapStatistics().used_heap_size;
   const collect = fullCollection(limit);
   expect(collect).not.toBeNull();
@@ -37,11 +48,16 @@ test('above its heap limit it collects when much of the heap is garbage, and not
   const after = getHeapStatistics().used_heap_size;
   expect(big.full - after).toBeGreaterThan(64 * 1024 * 1024);
   // Still above the limit, a little garbage: left to V8 (it stays counted).
-  const kept = Array.from({ length: 200_000 }, (_, i) => ({ i }));
+  // What stays live is grown past the limit, should that collection have freed
+  // more of what earlier specs left (a CI run's worker fell from 310 MB to 231 MB).
+  const kept: unknown[] = [];
+  while (getHeapStatistics().used_heap_size < limit + 16 * 1024 * 1024) {
+    kept.push(Array.from({ length: 10_000 }, (_, i) => ({ i })));
+  }
   const small = garbage(200_000);
   expect(small.full).toBeGreaterThan(limit);
   expect(small.drop()).toBeNull();
   collect!();
   expect(small.full - getHeapStatistics().used_heap_size).toBeLessThan(4 * 1024 * 1024);
-  expect(kept).toHaveLength(200_000);
+  expect(kept.length).toBeGreaterThan(0);
 });
