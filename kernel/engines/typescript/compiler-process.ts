@@ -14,6 +14,7 @@ import { fullCollection } from '../../gc';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
 import { Converter, createRegistry } from './converter';
+import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
 import type {
   CompilerAnswer,
   CompilerDeclarations,
@@ -94,15 +95,29 @@ export function serve(): void {
   // the system at once, not when V8's memory reducer gets to them, seconds
   // later (the compiler of a notebook that ran 10,000 cells: 200 MB a second
   // after its last cell rather than 243; 80 ms of collection instead of 30-60).
+  // Made before the snapshot's copy goes (its context is made from it).
   const collect = fullCollection();
   if (!collect) process.stderr.write('warren compiler: V8 gave no gc(); garbage waits for V8\n');
+  /** The blob whose copy goes back to the system when the kernels are first quiet. */
+  let blob = snapshotBlob();
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;
+  const onQuiet = () => {
+    collect?.();
+    if (!blob) return;
+    const released = releaseSnapshotCopy(blob);
+    blob = null;
+    process.stderr.write(
+      released.bytes > 0
+        ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot\n`
+        : `warren compiler: kept Node's copy of the snapshot: ${released.reason}\n`
+    );
+  };
   const busy = () => {
     // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
-    if (collect) quiet = setTimeout(collect, QUIET_MS);
+    quiet = setTimeout(onQuiet, QUIET_MS);
   };
   const alone = (wait = linger) => {
     if (lonely) clearTimeout(lonely);

@@ -58,7 +58,8 @@ const COMPILER_CODE = [
   'live.js',
   'declarations.js',
   'cells.js',
-  'protocol.js'
+  'protocol.js',
+  'snapshot-copy.js'
 ];
 
 /** How long a compiler may take to listen: a plain-script start on a busy machine. */

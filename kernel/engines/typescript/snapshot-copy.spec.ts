@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
+
+const BUILT = join(__dirname, '..', '..', '..', 'lib', 'kernel', 'engines', 'typescript');
+
+/** Runs `main` (a function's source) in a process started from a snapshot that holds 600,000 objects. */
+function fromSnapshot(main: string, env: NodeJS.ProcessEnv = {}) {
+  const folder = mkdtempSync(join(tmpdir(), 'warren-snapshot-copy-'));
+  const blob = join(folder, 'test.blob');
+  writeFileSync(
+    join(folder, 'entry.js'),
+    `const v8 = require('v8');
+globalThis.kept = Array.from({ length: 600000 }, (_, i) => ({ i, s: 'x' + i }));
+v8.startupSnapshot.setDeserializeMainFunction(() => {
+  const load = require('module').createRequire(${JSON.stringify(join(BUILT, 'x.js'))});
+  (${main})(load('./snapshot-copy.js'), ${JSON.stringify(blob)});
+});`
+  );
+  const built = spawnSync(
+    process.execPath,
+    ['--snapshot-blob', blob, '--build-snapshot', 'entry.js'],
+    {
+      cwd: folder,
+      encoding: 'utf8'
+    }
+  );
+  expect(built.stderr).toBe('');
+  const run = spawnSync(process.execPath, ['--snapshot-blob', blob], {
+    encoding: 'utf8',
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', ...env }
+  });
+  return { ...run, blob };
+}
+
+test("a process started from a snapshot gives Node's copy of it back, and its heap is intact", () => {
+  const run = fromSnapshot(`(copy, blob) => {
+    const rss = () => Number(/RssAnon:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+    const before = rss();
+    const released = copy.releaseSnapshotCopy(copy.snapshotBlob() === blob ? blob : '');
+    const after = rss();
+    globalThis.gc?.();
+    const sum = globalThis.kept.reduce((a, o) => a + o.i + o.s.length, 0);
+    process.stdout.write(JSON.stringify({ released, fell: before - after, sum }));
+  }`);
+  expect(run.stderr).toBe('');
+  const { released, fell, sum } = JSON.parse(run.stdout);
+  expect(released.bytes).toBeGreaterThan(8 * 1024 * 1024);
+  // The pages really went: resident anonymous memory fell by them, less the
+  // few MB the search read into buffers of its own.
+  expect(fell).toBeGreaterThan(released.bytes - 8 * 1024 * 1024);
+  let expected = 0;
+  for (let i = 0; i < 600000; i++) expected += i + `x${i}`.length;
+  expect(sum).toBe(expected);
+});
+
+test('a Buffer holding the blob is left alone: only the copy Node keeps goes', () => {
+  const run = fromSnapshot(`(copy, blob) => {
+    const fs = require('fs');
+    const held = fs.readFileSync(blob);
+    const released = copy.releaseSnapshotCopy(blob);
+    process.stdout.write(JSON.stringify({ released, intact: held.equals(fs.readFileSync(blob)) }));
+  }`);
+  expect(run.stderr).toBe('');
+  const { released, intact } = JSON.parse(run.stdout);
+  expect(released.bytes).toBeGreaterThan(8 * 1024 * 1024);
+  expect(intact).toBe(true);
+});
+
+test('without its addon, nothing is given back and the reason says so', () => {
+  const released = releaseSnapshotCopy('/nonexistent', 'pages.node could not be loaded: gone');
+  expect(released).toEqual({ bytes: 0, reason: 'pages.node could not be loaded: gone' });
+});
+
+test('the blob is read from the command line either way it is written', () => {
+  expect(snapshotBlob(['--max-semi-space-size=2', '--snapshot-blob', '/a/b.blob'])).toBe(
+    '/a/b.blob'
+  );
+  expect(snapshotBlob(['--snapshot-blob=/c.blob'])).toBe('/c.blob');
+});

@@ -1,0 +1,30 @@
+/**
+ * Whole pages of this process's memory given back to the system, through the
+ * addon beside this file (pages.c, which the kernel's build compiles with the
+ * C compiler and Node's headers: scripts/native.js). Where it was not built,
+ * nothing is given back and `pages()` says why.
+ */
+import { join } from 'node:path';
+
+export interface Pages {
+  /** The system's page size in bytes. */
+  pageSize: number;
+  /** Gives back the pages from `address` for `length` bytes (whole pages); they read as zeros after. */
+  drop(address: bigint, length: bigint): void;
+}
+
+let loaded: Pages | string | undefined;
+
+/** The addon, or why it could not be loaded. */
+export function pages(): Pages | string {
+  if (loaded !== undefined) return loaded;
+  const file = join(__dirname, 'pages.node');
+  try {
+    const module = { exports: {} as Pages };
+    process.dlopen(module, file);
+    loaded = module.exports;
+  } catch (error) {
+    loaded = `${file} could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return loaded;
+}
