@@ -98,26 +98,27 @@ export function serve(): void {
   // Made before the snapshot's copy goes (its context is made from it).
   const collect = fullCollection();
   if (!collect) process.stderr.write('warren compiler: V8 gave no gc(); garbage waits for V8\n');
-  /** The blob whose copy goes back to the system when the kernels are first quiet. */
+  /** The blob whose copy goes back to the system once the first cell is answered. */
   let blob = snapshotBlob();
-  let quiet: NodeJS.Timeout | null = null;
-  let lonely: NodeJS.Timeout | null = null;
-  let kernels = 0;
-  const onQuiet = () => {
-    collect?.();
+  const release = () => {
     if (!blob) return;
+    const started = performance.now();
     const released = releaseSnapshotCopy(blob);
     blob = null;
+    const ms = (performance.now() - started).toFixed(0);
     process.stderr.write(
       released.bytes > 0
-        ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot\n`
+        ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot, in ${ms} ms\n`
         : `warren compiler: kept Node's copy of the snapshot: ${released.reason}\n`
     );
   };
+  let quiet: NodeJS.Timeout | null = null;
+  let lonely: NodeJS.Timeout | null = null;
+  let kernels = 0;
   const busy = () => {
     // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
-    quiet = setTimeout(onQuiet, QUIET_MS);
+    if (collect) quiet = setTimeout(collect, QUIET_MS);
   };
   const alone = (wait = linger) => {
     if (lonely) clearTimeout(lonely);
@@ -168,6 +169,8 @@ export function serve(): void {
         const follow: CompilerDeclarations = { id: m.id, declarations };
         sendMessage(socket, follow);
       }
+      // While the kernel runs the first cell, rather than before it is answered.
+      if (blob) setImmediate(release);
     });
   });
   // Listening under a name of its own first, then taking the socket's name

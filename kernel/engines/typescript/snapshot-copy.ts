@@ -3,7 +3,9 @@
  * process lives (the compiler's: 36.5 MB of the 142 MB it held resident),
  * though V8 reads it only while the process starts and when it creates a
  * context. The compiler creates none after it starts (its gc() context is
- * made first), so the copy's pages can go back to the system.
+ * made first), so the copy's pages can go back to the system. After that, a
+ * context (`vm.createContext`) or a Worker made in the process would make V8
+ * abort as it reads the copy: the compiler's code imports neither module.
  *
  * The copy is found by what it holds, not by where Node keeps it: a block of
  * its own that glibc's malloc mapped (its header at a page's start says so:
