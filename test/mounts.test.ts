@@ -324,8 +324,24 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     pid = Number(first.value);
     expect(pid).toBeGreaterThan(0);
     expect((await run(hk, "(await warren.acceptToolbox('ht')).commands")).value).toBe('1');
+    const complete = async (code: string) => {
+      const { reply } = await hk.call(
+        'shell',
+        'complete_request',
+        { code, cursor_pos: code.length },
+        10000
+      );
+      return reply.content as { status: string; matches: string[] };
+    };
+    expect((await complete(`!ls ${mp}/`)).matches).toContain(`${mp}/ht/`);
     // The volume stops answering: a read of a folder on it waits for good.
     process.kill(pid, 'SIGSTOP');
+    // Tab completion reads PATH's folders (the toolbox's bin among them) and
+    // the folder typed: both answer in time, without the hung volume's names.
+    const asked = Date.now();
+    expect(await complete('!hthel')).toMatchObject({ status: 'ok', matches: [] });
+    expect(await complete(`!ls ${mp}/`)).toMatchObject({ status: 'ok', matches: [] });
+    expect(Date.now() - asked).toBeLessThan(5000);
     // The toolbox listing (the Mounts panel's, every 5 s) and the health check
     // (every second here) touch the volume; cells go on all the same.
     const listed = await hk.execute(

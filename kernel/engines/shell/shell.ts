@@ -277,7 +277,7 @@ export class ShellEngine {
   }
 
   /** Command names from PATH and file paths, for the word at `cursor` of a shell line. */
-  complete(line: string, cursor: number, offset: number): Completion {
+  complete(line: string, cursor: number, offset: number): Promise<Completion> {
     return this.completer.complete(line, cursor, offset);
   }
 }

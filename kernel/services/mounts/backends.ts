@@ -5,7 +5,7 @@ import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
 import { MountError } from './errors';
 import { execArgs, firstError, which } from './exec';
-import { mountAt } from './mountinfo';
+import { mountAt } from '../../mountinfo';
 import { timeoutOf } from './mountpoint';
 import { daemonPid, forceUnmount } from './unmount';
 

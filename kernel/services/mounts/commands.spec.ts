@@ -1,6 +1,6 @@
 import { inferKind, parseMount, splitArgs } from './commands';
 import { redact, secretInRemote } from './secrets';
-import { parseMountinfo } from './mountinfo';
+import { parseMountinfo } from '../../mountinfo';
 
 test('splits magic arguments like a shell, without expanding anything', () => {
   expect(splitArgs(`gdrive: "/content/my drive" --config '$HOME/x' a\\ b`)).toEqual([

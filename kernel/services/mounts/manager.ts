@@ -8,7 +8,8 @@ import type {
 } from '../../../src/contract/mounts';
 import { mountBackend, preflight } from './backends';
 import { errorText, MountError } from './errors';
-import { mountAt, probe } from './mountinfo';
+import { mountAt } from '../../mountinfo';
+import { probe } from './probe';
 import { normalizeMountpoint, normalizeSpec, prepareMountpoint, removeCreated } from './mountpoint';
 import { ToolboxRegistry } from './registry';
 import { redact } from './secrets';

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
-import { mountHolding } from './mountinfo';
+import { mountHolding } from '../../mountinfo';
 import { asToolbox } from './store';
 
 export const MANIFEST = '.warren-tools.json';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { MountError } from './errors';
 import { execArgs, firstError, which } from './exec';
-import { mountAt } from './mountinfo';
+import { mountAt } from '../../mountinfo';
 import { timeoutOf } from './mountpoint';
 import { alive } from '../../pids';
 

@@ -1,0 +1,60 @@
+import type { Dirent } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FOLDER_WAIT_MS, ShellCompleter } from './complete';
+
+const root = mkdtempSync(join(tmpdir(), 'warren-complete-'));
+const bin = join(root, 'bin');
+mkdirSync(bin);
+writeFileSync(join(bin, 'mrconvert'), '');
+writeFileSync(join(bin, 'mrinfo'), '');
+mkdirSync(join(root, 'data'));
+writeFileSync(join(root, 'data', 'dwi.mif'), '');
+
+/** Folders read for real, but those under `hung` (a mount of its own) never answer; counts the reads of each. */
+function volume(hung: string) {
+  const reads = new Map<string, number>();
+  const reader = {
+    read: (dir: string): Promise<Dirent[]> => {
+      reads.set(dir, (reads.get(dir) ?? 0) + 1);
+      if (dir.startsWith(hung)) return new Promise(() => undefined);
+      return readdir(dir, { withFileTypes: true });
+    },
+    mountOf: (dir: string) => (dir.startsWith(hung) ? 'hung' : 'root')
+  };
+  return { reader, reads };
+}
+
+test('command names and paths come from the folders that answer; a hung folder is left out in time', async () => {
+  const hung = join(root, 'hung');
+  const { reader, reads } = volume(hung);
+  const completer = new ShellCompleter(() => ({ cwd: root, path: `${hung}/bin:${bin}` }), reader);
+  const started = Date.now();
+  const commands = await completer.complete('!mr', 3, 0);
+  expect(Date.now() - started).toBeLessThan(FOLDER_WAIT_MS + 400);
+  expect(commands).toEqual({ matches: ['mrconvert', 'mrinfo'], cursorStart: 1, cursorEnd: 3 });
+  const paths = await completer.complete('!mrinfo data/d', 14, 0);
+  expect(paths.matches).toEqual(['data/dwi.mif']);
+  // A path on the hung volume: nothing, in time.
+  const onHung = await completer.complete(`!ls ${hung}/`, 5 + hung.length, 0);
+  expect(onHung.matches).toEqual([]);
+  // Asked again, nothing more is read there while the first read waits.
+  await completer.complete(`!ls ${hung}/`, 5 + hung.length, 0);
+  await completer.complete('!mr', 3, 0);
+  expect([...reads.entries()].filter(([d]) => d.startsWith(hung))).toEqual([[`${hung}/bin`, 1]]);
+});
+
+test('once a read of a volume is stuck, no other folder of that volume is read; other volumes still are', async () => {
+  const hung = join(root, 'hung2');
+  const { reader, reads } = volume(hung);
+  const completer = new ShellCompleter(() => ({ cwd: root, path: bin }), reader);
+  for (const sub of ['a/', 'b/', 'c/']) {
+    const word = `${hung}/${sub}`;
+    expect((await completer.complete(`!ls ${word}`, 5 + word.length, 0)).matches).toEqual([]);
+  }
+  // One thread waits on the hung volume, not three.
+  expect([...reads.keys()].filter((d) => d.startsWith(hung))).toEqual([`${hung}/a/`]);
+  expect((await completer.complete('!ls data/', 9, 0)).matches).toEqual(['data/dwi.mif']);
+});
