@@ -352,6 +352,22 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     expect(result(listed.iopub)).toBe(
       "'false its folder did not answer in 2000 ms (a hung volume?)'"
     );
+    // Adding a toolbox on it is refused in time; removing it changes the
+    // registry at once, and the log says the volume's manifest kept it.
+    const added = await run(
+      hk,
+      `await warren.addToolbox('ht2', ${JSON.stringify(join(mp, 'ht'))}).then(() => 'added', (e) => e.message)`
+    );
+    expect(added.value).toMatch(/folder .*ht did not answer in 2000 ms \(a hung volume\?\)/);
+    const removed = await run(
+      hk,
+      "await warren.removeToolbox('ht'); (await warren.toolboxes()).map((t) => t.name).join()"
+    );
+    expect(removed.err).toBe('');
+    expect(removed.value).toBe("''");
+    expect(readFileSync(join(own, 'warren', 'mounts.log'), 'utf8')).toMatch(
+      /toolbox ht is still in .*\.warren-tools\.json: the volume .* did not answer in 2000 ms/
+    );
     for (let i = 0; i < 3; i++) {
       const next = await hk.execute('1 + 1', {}, 10000);
       expect(result(next.iopub)).toBe('2');

@@ -141,7 +141,7 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
     }
     case 'remove':
       if (!rest[0]) throw new Error(TOOLBOX_USAGE);
-      mounts.removeToolbox(rest[0]);
+      await mounts.removeToolbox(rest[0]);
       out(`toolbox ${rest[0]} removed`);
       return 0;
     case 'list':

@@ -128,7 +128,7 @@ export class MountsCommTarget implements CommTarget {
         }
         case 'remove-toolbox':
           if (typeof msg.name !== 'string') return reply(false, 'which toolbox?');
-          this.mounts.removeToolbox(msg.name);
+          await this.mounts.removeToolbox(msg.name);
           return reply(true, `toolbox ${msg.name} removed`);
         default:
           return reply(false, `unknown request ${String(msg.type)}`);

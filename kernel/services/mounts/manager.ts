@@ -126,7 +126,7 @@ export class MountManager {
       }
       if (options.save !== false) this.save(spec);
       this.errors.delete(mp);
-      this.tools.restore(mp);
+      await this.tools.restore(mp);
       this.busy.delete(mp);
       return await this.status(spec);
     } catch (error) {
@@ -248,9 +248,9 @@ export class MountManager {
     return this.tools.accept(name);
   }
 
-  /** Removes a toolbox, or declines one a volume brought. */
-  removeToolbox(name: string): void {
-    this.tools.remove(name);
+  /** Removes a toolbox, or declines one a volume brought (see ToolboxRegistry.remove). */
+  removeToolbox(name: string): Promise<void> {
+    return this.tools.remove(name);
   }
 
   logs(limit = 200): MountLogLine[] {

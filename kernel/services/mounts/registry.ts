@@ -44,7 +44,7 @@ export class ToolboxRegistry {
    * volume holding it records it so a fresh machine restores it with one mount.
    */
   async add(input: Toolbox): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
-    const toolbox = validateToolbox(input);
+    const toolbox = await validateToolbox(input);
     const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
     if (repair.fixed.length)
       this.log(
@@ -66,7 +66,7 @@ export class ToolboxRegistry {
     const volume = this.volumeOf(toolbox.root);
     if (volume) {
       try {
-        writeManifest(volume, toolbox);
+        await writeManifest(volume, toolbox);
         manifest = `${volume}/.warren-tools.json`;
       } catch (error) {
         this.log(
@@ -93,7 +93,7 @@ export class ToolboxRegistry {
   async accept(name: string): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
     const found = this.store.read().pending.find((t) => t.name === name);
     if (!found) throw new Error(`no toolbox named ${name} is waiting to be accepted`);
-    const toolbox = validateToolbox(found, found.volume);
+    const toolbox = await validateToolbox(found, found.volume);
     const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
     this.store.update((r) => {
       r.toolboxes = [...r.toolboxes.filter((t) => t.name !== name), toolbox];
@@ -104,8 +104,12 @@ export class ToolboxRegistry {
     return { ...(await toolboxStatus(toolbox)), repair, manifest: null };
   }
 
-  /** Removes a toolbox, or declines one a volume brought. */
-  remove(name: string): void {
+  /**
+   * Removes a toolbox, or declines one a volume brought. The registry changes
+   * at once; the volume's manifest is updated when the volume answers within
+   * TOOLBOX_STATUS_MS, and the log says so when it does not.
+   */
+  async remove(name: string): Promise<void> {
     const registry = this.store.read();
     if (registry.pending.some((t) => t.name === name)) {
       this.store.update((r) => {
@@ -120,15 +124,21 @@ export class ToolboxRegistry {
     this.store.update((r) => {
       r.toolboxes = r.toolboxes.filter((t) => t.name !== name);
     });
+    this.log(null, 'info', `toolbox ${name} removed`);
+    this.changed();
     const volume = this.volumeOf(found.root);
     if (volume)
       try {
-        removeFromManifest(volume, name);
-      } catch {
-        // a read-only volume keeps its manifest
+        await removeFromManifest(volume, name);
+      } catch (error) {
+        // A read-only volume keeps its manifest, and says nothing of it.
+        if ((error as NodeJS.ErrnoException).code !== 'EROFS')
+          this.log(
+            volume,
+            'warn',
+            `toolbox ${name} is still in ${volume}/.warren-tools.json: ${errorText(error)}`
+          );
       }
-    this.log(null, 'info', `toolbox ${name} removed`);
-    this.changed();
   }
 
   /**
@@ -137,8 +147,8 @@ export class ToolboxRegistry {
    * One already registered exactly so (this machine wrote the manifest) is
    * not asked about again.
    */
-  restore(mp: string): void {
-    const manifest = readManifest(mp);
+  async restore(mp: string): Promise<void> {
+    const manifest = await readManifest(mp);
     if (!manifest) return;
     for (const reason of manifest.refused)
       this.log(mp, 'warn', `${mp}/.warren-tools.json: refused ${reason}`);

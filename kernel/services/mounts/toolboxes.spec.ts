@@ -33,7 +33,7 @@ function volume() {
 const manifest = (vol: string, toolboxes: unknown[]) =>
   writeFileSync(join(vol, MANIFEST), JSON.stringify({ version: 1, toolboxes }));
 
-test("a volume's manifest passes the checks of a toolbox added by hand, and stays inside its volume", () => {
+test("a volume's manifest passes the checks of a toolbox added by hand, and stays inside its volume", async () => {
   const { vol, outside } = volume();
   symlinkSync(outside, join(vol, 'good', 'linkbin'));
   symlinkSync(outside, join(vol, 'linkroot'));
@@ -57,7 +57,7 @@ test("a volume's manifest passes the checks of a toolbox added by hand, and stay
     { ...entry, name: 'linkroot', path: 'linkroot' },
     { ...entry, name: 'bad name;x' }
   ]);
-  const read = readManifest(vol);
+  const read = await readManifest(vol);
   expect(read?.toolboxes.map((t) => t.name)).toEqual(['good']);
   const refused = (read?.refused ?? []).map((r) => r.slice(0, r.indexOf(':')));
   expect(refused).toEqual([
@@ -79,15 +79,15 @@ test("a volume's manifest passes the checks of a toolbox added by hand, and stay
     'bad name;x'
   ]);
   // The same checks for a toolbox added by hand.
-  expect(() =>
+  await expect(
     validateToolbox({ name: 'x', root: join(vol, 'good'), bin: ['bin'], env: { ENV: '/x' } })
-  ).toThrow(/may not set ENV/);
-  expect(() =>
+  ).rejects.toThrow(/may not set ENV/);
+  await expect(
     validateToolbox({ name: 'x', root: join(vol, 'good'), bin: ['linkbin'], env: {} })
-  ).toThrow(/is a link that leaves/);
+  ).rejects.toThrow(/is a link that leaves/);
 });
 
-test('a manifest that is a symbolic link is neither read nor written through', () => {
+test('a manifest that is a symbolic link is neither read nor written through', async () => {
   const { vol, outside } = volume();
   const local = join(outside, 'precious.json');
   writeFileSync(
@@ -95,13 +95,13 @@ test('a manifest that is a symbolic link is neither read nor written through', (
     '{"toolboxes": [{"name": "good", "path": "good", "bin": ["bin"], "env": {}}]}'
   );
   symlinkSync(local, join(vol, MANIFEST));
-  expect(readManifest(vol)).toEqual({
+  expect(await readManifest(vol)).toEqual({
     toolboxes: [],
     refused: [`${MANIFEST} is a symbolic link: not read`]
   });
-  expect(() =>
+  await expect(
     writeManifest(vol, { name: 'good', root: join(vol, 'good'), bin: ['bin'], env: {} })
-  ).toThrow(/is a symbolic link: not written through/);
+  ).rejects.toThrow(/is a symbolic link: not written through/);
   expect(readFileSync(local, 'utf8')).toContain('"path": "good"');
 });
 
@@ -123,19 +123,24 @@ test('exec-bit repair never changes a file a symbolic link leads to outside the 
   expect(statSync(join(outside, 'tool')).mode & 0o777).toBe(0o644);
 });
 
-test('a manifest written by hand keeps its entries, and removing one keeps the rest', () => {
+test('a manifest written by hand keeps its entries, and removing one keeps the rest', async () => {
   const { vol } = volume();
   mkdirSync(join(vol, 'other'));
   // An entry this machine refuses (its folder is not here) is kept for the machines that have it.
   const elsewhere = { name: 'elsewhere', path: 'not-here', bin: ['bin'], env: {} };
   manifest(vol, [elsewhere]);
-  writeManifest(vol, { name: 'good', root: join(vol, 'good'), bin: ['bin'], env: { A: '1' } });
-  writeManifest(vol, { name: 'other', root: join(vol, 'other'), bin: ['bin'], env: {} });
-  expect(readManifest(vol)?.toolboxes.map((t) => [t.name, t.env])).toEqual([
+  await writeManifest(vol, {
+    name: 'good',
+    root: join(vol, 'good'),
+    bin: ['bin'],
+    env: { A: '1' }
+  });
+  await writeManifest(vol, { name: 'other', root: join(vol, 'other'), bin: ['bin'], env: {} });
+  expect((await readManifest(vol))?.toolboxes.map((t) => [t.name, t.env])).toEqual([
     ['good', { A: '1' }],
     ['other', {}]
   ]);
-  removeFromManifest(vol, 'good');
+  await removeFromManifest(vol, 'good');
   const stored = JSON.parse(readFileSync(join(vol, MANIFEST), 'utf8')) as { toolboxes: unknown[] };
   expect(stored.toolboxes).toEqual([
     elsewhere,
@@ -143,18 +148,18 @@ test('a manifest written by hand keeps its entries, and removing one keeps the r
   ]);
 });
 
-test("a folder holding ':' is refused: on PATH it would add a folder outside the volume, or the current one", () => {
+test("a folder holding ':' is refused: on PATH it would add a folder outside the volume, or the current one", async () => {
   const { vol, outside } = volume();
   mkdirSync(join(vol, 'odd:name', 'bin'), { recursive: true });
   for (const bin of [`bin:${outside}`, 'bin:', 'bin\nx']) {
     manifest(vol, [{ name: 'good', path: 'good', bin: [bin], env: {} }]);
-    const read = readManifest(vol)!;
+    const read = (await readManifest(vol))!;
     expect(read.toolboxes).toEqual([]);
     expect(read.refused).toEqual([
       `good: bin folder ${JSON.stringify(bin)} of good holds ':' or a control character, which PATH cannot hold`
     ]);
   }
-  expect(() =>
+  await expect(
     validateToolbox({ name: 'odd', root: join(vol, 'odd:name'), bin: ['bin'], env: {} })
-  ).toThrow(/its folder ".*odd:name" holds ':' or a control character/);
+  ).rejects.toThrow(/its folder ".*odd:name" holds ':' or a control character/);
 });

@@ -1,22 +1,46 @@
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-  ftruncateSync,
-  writeSync
-} from 'node:fs';
+import { constants } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
 import { mountHolding } from '../../mountinfo';
 import { asToolbox } from './store';
 
 export const MANIFEST = '.warren-tools.json';
+
+/**
+ * How long a toolbox's volume is waited for, each time it is read or
+ * written. A hung network volume (a stopped sshfs, a Drive that stopped
+ * answering) may never answer: read on the kernel's thread, it stopped every
+ * cell for good.
+ */
+export const TOOLBOX_STATUS_MS = 2000;
+
+/** A volume that did not answer in time. */
+export class HungVolume extends Error {}
+
+/**
+ * `work`, or a HungVolume error once `ms` pass without it (the read itself
+ * waits on, holding one of libuv's threads, until the volume answers).
+ */
+export async function answered<T>(
+  work: Promise<T>,
+  what: string,
+  ms = TOOLBOX_STATUS_MS
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new HungVolume(`${what} did not answer in ${ms} ms (a hung volume?)`)),
+      ms
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function binDirs(toolbox: Toolbox): string[] {
   // A registry written before ':' was refused may hold one: such a folder never goes on PATH.
@@ -156,49 +180,48 @@ export function inside(dir: string, path: string): boolean {
  */
 export async function repairExecBits(dirs: string[], within: string): Promise<Repair> {
   const out: Repair = { fixed: [], failed: [] };
+  // Each read of the volume waits TOOLBOX_STATUS_MS at most; a volume that
+  // does not answer ends the repair with a HungVolume error.
+  const v = <T>(work: Promise<T>) => answered(work, `the volume holding ${within}`);
   let boundary: string;
   try {
-    boundary = await realpath(within);
-  } catch {
+    boundary = await v(realpath(within));
+  } catch (error) {
+    if (error instanceof HungVolume) throw error;
     return out;
   }
   for (const dir of dirs) {
     let names: string[];
     try {
-      if (!inside(boundary, await realpath(dir))) continue;
-      names = await readdir(dir);
-    } catch {
+      if (!inside(boundary, await v(realpath(dir)))) continue;
+      names = await v(readdir(dir));
+    } catch (error) {
+      if (error instanceof HungVolume) throw error;
       continue;
     }
     for (const name of names) {
       const file = join(dir, name);
       try {
-        const real = (await lstat(file)).isSymbolicLink() ? await realpath(file) : file;
-        if (!inside(boundary, await realpath(real))) continue;
-        const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const real = (await v(lstat(file))).isSymbolicLink() ? await v(realpath(file)) : file;
+        if (!inside(boundary, await v(realpath(real)))) continue;
+        const fh = await v(open(real, constants.O_RDONLY | constants.O_NOFOLLOW));
         try {
-          const s = await fh.stat();
-          if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await isProgram(fh))) continue;
-          await fh.chmod((s.mode & 0o7777) | ((s.mode & 0o444) >> 2));
-          if (((await fh.stat()).mode & 0o111) !== 0) out.fixed.push(file);
+          const s = await v(fh.stat());
+          if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await v(isProgram(fh)))) continue;
+          await v(fh.chmod((s.mode & 0o7777) | ((s.mode & 0o444) >> 2)));
+          if (((await v(fh.stat())).mode & 0o111) !== 0) out.fixed.push(file);
           else out.failed.push(file);
         } finally {
-          await fh.close();
+          void fh.close().catch(() => undefined);
         }
-      } catch {
+      } catch (error) {
+        if (error instanceof HungVolume) throw error;
         out.failed.push(file);
       }
     }
   }
   return out;
 }
-
-/**
- * How long a toolbox's status waits for its volume. A hung network volume
- * (a stopped sshfs, a Drive that stopped answering) may never answer a
- * folder read: read on the kernel's thread, it stopped every cell for good.
- */
-export const TOOLBOX_STATUS_MS = 2000;
 
 /**
  * Reads of toolbox folders not answered yet, by root and the mount holding
@@ -260,7 +283,7 @@ const PATH_UNSAFE = /[:\x00-\x1f\x7f]/;
  * with what is wrong. Its bin folders stay inside its root and, for a
  * manifest, the root inside the volume (`within`), with links resolved.
  */
-export function validateToolbox(input: Toolbox, within?: string): Toolbox {
+export async function validateToolbox(input: Toolbox, within?: string): Promise<Toolbox> {
   if (!/^[A-Za-z0-9_.-]+$/.test(input.name) || input.name.length > 100)
     throw new Error(`a toolbox name is letters, digits, '.', '_' or '-', not '${input.name}'`);
   if (!isAbsolute(input.root))
@@ -271,14 +294,16 @@ export function validateToolbox(input: Toolbox, within?: string): Toolbox {
     throw new Error(
       `toolbox ${input.name}: its folder ${JSON.stringify(root)} holds ':' or a control character, which PATH cannot hold`
     );
+  const v = <T>(work: Promise<T>) => answered(work, `toolbox ${input.name}'s folder ${root}`);
   let real: string;
   try {
-    real = realpathSync(root);
-  } catch {
+    real = await v(realpath(root));
+  } catch (error) {
+    if (error instanceof HungVolume) throw error;
     throw new Error(`toolbox folder ${root} does not exist (is its volume mounted?)`);
   }
-  if (!statSync(real).isDirectory()) throw new Error(`toolbox root ${root} is not a folder`);
-  if (within !== undefined && !inside(realpathSync(within), real))
+  if (!(await v(stat(real))).isDirectory()) throw new Error(`toolbox root ${root} is not a folder`);
+  if (within !== undefined && !inside(await v(realpath(within)), real))
     throw new Error(`toolbox ${input.name}: its folder ${root} leaves the volume ${within}`);
   const bin = input.bin.length ? input.bin : ['bin'];
   for (const b of bin) {
@@ -291,8 +316,9 @@ export function validateToolbox(input: Toolbox, within?: string): Toolbox {
       );
     let target: string | null = null;
     try {
-      target = realpathSync(join(root, b));
-    } catch {
+      target = await v(realpath(join(root, b)));
+    } catch (error) {
+      if (error instanceof HungVolume) throw error;
       // not there (yet): nothing to follow
     }
     if (target !== null && !inside(real, target))
@@ -310,21 +336,29 @@ export function validateToolbox(input: Toolbox, within?: string): Toolbox {
 /** A toolbox a volume brought that nobody accepted yet, and why some of its entries were refused. */
 export type ManifestRead = { toolboxes: Toolbox[]; refused: string[] };
 
+/** The manifest's text, read without following a link; a volume that does not answer throws HungVolume. */
+async function readManifestText(volume: string): Promise<string> {
+  const v = <T>(work: Promise<T>) => answered(work, `the volume ${volume}`);
+  const fh = await v(open(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW));
+  try {
+    return await v(fh.readFile('utf8'));
+  } finally {
+    void fh.close().catch(() => undefined);
+  }
+}
+
 /**
  * The toolboxes a volume's manifest names, each checked as one added by hand
  * (and kept inside the volume). A manifest that is a symbolic link is not
  * read: it could name a file anywhere.
  */
-export function readManifest(volume: string): ManifestRead | null {
+export async function readManifest(volume: string): Promise<ManifestRead | null> {
   let raw: unknown;
   try {
-    const fd = openSync(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      raw = JSON.parse(readFileSync(fd, 'utf8'));
-    } finally {
-      closeSync(fd);
-    }
+    raw = JSON.parse(await readManifestText(volume));
   } catch (error) {
+    if (error instanceof HungVolume)
+      return { toolboxes: [], refused: [`${MANIFEST}: ${error.message}`] };
     if ((error as NodeJS.ErrnoException).code === 'ELOOP')
       return { toolboxes: [], refused: [`${MANIFEST} is a symbolic link: not read`] };
     return null;
@@ -346,7 +380,7 @@ export function readManifest(volume: string): ManifestRead | null {
       const n = normalize(path);
       if (isAbsolute(path) || n === '..' || n.startsWith('../'))
         throw new Error(`its path '${path}' leaves the volume`);
-      out.toolboxes.push(validateToolbox({ ...t, root: join(volume, n) }, volume));
+      out.toolboxes.push(await validateToolbox({ ...t, root: join(volume, n) }, volume));
     } catch (error) {
       out.refused.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -355,18 +389,15 @@ export function readManifest(volume: string): ManifestRead | null {
 }
 
 /** The manifest's entries as stored (checked or not), or [] when there is none to read. */
-function rawEntries(volume: string): unknown[] {
+async function rawEntries(volume: string): Promise<unknown[]> {
   try {
-    const fd = openSync(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const raw: unknown = JSON.parse(readFileSync(fd, 'utf8'));
-      const list =
-        typeof raw === 'object' && raw !== null ? (raw as { toolboxes?: unknown }).toolboxes : null;
-      return Array.isArray(list) ? list : [];
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
+    const raw: unknown = JSON.parse(await readManifestText(volume));
+    const list =
+      typeof raw === 'object' && raw !== null ? (raw as { toolboxes?: unknown }).toolboxes : null;
+    return Array.isArray(list) ? list : [];
+  } catch (error) {
+    // A hung volume is not written to either.
+    if (error instanceof HungVolume) throw error;
     return [];
   }
 }
@@ -379,14 +410,17 @@ const entryName = (e: unknown) =>
  * Entries of other toolboxes stay as they were, even those this machine
  * refuses (a folder not there yet): another machine may accept them.
  */
-function saveManifest(volume: string, entries: unknown[]): void {
+async function saveManifest(volume: string, entries: unknown[]): Promise<void> {
   const text = JSON.stringify({ version: 1, toolboxes: entries }, null, 2) + '\n';
-  let fd: number;
+  const v = <T>(work: Promise<T>) => answered(work, `the volume ${volume}`);
+  let fh: FileHandle;
   try {
-    fd = openSync(
-      join(volume, MANIFEST),
-      constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
-      0o644
+    fh = await v(
+      open(
+        join(volume, MANIFEST),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o644
+      )
     );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP')
@@ -394,30 +428,31 @@ function saveManifest(volume: string, entries: unknown[]): void {
     throw error;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${join(volume, MANIFEST)} is not a file`);
+    if (!(await v(fh.stat())).isFile()) throw new Error(`${join(volume, MANIFEST)} is not a file`);
     const data = Buffer.from(text);
-    writeSync(fd, data, 0, data.length, 0);
-    ftruncateSync(fd, data.length);
+    await v(fh.write(data, 0, data.length, 0));
+    await v(fh.truncate(data.length));
   } finally {
-    closeSync(fd);
+    void fh.close().catch(() => undefined);
   }
 }
 
 /** Adds (or replaces) a toolbox in the manifest on its volume. */
-export function writeManifest(volume: string, toolbox: Toolbox): void {
+export async function writeManifest(volume: string, toolbox: Toolbox): Promise<void> {
   const entry = {
     name: toolbox.name,
     path: relative(volume, toolbox.root) || '.',
     bin: toolbox.bin,
     env: toolbox.env
   };
-  saveManifest(volume, [...rawEntries(volume).filter((e) => entryName(e) !== toolbox.name), entry]);
+  const entries = await rawEntries(volume);
+  await saveManifest(volume, [...entries.filter((e) => entryName(e) !== toolbox.name), entry]);
 }
 
-export function removeFromManifest(volume: string, name: string): void {
-  const entries = rawEntries(volume);
+export async function removeFromManifest(volume: string, name: string): Promise<void> {
+  const entries = await rawEntries(volume);
   if (!entries.some((e) => entryName(e) === name)) return;
-  saveManifest(
+  await saveManifest(
     volume,
     entries.filter((e) => entryName(e) !== name)
   );
