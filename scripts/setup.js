@@ -102,13 +102,22 @@ function ensureBuilt() {
     log('building the kernel (lib/)');
     run('npm', ['run', '--silent', 'build:kernel']);
   } else if (
+    mtime('lib/kernel/native/pages.node') < mtime('kernel/native/pages.c') &&
+    process.platform === 'linux'
+  ) {
+    // Missing (no C compiler when the kernel was built) or older than its source.
+    log("building the compiler's page release (lib/kernel/native/pages.node)");
+    run(process.execPath, [path.join(ROOT, 'scripts', 'native.js')]);
+  } else if (
     mtime('lib/kernel/engines/typescript/compiler.blob') < fs.statSync(process.execPath).mtimeMs
   ) {
     // A snapshot fits only the Node that built it: missing, or Node changed since.
-    log('building the TypeScript compiler\'s snapshot');
+    log("building the TypeScript compiler's snapshot");
     run(process.execPath, [path.join(ROOT, 'scripts', 'compiler-snapshot.js')]);
   }
-  if (mtime('warren/labextension/package.json') < newest(['src', 'style', 'schema', 'package.json'])) {
+  if (
+    mtime('warren/labextension/package.json') < newest(['src', 'style', 'schema', 'package.json'])
+  ) {
     log('building the labextension (warren/labextension)');
     run('npm', ['run', '--silent', 'build:labextension']);
   }
@@ -120,9 +129,13 @@ function ensureBuilt() {
  * labextension is then a link, so that a rebuild alone updates a reloaded page.
  */
 function installIntoVenv() {
-  run(process.execPath, [path.join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'), 'install', '--prefix', VENV], {
-    stdio: ['ignore', 'ignore', 'inherit']
-  });
+  run(
+    process.execPath,
+    [path.join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'), 'install', '--prefix', VENV],
+    {
+      stdio: ['ignore', 'ignore', 'inherit']
+    }
+  );
   const link = path.join(VENV, 'share', 'jupyter', 'labextensions', 'warren');
   fs.rmSync(link, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(link), { recursive: true });

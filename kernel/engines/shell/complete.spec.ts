@@ -22,7 +22,8 @@ function volume(hung: string) {
       if (dir.startsWith(hung)) return new Promise(() => undefined);
       return readdir(dir, { withFileTypes: true });
     },
-    mountOf: (dir: string) => (dir.startsWith(hung) ? 'hung' : 'root')
+    // The hung folders are one remote volume; the rest are local.
+    volumes: () => (dir: string) => (dir.startsWith(hung) ? 'hung' : null)
   };
   return { reader, reads };
 }
@@ -44,17 +45,23 @@ test('command names and paths come from the folders that answer; a hung folder i
   await completer.complete(`!ls ${hung}/`, 5 + hung.length, 0);
   await completer.complete('!mr', 3, 0);
   expect([...reads.entries()].filter(([d]) => d.startsWith(hung))).toEqual([[`${hung}/bin`, 1]]);
+  // Once PATH's names are read again, the hung folder answers nothing at once.
+  const again = Date.now();
+  expect((await completer.complete(`!ls ${hung}/bin/`, 9 + hung.length, 0)).matches).toEqual([]);
+  expect(Date.now() - again).toBeLessThan(100);
 });
 
-test('once a read of a volume is stuck, no other folder of that volume is read; other volumes still are', async () => {
+test('a hung volume holds one read, though four of its folders are on PATH; local folders still complete', async () => {
   const hung = join(root, 'hung2');
   const { reader, reads } = volume(hung);
-  const completer = new ShellCompleter(() => ({ cwd: root, path: bin }), reader);
+  const path = ['bin', 'sbin', 'tools/bin', 'tools/sbin'].map((b) => join(hung, b)).join(':');
+  const completer = new ShellCompleter(() => ({ cwd: root, path: `${path}:${bin}` }), reader);
+  expect((await completer.complete('!mr', 3, 0)).matches).toEqual(['mrconvert', 'mrinfo']);
   for (const sub of ['a/', 'b/', 'c/']) {
     const word = `${hung}/${sub}`;
     expect((await completer.complete(`!ls ${word}`, 5 + word.length, 0)).matches).toEqual([]);
   }
-  // One thread waits on the hung volume, not three.
-  expect([...reads.keys()].filter((d) => d.startsWith(hung))).toEqual([`${hung}/a/`]);
+  // One thread waits on the hung volume, not seven.
+  expect([...reads.keys()].filter((d) => d.startsWith(hung))).toEqual([`${hung}/bin`]);
   expect((await completer.complete('!ls data/', 9, 0)).matches).toEqual(['data/dwi.mif']);
 });

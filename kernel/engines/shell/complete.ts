@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { mountHolding } from '../../mountinfo';
 import type { Completion } from '../engine';
 
@@ -12,21 +13,34 @@ import type { Completion } from '../engine';
  */
 export const FOLDER_WAIT_MS = 500;
 
-/** How a folder is read (`readdir`), and which mount holds it: given in tests. */
+/**
+ * File systems whose folders may stop answering for good: network and FUSE
+ * volumes. A read of one that outlives its wait holds up every other read
+ * of the same volume; a slow local disk holds up only the folder read.
+ */
+const REMOTE =
+  /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3|9p|ceph|glusterfs|afs|lustre|gpfs|beegfs|sshfs)$/;
+
+/** How a folder is read (`readdir`), and which volume may hang with it: given in tests. */
 export interface Reader {
   read(dir: string): Promise<Dirent[]>;
-  /** The mount holding `dir` (its mountinfo id), or null. */
-  mountOf(dir: string): string | null;
+  /** A key per remote volume holding `dir` (its mount), or null for a local one. */
+  volumes(): (dir: string) => string | null;
 }
 
 const SYSTEM: Reader = {
   read: (dir) => readdir(dir, { withFileTypes: true }),
-  mountOf: (dir) => {
+  volumes: () => {
+    let table: string;
     try {
-      return mountHolding(dir)?.id ?? null;
+      table = readFileSync('/proc/self/mountinfo', 'utf8');
     } catch {
-      return null;
+      return () => null;
     }
+    return (dir) => {
+      const mount = mountHolding(dir, table);
+      return mount && REMOTE.test(mount.fsType) ? mount.id : null;
+    };
   }
 };
 
@@ -36,14 +50,17 @@ const SYSTEM: Reader = {
  */
 export class ShellCompleter {
   private commandCache: { at: number; names: string[] } | null = null;
-  /** Reads not back yet, one per folder: a folder that hangs is asked once. */
-  private readonly reading = new Map<string, Promise<Dirent[] | null>>();
+  /** Reads not back yet, by folder: a folder that hangs is asked once. */
+  private readonly reading = new Map<string, { read: Promise<Dirent[] | null>; late: boolean }>();
   /**
-   * Mounts with a read that outlived its wait, and how many such reads: no
-   * other folder of theirs is read until those come back. Each holds one of
-   * libuv's four threads, which every other file read of the kernel needs.
+   * The last read of each remote volume: the next read of that volume starts
+   * once it is back, so a volume that stopped answering holds one of libuv's
+   * four threads (which every other file read of the kernel needs), not one
+   * per folder of it on PATH.
    */
-  private readonly stuck = new Map<string, number>();
+  private readonly lastOnVolume = new Map<string, Promise<unknown>>();
+  /** Remote volumes with a read that outlived its wait: not read again until it is back. */
+  private readonly stuck = new Set<string>();
 
   /**
    * `where`: the shell's working directory and PATH now (`%cd` and `%env`
@@ -64,9 +81,10 @@ export class ShellCompleter {
     const isCommand =
       /^\s*(!|%%(ba)?sh\s*)?\s*$/.test(before.slice(0, start)) ||
       /[|;&]\s*$/.test(before.slice(0, start));
+    const volumeOf = this.reader.volumes();
     const [commands, paths] = await Promise.all([
-      isCommand && !word.includes('/') ? this.commands() : [],
-      this.paths(word)
+      isCommand && !word.includes('/') ? this.commands(volumeOf) : [],
+      this.paths(word, volumeOf)
     ]);
     const matches = new Set<string>();
     for (const name of commands) if (name.startsWith(word)) matches.add(name);
@@ -78,13 +96,13 @@ export class ShellCompleter {
     };
   }
 
-  private async commands(): Promise<string[]> {
+  private async commands(volumeOf: VolumeOf): Promise<string[]> {
     if (this.commandCache && Date.now() - this.commandCache.at < 10000)
       return this.commandCache.names;
     const folders = await Promise.all(
       this.where()
         .path.split(':')
-        .map((dir) => this.list(dir))
+        .map((dir) => this.list(dir, volumeOf))
     );
     const names = new Set<string>();
     for (const entries of folders) for (const e of entries ?? []) names.add(e.name);
@@ -92,12 +110,12 @@ export class ShellCompleter {
     return this.commandCache.names;
   }
 
-  private async paths(word: string): Promise<string[]> {
+  private async paths(word: string, volumeOf: VolumeOf): Promise<string[]> {
     const expanded = word.replace(/^~(?=$|\/)/, homedir());
     const dir = expanded.endsWith('/') ? expanded : dirname(expanded);
     const prefix = expanded.endsWith('/') ? '' : basename(expanded);
     const shownDir = word.endsWith('/') ? word : word.slice(0, word.length - prefix.length);
-    const entries = await this.list(isAbsolute(dir) ? dir : join(this.where().cwd, dir));
+    const entries = await this.list(isAbsolute(dir) ? dir : join(this.where().cwd, dir), volumeOf);
     return (entries ?? [])
       .filter(
         (e) => e.name.startsWith(prefix) && (prefix.startsWith('.') || !e.name.startsWith('.'))
@@ -106,38 +124,46 @@ export class ShellCompleter {
   }
 
   /** A folder's entries, or null: missing, unreadable, on a hung volume, or not back within FOLDER_WAIT_MS. */
-  private list(dir: string): Promise<Dirent[] | null> {
-    if (!dir) return Promise.resolve(null);
-    let read = this.reading.get(dir);
-    if (!read) {
-      const mount = this.stuck.size ? this.reader.mountOf(dir) : null;
-      if (mount !== null && this.stuck.has(mount)) return Promise.resolve(null);
-      read = this.reader.read(dir).then(
-        (entries) => entries,
-        () => null
-      );
-      this.reading.set(dir, read);
-      let late: string | null = null;
+  private list(path: string, volumeOf: VolumeOf): Promise<Dirent[] | null> {
+    if (!path) return Promise.resolve(null);
+    const dir = normalize(path).replace(/(.)\/+$/, '$1');
+    let pending = this.reading.get(dir);
+    if (pending?.late) return Promise.resolve(null);
+    if (!pending) {
+      const volume = volumeOf(dir);
+      if (volume !== null && this.stuck.has(volume)) return Promise.resolve(null);
+      const before = volume === null ? undefined : this.lastOnVolume.get(volume);
+      const read = (before ?? Promise.resolve())
+        .then(() => this.reader.read(dir))
+        .then(
+          (entries) => entries,
+          () => null
+        );
+      const entry = { read, late: false };
+      pending = entry;
+      this.reading.set(dir, entry);
+      if (volume !== null) this.lastOnVolume.set(volume, read);
       const timer = setTimeout(() => {
-        late = this.reader.mountOf(dir) ?? dir;
-        this.stuck.set(late, (this.stuck.get(late) ?? 0) + 1);
+        entry.late = true;
+        if (volume !== null) this.stuck.add(volume);
       }, FOLDER_WAIT_MS);
       void read.finally(() => {
         clearTimeout(timer);
         this.reading.delete(dir);
-        if (late === null) return;
-        const left = (this.stuck.get(late) ?? 1) - 1;
-        if (left > 0) this.stuck.set(late, left);
-        else this.stuck.delete(late);
+        if (volume === null) return;
+        if (this.lastOnVolume.get(volume) === read) this.lastOnVolume.delete(volume);
+        if (entry.late) this.stuck.delete(volume);
       });
     }
-    const reading = read;
+    const { read } = pending;
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(null), FOLDER_WAIT_MS);
-      void reading.then((entries) => {
+      void read.then((entries) => {
         clearTimeout(timer);
         resolve(entries);
       });
     });
   }
 }
+
+type VolumeOf = (dir: string) => string | null;

@@ -59,7 +59,11 @@ const COMPILER_CODE = [
   'declarations.js',
   'cells.js',
   'protocol.js',
-  'snapshot-copy.js'
+  'snapshot-copy.js',
+  '../../gc.js',
+  '../../malloc.js',
+  '../../pids.js',
+  '../../native/pages.js'
 ];
 
 /** How long a compiler may take to listen: a plain-script start on a busy machine. */

@@ -12,8 +12,9 @@
  * a size of whole pages, flagged as mapped; the compiler runs with a fixed
  * mmap threshold, so a block this large is always mapped), whose bytes equal
  * the blob file's for at least MIN_COPY_BYTES. Only the pages wholly inside
- * the equal bytes are given back; the block's first page (malloc's header)
- * stays, so Node can still free the block.
+ * the equal bytes are given back; the block's first page (malloc's header,
+ * and V8's snapshot header with the checksum it reads when it makes or
+ * checks a code cache) stays, so Node can still free the block.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Pages } from '../../native/pages';
@@ -51,13 +52,12 @@ export function releaseSnapshotCopy(blob: string, addon: Pages | string = loadPa
     const head = Buffer.alloc(HEAD_BYTES);
     const headLength = readSync(file, head, 0, HEAD_BYTES, 0);
     for (const region of Private.candidates(addon.pageSize)) {
-      const copy = Private.match(
-        region,
-        addon.pageSize,
-        head.subarray(0, headLength),
-        file,
-        memory
-      );
+      let copy: Private.Region | null = null;
+      try {
+        copy = Private.match(region, addon.pageSize, head.subarray(0, headLength), file, memory);
+      } catch {
+        // A region unmapped meanwhile (EIO): the next one.
+      }
       if (!copy) continue;
       addon.drop(copy.start, copy.end - copy.start);
       return { bytes: Number(copy.end - copy.start) };
