@@ -61,3 +61,28 @@ export function mountHolding(
   }
   return best;
 }
+
+/**
+ * File systems whose folders may stop answering for good: network and FUSE
+ * volumes (sshfs, rclone, NFS, SMB...).
+ */
+const REMOTE =
+  /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3|9p|ceph|glusterfs|afs|lustre|gpfs|beegfs|sshfs)$/;
+
+/**
+ * From one read of the mount table: for a path, the id of the network or
+ * FUSE mount holding it, or null when a local one does (or the table cannot
+ * be read). Paths are taken as written: a link is not followed.
+ */
+export function remoteMountOf(): (path: string) => string | null {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return () => null;
+  }
+  return (path) => {
+    const mount = mountHolding(path, table);
+    return mount && REMOTE.test(mount.fsType) ? mount.id : null;
+  };
+}

@@ -306,24 +306,57 @@ test('a killed FUSE daemon is detected ("Transport endpoint is not connected") a
   await run(k, `await warren.unmount(${JSON.stringify(mp)}, { forget: true })`);
 });
 
-test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells still run, the toolbox is said not to answer', async () => {
-  // A kernel and a config of its own: the file's kernel never sees this volume.
-  const own = dir('hung-config');
+/**
+ * A kernel and a config of its own (the file's kernel never sees the volume),
+ * an sshfs volume holding toolbox `name` (command `${name}hello`), accepted,
+ * so that its bin folder is first on the kernel's PATH, and the daemon's pid.
+ */
+async function hungToolVolume(name: string, checkMs: string) {
+  const own = dir(`${name}-config`);
   const hk = await launchWarren({
     cwd: base,
-    env: { JUPYTER_CONFIG_DIR: own, WARREN_MOUNT_CHECK_MS: '1000' }
+    env: { JUPYTER_CONFIG_DIR: own, WARREN_MOUNT_CHECK_MS: checkMs }
   });
-  const src = toolVolume('hung-src', 'ht', 'hthello', '#!/bin/sh\necho hung tool\n');
-  const mp = join(base, 'hung');
-  let pid = 0;
+  const src = toolVolume(`${name}-src`, name, `${name}hello`, `#!/bin/sh\necho ${name} tool\n`);
+  const mp = join(base, name);
+  const first = await run(
+    hk,
+    `(await warren.mount(${JSON.stringify(mp)}, { sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} })).pid`
+  );
+  const pid = Number(first.value);
+  expect(pid).toBeGreaterThan(0);
+  expect((await run(hk, `(await warren.acceptToolbox('${name}')).commands`)).value).toBe('1');
+  const cleanUp = async () => {
+    process.kill(pid, 'SIGKILL');
+    process.kill(pid, 'SIGCONT');
+    await hk.shutdown().catch(() => undefined);
+    cli(['unmount', mp, '--forget'], own);
+    spawnSync('umount', ['-l', mp]);
+  };
+  return { hk, own, mp, pid, cleanUp };
+}
+
+/** Processes in uninterruptible sleep whose command line names `text`. */
+function stuckNaming(text: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (state === 'D' && cmd.includes(text)) out.push(`${entry} ${cmd.slice(0, 80)}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells still run, the toolbox is said not to answer', async () => {
+  // No health check here: it would heal the volume (the next test).
+  const { hk, own, mp, pid, cleanUp } = await hungToolVolume('ht', '600000');
   try {
-    const first = await run(
-      hk,
-      `(await warren.mount(${JSON.stringify(mp)}, { sshfs: 'root@127.0.0.1:${src}', port: ${port}, identityFile: ${JSON.stringify(join(sshDir, 'id_ed25519'))}, knownHostsFile: ${JSON.stringify(join(sshDir, 'known_hosts'))} })).pid`
-    );
-    pid = Number(first.value);
-    expect(pid).toBeGreaterThan(0);
-    expect((await run(hk, "(await warren.acceptToolbox('ht')).commands")).value).toBe('1');
     const complete = async (code: string) => {
       const { reply } = await hk.call(
         'shell',
@@ -342,8 +375,8 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     expect(await complete('!hthel')).toMatchObject({ status: 'ok', matches: [] });
     expect(await complete(`!ls ${mp}/`)).toMatchObject({ status: 'ok', matches: [] });
     expect(Date.now() - asked).toBeLessThan(5000);
-    // The toolbox listing (the Mounts panel's, every 5 s) and the health check
-    // (every second here) touch the volume; cells go on all the same.
+    // The toolbox listing (the Mounts panel's, every 5 s) touches the volume;
+    // cells go on all the same.
     const listed = await hk.execute(
       "(await warren.toolboxes()).filter((t) => t.name === 'ht').map((t) => `${t.present} ${t.message}`).join()",
       {},
@@ -374,13 +407,22 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
       await new Promise((r) => setTimeout(r, 1000));
     }
   } finally {
-    if (pid) {
-      process.kill(pid, 'SIGKILL');
-      process.kill(pid, 'SIGCONT');
-    }
-    await hk.shutdown().catch(() => undefined);
-    cli(['unmount', mp, '--forget'], own);
-    spawnSync('umount', ['-l', mp]);
+    await cleanUp();
+  }
+});
+
+test('a hung sshfs volume holding a toolbox is healed: the new sshfs finds ssh, though PATH starts on the hung volume', async () => {
+  const { hk, own, mp, pid, cleanUp } = await hungToolVolume('hh', '1000');
+  try {
+    process.kill(pid, 'SIGSTOP');
+    const log = () => readFileSync(join(own, 'warren', 'mounts.log'), 'utf8');
+    await waitFor(() => /healed|remount of .* failed/.test(log()), 45000);
+    expect(log()).toMatch(new RegExp(`${mp} healed`));
+    // The toolbox runs from the new mount, and nothing the heal started waits on the old one.
+    expect((await run(hk, '!hhhello')).out).toBe('hh tool\n');
+    expect(stuckNaming(mp)).toEqual([]);
+  } finally {
+    await cleanUp();
   }
 });
 

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { mountHolding } from '../../mountinfo';
+import { remoteMountOf } from '../../mountinfo';
 import type { Completion } from '../engine';
 
 /**
@@ -12,14 +11,6 @@ import type { Completion } from '../engine';
  * never comes back: its names are left out, and the kernel goes on.
  */
 export const FOLDER_WAIT_MS = 500;
-
-/**
- * File systems whose folders may stop answering for good: network and FUSE
- * volumes. A read of one that outlives its wait holds up every other read
- * of the same volume; a slow local disk holds up only the folder read.
- */
-const REMOTE =
-  /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3|9p|ceph|glusterfs|afs|lustre|gpfs|beegfs|sshfs)$/;
 
 /** How a folder is read (`readdir`), and which volume may hang with it: given in tests. */
 export interface Reader {
@@ -30,18 +21,9 @@ export interface Reader {
 
 const SYSTEM: Reader = {
   read: (dir) => readdir(dir, { withFileTypes: true }),
-  volumes: () => {
-    let table: string;
-    try {
-      table = readFileSync('/proc/self/mountinfo', 'utf8');
-    } catch {
-      return () => null;
-    }
-    return (dir) => {
-      const mount = mountHolding(dir, table);
-      return mount && REMOTE.test(mount.fsType) ? mount.id : null;
-    };
-  }
+  // A read of a network or FUSE volume that outlives its wait holds up every
+  // other read of that volume; a slow local disk holds up only the folder.
+  volumes: remoteMountOf
 };
 
 /**

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { remoteMountOf } from '../../mountinfo';
 
 export interface ExecResult {
   code: number | null;
@@ -33,12 +34,12 @@ export function execArgs(
     let stderr = '';
     let timedOut = false;
     let settled = false;
+    const env = options.env ?? process.env;
+    const path = helperPath(env.PATH ?? '');
     // By its full path: a search of PATH in the child would wait on a hung volume too.
-    const program = isAbsolute(command)
-      ? command
-      : (which(command, (options.env ?? process.env).PATH ?? '') ?? command);
+    const program = isAbsolute(command) ? command : (which(command, path) ?? command);
     const child = spawn(program, args, {
-      env: options.env ?? process.env,
+      env: { ...env, PATH: path },
       stdio: ['ignore', 'pipe', 'pipe']
     });
     const finish = (result: Omit<ExecResult, 'stdout' | 'stderr' | 'timedOut'>) => {
@@ -67,15 +68,26 @@ export function execArgs(
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /**
+ * The PATH a mount helper runs with: the system's folders, then PATH's others
+ * that are on no network or FUSE volume. Toolboxes put folders of mounted
+ * volumes first on PATH, and sshfs runs ssh by a search of it: healing a hung
+ * volume that held a toolbox, the new sshfs waited in execve on the hung
+ * volume for good, two processes left behind at each try.
+ */
+export function helperPath(path: string, remote = remoteMountOf()): string {
+  return [...new Set([...SYSTEM_DIRS, ...path.split(delimiter)])]
+    .filter((d) => d && isAbsolute(d) && (SYSTEM_DIRS.includes(d) || remote(d) === null))
+    .join(delimiter);
+}
+
+/**
  * The full path of a program, looked for in the system's folders first,
- * then on PATH; or null. Toolboxes put folders of mounted volumes first on
- * PATH, and looking in one whose volume hangs stops the kernel's thread: the
- * health check that would heal it froze the kernel so.
+ * then in PATH's folders that are on no network or FUSE volume (helperPath);
+ * or null. Looking in a folder whose volume hangs stops the kernel's thread:
+ * the health check that would heal it froze the kernel so.
  */
 export function which(program: string, path = process.env.PATH ?? ''): string | null {
-  const dirs = [...new Set([...SYSTEM_DIRS, ...path.split(delimiter)])].filter(
-    (d) => d && isAbsolute(d)
-  );
+  const dirs = helperPath(path).split(delimiter);
   for (const dir of dirs) {
     const candidate = join(dir, program);
     try {
