@@ -86,6 +86,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   const dispatcher = new Dispatcher(transport, factory, log, iopubLimits(process.env));
 
   // Toolboxes go on PATH before the shell engine copies the environment.
+  const launchEnv = { ...process.env };
   const mounts = new MountManager({ log });
   await applyToolboxes(process.env, mounts.store).catch((error: unknown) =>
     log(`toolboxes: ${String(error)}`)
@@ -96,7 +97,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   shell.onDcs = (body, sink, end) => sixel.show(body, sink, end);
   shell.onQuery = (params, final, column) => answerQuery(params, final, DEFAULT_GEOMETRY, column);
   const runs = new RunManager();
-  const shellRuntime = installCellApi({ runtime, shell, mounts, runs });
+  const shellRuntime = installCellApi({ runtime, shell, mounts, runs, launchEnv });
   const code = new TypeScriptEngine({
     language,
     compilerEntry: compilerEntry(),

@@ -846,7 +846,7 @@ describe('warren mount --auto, --restore and --nfs', () => {
   });
 });
 
-test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it on PATH at once', async () => {
+test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it on PATH at once, warren.removeToolbox takes it off', async () => {
   const src = toolVolume('cell-vol', 'ct', 'cthello', '#!/bin/sh\necho "cell tool $CTVAR"\n', {
     CTVAR: 'on'
   });
@@ -869,7 +869,14 @@ test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it
   expect(a.err).toBe('');
   expect(a.value).toBe('1');
   expect((await run(k, '!cthello')).out).toBe('cell tool on\n');
-  await run(k, "warren.removeToolbox('ct')");
+  const before = (await run(k, '!echo "$PATH"')).out;
+  expect(before.startsWith(`${mp}/ct/bin:`)).toBe(true);
+  await run(k, "await warren.removeToolbox('ct')");
+  // Off this kernel's PATH and its variable gone, at once; the rest of PATH as it was.
+  expect((await run(k, '!command -v cthello || echo none')).out).toBe('none\n');
+  expect((await run(k, '!echo "${CTVAR-unset}"')).out).toBe('unset\n');
+  expect((await run(k, '!echo "$PATH"')).out).toBe(before.slice(`${mp}/ct/bin:`.length));
+  expect((await run(k, 'process.env.CTVAR ?? "unset"')).value).toBe("'unset'");
   await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
 });
 

@@ -163,7 +163,7 @@ export interface WarrenApi {
     root: string,
     options?: { bin?: string[]; env?: { [name: string]: string } }
   ): Promise<WarrenToolbox>;
-  /** Removes a toolbox, or declines one a mounted volume brought; its volume's manifest is updated if the volume answers within 2 s. */
+  /** Removes a toolbox (off this kernel's PATH at once, its variables back to their values at launch), or declines one a mounted volume brought; its volume's manifest is updated if the volume answers within 2 s. */
   removeToolbox(name: string): Promise<void>;
   /** Each toolbox, whether its folder is there and how many commands it holds (a hung volume's is not present, with a message). */
   toolboxes(): Promise<WarrenToolbox[]>;

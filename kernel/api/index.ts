@@ -31,6 +31,8 @@ export interface ICellApiOptions {
   runs: RunManager;
   /** The generated declarations (the build writes them beside this file). */
   declarations?: string;
+  /** The environment the kernel was launched with, before toolboxes: what removing one restores. */
+  launchEnv?: NodeJS.ProcessEnv;
 }
 
 /** The ambient declarations of `CellGlobals`, as the build generated them from globals.ts. */
@@ -50,14 +52,17 @@ export function installCellApi({
   shell,
   mounts,
   runs,
-  declarations = cellDeclarations()
+  declarations = cellDeclarations(),
+  launchEnv = {}
 }: ICellApiOptions): ShellRuntime {
   const sink = (): OutputSink => runtime.current();
   const warrenOptions = {
     mounts,
     cwd: () => shell.cwd,
     setEnv: (name: string, value: string) => shell.setEnv(name, value),
-    env: () => shell.env
+    unsetEnv: (name: string) => shell.unsetEnv(name),
+    env: () => shell.env,
+    launchEnv
   };
   const clusterOptions = {
     manager: runs,

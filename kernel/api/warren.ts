@@ -7,7 +7,8 @@ import {
   parseMount,
   parseUnmount,
   splitArgs,
-  toolEnvironment
+  toolEnvironment,
+  withoutToolbox
 } from '../services/mounts';
 import type { ClusterMember } from './cluster';
 import type { WarrenApi, WarrenMountOptions } from './globals';
@@ -20,6 +21,10 @@ export interface WarrenApiOptions {
   cwd: () => string;
   /** Sets a variable in the shell and in this process. */
   setEnv: (name: string, value: string) => void;
+  /** Removes a variable from the shell and this process. */
+  unsetEnv: (name: string) => void;
+  /** The environment the kernel was launched with, before toolboxes. */
+  launchEnv: NodeJS.ProcessEnv;
   /** The shell's environment. */
   env: () => Record<string, string>;
 }
@@ -111,7 +116,20 @@ export function warrenApi(options: WarrenApiOptions) {
         ...(added.message ? { message: added.message } : {})
       };
     },
-    removeToolbox: (name: string) => mounts.removeToolbox(name),
+    removeToolbox: async (name: string): Promise<void> => {
+      const removed = mounts.store.read().toolboxes.find((t) => t.name === name);
+      await mounts.removeToolbox(name);
+      if (!removed) return;
+      // Off this kernel's PATH, its variables back as they were, at once.
+      const change = withoutToolbox(
+        removed,
+        mounts.store.read().toolboxes,
+        options.env(),
+        options.launchEnv
+      );
+      for (const [k, v] of Object.entries(change.set)) options.setEnv(k, v);
+      for (const k of change.unset) options.unsetEnv(k);
+    },
     toolboxes: () => mounts.toolboxes(),
     pendingToolboxes: () => mounts.pendingToolboxes(),
     acceptToolbox: async (name: string): Promise<ToolboxStatus> => {

@@ -276,6 +276,11 @@ export class ShellEngine {
     process.env[name] = value;
   }
 
+  unsetEnv(name: string): void {
+    delete this.env[name];
+    delete process.env[name];
+  }
+
   /** Command names from PATH and file paths, for the word at `cursor` of a shell line. */
   complete(line: string, cursor: number, offset: number): Promise<Completion> {
     return this.completer.complete(line, cursor, offset);

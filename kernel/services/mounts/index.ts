@@ -13,7 +13,7 @@ export {
 } from './commands';
 export { MountManager } from './manager';
 export { jupyterConfigDir, MountStore } from './store';
-export { toolEnvironment } from './toolboxes';
+export { toolEnvironment, withoutToolbox } from './toolboxes';
 
 /**
  * At kernel start (and in the headless runner): every registered toolbox's

@@ -15,6 +15,8 @@ import {
   removeFromManifest,
   repairExecBits,
   validateToolbox,
+  toolEnvironment,
+  withoutToolbox,
   writeManifest
 } from './toolboxes';
 
@@ -162,4 +164,24 @@ test("a folder holding ':' is refused: on PATH it would add a folder outside the
   await expect(
     validateToolbox({ name: 'odd', root: join(vol, 'odd:name'), bin: ['bin'], env: {} })
   ).rejects.toThrow(/its folder ".*odd:name" holds ':' or a control character/);
+});
+
+test('removing a toolbox takes its folders off PATH and gives its variables back their launch values', () => {
+  const a = { name: 'a', root: '/v/a', bin: ['bin', 'sbin'], env: { A: '${root}/x', SHARED: 'a' } };
+  const b = { name: 'b', root: '/v/b', bin: ['bin'], env: { SHARED: 'b', B: '1' } };
+  const launched = { PATH: '/usr/bin:/bin', SHARED: 'mine' };
+  const env = { ...launched, ...toolEnvironment([a, b], launched) };
+  expect(env.PATH).toBe('/v/a/bin:/v/a/sbin:/v/b/bin:/usr/bin:/bin');
+  // `a` goes: its folders leave, B's stay first; A was not there at launch; SHARED is b's now.
+  expect(withoutToolbox(a, [b], env, launched)).toEqual({
+    set: { PATH: '/v/b/bin:/usr/bin:/bin', SHARED: 'b', B: '1' },
+    unset: ['A']
+  });
+  // Then `b`: SHARED back to what the kernel was launched with; a variable changed since is left.
+  const left = { ...env, PATH: '/v/b/bin:/usr/bin:/bin', SHARED: 'b', B: 'changed by hand' };
+  delete (left as Record<string, string>).A;
+  expect(withoutToolbox(b, [], left, launched)).toEqual({
+    set: { PATH: '/usr/bin:/bin', SHARED: 'mine' },
+    unset: []
+  });
 });

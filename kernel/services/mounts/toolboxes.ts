@@ -166,6 +166,36 @@ export interface Repair {
   failed: string[];
 }
 
+/**
+ * What removing toolbox `removed` changes in an environment toolboxes set
+ * up: its bin folders leave PATH (those of `remaining` stay, in front), and
+ * each variable it set goes back to its value in `before` (the environment
+ * the kernel was launched with), or away, unless a remaining toolbox sets it
+ * (then it takes that one's value) or it was changed since.
+ */
+export function withoutToolbox(
+  removed: Toolbox,
+  remaining: Toolbox[],
+  env: NodeJS.ProcessEnv,
+  before: NodeJS.ProcessEnv
+): { set: Record<string, string>; unset: string[] } {
+  const kept = new Set(remaining.flatMap(binDirs));
+  const gone = binDirs(removed).filter((d) => !kept.has(d));
+  const path = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => !gone.includes(p))
+    .join(delimiter);
+  const set = toolEnvironment(remaining, { PATH: path });
+  const unset: string[] = [];
+  for (const [name, value] of Object.entries(envOf(removed))) {
+    if (name in set || env[name] !== value) continue;
+    const old = before[name];
+    if (old === undefined) unset.push(name);
+    else set[name] = old;
+  }
+  return { set, unset };
+}
+
 /** Whether `path` is `dir` or inside it (both real paths). */
 export function inside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
