@@ -67,3 +67,34 @@ test('a definition saved before secrets were refused is listed without its secre
   expect(listed.source).toBe(':webdav,url="http://127.0.0.1:1",user=bob,pass=***');
   manager.dispose();
 });
+
+test('the health check does not mount again what another process unmounted while it probed', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'warren-manager-'));
+  const store = new MountStore(join(base, 'config'));
+  const manager = new MountManager({ store });
+  const lines: MountLogLine[] = [];
+  manager.onLog((l) => lines.push(l));
+  const mp = join(base, 'mp');
+  mkdirSync(mp);
+  // What the check saw: a mount of ours that did not answer its probe...
+  const seen = {
+    spec: { kind: 'bind' as const, source: base, mountpoint: mp },
+    pid: null,
+    rcPort: null,
+    mountedAt: 1
+  };
+  store.setRuntime(mp, seen);
+  // ...unmounted by another process (`warren unmount`) before the check could heal it.
+  store.setRuntime(mp, null);
+  const heal = (
+    manager as unknown as { heal(r: typeof seen, reason: string): Promise<void> }
+  ).heal.bind(manager);
+  await heal(seen, 'no answer in 3000 ms');
+  expect(lines.map((l) => l.text)).toEqual([]);
+  expect(store.runtime(mp)).toBeNull();
+  // One mounted anew meanwhile (another mountedAt) is left alone too.
+  store.setRuntime(mp, { ...seen, mountedAt: 2 });
+  await heal(seen, 'no answer in 3000 ms');
+  expect(lines.map((l) => l.text)).toEqual([]);
+  manager.dispose();
+});

@@ -309,19 +309,26 @@ export class MountManager {
       }
       if (reason) {
         changed = true;
-        await this.heal(runtime.spec, reason);
+        await this.heal(runtime, reason);
       }
     }
     if (changed) this.changed();
   }
 
-  private async heal(spec: MountSpec, reason: string): Promise<void> {
+  private async heal(seen: MountRuntime, reason: string): Promise<void> {
+    const { spec } = seen;
     const mp = spec.mountpoint;
     let release: () => void;
     try {
       release = await this.store.lock(mp, 0);
     } catch {
       return; // another process is on it
+    }
+    // Probing a hung volume takes seconds: one unmounted (or mounted anew) by
+    // another process meanwhile is theirs, not ours to mount again.
+    if (this.store.runtime(mp)?.mountedAt !== seen.mountedAt) {
+      release();
+      return;
     }
     this.busy.add(mp);
     this.changed();
