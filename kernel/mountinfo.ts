@@ -86,3 +86,22 @@ export function remoteMountOf(): (path: string) => string | null {
     return mount && REMOTE.test(mount.fsType) ? mount.id : null;
   };
 }
+
+/**
+ * Volumes of the kind warren mounts, whose daemon a lost connection or a
+ * stopped process leaves hanging: network FUSE file systems (sshfs, rclone
+ * and their kin), not a cluster's NFS home or a container's overlay root.
+ */
+const NETWORK_FUSE =
+  /^fuse\.(sshfs|rclone|s3fs|gcsfuse|goofys|davfs2?|blobfuse2?|juicefs|mount-s3|google-drive-ocamlfuse|gdrivefs|curlftpfs|smbnetfs)$/;
+
+/** From one read of the mount table: whether a path lies on a network FUSE volume (links not followed). */
+export function onNetworkFuse(): (path: string) => boolean {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return () => false;
+  }
+  return (path) => NETWORK_FUSE.test(mountHolding(path, table)?.fsType ?? '');
+}

@@ -870,12 +870,17 @@ test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it
   expect(a.value).toBe('1');
   expect((await run(k, '!cthello')).out).toBe('cell tool on\n');
   const before = (await run(k, '!echo "$PATH"')).out;
-  expect(before.startsWith(`${mp}/ct/bin:`)).toBe(true);
+  expect(before.split(':')).toContain(`${mp}/ct/bin`);
   await run(k, "await warren.removeToolbox('ct')");
   // Off this kernel's PATH and its variable gone, at once; the rest of PATH as it was.
   expect((await run(k, '!command -v cthello || echo none')).out).toBe('none\n');
   expect((await run(k, '!echo "${CTVAR-unset}"')).out).toBe('unset\n');
-  expect((await run(k, '!echo "$PATH"')).out).toBe(before.slice(`${mp}/ct/bin:`.length));
+  expect((await run(k, '!echo "$PATH"')).out).toBe(
+    before
+      .split(':')
+      .filter((d) => d !== `${mp}/ct/bin`)
+      .join(':')
+  );
   expect((await run(k, 'process.env.CTVAR ?? "unset"')).value).toBe("'unset'");
   await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
 });

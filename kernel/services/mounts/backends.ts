@@ -177,7 +177,10 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
       // Options first, then `--`: nothing after it is taken as an option.
       args.push('--', spec.source, spec.mountpoint);
       ctx.log(`sshfs ${args.join(' ')}`);
-      const r = await execArgs(need('sshfs', 'sshfs'), args, { timeoutMs: t * 1000 + 3000 });
+      const r = await execArgs(need('sshfs', 'sshfs'), args, {
+        timeoutMs: t * 1000 + 3000,
+        volume: spec.mountpoint
+      });
       if (r.timedOut) {
         await forceUnmount(spec.mountpoint);
         throw new MountError(
@@ -197,7 +200,7 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
           const ssh = await execArgs(
             'ssh',
             ['-p', String(spec.port ?? 22), ...sshOptions, '-T', '--', host, 'true'],
-            { timeoutMs: t * 1000 + 2000 }
+            { timeoutMs: t * 1000 + 2000, volume: spec.mountpoint }
           );
           reason = firstError(ssh.stderr) || reason;
         }
@@ -214,7 +217,10 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
         spec.mountpoint
       ];
       ctx.log(`mount ${args.join(' ')}`);
-      const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 });
+      const r = await execArgs(need('mount', 'mount'), args, {
+        timeoutMs: t * 1000,
+        volume: spec.mountpoint
+      });
       if (r.code !== 0)
         throw new MountError(`mount --bind failed: ${firstError(r.stderr) || `exit ${r.code}`}`);
       return { pid: null, rcPort: null };
@@ -228,7 +234,10 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
       ].join(',');
       const args = ['-t', 'nfs', '-o', opts, '--', spec.source, spec.mountpoint];
       ctx.log(`mount ${args.join(' ')}`);
-      const r = await execArgs(need('mount', 'mount'), args, { timeoutMs: t * 1000 + 2000 });
+      const r = await execArgs(need('mount', 'mount'), args, {
+        timeoutMs: t * 1000 + 2000,
+        volume: spec.mountpoint
+      });
       if (r.timedOut) {
         await forceUnmount(spec.mountpoint);
         throw new MountError(`NFS server of ${spec.source} did not answer in ${t} s`);
@@ -282,7 +291,7 @@ async function mountRclone(
   const child = spawn(rclone, args, {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, PATH: helperPath(process.env.PATH ?? '') }
+    env: { ...process.env, PATH: helperPath(process.env.PATH ?? '', undefined, spec.mountpoint) }
   });
   child.unref();
   const exited = new Promise<number | null>((ok) => {

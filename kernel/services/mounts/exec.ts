@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { remoteMountOf } from '../../mountinfo';
+import { onNetworkFuse } from '../../mountinfo';
 
 export interface ExecResult {
   code: number | null;
@@ -17,6 +17,8 @@ export interface ExecResult {
 export interface ExecOptions {
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /** The mountpoint the command mounts or unmounts: no folder inside it is searched for programs. */
+  volume?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export function execArgs(
     let timedOut = false;
     let settled = false;
     const env = options.env ?? process.env;
-    const path = helperPath(env.PATH ?? '');
+    const path = helperPath(env.PATH ?? '', onNetworkFuse(), options.volume);
     // By its full path: a search of PATH in the child would wait on a hung volume too.
     const program = isAbsolute(command) ? command : (which(command, path) ?? command);
     const child = spawn(program, args, {
@@ -68,23 +70,27 @@ export function execArgs(
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /**
- * The PATH a mount helper runs with: the system's folders, then PATH's others
- * that are on no network or FUSE volume. Toolboxes put folders of mounted
- * volumes first on PATH, and sshfs runs ssh by a search of it: healing a hung
- * volume that held a toolbox, the new sshfs waited in execve on the hung
- * volume for good, two processes left behind at each try.
+ * The PATH a mount helper runs with: PATH's folders in their order, less those
+ * on a network FUSE volume (sshfs, rclone...), then the system's folders it
+ * lacks. Toolboxes put folders of mounted volumes first on PATH, and sshfs
+ * runs ssh by a search of it: healing a hung volume that held a toolbox, the
+ * new sshfs waited in execve on the hung volume for good, two processes left
+ * behind at each try (the hung mount detached, the folder was then inside
+ * the new one: `volume`). A cluster's NFS home (~/.local/bin) stays.
  */
-export function helperPath(path: string, remote = remoteMountOf()): string {
-  return [...new Set([...SYSTEM_DIRS, ...path.split(delimiter)])]
-    .filter((d) => d && isAbsolute(d) && (SYSTEM_DIRS.includes(d) || remote(d) === null))
-    .join(delimiter);
+export function helperPath(path: string, onVolume = onNetworkFuse(), volume?: string): string {
+  // A folder inside the volume being mounted: sshfs searched it for ssh
+  // through its own mount, not answering yet, and waited for good.
+  const within = (d: string) =>
+    volume !== undefined && (d === volume || d.startsWith(`${volume}/`));
+  const own = path.split(delimiter).filter((d) => d && isAbsolute(d) && !within(d) && !onVolume(d));
+  return [...new Set([...own, ...SYSTEM_DIRS])].join(delimiter);
 }
 
 /**
- * The full path of a program, looked for in the system's folders first,
- * then in PATH's folders that are on no network or FUSE volume (helperPath);
- * or null. Looking in a folder whose volume hangs stops the kernel's thread:
- * the health check that would heal it froze the kernel so.
+ * The full path of a program, looked for in helperPath's folders; or null.
+ * Looking in a folder whose volume hangs stops the kernel's thread: the
+ * health check that would heal it froze the kernel so.
  */
 export function which(program: string, path = process.env.PATH ?? ''): string | null {
   const dirs = helperPath(path).split(delimiter);

@@ -30,12 +30,16 @@ export async function applyToolboxes(
   if (toolboxes.length === 0) return [];
   Object.assign(env, toolEnvironment(toolboxes, env));
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(toolboxes.map((t) => repairExecBits(binDirs(t), t.root))),
-    new Promise((ok) => {
-      timer = setTimeout(ok, timeoutMs);
-    })
-  ]);
-  clearTimeout(timer);
+  try {
+    // A toolbox whose volume hangs is left as it is; the others are repaired.
+    await Promise.race([
+      Promise.allSettled(toolboxes.map((t) => repairExecBits(binDirs(t), t.root))),
+      new Promise((ok) => {
+        timer = setTimeout(ok, timeoutMs);
+      })
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   return toolboxes;
 }

@@ -17,6 +17,9 @@ import {
   writeManifest
 } from './toolboxes';
 
+/** How long a freshly mounted volume's manifest is waited for. */
+const RESTORE_MS = 15_000;
+
 /**
  * The registry of toolboxes, in the MountStore shared by every warren
  * process: those in effect, and those a mounted volume's manifest brought
@@ -148,7 +151,18 @@ export class ToolboxRegistry {
    * not asked about again.
    */
   async restore(mp: string): Promise<void> {
-    const manifest = await readManifest(mp);
+    let manifest: Awaited<ReturnType<typeof readManifest>>;
+    try {
+      // Just mounted: a Drive may take seconds to list its root.
+      manifest = await readManifest(mp, RESTORE_MS);
+    } catch (error) {
+      this.log(
+        mp,
+        'warn',
+        `${mp}/.warren-tools.json was not read: ${errorText(error)}; what it offers stays as it was`
+      );
+      return;
+    }
     if (!manifest) return;
     for (const reason of manifest.refused)
       this.log(mp, 'warn', `${mp}/.warren-tools.json: refused ${reason}`);

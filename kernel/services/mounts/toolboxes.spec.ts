@@ -166,22 +166,28 @@ test("a folder holding ':' is refused: on PATH it would add a folder outside the
   ).rejects.toThrow(/its folder ".*odd:name" holds ':' or a control character/);
 });
 
-test('removing a toolbox takes its folders off PATH and gives its variables back their launch values', () => {
+test('removing a toolbox takes its folders off PATH and its variables back to their launch values, and changes nothing else', () => {
   const a = { name: 'a', root: '/v/a', bin: ['bin', 'sbin'], env: { A: '${root}/x', SHARED: 'a' } };
   const b = { name: 'b', root: '/v/b', bin: ['bin'], env: { SHARED: 'b', B: '1' } };
   const launched = { PATH: '/usr/bin:/bin', SHARED: 'mine' };
   const env = { ...launched, ...toolEnvironment([a, b], launched) };
   expect(env.PATH).toBe('/v/a/bin:/v/a/sbin:/v/b/bin:/usr/bin:/bin');
-  // `a` goes: its folders leave, B's stay first; A was not there at launch; SHARED is b's now.
-  expect(withoutToolbox(a, [b], env, launched)).toEqual({
-    set: { PATH: '/v/b/bin:/usr/bin:/bin', SHARED: 'b', B: '1' },
+  expect(env.SHARED).toBe('b');
+  // A venv put first since, and B changed by hand: both stay as they are.
+  const now = { ...env, PATH: `/venv/bin:${env.PATH}`, B: 'mine too' };
+  // `a` goes: its folders leave PATH; A was not there at launch; SHARED is b's, not a's.
+  expect(withoutToolbox(a, [b], now, launched)).toEqual({
+    set: { PATH: '/venv/bin:/v/b/bin:/usr/bin:/bin' },
     unset: ['A']
   });
-  // Then `b`: SHARED back to what the kernel was launched with; a variable changed since is left.
-  const left = { ...env, PATH: '/v/b/bin:/usr/bin:/bin', SHARED: 'b', B: 'changed by hand' };
-  delete (left as Record<string, string>).A;
+  // Then `b`: SHARED back to what the kernel was launched with; B, changed since, left.
+  const left = { PATH: '/venv/bin:/v/b/bin:/usr/bin:/bin', SHARED: 'b', B: 'mine too' };
   expect(withoutToolbox(b, [], left, launched)).toEqual({
-    set: { PATH: '/usr/bin:/bin', SHARED: 'mine' },
+    set: { PATH: '/venv/bin:/usr/bin:/bin', SHARED: 'mine' },
     unset: []
   });
+  // A variable two toolboxes set takes the one left's value; a folder PATH held at launch stays.
+  const c = { name: 'c', root: '/usr', bin: ['bin'], env: { SHARED: 'c' } };
+  const both = { PATH: '/usr/bin:/v/b/bin:/bin', SHARED: 'c' };
+  expect(withoutToolbox(c, [b], both, launched)).toEqual({ set: { SHARED: 'b' }, unset: [] });
 });

@@ -1,4 +1,4 @@
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, rename, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
@@ -20,23 +20,49 @@ export const TOOLBOX_STATUS_MS = 2000;
 export class HungVolume extends Error {}
 
 /**
- * `work`, or a HungVolume error once `ms` pass without it (the read itself
- * waits on, holding one of libuv's threads, until the volume answers).
+ * Volumes (by the mount holding them) with an operation that outlived its
+ * wait and is still pending. It holds one of libuv's four file threads until
+ * the volume answers, perhaps never: no other operation of that volume
+ * starts meanwhile, so a hung volume holds one thread, not one per try.
  */
-export async function answered<T>(
-  work: Promise<T>,
+const late = new Map<string, number>();
+
+/**
+ * Runs `op`, an operation on the volume holding `path`, and gives it `ms`:
+ * past that, or at once when an earlier one there is still late, a
+ * HungVolume error says `what` did not answer.
+ */
+export async function onVolume<T>(
+  path: string,
   what: string,
+  op: () => Promise<T>,
   ms = TOOLBOX_STATUS_MS
 ): Promise<T> {
+  const volume = mountHolding(path)?.id ?? path;
+  const hung = () => new HungVolume(`${what} did not answer in ${ms} ms (a hung volume?)`);
+  if (late.has(volume)) throw hung();
+  const work = op();
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new HungVolume(`${what} did not answer in ${ms} ms (a hung volume?)`)),
-      ms
-    );
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late.set(volume, (late.get(volume) ?? 0) + 1);
+      void work
+        .then(
+          // A file opened after all is closed, not left to the collector.
+          (v) =>
+            void (v as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined),
+          () => undefined
+        )
+        .finally(() => {
+          const left = (late.get(volume) ?? 1) - 1;
+          if (left > 0) late.set(volume, left);
+          else late.delete(volume);
+        });
+      reject(hung());
+    }, ms);
   });
   try {
-    return await Promise.race([work, late]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -168,10 +194,10 @@ export interface Repair {
 
 /**
  * What removing toolbox `removed` changes in an environment toolboxes set
- * up: its bin folders leave PATH (those of `remaining` stay, in front), and
- * each variable it set goes back to its value in `before` (the environment
- * the kernel was launched with), or away, unless a remaining toolbox sets it
- * (then it takes that one's value) or it was changed since.
+ * up, and nothing else: its bin folders leave PATH (unless a remaining
+ * toolbox has one too, or PATH held it at launch: `before`), and each
+ * variable it set, unless changed since, takes the value a remaining toolbox
+ * gives it, or its value in `before`, or goes.
  */
 export function withoutToolbox(
   removed: Toolbox,
@@ -179,17 +205,16 @@ export function withoutToolbox(
   env: NodeJS.ProcessEnv,
   before: NodeJS.ProcessEnv
 ): { set: Record<string, string>; unset: string[] } {
-  const kept = new Set(remaining.flatMap(binDirs));
-  const gone = binDirs(removed).filter((d) => !kept.has(d));
-  const path = (env.PATH ?? '')
-    .split(delimiter)
-    .filter((p) => !gone.includes(p))
-    .join(delimiter);
-  const set = toolEnvironment(remaining, { PATH: path });
+  const keep = new Set([...remaining.flatMap(binDirs), ...(before.PATH ?? '').split(delimiter)]);
+  const gone = new Set(binDirs(removed).filter((d) => !keep.has(d)));
+  const set: Record<string, string> = {};
+  const path = (env.PATH ?? '').split(delimiter);
+  if (path.some((p) => gone.has(p))) set.PATH = path.filter((p) => !gone.has(p)).join(delimiter);
   const unset: string[] = [];
   for (const [name, value] of Object.entries(envOf(removed))) {
-    if (name in set || env[name] !== value) continue;
-    const old = before[name];
+    if (env[name] !== value) continue;
+    const other = remaining.map(envOf).find((e) => name in e);
+    const old = other ? other[name] : before[name];
     if (old === undefined) unset.push(name);
     else set[name] = old;
   }
@@ -212,10 +237,10 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
   const out: Repair = { fixed: [], failed: [] };
   // Each read of the volume waits TOOLBOX_STATUS_MS at most; a volume that
   // does not answer ends the repair with a HungVolume error.
-  const v = <T>(work: Promise<T>) => answered(work, `the volume holding ${within}`);
+  const v = <T>(op: () => Promise<T>) => onVolume(within, `the volume holding ${within}`, op);
   let boundary: string;
   try {
-    boundary = await v(realpath(within));
+    boundary = await v(() => realpath(within));
   } catch (error) {
     if (error instanceof HungVolume) throw error;
     return out;
@@ -223,8 +248,8 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
   for (const dir of dirs) {
     let names: string[];
     try {
-      if (!inside(boundary, await v(realpath(dir)))) continue;
-      names = await v(readdir(dir));
+      if (!inside(boundary, await v(() => realpath(dir)))) continue;
+      names = await v(() => readdir(dir));
     } catch (error) {
       if (error instanceof HungVolume) throw error;
       continue;
@@ -232,14 +257,16 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
     for (const name of names) {
       const file = join(dir, name);
       try {
-        const real = (await v(lstat(file))).isSymbolicLink() ? await v(realpath(file)) : file;
-        if (!inside(boundary, await v(realpath(real)))) continue;
-        const fh = await v(open(real, constants.O_RDONLY | constants.O_NOFOLLOW));
+        const real = (await v(() => lstat(file))).isSymbolicLink()
+          ? await v(() => realpath(file))
+          : file;
+        if (!inside(boundary, await v(() => realpath(real)))) continue;
+        const fh = await v(() => open(real, constants.O_RDONLY | constants.O_NOFOLLOW));
         try {
-          const s = await v(fh.stat());
-          if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await v(isProgram(fh)))) continue;
-          await v(fh.chmod((s.mode & 0o7777) | ((s.mode & 0o444) >> 2)));
-          if (((await v(fh.stat())).mode & 0o111) !== 0) out.fixed.push(file);
+          const s = await v(() => fh.stat());
+          if (!s.isFile() || (s.mode & 0o111) !== 0 || !(await v(() => isProgram(fh)))) continue;
+          await v(() => fh.chmod((s.mode & 0o7777) | ((s.mode & 0o444) >> 2)));
+          if (((await v(() => fh.stat())).mode & 0o111) !== 0) out.fixed.push(file);
           else out.failed.push(file);
         } finally {
           void fh.close().catch(() => undefined);
@@ -324,16 +351,18 @@ export async function validateToolbox(input: Toolbox, within?: string): Promise<
     throw new Error(
       `toolbox ${input.name}: its folder ${JSON.stringify(root)} holds ':' or a control character, which PATH cannot hold`
     );
-  const v = <T>(work: Promise<T>) => answered(work, `toolbox ${input.name}'s folder ${root}`);
+  const v = <T>(op: () => Promise<T>) =>
+    onVolume(root, `toolbox ${input.name}'s folder ${root}`, op);
   let real: string;
   try {
-    real = await v(realpath(root));
+    real = await v(() => realpath(root));
   } catch (error) {
     if (error instanceof HungVolume) throw error;
     throw new Error(`toolbox folder ${root} does not exist (is its volume mounted?)`);
   }
-  if (!(await v(stat(real))).isDirectory()) throw new Error(`toolbox root ${root} is not a folder`);
-  if (within !== undefined && !inside(await v(realpath(within)), real))
+  if (!(await v(() => stat(real))).isDirectory())
+    throw new Error(`toolbox root ${root} is not a folder`);
+  if (within !== undefined && !inside(await v(() => realpath(within)), real))
     throw new Error(`toolbox ${input.name}: its folder ${root} leaves the volume ${within}`);
   const bin = input.bin.length ? input.bin : ['bin'];
   for (const b of bin) {
@@ -346,7 +375,7 @@ export async function validateToolbox(input: Toolbox, within?: string): Promise<
       );
     let target: string | null = null;
     try {
-      target = await v(realpath(join(root, b)));
+      target = await v(() => realpath(join(root, b)));
     } catch (error) {
       if (error instanceof HungVolume) throw error;
       // not there (yet): nothing to follow
@@ -367,11 +396,11 @@ export async function validateToolbox(input: Toolbox, within?: string): Promise<
 export type ManifestRead = { toolboxes: Toolbox[]; refused: string[] };
 
 /** The manifest's text, read without following a link; a volume that does not answer throws HungVolume. */
-async function readManifestText(volume: string): Promise<string> {
-  const v = <T>(work: Promise<T>) => answered(work, `the volume ${volume}`);
-  const fh = await v(open(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW));
+async function readManifestText(volume: string, ms = TOOLBOX_STATUS_MS): Promise<string> {
+  const v = <T>(op: () => Promise<T>) => onVolume(volume, `the volume ${volume}`, op, ms);
+  const fh = await v(() => open(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW));
   try {
-    return await v(fh.readFile('utf8'));
+    return await v(() => fh.readFile('utf8'));
   } finally {
     void fh.close().catch(() => undefined);
   }
@@ -382,13 +411,16 @@ async function readManifestText(volume: string): Promise<string> {
  * (and kept inside the volume). A manifest that is a symbolic link is not
  * read: it could name a file anywhere.
  */
-export async function readManifest(volume: string): Promise<ManifestRead | null> {
+export async function readManifest(
+  volume: string,
+  ms = TOOLBOX_STATUS_MS
+): Promise<ManifestRead | null> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readManifestText(volume));
+    raw = JSON.parse(await readManifestText(volume, ms));
   } catch (error) {
-    if (error instanceof HungVolume)
-      return { toolboxes: [], refused: [`${MANIFEST}: ${error.message}`] };
+    // Not known yet: the caller keeps what it had.
+    if (error instanceof HungVolume) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ELOOP')
       return { toolboxes: [], refused: [`${MANIFEST} is a symbolic link: not read`] };
     return null;
@@ -436,35 +468,40 @@ const entryName = (e: unknown) =>
   typeof e === 'object' && e !== null ? (e as { name?: unknown }).name : undefined;
 
 /**
- * Writes the manifest in place, never through a symbolic link (O_NOFOLLOW).
- * Entries of other toolboxes stay as they were, even those this machine
- * refuses (a folder not there yet): another machine may accept them.
+ * Writes the manifest: a file of its own first, closed, then renamed over it,
+ * so that a write the volume never finishes leaves the old one whole. Never
+ * through a symbolic link: one in the manifest's place is refused. Entries of
+ * other toolboxes stay as they were, even those this machine refuses (a
+ * folder not there yet): another machine may accept them.
  */
 async function saveManifest(volume: string, entries: unknown[]): Promise<void> {
   const text = JSON.stringify({ version: 1, toolboxes: entries }, null, 2) + '\n';
-  const v = <T>(work: Promise<T>) => answered(work, `the volume ${volume}`);
-  let fh: FileHandle;
+  const v = <T>(op: () => Promise<T>) => onVolume(volume, `the volume ${volume}`, op);
+  const target = join(volume, MANIFEST);
+  const now = await v(() => lstat(target)).catch((error: unknown) => {
+    if (error instanceof HungVolume) throw error;
+    return null;
+  });
+  if (now?.isSymbolicLink()) throw new Error(`${target} is a symbolic link: not written through`);
+  if (now && !now.isFile()) throw new Error(`${target} is not a file`);
+  const temporary = `${target}.${process.pid}.tmp`;
+  const fh = await v(() =>
+    open(
+      temporary,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o644
+    )
+  );
   try {
-    fh = await v(
-      open(
-        join(volume, MANIFEST),
-        constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o644
-      )
-    );
+    await v(() => fh.writeFile(text));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
-      throw new Error(`${join(volume, MANIFEST)} is a symbolic link: not written through`);
+    // Closed once the volume answers (a close waits for the write).
+    void fh.close().catch(() => undefined);
     throw error;
   }
-  try {
-    if (!(await v(fh.stat())).isFile()) throw new Error(`${join(volume, MANIFEST)} is not a file`);
-    const data = Buffer.from(text);
-    await v(fh.write(data, 0, data.length, 0));
-    await v(fh.truncate(data.length));
-  } finally {
-    void fh.close().catch(() => undefined);
-  }
+  // Errors a network volume reports at close (quota, I/O) count.
+  await v(() => fh.close());
+  await v(() => rename(temporary, target));
 }
 
 /** Adds (or replaces) a toolbox in the manifest on its volume. */

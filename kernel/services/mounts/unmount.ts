@@ -62,7 +62,7 @@ export async function unmountBackend(spec: MountSpec, lazy = false): Promise<voi
     program === 'umount'
       ? [...(lazy ? ['-l'] : []), spec.mountpoint]
       : ['-u', ...(lazy ? ['-z'] : []), spec.mountpoint];
-  const r = await execArgs(program, args, { timeoutMs: 15000 });
+  const r = await execArgs(program, args, { timeoutMs: 15000, volume: spec.mountpoint });
   if (r.code === 0) return;
   if (!mountAt(spec.mountpoint)) return;
   if (/busy/i.test(r.stderr)) {
@@ -84,8 +84,10 @@ export async function forceUnmount(mountpoint: string): Promise<void> {
   if (!entry) return;
   const fuse = entry.fsType.startsWith('fuse');
   const program = fuse ? (which('fusermount3') ?? which('fusermount')) : null;
-  if (program) await execArgs(program, ['-u', '-z', mountpoint], { timeoutMs: 10000 });
-  if (mountAt(mountpoint)) await execArgs('umount', ['-l', mountpoint], { timeoutMs: 10000 });
+  if (program)
+    await execArgs(program, ['-u', '-z', mountpoint], { timeoutMs: 10000, volume: mountpoint });
+  if (mountAt(mountpoint))
+    await execArgs('umount', ['-l', mountpoint], { timeoutMs: 10000, volume: mountpoint });
 }
 
 /** The FUSE daemon serving a mountpoint: the process of that program whose arguments name it. */
