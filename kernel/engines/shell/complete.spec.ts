@@ -34,7 +34,7 @@ test('command names and paths come from the folders that answer; a hung folder i
   const completer = new ShellCompleter(() => ({ cwd: root, path: `${hung}/bin:${bin}` }), reader);
   const started = Date.now();
   const commands = await completer.complete('!mr', 3, 0);
-  expect(Date.now() - started).toBeLessThan(FOLDER_WAIT_MS + 400);
+  expect(Date.now() - started).toBeLessThan(FOLDER_WAIT_MS + 1500);
   expect(commands).toEqual({ matches: ['mrconvert', 'mrinfo'], cursorStart: 1, cursorEnd: 3 });
   const paths = await completer.complete('!mrinfo data/d', 14, 0);
   expect(paths.matches).toEqual(['data/dwi.mif']);
@@ -48,7 +48,7 @@ test('command names and paths come from the folders that answer; a hung folder i
   // Once PATH's names are read again, the hung folder answers nothing at once.
   const again = Date.now();
   expect((await completer.complete(`!ls ${hung}/bin/`, 9 + hung.length, 0)).matches).toEqual([]);
-  expect(Date.now() - again).toBeLessThan(100);
+  expect(Date.now() - again).toBeLessThan(FOLDER_WAIT_MS - 100);
 });
 
 test('a hung volume holds one read, though four of its folders are on PATH; local folders still complete', async () => {
