@@ -62,6 +62,17 @@ export function mountHolding(
   return best;
 }
 
+/** From one read of the mount table: the mount holding a path, or null (also when the table cannot be read). */
+function holdingNow(): (path: string) => MountEntry | null {
+  let table: string;
+  try {
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return () => null;
+  }
+  return (path) => mountHolding(path, table);
+}
+
 /**
  * File systems whose folders may stop answering for good: network and FUSE
  * volumes (sshfs, rclone, NFS, SMB...).
@@ -75,14 +86,9 @@ const REMOTE =
  * be read). Paths are taken as written: a link is not followed.
  */
 export function remoteMountOf(): (path: string) => string | null {
-  let table: string;
-  try {
-    table = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return () => null;
-  }
+  const holding = holdingNow();
   return (path) => {
-    const mount = mountHolding(path, table);
+    const mount = holding(path);
     return mount && REMOTE.test(mount.fsType) ? mount.id : null;
   };
 }
@@ -97,11 +103,6 @@ const NETWORK_FUSE =
 
 /** From one read of the mount table: whether a path lies on a network FUSE volume (links not followed). */
 export function onNetworkFuse(): (path: string) => boolean {
-  let table: string;
-  try {
-    table = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return () => false;
-  }
-  return (path) => NETWORK_FUSE.test(mountHolding(path, table)?.fsType ?? '');
+  const holding = holdingNow();
+  return (path) => NETWORK_FUSE.test(holding(path)?.fsType ?? '');
 }

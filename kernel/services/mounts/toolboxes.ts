@@ -28,44 +28,45 @@ export class HungVolume extends Error {}
 const late = new Map<string, number>();
 
 /**
- * Runs `op`, an operation on the volume holding `path`, and gives it `ms`:
- * past that, or at once when an earlier one there is still late, a
- * HungVolume error says `what` did not answer.
+ * A runner of operations on the volume holding `path` (found once), each
+ * given `ms`: past that, or at once while an earlier one there is still late,
+ * a HungVolume error says `what` did not answer.
  */
-export async function onVolume<T>(
+export function onVolume(
   path: string,
   what: string,
-  op: () => Promise<T>,
   ms = TOOLBOX_STATUS_MS
-): Promise<T> {
+): <T>(op: () => Promise<T>) => Promise<T> {
   const volume = mountHolding(path)?.id ?? path;
   const hung = () => new HungVolume(`${what} did not answer in ${ms} ms (a hung volume?)`);
-  if (late.has(volume)) throw hung();
-  const work = op();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      late.set(volume, (late.get(volume) ?? 0) + 1);
-      void work
-        .then(
-          // A file opened after all is closed, not left to the collector.
-          (v) =>
-            void (v as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined),
-          () => undefined
-        )
-        .finally(() => {
-          const left = (late.get(volume) ?? 1) - 1;
-          if (left > 0) late.set(volume, left);
-          else late.delete(volume);
-        });
-      reject(hung());
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return async <T>(op: () => Promise<T>): Promise<T> => {
+    if (late.has(volume)) throw hung();
+    const work = op();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late.set(volume, (late.get(volume) ?? 0) + 1);
+        void work
+          .then(
+            // A file opened after all is closed, not left to the collector.
+            (v) =>
+              void (v as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined),
+            () => undefined
+          )
+          .finally(() => {
+            const left = (late.get(volume) ?? 1) - 1;
+            if (left > 0) late.set(volume, left);
+            else late.delete(volume);
+          });
+        reject(hung());
+      }, ms);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export function binDirs(toolbox: Toolbox): string[] {
@@ -237,7 +238,7 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
   const out: Repair = { fixed: [], failed: [] };
   // Each read of the volume waits TOOLBOX_STATUS_MS at most; a volume that
   // does not answer ends the repair with a HungVolume error.
-  const v = <T>(op: () => Promise<T>) => onVolume(within, `the volume holding ${within}`, op);
+  const v = onVolume(within, `the volume holding ${within}`);
   let boundary: string;
   try {
     boundary = await v(() => realpath(within));
@@ -285,17 +286,21 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
  * it: one at a time each, so a hung volume holds one of libuv's four file
  * threads, not one per look, and a remount of it is read afresh.
  */
-const reading = new Map<string, Promise<{ present: boolean; commands: number }>>();
+const reading = new Map<string, Promise<ToolboxStatus>>();
 
 /** Whether a toolbox's folder is there, and how many commands its bin folders hold; a volume that does not answer in `timeoutMs` is said so. */
-export async function toolboxStatus(
+export function toolboxStatus(
   toolbox: Toolbox,
   timeoutMs = TOOLBOX_STATUS_MS
 ): Promise<ToolboxStatus> {
   const key = `${toolbox.root}\0${mountHolding(toolbox.root)?.id ?? ''}`;
   let read = reading.get(key);
   if (!read) {
-    read = (async () => {
+    read = onVolume(
+      toolbox.root,
+      'its folder',
+      timeoutMs
+    )(async () => {
       try {
         if (!(await stat(toolbox.root)).isDirectory()) return { present: false, commands: 0 };
       } catch {
@@ -310,26 +315,18 @@ export async function toolboxStatus(
         }
       }
       return { present: true, commands };
-    })().finally(() => reading.delete(key));
+    }).then(
+      (got) => ({ ...toolbox, ...got }),
+      (error: unknown) => {
+        if (!(error instanceof HungVolume)) throw error;
+        return { ...toolbox, present: false, commands: 0, message: error.message };
+      }
+    );
     reading.set(key, read);
+    const done = () => void reading.delete(key);
+    void read.then(done, done);
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
-  });
-  try {
-    const got = await Promise.race([read, late]);
-    return got
-      ? { ...toolbox, ...got }
-      : {
-          ...toolbox,
-          present: false,
-          commands: 0,
-          message: `its folder did not answer in ${timeoutMs} ms (a hung volume?)`
-        };
-  } finally {
-    clearTimeout(timer);
-  }
+  return read;
 }
 
 /** What a PATH entry cannot hold: the separator, and control characters. */
@@ -351,8 +348,7 @@ export async function validateToolbox(input: Toolbox, within?: string): Promise<
     throw new Error(
       `toolbox ${input.name}: its folder ${JSON.stringify(root)} holds ':' or a control character, which PATH cannot hold`
     );
-  const v = <T>(op: () => Promise<T>) =>
-    onVolume(root, `toolbox ${input.name}'s folder ${root}`, op);
+  const v = onVolume(root, `toolbox ${input.name}'s folder ${root}`);
   let real: string;
   try {
     real = await v(() => realpath(root));
@@ -397,7 +393,7 @@ export type ManifestRead = { toolboxes: Toolbox[]; refused: string[] };
 
 /** The manifest's text, read without following a link; a volume that does not answer throws HungVolume. */
 async function readManifestText(volume: string, ms = TOOLBOX_STATUS_MS): Promise<string> {
-  const v = <T>(op: () => Promise<T>) => onVolume(volume, `the volume ${volume}`, op, ms);
+  const v = onVolume(volume, `the volume ${volume}`, ms);
   const fh = await v(() => open(join(volume, MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW));
   try {
     return await v(() => fh.readFile('utf8'));
@@ -476,7 +472,7 @@ const entryName = (e: unknown) =>
  */
 async function saveManifest(volume: string, entries: unknown[]): Promise<void> {
   const text = JSON.stringify({ version: 1, toolboxes: entries }, null, 2) + '\n';
-  const v = <T>(op: () => Promise<T>) => onVolume(volume, `the volume ${volume}`, op);
+  const v = onVolume(volume, `the volume ${volume}`);
   const target = join(volume, MANIFEST);
   const now = await v(() => lstat(target)).catch((error: unknown) => {
     if (error instanceof HungVolume) throw error;
