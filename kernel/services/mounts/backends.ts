@@ -4,7 +4,7 @@ import { freePort } from '../../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
 import { MountError } from './errors';
-import { execArgs, firstError, helperPath, which } from './exec';
+import { execArgs, firstError, helperEnv, which } from './exec';
 import { mountAt } from '../../mountinfo';
 import { timeoutOf } from './mountpoint';
 import { daemonPid, forceUnmount } from './unmount';
@@ -287,11 +287,11 @@ async function mountRclone(
   closeSync(openSync(ctx.daemonLog, 'w', 0o600));
   // Not --daemon: its parent and child both bind the rc port. Started detached
   // instead, the mount outlives this kernel and we know the daemon's pid.
-  // PATH without folders on network or FUSE volumes (helperPath): rclone runs fusermount by it.
+  // helperPath's PATH: rclone runs fusermount by it.
   const child = spawn(rclone, args, {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, PATH: helperPath(process.env.PATH ?? '', undefined, spec.mountpoint) }
+    env: helperEnv(process.env, spec.mountpoint)
   });
   child.unref();
   const exited = new Promise<number | null>((ok) => {

@@ -36,14 +36,12 @@ export function execArgs(
     let stderr = '';
     let timedOut = false;
     let settled = false;
-    const env = options.env ?? process.env;
-    const path = helperPath(env.PATH ?? '', onNetworkFuse(), options.volume);
+    const env = helperEnv(options.env, options.volume);
     // By its full path: a search of PATH in the child would wait on a hung volume too.
-    const program = isAbsolute(command) ? command : (which(command, path) ?? command);
-    const child = spawn(program, args, {
-      env: { ...env, PATH: path },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
+    const program = isAbsolute(command)
+      ? command
+      : (findIn(command, env.PATH!.split(delimiter)) ?? command);
+    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const finish = (result: Omit<ExecResult, 'stdout' | 'stderr' | 'timedOut'>) => {
       if (settled) return;
       settled = true;
@@ -87,13 +85,25 @@ export function helperPath(path: string, onVolume = onNetworkFuse(), volume?: st
   return [...new Set([...own, ...SYSTEM_DIRS])].join(delimiter);
 }
 
+/** `env` (the process's by default) with helperPath's PATH, for a helper of `volume`. */
+export function helperEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  volume?: string
+): NodeJS.ProcessEnv {
+  return { ...env, PATH: helperPath(env.PATH ?? '', onNetworkFuse(), volume) };
+}
+
 /**
  * The full path of a program, looked for in helperPath's folders; or null.
  * Looking in a folder whose volume hangs stops the kernel's thread: the
  * health check that would heal it froze the kernel so.
  */
 export function which(program: string, path = process.env.PATH ?? ''): string | null {
-  const dirs = helperPath(path).split(delimiter);
+  return findIn(program, helperPath(path).split(delimiter));
+}
+
+/** The first of `dirs` holding `program`, executable, as a full path; or null. */
+function findIn(program: string, dirs: string[]): string | null {
   for (const dir of dirs) {
     const candidate = join(dir, program);
     try {
