@@ -1,18 +1,16 @@
 /** Figures the benchmarks share, and the kernels they launch. */
 import { closeSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelArgv } from '../kernel/supervisor';
 
 /** The repository's root, from the compiled benchmarks (lib/bench). */
 export const ROOT = join(__dirname, '..', '..');
 
-/** warren as Jupyter launches it (its kernelspec's argv). */
-export const WARREN_ARGV = [
-  process.execPath,
+/** What Jupyter runs for warren's TypeScript kernel (its kernelspec's argv). */
+export const WARREN_ARGV = kernelArgv(
   join(ROOT, 'lib', 'kernel', 'cli', 'warren.js'),
-  'kernel',
-  '-f',
-  '{connection_file}'
-];
+  'typescript'
+);
 
 /** ipykernel under `python`: by default the stock Jupyter's in .venv (npm test's set-up makes it). */
 export function ipykernelArgv(python = join(ROOT, '.venv', 'bin', 'python')): string[] {

@@ -15,6 +15,7 @@ import { KernelClient } from '../kernel/client/client';
 import { MapRunner } from '../kernel/services/cluster/map';
 import { RunStore } from '../kernel/services/cluster/store';
 import { NotebookRunner } from '../kernel/services/runner/runner';
+import { WARREN_ARGV } from './measure';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'lib', 'kernel', 'cli', 'warren.js');
@@ -116,10 +117,9 @@ async function benchRunner(cells: number): Promise<void> {
     })
   );
   // The kernel's own: the same cells through the client, nothing written.
-  const client = await KernelClient.launch(
-    [process.execPath, CLI, 'kernel', '-f', '{connection_file}'],
-    { env: { JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' } }
-  );
+  const client = await KernelClient.launch(WARREN_ARGV, {
+    env: { JUPYTER_DATA_DIR: data, WARREN_NO_HISTORY: '1' }
+  });
   await client.execute('0');
   let t = performance.now();
   for (const s of sources) await client.execute(s);

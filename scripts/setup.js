@@ -102,11 +102,12 @@ function ensureBuilt() {
     log('building the kernel (lib/)');
     run('npm', ['run', '--silent', 'build:kernel']);
   } else if (
-    mtime('lib/kernel/native/pages.node') < mtime('kernel/native/pages.c') &&
+    (mtime('lib/kernel/native/pages.node') < mtime('kernel/native/pages.c') ||
+      mtime('lib/kernel/native/warren-supervisor') < mtime('kernel/native/supervisor.c')) &&
     process.platform === 'linux'
   ) {
-    // Missing (no C compiler when the kernel was built) or older than its source.
-    log("building the compiler's page release (lib/kernel/native/pages.node)");
+    // Missing (no C compiler when the kernel was built) or older than their sources.
+    log('building the supervisor and the compiler\'s page release (lib/kernel/native/)');
     run(process.execPath, [path.join(ROOT, 'scripts', 'native.js')]);
   } else if (
     mtime('lib/kernel/engines/typescript/compiler.blob') < fs.statSync(process.execPath).mtimeMs

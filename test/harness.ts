@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
+import { kernelArgv } from '../kernel/supervisor';
 
 export const ROOT = join(__dirname, '..');
 export const CLI = join(ROOT, 'lib', 'kernel', 'cli', 'warren.js');
@@ -32,18 +33,10 @@ export function launchWarren(
     WARREN_COMPILER_LINGER_S: '5',
     ...options.env
   };
-  return KernelClient.launch(
-    [
-      process.execPath,
-      CLI,
-      'kernel',
-      '--language',
-      options.language ?? 'typescript',
-      '-f',
-      '{connection_file}'
-    ],
-    { ...options, env }
-  );
+  return KernelClient.launch(kernelArgv(CLI, options.language ?? 'typescript'), {
+    ...options,
+    env
+  });
 }
 
 export function text(

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, VENV_BIN } from './harness';
+import { CLI, ROOT, VENV_BIN } from './harness';
 
 function warren(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [CLI, ...args], {
@@ -23,6 +23,11 @@ describe('warren install', () => {
     };
     expect(spec).toMatchObject({ interrupt_mode: 'message', language: 'typescript' });
     expect(spec.argv).toContain('{connection_file}');
+    // The process Jupyter launches is the native supervisor, given Node and the CLI.
+    expect(spec.argv.slice(0, 2)).toEqual([
+      join(ROOT, 'lib', 'kernel', 'native', 'warren-supervisor'),
+      process.execPath
+    ]);
     expect(existsSync(join(kernels, 'warren', 'logo-64x64.png'))).toBe(true);
     const listed = spawnSync(join(VENV_BIN, 'jupyter-kernelspec'), ['list', '--json'], {
       env: { ...process.env, JUPYTER_PATH: join(prefix, 'share', 'jupyter') },

@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { KernelClient } from '../kernel/client/client';
 import { alive } from '../kernel/pids';
 import { descendants } from '../kernel/services/processes';
-import { CLI, launchWarren, result, tempDataDir } from './harness';
+import { CLI, compilerDir, launchWarren, result, tempDataDir } from './harness';
 
 /** Where V8 itself must die, the kernel says why in the cell and comes back, its state lost. */
 describe('a kernel whose V8 dies', () => {
@@ -132,37 +130,64 @@ describe('the process Jupyter launched', () => {
 });
 
 describe('the process Jupyter launched, while its kernel runs', () => {
-  test("loads the supervisor's modules and none of the kernel's or other commands'", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warren-supervisor-modules-'));
-    const hook = join(dir, 'hook.js');
-    const list = join(dir, 'modules.json');
-    // Preloaded into the launched process only: the kernel is spawned without it.
-    writeFileSync(
-      hook,
-      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));`
-    );
-    const k = await KernelClient.launch(
-      [process.execPath, '-r', hook, CLI, 'kernel', '-f', '{connection_file}'],
-      { env: { JUPYTER_DATA_DIR: tempDataDir() } }
-    );
+  /** The kB of a process's status line `name` (VmRSS, ...). */
+  function statusKb(pid: number, name: string): number {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`));
+    return Number(line?.split(/\s+/)[1]);
+  }
+
+  test('is the native supervisor, not Node, and holds a few MB where a Node process holds 40', async () => {
+    const k = await launchWarren();
     const { iopub } = await k.execute('1 + 1');
     expect(result(iopub)).toBe('2');
+    const pid = k.pid as number;
+    expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/\/lib\/kernel\/native\/warren-supervisor$/);
+    const [kernel] = descendants(pid).filter(
+      (p) => readlinkSync(`/proc/${p}/exe`) === process.execPath
+    );
+    expect(kernel).toBeDefined();
+    expect(statusKb(pid, 'VmRSS')).toBeLessThan(5 * 1024);
+    expect(statusKb(kernel, 'VmRSS')).toBeGreaterThan(20 * 1024);
     await k.shutdown();
     expect(await k.exited).toBe(0);
-    const modules = (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter(
-      (m) => !m.startsWith(dir)
+  }, 60000);
+
+  test('with WARREN_NO_SUPERVISOR=1, the kernel runs in its place, one process', async () => {
+    const k = await launchWarren({ env: { WARREN_NO_SUPERVISOR: '1' } });
+    const { iopub } = await k.execute('process.pid');
+    expect(Number(result(iopub))).toBe(k.pid);
+    expect(readlinkSync(`/proc/${k.pid as number}/exe`)).toBe(process.execPath);
+    await k.shutdown();
+    expect(await k.exited).toBe(0);
+  }, 60000);
+});
+
+describe('`warren kernel` typed by hand', () => {
+  test('runs the kernel under the supervisor, which restarts it after V8 dies, and ends on SIGTERM', async () => {
+    const k = await KernelClient.launch(
+      [process.execPath, CLI, 'kernel', '-f', '{connection_file}'],
+      {
+        env: {
+          JUPYTER_DATA_DIR: tempDataDir(),
+          WARREN_COMPILER_DIR: compilerDir(),
+          WARREN_COMPILER_LINGER_S: '5'
+        }
+      }
     );
-    expect(modules.map((m) => m.replace(/.*\/lib\//, '')).sort()).toEqual([
-      'kernel/cli/warren.js',
-      // What starts the user's TypeScript compiler while the kernel process
-      // loads, unless this is the panels' services kernel.
-      'kernel/engines/typescript/compiler-socket.js',
-      // The environment the kernel and the compiler start with; whether a lock's holder lives.
-      'kernel/malloc.js',
-      'kernel/paths.js',
-      'kernel/pids.js',
-      'kernel/supervisor.js',
-      'src/contract/index.js'
-    ]);
+    const [supervisor] = descendants(k.pid as number).filter((p) =>
+      readlinkSync(`/proc/${p}/exe`).endsWith('/warren-supervisor')
+    );
+    expect(supervisor).toBeDefined();
+    const { reply } = await k.execute('process.kill(process.pid, "SIGKILL")', {
+      stop_on_error: false
+    });
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'DeadKernelError' });
+    expect(String(reply.content.evalue)).toMatch(/killed \(SIGKILL\)/);
+    expect(result((await k.execute('1 + 1')).iopub)).toBe('2');
+    process.kill(k.pid as number, 'SIGTERM');
+    expect(await k.exited).toBe(0);
+    k.close();
   }, 60000);
 });

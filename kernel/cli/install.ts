@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { packageRoot } from '../paths';
 import { jupyterDataDir } from '../paths';
 import { shQuote } from '../services/cluster/site';
+import { kernelArgv } from '../supervisor';
 
 export interface KernelSpecTarget {
   user?: boolean;
@@ -78,15 +79,7 @@ export function install(target: KernelSpecTarget, assets: string, cli: string): 
     const folder = join(dir, spec.name);
     mkdirSync(folder, { recursive: true });
     const kernelJson = {
-      argv: [
-        process.execPath,
-        cli,
-        'kernel',
-        '--language',
-        spec.language,
-        '-f',
-        '{connection_file}'
-      ],
+      argv: kernelArgv(cli, spec.language),
       display_name: spec.display,
       language: spec.language,
       // interrupt_request on control: jupyter_client then never signals the

@@ -14,8 +14,6 @@ const usage = async () => `usage:
   warren map COMMANDS.txt --chunk N [--profile NAME] [--retry ID]
 ${(await import('./mounts')).MOUNTS_USAGE}`;
 
-const COMPILER_ENTRY = join(__dirname, '..', 'engines', 'typescript', 'compiler-process.js');
-
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
@@ -34,14 +32,15 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'kernel':
     case 'kernel-process': {
-      // The process Jupyter launches supervises the kernel process, which it
-      // restarts should V8 die (WARREN_NO_SUPERVISOR=1: one process, no restart).
+      // Typed by hand: the supervisor (what a kernelspec launches itself)
+      // runs the kernel process, which it restarts should V8 die. Without
+      // it (not built), or with WARREN_NO_SUPERVISOR=1, one process.
       if (command === 'kernel' && !process.env.WARREN_NO_SUPERVISOR) {
-        // The user's TypeScript compiler starts now, while the kernel process
-        // loads (the panels' services kernel starts none).
-        if (!(await import('../paths')).isServicesSession())
-          (await import('../engines/typescript/compiler-socket')).startCompiler(COMPILER_ENTRY);
-        return (await import('../supervisor')).supervise(__filename, args);
+        const supervised = (await import('../supervisor')).superviseByHand(__filename, args);
+        if (supervised) return supervised;
+        process.stderr.write(
+          'warren kernel: the supervisor was not built (npm run build:kernel needs a C compiler); the kernel runs without it\n'
+        );
       }
       const file = option(args, '-f') ?? option(args, '--connection-file');
       if (!file) {

@@ -1,5 +1,5 @@
 /**
- * What a kernel that died leaves for the next one (see supervisor.ts): the
+ * What a kernel that died leaves for the next one (see native/supervisor.c): the
  * io thread notes each shell request it takes and each reply it sends to the
  * supervisor, and a kernel started after a death answers what is left.
  */
@@ -15,23 +15,30 @@ export interface PendingRequest {
   identities: string[];
 }
 
-export type SupervisorNote =
-  | { op: 'received'; request: PendingRequest }
-  | { op: 'replied'; msgId: string }
-  /** The main thread's heap limit, for the supervisor to name should it be met. */
-  | { op: 'heap'; limitMb: number }
-  /** A shutdown began: however the kernel ends now, it is not started again. */
-  | { op: 'stopping' };
+/**
+ * What the supervisor saw of a kernel's death (supervisor.c writes it, in the
+ * file named by WARREN_AFTERLIFE).
+ */
+export interface Death {
+  /** The exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: string | null;
+  /** The kernel's heap limit: WARREN_HEAP_MB, or V8's as the kernel noted it. */
+  heapLimitMb: number | null;
+  /** The end of what it wrote to stderr (16 KB). */
+  stderr: string;
+  /** Requests taken and not answered, in the order they came: the first was running. */
+  pending: PendingRequest[];
+}
 
 export interface Afterlife {
   reason: string;
-  /** Requests taken and not answered, in the order they came: the first was running. */
   pending: PendingRequest[];
 }
 
 /** The supervisor's pipe (fd 3), when there is a supervisor. */
 const NOTES_FD = 3;
-/** The pipe on which the supervisor passes SIGINT on (supervisor.ts's runKernel). */
+/** The pipe on which the supervisor passes SIGINT on (native/supervisor.c). */
 export const SIGINT_FD = 4;
 
 /** Notes requests and replies for the supervisor; a no-op without one. */
@@ -43,14 +50,12 @@ export class SupervisorNotes {
     // Only requests have replies; comm messages would stay pending for ever.
     const msgId = Private.msgId(raw.header, /_request$/);
     if (!msgId) return;
-    this.write({
-      op: 'received',
-      request: {
-        msgId,
-        header: raw.header,
-        identities: raw.identities.map((i) => i.toString('base64'))
-      }
-    });
+    const request: PendingRequest = {
+      msgId,
+      header: raw.header,
+      identities: raw.identities.map((i) => i.toString('base64'))
+    };
+    this.write('R', JSON.stringify(msgId), JSON.stringify(request));
   }
 
   replied(raw: RawMessage): void {
@@ -60,20 +65,25 @@ export class SupervisorNotes {
 
   /** Nothing more is owed for this request: replied, or never to be. */
   answered(msgId: string): void {
-    if (this.enabled) this.write({ op: 'replied', msgId });
+    if (this.enabled) this.write('A', JSON.stringify(msgId));
   }
 
   stopping(): void {
-    if (this.enabled) this.write({ op: 'stopping' });
+    if (this.enabled) this.write('S');
   }
 
   heap(limitBytes: number): void {
-    if (this.enabled) this.write({ op: 'heap', limitMb: Math.round(limitBytes / (1024 * 1024)) });
+    // The main thread's heap limit, for the supervisor to name should it be met.
+    if (this.enabled) this.write('H', String(Math.round(limitBytes / (1024 * 1024))));
   }
 
-  private write(note: SupervisorNote): void {
+  /**
+   * One line for the supervisor: a letter, then fields apart by tabs, which
+   * JSON never leaves unescaped (supervisor.c reads them).
+   */
+  private write(...fields: string[]): void {
     try {
-      writeSync(NOTES_FD, JSON.stringify(note) + '\n');
+      writeSync(NOTES_FD, fields.join('\t') + '\n');
     } catch {
       // the supervisor is gone; the kernel ends when it notices
     }
@@ -85,12 +95,30 @@ export function takeAfterlife(env: NodeJS.ProcessEnv = process.env): Afterlife |
   const file = env.WARREN_AFTERLIFE;
   if (!file) return null;
   try {
-    const note = JSON.parse(readFileSync(file, 'utf8')) as Afterlife;
+    const death = JSON.parse(readFileSync(file, 'utf8')) as Death;
     rmSync(file, { force: true });
-    return note;
+    return { reason: deathReason(death), pending: death.pending };
   } catch {
     return null;
   }
+}
+
+/** Why the kernel died, in words for the cell. */
+export function deathReason(death: Omit<Death, 'pending'>): string {
+  const tail = death.stderr;
+  if (/heap out of memory|Reached heap limit/.test(tail)) {
+    const limit = death.heapLimitMb ? ` of ${death.heapLimitMb} MB` : '';
+    return `it ran out of memory: its JavaScript heap reached its limit${limit} (WARREN_HEAP_MB sets another)`;
+  }
+  if (/invalid (array|table|size)|Invalid array length|invalid size error/i.test(tail)) {
+    return 'a single allocation was larger than V8 can make (an array or string of billions of elements)';
+  }
+  if (death.signal === 'SIGKILL') {
+    return 'it was killed (SIGKILL): the system may have run out of memory';
+  }
+  return death.signal
+    ? `it was ended by ${death.signal}`
+    : `it exited with code ${String(death.code)}`;
 }
 
 /**

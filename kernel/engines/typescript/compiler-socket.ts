@@ -238,15 +238,3 @@ export async function openCompiler(entry: string): Promise<{ socket: Socket; pat
   }
   throw new Error(`the TypeScript compiler did not listen within ${START_MS / 1000} s`);
 }
-
-/**
- * Makes sure the user's compiler for `entry` runs or starts, holding no
- * connection to it: the process Jupyter launched calls this first thing, so
- * the compiler loads while the kernel process starts.
- */
-export function startCompiler(entry: string): void {
-  openCompiler(entry).then(
-    ({ socket }) => socket.destroy(),
-    () => undefined
-  );
-}

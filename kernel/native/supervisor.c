@@ -1,0 +1,464 @@
+/*
+ * warren-supervisor: the process Jupyter launches (the kernelspec's argv).
+ *
+ *   warren-supervisor NODE CLI [KERNEL ARGS...]
+ *
+ * It runs `NODE [--max-old-space-size=WARREN_HEAP_MB] CLI kernel-process
+ * [KERNEL ARGS...]` as its child and outlives it: where V8 itself must die
+ * (its heap limit, an allocation larger than V8 allows, a kill by the
+ * system), it starts a new kernel on the same ports and leaves it a file
+ * (WARREN_AFTERLIFE) with what it saw of the death and the requests the dead
+ * one had taken and not answered; the new kernel answers those, saying why
+ * (kernel/io/afterlife.ts). It is C, not Node, so that it holds about 1 MB,
+ * not a Node process's 40.
+ *
+ * The child's descriptors: 0 /dev/null; 1 this one's; 2 a pipe this one
+ * passes on to its own stderr, keeping the last 16 KB; 3 a pipe of notes from
+ * the kernel's io thread, one line each (afterlife.ts writes them):
+ *   R <tab> MSGID <tab> REQUEST   a request taken (MSGID and REQUEST are JSON)
+ *   A <tab> MSGID                 the request answered
+ *   H <tab> MB                    the kernel's heap limit
+ *   S                             a shutdown began: not to be started again
+ * and 4 a pipe on which a SIGINT to this process is passed on as a byte: a
+ * signal reaches only the kernel's main thread, which a busy cell holds.
+ * SIGTERM and SIGHUP are passed on, then SIGKILL after 5 s (a kernel whose
+ * main thread is stuck cannot run its handler). The kernel watches its
+ * parent (WARREN_SUPERVISOR_PID), and ends should this process be killed.
+ * WARREN_NO_SUPERVISOR=1: the kernel runs in this process's place, alone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A kernel that dies this soon after it started, before any request, has a fault at start-up. */
+#define QUICK_DEATH_MS 3000
+#define STDERR_TAIL 16384
+#define KILL_AFTER_MS 5000
+/* A note longer than this (a request's header is far shorter) is dropped whole. */
+#define NOTE_MAX (1 << 20)
+
+extern char **environ;
+
+struct pending {
+  char *msg_id;  /* JSON */
+  char *request; /* JSON */
+};
+
+struct outcome {
+  int code;   /* -1 when signalled */
+  int signal; /* 0 when exited */
+  int stopping;
+  long heap_limit_mb;    /* WARREN_HEAP_MB's, or 0 */
+  long reported_heap_mb; /* the kernel's own, as it noted it, or 0 */
+  long requests;
+  long long started_ms;
+};
+
+static struct pending *pending;
+static size_t pending_count, pending_size;
+static char tail[STDERR_TAIL];
+static size_t tail_start, tail_length;
+static char *note;
+static size_t note_length, note_size;
+static int note_dropping;
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void *must(void *p) {
+  if (!p) {
+    fputs("[warren] the supervisor is out of memory\n", stderr);
+    exit(1);
+  }
+  return p;
+}
+
+static void write_all(int fd, const char *data, size_t length) {
+  while (length > 0) {
+    ssize_t n = write(fd, data, length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return; /* our stderr is gone: the kernel's goes nowhere, as it would */
+    data += n;
+    length -= (size_t)n;
+  }
+}
+
+static void keep_tail(const char *data, size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    size_t at = (tail_start + tail_length) % STDERR_TAIL;
+    tail[at] = data[i];
+    if (tail_length < STDERR_TAIL)
+      tail_length++;
+    else
+      tail_start = (tail_start + 1) % STDERR_TAIL;
+  }
+}
+
+static void forget_pending(void) {
+  for (size_t i = 0; i < pending_count; i++) {
+    free(pending[i].msg_id);
+    free(pending[i].request);
+  }
+  pending_count = 0;
+}
+
+static void take_note(struct outcome *out, char *line) {
+  char *fields[3] = {line, NULL, NULL};
+  for (int f = 1; f < 3; f++) {
+    char *tab = fields[f - 1] ? strchr(fields[f - 1], '\t') : NULL;
+    if (!tab) break;
+    *tab = '\0';
+    fields[f] = tab + 1;
+  }
+  if (strcmp(fields[0], "R") == 0 && fields[1] && fields[2]) {
+    out->requests++;
+    if (pending_count == pending_size) {
+      pending_size = pending_size ? pending_size * 2 : 16;
+      pending = must(realloc(pending, pending_size * sizeof *pending));
+    }
+    pending[pending_count].msg_id = must(strdup(fields[1]));
+    pending[pending_count].request = must(strdup(fields[2]));
+    pending_count++;
+  } else if (strcmp(fields[0], "A") == 0 && fields[1]) {
+    for (size_t i = 0; i < pending_count; i++) {
+      if (strcmp(pending[i].msg_id, fields[1]) != 0) continue;
+      free(pending[i].msg_id);
+      free(pending[i].request);
+      memmove(&pending[i], &pending[i + 1], (pending_count - i - 1) * sizeof *pending);
+      pending_count--;
+      break;
+    }
+  } else if (strcmp(fields[0], "H") == 0 && fields[1]) {
+    out->reported_heap_mb = strtol(fields[1], NULL, 10);
+  } else if (strcmp(fields[0], "S") == 0) {
+    out->stopping = 1;
+  }
+}
+
+static void take_notes(struct outcome *out, const char *data, size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    if (data[i] == '\n') {
+      if (!note_dropping) {
+        if (!note) note = must(malloc(note_size = 4096));
+        note[note_length] = '\0'; /* room kept: note_length + 1 < note_size */
+        take_note(out, note);
+      }
+      note_length = 0;
+      note_dropping = 0;
+      continue;
+    }
+    if (note_dropping) continue;
+    if (note_length + 1 >= NOTE_MAX) {
+      note_dropping = 1;
+      continue;
+    }
+    if (note_length + 1 >= note_size) {
+      note_size = note_size ? note_size * 2 : 4096;
+      note = must(realloc(note, note_size));
+    }
+    note[note_length++] = data[i];
+  }
+}
+
+/* Reads what the pipe holds now; returns 0 at its end. */
+static int drain(int fd, struct outcome *out, int is_notes) {
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return 1; /* EAGAIN: nothing more now */
+    if (n == 0) return 0;
+    if (is_notes) {
+      take_notes(out, buffer, (size_t)n);
+    } else {
+      write_all(2, buffer, (size_t)n);
+      keep_tail(buffer, (size_t)n);
+    }
+  }
+}
+
+static const char *signal_name(int sig) {
+  static char other[16];
+  switch (sig) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGALRM: return "SIGALRM";
+    case SIGTERM: return "SIGTERM";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGSYS: return "SIGSYS";
+    default:
+      snprintf(other, sizeof other, "SIG%d", sig);
+      return other;
+  }
+}
+
+/* The stderr tail as a JSON string's body: bytes as they are, but for what JSON escapes. */
+static void json_string(FILE *f, const char *s, size_t length) {
+  fputc('"', f);
+  for (size_t i = 0; i < length; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\')
+      fprintf(f, "\\%c", c);
+    else if (c < 0x20)
+      fprintf(f, "\\u%04x", c);
+    else
+      fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+/* What the new kernel reads (afterlife.ts, `Death`). */
+static int write_afterlife(const char *file, const struct outcome *out) {
+  FILE *f = fopen(file, "w");
+  if (!f) return -1;
+  fputs("{\"code\":", f);
+  if (out->signal)
+    fputs("null", f);
+  else
+    fprintf(f, "%d", out->code);
+  fputs(",\"signal\":", f);
+  if (out->signal)
+    fprintf(f, "\"%s\"", signal_name(out->signal));
+  else
+    fputs("null", f);
+  fputs(",\"heapLimitMb\":", f);
+  long limit = out->heap_limit_mb ? out->heap_limit_mb : out->reported_heap_mb;
+  if (limit)
+    fprintf(f, "%ld", limit);
+  else
+    fputs("null", f);
+  /* The tail in order; a UTF-8 character cut at its start reads as U+FFFD. */
+  char *linear = must(malloc(STDERR_TAIL));
+  for (size_t i = 0; i < tail_length; i++) linear[i] = tail[(tail_start + i) % STDERR_TAIL];
+  fputs(",\"stderr\":", f);
+  json_string(f, linear, tail_length);
+  free(linear);
+  fputs(",\"pending\":[", f);
+  for (size_t i = 0; i < pending_count; i++) fprintf(f, "%s%s", i ? "," : "", pending[i].request);
+  fputs("]}\n", f);
+  return fclose(f);
+}
+
+static void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Runs one kernel until it ends; what happened goes to `out`. */
+static void run_kernel(char **argv, int signals, struct outcome *out) {
+  int err[2], notes[2], interrupts[2];
+  if (pipe2(err, O_CLOEXEC) || pipe2(notes, O_CLOEXEC) || pipe2(interrupts, O_CLOEXEC)) {
+    perror("[warren] supervisor: pipe");
+    exit(1);
+  }
+  out->started_ms = now_ms();
+  pid_t child = fork();
+  if (child < 0) {
+    perror("[warren] supervisor: fork");
+    exit(1);
+  }
+  if (child == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(err[1], 2) < 0 || dup2(notes[1], 3) < 0 ||
+        dup2(interrupts[0], 4) < 0) {
+      perror("[warren] supervisor: the kernel's descriptors");
+      _exit(127);
+    }
+    execv(argv[0], argv);
+    fprintf(stderr, "[warren] supervisor: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(err[1]);
+  close(notes[1]);
+  close(interrupts[0]);
+  set_nonblocking(err[0]);
+  set_nonblocking(notes[0]);
+  set_nonblocking(interrupts[1]);
+  note_length = 0;
+  note_dropping = 0;
+
+  int err_open = 1, notes_open = 1, status = 0;
+  long long kill_at = 0;
+  for (;;) {
+    struct pollfd fds[3] = {
+        {signals, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}, {notes_open ? notes[0] : -1, POLLIN, 0}};
+    int timeout = -1;
+    if (kill_at) {
+      long long left = kill_at - now_ms();
+      timeout = left > 0 ? (int)left : 0;
+    }
+    int ready = poll(fds, 3, timeout);
+    if (ready < 0 && errno != EINTR) {
+      perror("[warren] supervisor: poll");
+      exit(1);
+    }
+    if (kill_at && now_ms() >= kill_at) {
+      kill(child, SIGKILL);
+      kill_at = 0;
+    }
+    if (ready <= 0) continue;
+    if (fds[1].revents) err_open = drain(err[0], out, 0);
+    if (fds[2].revents) notes_open = drain(notes[0], out, 1);
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      int exited = 0;
+      while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
+        int sig = (int)info.ssi_signo;
+        if (sig == SIGINT) {
+          (void)!write(interrupts[1], "i", 1);
+        } else if (sig == SIGTERM || sig == SIGHUP) {
+          out->stopping = 1;
+          kill(child, sig);
+          if (!kill_at) kill_at = now_ms() + KILL_AFTER_MS;
+        } else if (sig == SIGCHLD) {
+          if (waitpid(child, &status, WNOHANG) == child) exited = 1;
+        }
+      }
+      if (exited) break;
+    }
+  }
+  /* What the kernel wrote before it ended is in the pipes now; a process it
+     left behind holding them is not waited for. */
+  if (err_open) drain(err[0], out, 0);
+  if (notes_open) drain(notes[0], out, 1);
+  close(err[0]);
+  close(notes[0]);
+  close(interrupts[1]);
+  if (WIFSIGNALED(status)) {
+    out->signal = WTERMSIG(status);
+    out->code = -1;
+  } else {
+    out->signal = 0;
+    out->code = WEXITSTATUS(status);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fputs("usage: warren-supervisor NODE CLI [KERNEL ARGS...]\n", stderr);
+    return 2;
+  }
+  /* The heap limit, as kernel/supervisor.ts's heapLimitMb reads it. */
+  long heap_mb = 0;
+  const char *asked = getenv("WARREN_HEAP_MB");
+  if (asked && *asked) {
+    char *end;
+    long n = strtol(asked, &end, 10);
+    if (*end == '\0' && n >= 64) heap_mb = n;
+  }
+  char heap_flag[64];
+  snprintf(heap_flag, sizeof heap_flag, "--max-old-space-size=%ld", heap_mb);
+  char **child_argv = must(calloc((size_t)argc + 3, sizeof *child_argv));
+  int n = 0;
+  child_argv[n++] = argv[1];
+  if (heap_mb) child_argv[n++] = heap_flag;
+  child_argv[n++] = argv[2];
+  child_argv[n++] = "kernel-process";
+  for (int i = 3; i < argc; i++) child_argv[n++] = argv[i];
+  child_argv[n] = NULL;
+
+  /* One process, no restart: the kernel in this one's place. */
+  const char *alone = getenv("WARREN_NO_SUPERVISOR");
+  if (alone && *alone) {
+    execv(child_argv[0], child_argv);
+    fprintf(stderr, "[warren] supervisor: cannot run %s: %s\n", child_argv[0], strerror(errno));
+    return 1;
+  }
+
+  char pid[32];
+  snprintf(pid, sizeof pid, "%ld", (long)getpid());
+  setenv("WARREN_SUPERVISOR_PID", pid, 1);
+  unsetenv("WARREN_AFTERLIFE");
+  /* malloc.ts's fixed mmap threshold, unless the user set one. */
+  if (!getenv("MALLOC_MMAP_THRESHOLD_")) {
+    setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
+    setenv("WARREN_MMAP_THRESHOLD", "1", 1);
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int signals = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signals < 0) {
+    perror("[warren] supervisor: signalfd");
+    return 1;
+  }
+
+  const char *tmp = getenv("TMPDIR");
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/warren-supervisor-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int have_dir = mkdtemp(dir) != NULL;
+  char file[4200] = "";
+  int code = 0;
+  for (int generation = 0;; generation++) {
+    struct outcome out = {0};
+    out.heap_limit_mb = heap_mb;
+    forget_pending();
+    tail_start = tail_length = 0;
+    run_kernel(child_argv, signals, &out);
+    if (!out.signal && out.code >= 0 && out.code <= 2) {
+      code = out.code; /* shutdown (0), or a start-up error the kernel reported */
+      break;
+    }
+    if (out.stopping) break;
+    if (out.signal)
+      fprintf(stderr, "[warren] the kernel died: it was ended by %s; starting a new one\n",
+              signal_name(out.signal));
+    else
+      fprintf(stderr, "[warren] the kernel died: it exited with code %d; starting a new one\n", out.code);
+    if (now_ms() - out.started_ms < QUICK_DEATH_MS && out.requests == 0) {
+      fputs("[warren] it died again at once: giving up\n", stderr);
+      code = 1;
+      break;
+    }
+    if (!have_dir) {
+      fputs("[warren] supervisor: no folder for the dead kernel's requests; giving up\n", stderr);
+      code = 1;
+      break;
+    }
+    snprintf(file, sizeof file, "%s/afterlife-%d.json", dir, generation);
+    if (write_afterlife(file, &out) != 0) {
+      fprintf(stderr, "[warren] supervisor: cannot write %s: %s\n", file, strerror(errno));
+      unsetenv("WARREN_AFTERLIFE");
+    } else {
+      setenv("WARREN_AFTERLIFE", file, 1);
+    }
+  }
+  if (*file) unlink(file);
+  if (have_dir) rmdir(dir);
+  return code;
+}
