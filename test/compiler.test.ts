@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -10,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
+import { openCompiler, socketPath } from '../kernel/engines/typescript/compiler-socket';
 import { launchWarren, result, text } from './harness';
 
 const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
@@ -120,6 +122,26 @@ describe('the compiler process', () => {
       await giving.compiler.dispose();
     }
   });
+
+  test('says it is under way once spawned, long before it listens: what a starting kernel waits for before loading its modules', async () => {
+    const before = process.env.WARREN_COMPILER_DIR;
+    const folder = fresh();
+    process.env.WARREN_COMPILER_DIR = folder;
+    try {
+      const entry = join(BUILT, 'compiler-process.js');
+      let underway: { listening: boolean; compilers: number } | null = null;
+      const { socket } = await openCompiler(entry, () => {
+        underway ??= {
+          listening: existsSync(socketPath(entry)),
+          compilers: compilersIn(folder).length
+        };
+      });
+      socket.destroy();
+      expect(underway).toEqual({ listening: false, compilers: 1 });
+    } finally {
+      process.env.WARREN_COMPILER_DIR = before;
+    }
+  }, 60_000);
 
   test("the snapshot holds TypeScript's source one byte a character (8 MB, not 16)", () => {
     const blob = readFileSync(join(BUILT, 'compiler.blob'));

@@ -54,7 +54,11 @@ async function main(argv: string[]): Promise<number> {
       // load; the panels' services kernel runs no cells and starts none.
       if (!(await import('../paths')).isServicesSession()) {
         const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
-        Compiler.launchEarly(compilerEntry());
+        // Under way before the modules load (a few ms; never more than 100).
+        await Promise.race([
+          Compiler.launchEarly(compilerEntry()),
+          new Promise((resolve) => setTimeout(resolve, 100).unref())
+        ]);
       }
       const { startKernel } = await import('../main');
       await startKernel(file, language);

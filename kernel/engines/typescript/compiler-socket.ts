@@ -207,9 +207,13 @@ function takeLock(lock: string): boolean {
 /**
  * A connection to the user's compiler for `entry`, started when none
  * listens (by one kernel at a time); from the plain script when this Node
- * cannot load the snapshot.
+ * cannot load the snapshot. `underway` is called once a compiler listens or
+ * is starting (by this kernel or another).
  */
-export async function openCompiler(entry: string): Promise<{ socket: Socket; path: string }> {
+export async function openCompiler(
+  entry: string,
+  underway: () => void = () => {}
+): Promise<{ socket: Socket; path: string }> {
   const path = socketPath(entry);
   const lock = `${path}.starting`;
   const deadline = Date.now() + START_MS;
@@ -231,6 +235,7 @@ export async function openCompiler(entry: string): Promise<{ socket: Socket; pat
           throw new Error(`the TypeScript compiler did not start: ${logTail(path).trim()}`);
         started = start(entry, path, false);
       }
+      underway();
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   } finally {

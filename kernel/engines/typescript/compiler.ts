@@ -60,12 +60,18 @@ export class Compiler {
   /**
    * Connects now (starting the compiler if none listens), for the first
    * `Compiler` made with the same entry: a kernel calls this first thing, so
-   * the compiler loads while the kernel does.
+   * the compiler loads while the kernel does. Resolves once the compiler
+   * is under way (listening, being started by this kernel or another) or
+   * could not be: the kernel's modules load synchronously, and would hold
+   * up the start until they had.
    */
-  static launchEarly(entry: string): void {
-    if (early?.entry === entry) return;
-    early = { entry, opening: openCompiler(entry) };
-    early.opening.catch(() => undefined);
+  static launchEarly(entry: string): Promise<void> {
+    if (early?.entry === entry) return Promise.resolve();
+    let underway = () => {};
+    const started = new Promise<void>((resolve) => (underway = resolve));
+    early = { entry, opening: openCompiler(entry, underway) };
+    early.opening.then(underway, underway);
+    return started;
   }
 
   private socket: Socket | null = null;
