@@ -47,7 +47,11 @@ export function kernelArgv(cli: string, language: string): string[] {
 export function superviseByHand(cli: string, args: string[]): Promise<number> | null {
   const file = supervisorOf(cli);
   if (!built(file)) return null;
-  const child = spawn(file, [process.execPath, cli, ...args], { stdio: 'inherit' });
+  // Nothing watches this process but the supervisor: it ends with this one.
+  const child = spawn(file, [process.execPath, cli, ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, WARREN_SUPERVISOR_WATCH_PARENT: '1' }
+  });
   // A terminal's Ctrl-C, like jupyter_client's signal mode, signals the
   // whole group, the supervisor too: passed on as well, it would interrupt twice.
   process.on('SIGINT', () => undefined);

@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     shutdown,
     log
   });
-  // Under a supervisor (supervisor.ts): should it be killed, this kernel ends
+  // Under a supervisor (native/supervisor.c): should it be killed, this kernel ends
   // as after a shutdown rather than hold the ports on its own. Watched from
   // here: the main thread may be stuck.
   const supervisor = Number(process.env.WARREN_SUPERVISOR_PID);

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -125,7 +126,17 @@ static void take_note(struct outcome *out, char *line) {
     fields[f] = tab + 1;
   }
   if (strcmp(fields[0], "R") == 0 && fields[1] && fields[2]) {
+    /* The request goes into the afterlife's JSON as it is: an object, or nothing. */
+    size_t length = strlen(fields[2]);
+    if (length < 2 || fields[2][0] != '{' || fields[2][length - 1] != '}') return;
     out->requests++;
+    for (size_t i = 0; i < pending_count; i++) {
+      if (strcmp(pending[i].msg_id, fields[1]) != 0) continue;
+      /* A msg_id that comes again is one request owed, the newer. */
+      free(pending[i].request);
+      pending[i].request = must(strdup(fields[2]));
+      return;
+    }
     if (pending_count == pending_size) {
       pending_size = pending_size ? pending_size * 2 : 16;
       pending = must(realloc(pending, pending_size * sizeof *pending));
@@ -174,10 +185,13 @@ static void take_notes(struct outcome *out, const char *data, size_t length) {
   }
 }
 
-/* Reads what the pipe holds now; returns 0 at its end. */
-static int drain(int fd, struct outcome *out, int is_notes) {
+/*
+ * Reads what the pipe holds now, `reads` reads at most, so that a pipe kept
+ * full (a flood on stderr) never keeps signals waiting; returns 0 at its end.
+ */
+static int drain(int fd, struct outcome *out, int is_notes, int reads) {
   char buffer[65536];
-  for (;;) {
+  while (reads-- > 0) {
     ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return 1; /* EAGAIN: nothing more now */
@@ -189,6 +203,7 @@ static int drain(int fd, struct outcome *out, int is_notes) {
       keep_tail(buffer, (size_t)n);
     }
   }
+  return 1;
 }
 
 static const char *signal_name(int sig) {
@@ -262,7 +277,36 @@ static int write_afterlife(const char *file, const struct outcome *out) {
   fputs(",\"pending\":[", f);
   for (size_t i = 0; i < pending_count; i++) fprintf(f, "%s%s", i ? "," : "", pending[i].request);
   fputs("]}\n", f);
-  return fclose(f);
+  int failed = ferror(f);
+  return fclose(f) != 0 || failed ? -1 : 0;
+}
+
+/*
+ * Reaps every child that ended (this process may be a container's PID 1,
+ * the parent of whatever a cell left behind); whether `child` was one.
+ */
+static int reap(pid_t child, int *status) {
+  int ended = 0, s;
+  for (;;) {
+    pid_t pid = waitpid(-1, &s, WNOHANG);
+    if (pid == child) {
+      *status = s;
+      ended = 1;
+    } else if (pid <= 0) {
+      return ended;
+    }
+  }
+}
+
+/* Whether SIGTERM or SIGHUP came since the kernel ended; reaps, drops interrupts. */
+static int stop_asked(int signals) {
+  struct signalfd_siginfo info;
+  int stop = 0, status;
+  while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
+    if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGHUP) stop = 1;
+    if (info.ssi_signo == SIGCHLD) reap(-1, &status);
+  }
+  return stop;
 }
 
 static void set_nonblocking(int fd) {
@@ -283,11 +327,14 @@ static void run_kernel(char **argv, int signals, struct outcome *out) {
     exit(1);
   }
   if (child == 0) {
+    /* The kernel starts as Node would start it: no signal blocked or ignored
+       (whatever ignored them for this one: nohup, a shell's background job). */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    int null = open("/dev/null", O_RDONLY);
+    for (int sig = 1; sig < NSIG; sig++)
+      if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(err[1], 2) < 0 || dup2(notes[1], 3) < 0 ||
         dup2(interrupts[0], 4) < 0) {
       perror("[warren] supervisor: the kernel's descriptors");
@@ -326,30 +373,30 @@ static void run_kernel(char **argv, int signals, struct outcome *out) {
       kill_at = 0;
     }
     if (ready <= 0) continue;
-    if (fds[1].revents) err_open = drain(err[0], out, 0);
-    if (fds[2].revents) notes_open = drain(notes[0], out, 1);
+    if (fds[1].revents) err_open = drain(err[0], out, 0, 1);
+    if (fds[2].revents) notes_open = drain(notes[0], out, 1, 1);
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo info;
       int exited = 0;
       while (read(signals, &info, sizeof info) == (ssize_t)sizeof info) {
         int sig = (int)info.ssi_signo;
         if (sig == SIGINT) {
-          (void)!write(interrupts[1], "i", 1);
+          if (!exited) (void)!write(interrupts[1], "i", 1);
         } else if (sig == SIGTERM || sig == SIGHUP) {
           out->stopping = 1;
-          kill(child, sig);
+          if (!exited) kill(child, sig);
           if (!kill_at) kill_at = now_ms() + KILL_AFTER_MS;
         } else if (sig == SIGCHLD) {
-          if (waitpid(child, &status, WNOHANG) == child) exited = 1;
+          exited |= reap(child, &status);
         }
       }
       if (exited) break;
     }
   }
-  /* What the kernel wrote before it ended is in the pipes now; a process it
-     left behind holding them is not waited for. */
-  if (err_open) drain(err[0], out, 0);
-  if (notes_open) drain(notes[0], out, 1);
+  /* What the kernel wrote before it ended is in the pipes now (up to 4 MB of
+     stderr is passed on); a process it left behind holding them is not waited for. */
+  if (err_open) drain(err[0], out, 0, 64);
+  if (notes_open) drain(notes[0], out, 1, 1 << 20);
   close(err[0]);
   close(notes[0]);
   close(interrupts[1]);
@@ -367,7 +414,7 @@ int main(int argc, char **argv) {
     fputs("usage: warren-supervisor NODE CLI [KERNEL ARGS...]\n", stderr);
     return 2;
   }
-  /* The heap limit, as kernel/supervisor.ts's heapLimitMb reads it. */
+  /* The kernel's heap limit in MB: WARREN_HEAP_MB, a whole number of 64 or more. */
   long heap_mb = 0;
   const char *asked = getenv("WARREN_HEAP_MB");
   if (asked && *asked) {
@@ -389,6 +436,8 @@ int main(int argc, char **argv) {
   /* One process, no restart: the kernel in this one's place. */
   const char *alone = getenv("WARREN_NO_SUPERVISOR");
   if (alone && *alone) {
+    unsetenv("WARREN_SUPERVISOR_PID");
+    unsetenv("WARREN_AFTERLIFE");
     execv(child_argv[0], child_argv);
     fprintf(stderr, "[warren] supervisor: cannot run %s: %s\n", child_argv[0], strerror(errno));
     return 1;
@@ -404,6 +453,8 @@ int main(int argc, char **argv) {
     setenv("WARREN_MMAP_THRESHOLD", "1", 1);
   }
 
+  /* Ignored SIGCHLD (inherited) would have the system reap the kernel unseen. */
+  signal(SIGCHLD, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -418,10 +469,19 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  /* Started by `warren kernel` typed by hand (kernel/supervisor.ts), which
+     nothing else watches: this one ends with it. */
+  const char *watch = getenv("WARREN_SUPERVISOR_WATCH_PARENT");
+  if (watch && *watch) {
+    unsetenv("WARREN_SUPERVISOR_WATCH_PARENT");
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) return 0;
+  }
+
   const char *tmp = getenv("TMPDIR");
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/warren-supervisor-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  int have_dir = mkdtemp(dir) != NULL;
+  int have_dir = 0; /* made at the first death */
   char file[4200] = "";
   int code = 0;
   for (int generation = 0;; generation++) {
@@ -445,6 +505,10 @@ int main(int argc, char **argv) {
       code = 1;
       break;
     }
+    /* Asked to stop while the kernel died: no new one. An interrupt meant for
+       the cell that died is dropped. */
+    if (stop_asked(signals)) break;
+    if (!have_dir) have_dir = mkdtemp(dir) != NULL;
     if (!have_dir) {
       fputs("[warren] supervisor: no folder for the dead kernel's requests; giving up\n", stderr);
       code = 1;
