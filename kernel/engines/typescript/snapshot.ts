@@ -12,8 +12,13 @@ import { dirname, join } from 'node:path';
 import * as v8 from 'node:v8';
 import type * as CompilerProcess from './compiler-process';
 
-/** The TypeScript module's main file, an empty folder to parse from, and this file's folder. */
+/**
+ * The TypeScript module's main file and the code to run as it (minified by
+ * scripts/compiler-snapshot.js: TypeScript still finds its standard library
+ * beside its own path), an empty folder to parse from, and this file's folder.
+ */
 const TYPESCRIPT = process.env.WARREN_SNAPSHOT_TYPESCRIPT ?? '';
+const TYPESCRIPT_CODE = process.env.WARREN_SNAPSHOT_TYPESCRIPT_CODE || TYPESCRIPT;
 const FOLDER = process.env.WARREN_SNAPSHOT_FOLDER ?? '';
 const HERE = process.env.WARREN_SNAPSHOT_DIR ?? '';
 
@@ -35,7 +40,7 @@ function load(file: string): unknown {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(id);
   };
-  const body = oneByte(readFileSync(file, 'utf8'));
+  const body = oneByte(readFileSync(file === TYPESCRIPT ? TYPESCRIPT_CODE : file, 'utf8'));
   const run = new Function('module', 'exports', 'require', '__filename', '__dirname', body);
   run(module, module.exports, requireHere, file, folder);
   return module.exports;
