@@ -17,7 +17,7 @@ const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'lib', 'kernel', 'engines', 'typescript');
 const BLOB = path.join(DIR, 'compiler.blob');
 const TYPESCRIPT = require.resolve('@tslab/typescript-for-tslab', { paths: [ROOT] });
-/** TypeScript's code without comments and with short local names (8.1 MB -> 3.2). */
+/** TypeScript's code without comments and with short local names (8.1 MB -> 4.1). */
 const MINIFIED = path.join(DIR, 'typescript.min.js');
 
 const mtime = (file) => {
