@@ -166,6 +166,20 @@ describe('the kernel over real ZeroMQ', () => {
     expect(data['text/plain']).toContain('Adds one.');
   });
 
+  test("inspect shows a library's documentation, which the compiler reads only when asked", async () => {
+    const code = "import { readFileSync } from 'node:fs'; readFileSync('a.txt')";
+    const { reply } = await k.call('shell', 'inspect_request', {
+      code,
+      cursor_pos: code.lastIndexOf('readFileSync') + 4,
+      detail_level: 0
+    });
+    expect(reply.content.found).toBe(true);
+    const text = (reply.content.data as Record<string, string>)['text/plain'];
+    expect(text).toContain('readFileSync(path: PathOrFileDescriptor');
+    expect(text).toContain('Returns the contents of the `path`.');
+    expect(text).toContain('@param path');
+  });
+
   test('display API publishes display_data and updates by display id', async () => {
     const { iopub } = await k.execute(
       'display.html("<b>a</b>", { id: "d1" }); display.markdown("**b**", { id: "d1", update: true }); display.png(new Uint8Array([1,2,3]))'

@@ -1,8 +1,9 @@
 /**
  * The TypeScript converter: checks a cell against what earlier cells declared
  * and turns it into CommonJS the engine can run, in the compiler process.
- * With declarations.ts (what a cell declares, carried and folded) and cells.ts
- * (the transforms of a cell's source and output), the project's only importer
+ * With declarations.ts (what a cell declares, carried and folded), cells.ts
+ * (the transforms of a cell's source and output) and library-docs.ts (the
+ * libraries' documentation, read when asked for), the project's only importer
  * of the TypeScript compiler.
  *
  * One language service holds the program. Each cell is one source file; what
@@ -20,6 +21,7 @@ import { dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import { earlierNamesOnExports, isTopLevelAwait, lastExpression, expandShorthand } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
+import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
 import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
@@ -367,7 +369,11 @@ export class Converter {
   }
 
   inspect(src: string, position: number): InspectAnswer {
-    this.program(src, []);
+    const program = this.program(src, []);
+    // The libraries' documentation comments were left out when they were parsed.
+    const cell = program.getSourceFile(this.cellPath)!;
+    documentFor(program, cell, position);
+    if (position > 0) documentFor(program, cell, position - 1);
     // The language service reports the symbol that ends at the cursor too.
     const info =
       this.service.getQuickInfoAtPosition(this.cellPath, position) ??
@@ -449,7 +455,10 @@ export class Converter {
     }
     if (!disk.has(path)) {
       const text = ts.sys.readFile(path);
-      disk.set(path, text === undefined ? undefined : ts.ScriptSnapshot.fromString(text));
+      disk.set(
+        path,
+        text === undefined ? undefined : ts.ScriptSnapshot.fromString(withoutDocs(path, text))
+      );
     }
     return disk.get(path);
   }

@@ -1,0 +1,144 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ts from '@tslab/typescript-for-tslab';
+import { Converter, createRegistry } from './converter';
+import { withoutDocs } from './library-docs';
+
+/** Positions marked `|` in a cell: the cell without them, and where the cursor is. */
+function marked(cell: string): { src: string; position: number } {
+  return { src: cell.replace('|', ''), position: cell.indexOf('|') };
+}
+
+/**
+ * TypeScript's own quick info for the cell, every library read whole (its
+ * documentation comments parsed as TypeScript parses them), worded as the
+ * converter words its answer.
+ */
+function reference(src: string, position: number, folder: string): string {
+  const cell = join(folder, 'reference.ts');
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    esModuleInterop: true,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
+    typeRoots: [join(dirname(require.resolve('@types/node/package.json')), '..')],
+    skipLibCheck: true
+  };
+  const service = ts.createLanguageService({
+    getScriptFileNames: () => [cell],
+    getScriptVersion: () => '1',
+    getScriptSnapshot: (path) => {
+      const text = path === cell ? src : ts.sys.readFile(path);
+      return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    },
+    getCurrentDirectory: () => folder,
+    getCompilationSettings: () => options,
+    getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+    fileExists: (path) => path === cell || ts.sys.fileExists(path),
+    readFile: (path) => (path === cell ? src : ts.sys.readFile(path)),
+    directoryExists: ts.sys.directoryExists,
+    getDirectories: ts.sys.getDirectories
+  });
+  const info = service.getQuickInfoAtPosition(cell, position);
+  return [
+    ts.displayPartsToString(info?.documentation),
+    ...(info?.tags ?? []).map((t) => `@${t.name} ${ts.displayPartsToString(t.text)}`)
+  ]
+    .filter((s) => s.length > 0)
+    .join('\n');
+}
+
+describe('library documentation', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'warren-docs-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  test("inspect shows a library's documentation as TypeScript does with every comment parsed", () => {
+    const converter = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: '',
+      registry: createRegistry()
+    });
+    // A cell first, so the libraries are parsed (without their comments) before any inspect.
+    expect(converter.convert('const vox: number[] = [1]; vox.length').diagnostics).toEqual([]);
+    const cells = [
+      "import * as fs from 'fs'; fs.readFile|Sync('a.txt')",
+      "import * as f|s from 'fs'",
+      '[1, 2].m|ap((x) => x + 1)',
+      'Buffer.fr|om("abc")',
+      'process.e|nv',
+      'setTime|out(() => 1, 10)',
+      'new Map<string, number>().s|et("a", 1)',
+      'JSON.pa|rse("{}")',
+      'Promise.al|l([])',
+      "import { EventEmitter } from 'events'; new EventEmitter().o|n('x', () => 1)",
+      "import * as http from 'http'; http.createServer().lis|ten(0)",
+      "import { Readable } from 'stream'; Readable.fr|om([])",
+      "import * as util from 'util'; util.isArr|ay([])",
+      "import { readFile } from 'fs/promises'; readF|ile",
+      'console.l|og(1)',
+      "import * as path from 'path'; path.jo|in('a', 'b')",
+      "import * as fs from 'fs'; fs.mkdirSync('x', { recur|sive: true })"
+    ];
+    let documented = 0;
+    for (const cell of cells) {
+      const { src, position } = marked(cell);
+      const expected = reference(src, position, folder);
+      if (expected !== '') documented++;
+      expect({ cell, documentation: converter.inspect(src, position).documentation }).toEqual({
+        cell,
+        documentation: expected
+      });
+    }
+    // The comparison means something only if TypeScript found documentation for them.
+    expect(documented).toBe(cells.length);
+  });
+
+  test('a declaration file is parsed with its documentation comments turned plain, its types untouched', () => {
+    const text = [
+      '/** Doc a, with “quotes”. */',
+      'export declare const a: `/** not ${string} a comment */`;',
+      '/** Doc b */',
+      'export declare const b: "/** also not */";',
+      'export interface X {',
+      '  /** doc c */ c: `${number}px/**${`/**`}*/`;',
+      '  /**/ d: 1; /* plain */',
+      '}',
+      ''
+    ].join('\n');
+    const out = withoutDocs('/lib/x.d.ts', text);
+    expect(out.length).toBe(text.length);
+    expect(out).not.toMatch(/[^\x00-\xff]/);
+    // No documentation comment is left, and only comments changed.
+    const comments = (s: string) => {
+      const sf = ts.createSourceFile('/x.d.ts', s, ts.ScriptTarget.Latest, true);
+      const printer = ts.createPrinter({ removeComments: true });
+      return {
+        code: printer.printFile(sf),
+        docs: sf.statements.flatMap((n) => ts.getJSDocTags(n))
+      };
+    };
+    expect(comments(out).code).toBe(comments(text).code);
+    const sf = ts.createSourceFile('/x.d.ts', out, ts.ScriptTarget.Latest, true);
+    const jsDocs: unknown[] = [];
+    const visit = (n: ts.Node): void => {
+      jsDocs.push(...((n as { jsDoc?: unknown[] }).jsDoc ?? []));
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+    expect(jsDocs).toEqual([]);
+    expect(out).toContain('`/** not ${string} a comment */`');
+    expect(out).toContain('"/** also not */"');
+    expect(out).toContain('`${number}px/**${`/**`}*/`');
+    expect(out).toContain('/**/ d: 1; /* plain */');
+    // JavaScript's documentation comments carry its types: never touched.
+    expect(withoutDocs('/lib/x.js', text)).toBe(text);
+    expect(withoutDocs('/lib/x.ts', text)).toBe(text);
+  });
+});
