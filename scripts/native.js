@@ -5,9 +5,10 @@
  *   (lib/kernel/native/warren-supervisor). Without it a kernelspec launches
  *   the kernel unsupervised: no new kernel after V8 dies;
  * - kernel/native/pages.c, the addon through which the TypeScript compiler
- *   gives back the pages of Node's copy of its startup snapshot, with the
- *   headers of the Node that runs this (lib/kernel/native/pages.node).
- *   Without it the compiler holds that copy.
+ *   gives back the pages of Node's copy of its startup snapshot, and every
+ *   process malloc's free memory after a collection, with the headers of
+ *   the Node that runs this (lib/kernel/native/pages.node). Without it the
+ *   compiler holds that copy and malloc keeps what it holds.
  * A C compiler is needed anyway (node-pty's install builds with one); where
  * one is missing this says what is lost and the build goes on.
  */

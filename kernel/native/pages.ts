@@ -11,6 +11,8 @@ export interface Pages {
   pageSize: number;
   /** Gives back the pages from `address` for `length` bytes (whole pages); they read as zeros after. */
   drop(address: bigint, length: bigint): void;
+  /** Gives back the free memory malloc holds; true when some went. */
+  trim(): boolean;
 }
 
 let loaded: Pages | string | undefined;
