@@ -68,6 +68,11 @@ describe('library documentation', () => {
     // A cell first, so the libraries are parsed (without their comments) before any inspect.
     expect(converter.convert('const vox: number[] = [1]; vox.length').diagnostics).toEqual([]);
     const cells = [
+      // Destructured first: quick info caches a symbol's documentation, and
+      // must not keep what it found before the file's comments came back.
+      "const { len|gth } = 'abc'",
+      "'abc'.len|gth",
+      "import type { St|ats } from 'fs'",
       "import * as fs from 'fs'; fs.readFile|Sync('a.txt')",
       "import * as f|s from 'fs'",
       '[1, 2].m|ap((x) => x + 1)',
@@ -98,6 +103,31 @@ describe('library documentation', () => {
     }
     // The comparison means something only if TypeScript found documentation for them.
     expect(documented).toBe(cells.length);
+  });
+
+  test('inspect anywhere in an import type clause answers', () => {
+    const converter = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: '',
+      registry: createRegistry()
+    });
+    const src = "import type { Stats } from 'fs'; import type P = require('path');";
+    for (let at = 0; at <= src.length; at++) expect(() => converter.inspect(src, at)).not.toThrow();
+  });
+
+  test("completion ranks a library's deprecated names after the others, as TypeScript does", () => {
+    const converter = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: '',
+      registry: createRegistry()
+    });
+    const src = "import * as util from 'util'; util.is";
+    const { candidates } = converter.complete(src, src.length);
+    // util.isArray is deprecated, util.isDeepStrictEqual is not.
+    expect(candidates.indexOf('isDeepStrictEqual')).toBeGreaterThanOrEqual(0);
+    expect(candidates.indexOf('isArray')).toBeGreaterThan(candidates.indexOf('isDeepStrictEqual'));
   });
 
   test('a declaration file is parsed with its documentation comments turned plain, its types untouched', () => {
@@ -137,6 +167,9 @@ describe('library documentation', () => {
     expect(out).toContain('"/** also not */"');
     expect(out).toContain('`${number}px/**${`/**`}*/`');
     expect(out).toContain('/**/ d: 1; /* plain */');
+    // `@deprecated` is read by the checker and completion: that comment stays.
+    const old = '/** Old.\n * @deprecated use b */\nexport declare const o: 1;\n';
+    expect(withoutDocs('/lib/y.d.ts', old)).toBe(old);
     // JavaScript's documentation comments carry its types: never touched.
     expect(withoutDocs('/lib/x.js', text)).toBe(text);
     expect(withoutDocs('/lib/x.ts', text)).toBe(text);

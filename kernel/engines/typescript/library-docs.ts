@@ -5,12 +5,13 @@
  * name they document.
  *
  * TypeScript parses every `/** … *\/` comment before a declaration into
- * nodes and keeps them as long as the file: 6 MB of the compiler's heap for
- * `lib.es2022` and @types/node (65 rather than 71 MB), though only inspect
- * reads them (a declaration file's comments type nothing; JavaScript's do,
- * and JavaScript is never stripped). `withoutDocs` turns each such comment
- * into a plain one (its second `*` a space: same length, so every position
- * in the file holds). `documentFor` parses the comments of the files a
+ * nodes and keeps them as long as the file: about 5 MB of the compiler's
+ * heap for `lib.es2022` and @types/node, though only inspect reads them (a
+ * declaration file's comments type nothing; JavaScript's do, and JavaScript
+ * is never stripped). `withoutDocs` turns each such comment into a plain one
+ * (its second `*` a space: same length, so every position in the file
+ * holds), but for those with a `@deprecated` tag, which the checker and
+ * completion read. `documentFor` parses the comments of the files a
  * symbol is declared in from the file on disk, and attaches them as
  * TypeScript's parser would have, before the language service is asked.
  */
@@ -29,9 +30,6 @@ interface Internals {
   setParent<T extends ts.Node>(child: T, parent: ts.Node): T;
 }
 const internal = ts as unknown as Internals;
-
-/** TypeScript's NodeFlags.Deprecated, which its parser sets for a `@deprecated` tag. */
-const DEPRECATED = 268435456;
 
 const DECLARATION_FILE = /\.d\.[cm]?ts$/;
 
@@ -76,7 +74,12 @@ export function withoutDocs(path: string, text: string): string {
       case ts.SyntaxKind.MultiLineCommentTrivia: {
         const start = scanner.getTokenPos();
         const end = scanner.getTextPos();
-        if (text.startsWith('/**', start) && !text.startsWith('/**/', start)) {
+        // `@deprecated` stays: the checker and completion read it from the parsed file.
+        if (
+          text.startsWith('/**', start) &&
+          !text.startsWith('/**/', start) &&
+          !text.slice(start, end).includes('@deprecated')
+        ) {
           out +=
             text.slice(from, start) +
             '/* ' +
@@ -91,49 +94,67 @@ export function withoutDocs(path: string, text: string): string {
   out += text.slice(from);
   stripped.add(path);
   // A fresh flat string: pieces of the file's own would keep the whole of it.
-  return /[^\x00-\xff]/.test(out)
-    ? Buffer.from(out, 'utf16le').toString('utf16le')
-    : Buffer.from(out, 'latin1').toString('latin1');
+  return flat(out);
 }
 
 /**
  * Gives the files that declare what `position` in `sf` names (and what it
  * inherits from) their documentation comments again, read from disk, so that
- * the language service's quick info at `position` shows them.
+ * the language service's quick info at `position` shows them. Best effort:
+ * a node this cannot place leaves quick info as it was (without the docs).
  */
 export function documentFor(program: ts.Program, sf: ts.SourceFile, position: number): void {
-  const checker = program.getTypeChecker();
+  try {
+    for (const file of declaringFiles(program.getTypeChecker(), sf, position)) attach(file);
+  } catch {
+    // The checker refused a node here (an import clause, say): quick info goes on without.
+  }
+}
+
+/** The files declaring what the cell names at `position`, and the bases they inherit from. */
+function declaringFiles(
+  checker: ts.TypeChecker,
+  sf: ts.SourceFile,
+  position: number
+): Set<ts.SourceFile> {
+  const files = new Set<ts.SourceFile>();
   const node = internal.getTouchingPropertyName(sf, position);
-  if (node === sf) return;
+  if (node === sf) return files;
   const symbols = new Set<ts.Symbol>();
   const add = (s: ts.Symbol | undefined) => {
     if (!s || symbols.has(s)) return;
     symbols.add(s);
     if (s.flags & ts.SymbolFlags.Alias) add(checker.getAliasedSymbol(s));
   };
-  for (const at of [node, node.parent]) {
-    add(checker.getSymbolAtLocation(at));
-    add(checker.getTypeAtLocation(at).symbol);
+  const property = (type: ts.Type | undefined, name: string) => {
+    for (const t of type?.isUnion() ? type.types : type ? [type] : []) add(t.getProperty(name));
+  };
+  add(checker.getSymbolAtLocation(node));
+  add(checker.getSymbolAtLocation(node.parent));
+  if (ts.isIdentifier(node)) {
+    add(checker.getTypeAtLocation(node).symbol);
+    const parent = node.parent;
+    // `{ recursive: true }` given where a library's type is expected.
+    if (ts.isObjectLiteralElementLike(parent) && ts.isObjectLiteralExpression(parent.parent))
+      property(checker.getContextualType(parent.parent), node.text);
+    // `const { length } = text`: the property of the destructured value's type.
+    if (ts.isBindingElement(parent) && ts.isObjectBindingPattern(parent.parent)) {
+      const name = parent.propertyName ?? parent.name;
+      if (ts.isIdentifier(name) || ts.isStringLiteral(name))
+        property(checker.getTypeAtLocation(parent.parent), name.text);
+    }
   }
   const call = ts.findAncestor(node, (n) => ts.isCallOrNewExpression(n) || ts.isStatement(n));
   const signature =
     call && ts.isCallOrNewExpression(call)
       ? checker.getResolvedSignature(call)?.declaration
       : undefined;
-  // Contextually typed object literal properties, and a member's docs from its bases.
-  const contextual =
-    ts.isObjectLiteralElementLike(node.parent) && ts.isObjectLiteralExpression(node.parent.parent)
-      ? checker.getContextualType(node.parent.parent)
-      : undefined;
-  if (contextual && ts.isIdentifier(node))
-    for (const t of contextual.isUnion() ? contextual.types : [contextual])
-      add(t.getProperty(node.text));
-  const files = new Set<ts.SourceFile>();
   const seen = new Set<ts.Node>();
   const declaredIn = (d: ts.Declaration) => {
     if (seen.has(d)) return;
     seen.add(d);
     files.add(d.getSourceFile());
+    // A member without documentation of its own shows its base's.
     const owner = ts.isClassLike(d) || ts.isInterfaceDeclaration(d) ? d : d.parent;
     if (owner && (ts.isClassLike(owner) || ts.isInterfaceDeclaration(owner)))
       for (const clause of owner.heritageClauses ?? [])
@@ -142,35 +163,86 @@ export function documentFor(program: ts.Program, sf: ts.SourceFile, position: nu
   };
   for (const s of symbols) for (const d of s.declarations ?? []) declaredIn(d);
   if (signature && !ts.isJSDocSignature(signature)) declaredIn(signature);
-  for (const file of files) attach(file);
+  return files;
 }
 
-/** A stripped file's documentation comments, parsed from the file on disk and attached. */
+/**
+ * A stripped file's documentation comments, parsed from the file on disk and
+ * attached, each to the outermost node it comes before (where TypeScript's
+ * parser puts it; the name inside a declaration starts at the same place).
+ * The documentation its symbols' quick info cached without them goes.
+ */
 function attach(file: ts.SourceFile): void {
   if (documented.has(file) || !stripped.has(file.fileName)) return;
   documented.add(file);
   const original = ts.sys.readFile(file.fileName);
   // Changed on disk since: its comments would land in the wrong places.
   if (original === undefined || original.length !== file.text.length) return;
+  const claimed = new Set<number>();
   const visit = (node: ts.Node): void => {
-    if (internal.canHaveJSDoc(node)) {
+    const symbol = (node as { symbol?: SymbolCaches }).symbol;
+    if (symbol) forgetDocumentation(symbol);
+    const held = node as { jsDoc?: ts.JSDoc[] };
+    // A comment kept whole (`@deprecated`) was parsed with the file.
+    if (internal.canHaveJSDoc(node) && !(held.jsDoc && held.jsDoc.length > 0)) {
       const docs: ts.JSDoc[] = [];
       for (const range of internal.getJSDocCommentRanges(node, original) ?? []) {
+        if (claimed.has(range.pos)) continue;
+        claimed.add(range.pos);
         const parsed = internal.parseIsolatedJSDocComment(
           original,
           range.pos,
           range.end - range.pos
         );
-        if (parsed) docs.push(internal.setParent(parsed.jsDoc, node));
+        if (parsed) docs.push(internal.setParent(ownStrings(parsed.jsDoc), node));
       }
-      if (docs.length > 0) {
-        // A fresh array: one the checker left empty carries its cache of tags.
-        (node as { jsDoc?: ts.JSDoc[] }).jsDoc = docs;
-        if (docs.some((d) => d.tags?.some((t) => t.tagName.text === 'deprecated')))
-          (node as { flags: number }).flags |= DEPRECATED;
-      }
+      // A fresh array: one the checker left empty carries its cache of tags.
+      if (docs.length > 0) held.jsDoc = docs;
     }
     ts.forEachChild(node, visit);
   };
   visit(file);
+}
+
+/** What TypeScript's services cache on a symbol from its declarations' comments. */
+interface SymbolCaches {
+  documentationComment?: unknown;
+  tags?: unknown;
+  contextualGetAccessorDocumentationComment?: unknown;
+  contextualSetAccessorDocumentationComment?: unknown;
+}
+
+function forgetDocumentation(symbol: SymbolCaches): void {
+  symbol.documentationComment = undefined;
+  symbol.tags = undefined;
+  symbol.contextualGetAccessorDocumentationComment = undefined;
+  symbol.contextualSetAccessorDocumentationComment = undefined;
+}
+
+/**
+ * `jsDoc` with its strings copied out of the file's text: a piece of a
+ * string keeps the whole of it (the file, read again, held twice).
+ */
+function ownStrings<T extends object>(jsDoc: T): T {
+  const seen = new Set<object>();
+  const visit = (value: object): void => {
+    if (seen.has(value)) return;
+    seen.add(value);
+    for (const key of Object.keys(value)) {
+      if (key === 'parent') continue;
+      const v = (value as Record<string, unknown>)[key];
+      if (typeof v === 'string' && v.length >= 13)
+        (value as Record<string, unknown>)[key] = flat(v);
+      else if (typeof v === 'object' && v !== null) visit(v);
+    }
+  };
+  visit(jsDoc);
+  return jsDoc;
+}
+
+/** A flat copy of `text`, one byte a character where it can be. */
+function flat(text: string): string {
+  return /[^\x00-\xff]/.test(text)
+    ? Buffer.from(text, 'utf16le').toString('utf16le')
+    : Buffer.from(text, 'latin1').toString('latin1');
 }
