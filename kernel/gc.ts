@@ -18,12 +18,14 @@ const GARBAGE_MIN_BYTES = 64 * 1024 * 1024;
  * V8's `gc()` is taken from a context of its own, so that cells see no `gc`
  * global and no command-line flag is needed. The kernel collects so when
  * idle (services/idle-collection.ts), its io thread once iopub is quiet, the
- * compiler when its kernels go quiet. Each collection ends by giving back the
- * memory malloc holds free (native/pages.ts `trim`): what V8 and Node
- * malloced for the work just done (the compiler held 3.5 MB of it after its
- * first cell, the kernel 1 MB).
+ * compiler when its kernels go quiet. Unless `trimMalloc` is false, each
+ * collection ends by giving back the memory malloc holds free
+ * (native/pages.ts `trim`): what V8 and Node malloced for the work just done
+ * (the compiler held 3.5 MB of it after its first cell, the kernel 1 MB).
+ * malloc_trim holds each arena's lock in turn, every thread's: the io
+ * thread, which collects while a cell may be running, does not trim.
  */
-export function fullCollection(maxBytes = Infinity): (() => void) | null {
+export function fullCollection(maxBytes = Infinity, trimMalloc = true): (() => void) | null {
   let gc: unknown;
   try {
     setFlagsFromString('--expose-gc');
@@ -54,6 +56,7 @@ export function fullCollection(maxBytes = Infinity): (() => void) | null {
       }
     }
     live = getHeapStatistics().used_heap_size;
+    if (!trimMalloc) return;
     const addon = pages();
     if (typeof addon !== 'string') addon.trim();
   };

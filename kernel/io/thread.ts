@@ -50,7 +50,8 @@ interface IoData {
 async function main(): Promise<void> {
   // Taken first, while main (which took its own before starting this thread)
   // makes no context a gc could leak into (gc.ts).
-  const collect = fullCollection();
+  // No malloc trim here: it would hold a running cell's mallocs (gc.ts).
+  const collect = fullCollection(Infinity, false);
   const port = parentPort!;
   const data = workerData as IoData;
   const counters = new Int32Array(data.shared);
