@@ -88,16 +88,24 @@ export async function startKernel(connectionFile: string, language: Language): P
   // Toolboxes go on PATH before the shell engine copies the environment.
   const launchEnv = { ...process.env };
   const mounts = new MountManager({ log });
-  await applyToolboxes(process.env, mounts.store).catch((error: unknown) =>
-    log(`toolboxes: ${String(error)}`)
-  );
+  const toolboxes = await applyToolboxes(process.env, mounts.store).catch((error: unknown) => {
+    log(`toolboxes: ${String(error)}`);
+    return [];
+  });
   const shell = new ShellEngine();
   // Sixel images in shell output become image/png in their place; their programs' terminal queries get answers.
   const sixel = new SixelOutput(new SixelDecoder());
   shell.onDcs = (body, sink, end) => sixel.show(body, sink, end);
   shell.onQuery = (params, final, column) => answerQuery(params, final, DEFAULT_GEOMETRY, column);
   const runs = new RunManager();
-  const shellRuntime = installCellApi({ runtime, shell, mounts, runs, launchEnv });
+  const shellRuntime = installCellApi({
+    runtime,
+    shell,
+    mounts,
+    runs,
+    launchEnv,
+    toolboxes
+  });
   const code = new TypeScriptEngine({
     language,
     compilerEntry: compilerEntry(),

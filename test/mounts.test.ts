@@ -885,6 +885,29 @@ test('in a cell: %mount shows what a volume brings, warren.acceptToolbox puts it
   await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
 });
 
+test('a toolbox accepted or removed outside the notebook (the Mounts panel, the warren command) is on or off its PATH from its next cell', async () => {
+  const src = toolVolume('other-vol', 'ot', 'othello', '#!/bin/sh\necho "other tool $OTVAR"\n', {
+    OTVAR: 'set'
+  });
+  const mp = join(base, 'other-mp');
+  await run(k, `%mount ${src} ${mp} --no-save`);
+  const before = (await run(k, '!echo "$PATH"')).out;
+  expect((await run(k, '!command -v othello || echo none')).out).toBe('none\n');
+  // Written by another process, as the Mounts panel's services kernel writes it.
+  const accepted = cli(['toolbox', 'accept', 'ot']);
+  expect(accepted.stderr).toBe('');
+  expect(accepted.status).toBe(0);
+  expect((await run(k, '!othello')).out).toBe('other tool set\n');
+  expect((await run(k, 'process.env.OTVAR')).value).toBe("'set'");
+  const removed = cli(['toolbox', 'remove', 'ot']);
+  expect(removed.status).toBe(0);
+  expect((await run(k, '!command -v othello || echo none')).out).toBe('none\n');
+  expect((await run(k, '!echo "${OTVAR-unset}"')).out).toBe('unset\n');
+  expect((await run(k, '!echo "$PATH"')).out).toBe(before);
+  expect((await run(k, 'process.env.OTVAR ?? "unset"')).value).toBe("'unset'");
+  await run(k, `await warren.unmount(${JSON.stringify(mp)})`);
+});
+
 test('a definition saved with auto is mounted when a kernel starts', async () => {
   const fresh = join(base, 'autostart-config');
   const src = dir('autostart-src');

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Toolbox } from '../../src/contract/mounts';
 import type { OutputSink } from '../engines/engine';
 import type { ShellEngine } from '../engines/shell/shell';
 import type { Runtime } from '../engines/typescript/runtime';
@@ -20,7 +21,7 @@ import type { CellGlobals } from './globals';
 import { RUNTIME } from './magics';
 import type { ShellRuntime } from './shell';
 import { shellGlobals } from './shell';
-import { warrenApi, warrenMagics } from './warren';
+import { followToolboxes, warrenApi, warrenMagics } from './warren';
 
 export type { ShellRuntime } from './shell';
 
@@ -33,7 +34,15 @@ export interface ICellApiOptions {
   declarations?: string;
   /** The environment the kernel was launched with, before toolboxes: what removing one restores. */
   launchEnv?: NodeJS.ProcessEnv;
+  /** The toolboxes the kernel put in its environment as it started. */
+  toolboxes?: Toolbox[];
 }
+
+/** The shell runtime, and what the cell engine calls before each cell. */
+export type CellApi = ShellRuntime & {
+  /** Brings the environment to the toolboxes as they are now, however they changed. */
+  beforeCell(): void;
+};
 
 /** The ambient declarations of `CellGlobals`, as the build generated them from globals.ts. */
 export function cellDeclarations(dir = __dirname): string {
@@ -53,17 +62,19 @@ export function installCellApi({
   mounts,
   runs,
   declarations = cellDeclarations(),
-  launchEnv = {}
-}: ICellApiOptions): ShellRuntime {
+  launchEnv = {},
+  toolboxes = []
+}: ICellApiOptions): CellApi {
   const sink = (): OutputSink => runtime.current();
-  const warrenOptions = {
+  const environment = {
     mounts,
-    cwd: () => shell.cwd,
     setEnv: (name: string, value: string) => shell.setEnv(name, value),
     unsetEnv: (name: string) => shell.unsetEnv(name),
     env: () => shell.env,
     launchEnv
   };
+  const follower = followToolboxes(environment, toolboxes);
+  const warrenOptions = { ...environment, cwd: () => shell.cwd, toolboxes: follower };
   const clusterOptions = {
     manager: runs,
     maps: new MapRunner(runs.store),
@@ -84,5 +95,14 @@ export function installCellApi({
   for (const [name, value] of Object.entries(globals)) {
     if (!(name in runtime.builtins)) runtime.define(name, value, '');
   }
-  return globals[RUNTIME];
+  return {
+    ...globals[RUNTIME],
+    beforeCell: () => {
+      try {
+        follower.sync();
+      } catch (error) {
+        runtime.log(`toolboxes: ${String(error)}`);
+      }
+    }
+  };
 }

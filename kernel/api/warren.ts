@@ -1,4 +1,5 @@
-import type { MountSpec, MountStatus, ToolboxStatus } from '../../src/contract/mounts';
+import { statSync } from 'node:fs';
+import type { MountSpec, MountStatus, Toolbox, ToolboxStatus } from '../../src/contract/mounts';
 import type { MountManager } from '../services/mounts';
 import {
   formatMounts,
@@ -27,6 +28,72 @@ export interface WarrenApiOptions {
   launchEnv: NodeJS.ProcessEnv;
   /** The shell's environment. */
   env: () => Record<string, string>;
+  /** Keeps the environment to the toolboxes mounts.json holds (`followToolboxes`). */
+  toolboxes: ToolboxFollower;
+}
+
+export interface ToolboxFollower {
+  /**
+   * Brings this kernel's environment to the toolboxes mounts.json holds now:
+   * those gone (or changed) off PATH, their variables as they were; those
+   * new on. Without `force`, only when the file changed since the last call.
+   */
+  sync(force?: boolean): void;
+}
+
+/**
+ * Follows the toolboxes however they change: this kernel's cells, the Mounts
+ * panel (whose services kernel writes mounts.json), another notebook, the
+ * `warren` command. The kernel syncs before each cell (a stat of mounts.json)
+ * and after its own changes. `applied` is what the kernel put in its
+ * environment as it started.
+ */
+export function followToolboxes(
+  options: Omit<WarrenApiOptions, 'toolboxes' | 'cwd'>,
+  applied: Toolbox[]
+): ToolboxFollower {
+  let seen = applied;
+  let stamp: string | null = null;
+  const same = (a: Toolbox, b: Toolbox) =>
+    a.root === b.root &&
+    JSON.stringify(a.bin) === JSON.stringify(b.bin) &&
+    JSON.stringify(a.env) === JSON.stringify(b.env);
+  return {
+    sync(force = false) {
+      const file = options.mounts.store.file;
+      const now = stampOf(file);
+      if (!force && now === stamp) return;
+      stamp = now;
+      const current = options.mounts.store.read().toolboxes;
+      for (const old of seen) {
+        const still = current.find((t) => t.name === old.name);
+        if (still && same(still, old)) continue;
+        const change = withoutToolbox(
+          old,
+          current.filter((t) => t.name !== old.name),
+          options.env(),
+          options.launchEnv
+        );
+        for (const [k, v] of Object.entries(change.set)) options.setEnv(k, v);
+        for (const k of change.unset) options.unsetEnv(k);
+      }
+      const added = current.some((t) => !seen.some((o) => o.name === t.name && same(o, t)));
+      seen = current;
+      if (!force && !added) return;
+      const env = toolEnvironment(current, options.env());
+      for (const [k, v] of Object.entries(env)) options.setEnv(k, v);
+    }
+  };
+}
+
+/** What tells one version of a file from another: its inode (it is replaced whole), size and time. */
+function stampOf(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return 'none';
+  }
 }
 
 function resolvePath(path: string, cwd: string): string {
@@ -78,11 +145,8 @@ function toSpec(
  */
 export function warrenApi(options: WarrenApiOptions) {
   const { mounts } = options;
-  /** A new toolbox applies to this kernel's shell at once, not only to new kernels. */
-  const applyToolboxes = () => {
-    const env = toolEnvironment(mounts.store.read().toolboxes, options.env());
-    for (const [k, v] of Object.entries(env)) options.setEnv(k, v);
-  };
+  /** A toolbox's change applies to this kernel's shell at once, not only to new kernels. */
+  const applyToolboxes = () => options.toolboxes.sync(true);
   return {
     mount: async (mountpoint: string, o: WarrenMountOptions = {}): Promise<MountStatus> => {
       const status = await mounts.mount(toSpec(mounts, mountpoint, o, options.cwd()), {
@@ -117,18 +181,9 @@ export function warrenApi(options: WarrenApiOptions) {
       };
     },
     removeToolbox: async (name: string): Promise<void> => {
-      const removed = mounts.store.read().toolboxes.find((t) => t.name === name);
       await mounts.removeToolbox(name);
-      if (!removed) return;
       // Off this kernel's PATH, its variables back as they were, at once.
-      const change = withoutToolbox(
-        removed,
-        mounts.store.read().toolboxes,
-        options.env(),
-        options.launchEnv
-      );
-      for (const [k, v] of Object.entries(change.set)) options.setEnv(k, v);
-      for (const k of change.unset) options.unsetEnv(k);
+      applyToolboxes();
     },
     toolboxes: () => mounts.toolboxes(),
     pendingToolboxes: () => mounts.pendingToolboxes(),
@@ -179,8 +234,7 @@ export function warrenMagics(options: WarrenApiOptions): Pick<LineMagics, 'mount
           );
       } else {
         const s = await mounts.mount(command.spec, { save: command.save });
-        const env = toolEnvironment(mounts.store.read().toolboxes, options.env());
-        for (const [k, v] of Object.entries(env)) options.setEnv(k, v);
+        options.toolboxes.sync(true);
         out.stream(
           'stdout',
           `mounted ${s.source} on ${s.mountpoint} (${s.kind}${s.readOnly ? ', read-only' : ''})\n`

@@ -31,10 +31,13 @@ export class CellEngine implements Engine {
       magic(name: string, arg: string): Promise<void>;
       /** Points the runtime's output at this cell's sink. */
       use(sink: OutputSink): void;
+      /** Readies what a cell sees (the toolboxes on PATH as they are now); never throws. */
+      beforeCell?(): void;
     }
   ) {}
 
   async execute(source: string, sink: OutputSink): Promise<ExecuteResult> {
+    this.direct?.beforeCell?.();
     const magic = cellMagic(source);
     if (magic && 'unknown' in magic) return toError(new UnknownMagicError(magic.unknown, 'cell'));
     if (magic) {
