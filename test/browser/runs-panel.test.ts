@@ -177,8 +177,9 @@ test('a run shows its parameters cell in the dialog, its log as a cell shows it,
     await stateIs(page, id, ['completed', 'failed']);
     expect(await row.getAttribute('data-state')).toBe('completed');
     expect(['pending', 'running', 'submitting']).toContain(whileRunning);
+    // The date too when the run started on another day (before midnight, the page after it).
     await expect(row.locator('.jp-WarrenRuns-times').textContent()).resolves.toMatch(
-      /^started \d\d:\d\d:\d\d · took (\d+ s|\d+ min \d\d s)$/
+      /^started (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d · took (\d+ s|\d+ min \d\d s)$/
     );
     // The last tail: the progress line as its last redraw, rendered by the Lab's stdout renderer.
     await page.waitForFunction(
