@@ -163,7 +163,7 @@ test('a run shows its parameters cell in the dialog, its log as a cell shows it,
       new RegExp(`^Log of colours\\.ipynb · run ${id} · `)
     );
     await expect(row.locator('.jp-WarrenRuns-times').textContent()).resolves.toMatch(
-      /^started \d\d:\d\d:\d\d · (submitting|pending|running) for \d+ s$/
+      /^started (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d · (submitting|pending|running) for \d+ s$/
     );
     // While it runs the log streams: the red line is there before the end.
     await page
