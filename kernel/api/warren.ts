@@ -145,14 +145,13 @@ function toSpec(
  */
 export function warrenApi(options: WarrenApiOptions) {
   const { mounts } = options;
-  /** A toolbox's change applies to this kernel's shell at once, not only to new kernels. */
-  const applyToolboxes = () => options.toolboxes.sync(true);
+  // A toolbox's change applies to this kernel's shell at once, not only to new kernels.
   return {
     mount: async (mountpoint: string, o: WarrenMountOptions = {}): Promise<MountStatus> => {
       const status = await mounts.mount(toSpec(mounts, mountpoint, o, options.cwd()), {
         save: o.save !== false
       });
-      applyToolboxes();
+      options.toolboxes.sync(true);
       return status;
     },
     unmount: (mountpoint: string, o: { forget?: boolean } = {}) =>
@@ -169,7 +168,7 @@ export function warrenApi(options: WarrenApiOptions) {
         bin: o.bin ?? ['bin'],
         env: o.env ?? {}
       });
-      applyToolboxes();
+      options.toolboxes.sync(true);
       return {
         name: added.name,
         root: added.root,
@@ -183,13 +182,13 @@ export function warrenApi(options: WarrenApiOptions) {
     removeToolbox: async (name: string): Promise<void> => {
       await mounts.removeToolbox(name);
       // Off this kernel's PATH, its variables back as they were, at once.
-      applyToolboxes();
+      options.toolboxes.sync(true);
     },
     toolboxes: () => mounts.toolboxes(),
     pendingToolboxes: () => mounts.pendingToolboxes(),
     acceptToolbox: async (name: string): Promise<ToolboxStatus> => {
       const t = await mounts.acceptToolbox(name);
-      applyToolboxes();
+      options.toolboxes.sync(true);
       return {
         name: t.name,
         root: t.root,

@@ -370,14 +370,14 @@ export class Converter {
 
   inspect(src: string, position: number): InspectAnswer {
     const program = this.program(src, []);
-    // The libraries' documentation comments were left out when they were parsed.
     const cell = program.getSourceFile(this.cellPath)!;
-    documentFor(program, cell, position);
-    if (position > 0) documentFor(program, cell, position - 1);
+    const quickInfo = (at: number) => {
+      // The libraries' documentation comments were left out when they were parsed.
+      documentFor(program, cell, at);
+      return this.service.getQuickInfoAtPosition(this.cellPath, at);
+    };
     // The language service reports the symbol that ends at the cursor too.
-    const info =
-      this.service.getQuickInfoAtPosition(this.cellPath, position) ??
-      (position > 0 ? this.service.getQuickInfoAtPosition(this.cellPath, position - 1) : undefined);
+    const info = quickInfo(position) ?? (position > 0 ? quickInfo(position - 1) : undefined);
     if (!info) return { found: false, signature: '', documentation: '' };
     return {
       found: true,

@@ -57,14 +57,11 @@ describe('library documentation', () => {
     folder = mkdtempSync(join(tmpdir(), 'warren-docs-'));
   });
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const fresh = () =>
+    new Converter({ isJS: false, cwd: folder, globals: '', registry: createRegistry() });
 
   test("inspect shows a library's documentation as TypeScript does with every comment parsed", () => {
-    const converter = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: '',
-      registry: createRegistry()
-    });
+    const converter = fresh();
     // A cell first, so the libraries are parsed (without their comments) before any inspect.
     expect(converter.convert('const vox: number[] = [1]; vox.length').diagnostics).toEqual([]);
     const cells = [
@@ -106,23 +103,13 @@ describe('library documentation', () => {
   });
 
   test('inspect anywhere in an import type clause answers', () => {
-    const converter = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: '',
-      registry: createRegistry()
-    });
+    const converter = fresh();
     const src = "import type { Stats } from 'fs'; import type P = require('path');";
     for (let at = 0; at <= src.length; at++) expect(() => converter.inspect(src, at)).not.toThrow();
   });
 
   test("completion ranks a library's deprecated names after the others, as TypeScript does", () => {
-    const converter = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: '',
-      registry: createRegistry()
-    });
+    const converter = fresh();
     const src = "import * as util from 'util'; util.is";
     const { candidates } = converter.complete(src, src.length);
     // util.isArray is deprecated, util.isDeepStrictEqual is not.
