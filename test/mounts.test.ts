@@ -336,6 +336,30 @@ async function hungToolVolume(name: string, checkMs: string) {
   return { hk, own, mp, pid, cleanUp };
 }
 
+/** The state letter of each thread of a process (`T`: stopped). */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  });
+}
+
+/** `pid state command` of each process whose command line names `text`. */
+function processesNaming(text: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(text))
+        out.push(`${entry} ${threadStates(Number(entry)).join('')} ${cmd.slice(0, 120)}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** Processes in uninterruptible sleep whose command line names `text`. */
 function stuckNaming(text: string): string[] {
   const out: string[] = [];
@@ -369,10 +393,26 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     expect((await complete(`!ls ${mp}/`)).matches).toContain(`${mp}/ht/`);
     // The volume stops answering: a read of a folder on it waits for good.
     process.kill(pid, 'SIGSTOP');
+    await waitFor(() => threadStates(pid).every((s) => s === 'T' || s === 't'), 5000);
     // Tab completion reads PATH's folders (the toolbox's bin among them) and
     // the folder typed: both answer in time, without the hung volume's names.
     const asked = Date.now();
-    expect(await complete('!hthel')).toMatchObject({ status: 'ok', matches: [] });
+    const commands = await complete('!hthel');
+    if (commands.matches.length) {
+      // Seen once in CI: say what served the folder, should it come back.
+      const path = await run(hk, 'process.env.PATH');
+      process.stdout.write(
+        `hung volume's command completed: daemon ${pid} threads ${threadStates(pid).join('')}; ` +
+          `sshfs now ${JSON.stringify(processesNaming(mp))}; ` +
+          `mounts ${JSON.stringify(
+            readFileSync('/proc/self/mountinfo', 'utf8')
+              .split('\n')
+              .filter((l) => l.includes(mp))
+          )}; ` +
+          `kernel PATH ${path.value}\n`
+      );
+    }
+    expect(commands).toMatchObject({ status: 'ok', matches: [] });
     expect(await complete(`!ls ${mp}/`)).toMatchObject({ status: 'ok', matches: [] });
     expect(Date.now() - asked).toBeLessThan(5000);
     // The toolbox listing (the Mounts panel's, every 5 s) touches the volume;

@@ -65,3 +65,16 @@ test('a hung volume holds one read, though four of its folders are on PATH; loca
   expect([...reads.keys()].filter((d) => d.startsWith(hung))).toEqual([`${hung}/bin`]);
   expect((await completer.complete('!ls data/', 9, 0)).matches).toEqual(['data/dwi.mif']);
 });
+
+test("a folder put on PATH (a toolbox accepted) completes its commands at once, not after the names' 10 s", async () => {
+  const tools = join(root, 'tools-bin');
+  mkdirSync(tools);
+  writeFileSync(join(tools, 'mrnew'), '');
+  let path = bin;
+  const completer = new ShellCompleter(() => ({ cwd: root, path }));
+  expect((await completer.complete('!mr', 3, 0)).matches).toEqual(['mrconvert', 'mrinfo']);
+  path = `${tools}:${bin}`;
+  expect((await completer.complete('!mr', 3, 0)).matches).toEqual(['mrconvert', 'mrinfo', 'mrnew']);
+  path = bin;
+  expect((await completer.complete('!mr', 3, 0)).matches).toEqual(['mrconvert', 'mrinfo']);
+});

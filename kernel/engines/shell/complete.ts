@@ -28,10 +28,10 @@ const SYSTEM: Reader = {
 
 /**
  * Completion for shell lines: command names from PATH (read at most every
- * 10 s) where a command is expected, and file paths.
+ * 10 s while PATH stays the same) where a command is expected, and file paths.
  */
 export class ShellCompleter {
-  private commandCache: { at: number; names: string[] } | null = null;
+  private commandCache: { at: number; path: string; names: string[] } | null = null;
   /** Reads not back yet, by folder: a folder that hangs is asked once. */
   private readonly reading = new Map<string, { read: Promise<Dirent[] | null>; late: boolean }>();
   /**
@@ -79,16 +79,14 @@ export class ShellCompleter {
   }
 
   private async commands(volumeOf: VolumeOf): Promise<string[]> {
-    if (this.commandCache && Date.now() - this.commandCache.at < 10000)
-      return this.commandCache.names;
-    const folders = await Promise.all(
-      this.where()
-        .path.split(':')
-        .map((dir) => this.list(dir, volumeOf))
-    );
+    // A toolbox accepted or removed, or %env PATH, changes PATH: read it anew.
+    const { path } = this.where();
+    const cached = this.commandCache;
+    if (cached && cached.path === path && Date.now() - cached.at < 10000) return cached.names;
+    const folders = await Promise.all(path.split(':').map((dir) => this.list(dir, volumeOf)));
     const names = new Set<string>();
     for (const entries of folders) for (const e of entries ?? []) names.add(e.name);
-    this.commandCache = { at: Date.now(), names: [...names] };
+    this.commandCache = { at: Date.now(), path, names: [...names] };
     return this.commandCache.names;
   }
 
