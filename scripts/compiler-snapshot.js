@@ -20,11 +20,29 @@ const TYPESCRIPT = require.resolve('@tslab/typescript-for-tslab', { paths: [ROOT
 /** TypeScript's code without comments and with short local names (8.1 MB -> 4.1). */
 const MINIFIED = path.join(DIR, 'typescript.min.js');
 
+/** What the minified file was made from: rebuilt when any of it changes. */
+const STAMP = `${MINIFIED}.json`;
+
+/** terser's options: comments out, local names short, names of functions and classes kept. */
+const TERSER_OPTIONS = {
+  compress: false,
+  mangle: { keep_fnames: true, keep_classnames: true },
+  format: { comments: false, ascii_only: true }
+};
+
 const mtime = (file) => {
   try {
     return fs.statSync(file).mtimeMs;
   } catch {
     return 0;
+  }
+};
+
+const readOr = (file, fallback) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
   }
 };
 
@@ -37,16 +55,20 @@ const mtime = (file) => {
  * is, where terser cannot.
  */
 async function minified() {
-  if (mtime(MINIFIED) > mtime(TYPESCRIPT)) return MINIFIED;
+  const terser = path.join(ROOT, 'node_modules', 'terser', 'package.json');
+  const made = JSON.stringify({
+    typescript: TYPESCRIPT,
+    typescriptTime: mtime(TYPESCRIPT),
+    terser: JSON.parse(readOr(terser, '{}')).version ?? null,
+    options: TERSER_OPTIONS
+  });
+  if (mtime(MINIFIED) > 0 && readOr(STAMP, '') === made) return MINIFIED;
   try {
     const { minify } = require('terser');
-    const { code } = await minify(fs.readFileSync(TYPESCRIPT, 'utf8'), {
-      compress: false,
-      mangle: { keep_fnames: true, keep_classnames: true },
-      format: { comments: false, ascii_only: true }
-    });
+    const { code } = await minify(fs.readFileSync(TYPESCRIPT, 'utf8'), TERSER_OPTIONS);
     fs.writeFileSync(`${MINIFIED}.tmp`, code);
     fs.renameSync(`${MINIFIED}.tmp`, MINIFIED);
+    fs.writeFileSync(STAMP, made);
     return MINIFIED;
   } catch (error) {
     console.warn(

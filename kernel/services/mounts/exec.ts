@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { onNetworkFuse } from '../../mountinfo';
+import { followLinks, onNetworkFuse } from '../../mountinfo';
 
 export interface ExecResult {
   code: number | null;
@@ -81,7 +81,11 @@ export function helperPath(path: string, onVolume = onNetworkFuse(), volume?: st
   // through its own mount, not answering yet, and waited for good.
   const within = (d: string) =>
     volume !== undefined && (d === volume || d.startsWith(`${volume}/`));
-  const own = path.split(delimiter).filter((d) => d && isAbsolute(d) && !within(d) && !onVolume(d));
+  const mayHang = (d: string) => within(d) || onVolume(d);
+  // A folder reached through a link (~/tools -> the Drive) is where the link leads.
+  const own = path
+    .split(delimiter)
+    .filter((d) => d && isAbsolute(d) && !mayHang(d) && !mayHang(followLinks(d, mayHang)));
   return [...new Set([...own, ...SYSTEM_DIRS])].join(delimiter);
 }
 
