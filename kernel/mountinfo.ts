@@ -3,7 +3,8 @@
  * The mounts service reads it for its volumes, the shell's completion to know
  * which folders share a volume that stopped answering.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 
 export interface MountEntry {
   /** The kernel's id of this mount: a remount on the same path has another. */
@@ -62,15 +63,76 @@ export function mountHolding(
   return best;
 }
 
-/** From one read of the mount table: the mount holding a path, or null (also when the table cannot be read). */
-function holdingNow(): (path: string) => MountEntry | null {
-  let table: string;
-  try {
-    table = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return () => null;
+/**
+ * From one read of the mount table (`table`: given in tests): the mount
+ * holding a path, or null (also when the table cannot be read). Links are
+ * followed (a toolbox kept as `~/tools`, a link into a Drive mount, is on
+ * the Drive), but never into a volume of a type `mayHang` matches: the
+ * first part of the path found on one decides, unread, since reading it
+ * may wait for good.
+ */
+function holdingNow(mayHang: RegExp, table?: string): (path: string) => MountEntry | null {
+  if (table === undefined) {
+    try {
+      table = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      return () => null;
+    }
   }
-  return (path) => mountHolding(path, table);
+  const text = table;
+  const seen = new Map<string, MountEntry | null>();
+  return (path) => {
+    let answer = seen.get(path);
+    if (answer === undefined) {
+      answer = mountHolding(
+        followLinks(path, (p) => mayHang.test(mountHolding(p, text)?.fsType ?? '')),
+        text
+      );
+      seen.set(path, answer);
+    }
+    return answer;
+  };
+}
+
+/**
+ * `path` with the links in it followed, part by part (as the system would),
+ * until a part lies on a volume that `remote` says may hang: from there on,
+ * the path is taken as written. A part that cannot be read (missing, no
+ * access, too many links) ends the walk the same way.
+ */
+export function followLinks(path: string, remote: (path: string) => boolean): string {
+  if (!isAbsolute(path)) return path;
+  const parts = (p: string) => p.split('/').filter((part) => part && part !== '.');
+  let rest = parts(path);
+  let done = '/';
+  for (let links = 0; rest.length > 0;) {
+    if (remote(done)) break;
+    const [part, ...after] = rest;
+    // `done` holds no link: its parent is its parent on the disk too.
+    if (part === '..') {
+      done = dirname(done);
+      rest = after;
+      continue;
+    }
+    const next = join(done, part);
+    if (remote(next)) return join(next, ...after);
+    let target: string;
+    try {
+      if (!lstatSync(next).isSymbolicLink()) {
+        done = next;
+        rest = after;
+        continue;
+      }
+      target = readlinkSync(next);
+    } catch {
+      break;
+    }
+    if (++links > 40) break;
+    // The link's target in its place: from the root, or from the link's folder.
+    if (isAbsolute(target)) done = '/';
+    rest = [...parts(target), ...after];
+  }
+  return join(done, ...rest);
 }
 
 /**
@@ -83,10 +145,10 @@ const REMOTE =
 /**
  * From one read of the mount table: for a path, the id of the network or
  * FUSE mount holding it, or null when a local one does (or the table cannot
- * be read). Paths are taken as written: a link is not followed.
+ * be read). Links are followed up to the first part on such a volume.
  */
-export function remoteMountOf(): (path: string) => string | null {
-  const holding = holdingNow();
+export function remoteMountOf(table?: string): (path: string) => string | null {
+  const holding = holdingNow(REMOTE, table);
   return (path) => {
     const mount = holding(path);
     return mount && REMOTE.test(mount.fsType) ? mount.id : null;
@@ -101,8 +163,12 @@ export function remoteMountOf(): (path: string) => string | null {
 const NETWORK_FUSE =
   /^fuse\.(sshfs|rclone|s3fs|gcsfuse|goofys|davfs2?|blobfuse2?|juicefs|mount-s3|google-drive-ocamlfuse|gdrivefs|curlftpfs|smbnetfs)$/;
 
-/** From one read of the mount table: whether a path lies on a network FUSE volume (links not followed). */
-export function onNetworkFuse(): (path: string) => boolean {
-  const holding = holdingNow();
+/**
+ * From one read of the mount table: whether a path lies on a network FUSE
+ * volume; links are followed up to the first part on one (a cluster's NFS
+ * home, read by everything anyway, is read for its links).
+ */
+export function onNetworkFuse(table?: string): (path: string) => boolean {
+  const holding = holdingNow(NETWORK_FUSE, table);
   return (path) => NETWORK_FUSE.test(holding(path)?.fsType ?? '');
 }

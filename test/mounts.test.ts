@@ -12,6 +12,7 @@ import {
   readFileSync,
   readdirSync,
   statSync,
+  symlinkSync,
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -460,6 +461,30 @@ test('a hung sshfs volume holding a toolbox is healed: the new sshfs finds ssh, 
     expect(log()).toMatch(new RegExp(`${mp} healed`));
     // The toolbox runs from the new mount, and nothing the heal started waits on the old one.
     expect((await run(hk, '!hhhello')).out).toBe('hh tool\n');
+    expect(stuckNaming(mp)).toEqual([]);
+  } finally {
+    await cleanUp();
+  }
+});
+
+test('a toolbox kept through a link into a hung sshfs volume: the kernel still heals it and answers', async () => {
+  const { hk, own, mp, pid, cleanUp } = await hungToolVolume('hs', '1000');
+  try {
+    // The same folder, on PATH through a link outside the volume (~/tools -> the Drive).
+    const link = join(base, 'hs-link');
+    symlinkSync(join(mp, 'hs'), link);
+    const swapped = await run(
+      hk,
+      `await warren.removeToolbox('hs'); (await warren.addToolbox('hs', ${JSON.stringify(link)})).commands`
+    );
+    expect(swapped).toMatchObject({ err: '', value: '1' });
+    expect((await run(hk, 'process.env.PATH')).value).toMatch(new RegExp(`^'${link}/bin:`));
+    process.kill(pid, 'SIGSTOP');
+    const log = () => readFileSync(join(own, 'warren', 'mounts.log'), 'utf8');
+    // Healing looks for its programs on PATH: not in the linked folder, which waits for good.
+    await waitFor(() => /healed|remount of .* failed/.test(log()), 45000);
+    expect(log()).toMatch(new RegExp(`${mp} healed`));
+    expect((await run(hk, '!hshello')).out).toBe('hs tool\n');
     expect(stuckNaming(mp)).toEqual([]);
   } finally {
     await cleanUp();
