@@ -94,6 +94,11 @@ function holdingNow(mayHang: RegExp, table?: string): (path: string) => MountEnt
   };
 }
 
+/** The mount a path leads to: mountHolding's, with links followed up to a network or FUSE volume. */
+export function mountReached(path: string): MountEntry | null {
+  return holdingNow(REMOTE)(path);
+}
+
 /**
  * `path` with the links in it followed, part by part (as the system would),
  * until a part lies on a volume that `remote` says may hang: from there on,

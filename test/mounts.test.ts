@@ -467,6 +467,40 @@ test('a hung sshfs volume holding a toolbox is healed: the new sshfs finds ssh, 
   }
 });
 
+test('a toolbox through a link into a hung volume is said not to answer; toolboxes on the local disk still are', async () => {
+  const { hk, mp, pid, cleanUp } = await hungToolVolume('hl', '600000');
+  try {
+    const link = join(base, 'hl-link');
+    symlinkSync(join(mp, 'hl'), link);
+    const local = dir('hl-local');
+    mkdirSync(join(local, 'bin'));
+    writeFileSync(join(local, 'bin', 'hllocal'), '#!/bin/sh\necho hl local\n');
+    chmodSync(join(local, 'bin', 'hllocal'), 0o755);
+    const swapped = await run(
+      hk,
+      `await warren.removeToolbox('hl'); (await warren.addToolbox('hl', ${JSON.stringify(link)})).commands`
+    );
+    expect(swapped).toMatchObject({ err: '', value: '1' });
+    process.kill(pid, 'SIGSTOP');
+    await waitFor(() => threadStates(pid).every((s) => s === 'T' || s === 't'), 5000);
+    const listed = await run(
+      hk,
+      "(await warren.toolboxes()).map((t) => `${t.name} ${t.present} ${t.message ?? ''}`).join()"
+    );
+    expect(listed.value).toBe("'hl false its folder did not answer in 2000 ms (a hung volume?)'");
+    // The local disk is not taken for the hung volume: a toolbox there is read and goes on PATH.
+    const added = await run(
+      hk,
+      `await warren.addToolbox('hll', ${JSON.stringify(local)}).then((t) => \`added \${t.commands}\`, (e) => e.message)`
+    );
+    expect(added.value).toBe("'added 1'");
+    // (A command found by a search of PATH would wait on the hung folder first, link or not.)
+    expect((await run(hk, 'process.env.PATH')).value).toContain(`${local}/bin`);
+  } finally {
+    await cleanUp();
+  }
+});
+
 test('a toolbox kept through a link into a hung sshfs volume: the kernel still heals it and answers', async () => {
   const { hk, own, mp, pid, cleanUp } = await hungToolVolume('hs', '1000');
   try {

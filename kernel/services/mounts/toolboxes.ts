@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
-import { mountHolding } from '../../mountinfo';
+import { mountReached } from '../../mountinfo';
 import { asToolbox } from './store';
 
 export const MANIFEST = '.warren-tools.json';
@@ -37,7 +37,7 @@ export function onVolume(
   what: string,
   ms = TOOLBOX_STATUS_MS
 ): <T>(op: () => Promise<T>) => Promise<T> {
-  const volume = mountHolding(path)?.id ?? path;
+  const volume = mountReached(path)?.id ?? path;
   const hung = () => new HungVolume(`${what} did not answer in ${ms} ms (a hung volume?)`);
   return async <T>(op: () => Promise<T>): Promise<T> => {
     if (late.has(volume)) throw hung();
@@ -293,7 +293,7 @@ export function toolboxStatus(
   toolbox: Toolbox,
   timeoutMs = TOOLBOX_STATUS_MS
 ): Promise<ToolboxStatus> {
-  const key = `${toolbox.root}\0${mountHolding(toolbox.root)?.id ?? ''}`;
+  const key = `${toolbox.root}\0${mountReached(toolbox.root)?.id ?? ''}`;
   let read = reading.get(key);
   if (!read) {
     read = onVolume(
