@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
@@ -100,6 +100,47 @@ describe('library documentation', () => {
     }
     // The comparison means something only if TypeScript found documentation for them.
     expect(documented).toBe(cells.length);
+  });
+
+  test('a declaration with two documentation comments, one deprecated, shows the one TypeScript shows (its last)', () => {
+    const lib = join(folder, 'node_modules', 'twodocs');
+    mkdirSync(lib, { recursive: true });
+    writeFileSync(
+      join(lib, 'package.json'),
+      '{"name":"twodocs","version":"1.0.0","types":"index.d.ts"}'
+    );
+    writeFileSync(
+      join(lib, 'index.d.ts'),
+      [
+        '/**',
+        ' * Counts the voxels of an image.',
+        ' * @param n how many images',
+        ' */',
+        '/** @deprecated use voxels() */',
+        'export declare function vox(n: number): number;',
+        '/** @deprecated the old name */',
+        '/** Counts the voxels, the new way. */',
+        'export declare function voxels(n: number): number;',
+        ''
+      ].join('\n')
+    );
+    const converter = fresh();
+    expect(
+      converter.convert("import { vox, voxels } from 'twodocs'; vox(1) + voxels(1)").diagnostics
+    ).toEqual([]);
+    // TypeScript reads a declaration's last comment: the deprecated one for vox, not for voxels.
+    for (const [cell, shown] of [
+      ["import { vox } from 'twodocs'; v|ox(1)", '@deprecated use voxels()'],
+      ["import { voxels } from 'twodocs'; vox|els(1)", 'Counts the voxels, the new way.']
+    ]) {
+      const { src, position } = marked(cell);
+      const expected = reference(src, position, folder);
+      expect(expected).toBe(shown);
+      expect({ cell, documentation: converter.inspect(src, position).documentation }).toEqual({
+        cell,
+        documentation: expected
+      });
+    }
   });
 
   test('inspect anywhere in an import type clause answers', () => {

@@ -182,9 +182,11 @@ function attach(file: ts.SourceFile): void {
   const visit = (node: ts.Node): void => {
     const symbol = (node as { symbol?: SymbolCaches }).symbol;
     if (symbol) forgetDocumentation(symbol);
-    const held = node as { jsDoc?: ts.JSDoc[] };
-    // A comment kept whole (`@deprecated`) was parsed with the file.
-    if (internal.canHaveJSDoc(node) && !(held.jsDoc && held.jsDoc.length > 0)) {
+    const held = node as { jsDoc?: ts.JSDoc[]; jsDocCache?: unknown };
+    // A comment kept whole (`@deprecated`) was parsed with the file, here.
+    const kept = held.jsDoc ?? [];
+    for (const doc of kept) claimed.add(doc.pos);
+    if (internal.canHaveJSDoc(node)) {
       const docs: ts.JSDoc[] = [];
       for (const range of internal.getJSDocCommentRanges(node, original) ?? []) {
         if (claimed.has(range.pos)) continue;
@@ -196,8 +198,12 @@ function attach(file: ts.SourceFile): void {
         );
         if (parsed) docs.push(internal.setParent(ownStrings(parsed.jsDoc), node));
       }
-      // A fresh array: one the checker left empty carries its cache of tags.
-      if (docs.length > 0) held.jsDoc = docs;
+      // A fresh array (one the checker left empty carries its cache of
+      // tags), in the file's order: TypeScript reads the last comment.
+      if (docs.length > 0) {
+        held.jsDoc = [...kept, ...docs].sort((a, b) => a.pos - b.pos);
+        held.jsDocCache = undefined;
+      }
     }
     ts.forEachChild(node, visit);
   };
