@@ -54,8 +54,12 @@ export function mountHolding(
   path: string,
   text = readFileSync('/proc/self/mountinfo', 'utf8')
 ): MountEntry | null {
+  return deepest(parseMountinfo(text), path);
+}
+
+function deepest(entries: MountEntry[], path: string): MountEntry | null {
   let best: MountEntry | null = null;
-  for (const e of parseMountinfo(text)) {
+  for (const e of entries) {
     const inside =
       path === e.mountpoint || path.startsWith(e.mountpoint === '/' ? '/' : e.mountpoint + '/');
     if (inside && (!best || e.mountpoint.length >= best.mountpoint.length)) best = e;
@@ -64,54 +68,77 @@ export function mountHolding(
 }
 
 /**
- * From one read of the mount table (`table`: given in tests): the mount
- * holding a path, or null (also when the table cannot be read). Links are
- * followed (a toolbox kept as `~/tools`, a link into a Drive mount, is on
- * the Drive), but never into a volume of a type `mayHang` matches: the
- * first part of the path found on one decides, unread, since reading it
- * may wait for good.
+ * File systems whose folders may stop answering for good: network and FUSE
+ * volumes (sshfs, rclone, NFS, SMB...), and autofs, whose first look mounts
+ * one.
  */
-function holdingNow(mayHang: RegExp, table?: string): (path: string) => MountEntry | null {
-  if (table === undefined) {
-    try {
-      table = readFileSync('/proc/self/mountinfo', 'utf8');
-    } catch {
-      return () => null;
-    }
-  }
-  const text = table;
-  const seen = new Map<string, MountEntry | null>();
-  return (path) => {
-    let answer = seen.get(path);
-    if (answer === undefined) {
-      answer = mountHolding(
-        followLinks(path, (p) => mayHang.test(mountHolding(p, text)?.fsType ?? '')),
-        text
-      );
-      seen.set(path, answer);
-    }
-    return answer;
-  };
-}
+const REMOTE =
+  /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3|9p|ceph|glusterfs|afs|lustre|gpfs|beegfs|sshfs|autofs)$/;
 
-/** The mount a path leads to: mountHolding's, with links followed up to a network or FUSE volume. */
-export function mountReached(path: string): MountEntry | null {
-  return holdingNow(REMOTE)(path);
+/**
+ * Volumes of the kind warren mounts, whose daemon a lost connection or a
+ * stopped process leaves hanging: network FUSE file systems (sshfs, rclone
+ * and their kin), not a cluster's NFS home or a container's overlay root.
+ */
+const NETWORK_FUSE =
+  /^fuse\.(sshfs|rclone|s3fs|gcsfuse|goofys|davfs2?|blobfuse2?|juicefs|mount-s3|google-drive-ocamlfuse|gdrivefs|curlftpfs|smbnetfs)$/;
+
+/**
+ * One read of the mount table (`text`: given in tests; an unreadable table
+ * holds nothing): the mount a path leads to, links followed.
+ */
+export class MountTable {
+  private readonly entries: MountEntry[];
+
+  constructor(text?: string) {
+    if (text === undefined) {
+      try {
+        text = readFileSync('/proc/self/mountinfo', 'utf8');
+      } catch {
+        text = '';
+      }
+    }
+    this.entries = parseMountinfo(text);
+  }
+
+  /** The mount holding `path` as written. */
+  holding(path: string): MountEntry | null {
+    return deepest(this.entries, path);
+  }
+
+  /**
+   * The mount `path` leads to: its links followed (a toolbox kept as
+   * `~/tools`, a link into a Drive mount, is on the Drive), but never read
+   * on a volume of a type `stopAt` matches, nor where `also` says: there the
+   * path is taken as written.
+   */
+  reached(
+    path: string,
+    stopAt: RegExp,
+    also: (path: string) => boolean = () => false
+  ): MountEntry | null {
+    return this.holding(
+      followLinks(path, (p) => also(p) || stopAt.test(this.holding(p)?.fsType ?? ''))
+    );
+  }
 }
 
 /**
  * `path` with the links in it followed, part by part (as the system would),
- * until a part lies on a volume that `remote` says may hang: from there on,
- * the path is taken as written. A part that cannot be read (missing, no
- * access, too many links) ends the walk the same way.
+ * until a part lies where `stop` says reading may wait for good: from there
+ * on, the path is as written (`..` included: resolving it needs the volume).
+ * A part that cannot be read (missing, no access, too many links) ends the
+ * walk the same way.
  */
-export function followLinks(path: string, remote: (path: string) => boolean): string {
+export function followLinks(path: string, stop: (path: string) => boolean): string {
   if (!isAbsolute(path)) return path;
   const parts = (p: string) => p.split('/').filter((part) => part && part !== '.');
+  const asWritten = (from: string, rest: string[]) =>
+    rest.length === 0 ? from : `${from === '/' ? '' : from}/${rest.join('/')}`;
   let rest = parts(path);
   let done = '/';
   for (let links = 0; rest.length > 0;) {
-    if (remote(done)) break;
+    if (stop(done)) break;
     const [part, ...after] = rest;
     // `done` holds no link: its parent is its parent on the disk too.
     if (part === '..') {
@@ -120,7 +147,7 @@ export function followLinks(path: string, remote: (path: string) => boolean): st
       continue;
     }
     const next = join(done, part);
-    if (remote(next)) return join(next, ...after);
+    if (stop(next)) return asWritten(next, after);
     let target: string;
     try {
       if (!lstatSync(next).isSymbolicLink()) {
@@ -137,43 +164,48 @@ export function followLinks(path: string, remote: (path: string) => boolean): st
     if (isAbsolute(target)) done = '/';
     rest = [...parts(target), ...after];
   }
-  return join(done, ...rest);
+  return asWritten(done, rest);
 }
-
-/**
- * File systems whose folders may stop answering for good: network and FUSE
- * volumes (sshfs, rclone, NFS, SMB...).
- */
-const REMOTE =
-  /^(fuse(\..*)?|fuseblk|nfs4?|cifs|smb3|9p|ceph|glusterfs|afs|lustre|gpfs|beegfs|sshfs)$/;
 
 /**
  * From one read of the mount table: for a path, the id of the network or
- * FUSE mount holding it, or null when a local one does (or the table cannot
- * be read). Links are followed up to the first part on such a volume.
+ * FUSE mount it leads to, or null when a local one holds it (or the table
+ * cannot be read). Links are followed up to the first part on such a volume.
  */
 export function remoteMountOf(table?: string): (path: string) => string | null {
-  const holding = holdingNow(REMOTE, table);
+  const mounts = new MountTable(table);
+  const seen = new Map<string, string | null>();
   return (path) => {
-    const mount = holding(path);
-    return mount && REMOTE.test(mount.fsType) ? mount.id : null;
+    let id = seen.get(path);
+    if (id === undefined) {
+      const mount = mounts.reached(path, REMOTE);
+      id = mount && REMOTE.test(mount.fsType) ? mount.id : null;
+      seen.set(path, id);
+    }
+    return id;
   };
 }
 
-/**
- * Volumes of the kind warren mounts, whose daemon a lost connection or a
- * stopped process leaves hanging: network FUSE file systems (sshfs, rclone
- * and their kin), not a cluster's NFS home or a container's overlay root.
- */
-const NETWORK_FUSE =
-  /^fuse\.(sshfs|rclone|s3fs|gcsfuse|goofys|davfs2?|blobfuse2?|juicefs|mount-s3|google-drive-ocamlfuse|gdrivefs|curlftpfs|smbnetfs)$/;
+/** The mount a path leads to, links followed up to a network or FUSE volume. */
+export function mountReached(path: string): MountEntry | null {
+  return new MountTable().reached(path, REMOTE);
+}
 
 /**
- * From one read of the mount table: whether a path lies on a network FUSE
- * volume; links are followed up to the first part on one (a cluster's NFS
- * home, read by everything anyway, is read for its links).
+ * From one read of the mount table: whether a path leads to a network FUSE
+ * volume, or (`also`) somewhere else not to be read. Links are followed up to
+ * the first part on one (a cluster's NFS home, read by everything anyway, is
+ * read for its links).
  */
-export function onNetworkFuse(table?: string): (path: string) => boolean {
-  const holding = holdingNow(NETWORK_FUSE, table);
-  return (path) => NETWORK_FUSE.test(holding(path)?.fsType ?? '');
+export function onNetworkFuse(
+  table?: string,
+  also: (path: string) => boolean = () => false
+): (path: string) => boolean {
+  const mounts = new MountTable(table);
+  return (path) => {
+    if (also(path) || NETWORK_FUSE.test(mounts.holding(path)?.fsType ?? '')) return true;
+    let stopped = false;
+    const reached = mounts.reached(path, NETWORK_FUSE, (p) => (stopped ||= also(p)));
+    return stopped || NETWORK_FUSE.test(reached?.fsType ?? '');
+  };
 }

@@ -59,7 +59,7 @@ async function minified() {
   const made = JSON.stringify({
     typescript: TYPESCRIPT,
     typescriptTime: mtime(TYPESCRIPT),
-    terser: JSON.parse(readOr(terser, '{}')).version ?? null,
+    terser: /"version"\s*:\s*"([^"]+)"/.exec(readOr(terser, ''))?.[1] ?? null,
     options: TERSER_OPTIONS
   });
   if (mtime(MINIFIED) > 0 && readOr(STAMP, '') === made) return MINIFIED;
@@ -68,7 +68,8 @@ async function minified() {
     const { code } = await minify(fs.readFileSync(TYPESCRIPT, 'utf8'), TERSER_OPTIONS);
     fs.writeFileSync(`${MINIFIED}.tmp`, code);
     fs.renameSync(`${MINIFIED}.tmp`, MINIFIED);
-    fs.writeFileSync(STAMP, made);
+    // Without its stamp, the file is only made again next time.
+    fs.writeFile(STAMP, made, () => undefined);
     return MINIFIED;
   } catch (error) {
     console.warn(

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { followLinks, onNetworkFuse } from '../../mountinfo';
+import { onNetworkFuse } from '../../mountinfo';
 
 export interface ExecResult {
   code: number | null;
@@ -76,16 +76,14 @@ const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin
  * behind at each try (the hung mount detached, the folder was then inside
  * the new one: `volume`). A cluster's NFS home (~/.local/bin) stays.
  */
-export function helperPath(path: string, onVolume = onNetworkFuse(), volume?: string): string {
+export function helperPath(path: string, volume?: string, table?: string): string {
   // A folder inside the volume being mounted: sshfs searched it for ssh
   // through its own mount, not answering yet, and waited for good.
   const within = (d: string) =>
     volume !== undefined && (d === volume || d.startsWith(`${volume}/`));
-  const mayHang = (d: string) => within(d) || onVolume(d);
   // A folder reached through a link (~/tools -> the Drive) is where the link leads.
-  const own = path
-    .split(delimiter)
-    .filter((d) => d && isAbsolute(d) && !mayHang(d) && !mayHang(followLinks(d, mayHang)));
+  const mayHang = onNetworkFuse(table, within);
+  const own = path.split(delimiter).filter((d) => d && isAbsolute(d) && !mayHang(d));
   return [...new Set([...own, ...SYSTEM_DIRS])].join(delimiter);
 }
 
@@ -94,7 +92,7 @@ export function helperEnv(
   env: NodeJS.ProcessEnv = process.env,
   volume?: string
 ): NodeJS.ProcessEnv {
-  return { ...env, PATH: helperPath(env.PATH ?? '', onNetworkFuse(), volume) };
+  return { ...env, PATH: helperPath(env.PATH ?? '', volume) };
 }
 
 /**
