@@ -49,24 +49,6 @@ export function mountAt(
   return entries.length ? entries[entries.length - 1] : null;
 }
 
-/** The deepest mount holding this path. */
-export function mountHolding(
-  path: string,
-  text = readFileSync('/proc/self/mountinfo', 'utf8')
-): MountEntry | null {
-  return deepest(parseMountinfo(text), path);
-}
-
-function deepest(entries: MountEntry[], path: string): MountEntry | null {
-  let best: MountEntry | null = null;
-  for (const e of entries) {
-    const inside =
-      path === e.mountpoint || path.startsWith(e.mountpoint === '/' ? '/' : e.mountpoint + '/');
-    if (inside && (!best || e.mountpoint.length >= best.mountpoint.length)) best = e;
-  }
-  return best;
-}
-
 /**
  * File systems whose folders may stop answering for good: network and FUSE
  * volumes (sshfs, rclone, NFS, SMB...), and autofs, whose first look mounts
@@ -87,7 +69,7 @@ const NETWORK_FUSE =
  * One read of the mount table (`text`: given in tests; an unreadable table
  * holds nothing): the mount a path leads to, links followed.
  */
-export class MountTable {
+class MountTable {
   private readonly entries: MountEntry[];
 
   constructor(text?: string) {
@@ -101,25 +83,30 @@ export class MountTable {
     this.entries = parseMountinfo(text);
   }
 
-  /** The mount holding `path` as written. */
+  /** The deepest mount holding `path` as written. */
   holding(path: string): MountEntry | null {
-    return deepest(this.entries, path);
+    let best: MountEntry | null = null;
+    for (const e of this.entries) {
+      const inside =
+        path === e.mountpoint || path.startsWith(e.mountpoint === '/' ? '/' : e.mountpoint + '/');
+      if (inside && (!best || e.mountpoint.length >= best.mountpoint.length)) best = e;
+    }
+    return best;
   }
 
   /**
-   * The mount `path` leads to: its links followed (a toolbox kept as
-   * `~/tools`, a link into a Drive mount, is on the Drive), but never read
-   * on a volume of a type `stopAt` matches, nor where `also` says: there the
-   * path is taken as written.
+   * Where `path` leads: its links followed (a toolbox kept as `~/tools`, a
+   * link into a Drive mount, is on the Drive), but never read on a volume of
+   * a type `stopAt` matches, nor where `also` says: from there on, the path
+   * is as written.
    */
-  reached(
-    path: string,
-    stopAt: RegExp,
-    also: (path: string) => boolean = () => false
-  ): MountEntry | null {
-    return this.holding(
-      followLinks(path, (p) => also(p) || stopAt.test(this.holding(p)?.fsType ?? ''))
-    );
+  follow(path: string, stopAt: RegExp, also: (path: string) => boolean = () => false): string {
+    return followLinks(path, (p) => also(p) || stopAt.test(this.holding(p)?.fsType ?? ''));
+  }
+
+  /** The mount `path` leads to (see `follow`). */
+  reached(path: string, stopAt: RegExp): MountEntry | null {
+    return this.holding(this.follow(path, stopAt));
   }
 }
 
@@ -193,9 +180,9 @@ export function mountReached(path: string): MountEntry | null {
 
 /**
  * From one read of the mount table: whether a path leads to a network FUSE
- * volume, or (`also`) somewhere else not to be read. Links are followed up to
- * the first part on one (a cluster's NFS home, read by everything anyway, is
- * read for its links).
+ * volume, or (`also`, which holds for every path below one it holds for)
+ * somewhere else not to be read. Links are followed up to the first part on
+ * one (a cluster's NFS home, read by everything anyway, is read for its links).
  */
 export function onNetworkFuse(
   table?: string,
@@ -203,9 +190,8 @@ export function onNetworkFuse(
 ): (path: string) => boolean {
   const mounts = new MountTable(table);
   return (path) => {
-    if (also(path) || NETWORK_FUSE.test(mounts.holding(path)?.fsType ?? '')) return true;
-    let stopped = false;
-    const reached = mounts.reached(path, NETWORK_FUSE, (p) => (stopped ||= also(p)));
-    return stopped || NETWORK_FUSE.test(reached?.fsType ?? '');
+    // A walk stopped by `also` ends in a path that `also` still says of.
+    const end = mounts.follow(path, NETWORK_FUSE, also);
+    return also(end) || NETWORK_FUSE.test(mounts.holding(end)?.fsType ?? '');
   };
 }
