@@ -337,23 +337,29 @@ async function hungToolVolume(name: string, checkMs: string) {
   return { hk, own, mp, pid, cleanUp };
 }
 
-/** The state letter of each thread of a process (`T`: stopped). */
-function threadStates(pid: number): string[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  });
+/** The state letter in a /proc `stat` line (`D`: uninterruptible sleep, `T`: stopped). */
+function stateIn(stat: string): string {
+  const at = stat.lastIndexOf(')');
+  return stat.slice(at + 2, at + 3);
 }
 
-/** `pid state command` of each process whose command line names `text`. */
-function processesNaming(text: string): string[] {
-  const out: string[] = [];
+/** The state letter of each thread of a process. */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) =>
+    stateIn(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+  );
+}
+
+/** Each process whose command line names `text`: its pid, state and command line. */
+function processesNaming(text: string): Array<{ pid: number; state: string; cmd: string }> {
+  const out: Array<{ pid: number; state: string; cmd: string }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(text))
-        out.push(`${entry} ${threadStates(Number(entry)).join('')} ${cmd.slice(0, 120)}`);
+      if (!cmd.includes(text)) continue;
+      const state = stateIn(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      out.push({ pid: Number(entry), state, cmd });
     } catch {
       // gone
     }
@@ -363,19 +369,30 @@ function processesNaming(text: string): string[] {
 
 /** Processes in uninterruptible sleep whose command line names `text`. */
 function stuckNaming(text: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (state === 'D' && cmd.includes(text)) out.push(`${entry} ${cmd.slice(0, 80)}`);
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return processesNaming(text)
+    .filter((p) => p.state === 'D')
+    .map((p) => `${p.pid} ${p.cmd.slice(0, 80)}`);
+}
+
+/** Stops a volume's daemon (SIGSTOP) and waits until each of its threads has stopped. */
+async function stopDaemon(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => threadStates(pid).every((s) => s === 'T' || s === 't'), 5000);
+}
+
+/**
+ * Registers toolbox `name` of a hungToolVolume again, through a link outside
+ * the volume (`~/tools` pointing into the Drive); returns the link.
+ */
+async function throughLink(hk: KernelClient, mp: string, name: string): Promise<string> {
+  const link = join(base, `${name}-link`);
+  symlinkSync(join(mp, name), link);
+  const swapped = await run(
+    hk,
+    `await warren.removeToolbox('${name}'); (await warren.addToolbox('${name}', ${JSON.stringify(link)})).commands`
+  );
+  expect(swapped).toMatchObject({ err: '', value: '1' });
+  return link;
 }
 
 test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells still run, the toolbox is said not to answer', async () => {
@@ -393,8 +410,7 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
     };
     expect((await complete(`!ls ${mp}/`)).matches).toContain(`${mp}/ht/`);
     // The volume stops answering: a read of a folder on it waits for good.
-    process.kill(pid, 'SIGSTOP');
-    await waitFor(() => threadStates(pid).every((s) => s === 'T' || s === 't'), 5000);
+    await stopDaemon(pid);
     // Tab completion reads PATH's folders (the toolbox's bin among them) and
     // the folder typed: both answer in time, without the hung volume's names.
     const asked = Date.now();
@@ -404,7 +420,7 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
       const path = await run(hk, 'process.env.PATH');
       process.stdout.write(
         `hung volume's command completed: daemon ${pid} threads ${threadStates(pid).join('')}; ` +
-          `sshfs now ${JSON.stringify(processesNaming(mp))}; ` +
+          `sshfs now ${JSON.stringify(processesNaming(mp).map((p) => `${p.pid} ${threadStates(p.pid).join('')} ${p.cmd.slice(0, 120)}`))}; ` +
           `mounts ${JSON.stringify(
             readFileSync('/proc/self/mountinfo', 'utf8')
               .split('\n')
@@ -455,7 +471,7 @@ test('a hung sshfs volume holding a toolbox on PATH (its daemon stopped): cells 
 test('a hung sshfs volume holding a toolbox is healed: the new sshfs finds ssh, though PATH starts on the hung volume', async () => {
   const { hk, own, mp, pid, cleanUp } = await hungToolVolume('hh', '1000');
   try {
-    process.kill(pid, 'SIGSTOP');
+    await stopDaemon(pid);
     const log = () => readFileSync(join(own, 'warren', 'mounts.log'), 'utf8');
     await waitFor(() => /healed|remount of .* failed/.test(log()), 45000);
     expect(log()).toMatch(new RegExp(`${mp} healed`));
@@ -470,19 +486,12 @@ test('a hung sshfs volume holding a toolbox is healed: the new sshfs finds ssh, 
 test('a toolbox through a link into a hung volume is said not to answer; toolboxes on the local disk still are', async () => {
   const { hk, mp, pid, cleanUp } = await hungToolVolume('hl', '600000');
   try {
-    const link = join(base, 'hl-link');
-    symlinkSync(join(mp, 'hl'), link);
+    await throughLink(hk, mp, 'hl');
     const local = dir('hl-local');
     mkdirSync(join(local, 'bin'));
     writeFileSync(join(local, 'bin', 'hllocal'), '#!/bin/sh\necho hl local\n');
     chmodSync(join(local, 'bin', 'hllocal'), 0o755);
-    const swapped = await run(
-      hk,
-      `await warren.removeToolbox('hl'); (await warren.addToolbox('hl', ${JSON.stringify(link)})).commands`
-    );
-    expect(swapped).toMatchObject({ err: '', value: '1' });
-    process.kill(pid, 'SIGSTOP');
-    await waitFor(() => threadStates(pid).every((s) => s === 'T' || s === 't'), 5000);
+    await stopDaemon(pid);
     const listed = await run(
       hk,
       "(await warren.toolboxes()).map((t) => `${t.name} ${t.present} ${t.message ?? ''}`).join()"
@@ -504,16 +513,10 @@ test('a toolbox through a link into a hung volume is said not to answer; toolbox
 test('a toolbox kept through a link into a hung sshfs volume: the kernel still heals it and answers', async () => {
   const { hk, own, mp, pid, cleanUp } = await hungToolVolume('hs', '1000');
   try {
-    // The same folder, on PATH through a link outside the volume (~/tools -> the Drive).
-    const link = join(base, 'hs-link');
-    symlinkSync(join(mp, 'hs'), link);
-    const swapped = await run(
-      hk,
-      `await warren.removeToolbox('hs'); (await warren.addToolbox('hs', ${JSON.stringify(link)})).commands`
-    );
-    expect(swapped).toMatchObject({ err: '', value: '1' });
+    // The same folder, on PATH through a link outside the volume.
+    const link = await throughLink(hk, mp, 'hs');
     expect((await run(hk, 'process.env.PATH')).value).toMatch(new RegExp(`^'${link}/bin:`));
-    process.kill(pid, 'SIGSTOP');
+    await stopDaemon(pid);
     const log = () => readFileSync(join(own, 'warren', 'mounts.log'), 'utf8');
     // Healing looks for its programs on PATH: not in the linked folder, which waits for good.
     await waitFor(() => /healed|remount of .* failed/.test(log()), 45000);
