@@ -1,3 +1,4 @@
+import type { JSONObject } from '../../src/contract';
 import type { Engine, ExecuteResult, OutputSink } from '../engines/engine';
 import { Dispatcher } from '../protocol/dispatcher';
 import { MemoryTransport } from '../protocol/memory-transport';
@@ -18,6 +19,7 @@ function fakeEngine(): Engine {
         traceback: ['RangeError: too far']
       };
     if (code === 'leave') return { status: 'ok', askExit: true };
+    if (code === 'cycle') return { status: 'ok', value: { 'application/json': cyclic() } };
     if (code === 'ask')
       return { status: 'ok', value: { 'text/plain': await sink.input('? ', false) } };
     return { status: 'ok' };
@@ -27,13 +29,22 @@ function fakeEngine(): Engine {
     evaluate: async (e) =>
       e === 'bad'
         ? { status: 'error', ename: 'ReferenceError', evalue: 'bad', traceback: [] }
-        : { status: 'ok', data: { 'text/plain': `<${e}>` } },
+        : e === 'cycle'
+          ? { status: 'ok', data: { 'application/json': cyclic() } }
+          : { status: 'ok', data: { 'text/plain': `<${e}>` } },
     complete: async () => ({ matches: [], cursorStart: 0, cursorEnd: 0 }),
     inspect: async () => ({ found: false, data: {} }),
     isComplete: async () => ({ status: 'complete' }),
     interrupt: () => {},
     dispose: async () => {}
   };
+}
+
+/** A value JSON cannot hold, as a cell's `rich({'application/json': x})` may give. */
+function cyclic(): JSONObject {
+  const x: JSONObject = {};
+  x.self = x;
+  return x;
 }
 
 function setup() {
@@ -136,4 +147,25 @@ test('a silent request can still read stdin', async () => {
     { channel: 'stdin', parent: asked.msg.header }
   );
   expect((await transport.reply(req)).content.status).toBe('ok');
+});
+
+test('a value JSON cannot hold fails the cell with an error the user sees, under its count', async () => {
+  const { execute } = setup();
+  const { reply, iopub } = await execute('cycle');
+  expect(reply).toMatchObject({ status: 'error', execution_count: 1, ename: 'TypeError' });
+  expect(String(reply.evalue)).toMatch(/the cell's value could not be sent: .*circular/);
+  expect(types(iopub)).toEqual(['status', 'execute_input', 'error', 'status']);
+  expect(iopub[2].content.evalue).toBe(reply.evalue);
+  // The next cell runs: a failed value aborts nothing beyond the queue.
+  expect((await execute('value 2')).reply).toMatchObject({ status: 'ok', execution_count: 2 });
+});
+
+test('a user expression JSON cannot hold is an error in place; the others and the reply go out', async () => {
+  const { execute } = setup();
+  const { reply } = await execute('print x', { user_expressions: { a: 'cycle', b: 'two' } });
+  expect(reply.status).toBe('ok');
+  const exprs = reply.user_expressions as Record<string, Record<string, unknown>>;
+  expect(exprs.a).toMatchObject({ status: 'error', ename: 'TypeError' });
+  expect(String(exprs.a.evalue)).toMatch(/the value of user expression a could not be sent/);
+  expect(exprs.b).toEqual({ status: 'ok', data: { 'text/plain': '<two>' }, metadata: {} });
 });

@@ -29,8 +29,21 @@ export function executeHandler(engine: Engine, history: History): Handler {
           room: () => output.room()
         }
       : output;
-    const result = await engine.execute(code, sink);
+    let result = await engine.execute(code, sink);
     output.flush();
+    if (result.status === 'ok' && result.value && !silent) {
+      try {
+        output.publish('execute_result', {
+          execution_count: count,
+          data: result.value,
+          metadata: {}
+        });
+      } catch (error) {
+        // A value JSON cannot hold (a cycle, a BigInt in application/json)
+        // fails the cell where the user sees it, rather than no output at all.
+        result = Private.unsendable(error, "the cell's value");
+      }
+    }
     if (result.status === 'error') {
       if (!silent) {
         output.publish('error', {
@@ -48,11 +61,6 @@ export function executeHandler(engine: Engine, history: History): Handler {
       };
     }
     if (result.value && !silent) {
-      output.publish('execute_result', {
-        execution_count: count,
-        data: result.value,
-        metadata: {}
-      });
       const text = result.value['text/plain'];
       if (storeHistory && typeof text === 'string') history.setOutput(count, text);
     }
@@ -62,8 +70,9 @@ export function executeHandler(engine: Engine, history: History): Handler {
       for (const [name, expr] of Object.entries(expressions)) {
         if (typeof expr !== 'string') continue;
         const r = await engine.evaluate(expr);
-        userExpressions[name] =
+        const entry: JSONObject =
           r.status === 'ok' ? { status: 'ok', data: r.data, metadata: {} } : { ...r };
+        userExpressions[name] = Private.sendable(entry, `user expression ${name}`);
       }
     }
     return {
@@ -77,4 +86,29 @@ export function executeHandler(engine: Engine, history: History): Handler {
         : output.payload
     };
   };
+}
+
+namespace Private {
+  /** A cell whose value could not be sent, as the error the user reads. */
+  export function unsendable(error: unknown, what: string) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const evalue = `${what} could not be sent: ${e.message}`;
+    return {
+      status: 'error' as const,
+      ename: e.name,
+      evalue,
+      traceback: [`${e.name}: ${evalue}`]
+    };
+  }
+
+  /** A user expression's entry, or (as ipykernel's) an error entry when JSON cannot hold it. */
+  export function sendable(entry: JSONObject, what: string): JSONObject {
+    try {
+      JSON.stringify(entry);
+      return entry;
+    } catch (error) {
+      const { ename, evalue, traceback } = unsendable(error, `the value of ${what}`);
+      return { status: 'error', ename, evalue, traceback };
+    }
+  }
 }

@@ -108,18 +108,23 @@ test('an unknown request type is logged and not answered, and the wire is told s
   expect(transport.unansweredIds).toEqual([req.msg_id]);
 });
 
-test('drops a message whose header is not JSON, and one without msg_type, saying so in the log', async () => {
+test('drops a message whose header is not JSON, one without msg_type, and one whose content is not an object, saying so in the log', async () => {
   const { transport, dispatcher, logged } = setup();
   dispatcher.register('kernel_info_request', async () => ({ status: 'ok' }));
   const parts = { identities: [], parent: '{}', metadata: '{}', content: '{}', buffers: [] };
   transport.deliver('shell', { ...parts, header: '{not json' });
   transport.deliver('shell', { ...parts, header: JSON.stringify({ msg_id: 'a' }) });
-  transport.deliver('shell', { ...parts, header: '{}', content: '[1]' });
+  transport.deliver('shell', {
+    ...parts,
+    header: JSON.stringify({ msg_id: 'b', msg_type: 'kernel_info_request' }),
+    content: '[1]'
+  });
   await new Promise((r) => setTimeout(r, 20));
   expect(transport.sent).toEqual([]);
   expect(logged).toHaveLength(3);
   expect(logged[0]).toMatch(/dropped a malformed message: .*header is not valid JSON/);
   expect(logged[1]).toMatch(/header lacks msg_type or msg_id/);
+  expect(logged[2]).toMatch(/dropped a malformed message: .*content must be a JSON object/);
   // The kernel goes on: a good request after them is answered.
   const req = transport.request('kernel_info_request');
   expect((await transport.reply(req)).content.status).toBe('ok');
@@ -189,6 +194,56 @@ test('a failed execute with stop_on_error false does not abort the queue', async
   transport.request('execute_request', { code: 'fail', stop_on_error: false });
   const next = transport.request('execute_request', { code: 'next' });
   expect((await transport.reply(next)).content.status).toBe('ok');
+});
+
+test("a failed silent execute does not abort the queue: only a user's cell stops the next", async () => {
+  const { transport, dispatcher } = setup();
+  dispatcher.register('execute_request', async ({ content }) =>
+    content.code === 'fail'
+      ? { status: 'error', ename: 'Error', evalue: 'x', traceback: [] }
+      : { status: 'ok' }
+  );
+  transport.request('execute_request', { code: 'fail', silent: true });
+  const next = transport.request('execute_request', { code: 'next' });
+  expect((await transport.reply(next)).content.status).toBe('ok');
+});
+
+test('a reply JSON cannot hold is still answered, with an error that says why and the count', async () => {
+  const { transport, dispatcher, logged } = setup();
+  const cycle: JSONObject = {};
+  cycle.self = cycle;
+  dispatcher.register('execute_request', async () => ({
+    status: 'ok',
+    execution_count: 3,
+    user_expressions: { x: cycle }
+  }));
+  const req = transport.request('execute_request', { code: 'x' });
+  const reply = await transport.reply(req);
+  expect(reply.content).toMatchObject({
+    status: 'error',
+    ename: 'TypeError',
+    execution_count: 3
+  });
+  expect(String(reply.content.evalue)).toMatch(/execute_reply could not be encoded: .*circular/);
+  expect(logged.join('\n')).toMatch(/execute_reply could not be encoded/);
+  await transport.idle(req);
+  // Nothing is held back: the kernel answers the next request.
+  dispatcher.register('kernel_info_request', async () => ({ status: 'ok' }));
+  expect((await transport.reply(transport.request('kernel_info_request'))).content.status).toBe(
+    'ok'
+  );
+});
+
+test('a message with no reply type whose handler throws is logged, and nothing is sent on shell', async () => {
+  const { transport, dispatcher, logged } = setup();
+  dispatcher.register('comm_msg', async () => {
+    throw new RangeError('bad comm data');
+  });
+  const req = transport.request('comm_msg', { comm_id: 'x', data: {} });
+  await transport.idle(req);
+  expect(trace(transport.childrenOf(req))).toEqual(['iopub:status=busy', 'iopub:status=idle']);
+  expect(logged.join('\n')).toMatch(/failed serving comm_msg: RangeError: bad comm data/);
+  expect(transport.unansweredIds).toEqual([req.msg_id]);
 });
 
 test('input() sends input_request on stdin to the request, and the input_reply answers it', async () => {

@@ -153,18 +153,37 @@ export class Dispatcher {
         content = await handler({ msg, content: msg.content, output });
       } catch (error) {
         if (error instanceof NoReply) return;
-        const e = error instanceof Error ? error : new Error(String(error));
-        content = { status: 'error', ename: e.name, evalue: e.message, traceback: [] };
+        if (!type.endsWith('_request')) {
+          // comm_msg and the like have no reply: a shell message named after
+          // the request would be one no client expects.
+          this.log(`failed serving ${type}: ${String(error)}`);
+          this.transport.unanswered(msg.header.msg_id);
+          return;
+        }
+        content = Private.errorContent(error);
       }
       output.flush();
+      // As ipykernel: only a user's failed cell stops the cells queued after
+      // it; a silent one (a variable inspector's probe, say) does not.
       if (
         type === 'execute_request' &&
         content.status === 'error' &&
+        msg.content.silent !== true &&
         msg.content.stop_on_error !== false
       ) {
         this.abortQueued = true;
       }
-      this.reply(msg, content);
+      try {
+        this.reply(msg, content);
+      } catch (error) {
+        // A reply JSON cannot hold (a cycle, a BigInt) is still answered: a
+        // client waiting for it would wait for ever.
+        this.log(`the ${replyType(type)} could not be encoded: ${String(error)}`);
+        const failed = Private.errorContent(error, `the ${replyType(type)} could not be encoded: `);
+        if (typeof content.execution_count === 'number')
+          failed.execution_count = content.execution_count;
+        this.reply(msg, failed);
+      }
     } finally {
       if (status) {
         // What pacing held goes before the idle (a request with no reply
@@ -222,5 +241,13 @@ export class Dispatcher {
       );
       this.transport.send('stdin', request);
     });
+  }
+}
+
+namespace Private {
+  /** An error reply's content for `error`; every field is a plain string, so JSON holds it. */
+  export function errorContent(error: unknown, prefix = ''): JSONObject {
+    const e = error instanceof Error ? error : new Error(String(error));
+    return { status: 'error', ename: e.name, evalue: prefix + e.message, traceback: [] };
   }
 }
