@@ -296,6 +296,29 @@ describe('the kernel over real ZeroMQ', () => {
     expect(vm.percent).toBeCloseTo((100 * vm.used) / vm.total, 0);
   });
 
+  test('a signed message sent again (a replay) is dropped and logged, and runs once', async () => {
+    const header = JSON.stringify({
+      msg_id: 'replayed-once',
+      msg_type: 'execute_request',
+      session: 's',
+      username: 'u',
+      date: new Date().toISOString(),
+      version: '5.4'
+    });
+    const code = 'globalThis.replayed = ((globalThis as any).replayed ?? 0) + 1';
+    const parts = [header, '{}', '{}', JSON.stringify({ code, silent: true })].map((p) =>
+      Buffer.from(p)
+    );
+    const frames = [Buffer.from('<IDS|MSG>'), Buffer.from(k.sign(parts)), ...parts];
+    await k.sendRaw('shell', frames);
+    await k.sendRaw('shell', frames);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(k.stderr).toMatch(/shell: dropped a message: a signature seen before/);
+    const { iopub } = await k.execute('(globalThis as any).replayed');
+    const result = iopub.find((m) => m.header.msg_type === 'execute_result');
+    expect(result?.content.data).toMatchObject({ 'text/plain': '1' });
+  });
+
   test('a message with a bad signature is dropped and logged; the kernel lives on', async () => {
     const parts = [
       '{"msg_id":"forged","msg_type":"execute_request","session":"s","username":"u","date":"","version":"5.4"}',

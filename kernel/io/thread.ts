@@ -13,6 +13,7 @@ import type { RawMessage } from '../protocol/transport';
 import { decode, encode } from '../wire/codec';
 import type { ConnectionInfo } from '../wire/connection';
 import { Outbox } from '../wire/outbox';
+import { ReplayGuard } from '../wire/replay';
 import { Signer } from '../wire/signer';
 import { bindSockets, receiveEach } from '../wire/sockets';
 import { answerAfterlife, SIGINT_FD, SupervisorNotes, takeAfterlife } from './afterlife';
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   const post = (m: ToMain) => port.postMessage(m);
   const log = (text: string) => process.stderr.write(`[warren] ${text}\n`);
   const signer = new Signer(data.connection.key, data.connection.signature_scheme);
+  // One history for every channel, as jupyter_client's Session keeps.
+  const replays = new ReplayGuard();
   const afterlife = takeAfterlife();
   const sockets = await bindSockets(data.connection, { watchShell: afterlife !== null });
   const onError = (error: unknown) => log(`send failed: ${String(error)}`);
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
 
   const receive = (channel: 'shell' | 'control' | 'stdin') =>
     receiveEach(sockets[channel], async (frames) => {
-      const decoded = decode(frames, signer);
+      const decoded = decode(frames, signer, replays);
       if (!decoded.ok) {
         // Unsigned or forged messages are dropped unanswered: answering would
         // let anyone who can reach the port probe the kernel.

@@ -1,3 +1,4 @@
+import type { ReplayGuard } from './replay';
 import type { Signer } from './signer';
 
 /** The delimiter between routing identities and the signed message parts. */
@@ -16,8 +17,12 @@ export interface WireMessage {
 export type DecodeResult =
   { ok: true; message: WireMessage } | { ok: false; reason: string; identities: Buffer[] };
 
-/** Splits multipart frames; any number of routing identities may precede the delimiter. */
-export function decode(frames: Buffer[], signer: Signer): DecodeResult {
+/**
+ * Splits multipart frames; any number of routing identities may precede the
+ * delimiter. With `replays`, a signed message whose signature was seen before
+ * is refused.
+ */
+export function decode(frames: Buffer[], signer: Signer, replays?: ReplayGuard): DecodeResult {
   const at = frames.findIndex((f) => f.equals(DELIMITER));
   if (at < 0) {
     return { ok: false, reason: 'no <IDS|MSG> delimiter', identities: [] };
@@ -33,6 +38,9 @@ export function decode(frames: Buffer[], signer: Signer): DecodeResult {
   const [signature, header, parent, metadata, content] = frames.slice(at + 1, at + 6);
   if (!signer.verify(signature, [header, parent, metadata, content])) {
     return { ok: false, reason: 'bad signature', identities };
+  }
+  if (replays && !replays.admit(signature)) {
+    return { ok: false, reason: 'a signature seen before (a replayed message)', identities };
   }
   return {
     ok: true,
