@@ -515,6 +515,64 @@ test('a poll while a submit is still copying the notebook submits nothing; a can
   expect(jobsNamed(`warren-${record.id}`)).toEqual([submitted.jobId]);
 });
 
+test('a submit Slurm refuses while a poll looks stays failed, saying why, and can be forgotten', async () => {
+  const nb = notebook('refused-race.ipynb', [{ source: '1' }]);
+  let letSubmit!: () => void;
+  const submitGate = new Promise<void>((resolve) => (letSubmit = resolve));
+  let letPoll!: () => void;
+  const pollGate = new Promise<void>((resolve) => (letPoll = resolve));
+  let polling!: () => void;
+  const pollLooked = new Promise<void>((resolve) => (polling = resolve));
+  const gated = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async (r: RunRecord) => {
+        await submitGate;
+        return real.submit(r);
+      }
+    });
+  });
+  // The Runs panel's poll: it read the record while the submit was under way.
+  const panel = new RunManager(store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      find: async (r: RunRecord) => {
+        const found = await real.find(r);
+        polling();
+        await pollGate;
+        return found;
+      }
+    });
+  });
+  const submitting = gated
+    .submit({ notebook: nb, profile: profiles.local, resources: { partition: 'nope' } })
+    .then(
+      () => null,
+      (error: unknown) => error
+    );
+  const record = await until(
+    () => store.list().find((r) => r.source === nb),
+    10000,
+    'the run record'
+  );
+  const poll = panel.poll(record.id);
+  await pollLooked;
+  letSubmit();
+  expect(String(await submitting)).toMatch(/partition/i);
+  letPoll();
+  const seen = await poll;
+  expect(seen.state).toBe('failed');
+  const stored = store.load(record.id);
+  expect(stored).toMatchObject({ state: 'failed', jobId: null });
+  expect(stored.message).toMatch(/^submit: .*partition/i);
+  expect(stored.submitter).toBeUndefined();
+  const forgot = await warren(['runs', 'forget', record.id], {
+    JUPYTERLAB_SETTINGS_DIR: settings,
+    JUPYTER_DATA_DIR: data
+  });
+  expect(forgot.code).toBe(0);
+});
+
 test('a run that never reached the scheduler, with nobody submitting it, is cancelled at once', async () => {
   const nb = notebook('orphan.ipynb', [{ source: '1' }]);
   // A submit that died after saving its record (its process killed, say).

@@ -5,7 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from
 import type { RunProfile, RunSubmission } from '../../../src/contract/runs';
 import { FINAL_STATES } from '../../../src/contract/runs';
 import { alive, startTicks } from '../../pids';
-import { NoResultError } from './job';
+import { inputPlaces, NoResultError } from './job';
 import { LiveText } from './live';
 import { SlurmBackend } from './slurm';
 import { SshHostBackend } from './sshhost';
@@ -123,6 +123,7 @@ export class RunManager {
     const inputs = (options.inputs ?? []).map((f) => resolve(dirname(notebook), f));
     for (const f of inputs)
       if (!existsSync(f)) throw new Error(`declared input ${f} does not exist`);
+    inputPlaces(notebook, inputs);
     const backend = this.backends(options.profile);
     // Reach the host and its scheduler before anything exists anywhere.
     try {
@@ -177,8 +178,8 @@ export class RunManager {
 
   /**
    * Saves what a poll or a cancel learnt over a record that a submit may
-   * have saved meanwhile: its job id (and the end of its submit) and a
-   * cancel asked for are kept, not the older copy's.
+   * have saved meanwhile: its job id (and the end of its submit), its end
+   * (a refused submit) and a cancel asked for are kept, not the older copy's.
    */
   private saveOver(record: RunRecord): void {
     let stored: RunRecord | null = null;
@@ -186,6 +187,20 @@ export class RunManager {
       stored = this.store.load(record.id);
     } catch {
       return; // forgotten meanwhile
+    }
+    // Ended meanwhile (sbatch refused the job while this poll looked): the
+    // older copy would bring back `submitting`, and with it a submitter that
+    // lives on, so the run would never end.
+    if (isFinal(stored.state) && !isFinal(record.state)) {
+      Object.assign(record, stored);
+      return;
+    }
+    if (record.submitter && !stored.submitter && !stored.jobId) {
+      // The submit under way when this copy was read has ended without a
+      // job (a lost connection): what it said stands, and a later poll may
+      // submit again.
+      delete record.submitter;
+      record.message = stored.message;
     }
     if (!record.jobId && stored.jobId) {
       record.jobId = stored.jobId;
