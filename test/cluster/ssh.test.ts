@@ -3,7 +3,7 @@
  * whose state and logs live in its run folder.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
 import { RunManager } from '../../kernel/services/cluster/manager';
@@ -71,6 +71,33 @@ test('a notebook runs detached on the host and comes back with its declared outp
   expect(readFileSync(join(remote, record.id, 'state'), 'utf8').trim()).toBe('completed');
   expect(readFileSync(join(remote, record.id, 'exitcode'), 'utf8').trim()).toBe('0');
   expect(readFileSync(join(remote, record.id, 'log'), 'utf8')).toContain('warren run: ok');
+});
+
+test("inputs keep their paths under the notebook's folder, so two of one name both arrive; clashes are refused first", async () => {
+  for (const sub of ['sub-01', 'sub 02']) {
+    mkdirSync(join(work, 'data', sub), { recursive: true });
+    writeFileSync(join(work, 'data', sub, 'dwi.txt'), sub);
+  }
+  const nb = writeNotebook(join(work, 'paths.ipynb'), [
+    { source: "!cat data/sub-01/dwi.txt; echo; cat 'data/sub 02/dwi.txt'" }
+  ]);
+  const record = await manager.submit({
+    notebook: nb,
+    profile: box,
+    inputs: ['data/sub-01/dwi.txt', 'data/sub 02/dwi.txt']
+  });
+  const done = await manager.wait(record.id, { intervalMs: 300 });
+  expect(done.state).toBe('completed');
+  expect(cellText(read(done.result as string), 0)).toBe('sub-01\nsub 02');
+  const before = manager.store.list().length;
+  writeFileSync(join(work, 'log'), 'mine');
+  await expect(manager.submit({ notebook: nb, profile: box, inputs: ['log'] })).rejects.toThrow(
+    /input .*log would take the place of warren's own log in the run folder/
+  );
+  await expect(
+    manager.submit({ notebook: nb, profile: box, inputs: ['data', 'data/sub-01/dwi.txt'] })
+  ).rejects.toThrow(/overlap in the run folder \(data, data\/sub-01\/dwi.txt\)/);
+  expect(manager.store.list().length).toBe(before);
 });
 
 test('a failing cell ends FAILED; cancel ends CANCELLED with outputs so far; the time limit ends TIMEOUT', async () => {

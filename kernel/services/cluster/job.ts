@@ -1,4 +1,4 @@
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { RunProfile } from '../../../src/contract/runs';
 import { shQuote } from './site';
 import type { Site } from './site';
@@ -25,18 +25,65 @@ export function runLines(record: RunRecord): string[] {
   return lines;
 }
 
+/** The names in a run folder that are warren's own: no input may take one. */
+const RUN_FILES = [
+  NOTEBOOK,
+  RESULT,
+  LOG,
+  'job.sh',
+  'pid',
+  'state',
+  'state.tmp',
+  'exitcode',
+  'cancel-requested'
+];
+
+/**
+ * Where each input goes in the run folder: at its path relative to the
+ * notebook's folder, so the notebook's relative paths (`data/sub-01/dwi.nii`)
+ * hold there too; an input outside that folder goes in by its name. Two
+ * inputs at one place, or one at a name of warren's own, are refused.
+ */
+export function inputPlaces(source: string, inputs: string[]): { file: string; place: string }[] {
+  const taken = new Map<string, string>();
+  return inputs.map((file) => {
+    const rel = relative(dirname(source), file);
+    const inside = rel !== '' && !isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`);
+    const place = (inside ? rel : basename(file)).split(sep).join('/');
+    const top = place.split('/')[0];
+    if (RUN_FILES.includes(top))
+      throw new Error(
+        `input ${file} would take the place of warren's own ${top} in the run folder`
+      );
+    const other = taken.get(place);
+    if (other !== undefined)
+      throw new Error(`inputs ${other} and ${file} would both be ${place} in the run folder`);
+    for (const [p, f] of taken)
+      if (p.startsWith(`${place}/`) || place.startsWith(`${p}/`))
+        throw new Error(`inputs ${f} and ${file} overlap in the run folder (${p}, ${place})`);
+    taken.set(place, file);
+    return { file, place };
+  });
+}
+
 /** Makes the run folder and copies the notebook (renamed) and the inputs into it. */
 export async function stage(
   t: Site,
   record: RunRecord,
   script: { name: string; text: string }
 ): Promise<void> {
-  const mk = await t.exec(['mkdir', '-p', record.remoteDir]);
+  // Inputs in folders of their own go there (one copy per folder).
+  const folders = new Map<string, string[]>();
+  for (const { file, place } of inputPlaces(record.source, record.inputs)) {
+    const folder = join(record.remoteDir, dirname(place));
+    folders.set(folder, [...(folders.get(folder) ?? []), file]);
+  }
+  const mk = await t.exec(['mkdir', '-p', record.remoteDir, ...folders.keys()]);
   if (mk.code !== 0) throw new Error(`cannot make ${record.remoteDir}: ${mk.stderr.trim()}`);
   const write = await t.exec(['sh', '-c', `cat > ${shQuote(script.name)}`], { input: script.text });
   if (write.code !== 0) throw new Error(`cannot write the job script: ${write.stderr.trim()}`);
-  await t.put(record.inputs, record.remoteDir);
-  // The notebook goes in under a fixed name; its inputs keep theirs.
+  for (const [folder, files] of folders) await t.put(files, folder);
+  // The notebook goes in under a fixed name; its inputs keep their paths.
   await t.put([record.source], record.remoteDir);
   const mv = await t.exec([
     'mv',
