@@ -573,6 +573,56 @@ test('a submit Slurm refuses while a poll looks stays failed, saying why, and ca
   expect(forgot.code).toBe(0);
 });
 
+test('a job Slurm has forgotten, with no accounting to ask, ends as its log or exit files say', async () => {
+  // The job id stands for one that ended before MinJobAge and that no
+  // accounting kept: scontrol answers "Invalid job id", sacct has no
+  // database here, and the completion log never saw it.
+  const forgottenId = '999999';
+  expect(() => slurm(['scontrol', 'show', 'job', forgottenId])).toThrow(/Invalid job id/);
+  const nb = notebook('forgotten.ipynb', [{ source: "console.log('kept')" }]);
+  const ran = await manager.wait(
+    (await manager.submit({ notebook: nb, profile: profiles.local })).id,
+    { intervalMs: 300, fetch: false }
+  );
+  expect(ran.state).toBe('completed');
+  const unseen = { ...ran, state: 'running' as const, jobId: forgottenId, ended: undefined };
+  store.save(unseen);
+  const seen = await manager.poll(ran.id);
+  expect(seen.state).toBe('completed');
+  expect(seen.message).toMatch(
+    /slurm job 999999 has ended and Slurm no longer knows it .*; its log says: ok: /
+  );
+  const fetched = await manager.wait(ran.id, { intervalMs: 300 });
+  expect(cellText(read(fetched.result as string), 0)).toBe('kept\n');
+  // A log without the runner's last word: the job died before saving.
+  writeFileSync(join(ran.remoteDir, 'log'), 'slurmstepd: error: *** JOB CANCELLED ***\n');
+  store.save({ ...unseen, result: null });
+  const died = await manager.poll(ran.id);
+  expect(died.state).toBe('failed');
+  expect(died.message).toMatch(/its log ends without the runner's word/);
+
+  // A map: its exit files say how far it got.
+  const maps = new MapRunner(store);
+  const map = await maps.submit({
+    commands: ['true', 'true', 'true'],
+    chunk: 1,
+    profile: profiles.local
+  });
+  const mapped = await maps.wait(map.id, { intervalMs: 300 });
+  expect(mapped).toMatchObject({ state: 'completed', done: 3 });
+  const forget = () =>
+    store.save({ ...store.load(map.id), state: 'running', jobId: forgottenId, ended: undefined });
+  forget();
+  expect(await maps.progress(map.id)).toMatchObject({ state: 'completed', done: 3 });
+  expect(store.load(map.id).message).toMatch(
+    /no longer knows it.*; 3 of 3 command\(s\) wrote an exit code/
+  );
+  const exits = join(store.load(map.id).remoteDir, 'results');
+  execFileSync('rm', [join(exits, '1.exit')]);
+  forget();
+  expect(await maps.progress(map.id)).toMatchObject({ state: 'failed', done: 2 });
+});
+
 test('a run that never reached the scheduler, with nobody submitting it, is cancelled at once', async () => {
   const nb = notebook('orphan.ipynb', [{ source: '1' }]);
   // A submit that died after saving its record (its process killed, say).

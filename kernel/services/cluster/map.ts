@@ -157,12 +157,14 @@ export class MapRunner {
     const t = this.sites(record.profile);
     const total = record.count ?? 0;
     const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
+    let forgotten = false;
     try {
       // The state first, then the exit files: an array seen ended has written all of them.
       if (!isFinal(record.state) && record.jobId) {
         const seen = await new SlurmBackend(t).jobState(record.jobId);
         if (seen.state !== 'unknown') record.state = seen.state;
         record.message = seen.message;
+        forgotten = seen.forgotten === true;
         if (isFinal(record.state)) record.ended ??= new Date().toISOString();
         this.store.save(record);
       }
@@ -177,6 +179,15 @@ export class MapRunner {
       for (const line of r.stdout.split('\n')) {
         const [i, c] = line.trim().split(' ');
         if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
+      }
+      if (forgotten) {
+        // Slurm no longer knows the array and no accounting kept it: it has
+        // ended, and its exit files say how far it got.
+        const written = exitCodes.filter((c) => c !== null).length;
+        record.state = written === total ? 'completed' : 'failed';
+        record.message += `; ${written} of ${total} command(s) wrote an exit code`;
+        record.ended ??= new Date().toISOString();
+        this.store.save(record);
       }
     } catch (error) {
       if (!(error instanceof SiteError)) throw error;

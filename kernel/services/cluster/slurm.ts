@@ -110,22 +110,62 @@ export class SlurmBackend implements Backend {
       .map((s) => s.trim())
       .filter(Boolean);
     if (ids.length) return ids[0];
-    // sacct -c (jobcomp/filetxt) ignores --name and -j: filter here, which works with a database too.
-    const a = await this.t.exec(['sacct', '-c', '-n', '-X', '-P', '-o', 'JobID,JobName']);
-    const done = a.stdout
-      .split('\n')
-      .map((l) => l.trim().split('|'))
-      .filter(([id, name]) => /^\d+$/.test(id ?? '') && name === jobName(record))
-      .map(([id]) => id);
-    return done.length ? done[done.length - 1] : null;
+    // Ended already: the accounting database (from the day before the
+    // submit: sacct's default is today alone), then the completion log.
+    // sacct -c ignores --name and -j: the names are filtered here for both.
+    const at = Date.parse(record.submitted);
+    const since = Number.isFinite(at)
+      ? new Date(at - 86_400_000).toISOString().slice(0, 10)
+      : '1970-01-01';
+    for (const source of [['-S', since, '--name', jobName(record)], ['-c']]) {
+      const a = await this.t.exec(['sacct', ...source, '-n', '-X', '-P', '-o', 'JobID,JobName']);
+      const done = a.stdout
+        .split('\n')
+        .map((l) => l.trim().split('|'))
+        .filter(([id, name]) => /^\d+$/.test(id ?? '') && name === jobName(record))
+        .map(([id]) => id);
+      if (done.length) return done[done.length - 1];
+    }
+    return null;
   }
 
   async state(record: RunRecord): Promise<Observed> {
     if (!record.jobId) return { state: 'submitting', message: 'not submitted yet' };
-    return this.jobState(record.jobId);
+    const seen = await this.jobState(record.jobId);
+    return seen.forgotten ? this.endFromLog(record, seen) : seen;
   }
 
-  /** squeue while queued or running; scontrol for a recently ended job; sacct -c after that. */
+  /**
+   * How a job Slurm has forgotten ended, from the runner's last word in the
+   * run's log (`warren run: ok: ...`): where no accounting keeps jobs, the
+   * run would otherwise show its last state seen for ever.
+   */
+  private async endFromLog(record: RunRecord, seen: Observed): Promise<Observed> {
+    const r = await this.t.exec(['tail', '-c', '4000', join(record.remoteDir, LOG)]);
+    if (r.code !== 0 && r.code !== 1) throw new SiteError(`reading the log: ${r.stderr.trim()}`);
+    const words = [
+      ...r.stdout.matchAll(/^warren run: (ok|failed|dead|cancelled|timeout): (.*)$/gm)
+    ];
+    const last = words[words.length - 1];
+    if (!last)
+      return {
+        state: 'failed',
+        message: `${seen.message}; its log ends without the runner's word, so it ended before the notebook was saved`
+      };
+    const state: RunState =
+      last[1] === 'ok'
+        ? 'completed'
+        : last[1] === 'cancelled' || last[1] === 'timeout'
+          ? last[1]
+          : 'failed';
+    return { state, message: `${seen.message}; its log says: ${last[1]}: ${last[2]}` };
+  }
+
+  /**
+   * squeue while queued or running; scontrol for a recently ended job; then
+   * the accounting database (sacct), and the job completion log (sacct -c)
+   * where a site keeps no database.
+   */
   async jobState(jobId: string): Promise<Observed> {
     const sc = await this.t.exec(['scontrol', 'show', 'job', '-o', jobId]);
     if (sc.code === 0 && /JobState=/.test(sc.stdout)) {
@@ -138,28 +178,40 @@ export class SlurmBackend implements Backend {
       };
     }
     if (controllerDown(sc)) throw new SiteError(`slurm controller: ${sc.stderr.trim()}`);
-    const a = await this.t.exec([
-      'sacct',
-      '-c',
-      '-n',
-      '-P',
-      '-j',
-      jobId,
-      '-o',
-      'JobID,State,ExitCode'
-    ]);
-    const rows = a.stdout
-      .split('\n')
-      .filter(
-        (l) => l.startsWith(`${jobId}|`) || l.startsWith(`${jobId}_`) || l.startsWith(`${jobId}.`)
-      );
-    if (rows.length) {
-      const states = rows.map((l) => mapSlurmState(l.split('|')[1] ?? ''));
-      return {
-        state: combine(states),
-        message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}`
-      };
+    // The database holds the job itself (-X) and an array's tasks; the
+    // completion log has no steps to leave out.
+    for (const source of [['-X'], ['-c']]) {
+      const a = await this.t.exec([
+        'sacct',
+        ...source,
+        '-n',
+        '-P',
+        '-j',
+        jobId,
+        '-o',
+        'JobID,State,ExitCode'
+      ]);
+      const rows = a.stdout
+        .split('\n')
+        .filter(
+          (l) => l.startsWith(`${jobId}|`) || l.startsWith(`${jobId}_`) || l.startsWith(`${jobId}.`)
+        );
+      if (rows.length) {
+        const states = rows.map((l) => mapSlurmState(l.split('|')[1] ?? ''));
+        return {
+          state: combine(states),
+          message: `slurm job ${jobId}: ${rows[rows.length - 1].split('|').slice(1).join(' exit ')}`
+        };
+      }
     }
+    // The controller answered and does not know the job: it ended, and
+    // MinJobAge has passed since.
+    if (/invalid job id/i.test(sc.stderr))
+      return {
+        state: 'unknown',
+        forgotten: true,
+        message: `slurm job ${jobId} has ended and Slurm no longer knows it (no accounting kept it)`
+      };
     return {
       state: 'unknown',
       message: `slurm job ${jobId} is not known to squeue, scontrol or sacct`

@@ -81,6 +81,11 @@ export function resourcesOf(o: RunResources): RunResources {
 export interface Observed {
   state: RunState;
   message: string;
+  /**
+   * The scheduler answered that it no longer knows the job (it ended long
+   * enough ago), and no accounting said how it ended.
+   */
+  forgotten?: boolean;
 }
 
 /** One way of running a notebook elsewhere. The cluster does the scheduling, never warren. */
