@@ -3,10 +3,12 @@
  * whose state and logs live in its run folder.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
-import { RunManager } from '../../kernel/services/cluster/manager';
+import { backendFor, RunManager, siteFor } from '../../kernel/services/cluster/manager';
+import { SiteError } from '../../kernel/services/cluster/site';
+import type { Backend, RunRecord } from '../../kernel/services/cluster/types';
 import { RunStore } from '../../kernel/services/cluster/store';
 import type { NotebookLike } from './fixtures';
 import { cellText, CLI, dataDirWithWarren, ROOT, tempDir, until, writeNotebook } from './fixtures';
@@ -147,4 +149,50 @@ test('an unreachable host fails before anything is copied', async () => {
     /profile box: ssh root@127.0.0.1:1/
   );
   expect(manager.store.list().length).toBe(before);
+});
+
+test('a copy the far side refuses, or a local file scp cannot read, fails the run at once; only a lost connection is tried again', async () => {
+  const site = siteFor(box);
+  writeFileSync(join(work, 'copied.txt'), 'x');
+  // The far side refuses (scp exits 1): an error, not a lost connection.
+  const refused = await site
+    .put([join(work, 'copied.txt')], join(remote, 'no', 'such', 'folder'))
+    .then(
+      () => null,
+      (e: unknown) => e
+    );
+  expect(refused).toBeInstanceOf(Error);
+  expect(refused).not.toBeInstanceOf(SiteError);
+  expect(String(refused)).toMatch(
+    /scp to root@127\.0\.0\.1:\d+: .*dest open .*no\/such\/folder.*No such file or directory/
+  );
+  // A lost connection (scp exits 255): worth another try.
+  const lost = await siteFor({ ...box, port: 1 })
+    .put([join(work, 'copied.txt')], remote)
+    .then(
+      () => null,
+      (e: unknown) => e
+    );
+  expect(lost).toBeInstanceOf(SiteError);
+
+  // An input gone between the submit's check and the copy: the run fails,
+  // saying why, rather than copy and fail again every poll.
+  writeFileSync(join(work, 'vanishing.txt'), 'here');
+  const nb = writeNotebook(join(work, 'vanish.ipynb'), [{ source: '1' }]);
+  const vanishing = new RunManager(manager.store, (p) => {
+    const real = backendFor(p);
+    return Object.assign(Object.create(real) as Backend, {
+      submit: async (r: RunRecord) => {
+        rmSync(join(work, 'vanishing.txt'));
+        return real.submit(r);
+      }
+    });
+  });
+  await expect(
+    vanishing.submit({ notebook: nb, profile: box, inputs: ['vanishing.txt'] })
+  ).rejects.toThrow(/vanishing\.txt.*No such file or directory/);
+  const record = manager.store.list().find((r) => r.source === nb) as RunRecord;
+  expect(record).toMatchObject({ state: 'failed', jobId: null });
+  expect(record.message).toMatch(/^submit: scp to .*vanishing\.txt/);
+  expect((await manager.poll(record.id)).state).toBe('failed');
 });

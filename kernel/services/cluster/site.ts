@@ -237,8 +237,15 @@ export class SshSite implements Site {
       ...paths
     ];
     const r = await spawnCollect('scp', args, undefined, 600000);
-    if (r.code !== 0)
-      throw new SiteError(`scp ${direction} ${this.description}: ${r.stderr.trim()}`);
+    if (r.code === 0) return;
+    const text = `scp ${direction} ${this.description}: ${r.stderr.trim() || `exit ${r.code}`}`;
+    // scp exits 1 for what the far side refused (no such folder, a full
+    // disk, a quota) and 255 for ssh's own failures, but also for a local
+    // file it cannot read: trying again would copy everything again, and
+    // fail the same way, for ever.
+    if (r.code === 1 || (r.code === 255 && /^scp: (stat )?local /m.test(r.stderr)))
+      throw new Error(text);
+    throw new SiteError(text);
   }
 }
 
