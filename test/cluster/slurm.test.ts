@@ -573,6 +573,43 @@ test('a submit Slurm refuses while a poll looks stays failed, saying why, and ca
   expect(forgot.code).toBe(0);
 });
 
+test('a map retry whose exit files cannot be read (a lost connection) reruns nothing and keeps the successes', async () => {
+  const maps = new MapRunner(store);
+  const map = await maps.submit({
+    commands: ['echo a', 'exit 4', 'echo c'],
+    chunk: 1,
+    profile: profiles.local
+  });
+  expect((await maps.wait(map.id, { intervalMs: 300 })).failed).toEqual([1]);
+  const results = join(map.remoteDir, 'results');
+  const lossy = new MapRunner(store, (p) => {
+    const real = siteFor(p);
+    return {
+      description: real.description,
+      put: (local, dir) => real.put(local, dir),
+      get: (remote, local) => real.get(remote, local),
+      exec: async (argv, options) => {
+        if (argv.join(' ').includes('*.exit')) throw new SiteError('ssh: connection reset');
+        return real.exec(argv, options);
+      }
+    } satisfies Site;
+  });
+  const unread = await lossy.progress(map.id);
+  expect(unread).toMatchObject({ read: false, done: 0 });
+  await expect(lossy.retry(map.id)).rejects.toThrow(
+    /its exit files could not be read \(ssh: connection reset; retrying\); nothing retried/
+  );
+  expect(
+    readdirSync(results)
+      .filter((f) => f.endsWith('.exit'))
+      .sort()
+  ).toEqual(['0.exit', '1.exit', '2.exit']);
+  expect(store.load(map.id).jobs).toHaveLength(1);
+  // Read again, the retry reruns the failed command alone.
+  const again = await maps.retry(map.id);
+  expect(again?.jobs).toHaveLength(2);
+});
+
 test('a job Slurm has forgotten, with no accounting to ask, ends as its log or exit files say', async () => {
   // The job id stands for one that ended before MinJobAge and that no
   // accounting kept: scontrol answers "Invalid job id", sacct has no

@@ -31,6 +31,8 @@ export interface MapProgress {
   exitCodes: (number | null)[];
   failed: number[];
   jobs: string[];
+  /** The exit files were read: false when the connection was lost (every code then null, unknown). */
+  read: boolean;
 }
 
 /** How much of a command's log `log()` reads: its end, where a failure shows. */
@@ -133,6 +135,12 @@ export class MapRunner {
   async retry(id: string): Promise<RunRecord | null> {
     const progress = await this.progress(id);
     if (!isFinal(progress.state)) throw new Error(`map ${id} is still ${progress.state}`);
+    // Unread, every code is null: a retry would run every command again and
+    // delete the exit files of those that succeeded.
+    if (!progress.read)
+      throw new SiteError(
+        `map ${id}: its exit files could not be read (${progress.message}); nothing retried`
+      );
     const record = this.store.load(id);
     if (!record.jobs?.length)
       throw new Error(`map ${id} never reached Slurm (${record.message}): submit it again`);
@@ -158,6 +166,7 @@ export class MapRunner {
     const total = record.count ?? 0;
     const exitCodes: (number | null)[] = new Array<number | null>(total).fill(null);
     let forgotten = false;
+    let read = false;
     try {
       // The state first, then the exit files: an array seen ended has written all of them.
       if (!isFinal(record.state) && record.jobId) {
@@ -180,6 +189,7 @@ export class MapRunner {
         const [i, c] = line.trim().split(' ');
         if (i && c !== undefined && c !== '' && Number(i) < total) exitCodes[Number(i)] = Number(c);
       }
+      read = true;
       if (forgotten) {
         // Slurm no longer knows the array and no accounting kept it: it has
         // ended, and its exit files say how far it got.
@@ -204,7 +214,8 @@ export class MapRunner {
       done,
       exitCodes,
       failed,
-      jobs: record.jobs ?? []
+      jobs: record.jobs ?? [],
+      read
     };
   }
 
