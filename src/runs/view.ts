@@ -302,11 +302,30 @@ export class SendFormBody extends Widget {
       i.placeholder = placeholder;
       return i;
     };
-    this._partition = text('partition', p?.partition ?? '');
-    this._gpus = text('gpus', p?.gpus ? String(p.gpus) : '', '0');
-    this._cpus = text('cpus', p?.cpus ? String(p.cpus) : '', '1');
-    this._mem = text('mem', p?.mem ?? '', '4G');
-    this._time = text('time', p?.time ?? '', '1:00:00');
+    this._partition = text('partition', '');
+    this._gpus = text('gpus', '', '0');
+    this._cpus = text('cpus', '', '1');
+    this._mem = text('mem', '', '4G');
+    this._time = text('time', '', '1:00:00');
+    // The resources shown are the chosen profile's defaults: picking another
+    // profile fills them again, except those the user typed into.
+    const resources = [this._partition, this._gpus, this._cpus, this._mem, this._time];
+    const edited = new Set<HTMLInputElement>();
+    for (const input of resources) input.addEventListener('input', () => edited.add(input));
+    const fill = (pr: RunProfile | undefined) => {
+      const values: [HTMLInputElement, string][] = [
+        [this._partition, pr?.partition ?? ''],
+        [this._gpus, pr?.gpus ? String(pr.gpus) : ''],
+        [this._cpus, pr?.cpus ? String(pr.cpus) : ''],
+        [this._mem, pr?.mem ?? ''],
+        [this._time, pr?.time ?? '']
+      ];
+      for (const [input, value] of values) if (!edited.has(input)) input.value = value;
+    };
+    fill(p);
+    this._profile.addEventListener('change', () =>
+      fill(profiles.find((pr) => pr.name === this._profile.value))
+    );
     field('Partition', this._partition);
     field('GPUs', this._gpus);
     field('CPUs', this._cpus);

@@ -38,6 +38,7 @@ const lab = useLab(
       const profile = {
         name: 'local-slurm',
         kind: 'slurm',
+        mem: '200M',
         workdir: tempDir('warren-remote-'),
         // No `warren` command given: the job calls the launcher that start.js's
         // install put on the Lab's PATH.
@@ -47,7 +48,9 @@ const lab = useLab(
       const broken = {
         ...profile,
         name: 'broken-warren',
-        warren: 'warren-missing-command'
+        warren: 'warren-missing-command',
+        mem: '300M',
+        time: '0:07:00'
       };
       writeFileSync(
         join(settings, 'runs.jupyterlab-settings'),
@@ -159,7 +162,7 @@ test('Send to cluster submits to the local Slurm profile; the Runs panel shows C
   });
 });
 
-test("a run whose job fails says the job's own error, not a missing result file", async () => {
+test("picking a profile fills in its resources, keeping those typed; a run whose job fails says the job's own error, not a missing result file", async () => {
   const { page } = lab;
   await withScreenshot(page, 'runs-failed', async () => {
     await runCommand(page, 'docmanager:open', { path: 'send.ipynb' });
@@ -173,7 +176,15 @@ test("a run whose job fails says the job's own error, not a missing result file"
     await button.click();
     const form = page.locator('.jp-Dialog .jp-WarrenRunsForm');
     await form.waitFor({ timeout: 30000 });
+    // The fields show the first profile's defaults; picking another fills in
+    // its own, but keeps what the user typed.
+    await expect(form.locator('input[name="mem"]').inputValue()).resolves.toBe('200M');
+    await expect(form.locator('input[name="time"]').inputValue()).resolves.toBe('');
+    await form.locator('input[name="cpus"]').fill('1');
     await form.locator('.jp-WarrenRunsForm-profile').selectOption('broken-warren');
+    await expect(form.locator('input[name="mem"]').inputValue()).resolves.toBe('300M');
+    await expect(form.locator('input[name="time"]').inputValue()).resolves.toBe('0:07:00');
+    await expect(form.locator('input[name="cpus"]').inputValue()).resolves.toBe('1');
     await form.locator('input[name="time"]').fill('5');
     await page.locator('.jp-Dialog .jp-mod-accept').click();
     const id = await newRunId(page, before);
