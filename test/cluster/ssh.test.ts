@@ -196,3 +196,18 @@ test('a copy the far side refuses, or a local file scp cannot read, fails the ru
   expect(record.message).toMatch(/^submit: scp to .*vanishing\.txt/);
   expect((await manager.poll(record.id)).state).toBe('failed');
 });
+
+test('a run whose folder is gone from the host ends failed, saying so, rather than starting for ever', async () => {
+  const nb = writeNotebook(join(work, 'purged.ipynb'), [{ source: '1' }]);
+  const done = await manager.wait((await manager.submit({ notebook: nb, profile: box })).id, {
+    intervalMs: 300,
+    fetch: false
+  });
+  expect(done.state).toBe('completed');
+  // A scratch clean-up while nobody polled: the record still says running.
+  rmSync(done.remoteDir, { recursive: true });
+  manager.store.save({ ...done, state: 'running', ended: undefined });
+  const seen = await manager.poll(done.id);
+  expect(seen.state).toBe('failed');
+  expect(seen.message).toMatch(/the run folder .* is gone from root@127\.0\.0\.1:\d+ \(.*can't cd/);
+});

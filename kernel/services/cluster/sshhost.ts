@@ -80,8 +80,15 @@ export class SshHostBackend implements Backend {
     const r = await this.t.exec([
       'sh',
       '-c',
-      `cd ${dir} && a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)" "$([ -e cancel-requested ] && echo cancel)"`
+      `cd ${dir} || exit 3; a=gone && { kill -0 ${Number(record.jobId)} 2>/dev/null && a=alive; }; printf '%s\\n%s\\n%s\\n%s\\n' "$a" "$(cat state 2>/dev/null)" "$(cat exitcode 2>/dev/null)" "$([ -e cancel-requested ] && echo cancel)"`
     ]);
+    // The host answered, but not from the run folder: purged (a scratch
+    // clean-up) or removed by hand. Its state is gone with it.
+    if (r.code === 3 && !r.stdout.trim())
+      return {
+        state: 'failed',
+        message: `the run folder ${record.remoteDir} is gone from ${this.t.description} (${r.stderr.trim() || `exit ${r.code}`})`
+      };
     const [alive, state, exit, cancel] = r.stdout.split('\n').map((s) => s.trim());
     const known: RunState[] = ['running', 'completed', 'failed', 'cancelled', 'timeout'];
     const s = known.includes(state as RunState) ? (state as RunState) : 'pending';
