@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { RunProfile } from '../../src/contract/runs';
 import { backendFor, RunManager, siteFor } from '../../kernel/services/cluster/manager';
+import type { Site } from '../../kernel/services/cluster/site';
 import { SiteError } from '../../kernel/services/cluster/site';
+import { SshHostBackend } from '../../kernel/services/cluster/sshhost';
 import type { Backend, RunRecord } from '../../kernel/services/cluster/types';
 import { RunStore } from '../../kernel/services/cluster/store';
 import type { NotebookLike } from './fixtures';
@@ -210,4 +212,37 @@ test('a run whose folder is gone from the host ends failed, saying so, rather th
   const seen = await manager.poll(done.id);
   expect(seen.state).toBe('failed');
   expect(seen.message).toMatch(/the run folder .* is gone from root@127\.0\.0\.1:\d+ \(.*can't cd/);
+});
+
+test('an output folder fetched again is updated in place, not copied inside itself', async () => {
+  const nb = writeNotebook(join(work, 'folder-out.ipynb'), [
+    { source: '!mkdir -p outdir && echo one > outdir/a.txt' }
+  ]);
+  const done = await manager.wait(
+    (await manager.submit({ notebook: nb, profile: box, outputs: ['outdir'] })).id,
+    { intervalMs: 300 }
+  );
+  expect(done.state).toBe('completed');
+  const fetched = join(work, `folder-out.run-${done.id}`, 'outdir');
+  expect(readFileSync(join(fetched, 'a.txt'), 'utf8')).toBe('one\n');
+  writeFileSync(join(done.remoteDir, 'outdir', 'a.txt'), 'two\n');
+  await manager.fetch(done.id);
+  expect(readFileSync(join(fetched, 'a.txt'), 'utf8')).toBe('two\n');
+  expect(existsSync(join(fetched, 'outdir'))).toBe(false);
+  // A connection lost while fetching an output is not a missing output: the
+  // fetch fails, to be tried again, and says nothing is missing.
+  const lossy = new RunManager(manager.store, (p) => {
+    const real = siteFor(p);
+    return new SshHostBackend({
+      description: real.description,
+      exec: (argv, options) => real.exec(argv, options),
+      put: (local, dir) => real.put(local, dir),
+      get: async (remote, local) => {
+        if (remote.endsWith('outdir')) throw new SiteError('ssh: connection reset');
+        return real.get(remote, local);
+      }
+    } satisfies Site);
+  });
+  await expect(lossy.fetch(done.id)).rejects.toThrow(/connection reset/);
+  expect(manager.store.load(done.id).message).not.toMatch(/missing/);
 });

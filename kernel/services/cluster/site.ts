@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import { checkHost, checkUser } from '../hosts';
 
 export interface ExecResult {
@@ -217,7 +217,13 @@ export class SshSite implements Site {
 
   async get(remote: string, local: string): Promise<void> {
     mkdirSync(dirname(local), { recursive: true });
-    await this.scp('from', [`${this.target()}:${remotePath(remote)}`, localPath(local)]);
+    // A folder copied onto one that exists (a second fetch) would land inside
+    // it (out/out): under the same name, it goes to the parent instead.
+    const to =
+      posix.basename(remote) === basename(local)
+        ? `${dirname(localPath(local))}/`
+        : localPath(local);
+    await this.scp('from', [`${this.target()}:${remotePath(remote)}`, to]);
   }
 
   /**

@@ -259,6 +259,10 @@ export async function fetchResults(
   await t.get(join(record.remoteDir, RESULT), notebook);
   const missing: string[] = [];
   for (const o of record.outputs)
-    await t.get(join(record.remoteDir, o), join(outputsDir, o)).catch(() => missing.push(o));
+    await t.get(join(record.remoteDir, o), join(outputsDir, o)).catch((error: unknown) => {
+      // A lost connection is not a missing output: the fetch is tried again.
+      if (error instanceof SiteError) throw error;
+      missing.push(o);
+    });
   return missing;
 }
