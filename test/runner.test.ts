@@ -4,6 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive } from '../kernel/pids';
+import { descendants } from '../kernel/services/processes';
 import type { NotebookLike } from './cluster/fixtures';
 import {
   cellText,
@@ -119,6 +121,28 @@ test('outputs are written as they arrive; SIGTERM interrupts the kernel, saves a
   expect(cellText(result, 1)).toMatch(/tick 3\n/);
   expect(result.cells[2].outputs).toEqual([]);
   expect(result.metadata.warren?.status).toBe('cancelled');
+});
+
+test('a runner killed outright takes its kernel with it', async () => {
+  const nb = writeNotebook(join(dir, 'orphan.ipynb'), [
+    {
+      source:
+        "for (let i = 0; i < 600; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }"
+    }
+  ]);
+  const out = join(dir, 'orphan.out.ipynb');
+  let pid = 0;
+  const running = warren(['run', nb, '-o', out], env(), (p) => (pid = p));
+  await until(
+    () => existsSync(out) && cellText(read(out), 0).includes('tick 3'),
+    30000,
+    'live output'
+  );
+  const kernel = descendants(pid);
+  expect(kernel.length).toBeGreaterThanOrEqual(2); // the supervisor and the kernel
+  process.kill(pid, 'SIGKILL');
+  await running;
+  await until(() => kernel.every((p) => !alive(p)), 15000, 'the kernel gone with its runner');
 });
 
 test('--timeout stops a cell that runs too long and fails the run', async () => {

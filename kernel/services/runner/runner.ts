@@ -118,7 +118,10 @@ export class NotebookRunner {
     // holds a runner) keeps ZeroMQ's JavaScript off its main thread.
     const { KernelClient } = await import('../../client/client');
     this.client = await KernelClient.launch(this.spec.argv, {
-      env: this.spec.env,
+      // A runner killed outright (timeout's -k, an OOM killer) takes its
+      // kernel with it: warren's supervisor ends with its parent, rather than
+      // keep a kernel, and its GPU work, running on a host that nothing watches.
+      env: { ...this.spec.env, WARREN_SUPERVISOR_WATCH_PARENT: '1' },
       cwd,
       timeoutMs: 60000
     });
