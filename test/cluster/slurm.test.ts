@@ -610,6 +610,24 @@ test('a map retry whose exit files cannot be read (a lost connection) reruns not
   expect(again?.jobs).toHaveLength(2);
 });
 
+test('a work folder holding % keeps the logs in the run folder (Slurm patterns only in the log names)', async () => {
+  const percent = { ...profiles.local, workdir: join(remote, '100%j-runs') };
+  const nb = notebook('percent.ipynb', [{ source: "console.log('pct')" }]);
+  const done = await manager.wait((await manager.submit({ notebook: nb, profile: percent })).id, {
+    intervalMs: 300
+  });
+  expect(done.state).toBe('completed');
+  expect(done.remoteDir.startsWith(join(remote, '100%j-runs'))).toBe(true);
+  expect(readFileSync(join(done.remoteDir, 'log'), 'utf8')).toMatch(/warren run: ok/);
+  const maps = new MapRunner(store);
+  const map = await maps.submit({ commands: ['echo in-percent'], chunk: 1, profile: percent });
+  expect(await maps.wait(map.id, { intervalMs: 300 })).toMatchObject({ state: 'completed' });
+  expect(await maps.log(map.id, 0)).toBe('in-percent\n');
+  expect(readdirSync(join(map.remoteDir, 'logs')).some((f) => /^chunk-\d+_0\.out$/.test(f))).toBe(
+    true
+  );
+});
+
 test('a job Slurm has forgotten, with no accounting to ask, ends as its log or exit files say', async () => {
   // The job id stands for one that ended before MinJobAge and that no
   // accounting kept: scontrol answers "Invalid job id", sacct has no

@@ -286,7 +286,7 @@ export class MapRunner {
     const tasks = Math.ceil(list.length / chunk);
     const parallel = record.parameters.parallel ? `%${record.parameters.parallel}` : '';
     const options = new SlurmBackend(t)
-      .sbatchOptions(record, `${record.remoteDir}/logs/chunk-%A_%a.out`)
+      .sbatchOptions(record, 'logs/chunk-%A_%a.out')
       .filter((o) => !o.startsWith('--open-mode'));
     record.state = 'submitting';
     record.submitter = thisSubmitter();

@@ -65,12 +65,16 @@ export class SlurmBackend implements Backend {
       throw new Error(`Slurm on ${this.t.description} does not answer: ${r.stderr.trim()}`);
   }
 
+  /**
+   * `output`: the log's name in the run folder, where Slurm's patterns (%A,
+   * %a) may stand; a `%` in the folder itself is taken literally.
+   */
   sbatchOptions(record: RunRecord, output: string): string[] {
     const r = record.resources;
     const o = [
       `--job-name=${jobName(record)}`,
       `--chdir=${record.remoteDir}`,
-      `--output=${output}`,
+      `--output=${record.remoteDir.replace(/%/g, '%%')}/${output}`,
       '--open-mode=append'
     ];
     if (r.partition) o.push(`--partition=${r.partition}`);
@@ -84,10 +88,7 @@ export class SlurmBackend implements Backend {
   async submit(record: RunRecord): Promise<string> {
     const script = ['#!/bin/sh', `# warren run ${record.id}`, ...runLines(record), ''].join('\n');
     await stage(this.t, record, { name: join(record.remoteDir, 'job.sh'), text: script });
-    return this.sbatch([
-      ...this.sbatchOptions(record, join(record.remoteDir, LOG)),
-      join(record.remoteDir, 'job.sh')
-    ]);
+    return this.sbatch([...this.sbatchOptions(record, LOG), join(record.remoteDir, 'job.sh')]);
   }
 
   /** sbatch --parsable; the id goes back to the caller, who records it before polling. */
