@@ -99,6 +99,11 @@ test("inputs keep their paths under the notebook's folder, so two of one name bo
     /input .*log would take the place of warren's own log in the run folder/
   );
   await expect(
+    manager.submit({ notebook: nb, profile: box, inputs: ['paths.ipynb'] })
+  ).rejects.toThrow(
+    /input .*paths\.ipynb would take the place of the notebook paths\.ipynb in the run folder/
+  );
+  await expect(
     manager.submit({ notebook: nb, profile: box, inputs: ['data', 'data/sub-01/dwi.txt'] })
   ).rejects.toThrow(/overlap in the run folder \(data, data\/sub-01\/dwi.txt\)/);
   expect(manager.store.list().length).toBe(before);

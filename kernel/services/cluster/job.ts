@@ -55,6 +55,11 @@ export function inputPlaces(source: string, inputs: string[]): { file: string; p
       throw new Error(
         `input ${file} would take the place of warren's own ${top} in the run folder`
       );
+    // The notebook passes through the folder under its own name on its way to NOTEBOOK.
+    if (top === basename(source))
+      throw new Error(
+        `input ${file} would take the place of the notebook ${top} in the run folder`
+      );
     const other = taken.get(place);
     if (other !== undefined)
       throw new Error(`inputs ${other} and ${file} would both be ${place} in the run folder`);

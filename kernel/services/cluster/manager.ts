@@ -192,6 +192,8 @@ export class RunManager {
     // older copy would bring back `submitting`, and with it a submitter that
     // lives on, so the run would never end.
     if (isFinal(stored.state) && !isFinal(record.state)) {
+      for (const key of Object.keys(record) as (keyof RunRecord)[])
+        if (!(key in stored)) delete record[key];
       Object.assign(record, stored);
       return;
     }

@@ -144,6 +144,11 @@ export class SlurmBackend implements Backend {
   private async endFromLog(record: RunRecord, seen: Observed): Promise<Observed> {
     const r = await this.t.exec(['tail', '-c', '4000', join(record.remoteDir, LOG)]);
     if (r.code !== 0 && r.code !== 1) throw new SiteError(`reading the log: ${r.stderr.trim()}`);
+    if (r.code === 1)
+      return {
+        state: 'failed',
+        message: `${seen.message}; its log cannot be read (${r.stderr.trim()})`
+      };
     const words = [
       ...r.stdout.matchAll(/^warren run: (ok|failed|dead|cancelled|timeout): (.*)$/gm)
     ];
