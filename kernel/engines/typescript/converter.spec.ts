@@ -170,6 +170,27 @@ describe('the converter', () => {
       expect(converter.moveTo(notebook)).toBe(true);
       expect(messages('first + 1')).toEqual([]);
       expect(messages('import { rate } from "./rates"; rate + first')).toEqual([]);
+      // What a cell imports keeps its types in the cells after it, and an
+      // untyped package of the notebook's folder can be imported again.
+      const pkg = join(notebook, 'node_modules', 'typedpkg');
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(
+        join(pkg, 'package.json'),
+        '{"name":"typedpkg","main":"index.js","types":"index.d.ts"}'
+      );
+      writeFileSync(join(pkg, 'index.js'), 'exports.fn = (n) => n * 2;\n');
+      writeFileSync(join(pkg, 'index.d.ts'), 'export declare function fn(n: number): number;\n');
+      const untyped = join(notebook, 'node_modules', 'leftpadx');
+      mkdirSync(untyped, { recursive: true });
+      writeFileSync(join(untyped, 'package.json'), '{"name":"leftpadx","main":"index.js"}');
+      writeFileSync(join(untyped, 'index.js'), 'module.exports = (s) => " " + s;\n');
+      run('import { fn } from "typedpkg"');
+      expect(messages('const doubled: string = fn(2)')[0]).toMatch(
+        /Type 'number' is not assignable to type 'string'/
+      );
+      expect(converter.complete('fn', 2).candidates).toContain('fn');
+      run('import lp from "leftpadx"');
+      run('import lp from "leftpadx"');
       // A folder with @types/node of its own: checked against those, by another converter.
       mkdirSync(join(project, 'node_modules', '@types', 'node'), { recursive: true });
       writeFileSync(join(project, 'node_modules', '@types', 'node', 'package.json'), '{}');

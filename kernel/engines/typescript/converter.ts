@@ -17,7 +17,7 @@
  * declaration of each name winning, so a notebook of thousands of cells
  * checks a cell against a few dozen files.
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import { earlierNamesOnExports, isTopLevelAwait, lastExpression, expandShorthand } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
@@ -79,7 +79,7 @@ export class Converter {
   /** How many of the cells' files hold a cell's declarations. */
   private filled = 0;
   /** Cells checked on the program's own checker, newer than every declaration file. */
-  private readonly live: LiveCells;
+  private live: LiveCells;
   /** The last cell converted live, which joins `live` if its declarations are committed whole. */
   private candidate: LiveCell | null = null;
   /** The cell whose declarations `convert(src, true)` left for `declarationsLeft`. */
@@ -161,13 +161,21 @@ export class Converter {
     const roots = typeRoots(cwd);
     const mine = this.options.typeRoots ?? [];
     if (roots.length !== mine.length || roots.some((r, i) => r !== mine[i])) return false;
+    const isJS = this.cellPath.endsWith('.js');
+    // Every file of the chain moves too: imports that earlier cells carried
+    // in their declarations resolve from the file that holds them, and from
+    // the old folder a package of the notebook's is not found (its names
+    // lost their types, an untyped one could not be imported again).
+    this.absorb();
     this.cwd = cwd;
-    this.cellPath = join(
-      cwd,
-      `${this.prefix}_cell__.${this.cellPath.endsWith('.js') ? 'js' : 'ts'}`
-    );
+    this.cellPath = join(cwd, `${this.prefix}_cell__.${isJS ? 'js' : 'ts'}`);
+    for (const file of this.chain) {
+      file.path = join(cwd, basename(file.path));
+      file.version++;
+    }
     // A new options object: the language service makes a new program with them.
     this.options = { ...this.options, rootDir: cwd, outDir: join(cwd, '__warren_out__') };
+    this.live = new LiveCells(join(cwd, this.prefix), this.options, isJS);
     return true;
   }
 
