@@ -137,11 +137,19 @@ describe('the converter', () => {
     expect(messages('lr.toFixed(2)')).toEqual([]);
   });
 
-  test('top-level await is allowed and said; await inside a plain function is an error', () => {
+  test('top-level await and for await are allowed and said; inside a plain function they are errors', () => {
     const r = converter.convert('const v = await Promise.resolve(3); v');
     expect(r.diagnostics).toEqual([]);
     expect(r.hasToplevelAwait).toBe(true);
     expect(converter.convert('function f() { await 1 }').diagnostics.length).toBeGreaterThan(0);
+    const loop = converter.convert(
+      'async function* gen() { yield 1; yield 2 }\nconst acc: number[] = [];\nfor await (const g of gen()) acc.push(g)'
+    );
+    expect(loop.diagnostics).toEqual([]);
+    expect(loop.hasToplevelAwait).toBe(true);
+    expect(
+      converter.convert('function g() { for await (const x of []) x }').diagnostics.length
+    ).toBeGreaterThan(0);
   });
 
   test("the runtime's globals are typed, and read from exports", () => {

@@ -36,6 +36,8 @@ const RECENT = 32;
 const EMIT_ONLY_JS = 0;
 /** TypeScript's "'await' is only allowed within async functions" (top-level await is ours to run). */
 const AWAIT_OUTSIDE_ASYNC = 1308;
+/** TypeScript's "Top-level 'for await' loops are only allowed when 'module' is es2022…": a top-level await like any other. */
+const FOR_AWAIT_AT_TOP = 1432;
 
 /** Converters made in this process: each names its files apart. */
 let made = 0;
@@ -257,7 +259,10 @@ export class Converter {
       ...program.getSyntacticDiagnostics(sf),
       ...program.getSemanticDiagnostics(sf)
     ]) {
-      if (d.code === AWAIT_OUTSIDE_ASYNC && isTopLevelAwait(sf, d.start ?? 0)) {
+      if (
+        (d.code === AWAIT_OUTSIDE_ASYNC || d.code === FOR_AWAIT_AT_TOP) &&
+        isTopLevelAwait(sf, d.start ?? 0)
+      ) {
         hasToplevelAwait = true;
         continue;
       }
