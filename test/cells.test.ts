@@ -90,6 +90,47 @@ describe('what a failed cell leaves behind', () => {
   });
 });
 
+describe('names shared between cells, as in a REPL', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  const value = async (code: string) => {
+    const { reply, iopub } = await run(k, code);
+    expect(reply.content.status).toBe('ok');
+    return result(iopub);
+  };
+
+  test('a function sees what a later cell assigns to a name it reads, and writes what later cells read', async () => {
+    await value('let lr = 0.1\nfunction step() { return lr }');
+    await value('lr = 0.01');
+    expect(await value('step()')).toBe('0.01');
+    expect(
+      await value('let counter = 0\nfunction inc() { counter++; return counter }\ninc(); counter')
+    ).toBe('1');
+    await value('counter = 100');
+    expect(await value('inc()')).toBe('101');
+    expect(await value('counter')).toBe('101');
+  });
+
+  test('a function calls the newest definition of another, as redefined by a later cell', async () => {
+    await value('function helper() { return 1 }\nfunction useHelper() { return helper() }');
+    await value('function helper() { return 2 }');
+    expect(await value('useHelper()')).toBe('2');
+    // Within one cell, a class and a destructured pair still read as written.
+    expect(
+      await value("class A { static make() { return new A() } hi() { return 'a' } }\nA.make().hi()")
+    ).toBe("'a'");
+    expect(await value('const [p, { q }] = [1, { q: 2 }]\nconst sum = () => p + q\nsum()')).toBe(
+      '3'
+    );
+  });
+});
+
 describe('every documented magic in a cell', () => {
   let k: KernelClient;
   const settings = join(work, 'settings');

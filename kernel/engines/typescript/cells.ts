@@ -63,24 +63,34 @@ export function lastExpression(
   };
 }
 
-/** A name declared by an earlier cell is read from `exports`, where that cell left it. */
+/**
+ * A name declared by an earlier cell is read from `exports`, where that cell
+ * left it. So is a value the cell itself declares at its top level (a
+ * variable, function, class or enum), everywhere but where it is declared:
+ * a function of this cell then sees what a later cell assigns to the name,
+ * or the newer function a later cell defines under it, as in a REPL, rather
+ * than its own copy from when it was defined.
+ */
 export function earlierNamesOnExports(
   checker: ts.TypeChecker,
-  declared: Set<ts.SourceFile | undefined>
+  declared: Set<ts.SourceFile | undefined>,
+  own?: ts.SourceFile
 ): ts.TransformerFactory<ts.SourceFile> {
   return (context) => (root) => {
     const visit = (node: ts.Node): ts.Node => {
       if (!ts.isIdentifier(node)) return ts.visitEachChild(node, visit, context);
-      const parent = ts.getOriginalNode(node).parent as ts.Node | undefined;
-      if (
-        parent &&
-        ts.isPropertyAccessExpression(parent) &&
-        parent.name === ts.getOriginalNode(node)
-      )
-        return node;
-      const symbol = checker.getSymbolAtLocation(ts.getOriginalNode(node));
-      const earlier = symbol?.declarations?.some((d) => declared.has(d.getSourceFile()));
-      if (!earlier) return node;
+      const original = ts.getOriginalNode(node);
+      const parent = original.parent as ts.Node | undefined;
+      if (parent && ts.isPropertyAccessExpression(parent) && parent.name === original) return node;
+      const symbol = checker.getSymbolAtLocation(original);
+      const declarations = symbol?.declarations ?? [];
+      const earlier = declarations.some((d) => declared.has(d.getSourceFile()));
+      const mine =
+        own !== undefined &&
+        !Private.declares(original) &&
+        declarations.length > 0 &&
+        declarations.every((d) => Private.topLevelValue(d, own));
+      if (!earlier && !mine) return node;
       return context.factory.createPropertyAccessExpression(
         context.factory.createIdentifier('exports'),
         node.text
@@ -129,4 +139,49 @@ export function isComplete(src: string): CompletenessAnswer {
   const lastLine = src.slice(src.lastIndexOf('\n') + 1);
   const indent = /^\s*/.exec(lastLine)?.[0] ?? '';
   return { status: 'incomplete', indent: /[{([]\s*$/.test(src) ? indent + '  ' : indent };
+}
+
+namespace Private {
+  /** A value declared by a statement of `sf` itself (not in a block, a loop or a function). */
+  export function topLevelValue(d: ts.Declaration, sf: ts.SourceFile): boolean {
+    if (d.getSourceFile() !== sf) return false;
+    if (ts.isFunctionDeclaration(d) || ts.isClassDeclaration(d) || ts.isEnumDeclaration(d))
+      return d.parent === sf && !Private.ambient(d);
+    let node: ts.Node = d;
+    while (
+      ts.isBindingElement(node) ||
+      ts.isObjectBindingPattern(node) ||
+      ts.isArrayBindingPattern(node)
+    )
+      node = node.parent;
+    if (!ts.isVariableDeclaration(node)) return false;
+    const list = node.parent;
+    const statement = list?.parent;
+    return (
+      ts.isVariableDeclarationList(list) &&
+      statement !== undefined &&
+      ts.isVariableStatement(statement) &&
+      statement.parent === sf &&
+      !Private.ambient(statement)
+    );
+  }
+
+  /** `declare const x`, `declare function f()`: nothing of it runs, so nothing is in `exports`. */
+  export function ambient(node: ts.Node): boolean {
+    return (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Ambient) !== 0;
+  }
+
+  /** Whether `name` is the name a declaration declares (there it stays a local). */
+  export function declares(name: ts.Node): boolean {
+    const parent = name.parent as ts.Node | undefined;
+    if (!parent) return true; // made by the emit, not written
+    return (
+      (ts.isVariableDeclaration(parent) ||
+        ts.isBindingElement(parent) ||
+        ts.isFunctionDeclaration(parent) ||
+        ts.isClassDeclaration(parent) ||
+        ts.isEnumDeclaration(parent)) &&
+      (parent as ts.NamedDeclaration).name === name
+    );
+  }
 }

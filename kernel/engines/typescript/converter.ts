@@ -294,7 +294,7 @@ export class Converter {
       (declares(sf) && !jsOnly ? false : EMIT_ONLY_JS) as boolean,
       {
         before: [lastExpression(sf, (name) => (lastExpressionVar = name), names)],
-        after: [earlierNamesOnExports(checker, declared)]
+        after: [earlierNamesOnExports(checker, declared, sf)]
       }
     );
     return {
