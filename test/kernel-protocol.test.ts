@@ -433,12 +433,16 @@ describe('transports and kernelspecs', () => {
     await k.shutdown();
   });
 
-  test('the JavaScript kernel runs plain JavaScript', async () => {
+  test('the JavaScript kernel runs plain JavaScript, never refused for its types; syntax errors stop it', async () => {
     const k = await launchWarren({ language: 'javascript' });
     const info = await k.call('shell', 'kernel_info_request', {});
     expect((info.reply.content.language_info as Record<string, string>).name).toBe('javascript');
     const { iopub } = await k.execute('const o = { a: 1 }; o.a + 1');
     expect(result(iopub)).toBe('2');
+    // Valid JavaScript is not refused for its types, as Node would not.
+    expect(result((await k.execute("let a = 1\na = 'x'\no.b = 2\na + o.b")).iopub)).toBe("'x2'");
+    const broken = await k.execute('let = = 1', { stop_on_error: false });
+    expect(broken.reply.content.status).toBe('error');
     await k.shutdown();
   });
 

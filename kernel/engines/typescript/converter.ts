@@ -110,6 +110,8 @@ export class Converter {
       resolveJsonModule: true,
       jsx: ts.JsxEmit.React,
       allowJs: true,
+      // Checked for top-level await (reported as an error the engine takes);
+      // the JavaScript kernel reports no other semantic error (check()).
       checkJs: true,
       // The fork's option: top-level await is reported (code 1308) instead of
       // refused for CommonJS, and the engine runs such a cell as async.
@@ -255,10 +257,8 @@ export class Converter {
   ): Converted {
     let hasToplevelAwait = false;
     const diagnostics: CompilerDiagnostic[] = [];
-    for (const d of [
-      ...program.getSyntacticDiagnostics(sf),
-      ...program.getSemanticDiagnostics(sf)
-    ]) {
+    const syntax = new Set<ts.Diagnostic>(program.getSyntacticDiagnostics(sf));
+    for (const d of [...syntax, ...program.getSemanticDiagnostics(sf)]) {
       if (
         (d.code === AWAIT_OUTSIDE_ASYNC || d.code === FOR_AWAIT_AT_TOP) &&
         isTopLevelAwait(sf, d.start ?? 0)
@@ -266,6 +266,10 @@ export class Converter {
         hasToplevelAwait = true;
         continue;
       }
+      // JavaScript cells run as Node runs them: a name given a value of
+      // another type, or a property added later, is no error there, and what
+      // is (a const assigned) is Node's to throw. Syntax errors still stop them.
+      if (this.cellPath.endsWith('.js') && !syntax.has(d)) continue;
       const at = sf.getLineAndCharacterOfPosition(Math.min(d.start ?? 0, src.length));
       diagnostics.push({
         line: at.line,
