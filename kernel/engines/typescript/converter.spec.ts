@@ -210,6 +210,30 @@ describe('the converter', () => {
     }
   });
 
+  test('a cell TypeScript cannot write declarations for still carries its names, typed where they can be', () => {
+    // TS4094: a class expression with private members cannot be declared.
+    run(
+      'const rows = [1, 2]\nconst Trainer = class { private lr = 0.1; rate() { return this.lr } }\nfunction scale(n: number) { return n * 2 }'
+    );
+    expect(messages('rows.length + scale(1)')).toEqual([]);
+    expect(messages('rows.toUpperCase()')[0]).toMatch(
+      /toUpperCase.*does not exist on type 'number\[\]'/
+    );
+    expect(messages('scale("x")')[0]).toMatch(/not assignable to parameter of type 'number'/);
+    expect(messages('new Trainer().rate()')).toEqual([]);
+    // The same when the declarations follow the answer (as the compiler gives them).
+    const later = converter.convert(
+      'const cols = [3]\nconst Later = class { private p = 1 }',
+      true
+    );
+    expect(later.diagnostics).toEqual([]);
+    converter.commit(null);
+    expect(messages('cols.toUpperCase()')[0]).toMatch(/does not exist on type 'number\[\]'/);
+    // Imported by the same cell: its names still resolve.
+    run('import { join } from "path"\nconst Kept = class { private k = 1 }');
+    expect(messages('join("a", "b").length')).toEqual([]);
+  });
+
   test('completes the members of an earlier name and shows its type on inspect', () => {
     run('const scan = { voxels: 3, subject: "sub-01" }');
     const c = converter.complete('scan.vo', 7);

@@ -85,7 +85,7 @@ export class Converter {
   /** The last cell converted live, which joins `live` if its declarations are committed whole. */
   private candidate: LiveCell | null = null;
   /** The cell whose declarations `convert(src, true)` left for `declarationsLeft`. */
-  private left: { program: ts.Program; file: ts.SourceFile } | null = null;
+  private left: { program: ts.Program; file: ts.SourceFile; names: string[] } | null = null;
 
   constructor(options: ConverterOptions) {
     this.cwd = options.cwd;
@@ -212,7 +212,7 @@ export class Converter {
       if (converted.output !== undefined && declares(sf))
         this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
       if (converted.output !== undefined && leave) {
-        this.left = { program, file: sf };
+        this.left = { program, file: sf, names };
         converted.declarationsFollow = true;
       }
       return converted;
@@ -239,6 +239,8 @@ export class Converter {
       undefined,
       true
     );
+    if (text === '' && left.names.length > 0)
+      text = Private.declaredAnyway(left.program.getTypeChecker(), left.file, left.names);
     const declarations = declarationsOnly(text);
     if (this.candidate?.file === left.file) this.candidate.declarations = declarations;
     return declarations;
@@ -301,6 +303,11 @@ export class Converter {
         after: [earlierNamesOnExports(checker, declared, sf)]
       }
     );
+    // TypeScript emits no declarations at all for a file where one cannot be
+    // written (a class expression with private members, a type that cannot
+    // be named): every name of the cell would be lost to later cells.
+    if (!jsOnly && declOutput === '' && names.length > 0 && declares(sf))
+      declOutput = Private.declaredAnyway(checker, sf, names);
     return {
       output: output.replace(/^"use strict";\n/, ''),
       declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
@@ -508,4 +515,57 @@ function withExports(src: string, names: string[]): string {
 /** A declaration text as a module: its names stay in the chain, never global. */
 function moduleText(text: string): string {
   return text.endsWith('\n') ? `${text}export {};\n` : `${text}\nexport {};\n`;
+}
+
+namespace Private {
+  /**
+   * Declarations of a cell's names written from the checker's types, when
+   * TypeScript's own declaration emit refused the cell: each value with the
+   * type the checker gives it (`any` where that type cannot be written
+   * outside the cell), each import as written. Types and interfaces of such
+   * a cell are not carried.
+   */
+  export function declaredAnyway(
+    checker: ts.TypeChecker,
+    sf: ts.SourceFile,
+    names: string[]
+  ): string {
+    const wanted = new Set(names);
+    const lines: string[] = [];
+    for (const st of sf.statements) {
+      if (ts.isImportDeclaration(st) || ts.isImportEqualsDeclaration(st)) {
+        lines.push(st.getText(sf));
+        continue;
+      }
+      const declared: { name: ts.Identifier; keyword: string }[] = [];
+      if (ts.isVariableStatement(st)) {
+        const keyword = st.declarationList.flags & ts.NodeFlags.Const ? 'const' : 'let';
+        const visit = (n: ts.BindingName) => {
+          if (ts.isIdentifier(n)) declared.push({ name: n, keyword });
+          else for (const e of n.elements) if (!ts.isOmittedExpression(e)) visit(e.name);
+        };
+        for (const d of st.declarationList.declarations) visit(d.name);
+      } else if (
+        (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) &&
+        st.name
+      )
+        declared.push({ name: st.name, keyword: 'const' });
+      for (const { name, keyword } of declared) {
+        if (!wanted.has(name.text)) continue;
+        const symbol = checker.getSymbolAtLocation(name);
+        let type = 'any';
+        if (symbol && !ts.isClassDeclaration(st) && !ts.isEnumDeclaration(st)) {
+          const text = checker.typeToString(
+            checker.getTypeOfSymbolAtLocation(symbol, name),
+            undefined,
+            ts.TypeFormatFlags.NoTruncation
+          );
+          // A type named by the cell itself, or one TypeScript cannot write, stays any.
+          if (!/\btypeof\b|\.\.\.|\bimport\(/.test(text)) type = text;
+        }
+        lines.push(`declare ${keyword} ${name.text}: ${type};`);
+      }
+    }
+    return lines.join('\n') + '\n';
+  }
 }
