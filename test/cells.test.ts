@@ -129,6 +129,11 @@ describe('names shared between cells, as in a REPL', () => {
       '3'
     );
   });
+
+  test('a name declared in a declare global block is read from globalThis in later cells', async () => {
+    await value('declare global { var sharedRate: number }\nglobalThis.sharedRate = 5');
+    expect(await value('sharedRate + 1')).toBe('6');
+  });
 });
 
 describe('every documented magic in a cell', () => {

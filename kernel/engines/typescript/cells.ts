@@ -84,7 +84,10 @@ export function earlierNamesOnExports(
       if (parent && ts.isPropertyAccessExpression(parent) && parent.name === original) return node;
       const symbol = checker.getSymbolAtLocation(original);
       const declarations = symbol?.declarations ?? [];
-      const earlier = declarations.some((d) => declared.has(d.getSourceFile()));
+      // Names of a `declare global` block live on globalThis, not on exports.
+      const earlier =
+        declarations.some((d) => declared.has(d.getSourceFile())) &&
+        !declarations.some(Private.inGlobalBlock);
       const mine =
         own !== undefined &&
         !Private.declares(original) &&
@@ -142,6 +145,14 @@ export function isComplete(src: string): CompletenessAnswer {
 }
 
 namespace Private {
+  /** A declaration inside `declare global { ... }`. */
+  export function inGlobalBlock(d: ts.Node): boolean {
+    for (let n: ts.Node | undefined = d.parent; n; n = n.parent)
+      if (ts.isModuleDeclaration(n) && (n.flags & ts.NodeFlags.GlobalAugmentation) !== 0)
+        return true;
+    return false;
+  }
+
   /** A value declared by a statement of `sf` itself (not in a block, a loop or a function). */
   export function topLevelValue(d: ts.Declaration, sf: ts.SourceFile): boolean {
     if (d.getSourceFile() !== sf) return false;
