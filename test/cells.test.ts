@@ -46,6 +46,10 @@ describe('what a failed cell leaves behind', () => {
     expect(String(notReached.reply.content.evalue)).toMatch(/Cannot find name 'notReached'/);
     const later = await run(k, 'later.toUpperCase()');
     expect(result(later.iopub)).toBe("'FROM BEFORE'");
+    // A name in any script is such a name too.
+    await run(k, 'throw new Error("stop")\nconst ψ = 1');
+    const psi = await run(k, 'typeof ψ');
+    expect(String(psi.reply.content.evalue)).toMatch(/Cannot find name 'ψ'/);
   });
 
   test('an interrupted cell keeps what it declared before the interrupt', async () => {

@@ -395,8 +395,12 @@ namespace Private {
    */
   export function cellNames(output: string): string[] {
     const names: string[] = [];
-    for (const m of output.matchAll(/^((?:exports\.[\w$]+ = )+)void 0;$/gm))
-      for (const n of m[1].matchAll(/exports\.([\w$]+) = /g)) names.push(n[1]);
+    // Any identifier: ψ and café are names as well as psi.
+    for (const m of output.matchAll(
+      /^((?:exports\.[\p{ID_Continue}$\u200c\u200d]+ = )+)void 0;$/gmu
+    ))
+      for (const n of m[1].matchAll(/exports\.([\p{ID_Continue}$\u200c\u200d]+) = /gu))
+        names.push(n[1]);
     return names;
   }
 
