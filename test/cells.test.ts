@@ -140,6 +140,95 @@ describe('names shared between cells, as in a REPL', () => {
   });
 });
 
+describe("an error's traceback", () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  /** The traceback of the cell's error reply, which must have failed. */
+  const traceback = async (code: string) => {
+    const { reply } = await run(k, code);
+    expect(reply.content.status).toBe('error');
+    return reply.content.traceback as string[];
+  };
+
+  test("names each cell's own line and column, with its code, not the compiled JavaScript's", async () => {
+    // Types, a shorthand property and a ! line before the throw: none of them
+    // is where the compiled JavaScript has it.
+    const first = await run(
+      k,
+      [
+        'interface Scan { subject: string; volumes: number }',
+        'const subject = "sub-01"',
+        'const scan: Scan = { subject, volumes: 3 }',
+        '!true',
+        'function check(s: Scan): number {',
+        '  if (s.volumes < 4) throw new Error(`too few volumes: ${s.volumes}`)',
+        '  return s.volumes',
+        '}'
+      ].join('\n')
+    );
+    expect(first.reply.content.status).toBe('ok');
+    const lines = await traceback('const again = { scan }\ncheck(again.scan)');
+    expect(lines[0]).toMatch(/Error.*too few volumes: 3/);
+    // Column 28 of line 6 is `new Error`; line 2 of the calling cell, column 1.
+    expect(lines.slice(1)).toEqual([
+      '    at check (Cell In[1]:6:28)',
+      '        if (s.volumes < 4) throw new Error(`too few volumes: ${s.volumes}`)',
+      '    at Cell In[2]:2:1',
+      '        check(again.scan)'
+    ]);
+  });
+
+  test('a column after shorthand properties is the one written, in a type error and a thrown one', async () => {
+    const typed = await run(k, 'const u = 1, v = 2\nconst w = { u, v, z: u.toFixed(1) * 2 }');
+    expect(typed.reply.content.ename).toBe('TSError');
+    // The left side of `*` (column 22 as written, not 28 of `{ u: u, v: v, ...`).
+    expect(String(typed.reply.content.traceback)).toContain('2:22 - ');
+    const thrown = await traceback('const m = 1, n = 2\nconst o = { m, n, p: (null as any).q }');
+    expect(thrown[1]).toBe('    at Cell In[4]:2:36');
+  });
+
+  test('a cell run while the compiler still loads, and again once it is ready, names its lines', async () => {
+    const fresh = await launchWarren({ cwd: work });
+    try {
+      const cell = '[3, 4].map((x) => {\n  throw new RangeError(`bad ${x}`)\n})';
+      for (const label of ['In[1]', 'In[2]']) {
+        const { reply } = await run(fresh, cell);
+        const thrown = reply.content.traceback as string[];
+        expect(thrown[0]).toMatch(/RangeError.*bad 3/);
+        expect(thrown.slice(1)).toEqual([
+          `    at Cell ${label}:2:9`,
+          '        throw new RangeError(`bad ${x}`)',
+          '    at Array.map (<anonymous>)',
+          `    at Cell ${label}:1:8`,
+          '        [3, 4].map((x) => {'
+        ]);
+      }
+    } finally {
+      await fresh.shutdown();
+    }
+  });
+
+  test('an error thrown later in a callback of a cell names the cell', async () => {
+    const late = await run(
+      k,
+      'setTimeout(() => {\n  throw new Error("late")\n}, 10)\nawait new Promise((r) => setTimeout(r, 100))'
+    );
+    const stderr = late.iopub
+      .filter((m) => m.header.msg_type === 'stream')
+      .map((m) => String(m.content.text))
+      .join('');
+    expect(stderr).toContain(
+      'at Timeout._onTimeout (Cell In[5]:2:9)\n        throw new Error("late")'
+    );
+  });
+});
+
 describe('every documented magic in a cell', () => {
   let k: KernelClient;
   const settings = join(work, 'settings');

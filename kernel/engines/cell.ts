@@ -1,4 +1,5 @@
 import type {
+  CellOrigin,
   Completeness,
   Completion,
   Engine,
@@ -36,7 +37,8 @@ export class CellEngine implements Engine {
     }
   ) {}
 
-  async execute(source: string, sink: OutputSink): Promise<ExecuteResult> {
+  async execute(source: string, sink: OutputSink, origin?: CellOrigin): Promise<ExecuteResult> {
+    const written = origin && { ...origin, text: source };
     this.direct?.beforeCell?.();
     const magic = cellMagic(source);
     if (magic && 'unknown' in magic) return toError(new UnknownMagicError(magic.unknown, 'cell'));
@@ -45,7 +47,8 @@ export class CellEngine implements Engine {
         // Only the magic line is interpolated (in TypeScript); the script is the shell's own.
         return this.code.execute(
           `await ${RUNTIME}.script(${JSON.stringify(magic.shell)}, ${template(magic.args, this.isKnown)}, ${JSON.stringify(magic.body)})`,
-          sink
+          sink,
+          written
         );
       }
       const r = await this.shell.run(magic.body, sink, magic.shell);
@@ -76,7 +79,7 @@ export class CellEngine implements Engine {
         return toError(error);
       }
     }
-    return this.code.execute(rewrite(source, this.isKnown), sink);
+    return this.code.execute(rewrite(source, this.isKnown), sink, written);
   }
 
   evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult> {

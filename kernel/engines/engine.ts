@@ -66,8 +66,16 @@ export type Completeness =
  * A language engine. Positions are UTF-16 offsets (JavaScript string
  * indices); the handlers convert from the code points the protocol counts.
  */
+/** Where a cell's code comes from: what its error's stack frames name. */
+export interface CellOrigin {
+  /** How the notebook shows the cell: `In[3]`. */
+  label: string;
+  /** The cell as written, where the engine is given a rewritten form of it (line for line). */
+  text?: string;
+}
+
 export interface Engine {
-  execute(code: string, sink: OutputSink): Promise<ExecuteResult>;
+  execute(code: string, sink: OutputSink, origin?: CellOrigin): Promise<ExecuteResult>;
   /** Evaluates one expression for `user_expressions`. */
   evaluate(expression: string): Promise<{ status: 'ok'; data: MimeBundle } | ErrorResult>;
   complete(code: string, cursor: number): Promise<Completion>;

@@ -29,7 +29,9 @@ export function executeHandler(engine: Engine, history: History): Handler {
           room: () => output.room()
         }
       : output;
-    let result = await engine.execute(code, sink);
+    let result = await engine.execute(code, sink, {
+      label: storeHistory ? `In[${count}]` : 'In[ ]'
+    });
     output.flush();
     if (result.status === 'ok' && result.value && !silent) {
       try {

@@ -103,13 +103,23 @@ export function earlierNamesOnExports(
   };
 }
 
+/** A cell's text with text inserted into it, and the way back to the cell's own positions. */
+export interface Expanded {
+  /** The cell as written. */
+  original: string;
+  text: string;
+  /** Where text went in, at positions of `original`, ascending. */
+  inserts: Array<{ at: number; length: number }>;
+}
+
 /**
  * `{ epochs }` written as `{ epochs: epochs }`: a name from an earlier cell is
  * read from `exports`, which a shorthand property cannot say. The long form
  * means the same everywhere a shorthand can stand, destructuring included.
  */
-export function expandShorthand(src: string): string {
-  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return src;
+export function expandShorthand(src: string): Expanded {
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src))
+    return { original: src, text: src, inserts: [] };
   const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true);
   const names: Array<{ end: number; text: string }> = [];
   const visit = (node: ts.Node): void => {
@@ -119,10 +129,24 @@ export function expandShorthand(src: string): string {
   };
   visit(sf);
   let out = src;
-  for (const { end, text } of names.sort((a, b) => b.end - a.end)) {
+  for (const { end, text } of [...names].sort((a, b) => b.end - a.end)) {
     out = `${out.slice(0, end)}: ${text}${out.slice(end)}`;
   }
-  return out;
+  const inserts = names
+    .map(({ end, text }) => ({ at: end, length: text.length + 2 }))
+    .sort((a, b) => a.at - b.at);
+  return { original: src, text: out, inserts };
+}
+
+/** The position in the cell as written of `offset` in its expanded text (an inserted part: where it went in). */
+export function originalOffset(expanded: Expanded, offset: number): number {
+  let shift = 0;
+  for (const { at, length } of expanded.inserts) {
+    if (offset < at + shift) break;
+    if (offset < at + shift + length) return at;
+    shift += length;
+  }
+  return offset - shift;
 }
 
 /**

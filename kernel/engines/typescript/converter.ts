@@ -19,7 +19,14 @@
  */
 import { basename, dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { earlierNamesOnExports, isTopLevelAwait, lastExpression, expandShorthand } from './cells';
+import {
+  earlierNamesOnExports,
+  expandShorthand,
+  isTopLevelAwait,
+  lastExpression,
+  originalOffset
+} from './cells';
+import type { Expanded } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
@@ -105,6 +112,9 @@ export class Converter {
       types: ['node'],
       typeRoots: typeRoots(this.cwd),
       declaration: true,
+      // Read by the kernel only when a cell's error is shown: each stack frame
+      // of a cell is given as the cell's own line (format.ts).
+      sourceMap: true,
       newLine: ts.NewLineKind.LineFeed,
       experimentalDecorators: true,
       resolveJsonModule: true,
@@ -198,7 +208,8 @@ export class Converter {
    * cell runs.
    */
   convert(source: string, later = false): Converted {
-    const src = expandShorthand(source);
+    const expanded = expandShorthand(source);
+    const src = expanded.text;
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;
     this.left = null;
@@ -208,7 +219,7 @@ export class Converter {
         this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
       const sf = this.live.parse(withExports(src, names), this.outerScope(program));
       const leave = later && declares(sf);
-      const converted = this.check(program, sf, src, names, leave);
+      const converted = this.check(program, sf, expanded, names, leave);
       if (converted.output !== undefined && declares(sf))
         this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
       if (converted.output !== undefined && leave) {
@@ -218,7 +229,7 @@ export class Converter {
       return converted;
     }
     const program = this.program(src, names);
-    return this.check(program, program.getSourceFile(this.cellPath)!, src, names);
+    return this.check(program, program.getSourceFile(this.cellPath)!, expanded, names);
   }
 
   /**
@@ -247,16 +258,24 @@ export class Converter {
   }
 
   /**
-   * `sf` (the cell `src`, declaring `names`) checked and emitted in `program`;
-   * its declarations too, unless `jsOnly`.
+   * `sf` (the cell, `expanded`, declaring `names`) checked and emitted in
+   * `program`; its declarations too, unless `jsOnly`. Positions, in the
+   * diagnostics and the source map, are the cell's as written.
    */
   private check(
     program: ts.Program,
     sf: ts.SourceFile,
-    src: string,
+    expanded: Expanded,
     names: string[],
     jsOnly = false
   ): Converted {
+    const src = expanded.text;
+    const lineStarts = Private.internal.computeLineStarts(expanded.original);
+    const written = (position: number) =>
+      Private.internal.computeLineAndCharacterOfPosition(
+        lineStarts,
+        originalOffset(expanded, position)
+      );
     let hasToplevelAwait = false;
     const diagnostics: CompilerDiagnostic[] = [];
     const syntax = new Set<ts.Diagnostic>(program.getSyntacticDiagnostics(sf));
@@ -272,7 +291,7 @@ export class Converter {
       // another type, or a property added later, is no error there, and what
       // is (a const assigned) is Node's to throw. Syntax errors still stop them.
       if (this.cellPath.endsWith('.js') && !syntax.has(d)) continue;
-      const at = sf.getLineAndCharacterOfPosition(Math.min(d.start ?? 0, src.length));
+      const at = written(Math.min(d.start ?? 0, src.length));
       diagnostics.push({
         line: at.line,
         character: at.character,
@@ -287,11 +306,13 @@ export class Converter {
     ]);
     let output = '';
     let declOutput = '';
+    let map = '';
     let lastExpressionVar: string | undefined;
     program.emit(
       sf,
       (name, text) => {
         if (name.endsWith('.d.ts')) declOutput = text;
+        else if (name.endsWith('.js.map')) map = text;
         else if (!name.endsWith('.map')) output = text;
       },
       undefined,
@@ -308,8 +329,12 @@ export class Converter {
     // be named): every name of the cell would be lost to later cells.
     if (!jsOnly && declOutput === '' && names.length > 0 && declares(sf))
       declOutput = Private.declaredAnyway(checker, sf, names);
+    const strict = /^"use strict";\n/.test(output);
     return {
-      output: output.replace(/^"use strict";\n/, ''),
+      output: output
+        .replace(/^"use strict";\n/, '')
+        .replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n'),
+      sourceMap: map ? Private.cellMappings(map, strict, sf, written) : undefined,
       declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
       diagnostics,
       lastExpressionVar,
@@ -518,6 +543,73 @@ function moduleText(text: string): string {
 }
 
 namespace Private {
+  /** TypeScript's internal pieces the source maps use, which its public types leave out. */
+  interface Internals {
+    computeLineStarts(text: string): number[];
+    computeLineAndCharacterOfPosition(lineStarts: number[], position: number): ts.LineAndCharacter;
+    getPositionOfLineAndCharacter(
+      file: ts.SourceFile,
+      line: number,
+      character: number,
+      allowEdits: boolean
+    ): number;
+    decodeMappings(mappings: string): Iterable<{
+      generatedLine: number;
+      generatedCharacter: number;
+      sourceLine?: number;
+      sourceCharacter?: number;
+    }>;
+    createSourceMapGenerator(
+      host: { getCanonicalFileName(f: string): string; getCurrentDirectory(): string },
+      file: string,
+      sourceRoot: string,
+      sourcesDirectoryPath: string,
+      options: object
+    ): {
+      addSource(name: string): number;
+      addMapping(
+        generatedLine: number,
+        generatedCharacter: number,
+        sourceIndex: number,
+        sourceLine: number,
+        sourceCharacter: number
+      ): void;
+      toString(): string;
+    };
+  }
+  export const internal = ts as unknown as Internals;
+
+  /**
+   * The `mappings` of a cell's source map, for its output less the first
+   * line (`strict`: the "use strict" the converter drops), with positions of
+   * the cell as `written` rather than of `sf`, its expanded text.
+   */
+  export function cellMappings(
+    map: string,
+    strict: boolean,
+    sf: ts.SourceFile,
+    written: (position: number) => ts.LineAndCharacter
+  ): string {
+    const mappings = (JSON.parse(map) as { mappings: string }).mappings;
+    const generator = internal.createSourceMapGenerator(
+      { getCanonicalFileName: (f) => f, getCurrentDirectory: () => '/' },
+      'cell.js',
+      '',
+      '/',
+      {}
+    );
+    generator.addSource('cell.ts');
+    for (const m of internal.decodeMappings(mappings)) {
+      const line = m.generatedLine - (strict ? 1 : 0);
+      if (line < 0 || m.sourceLine === undefined || m.sourceCharacter === undefined) continue;
+      const at = written(
+        internal.getPositionOfLineAndCharacter(sf, m.sourceLine, m.sourceCharacter, true)
+      );
+      generator.addMapping(line, m.generatedCharacter, 0, at.line, at.character);
+    }
+    return (JSON.parse(generator.toString()) as { mappings: string }).mappings;
+  }
+
   /**
    * Declarations of a cell's names written from the checker's types, when
    * TypeScript's own declaration emit refused the cell: each value with the

@@ -2,6 +2,7 @@ import Module from 'node:module';
 import { join } from 'node:path';
 import * as vm from 'node:vm';
 import type {
+  CellOrigin,
   Completeness,
   Completion,
   Engine,
@@ -15,6 +16,7 @@ import { Interrupted } from '../engine';
 import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import type { ConvertedCell as Converted } from './compiler';
 import type { CommittedCell } from './protocol';
+import { cellFrames } from './cell-frames';
 import { toBundle, toError } from './format';
 import type { Runtime } from './runtime';
 import { runCell } from './uncached';
@@ -93,7 +95,9 @@ export class TypeScriptEngine implements Engine {
     return this.exports;
   }
 
-  async execute(code: string, sink: OutputSink): Promise<ExecuteResult> {
+  async execute(code: string, sink: OutputSink, origin?: CellOrigin): Promise<ExecuteResult> {
+    const label = origin?.label ?? 'In[ ]';
+    const text = origin?.text ?? code;
     this.runtime.use(sink);
     let interrupt: () => void = () => {};
     const interrupted = new Promise<never>(
@@ -108,8 +112,15 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
+        const file = cellFrames.add({
+          label,
+          text,
+          linesBefore: 1,
+          columnsBefore: 0,
+          lines: code.split('\n').length
+        });
         const { value } = await Promise.race([
-          this.userCode.run(() => runCell(`with (__warren__.exports) {\n${code}\n}`, 'cell.js')),
+          this.userCode.run(() => runCell(`with (__warren__.exports) {\n${code}\n}`, file)),
           interrupted
         ]);
         this.warmUp();
@@ -121,11 +132,20 @@ export class TypeScriptEngine implements Engine {
       }
       let value: unknown = undefined;
       if (converted.output) {
-        const wrapped = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { ${converted.output}\n})(__warren__.exports, __warren__.require)`;
+        const before = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { `;
+        const wrapped = `${before}${converted.output}\n})(__warren__.exports, __warren__.require)`;
+        const file = cellFrames.add({
+          label,
+          text,
+          mappings: converted.sourceMap,
+          linesBefore: 0,
+          columnsBefore: before.length,
+          lines: converted.output.split('\n').length
+        });
         started = { converted, before: this.valuesOf(Private.cellNames(converted.output)) };
         this.assignments = new Map();
         const { value: ret } = await Promise.race([
-          this.userCode.run(() => runCell(wrapped, 'cell.js')),
+          this.userCode.run(() => runCell(wrapped, file)),
           interrupted
         ]);
         if (converted.hasToplevelAwait) {

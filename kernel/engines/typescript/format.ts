@@ -2,6 +2,7 @@ import { resolve, sep } from 'node:path';
 import { inspect } from 'node:util';
 import type { ErrorResult, MimeBundle } from '../engine';
 import { Interrupted } from '../engine';
+import { cellFrames } from './cell-frames';
 
 /** A value that carries its own mime bundle (what the display API builds). */
 export const BUNDLE = Symbol.for('warren.mimeBundle');
@@ -31,14 +32,19 @@ const INTERRUPTED = /Script execution was interrupted by `SIGINT`|Interrupted/;
 /** The kernel's own compiled code (lib/kernel). */
 const KERNEL_DIR = resolve(__dirname, '..', '..') + sep;
 
-/** Stack frames of the kernel itself and of Node's internals say nothing to the user. */
+/**
+ * Stack frames of the kernel itself and of Node's internals say nothing to
+ * the user; a frame in a cell is given as the cell's line, with its code.
+ */
 function userFrames(stack: string): string[] {
-  return stack
-    .split('\n')
-    .slice(1)
-    .filter((l) => /^\s+at /.test(l))
-    .filter((l) => !l.includes(KERNEL_DIR))
-    .filter((l) => !/node:internal|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l));
+  return cellFrames.rewrite(
+    stack
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^\s+at /.test(l))
+      .filter((l) => !l.includes(KERNEL_DIR))
+      .filter((l) => !/node:internal|\(node:vm|evalmachine\.<anonymous>:1:1\)?$/.test(l))
+  );
 }
 
 export function toError(thrown: unknown): ErrorResult {

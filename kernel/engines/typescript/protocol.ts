@@ -15,6 +15,11 @@ export interface Converted {
   declOutput?: string;
   diagnostics: CompilerDiagnostic[];
   lastExpressionVar?: string;
+  /**
+   * The `mappings` of `output`'s source map (version 3, one source: the cell
+   * as written), read only to show a stack frame as the cell's own line.
+   */
+  sourceMap?: string;
   hasToplevelAwait?: boolean;
   /**
    * The declarations are not in this answer: the compiler sends them right

@@ -1,0 +1,66 @@
+import { CellFrames } from './cell-frames';
+
+describe('CellFrames', () => {
+  test("a frame in a cell's wrapper is left out, one in its code is the cell's line; other frames stay", () => {
+    const frames = new CellFrames();
+    const file = frames.add({
+      label: 'In[4]',
+      text: 'const a = 1\nboom(a)',
+      linesBefore: 1,
+      columnsBefore: 0,
+      lines: 2
+    });
+    expect(
+      frames.rewrite([
+        `    at boom (${file}:3:1)`,
+        '    at Array.map (<anonymous>)',
+        `    at ${file}:1:1`,
+        `    at async Proxy.go (${file}:4:2)`
+      ])
+    ).toEqual([
+      '    at boom (Cell In[4]:2:1)',
+      '        boom(a)',
+      '    at Array.map (<anonymous>)'
+    ]);
+  });
+
+  test("the source map leads to the cell's position; a name called on the cells' exports loses its Proxy", () => {
+    const frames = new CellFrames();
+    // Line 0 of the code, from column 0, maps to line 1, column 2 of the cell.
+    const file = frames.add({
+      label: 'In[9]',
+      text: '// note\n  f()',
+      mappings: 'AACE',
+      linesBefore: 0,
+      columnsBefore: 10,
+      lines: 1
+    });
+    expect(frames.rewrite([`    at Proxy.f (${file}:1:12)`])).toEqual([
+      '    at f (Cell In[9]:2:3)',
+      '        f()'
+    ]);
+  });
+
+  test('the oldest cells go past the size kept, and their frames say so', () => {
+    const frames = new CellFrames(400);
+    const cell = (n: number) => ({
+      label: `In[${n}]`,
+      text: 'x'.repeat(100),
+      linesBefore: 0,
+      columnsBefore: 0,
+      lines: 1
+    });
+    const first = frames.add(cell(1));
+    const second = frames.add(cell(2));
+    const third = frames.add(cell(3));
+    expect(frames.rewrite([`    at f (${first}:1:1)`])).toEqual([
+      '    at f (an earlier cell, no longer kept)'
+    ]);
+    expect(frames.rewrite([`    at ${second}:1:1`, `    at ${third}:1:1`])).toEqual([
+      '    at Cell In[2]:1:1',
+      `        ${'x'.repeat(100)}`,
+      '    at Cell In[3]:1:1',
+      `        ${'x'.repeat(100)}`
+    ]);
+  });
+});

@@ -1,0 +1,122 @@
+import { SourceMap } from 'node:module';
+
+/** A cell's script as it ran, and how its positions go back to the cell. */
+export interface RanCell {
+  /** How the notebook shows the cell: `In[3]`. */
+  label: string;
+  /** The cell as written. */
+  text: string;
+  /** The source map's `mappings` from the script's code to `text`; none: the code is `text` itself. */
+  mappings?: string;
+  /** Lines of the script before the code (a wrapper's own). */
+  linesBefore: number;
+  /** Characters of the script before the code on the code's first line. */
+  columnsBefore: number;
+  /** Lines of the code; what comes after them is the wrapper's. */
+  lines: number;
+}
+
+/** What the frames of cells keep, at most: the oldest cells' go first (a frame there says so). */
+const KEPT_CHARS = 2_000_000;
+
+/**
+ * The scripts of the cells that ran, by the file name each ran under, so a
+ * stack frame in one is shown as the cell's own line and column, with its
+ * code, rather than as a position in the converted JavaScript.
+ */
+export class CellFrames {
+  private readonly cells = new Map<string, RanCell>();
+  private chars = 0;
+  private made = 0;
+
+  constructor(private readonly keptChars = KEPT_CHARS) {}
+
+  /** A file name of its own for a cell's script (vm.Script's `filename`). */
+  add(cell: RanCell): string {
+    const file = `warren-cell-${++this.made}`;
+    this.cells.set(file, cell);
+    this.chars += Private.size(cell);
+    for (const [old, kept] of this.cells) {
+      if (this.chars <= this.keptChars || old === file) break;
+      this.cells.delete(old);
+      this.chars -= Private.size(kept);
+    }
+    return file;
+  }
+
+  /**
+   * A stack trace's lines with each frame in a cell's script given as the
+   * cell's position, followed by that line of the cell; frames in a script's
+   * wrapper are left out. Other lines are kept as they are.
+   */
+  rewrite(frames: string[]): string[] {
+    const out: string[] = [];
+    for (const frame of frames) {
+      const m = Private.FRAME.exec(frame);
+      if (!m) {
+        out.push(frame);
+        continue;
+      }
+      const [, indent, name, file, line, column] = m;
+      const cell = this.cells.get(file);
+      const who = name ? `${name.replace(/^(?:async )?Proxy\./, (p) => p.slice(0, -6))} ` : '';
+      if (!cell) {
+        out.push(`${indent}at ${who}(an earlier cell, no longer kept)`);
+        continue;
+      }
+      const at = Private.position(cell, Number(line) - 1, Number(column) - 1);
+      if (at === 'wrapper') continue;
+      if (!at) {
+        out.push(`${indent}at ${who}(Cell ${cell.label})`);
+        continue;
+      }
+      const where = `Cell ${cell.label}:${at.line + 1}:${at.column + 1}`;
+      out.push(`${indent}at ${who ? `${who}(${where})` : where}`);
+      const code = cell.text.split('\n')[at.line]?.trim();
+      if (code) out.push(`${indent}    ${code}`);
+    }
+    return out;
+  }
+}
+
+/** The kernel's cells (one engine a process). */
+export const cellFrames = new CellFrames();
+
+namespace Private {
+  /** `    at name (file:line:column)` or `    at file:line:column`, for a cell's file. */
+  export const FRAME = /^(\s*)at (?:(.*?) \()?(warren-cell-\d+):(\d+):(\d+)\)?$/;
+
+  export function size(cell: RanCell): number {
+    return cell.text.length + (cell.mappings?.length ?? 0) + cell.label.length + 64;
+  }
+
+  /**
+   * The cell's own line and column (from 0) of the script's `line` and
+   * `column` (from 0); 'wrapper' outside the code, null where the map says nothing.
+   */
+  export function position(
+    cell: RanCell,
+    line: number,
+    column: number
+  ): { line: number; column: number } | 'wrapper' | null {
+    const codeLine = line - cell.linesBefore;
+    if (codeLine < 0 || codeLine >= cell.lines) return 'wrapper';
+    const codeColumn = Math.max(0, column - (codeLine === 0 ? cell.columnsBefore : 0));
+    if (cell.mappings === undefined) return { line: codeLine, column: codeColumn };
+    const map = new SourceMap({
+      version: 3,
+      file: 'cell.js',
+      sources: ['cell.ts'],
+      sourcesContent: [],
+      sourceRoot: '',
+      names: [],
+      mappings: cell.mappings
+    });
+    const entry = map.findEntry(codeLine, codeColumn) as {
+      originalLine?: number;
+      originalColumn?: number;
+    };
+    if (entry.originalLine === undefined || entry.originalColumn === undefined) return null;
+    return { line: entry.originalLine, column: entry.originalColumn };
+  }
+}
