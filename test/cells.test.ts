@@ -134,6 +134,24 @@ describe('names shared between cells, as in a REPL', () => {
     );
   });
 
+  test("a cell that is an object literal in braces shows the object, as Node's REPL does; a block stays a block", async () => {
+    expect(await value('{ a: 1, b: [2, 3] }')).toBe('{ a: 1, b: [ 2, 3 ] }');
+    await value('const seen = 4');
+    expect(await value('{ seen }')).toBe('{ seen: 4 }');
+    expect(await value('{ let inner = 5; inner * 2 }')).toBeUndefined();
+    const typo = await run(k, '{ a: 1,\n  b: undefinedName }');
+    expect(typo.reply.content.ename).toBe('TSError');
+    expect(String(typo.reply.content.traceback)).toContain('2:6 - ');
+    // A kernel whose compiler is still loading runs such a cell as plain JavaScript, alike.
+    const fresh = await launchWarren({ cwd: work });
+    try {
+      const first = await run(fresh, '{ a: 1 }');
+      expect(result(first.iopub)).toBe('{ a: 1 }');
+    } finally {
+      await fresh.shutdown();
+    }
+  });
+
   test('a name declared in a declare global block is read from globalThis in later cells', async () => {
     await value('declare global { var sharedRate: number }\nglobalThis.sharedRate = 5');
     expect(await value('sharedRate + 1')).toBe('6');

@@ -108,8 +108,15 @@ export interface Expanded {
   /** The cell as written. */
   original: string;
   text: string;
-  /** Where text went in, at positions of `original`, ascending. */
+  /** Where text went in, at positions of the text before this step (`from`'s, else `original`), ascending. */
   inserts: Array<{ at: number; length: number }>;
+  /** The step before this one. */
+  from?: Expanded;
+}
+
+/** A cell as written, before any step. */
+export function asWritten(src: string): Expanded {
+  return { original: src, text: src, inserts: [] };
 }
 
 /**
@@ -117,9 +124,9 @@ export interface Expanded {
  * read from `exports`, which a shorthand property cannot say. The long form
  * means the same everywhere a shorthand can stand, destructuring included.
  */
-export function expandShorthand(src: string): Expanded {
-  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src))
-    return { original: src, text: src, inserts: [] };
+export function expandShorthand(before: Expanded): Expanded {
+  const src = before.text;
+  if (!/[{,]\s*[A-Za-z_$][\w$]*\s*[,}=]/.test(src)) return before;
   const sf = ts.createSourceFile('__cell__.ts', src, ts.ScriptTarget.Latest, true);
   const names: Array<{ end: number; text: string }> = [];
   const visit = (node: ts.Node): void => {
@@ -135,18 +142,53 @@ export function expandShorthand(src: string): Expanded {
   const inserts = names
     .map(({ end, text }) => ({ at: end, length: text.length + 2 }))
     .sort((a, b) => a.at - b.at);
-  return { original: src, text: out, inserts };
+  return { original: before.original, text: out, inserts, from: before };
+}
+
+/**
+ * A cell that is one object literal in braces, `{ a: 1 }`, read as that
+ * object, as Node's REPL reads it, rather than as a block with a label that
+ * shows nothing; any cell that is not one stays as it is.
+ */
+export function asObjectLiteral(expanded: Expanded): Expanded {
+  const { text } = expanded;
+  if (!/^\s*\{/.test(text) || !/\}\s*$/.test(text)) return expanded;
+  const wrapped = `(${text})`;
+  const sf = ts.createSourceFile('__cell__.ts', wrapped, ts.ScriptTarget.Latest, false);
+  const errors = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] })
+    .parseDiagnostics;
+  if (errors.length > 0 || sf.statements.length !== 1) return expanded;
+  const statement = sf.statements[0];
+  if (!ts.isExpressionStatement(statement)) return expanded;
+  const inner = ts.skipPartiallyEmittedExpressions(statement.expression);
+  if (!ts.isParenthesizedExpression(inner) || !ts.isObjectLiteralExpression(inner.expression))
+    return expanded;
+  return {
+    original: expanded.original,
+    text: wrapped,
+    inserts: [
+      { at: 0, length: 1 },
+      { at: text.length, length: 1 }
+    ],
+    from: expanded
+  };
 }
 
 /** The position in the cell as written of `offset` in its expanded text (an inserted part: where it went in). */
 export function originalOffset(expanded: Expanded, offset: number): number {
   let shift = 0;
+  let before = offset;
   for (const { at, length } of expanded.inserts) {
     if (offset < at + shift) break;
-    if (offset < at + shift + length) return at;
+    if (offset < at + shift + length) {
+      before = at;
+      shift = -1;
+      break;
+    }
     shift += length;
   }
-  return offset - shift;
+  if (shift >= 0) before = offset - shift;
+  return expanded.from ? originalOffset(expanded.from, before) : before;
 }
 
 /**

@@ -20,6 +20,8 @@
 import { basename, dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import {
+  asObjectLiteral,
+  asWritten,
   earlierNamesOnExports,
   expandShorthand,
   isTopLevelAwait,
@@ -208,7 +210,7 @@ export class Converter {
    * cell runs.
    */
   convert(source: string, later = false): Converted {
-    const expanded = expandShorthand(source);
+    const expanded = expandShorthand(asObjectLiteral(asWritten(source)));
     const src = expanded.text;
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;

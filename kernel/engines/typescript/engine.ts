@@ -112,15 +112,16 @@ export class TypeScriptEngine implements Engine {
         // While the compiler still loads (the first second or so), a cell that
         // declares, assigns and awaits nothing runs as plain JavaScript; any
         // other cell waits for the compiler and its type checks.
+        const object = Private.objectLiteral(code);
         const file = cellFrames.add({
           label,
           text,
           linesBefore: 1,
-          columnsBefore: 0,
+          columnsBefore: object === code ? 0 : 1,
           lines: code.split('\n').length
         });
         const { value } = await Promise.race([
-          this.userCode.run(() => runCell(`with (__warren__.exports) {\n${code}\n}`, file)),
+          this.userCode.run(() => runCell(`with (__warren__.exports) {\n${object}\n}`, file)),
           interrupted
         ]);
         this.warmUp();
@@ -374,6 +375,17 @@ namespace Private {
   }
 
   /** A cell of expressions only, valid as plain JavaScript. */
+  /** `{ a: 1 }` as the object it reads as in Node's REPL (the compiler's cells.ts does the same), else `code`. */
+  export function objectLiteral(code: string): string {
+    if (!/^\s*\{/.test(code) || !/\}\s*$/.test(code)) return code;
+    try {
+      new vm.Script(`(${code})`);
+      return `(${code})`;
+    } catch {
+      return code;
+    }
+  }
+
   export function isPlainExpression(code: string): boolean {
     if (NEEDS_COMPILER.test(code)) return false;
     try {
