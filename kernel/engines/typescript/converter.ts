@@ -331,12 +331,13 @@ export class Converter {
     // be named): every name of the cell would be lost to later cells.
     if (!jsOnly && declOutput === '' && names.length > 0 && declares(sf))
       declOutput = Private.declaredAnyway(checker, sf, names);
-    const strict = /^"use strict";\n/.test(output);
     return {
+      // Cells run in sloppy mode, as Node's REPL runs them; the directive's
+      // line stays, empty, so the source map's lines still match.
       output: output
-        .replace(/^"use strict";\n/, '')
+        .replace(/^"use strict";\n/, '\n')
         .replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n'),
-      sourceMap: map ? Private.cellMappings(map, strict, sf, written) : undefined,
+      sourceMap: map ? Private.cellMappings(map, expanded, sf, written) : undefined,
       declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
       diagnostics,
       lastExpressionVar,
@@ -582,17 +583,17 @@ namespace Private {
   export const internal = ts as unknown as Internals;
 
   /**
-   * The `mappings` of a cell's source map, for its output less the first
-   * line (`strict`: the "use strict" the converter drops), with positions of
-   * the cell as `written` rather than of `sf`, its expanded text.
+   * The `mappings` of a cell's source map, with positions of the cell as
+   * `written` rather than of `sf`, its `expanded` text.
    */
   export function cellMappings(
     map: string,
-    strict: boolean,
+    expanded: Expanded,
     sf: ts.SourceFile,
     written: (position: number) => ts.LineAndCharacter
   ): string {
     const mappings = (JSON.parse(map) as { mappings: string }).mappings;
+    if (expanded.text === expanded.original) return mappings;
     const generator = internal.createSourceMapGenerator(
       { getCanonicalFileName: (f) => f, getCurrentDirectory: () => '/' },
       'cell.js',
@@ -602,12 +603,11 @@ namespace Private {
     );
     generator.addSource('cell.ts');
     for (const m of internal.decodeMappings(mappings)) {
-      const line = m.generatedLine - (strict ? 1 : 0);
-      if (line < 0 || m.sourceLine === undefined || m.sourceCharacter === undefined) continue;
+      if (m.sourceLine === undefined || m.sourceCharacter === undefined) continue;
       const at = written(
         internal.getPositionOfLineAndCharacter(sf, m.sourceLine, m.sourceCharacter, true)
       );
-      generator.addMapping(line, m.generatedCharacter, 0, at.line, at.character);
+      generator.addMapping(m.generatedLine, m.generatedCharacter, 0, at.line, at.character);
     }
     return (JSON.parse(generator.toString()) as { mappings: string }).mappings;
   }
