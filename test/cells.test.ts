@@ -247,6 +247,60 @@ describe("an error's traceback", () => {
   });
 });
 
+describe("the notebook's own TypeScript modules", () => {
+  const folder = join(work, 'modules');
+  let k: KernelClient;
+  beforeAll(async () => {
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, 'helpers.ts'),
+      'export function scale(n: number, k: number): number {\n  if (k > 2) throw new Error(`k too big: ${k}`)\n  return n * k\n}\n'
+    );
+    writeFileSync(
+      join(folder, 'util.ts'),
+      "import { scale } from './helpers'\nexport function double(n: number): number { return scale(n, 2) }\nexport const unit: string = 'mm'\n"
+    );
+    writeFileSync(join(folder, 'other.ts'), 'export const other = 1\n');
+    k = await launchWarren({ cwd: folder });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('a cell imports a .ts file beside the notebook, and what that file imports, typed', async () => {
+    const imported = await run(k, "import { double, unit } from './util'");
+    expect(imported.reply.content.status).toBe('ok');
+    expect(result((await run(k, 'double(21) + unit')).iopub)).toBe("'42mm'");
+    const typo = await run(k, "double('21')");
+    expect(typo.reply.content.ename).toBe('TSError');
+  });
+
+  test("an error thrown in such a module names the module's own line, with its code", async () => {
+    const { reply } = await run(k, "import { scale } from './helpers'\nscale(1, 5)");
+    expect(reply.content.evalue).toBe('k too big: 5');
+    expect((reply.content.traceback as string[]).slice(1, 3)).toEqual([
+      `    at scale (${join(folder, 'helpers.ts')}:2:20)`,
+      '        if (k > 2) throw new Error(`k too big: ${k}`)'
+    ]);
+  });
+
+  test('a module changed on disk is loaded anew by the next cell that imports it', async () => {
+    writeFileSync(
+      join(folder, 'util.ts'),
+      "import { scale } from './helpers'\nexport function double(n: number): number { return scale(n, 2) + 1 }\nexport const unit: string = 'cm'\n"
+    );
+    await run(k, "import { double, unit } from './util'");
+    expect(result((await run(k, 'double(21) + unit')).iopub)).toBe("'43cm'");
+  });
+
+  test('a .ts file that no import statement reached says how to load it', async () => {
+    const { reply } = await run(k, "const o = require('./other')");
+    expect(String(reply.content.evalue)).toMatch(
+      /other\.ts is TypeScript that no cell has imported.*import \{ \.\.\. \} from '\.\/other'/
+    );
+  });
+});
+
 describe('every documented magic in a cell', () => {
   let k: KernelClient;
   const settings = join(work, 'settings');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 
 /** A cell's script as it ran, and how its positions go back to the cell. */
@@ -26,6 +27,8 @@ const KEPT_CHARS = 2_000_000;
  */
 export class CellFrames {
   private readonly cells = new Map<string, RanCell>();
+  /** The source maps of the notebook's own TypeScript modules, by path (local-modules.ts). */
+  private readonly modules = new Map<string, string>();
   private chars = 0;
   private made = 0;
 
@@ -53,7 +56,12 @@ export class CellFrames {
     const out: string[] = [];
     for (const frame of frames) {
       const m = Private.FRAME.exec(frame);
-      if (!m) {
+      const mappings = m ? this.modules.get(m[3]) : undefined;
+      if (m && mappings !== undefined) {
+        out.push(...Private.moduleFrame(m, mappings));
+        continue;
+      }
+      if (!m || !m[3].startsWith('warren-cell-')) {
         out.push(frame);
         continue;
       }
@@ -77,14 +85,42 @@ export class CellFrames {
     }
     return out;
   }
+
+  /** A notebook's TypeScript module, loaded as the JavaScript that `mappings` maps to its file. */
+  addModule(path: string, mappings: string): void {
+    this.modules.set(path, mappings);
+  }
 }
 
 /** The kernel's cells (one engine a process). */
 export const cellFrames = new CellFrames();
 
 namespace Private {
-  /** `    at name (file:line:column)` or `    at file:line:column`, for a cell's file. */
-  export const FRAME = /^(\s*)at (?:(.*?) \()?(warren-cell-\d+):(\d+):(\d+)\)?$/;
+  /** `    at name (file:line:column)` or `    at file:line:column`. */
+  export const FRAME = /^(\s*)at (?:(.*?) \()?([^()]+?):(\d+):(\d+)\)?$/;
+
+  /** A frame in a notebook's module, at the line and column of its TypeScript file, with that line. */
+  export function moduleFrame(m: RegExpExecArray, mappings: string): string[] {
+    const [frame, indent, name, file, line, column] = m;
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // gone since: the position is still the file's
+    }
+    const at = position(
+      { label: '', text, mappings, linesBefore: 0, columnsBefore: 0, lines: Infinity },
+      Number(line) - 1,
+      Number(column) - 1
+    );
+    if (!at || at === 'wrapper') return [frame];
+    const where = `${file}:${at.line + 1}:${at.column + 1}`;
+    const code = text.split('\n')[at.line]?.trim();
+    return [
+      `${indent}at ${name ? `${name} (${where})` : where}`,
+      ...(code ? [`${indent}    ${code}`] : [])
+    ];
+  }
 
   export function size(cell: RanCell): number {
     return cell.text.length + (cell.mappings?.length ?? 0) + cell.label.length + 64;

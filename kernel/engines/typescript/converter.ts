@@ -86,6 +86,8 @@ export class Converter {
   private cell = { version: 0, text: 'export {};\n' };
   /** Oldest first: the runtime's globals, the folded base, then `RECENT` files for cells. */
   private readonly chain: DeclarationFile[] = [];
+  /** The notebook's modules the kernel was given, as parsed then (a changed file is parsed anew). */
+  private readonly sentModules = new WeakSet<ts.SourceFile>();
   private readonly base: DeclarationFile;
   /** How many of the cells' files hold a cell's declarations. */
   private filled = 0;
@@ -231,7 +233,48 @@ export class Converter {
       return converted;
     }
     const program = this.program(src, names);
-    return this.check(program, program.getSourceFile(this.cellPath)!, expanded, names);
+    const converted = this.check(program, program.getSourceFile(this.cellPath)!, expanded, names);
+    if (converted.output !== undefined) {
+      const modules = this.localModules(program);
+      if (modules) converted.modules = modules;
+    }
+    return converted;
+  }
+
+  /**
+   * The notebook's own TypeScript modules in `program` (files a cell
+   * imports, and what they import, outside node_modules) that changed since
+   * the kernel was last given them, as CommonJS: Node cannot load a .ts file.
+   */
+  private localModules(program: ts.Program): Converted['modules'] {
+    let out: Converted['modules'];
+    for (const f of program.getSourceFiles()) {
+      if (
+        f.isDeclarationFile ||
+        this.sentModules.has(f) ||
+        !/\.tsx?$/.test(f.fileName) ||
+        program.isSourceFileFromExternalLibrary(f) ||
+        f.fileName.includes('/node_modules/') ||
+        basename(f.fileName).startsWith(`${this.prefix}_`)
+      )
+        continue;
+      let js: string | undefined;
+      let mappings: string | undefined;
+      program.emit(
+        f,
+        (name, text) => {
+          if (name.endsWith('.js')) js = text.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
+          else if (name.endsWith('.js.map'))
+            mappings = (JSON.parse(text) as { mappings: string }).mappings;
+        },
+        undefined,
+        EMIT_ONLY_JS as unknown as boolean
+      );
+      if (js === undefined) continue;
+      this.sentModules.add(f);
+      (out ??= {})[f.fileName] = { js, mappings };
+    }
+    return out;
   }
 
   /**

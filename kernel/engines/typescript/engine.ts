@@ -17,6 +17,7 @@ import { COMPILER_HEAP_MB, Compiler } from './compiler';
 import type { ConvertedCell as Converted } from './compiler';
 import type { CommittedCell } from './protocol';
 import { cellFrames } from './cell-frames';
+import { LocalModules } from './local-modules';
 import { toBundle, toError } from './format';
 import type { Runtime } from './runtime';
 import { runCell } from './uncached';
@@ -47,6 +48,8 @@ export class TypeScriptEngine implements Engine {
   private readonly committed: CommittedCell[] = [];
   /** Emptied by every declaration: a cell converted before it may type differently after it. */
   private readonly cache = new Map<string, Converted>();
+  /** The notebook's own TypeScript modules, which the compiler converts for `require`. */
+  private readonly localModules = new LocalModules();
   private interruptCurrent: (() => void) | null = null;
   /** While a cell runs: how many times each of its names has been assigned on `exports`. */
   private assignments: Map<string, number> | null = null;
@@ -62,6 +65,7 @@ export class TypeScriptEngine implements Engine {
       if (this.assignments) this.assignments.set(name, (this.assignments.get(name) ?? 0) + 1);
     });
     Object.assign(this.exports, this.runtime.globals);
+    this.localModules.install();
     const require = Module.createRequire(join(process.cwd(), '__warren__.js'));
     Object.defineProperty(globalThis, '__warren__', {
       value: { exports: this.exports, require },
@@ -131,6 +135,7 @@ export class TypeScriptEngine implements Engine {
       if (converted.diagnostics.length > 0) {
         return Private.diagnosticsError(converted);
       }
+      if (converted.modules) this.localModules.update(converted.modules);
       let value: unknown = undefined;
       if (converted.output) {
         const before = `(${converted.hasToplevelAwait ? 'async ' : ''}function (exports, require) { `;
@@ -308,7 +313,9 @@ export class TypeScriptEngine implements Engine {
         );
       }
     }
-    this.cache.set(code, converted);
+    // A cell that imports goes to the compiler each time: a module of the
+    // notebook's it imports may have changed since (converted.modules).
+    if (!/\bimport\b|\brequire\b/.test(code)) this.cache.set(code, converted);
     if (this.cache.size > CACHE_SIZE) {
       this.cache.delete(this.cache.keys().next().value as string);
     }

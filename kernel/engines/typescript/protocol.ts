@@ -20,6 +20,12 @@ export interface Converted {
    * as written), read only to show a stack frame as the cell's own line.
    */
   sourceMap?: string;
+  /**
+   * The notebook's own TypeScript modules this cell's imports reach, as
+   * CommonJS with the `mappings` of its source map, by path: those changed
+   * since the kernel was last given them.
+   */
+  modules?: Record<string, { js: string; mappings?: string }>;
   hasToplevelAwait?: boolean;
   /**
    * The declarations are not in this answer: the compiler sends them right
