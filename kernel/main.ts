@@ -13,6 +13,7 @@ import { GpuCollector } from './services/gpu/collector';
 import { discoverKernels } from './services/gpu/kernels';
 import { installCellApi } from './api';
 import { CellEngine } from './engines/cell';
+import type { Known } from './engines/shell/syntax';
 import { ShellEngine } from './engines/shell/shell';
 import { SixelDecoder } from './engines/sixel/decode';
 import { SixelOutput } from './engines/sixel/output';
@@ -112,7 +113,15 @@ export async function startKernel(connectionFile: string, language: Language): P
     runtime,
     userCode: new UserCode((run) => io.markUserCode(run))
   });
-  const engine = new CellEngine(code, shell, (name) => name in code.locals || name in globalThis, {
+  // The kernel's own globals, as they were defined: after a `!`, such a name
+  // is the command (ImageMagick's display, warren's CLI) unless a cell
+  // declared it anew.
+  const builtins = new Map(Object.entries(runtime.globals));
+  const isKnown: Known = (name, asCommand = false) =>
+    asCommand && builtins.has(name) && code.locals[name] === builtins.get(name)
+      ? false
+      : name in code.locals || name in globalThis;
+  const engine = new CellEngine(code, shell, isKnown, {
     ...shellRuntime,
     use: (sink) => runtime.use(sink)
   });

@@ -504,6 +504,25 @@ describe('documented cell features', () => {
     expect(forced.reply.content).toMatchObject({ ename: 'TSError' });
   });
 
+  test('after a !, warren and display are the commands, not the cell API of those names', async () => {
+    // warren's CLI (on PATH in the test run) and ImageMagick's display, not the cell API's globals.
+    const cli = await run(k, '!warren --help');
+    expect(cli.reply.content.status).toBe('ok');
+    expect(text(cli.iopub)).toMatch(/warren/i);
+    const im = await run(k, '!display -version');
+    expect(im.reply.content.status).toBe('ok');
+    expect(text(im.iopub)).toMatch(/ImageMagick/);
+  });
+
+  test("an awk program in braces is the command's, and leaves a variable of its name alone", async () => {
+    await run(k, 'let nlines = 5');
+    const awk = await run(k, "!printf 'a\\nb\\n' | awk '{nlines++} END {print nlines}'");
+    expect(awk.reply.content.status).toBe('ok');
+    expect(text(awk.iopub)).toBe('2\n');
+    expect(result((await run(k, 'nlines')).iopub)).toBe('5');
+    expect(text((await run(k, '!echo {nlines + 1}')).iopub)).toBe('6\n');
+  });
+
   test('exit or quit alone asks the front end to close, as IPython does, and leaves the kernel running', async () => {
     for (const code of ['exit', 'quit()', '  exit();  ']) {
       const { reply, iopub } = await run(k, code);

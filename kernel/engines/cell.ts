@@ -13,6 +13,7 @@ import { RUNTIME, UnknownMagicError } from '../api/magics';
 import type { ShellEngine } from './shell/shell';
 import { ShellError } from './shell/shell';
 import { cellMagic, mask, plainCommands, rewrite, template } from './shell/syntax';
+import type { Known } from './shell/syntax';
 import { toError } from './typescript/format';
 
 /**
@@ -25,7 +26,7 @@ export class CellEngine implements Engine {
   constructor(
     private readonly code: Engine,
     private readonly shell: ShellEngine,
-    private readonly isKnown: (name: string) => boolean,
+    private readonly isKnown: Known,
     /** The shell runtime that rewritten lines call, used directly for plain command cells. */
     private readonly direct?: {
       run(command: string): Promise<void>;

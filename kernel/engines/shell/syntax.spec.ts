@@ -34,9 +34,82 @@ describe('shell syntax in TypeScript cells', () => {
   });
 
   test('{expr} is interpolated; brace expansion and {{ }} stay literal', () => {
-    expect(template('echo {n + 1} {1..3} {a,b} {{x}}', none)).toBe(
+    expect(template('echo {n + 1} {1..3} {a,b} {{x}}', (name) => name === 'n')).toBe(
       '`echo ${n + 1} {1..3} {a,b} {x}`'
     );
+  });
+
+  test("{expr} that changes something or reads a name the cell cannot see is the command's own text (awk, jq)", () => {
+    const known = (name: string) => ['n', 'xs', 'String'].includes(name);
+    expect(template("awk '{print}'", known)).toBe("`awk '{print}'`");
+    expect(template("awk '{n++} END {print n}'", known)).toBe("`awk '{n++} END {print n}'`");
+    expect(template("awk '{s+=$2} END {print s}'", known)).toBe("`awk '{s+=\\$2} END {print s}'`");
+    expect(template("jq '{name}'", known)).toBe("`jq '{name}'`");
+    expect(template("echo {xs.map((x) => x * 2).join(',')} {String(n).length}", known)).toBe(
+      "`echo ${xs.map((x) => x * 2).join(',')} ${String(n).length}`"
+    );
+    expect(template('echo {n === 1 ? "one" : "more"}', known)).toBe(
+      '`echo ${n === 1 ? "one" : "more"}`'
+    );
+  });
+
+  test("$${name} is the shell's ${name}", () => {
+    expect(template('echo $$f $${f}', (name) => name === 'f')).toBe('`echo \\$f \\${f}`');
+  });
+
+  test('$name takes parameters, destructured loop variables, catch variables and imports of the cell', () => {
+    expect(
+      rewrite('async function conv(s: string, { out }: Opts) {\n  !echo $s $out\n}', none)
+    ).toContain('`echo ${s} ${out}`');
+    expect(
+      rewrite('for (const [i, sub] of subs.entries()) {\n  !echo "$i: $sub"\n}', none)
+    ).toContain('`echo "${i}: ${sub}"`');
+    expect(rewrite('subs.map(async (sub) => {\n  !echo $sub\n})', none)).toContain('`echo ${sub}`');
+    expect(rewrite('try { f() } catch (err) {\n  !echo $err\n}', none)).toContain('`echo ${err}`');
+  });
+
+  test('a ! line continuing TypeScript over a parameter or an import stays TypeScript', () => {
+    const code = [
+      "import { existsSync as exists } from 'node:fs'",
+      'const open = items.filter(',
+      '  (item) =>',
+      '    !item.done',
+      ')',
+      'function blank(s: string) {',
+      '  return s.length === 0 ||',
+      '    !s.trim()',
+      '}',
+      'const missing = files.filter((f) =>',
+      '  !exists(f))'
+    ].join('\n');
+    expect(rewrite(code, none)).toBe(code);
+  });
+
+  test('lines inside a template literal or a block comment are text, never commands', () => {
+    const code = [
+      'const md = `# Results',
+      '![fa](fa.png)',
+      '%cd /',
+      '${subject ? `',
+      '!inner`: ""}',
+      '`',
+      '/*',
+      '!echo commented',
+      '*/',
+      '!echo after'
+    ].join('\n');
+    const out = rewrite(code, (name) => name === 'subject').split('\n');
+    expect(out.slice(0, 9)).toEqual(code.split('\n').slice(0, 9));
+    expect(out[9]).toBe(`await ${RUNTIME}.run(\`echo after\`);`);
+  });
+
+  test("after a !, the kernel's own globals are commands (display, warren); a name the cell declared is not", () => {
+    const kernelOwn = (name: string, asCommand?: boolean) =>
+      name === 'display' && asCommand !== true;
+    expect(rewrite('!display -version', kernelOwn)).toBe(
+      `await ${RUNTIME}.run(\`display -version\`);`
+    );
+    expect(rewrite('const display = 1\n!display', kernelOwn)).toBe('const display = 1\n!display');
   });
 
   test('backticks and backslashes in commands survive', () => {

@@ -48,18 +48,87 @@ function lineMagic(line: string): { indent: string; name: string; arg: string } 
 }
 
 /** Rewrites the shell lines of a cell; other lines are kept, so positions of errors stay right. */
-export function rewrite(code: string, isKnown: (name: string) => boolean): string {
-  const declared = new Set<string>();
-  for (const m of code.matchAll(/\b(?:let|const|var|function\*?|class)\s+([A-Za-z_$][\w$]*)/g))
-    declared.add(m[1]);
-  for (const m of code.matchAll(/\b(?:let|const|var)\s*[{[]([^=]*)[}\]]\s*=/g)) {
-    for (const n of m[1].split(/[\s,:]+/)) if (n) declared.add(n);
-  }
-  const known = (name: string) => declared.has(name) || isKnown(name);
-  return code
-    .split('\n')
-    .map((line) => rewriteLine(line, known))
+export function rewrite(code: string, isKnown: Known): string {
+  const known = cellKnown(code, isKnown);
+  return shellLines(code, known)
+    .map(({ line, shell }) => shell ?? line)
     .join('\n');
+}
+
+/**
+ * Whether a name is a TypeScript name the cell can see. `asCommand`: asked
+ * for the word after a `!`, where a name the kernel itself defines (`display`,
+ * `warren`) is the command of that name (ImageMagick's display, warren's CLI).
+ */
+export type Known = (name: string, asCommand?: boolean) => boolean;
+
+/** `isKnown`, and the names the cell itself declares: variables, functions, parameters, imports. */
+function cellKnown(code: string, isKnown: Known): Known {
+  const declared = declaredNames(code);
+  return (name, asCommand) => declared.has(name) || isKnown(name, asCommand);
+}
+
+/** Each line of a cell, with the TypeScript that runs it if it is a shell line or a magic. */
+function shellLines(code: string, known: Known): Array<{ line: string; shell?: string }> {
+  const scan: Scan = { stack: [], comment: false };
+  return code.split('\n').map((line) => {
+    // A line that begins inside a template literal or a block comment is
+    // text: a markdown image (`![fa](fa.png)`) is no command.
+    if (!Private.inText(scan)) {
+      const shell = rewriteLine(line, known);
+      if (shell !== line) return { line, shell };
+    }
+    Private.scanLine(line, scan);
+    return { line };
+  });
+}
+
+/** Where a scan of a cell's lines stands at the end of a line. */
+interface Scan {
+  /** Open template literals and the `${}` placeholders within them, innermost last. */
+  stack: Array<{ kind: 'template' } | { kind: 'placeholder'; depth: number }>;
+  comment: boolean;
+}
+
+/**
+ * The names a cell declares, as far as a look at its text tells: variables
+ * (destructured ones too, in for...of as well), functions, classes, their
+ * parameters and arrow functions', catch clauses' and imports.
+ */
+export function declaredNames(code: string): Set<string> {
+  const declared = new Set<string>();
+  const add = (n: string | undefined) => {
+    if (n && /^[A-Za-z_$][\w$]*$/.test(n)) declared.add(n);
+  };
+  for (const m of code.matchAll(/\b(?:let|const|var|function\*?|class)\s+([A-Za-z_$][\w$]*)/g))
+    add(m[1]);
+  for (const m of code.matchAll(/\b(?:let|const|var)\s*([{[][^=]*?[}\]])\s*(?:=|\bof\b|\bin\b)/g))
+    for (const n of Private.patternNames(m[1])) add(n);
+  for (const m of code.matchAll(/\bcatch\s*\(\s*([A-Za-z_$][\w$]*)/g)) add(m[1]);
+  // Parameters: of functions, of methods (`name(a, b) {`) and of arrow functions.
+  for (const m of code.matchAll(
+    /(?:\bfunction\b\*?\s*[\w$]*|[\w$]+)\s*(?:<[^<>()]*>)?\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*(?::[^{=;]+)?(?:\{|=>)/g
+  ))
+    for (const n of Private.parameterNames(m[1])) add(n);
+  for (const m of code.matchAll(/\(([^()]*)\)\s*(?::[^=;]+)?=>/g))
+    for (const n of Private.parameterNames(m[1])) add(n);
+  for (const m of code.matchAll(/(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=>/g)) add(m[1]);
+  // Imports: default, named (`a as b` is b), namespace, and import = require.
+  for (const m of code.matchAll(/\bimport\s+(?:type\s+)?([A-Za-z_$][\w$]*)\s*(?:,|\bfrom\b|=)/g))
+    add(m[1]);
+  for (const m of code.matchAll(/\bimport\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{([^}]*)\}/g))
+    for (const part of m[1].split(','))
+      add(
+        part
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)
+          .pop()
+          ?.trim()
+      );
+  for (const m of code.matchAll(/\bimport\s+(?:[\w$]+\s*,\s*)?\*\s*as\s+([A-Za-z_$][\w$]*)/g))
+    add(m[1]);
+  return declared;
 }
 
 /**
@@ -68,7 +137,7 @@ export function rewrite(code: string, isKnown: (name: string) => boolean): strin
  */
 export function plainCommands(
   code: string,
-  isKnown: (name: string) => boolean
+  isKnown: Known
 ): Array<{ magic?: string; command: string }> | null {
   const out: Array<{ magic?: string; command: string }> = [];
   for (const line of code.split('\n')) {
@@ -88,14 +157,13 @@ export function plainCommands(
 }
 
 /** Blanks shell lines (same length), so the TypeScript service sees only TypeScript at the same positions. */
-export function mask(code: string, isKnown: (name: string) => boolean): string {
-  return code
-    .split('\n')
-    .map((line) => (rewriteLine(line, isKnown) === line ? line : ' '.repeat(line.length)))
+export function mask(code: string, isKnown: Known): string {
+  return shellLines(code, cellKnown(code, isKnown))
+    .map(({ line, shell }) => (shell === undefined ? line : ' '.repeat(line.length)))
     .join('\n');
 }
 
-function rewriteLine(line: string, known: (name: string) => boolean): string {
+function rewriteLine(line: string, known: Known): string {
   const magic = lineMagic(line);
   if (magic) {
     return `${magic.indent}await ${RUNTIME}.magic(${JSON.stringify(magic.name)}, ${template(magic.arg, known)});`;
@@ -112,15 +180,15 @@ function rewriteLine(line: string, known: (name: string) => boolean): string {
   return line;
 }
 
-function isShellCommand(rest: string, known: (name: string) => boolean): boolean {
+function isShellCommand(rest: string, known: Known): boolean {
   if (/^[\s!(=]/.test(rest)) return false;
   const word = /^[A-Za-z_$][\w$]*/.exec(rest)?.[0];
   if (!word) return true; // ./run.sh, /usr/bin/x, ~/bin/tool
-  return !known(word);
+  return !known(word, true);
 }
 
 /** A shell command with interpolations, as a TypeScript template literal. */
-export function template(command: string, known: (name: string) => boolean): string {
+export function template(command: string, known: Known): string {
   let out = '';
   let i = 0;
   const lit = (s: string) => s.replace(/[`\\]/g, '\\$&').replace(/\$\{/g, '\\${');
@@ -129,6 +197,12 @@ export function template(command: string, known: (name: string) => boolean): str
     if (c === '$' && command[i + 1] === '$') {
       out += '\\$';
       i += 2;
+      // `$${name}` is the shell's `${name}`, braces and all.
+      const end = command[i] === '{' ? matchingBrace(command, i) : -1;
+      if (end > 0) {
+        out += lit(command.slice(i, end + 1));
+        i = end + 1;
+      }
     } else if (c === '$' && command[i + 1] === '{') {
       // `${name}` is `$name`: a TypeScript variable when one exists; any
       // other `${...}` (`${HOME}`, `${f%.mif}`, `${#a[@]}`) is the shell's.
@@ -159,7 +233,7 @@ export function template(command: string, known: (name: string) => boolean): str
     } else if (c === '{') {
       const end = matchingBrace(command, i);
       const expr = end > 0 ? command.slice(i + 1, end) : '';
-      if (end > 0 && expr.trim() && compiles(expr)) {
+      if (end > 0 && expr.trim() && compiles(expr) && Private.interpolates(expr, known)) {
         out += '${' + expr + '}';
         i = end + 1;
       } else {
@@ -191,5 +265,134 @@ function compiles(expr: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+namespace Private {
+  /** Whether a scan stands inside a template literal's text or a block comment. */
+  export function inText(scan: Scan): boolean {
+    return scan.comment || scan.stack[scan.stack.length - 1]?.kind === 'template';
+  }
+
+  /**
+   * Follows a line of TypeScript: strings (which end with their line),
+   * comments, template literals and their placeholders. Regular expression
+   * literals are not told apart from division.
+   */
+  export function scanLine(line: string, scan: Scan): void {
+    let i = 0;
+    while (i < line.length) {
+      const c = line[i];
+      const top = scan.stack[scan.stack.length - 1];
+      if (scan.comment) {
+        if (c === '*' && line[i + 1] === '/') {
+          scan.comment = false;
+          i += 2;
+        } else i++;
+      } else if (top?.kind === 'template') {
+        if (c === '\\') i += 2;
+        else if (c === '`') {
+          scan.stack.pop();
+          i++;
+        } else if (c === '$' && line[i + 1] === '{') {
+          scan.stack.push({ kind: 'placeholder', depth: 0 });
+          i += 2;
+        } else i++;
+      } else if (c === '/' && line[i + 1] === '/') {
+        return;
+      } else if (c === '/' && line[i + 1] === '*') {
+        scan.comment = true;
+        i += 2;
+      } else if (c === '"' || c === "'") {
+        let j = i + 1;
+        while (j < line.length && line[j] !== c) j += line[j] === '\\' ? 2 : 1;
+        i = j + 1;
+      } else if (c === '`') {
+        scan.stack.push({ kind: 'template' });
+        i++;
+      } else {
+        if (top?.kind === 'placeholder' && c === '{') top.depth++;
+        else if (top?.kind === 'placeholder' && c === '}') {
+          if (top.depth === 0) scan.stack.pop();
+          else top.depth--;
+        }
+        i++;
+      }
+    }
+  }
+
+  /** The names a parameter list binds (types and default values left out). */
+  export function parameterNames(list: string): string[] {
+    const out: string[] = [];
+    for (const part of topLevel(list, ',')) {
+      const p = part.trim().replace(/^(?:\.\.\.|(?:public|private|protected|readonly)\s+)+/, '');
+      if (/^[{[]/.test(p)) out.push(...patternNames(p));
+      else {
+        const name = /^[A-Za-z_$][\w$]*/.exec(p)?.[0];
+        if (name && name !== 'this') out.push(name);
+      }
+    }
+    return out;
+  }
+
+  /** The names a destructuring pattern binds: `{ a, b: c, ...d }` binds a, c and d. */
+  export function patternNames(pattern: string): string[] {
+    const out: string[] = [];
+    for (const m of pattern.matchAll(/([A-Za-z_$][\w$]*)\s*(?=[,}\]=]|$)/g)) {
+      const before = pattern.slice(0, m.index).trimEnd();
+      // A default value's names (`{ a = b }`) are read, not bound.
+      if (!before.endsWith('=')) out.push(m[1]);
+    }
+    return out;
+  }
+
+  /** `text` split at `separator` outside brackets. */
+  function topLevel(text: string, separator: string): string[] {
+    const parts: string[] = [];
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if ('([{<'.includes(c)) depth++;
+      else if (')]}>'.includes(c)) depth--;
+      else if (c === separator && depth === 0) {
+        parts.push(text.slice(start, i));
+        start = i + 1;
+      }
+    }
+    parts.push(text.slice(start));
+    return parts;
+  }
+
+  const WORDS = new Set(
+    (
+      'true false null undefined this typeof instanceof new void in of await async function ' +
+      'return if else NaN Infinity as satisfies keyof delete yield super'
+    ).split(' ')
+  );
+
+  /**
+   * Whether `{expr}` in a command is TypeScript to interpolate: it changes
+   * nothing (no assignment, no ++ or --) and every name it reads is one the
+   * cell can see. Otherwise it is the command's own text, as in IPython: an
+   * awk program `{print $1}`, `{n++}`, a jq filter `{name}`.
+   */
+  export function interpolates(expr: string, known: Known): boolean {
+    const code = expr.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, '""');
+    if (/\+\+|--|(?:^|[^=!<>])=(?![=>])/.test(code)) return false;
+    const bound = new Set<string>();
+    for (const m of code.matchAll(/\(([^()]*)\)\s*=>/g))
+      for (const n of parameterNames(m[1])) bound.add(n);
+    for (const m of code.matchAll(/([A-Za-z_$][\w$]*)\s*=>/g)) bound.add(m[1]);
+    for (const m of code.matchAll(/[A-Za-z_$][\w$]*/g)) {
+      const before = code.slice(0, m.index);
+      if (/[\w$]$/.test(before)) continue;
+      // A property (`a.b`, `a?.b`, but not a spread `...b`) or a key (`{ b: 1 }`).
+      if (/(?<!\.)\.$|\?\.$/.test(before.replace(/\.\.\.$/, ''))) continue;
+      if (/^\s*:/.test(code.slice(m.index + m[0].length)) && /[{,]\s*$/.test(before)) continue;
+      if (WORDS.has(m[0]) || bound.has(m[0])) continue;
+      if (!known(m[0])) return false;
+    }
+    return true;
   }
 }
