@@ -229,6 +229,32 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(iopub)).not.toMatch(/hunter2/);
   });
 
+  test("a password prompt on /dev/tty (getpass) and Node's readline get the input box; only the first is a password", async () => {
+    const asked: Array<[string, boolean]> = [];
+    k.onInputRequest = (prompt, password) => {
+      asked.push([prompt, password]);
+      return password ? 'hunter2' : 'Ada';
+    };
+    const getpass = await k.execute(
+      `!python3 -c "import getpass; print('got', len(getpass.getpass('pw? ')))"`,
+      {},
+      30000
+    );
+    const readline = await k.execute(
+      `!node -e "require('readline').createInterface({ input: process.stdin, output: process.stdout }).question('name? ', (a) => { console.log('got', a); process.exit(0) })"`,
+      {},
+      30000
+    );
+    k.onInputRequest = () => '';
+    expect(asked).toEqual([
+      ['pw? ', true],
+      ['name? ', false]
+    ]);
+    expect(text(getpass.iopub)).toMatch(/got 7/);
+    expect(text(getpass.iopub)).not.toMatch(/hunter2/);
+    expect(text(readline.iopub)).toMatch(/got Ada/);
+  });
+
   test('a read by a process the command started, two levels down, gets the input box', async () => {
     const asked: string[] = [];
     k.onInputRequest = (prompt) => {

@@ -6,10 +6,10 @@ import type { TerminalText } from './terminal';
 
 /**
  * A command reading its terminal gets an input_request. Linux tells which
- * system call a process sleeps in: `read` (0) on fd 0, where fd 0 is this
- * command's pty, is a read of the terminal (in `a | b`, b's fd 0 is a pipe,
- * and a box for it would never be answered by b). Echo off (a password
- * prompt) is read from the terminal's modes. When the read ends unanswered
+ * system call a process sleeps in, and on what: a read of this command's pty
+ * (fd 0, or /dev/tty, where getpass and ssh ask), or an epoll wait watching
+ * it (Node's readline), is a wait for the terminal (readsTerminal). Echo off
+ * (a password prompt) is read from the terminal's modes. When the read ends unanswered
  * (a timeout, or the command is gone) the request is withdrawn.
  */
 export function watchStdin(
@@ -113,15 +113,44 @@ namespace Private {
     return out;
   }
 
-  /** Whether process `pid` sleeps in read(0, ...) with its fd 0 on `device`. */
+  /** System call numbers of this machine's Linux: read, and the epoll waits. */
+  const CALLS =
+    process.arch === 'arm64' ? { read: 63, epoll: [22, 441] } : { read: 0, epoll: [232, 281, 441] };
+
+  /** EPOLLIN. */
+  const READABLE = 0x1;
+
+  /**
+   * Whether process `pid` waits for its terminal (`device`): it sleeps in
+   * read() on a descriptor of it (fd 0, or /dev/tty opened anew, as a
+   * password prompt does), or in an epoll wait that watches one for input
+   * (Node's readline, an event loop). A read of a pipe is no read of the
+   * terminal: in `a | b`, b's fd 0 is a pipe, and a box for it would never
+   * be answered by b.
+   */
   export function readsTerminal(pid: number, device: string): boolean {
     try {
-      return (
-        readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ') &&
-        readlinkSync(`/proc/${pid}/fd/0`) === device
-      );
+      const [call, first] = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ');
+      const nr = Number(call);
+      if (nr === CALLS.read) return isTerminal(pid, Number(first), device);
+      if (!CALLS.epoll.includes(nr)) return false;
+      for (const m of readFileSync(`/proc/${pid}/fdinfo/${Number(first)}`, 'utf8').matchAll(
+        /^tfd:\s*(\d+)\s+events:\s*([0-9a-f]+)/gm
+      ))
+        if ((parseInt(m[2], 16) & READABLE) !== 0 && isTerminal(pid, Number(m[1]), device))
+          return true;
+      return false;
     } catch {
       return false; // gone or not ours
+    }
+  }
+
+  function isTerminal(pid: number, fd: number, device: string): boolean {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      return target === device || target === '/dev/tty';
+    } catch {
+      return false;
     }
   }
 
@@ -146,9 +175,15 @@ namespace Private {
     return out;
   }
 
+  /**
+   * Echo off with lines still read whole: a password prompt (getpass, `read
+   * -s`). A program in raw mode (Node's readline, an editor) turns echo off
+   * too, but echoes what it reads itself.
+   */
   export function echoOff(device: string): boolean {
     if (!device) return false;
     const r = spawnSync('stty', ['-F', device, '-a'], { encoding: 'utf8' });
-    return /(^|\s)-echo(\s|$)/.test(r.stdout ?? '');
+    const modes = r.stdout ?? '';
+    return /(^|\s)-echo(\s|$)/.test(modes) && !/(^|\s)-icanon(\s|$)/.test(modes);
   }
 }
