@@ -378,6 +378,30 @@ describe('shell passthrough with real MRtrix3', () => {
     await k.execute(`%cd ${work}`);
   });
 
+  test('a pager does not hold a cell: git log and help() print through; %env PAGER still chooses', async () => {
+    // Longer than the terminal's 40 rows, so less -F (git's default) would wait for a key.
+    const repo = mkdtempSync(join(tmpdir(), 'warren-pager-'));
+    writeFileSync(
+      join(repo, 'lines.txt'),
+      Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join('')
+    );
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, '-c', 'user.name=w', '-c', 'user.email=w@x', ...args]);
+    git('init', '-q');
+    git('add', 'lines.txt');
+    git('commit', '-q', '-m', 'a hundred lines');
+    const before = k.stdinLog.length;
+    const log = await k.execute(`!git -C ${repo} log -p --no-color`, {}, 10000);
+    expect(text(log.iopub)).toMatch(/a hundred lines[^]*\+line 99\n$/);
+    const help = await k.execute("!python3 -c 'help(len)'", {}, 10000);
+    expect(text(help.iopub)).toMatch(/Help on built-in function len[^]*Return the number of items/);
+    expect(k.stdinLog.length).toBe(before);
+    await k.execute('%env PAGER=head -n 1');
+    const own = await k.execute("!python3 -c 'help(len)'", {}, 10000);
+    await k.execute('%env PAGER=cat');
+    expect(text(own.iopub)).toMatch(/^Help on built-in function len in module builtins:\n\s*$/);
+  });
+
   test("a command sees the user's environment, not the malloc setting warren's processes run with", async () => {
     const { iopub } = await k.execute(
       '!echo "[${MALLOC_MMAP_THRESHOLD_-unset}] [${WARREN_MMAP_THRESHOLD-unset}]"'

@@ -313,6 +313,11 @@ namespace Private {
     // Tools that ask for colour through these see a colour terminal.
     env.CLICOLOR = '1';
     env.FORCE_COLOR = env.FORCE_COLOR ?? '1';
+    // A pager (less) in a cell's terminal waits for keys no one presses:
+    // `git log` or Python's help() would hang the cell. As ipykernel does,
+    // output goes straight through; `%env PAGER=...` in a cell still wins.
+    env.PAGER = 'cat';
+    env.GIT_PAGER = 'cat';
     return env;
   }
 
