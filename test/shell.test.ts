@@ -402,6 +402,20 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(own.iopub)).toMatch(/^Help on built-in function len in module builtins:\n\s*$/);
   });
 
+  test('colour is for the terminal: a capture and a redirected file get plain text', async () => {
+    const { iopub } = await k.execute(
+      'const printed = !node -p "[1, 2, 3]"\nJSON.stringify(printed.stdout)'
+    );
+    expect(result(iopub)).toBe(`'"[ 1, 2, 3 ]\\\\n"'`);
+    const file = join(work, 'colour.txt');
+    await k.execute(`!node -p "[1, 2, 3]" > ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe('[ 1, 2, 3 ]\n');
+    // In the cell's own terminal, the program still colours its output.
+    const shown = await k.execute('!node -p "[1, 2, 3]"');
+    expect(text(shown.iopub)).toContain('\x1b[33m1');
+    expect(text(shown.iopub).replace(/\x1b\[[0-9;]*m/g, '')).toBe('[ 1, 2, 3 ]\n');
+  });
+
   test("a command sees the user's environment, not the malloc setting warren's processes run with", async () => {
     const { iopub } = await k.execute(
       '!echo "[${MALLOC_MMAP_THRESHOLD_-unset}] [${WARREN_MMAP_THRESHOLD-unset}]"'

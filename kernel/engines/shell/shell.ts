@@ -310,9 +310,10 @@ namespace Private {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env.TERM = env.TERM && env.TERM !== 'dumb' ? env.TERM : 'xterm-256color';
-    // Tools that ask for colour through these see a colour terminal.
+    // Tools that ask for colour through this see a colour terminal. No
+    // FORCE_COLOR: the pty is a terminal, so programs colour themselves there,
+    // and a forced colour went into captures and files (`!node x.js > out.txt`).
     env.CLICOLOR = '1';
-    env.FORCE_COLOR = env.FORCE_COLOR ?? '1';
     // A pager (less) in a cell's terminal waits for keys no one presses:
     // `git log` or Python's help() would hang the cell. As ipykernel does,
     // output goes straight through; `%env PAGER=...` in a cell still wins.
