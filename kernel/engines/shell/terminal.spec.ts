@@ -98,6 +98,29 @@ describe('TerminalText', () => {
     expect(t.take()).toBe('\x1b[31mred\x1b[0m plain done\n');
   });
 
+  test('colon sub-parameters stay inside their sequence; their colours are written as JupyterLab reads them', () => {
+    const t = new TerminalText();
+    t.write('red \x1b[38:2:255:0:0mTRUE\x1b[0m \x1b[4:3mcurly\x1b[0m end\n');
+    expect(t.take()).toBe('red \x1b[38;2;255;0;0mTRUE\x1b[0m \x1b[4mcurly\x1b[0m end\n');
+    // A colour space id, a 256-colour background, and an underline colour JupyterLab has no use for.
+    t.write('\x1b[38:2:0:1:2:3;48:5:17ma\x1b[58:2::9:9:9mb\x1b[4:0mc\x1b[m\n');
+    expect(t.take()).toBe(
+      '\x1b[38;2;1;2;3;48;5;17mab\x1b[0m\x1b[38;2;1;2;3;48;5;17m\x1b[24mc\x1b[0m\n'
+    );
+  });
+
+  test('a CSI with any ECMA-48 intermediate byte ends at its final byte', () => {
+    const t = new TerminalText();
+    // DECSCUSR (space), DECRQM ($), DECSCL ("), DECSTR (!), and # & * + , - . / intermediates.
+    t.write(
+      'a\x1b[2 qb\x1b[?25$pc\x1b[62;1"pd\x1b[!pe\x1b[1#|f\x1b[1&xg\x1b[1*xh\x1b[1+pi\x1b[1,pj\x1b[1-pk\x1b[1.pl\x1b[1/pm\n'
+    );
+    expect(t.take()).toBe('abcdefghijklm\n');
+    // An intermediate byte makes it no SGR: no colour is set.
+    t.write('\x1b[1 mplain\n');
+    expect(t.take()).toBe('plain\n');
+  });
+
   test('a DCS sequence goes to its handler and not into the text', () => {
     const t = new TerminalText();
     const bodies: string[] = [];

@@ -50,7 +50,7 @@ export class TerminalText {
 
   write(chunk: string): void {
     if (this.droppingCsi) {
-      const end = chunk.search(/[^0-9;?<=>!" $']/);
+      const end = chunk.search(Private.CSI_END);
       if (end < 0) return;
       this.droppingCsi = false;
       chunk = chunk.slice(end + 1);
@@ -196,7 +196,11 @@ export class TerminalText {
     if (next === undefined) return -1;
     if (next === '[') {
       let j = at + 2;
-      while (j < data.length && /[0-9;?<=>!" $']/.test(data[j])) j++;
+      // ECMA-48: parameter bytes 0x30-0x3F (digits, : ; < = > ?), then
+      // intermediate bytes 0x20-0x2F, then the final byte. A byte of the class
+      // left out ended the sequence early and its rest leaked as text
+      // (ESC[38:2:255:0:0m showed 2:255:0:0m).
+      while (j < data.length && Private.CSI_BODY.test(data[j])) j++;
       if (j - at > Private.MAX_CSI) {
         // No terminal sends parameters this long: the sequence is dropped up
         // to its final byte, as xterm does, not carried from chunk to chunk.
@@ -237,15 +241,17 @@ export class TerminalText {
       .map((p) => (p === '' ? NaN : Number(p)));
     const a = Number.isNaN(args[0]) ? 0 : args[0];
     switch (final) {
-      case 'm':
-        if (!/^[?<=>]/.test(params)) {
-          const sgr = `\x1b[${params}m`;
-          if (a === 0 && args.length === 1) this.style = '';
+      case 'm': {
+        const colours = Private.sgr(params);
+        if (colours !== null) {
+          const sgr = `\x1b[${colours}m`;
+          if (/^0*$/.test(colours)) this.style = '';
           // Styles only add up to so much: past a cap the latest ones stand alone.
           else if (!this.style.endsWith(sgr))
             this.style = this.style.length > Private.MAX_STYLE ? sgr : this.style + sgr;
         }
         break;
+      }
       case 'K':
         if (a === 0) {
           this.line.length = Math.min(this.line.length, this.cursor);
@@ -354,6 +360,47 @@ namespace Private {
   export const MAX_STYLE = 512;
   /** The line being drawn is committed as text past this many characters (see putText). */
   export const LONG_LINE = 64 * 1024;
+  /** A CSI's parameter and intermediate bytes (ECMA-48: 0x30-0x3F, 0x20-0x2F). */
+  export const CSI_BODY = /[\x20-\x3f]/;
+  /** The first byte past them: the final byte. */
+  export const CSI_END = /[^\x20-\x3f]/;
+
+  /**
+   * The parameters of an SGR sequence as JupyterLab's output area reads them
+   * (numbers and semicolons), or null when it is no SGR to keep (a private
+   * marker, an intermediate byte, or nothing left after the colons).
+   * JupyterLab ignores a whole sequence with a colon in it, so the ITU forms
+   * of extended colours
+   * (38:2:r:g:b, 38:2:id:r:g:b, 38:5:n, and 48) are written with semicolons,
+   * underline styles (4:3, curly) become plain underline (4:0: none), and any
+   * other colon parameter (58, underline colour) is dropped.
+   */
+  export function sgr(params: string): string | null {
+    if (!/^[0-9:;]*$/.test(params)) return null;
+    if (!params.includes(':')) return params;
+    const kept: string[] = [];
+    for (const p of params.split(';')) {
+      if (!p.includes(':')) {
+        kept.push(p);
+        continue;
+      }
+      const sub = p.split(':');
+      const [head, kind] = sub;
+      if ((head === '38' || head === '48') && kind === '5' && sub.length === 3) {
+        kept.push(sub.join(';'));
+      } else if (
+        (head === '38' || head === '48') &&
+        kind === '2' &&
+        (sub.length === 5 || sub.length === 6)
+      ) {
+        // With 6, the third is a colour space id, which the semicolon form lacks.
+        kept.push([head, kind, ...sub.slice(-3)].join(';'));
+      } else if (head === '4') {
+        kept.push(kind === '0' ? '24' : '4');
+      }
+    }
+    return kept.length > 0 ? kept.join(';') : null;
+  }
 
   /** Every C0 control but newline and carriage return, and DEL. */
   const CONTROLS = Array.from({ length: 32 }, (_, c) => String.fromCharCode(c))
