@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
@@ -193,6 +193,26 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(await repliesWithin(running, 2000)).toBe(true);
     expect((await running).reply.content).toMatchObject({ ename: 'KeyboardInterrupt' });
     expect(groupAlive(pgid)).toEqual([]);
+  });
+
+  test('an interrupt reaches every command a cell runs at once, after a shorter one has ended', async () => {
+    const marker = join(work, 'short-ended');
+    const running = k.execute(
+      'const both = Promise.all([$`sleep 33.1`, shell.run("sleep 33.2")])\n' +
+        `await $\`true\`\nawait $\`touch ${marker}\`\nawait both`,
+      { stop_on_error: false }
+    );
+    const piped = await groupOf('sleep 33.1');
+    const inPty = await groupOf('sleep 33.2');
+    await until(() => (existsSync(marker) ? true : undefined), 5000);
+    await k.call('control', 'interrupt_request', {});
+    const { reply } = await running;
+    expect(reply.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    const gone = await until(
+      () => (groupAlive(piped).length + groupAlive(inPty).length === 0 ? true : undefined),
+      3000
+    ).catch(() => [...groupAlive(piped), ...groupAlive(inPty)]);
+    expect(gone).toBe(true);
   });
 
   test('a 100 MB flood from a command arrives complete and in order', async () => {

@@ -51,13 +51,11 @@ export class ShellEngine {
   readonly env: Record<string, string> = Private.baseEnv();
   /** The last command's exit status (null if a signal ended it). */
   exitCode: number | null = 0;
-  private running: {
-    pty?: PtyProcess;
-    childPid?: number;
-    interrupts: number;
-    /** Watch for the command's end closely for a while (it was just signalled). */
-    watchClosely?: () => void;
-  } | null = null;
+  /**
+   * Every command running now: a cell may start several at once
+   * (`await Promise.all([$\`a\`, $\`b\`])`), and an interrupt is for all of them.
+   */
+  private readonly running = new Set<Private.Running>();
   private readonly completer = new ShellCompleter(() => ({
     cwd: this.cwd,
     path: this.env.PATH ?? ''
@@ -85,8 +83,8 @@ export class ShellEngine {
         rows: 40
       }
     );
-    const state: NonNullable<ShellEngine['running']> = { pty, interrupts: 0 };
-    this.running = state;
+    const state: Private.Running = { pty, interrupts: 0 };
+    this.running.add(state);
     const term = new TerminalText(cols);
     term.onDcs = (body, end) => {
       flush();
@@ -186,7 +184,7 @@ export class ShellEngine {
             // Whatever the command left in its group goes with it.
             pty.signalGroup('SIGKILL');
           }
-          this.running = null;
+          this.running.delete(state);
           const signalName = signal ? Private.signalName(signal) : null;
           this.exitCode = signalName ? null : exitCode;
           done({ exitCode: signalName ? null : exitCode, signal: signalName, interrupted });
@@ -204,8 +202,8 @@ export class ShellEngine {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe']
       });
-      const state = { childPid: child.pid, interrupts: 0 };
-      this.running = state;
+      const state: Private.Running = { childPid: child.pid, interrupts: 0 };
+      this.running.add(state);
       let stdout = '';
       let stderr = '';
       let dropped = 0;
@@ -219,7 +217,7 @@ export class ShellEngine {
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = keep(stderr, d)));
       child.on('error', (e) => (stderr += String(e)));
       child.on('close', (code, signal) => {
-        this.running = null;
+        this.running.delete(state);
         this.exitCode = code;
         resolveResult({
           stdout,
@@ -234,25 +232,25 @@ export class ShellEngine {
   }
 
   /**
-   * SIGINT to the running command's process group; a second interrupt sends
+   * SIGINT to each running command's process group; a second interrupt sends
    * SIGTERM and a third SIGKILL, for commands that ignore the first.
    */
   interrupt(): boolean {
-    const r = this.running;
-    if (!r) return false;
-    const signal = SIGNALS[Math.min(r.interrupts, SIGNALS.length - 1)];
-    r.interrupts++;
-    if (r.pty) {
-      r.pty.signalGroup(signal);
-      r.watchClosely?.();
-    } else if (r.childPid) {
-      try {
-        process.kill(-r.childPid, signal);
-      } catch {
-        // gone
+    for (const r of this.running) {
+      const signal = SIGNALS[Math.min(r.interrupts, SIGNALS.length - 1)];
+      r.interrupts++;
+      if (r.pty) {
+        r.pty.signalGroup(signal);
+        r.watchClosely?.();
+      } else if (r.childPid) {
+        try {
+          process.kill(-r.childPid, signal);
+        } catch {
+          // gone
+        }
       }
     }
-    return true;
+    return this.running.size > 0;
   }
 
   cd(target: string): string {
@@ -294,6 +292,15 @@ export namespace ShellEngine {
 }
 
 namespace Private {
+  /** A command being run: in a pty (`run`) or with pipes (`capture`). */
+  export interface Running {
+    pty?: PtyProcess;
+    childPid?: number;
+    interrupts: number;
+    /** Watch for the command's end closely for a while (it was just signalled). */
+    watchClosely?: () => void;
+  }
+
   /**
    * The script with a trap that ends it on SIGINT. Without it, bash's
    * cooperative exit goes on to the next line when the foreground command
