@@ -374,6 +374,19 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(b.reply.content.status).toBe('aborted');
   });
 
+  test("%%bash words are the script's $1, $2... and add no line: its line numbers are as without them", async () => {
+    const { iopub } = await k.execute(
+      `%%bash x "a b" 'c'\\''d' {2 * 21}\necho "$LINENO $# [$2] [$3] $4"\nnosuchcmd`,
+      { stop_on_error: false }
+    );
+    expect(text(iopub)).toMatch(
+      /^1 4 \[a b\] \[c'd\] 42\n.*line 2: nosuchcmd: command not found\n$/
+    );
+    // A comment on the magic line ends there, as the shell reads it.
+    const commented = await k.execute('%%bash a # the subject\necho "$LINENO $# $1"');
+    expect(text(commented.iopub)).toBe('1 1 a\n');
+  });
+
   test('a command killed by a signal says so', async () => {
     const { reply } = await k.execute('%%bash\nkill -KILL $$', { stop_on_error: false });
     expect(reply.content).toMatchObject({

@@ -121,10 +121,20 @@ export function shellGlobals(
       capture,
       magic,
       script: async (kind: 'bash' | 'sh', args: string, body: string) => {
-        const r = await engine.run(`set -- ${args}\n${body}`, sink(), kind);
+        // The words after the magic become $1, $2... on the body's first line,
+        // so bash's line numbers ($LINENO, errors) count the script's lines.
+        // Through eval, they are read as the magic line wrote them: quotes, and
+        // a # comment that ends there.
+        const positional = args.trim() ? `eval ${singleQuoted(`set -- ${args}`)}; ` : '';
+        const r = await engine.run(positional + body, sink(), kind);
         if (r.interrupted) throw new Interrupted();
         if (r.exitCode !== 0) throw new ShellError(`%%${kind}`, r.exitCode, r.signal);
       }
     }
   };
+}
+
+/** `text` as one single-quoted shell word. */
+function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
 }
