@@ -215,6 +215,32 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(gone).toBe(true);
   });
 
+  test('a background job outlives its cell: nohup, setsid and a bare & in %%bash', async () => {
+    const cells = [
+      '!nohup sleep 300.1 > /dev/null 2>&1 &',
+      '!setsid sleep 300.2 > /dev/null 2>&1 &',
+      '%%bash\nsleep 300.3 &\necho started'
+    ];
+    const jobs: number[] = [];
+    try {
+      for (const [i, cell] of cells.entries()) {
+        const { reply } = await k.execute(cell);
+        expect(reply.content.status).toBe('ok');
+        // The hang-up that ended it came as its shell exited, before the reply.
+        await new Promise((r) => setTimeout(r, 300));
+        const found = spawnSync('pgrep', ['-f', `^sleep 300.${i + 1}$`], { encoding: 'utf8' })
+          .stdout.trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+        jobs.push(...found);
+        expect([cell, found.length]).toEqual([cell, 1]);
+      }
+    } finally {
+      for (const pid of jobs) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   test('a 100 MB flood from a command arrives complete and in order', async () => {
     const expected = createHash('sha256')
       .update(execFileSync('seq', ['1', '12000000'], { maxBuffer: 200 * 1024 * 1024 }))

@@ -75,7 +75,7 @@ export class ShellEngine {
     const cols = this.options.columns ?? (Number(this.env.COLUMNS) || 120);
     const pty = spawnPty(
       shell === 'bash' ? '/bin/bash' : '/bin/sh',
-      ['-c', Private.endsOnInterrupt(command)],
+      ['-c', Private.endsOnInterrupt(Private.keepsJobs(command))],
       {
         cwd: this.cwd,
         env: this.env,
@@ -311,6 +311,22 @@ namespace Private {
    */
   export function endsOnInterrupt(script: string): string {
     return `trap 'exit 130' INT; ${script}`;
+  }
+
+  /**
+   * The script with SIGHUP ignored, by the shell and so by what it starts.
+   * The shell leads the pty's session with no job control, so a background
+   * job (`nohup tensorboard ... &`, `setsid ...`, a bare `sleep 300 &`) is in
+   * the terminal's foreground group; when the shell exits, the kernel hangs
+   * that group up, and the job died with the cell, before nohup could ignore
+   * the signal. Interrupts (INT, TERM, KILL) still reach the whole group.
+   * (Job control, set -m, would give jobs groups of their own, but it prints
+   * "[1]+ Done" notices, leaves a job's stdin on the terminal, and moves the
+   * foreground command out of the group that interrupts signal.) The cost: a command still running when the kernel is killed outright
+   * (its pty hung up) is no longer ended by that hang-up.
+   */
+  export function keepsJobs(script: string): string {
+    return `trap '' HUP; ${script}`;
   }
 
   export function baseEnv(): Record<string, string> {
