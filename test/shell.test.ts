@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
+import { alive } from '../kernel/pids';
 import { launchWarren, result, text } from './harness';
 
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
@@ -238,6 +239,33 @@ describe('shell passthrough with real MRtrix3', () => {
       }
     } finally {
       for (const pid of jobs) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  test('a command with no background job still ends when the kernel process is killed outright (its terminal hung up)', async () => {
+    const own = await launchWarren();
+    try {
+      const children = readFileSync(`/proc/${own.pid}/task/${own.pid}/children`, 'utf8')
+        .trim()
+        .split(' ')
+        .map(Number);
+      const kernel = children.find((c) =>
+        readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('kernel-process')
+      );
+      expect(kernel).toBeDefined();
+      own.execute('!sleep 300.4', { stop_on_error: false }).catch(() => undefined);
+      const sleeper = await until(() => {
+        const found = spawnSync('pgrep', ['-f', '^sleep 300.4$'], {
+          encoding: 'utf8'
+        }).stdout.trim();
+        return found ? Number(found.split('\n')[0]) : undefined;
+      }, 5000);
+      process.kill(kernel!, 'SIGKILL');
+      const ended = await until(() => (alive(sleeper) ? undefined : true), 5000).catch(() => false);
+      if (!ended) process.kill(sleeper, 'SIGKILL');
+      expect(ended).toBe(true);
+    } finally {
+      await own.shutdown().catch(() => undefined);
     }
   });
 

@@ -314,19 +314,29 @@ namespace Private {
   }
 
   /**
-   * The script with SIGHUP ignored, by the shell and so by what it starts.
-   * The shell leads the pty's session with no job control, so a background
-   * job (`nohup tensorboard ... &`, `setsid ...`, a bare `sleep 300 &`) is in
-   * the terminal's foreground group; when the shell exits, the kernel hangs
-   * that group up, and the job died with the cell, before nohup could ignore
-   * the signal. Interrupts (INT, TERM, KILL) still reach the whole group.
-   * (Job control, set -m, would give jobs groups of their own, but it prints
-   * "[1]+ Done" notices, leaves a job's stdin on the terminal, and moves the
-   * foreground command out of the group that interrupts signal.) The cost: a command still running when the kernel is killed outright
-   * (its pty hung up) is no longer ended by that hang-up.
+   * A script that starts a background job (`nohup tensorboard ... &`,
+   * `setsid ... &`, a bare `sleep 300 &`) with SIGHUP ignored, by the shell
+   * and so by what it starts. The shell leads the pty's session with no job
+   * control, so such a job is in the terminal's foreground group; when the
+   * shell exits, the kernel hangs that group up, and the job died with the
+   * cell, before nohup could ignore the signal. Interrupts (INT, TERM, KILL)
+   * still reach the whole group. (Job control, set -m, would give jobs groups
+   * of their own, but it prints "[1]+ Done" notices, leaves a job's stdin on
+   * the terminal, and moves the foreground command out of the group that
+   * interrupts signal.) Only such a script: any other command still ends
+   * with the hang-up should the kernel be killed outright while it runs.
    */
   export function keepsJobs(script: string): string {
-    return `trap '' HUP; ${script}`;
+    return startsJob(script) ? `trap '' HUP; ${script}` : script;
+  }
+
+  /**
+   * Whether a script may start a background job: an `&` that is no `&&`,
+   * no redirection (`2>&1`, `&>`, `>&2`) and no `|&` (one inside quotes
+   * counts too, which costs nothing but the hang-up).
+   */
+  export function startsJob(script: string): boolean {
+    return /(?<![&|<>\\])&(?![&>])/.test(script);
   }
 
   export function baseEnv(): Record<string, string> {
