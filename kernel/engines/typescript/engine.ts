@@ -381,7 +381,6 @@ namespace Private {
     ]);
   }
 
-  /** A cell of expressions only, valid as plain JavaScript. */
   /** `{ a: 1 }` as the object it reads as in Node's REPL (the compiler's cells.ts does the same), else `code`. */
   export function objectLiteral(code: string): string {
     if (!/^\s*\{/.test(code) || !/\}\s*$/.test(code)) return code;
@@ -393,6 +392,7 @@ namespace Private {
     }
   }
 
+  /** A cell of expressions only, valid as plain JavaScript. */
   export function isPlainExpression(code: string): boolean {
     if (NEEDS_COMPILER.test(code)) return false;
     try {
