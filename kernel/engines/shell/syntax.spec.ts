@@ -1,5 +1,5 @@
 import { RUNTIME } from '../../api/magics';
-import { cellMagic, plainCommands, rewrite, template } from './syntax';
+import { cellMagic, declaredNames, plainCommands, rewrite, template } from './syntax';
 
 const none = () => false;
 
@@ -165,5 +165,16 @@ describe('plain command cells', () => {
     expect(plainCommands('!echo ${x}', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo $x', (n) => n === 'x')).toBeNull();
     expect(plainCommands('!echo hi\nconsole.log(1)', none)).toBeNull();
+  });
+});
+
+describe('names a cell declares', () => {
+  test('a condition or a loop head in parentheses declares nothing', () => {
+    const names = declaredNames(
+      'if (ls) {\n}\nwhile (grep > 0) {\n}\nfor (let i = 0; i < 3; i++) {\n}\nfunction f(a, { b }) {\n}'
+    );
+    expect(names.has('ls')).toBe(false);
+    expect(names.has('grep')).toBe(false);
+    expect([...names].sort()).toEqual(['a', 'b', 'f', 'i']);
   });
 });

@@ -107,7 +107,7 @@ export function declaredNames(code: string): Set<string> {
   for (const m of code.matchAll(/\bcatch\s*\(\s*([A-Za-z_$][\w$]*)/g)) add(m[1]);
   // Parameters: of functions, of methods (`name(a, b) {`) and of arrow functions.
   for (const m of code.matchAll(
-    /(?:\bfunction\b\*?\s*[\w$]*|[\w$]+)\s*(?:<[^<>()]*>)?\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*(?::[^{=;]+)?(?:\{|=>)/g
+    /(?:\bfunction\b\*?\s*[\w$]*|\b(?!(?:if|for|while|switch|with|catch)\b)[\w$]+)\s*(?:<[^<>()]*>)?\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*(?::[^{=;]+)?(?:\{|=>)/g
   ))
     for (const n of Private.parameterNames(m[1])) add(n);
   for (const m of code.matchAll(/\(([^()]*)\)\s*(?::[^=;]+)?=>/g))
