@@ -251,6 +251,30 @@ test('an sshfs mount to the loopback sshd: writes appear at the source at once',
   expect(isMounted(mp)).toBe(false);
 });
 
+test('sshfs takes a key and known_hosts in folders whose names hold a space and a % ("My Drive")', async () => {
+  const src = dir('space-src');
+  writeFileSync(join(src, 'f.txt'), 'through My Drive\n');
+  const keys = dir('My Drive 100%/keys');
+  const key = join(keys, 'id_ed25519');
+  const known = join(keys, 'known hosts');
+  writeFileSync(key, readFileSync(join(sshDir, 'id_ed25519')), { mode: 0o600 });
+  writeFileSync(known, readFileSync(join(sshDir, 'known_hosts')));
+  const mp = join(base, 'space-mp');
+  const m = await run(
+    k,
+    `%mount root@127.0.0.1:${src} ${mp} -p ${port} -i "${key}" --known-hosts "${known}" --no-save`
+  );
+  expect(m.err).toBe('');
+  expect(readFileSync(join(mp, 'f.txt'), 'utf8')).toBe('through My Drive\n');
+  await run(k, `%unmount ${mp}`);
+  const bad = await run(
+    k,
+    `%mount root@127.0.0.1:${src} ${mp} -p ${port} -i '${keys}/a"b' --no-save`
+  );
+  expect(bad.err).toMatch(/an sshfs key or known_hosts path cannot hold a double quote/);
+  expect(isMounted(mp)).toBe(false);
+});
+
 test('a bind mount, and a read-only one refuses writes', async () => {
   const src = dir('bind-src');
   const mp = join(base, 'bind');

@@ -104,6 +104,7 @@ export async function preflight(spec: MountSpec): Promise<void> {
       } catch (error) {
         throw new MountError(`sshfs source: ${(error as Error).message}`);
       }
+      for (const path of [spec.identityFile, spec.knownHostsFile]) if (path) sshPath(path);
       if (spec.identityFile) {
         try {
           readFileSync(spec.identityFile);
@@ -149,6 +150,30 @@ function needRoot(what: string): void {
     );
 }
 
+/**
+ * A path as an ssh option's value: in double quotes, which ssh_config takes
+ * around a value holding spaces (Colab's "My Drive"), and `%` doubled, since
+ * ssh expands %-tokens in IdentityFile and UserKnownHostsFile. What cannot be
+ * written there is refused: a double quote or backslash (ssh and sshfs's -o
+ * parser each read their own escapes), a comma (sshfs splits -o values on
+ * it), a control character.
+ */
+export function sshPath(path: string): string {
+  const bad = /["\\,\x00-\x1f\x7f]/.exec(path)?.[0];
+  if (bad !== undefined) {
+    const names: Record<string, string> = {
+      ',': 'a comma',
+      '"': 'a double quote',
+      '\\': 'a backslash'
+    };
+    const what = names[bad] ?? 'a control character';
+    throw new MountError(
+      `an sshfs key or known_hosts path cannot hold ${what}: ${JSON.stringify(path)}`
+    );
+  }
+  return `"${path.replace(/%/g, '%%')}"`;
+}
+
 /** Mounts; on any failure leaves nothing mounted and throws a MountError. */
 export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promise<MountedDaemon> {
   const t = timeoutOf(spec);
@@ -163,9 +188,9 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
         'ServerAliveInterval=10',
         'ServerAliveCountMax=3',
         'reconnect',
-        spec.knownHostsFile ? `UserKnownHostsFile=${spec.knownHostsFile}` : '',
+        spec.knownHostsFile ? `UserKnownHostsFile=${sshPath(spec.knownHostsFile)}` : '',
         spec.knownHostsFile ? 'StrictHostKeyChecking=yes' : 'StrictHostKeyChecking=accept-new',
-        spec.identityFile ? `IdentityFile=${spec.identityFile}` : '',
+        spec.identityFile ? `IdentityFile=${sshPath(spec.identityFile)}` : '',
         spec.identityFile ? 'IdentitiesOnly=yes' : '',
         spec.readOnly ? 'ro' : ''
       ].filter(Boolean);
