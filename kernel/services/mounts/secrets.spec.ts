@@ -73,3 +73,22 @@ test('redaction keeps what is no secret readable', () => {
   expect(redact('url="http://bob:pw@h/x"')).toBe('url="http://bob:***@h/x"');
   expect(redact('pass=abc,user=bob')).toBe('pass=***,user=bob');
 });
+
+test('redaction leaves paths and ssh option names that merely contain "key" or "auth"', () => {
+  expect(redact('cannot read the identity file /root/.ssh/nokey: ENOENT')).toBe(
+    'cannot read the identity file /root/.ssh/nokey: ENOENT'
+  );
+  expect(redact('cannot read the identity file /keys/key: EACCES')).toBe(
+    'cannot read the identity file /keys/key: EACCES'
+  );
+  const sshfs =
+    'sshfs -p 22 -o StrictHostKeyChecking=yes -o PubkeyAuthentication=yes -o HostKeyAlias=h ' +
+    '-o IdentityFile="/My Drive/key" -- root@h:/d /mnt';
+  expect(redact(sshfs)).toBe(sshfs);
+  expect(redact('rclone mount x: /m --sftp-key-file /k --sftp-key-use-agent=true')).toBe(
+    'rclone mount x: /m --sftp-key-file /k --sftp-key-use-agent=true'
+  );
+  expect(redact('key_file=/k account_key=abc apiKey: abc client_secret=abc')).toBe(
+    'key_file=/k account_key=*** apiKey: *** client_secret=***'
+  );
+});

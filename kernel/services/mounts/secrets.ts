@@ -73,11 +73,38 @@ export function secretInRemote(source: string): string | null {
   return null;
 }
 
-const WORDS = '(?:pass|token|secret|key|bearer|auth|credential|cookie|signature|sas)';
+/**
+ * Whether a parameter's name says it holds a credential. Read word by word
+ * (split at `_`, `-`, `.` and camelCase), so that ssh's option names
+ * (StrictHostKeyChecking, PubkeyAuthentication, HostKeyAlias) and rclone's
+ * key_file stay readable: `key` counts only as the last word (account_key,
+ * private_key, apiKey, RCLONE_CONFIG_X_KEY), and `auth`, `sas`, `sig`, `pem`
+ * only as words of their own; pass, token, secret and kin count anywhere.
+ */
+export function secretName(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[\s_.-]+/)
+    .filter(Boolean);
+  return (
+    words.some(
+      (w) =>
+        /pass|token|secret|bearer|credential|cookie|signature/.test(w) ||
+        ['auth', 'authorization', 'sas', 'sig', 'pem'].includes(w)
+    ) || /key$/.test(words[words.length - 1] ?? '')
+  );
+}
+
+/**
+ * A parameter name where one starts: not inside a word or a path, so that
+ * `/home/me/.ssh/nokey: ENOENT` is no `nokey: value`.
+ */
+const NAME = '(?<![A-Za-z0-9_./-])([A-Za-z0-9_.-]+)';
 
 /** Masks anything that looks like a credential in a line of text. */
 export function redact(text: string): string {
-  return (
+  return redactParams(
     text
       .replace(
         /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
@@ -90,20 +117,33 @@ export function redact(text: string): string {
       .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@"',]*):[^\s/@"',]*@/gi, '$1:***@')
       // --webdav-pass VALUE, --sftp-key-pem=VALUE
       .replace(
-        new RegExp(
-          `(--[A-Za-z0-9-]*${WORDS}[A-Za-z0-9-]*)(=|\\s+)(?!-)("[^"]*"|'[^']*'|\\S+)`,
-          'gi'
-        ),
-        '$1$2***'
-      )
-      // pass=x, pass="x,y", 'pass': 'x', "password": "x", RCLONE_CONFIG_R_PASS=x, token: x
-      .replace(
-        new RegExp(
-          `(["']?)([A-Za-z0-9_.-]*${WORDS}[A-Za-z0-9_.-]*)\\1(\\s*[:=]\\s*)("(?:[^"]|"")*"|'(?:[^']|'')*'|[^\\s,;}\\])"']+)`,
-          'gi'
-        ),
-        (all: string, q: string, name: string, sep: string, value: string) =>
-          value === '***' ? all : `${q}${name}${q}${sep}***`
+        /(--[A-Za-z0-9-]+)(=|\s+)(?!-)("[^"]*"|'[^']*'|\S+)/g,
+        (all: string, flag: string, sep: string) =>
+          secretName(flag.slice(2)) ? `${flag}${sep}***` : all
       )
   );
+}
+
+/**
+ * pass=x, pass="x,y", 'pass': 'x', "password": "x", RCLONE_CONFIG_R_PASS=x,
+ * token: x. After a name that is no secret, the search goes on in its value,
+ * which may hold parameters of its own (crypt's remote="...,pass=x", or
+ * `Failed: pass=x`).
+ */
+function redactParams(text: string): string {
+  const re = new RegExp(
+    `(["']?)${NAME}\\1(\\s*[:=]\\s*)("(?:[^"]|"")*"|'(?:[^']|'')*'|[^\\s,;}\\])"']+)`,
+    'g'
+  );
+  let out = '';
+  let at = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const [all, q, name, sep, value] = m;
+    const head = `${q}${name}${q}${sep}`;
+    if (value !== '***' && secretName(name)) {
+      out += `${text.slice(at, m.index)}${head}***`;
+      at = m.index + all.length;
+    } else re.lastIndex = m.index + head.length;
+  }
+  return out + text.slice(at);
 }
