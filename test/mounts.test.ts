@@ -898,6 +898,24 @@ describe('hostile volumes and input', () => {
     );
   });
 
+  test('a password in an ssh-style source is refused, never quoted in the error or the log', async () => {
+    const mp = join(base, 'sshpass');
+    for (const flag of ['--sshfs ', '']) {
+      const r = await run(
+        k,
+        `%mount ${flag}root:hunter2@127.0.0.1:${base} ${mp} -p ${port} -i ${join(sshDir, 'id_ed25519')}`
+      );
+      expect([flag, r.ok]).toEqual([flag, false]);
+      expect(r.err).toMatch(/sshfs logs in with a key .*never a password in the source/);
+      expect(r.err + r.out).not.toContain('hunter2');
+    }
+    expect(existsSync(mp)).toBe(false);
+    expect(readFileSync(join(config, 'warren', 'mounts.log'), 'utf8')).not.toContain('hunter2');
+    expect(existsSync(join(config, 'warren', 'mounts.json')) ? mountsJson() : '').not.toContain(
+      'hunter2'
+    );
+  });
+
   test('a password in a webdav connection string never reaches mounts.json, the output or the log', () => {
     const mp = join(base, 'dav');
     for (const source of [

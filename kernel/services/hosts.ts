@@ -30,6 +30,11 @@ export function splitRemote(source: string): { user: string | null; host: string
   const m = /^(?:([^@]*)@)?(\[[^\]]*\]|[^:]*):(.*)$/s.exec(source);
   if (!m) throw new Error(`expected [user@]host:/path, not ${JSON.stringify(source)}`);
   const [, user, host, path] = m;
+  // Never quoted back: what follows the colon is a password.
+  if (user?.includes(':'))
+    throw new Error(
+      'a password in the source (user:password@host) is not taken: sshfs logs in with a key (-i KEYFILE, identityFile), never a password in the source'
+    );
   if (user !== undefined) checkUser(user);
   checkHost(host.replace(/^\[(.*)\]$/, '$1'));
   if (/[\n\r\0]/.test(path))

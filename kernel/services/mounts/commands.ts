@@ -53,10 +53,13 @@ unmount MOUNTPOINT [--forget]                 flushes writes, unmounts (--forget
 export type MountCommand =
   { action: 'list' } | { action: 'restore' } | { action: 'mount'; spec: MountSpec; save: boolean };
 
-/** Guesses the kind from the source: `/x` is a bind, `user@host:/x` sshfs, `name:` rclone. */
+/**
+ * Guesses the kind from the source: `/x` is a bind, `user@host:/x` sshfs (and
+ * `user:password@host:/x`, which sshfs refuses without quoting it), `name:` rclone.
+ */
 export function inferKind(source: string): MountKind {
   if (source.startsWith('/')) return 'bind';
-  if (/^[^@:/\s]+@[^:/\s]+:/.test(source)) return 'sshfs';
+  if (/^[^@/\s]+@[^:/\s]+:/.test(source)) return 'sshfs';
   return 'rclone';
 }
 

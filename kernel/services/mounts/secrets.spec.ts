@@ -92,3 +92,12 @@ test('redaction leaves paths and ssh option names that merely contain "key" or "
     'key_file=/k account_key=*** apiKey: *** client_secret=***'
   );
 });
+
+test('redacts the password of an ssh-style user:password@host source', () => {
+  expect(redact('mount root:hunter2@127.0.0.1:/d on /mnt failed')).toBe(
+    'mount root:***@127.0.0.1:/d on /mnt failed'
+  );
+  expect(redact('mounted root@127.0.0.1:/d on /mnt (sshfs), ssh:folder on /m2')).toBe(
+    'mounted root@127.0.0.1:/d on /mnt (sshfs), ssh:folder on /m2'
+  );
+});

@@ -115,6 +115,11 @@ export function redact(text: string): string {
       .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***')
       // user:password@ in any URL
       .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s/:@"',]*):[^\s/@"',]*@/gi, '$1:***@')
+      // user:password@host (an ssh-style source)
+      .replace(
+        /(?<![A-Za-z0-9_.:/-])([A-Za-z0-9_][A-Za-z0-9._-]*):[^\s/@:"',]+@(?=[A-Za-z0-9[])/g,
+        '$1:***@'
+      )
       // --webdav-pass VALUE, --sftp-key-pem=VALUE
       .replace(
         /(--[A-Za-z0-9-]+)(=|\s+)(?!-)("[^"]*"|'[^']*'|\S+)/g,
