@@ -275,6 +275,27 @@ test('sshfs takes a key and known_hosts in folders whose names hold a space and 
   expect(isMounted(mp)).toBe(false);
 });
 
+test('%mount host:/path without user@ is sshfs, as the usage says, unless the rclone config names the host', async () => {
+  const src = dir('nouser-src');
+  writeFileSync(join(src, 'n.txt'), 'no user\n');
+  const mp = join(base, 'nouser');
+  const key = join(sshDir, 'id_ed25519');
+  const known = join(sshDir, 'known_hosts');
+  const m = await run(
+    k,
+    `%mount 127.0.0.1:${src} ${mp} -p ${port} -i ${key} --known-hosts ${known} --no-save`
+  );
+  expect(m.err).toBe('');
+  expect(m.out).toBe(`mounted 127.0.0.1:${src} on ${mp} (sshfs)\n`);
+  expect(readFileSync(join(mp, 'n.txt'), 'utf8')).toBe('no user\n');
+  await run(k, `%unmount ${mp}`);
+  const r = await run(k, `%mount nosuchremote:/x ${mp} --config ${rcloneConf}`);
+  expect(r.err).toMatch(
+    /unknown rclone remote 'nosuchremote:' in .*\(known: loc:, ssh:\); for sshfs to a host nosuchremote, write user@nosuchremote:\/x or add --sshfs/
+  );
+  expect(isMounted(mp)).toBe(false);
+});
+
 test('a bind mount, and a read-only one refuses writes', async () => {
   const src = dir('bind-src');
   const mp = join(base, 'bind');

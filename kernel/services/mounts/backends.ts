@@ -61,7 +61,10 @@ export async function preflight(spec: MountSpec): Promise<void> {
           `unknown rclone remote '${name}:' in ${where}` +
             (remotes.length
               ? ` (known: ${remotes.map((r) => r + ':').join(', ')})`
-              : ' (it defines no remotes; run `rclone config`)')
+              : ' (it defines no remotes; run `rclone config`)') +
+            (spec.source.startsWith(`${name}:/`)
+              ? `; for sshfs to a host ${name}, write user@${spec.source} or add --sshfs`
+              : '')
         );
       }
       const r = await execArgs(

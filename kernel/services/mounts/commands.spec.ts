@@ -1,4 +1,7 @@
-import { inferKind, parseMount, splitArgs } from './commands';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inferKind, parseMount, rcloneRemotes, splitArgs } from './commands';
 import { redact, secretInRemote } from './secrets';
 import { parseMountinfo } from '../../mountinfo';
 
@@ -18,6 +21,35 @@ test('infers the kind from the source', () => {
   expect(inferKind('me@host:/srv')).toBe('sshfs');
   expect(inferKind('gdrive:')).toBe('rclone');
   expect(inferKind('s3:bucket/path')).toBe('rclone');
+});
+
+test('a host:/path without user@ is sshfs unless the rclone config defines the name', () => {
+  const none = { remotes: [], sshOptions: false };
+  expect(inferKind('127.0.0.1:/data', none)).toBe('sshfs');
+  expect(inferKind('localhost:/data', none)).toBe('sshfs');
+  expect(inferKind('files.example.org:/srv', none)).toBe('sshfs');
+  expect(inferKind('[::1]:/srv', none)).toBe('sshfs');
+  expect(inferKind('server:/srv', { remotes: [], sshOptions: true })).toBe('sshfs');
+  expect(inferKind('server:/srv', none)).toBe('rclone');
+  expect(inferKind('gdrive:folder', { remotes: null, sshOptions: false })).toBe('rclone');
+  expect(inferKind('my.remote:/x', { remotes: ['my.remote'], sshOptions: true })).toBe('rclone');
+  expect(inferKind('nas:/x', { remotes: ['NAS'], sshOptions: true })).toBe('rclone');
+  const dir = mkdtempSync(join(tmpdir(), 'rclone-conf-'));
+  const conf = join(dir, 'rclone.conf');
+  writeFileSync(conf, '[box]\ntype = alias\nremote = /tmp\n\n[ 10.0.0.1 ]\ntype = local\n');
+  expect(rcloneRemotes(conf, {})).toEqual(['box', '10.0.0.1']);
+  expect(rcloneRemotes(join(dir, 'absent.conf'), {})).toBeNull();
+  expect(rcloneRemotes(join(dir, 'absent.conf'), { RCLONE_CONFIG_NAS_TYPE: 'sftp' })).toEqual([
+    'NAS'
+  ]);
+  const parsed = (args: string[]) => {
+    const c = parseMount(args, '/');
+    return c.action === 'mount' ? c.spec.kind : c.action;
+  };
+  expect(parsed(['127.0.0.1:/data', '/mnt'])).toBe('sshfs');
+  expect(parsed(['box:/data', '/mnt', '--config', conf, '-p', '22'])).toBe('rclone');
+  expect(parsed(['10.0.0.1:/data', '/mnt', '--config', conf])).toBe('rclone');
+  expect(parsed(['server:/data', '/mnt', '-i', '/k'])).toBe('sshfs');
 });
 
 test('parses a mount line into a spec with absolute paths', () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type {
   MountKind,
   MountSpec,
@@ -53,14 +56,60 @@ unmount MOUNTPOINT [--forget]                 flushes writes, unmounts (--forget
 export type MountCommand =
   { action: 'list' } | { action: 'restore' } | { action: 'mount'; spec: MountSpec; save: boolean };
 
+/** What, besides the source, tells an rclone remote from an sshfs host. */
+export interface KindHints {
+  /** The remotes the rclone config defines, or null where it cannot be read. */
+  remotes: string[] | null;
+  /** Whether ssh options (-p, -i, --known-hosts) were given. */
+  sshOptions: boolean;
+}
+
 /**
  * Guesses the kind from the source: `/x` is a bind, `user@host:/x` sshfs (and
- * `user:password@host:/x`, which sshfs refuses without quoting it), `name:` rclone.
+ * `user:password@host:/x`, which sshfs refuses without quoting it). `name:x`
+ * is rclone when the rclone config defines `name`; otherwise `host:/x` whose
+ * host is an IP address, localhost or a dotted name, or that comes with ssh
+ * options, is sshfs, as the usage's `[user@]host:/path` says. The rest is
+ * rclone, whose preflight names an unknown remote.
  */
-export function inferKind(source: string): MountKind {
+export function inferKind(
+  source: string,
+  hints: KindHints = { remotes: null, sshOptions: false }
+): MountKind {
   if (source.startsWith('/')) return 'bind';
   if (/^[^@/\s]+@[^:/\s]+:/.test(source)) return 'sshfs';
-  return 'rclone';
+  const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_][A-Za-z0-9._-]*):/.exec(source)?.[1];
+  if (host === undefined) return 'rclone';
+  // A remote set through RCLONE_CONFIG_NAME_TYPE is known by its upper-case name.
+  if (hints.remotes?.some((r) => r === host || r === host.toUpperCase())) return 'rclone';
+  const hostLike =
+    host.startsWith('[') || host === 'localhost' || (host.includes('.') && !host.endsWith('.'));
+  return hostLike || hints.sshOptions ? 'sshfs' : 'rclone';
+}
+
+/**
+ * The remotes an rclone config defines (its `[name]` sections, and
+ * RCLONE_CONFIG_NAME_TYPE variables), or null where it cannot be read (absent,
+ * encrypted). Without `file`, the config rclone itself would read.
+ */
+export function rcloneRemotes(file?: string, env = process.env): string[] | null {
+  const home = env.HOME ?? homedir();
+  const path =
+    file ??
+    env.RCLONE_CONFIG ??
+    join(env.XDG_CONFIG_HOME || join(home, '.config'), 'rclone', 'rclone.conf');
+  const fromEnv = Object.keys(env)
+    .map((k) => /^RCLONE_CONFIG_(.+)_TYPE$/.exec(k)?.[1])
+    .filter((n): n is string => n !== undefined);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return fromEnv.length ? fromEnv : null;
+  }
+  const sections = [...text.matchAll(/^\s*\[([^\]\n]+)\]\s*$/gm)].map((m) => m[1].trim());
+  // rclone matches RCLONE_CONFIG_NAME_* to a remote whatever its case.
+  return [...sections, ...fromEnv.filter((n) => !sections.some((s) => s.toUpperCase() === n))];
 }
 
 /** Parses `mount` arguments (the magic and the CLI share them). */
@@ -128,7 +177,15 @@ export function parseMount(args: string[], cwd: string): MountCommand {
   if (positional.length !== 2)
     throw new MountError(`mount takes SOURCE and MOUNTPOINT\n${MOUNT_USAGE}`);
   const [source, mountpoint] = positional;
-  const k = kind ?? inferKind(source);
+  const k =
+    kind ??
+    inferKind(source, {
+      remotes: /^[A-Za-z0-9_[]/.test(source) ? rcloneRemotes(spec.rcloneConfig) : null,
+      sshOptions:
+        spec.port !== undefined ||
+        spec.identityFile !== undefined ||
+        spec.knownHostsFile !== undefined
+    });
   return {
     action: 'mount',
     save,
