@@ -674,7 +674,7 @@ describe('bad specs give a clear error and change nothing', () => {
     expect(before()).toEqual(was);
   });
 
-  test('a missing folder (bind source, folder on a remote)', async () => {
+  test('a missing folder (bind source, folder on a remote) or rclone config file', async () => {
     const was = before();
     const mp = join(base, 'bad2');
     const r1 = cli(['mount', join(base, 'no-such-folder'), mp]);
@@ -684,6 +684,10 @@ describe('bad specs give a clear error and change nothing', () => {
     );
     const r2 = cli(['mount', 'loc:no/such/dir', mp, '--config', rcloneConf]);
     expect(r2.stderr).toBe('warren mount: folder not found on the remote: loc:no/such/dir\n');
+    const r4 = cli(['mount', 'loc:', mp, '--config', join(base, 'rclon.conf')]);
+    expect(r4.stderr).toBe(
+      `warren mount: the rclone config file ${join(base, 'rclon.conf')} does not exist\n`
+    );
     const r3 = cli(sshfsMount(join(base, 'nothing-here'), mp));
     expect(r3.stderr).toMatch(/^warren mount: sshfs failed: .*No such file or directory/);
     expect(existsSync(mp)).toBe(false);

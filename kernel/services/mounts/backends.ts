@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { freePort } from '../../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
@@ -47,6 +47,9 @@ export async function preflight(spec: MountSpec): Promise<void> {
   switch (spec.kind) {
     case 'rclone': {
       const rclone = need('rclone', 'rclone');
+      // rclone reads a missing --config as an empty one: say which it is.
+      if (spec.rcloneConfig && !existsSync(spec.rcloneConfig))
+        throw new MountError(`the rclone config file ${spec.rcloneConfig} does not exist`);
       const listed = await execArgs(rclone, [...rcloneBase(spec), 'listremotes'], {
         timeoutMs: 10000
       });

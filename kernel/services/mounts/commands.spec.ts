@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inferKind, parseMount, rcloneRemotes, splitArgs } from './commands';
+import { normalizeSpec } from './mountpoint';
 import { redact, secretInRemote } from './secrets';
 import { parseMountinfo } from '../../mountinfo';
 
@@ -30,6 +31,7 @@ test('a host:/path without user@ is sshfs unless the rclone config defines the n
   expect(inferKind('files.example.org:/srv', none)).toBe('sshfs');
   expect(inferKind('[::1]:/srv', none)).toBe('sshfs');
   expect(inferKind('server:/srv', { remotes: [], sshOptions: true })).toBe('sshfs');
+  expect(inferKind('gdrive:', { remotes: null, sshOptions: true })).toBe('rclone');
   expect(inferKind('server:/srv', none)).toBe('rclone');
   expect(inferKind('gdrive:folder', { remotes: null, sshOptions: false })).toBe('rclone');
   expect(inferKind('my.remote:/x', { remotes: ['my.remote'], sshOptions: true })).toBe('rclone');
@@ -47,7 +49,10 @@ test('a host:/path without user@ is sshfs unless the rclone config defines the n
     return c.action === 'mount' ? c.spec.kind : c.action;
   };
   expect(parsed(['127.0.0.1:/data', '/mnt'])).toBe('sshfs');
-  expect(parsed(['box:/data', '/mnt', '--config', conf, '-p', '22'])).toBe('rclone');
+  expect(parsed(['box:/data', '/mnt', '--config', conf])).toBe('rclone');
+  expect(() => parsed(['box:/data', '/mnt', '--config', conf, '-p', '22'])).toThrow(
+    /-p applies only to sshfs mounts/
+  );
   expect(parsed(['10.0.0.1:/data', '/mnt', '--config', conf])).toBe('rclone');
   expect(parsed(['server:/data', '/mnt', '-i', '/k'])).toBe('sshfs');
 });
@@ -87,4 +92,32 @@ test('reads mountinfo with escaped spaces', () => {
       options: 'rw,nosuid'
     }
   ]);
+});
+
+test('mount options: --opt=value is --opt value; an option of another kind is refused, not dropped', () => {
+  const c = parseMount(['loc:', 'm', '--config=/c/rclone.conf', '--timeout=5'], '/w');
+  expect(c).toEqual({
+    action: 'mount',
+    save: true,
+    spec: {
+      kind: 'rclone',
+      source: 'loc:',
+      mountpoint: '/w/m',
+      rcloneConfig: '/c/rclone.conf',
+      timeoutS: 5
+    }
+  });
+  expect(() => parseMount(['gdrive:', '/m', '-p', '22'], '/')).toThrow(
+    '-p applies only to sshfs mounts, and gdrive: is an rclone one (add --sshfs for sshfs)'
+  );
+  expect(() => parseMount(['me@h:/d', '/m', '--config=/c'], '/')).toThrow(
+    '--config applies only to rclone mounts, and me@h:/d is a sshfs one'
+  );
+  expect(() => parseMount(['a:', '/b', '--bogus=1'], '/')).toThrow(/unknown option --bogus=1/);
+});
+
+test('a timeout out of range says which range is allowed', () => {
+  expect(() =>
+    normalizeSpec({ kind: 'rclone', source: 'loc:', mountpoint: '/m', timeoutS: 0 })
+  ).toThrow('timeoutS must be more than 0 and at most 3600 seconds, not 0');
 });

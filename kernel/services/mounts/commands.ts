@@ -69,7 +69,7 @@ export interface KindHints {
  * `user:password@host:/x`, which sshfs refuses without quoting it). `name:x`
  * is rclone when the rclone config defines `name`; otherwise `host:/x` whose
  * host is an IP address, localhost or a dotted name, or that comes with ssh
- * options, is sshfs, as the usage's `[user@]host:/path` says. The rest is
+ * options and a path from /, is sshfs, as the usage's `[user@]host:/path` says. The rest is
  * rclone, whose preflight names an unknown remote.
  */
 export function inferKind(
@@ -84,7 +84,8 @@ export function inferKind(
   if (hints.remotes?.some((r) => r === host || r === host.toUpperCase())) return 'rclone';
   const hostLike =
     host.startsWith('[') || host === 'localhost' || (host.includes('.') && !host.endsWith('.'));
-  return hostLike || hints.sshOptions ? 'sshfs' : 'rclone';
+  const absolutePath = source.startsWith(`${host}:/`);
+  return hostLike || (hints.sshOptions && absolutePath) ? 'sshfs' : 'rclone';
 }
 
 /**
@@ -113,7 +114,7 @@ export function rcloneRemotes(file?: string, env = process.env): string[] | null
 }
 
 /** Parses `mount` arguments (the magic and the CLI share them). */
-export function parseMount(args: string[], cwd: string): MountCommand {
+export function parseMount(argv: string[], cwd: string): MountCommand {
   let kind: MountKind | null = null;
   const spec: Partial<MountSpec> = {};
   const positional: string[] = [];
@@ -124,8 +125,15 @@ export function parseMount(args: string[], cwd: string): MountCommand {
     if (v === undefined) throw new MountError(`${flag} needs a value\n${MOUNT_USAGE}`);
     return v;
   };
+  // --config=FILE is --config FILE (the options that take a value).
+  const args = argv.flatMap((a) => {
+    const m = /^(--(?:timeout|config|port|identity|known-hosts))=(.*)$/s.exec(a);
+    return m ? [m[1], m[2]] : [a];
+  });
+  const given = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    given.add(a);
     switch (a) {
       case '--rclone':
       case '--sshfs':
@@ -186,6 +194,16 @@ export function parseMount(args: string[], cwd: string): MountCommand {
         spec.identityFile !== undefined ||
         spec.knownHostsFile !== undefined
     });
+  const only = (which: MountKind, flags: string[]) => {
+    const wrong = flags.filter((f) => given.has(f));
+    if (wrong.length)
+      throw new MountError(
+        `${wrong.join(', ')} applies only to ${which} mounts, and ${source} is ${k === 'rclone' ? 'an' : 'a'} ${k} one` +
+          (which === 'sshfs' ? ' (add --sshfs for sshfs)' : '')
+      );
+  };
+  if (k !== 'sshfs') only('sshfs', ['-p', '--port', '-i', '--identity', '--known-hosts']);
+  if (k !== 'rclone') only('rclone', ['--config', '--no-exec-bits']);
   return {
     action: 'mount',
     save,

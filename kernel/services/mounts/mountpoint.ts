@@ -32,7 +32,9 @@ export function normalizeSpec(input: MountSpec): MountSpec {
   if (input.auto) spec.auto = true;
   if (input.timeoutS !== undefined) {
     if (!(input.timeoutS > 0 && input.timeoutS <= 3600))
-      throw new MountError(`timeoutS must be between 0 and 3600 seconds, not ${input.timeoutS}`);
+      throw new MountError(
+        `timeoutS must be more than 0 and at most 3600 seconds, not ${input.timeoutS}`
+      );
     spec.timeoutS = input.timeoutS;
   }
   switch (input.kind) {
