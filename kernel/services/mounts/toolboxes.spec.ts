@@ -15,6 +15,7 @@ import {
   removeFromManifest,
   repairExecBits,
   validateToolbox,
+  toolboxStatus,
   toolEnvironment,
   withoutToolbox,
   writeManifest
@@ -190,4 +191,19 @@ test('removing a toolbox takes its folders off PATH and its variables back to th
   const c = { name: 'c', root: '/usr', bin: ['bin'], env: { SHARED: 'c' } };
   const both = { PATH: '/usr/bin:/v/b/bin:/bin', SHARED: 'c' };
   expect(withoutToolbox(c, [b], both, launched)).toEqual({ set: { SHARED: 'b' }, unset: [] });
+});
+
+test('toolboxes that share a root folder are each listed as themselves, with their own bin counted', async () => {
+  const { vol } = volume();
+  mkdirSync(join(vol, 'extras', 'bin'), { recursive: true });
+  writeFileSync(join(vol, 'good', 'bin', 'a'), '');
+  writeFileSync(join(vol, 'extras', 'bin', 'b'), '');
+  writeFileSync(join(vol, 'extras', 'bin', 'c'), '');
+  const fsl = { name: 'fsl', root: vol, bin: ['good/bin'], env: { FSLDIR: '${root}' } };
+  const extras = { name: 'fsl-extras', root: vol, bin: ['extras/bin'], env: {} };
+  const got = await Promise.all([toolboxStatus(fsl), toolboxStatus(extras)]);
+  expect(got).toEqual([
+    { ...fsl, present: true, commands: 1 },
+    { ...extras, present: true, commands: 2 }
+  ]);
 });

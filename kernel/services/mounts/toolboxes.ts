@@ -282,18 +282,21 @@ export async function repairExecBits(dirs: string[], within: string): Promise<Re
 }
 
 /**
- * Reads of toolbox folders not answered yet, by root and the mount holding
- * it: one at a time each, so a hung volume holds one of libuv's four file
- * threads, not one per look, and a remount of it is read afresh.
+ * Reads of toolbox folders not answered yet, by root, bin folders and the
+ * mount holding them: one at a time each, so a hung volume holds one of
+ * libuv's four file threads per toolbox folder, not one per look, and a
+ * remount of it is read afresh. The read is shared, never the toolbox: two
+ * toolboxes on one folder each get their own name, bin and env.
  */
-const reading = new Map<string, Promise<ToolboxStatus>>();
+const reading = new Map<string, Promise<Omit<ToolboxStatus, keyof Toolbox>>>();
 
 /** Whether a toolbox's folder is there, and how many commands its bin folders hold; a volume that does not answer in `timeoutMs` is said so. */
-export function toolboxStatus(
+export async function toolboxStatus(
   toolbox: Toolbox,
   timeoutMs = TOOLBOX_STATUS_MS
 ): Promise<ToolboxStatus> {
-  const key = `${toolbox.root}\0${mountReached(toolbox.root)?.id ?? ''}`;
+  const bins = binDirs(toolbox);
+  const key = [toolbox.root, ...bins, mountReached(toolbox.root)?.id ?? ''].join('\0');
   let read = reading.get(key);
   if (!read) {
     read = onVolume(
@@ -307,7 +310,7 @@ export function toolboxStatus(
         return { present: false, commands: 0 };
       }
       let commands = 0;
-      for (const dir of binDirs(toolbox)) {
+      for (const dir of bins) {
         try {
           commands += (await readdir(dir)).length;
         } catch {
@@ -315,18 +318,15 @@ export function toolboxStatus(
         }
       }
       return { present: true, commands };
-    }).then(
-      (got) => ({ ...toolbox, ...got }),
-      (error: unknown) => {
-        if (!(error instanceof HungVolume)) throw error;
-        return { ...toolbox, present: false, commands: 0, message: error.message };
-      }
-    );
+    }).catch((error: unknown) => {
+      if (!(error instanceof HungVolume)) throw error;
+      return { present: false, commands: 0, message: error.message };
+    });
     reading.set(key, read);
     const done = () => void reading.delete(key);
     void read.then(done, done);
   }
-  return read;
+  return { ...toolbox, ...(await read) };
 }
 
 /** What a PATH entry cannot hold: the separator, and control characters. */
