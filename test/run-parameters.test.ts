@@ -55,6 +55,17 @@ test('a notebook with a parameters cell gets no warning', async () => {
   expect(cellText(result, 2)).toBe('sub-02\n');
 });
 
+test('an injected TypeScript parameter is a variable of the widened type: a later cell assigns it and compares it', async () => {
+  const nb = writeNotebook(join(dir, 'typed.ipynb'), [
+    { source: "let n = 2;\nconst subject: string = 'all';", tags: ['parameters'] },
+    { source: "n = n + 1;\nconsole.log(n, subject === 'all' ? 'every subject' : subject)" }
+  ]);
+  const out = join(dir, 'typed.out.ipynb');
+  const r = await warren(['run', nb, '-o', out, '-p', 'n=5', '-p', 'subject=sub-01'], env());
+  expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+  expect(cellText(read(out), 2)).toBe('6 sub-01\n');
+});
+
 test('warren submit -p on a notebook with no parameters cell warns before it submits', async () => {
   const settings = tempDir('warren-params-settings-');
   mkdirSync(join(settings, 'warren'), { recursive: true });

@@ -2,7 +2,7 @@
  * `warren run`: a notebook executed headless by its own kernelspec (warren's
  * and Debian's ipykernel), through the kernel's Jupyter client.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive } from '../kernel/pids';
 import { descendants } from '../kernel/services/processes';
@@ -46,9 +46,7 @@ test('runs a warren notebook with ! and TypeScript cells, parameters injected as
   expect(r.code).toBe(0);
   const result = read(out);
   expect(result.cells[1].metadata.tags).toEqual(['injected-parameters']);
-  expect(result.cells[1].source).toBe(
-    'const n = 5;\nconst label = "zed";\nconst opts = {"fast":true};'
-  );
+  expect(result.cells[1].source).toBe('let n = 5;\nlet label = "zed";\nlet opts = {"fast":true};');
   expect(cellText(result, 2)).toBe('n=5 label=zed fast=true\n');
   // \r overwrites are applied as a frontend shows them.
   expect(cellText(result, 3)).toBe('from shell 42\n100%\n');
@@ -93,6 +91,20 @@ test('a failing cell exits non-zero and leaves every finished cell saved, later 
   expect(result.cells[2].outputs).toEqual([]);
   expect(result.cells[2].execution_count).toBeNull();
   expect(result.metadata.warren).toMatchObject({ status: 'failed', cell: 1 });
+});
+
+test('a cell tagged raises-exception may fail: the run goes on past it, as nbclient does', async () => {
+  const nb = writeNotebook(join(dir, 'raises.ipynb'), [
+    { source: "throw new Error('expected')", tags: ['raises-exception'] },
+    { source: "console.log('after')" }
+  ]);
+  const out = join(dir, 'raises.out.ipynb');
+  const r = await warren(['run', nb, '-o', out], env());
+  expect(r.code).toBe(0);
+  const result = read(out);
+  expect(cellText(result, 0)).toContain('Error: expected');
+  expect(cellText(result, 1)).toBe('after\n');
+  expect(result.metadata.warren).toMatchObject({ status: 'ok' });
 });
 
 test('outputs are written as they arrive; SIGTERM interrupts the kernel, saves and exits non-zero', async () => {
@@ -164,4 +176,47 @@ test('an unknown kernel is a clear error', async () => {
   const r = await warren(['run', nb, '--kernel', 'nosuchkernel'], env());
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/no kernelspec named "nosuchkernel" \(found: .*python3/);
+});
+
+test('usage errors exit 2 with the usage line; --help prints it; --timeout takes seconds a timer can hold', async () => {
+  const nb = writeNotebook(join(dir, 'usage.ipynb'), [{ source: '1' }]);
+  const help = await warren(['run', '--help'], env());
+  expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('warren run NOTEBOOK')]);
+  for (const args of [
+    [nb, '--timeout', 'abc'],
+    [nb, '--timeout', '1e7'],
+    [nb, '--timeout', '0'],
+    [nb, '-p', 'noequals'],
+    [nb, '--nosuch'],
+    []
+  ]) {
+    const r = await warren(['run', ...args], env());
+    expect([args, r.code]).toEqual([args, 2]);
+    expect(r.stderr).toMatch(/usage:\n {2}warren run NOTEBOOK/);
+  }
+});
+
+test('a kernel that cannot start ends the run at once, saved as dead: a missing --cwd, a kernel that exits', async () => {
+  const broken = join(data, 'kernels', 'broken');
+  mkdirSync(broken, { recursive: true });
+  writeFileSync(
+    join(broken, 'kernel.json'),
+    JSON.stringify({
+      argv: ['/bin/false', '{connection_file}'],
+      display_name: 'broken',
+      language: 'python'
+    })
+  );
+  const nb = writeNotebook(join(dir, 'nostart.ipynb'), [{ source: '1' }]);
+  const missing = await warren(['run', nb, '--cwd', join(dir, 'no-such-folder')], env());
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toMatch(/no such folder/);
+  expect(missing.stderr).not.toMatch(/supervisor|Uncaught|\n\s+at /);
+  expect(read(nb).metadata.warren).toMatchObject({ status: 'dead' });
+  const t0 = Date.now();
+  const exits = await warren(['run', nb, '--kernel', 'broken'], env());
+  expect(exits.code).toBe(1);
+  expect(exits.stderr).toMatch(/did not answer kernel_info/);
+  // It ends once the kernel is found dead, not when a timer or a socket lets it.
+  expect(Date.now() - t0).toBeLessThan(20000);
 });

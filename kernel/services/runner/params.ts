@@ -26,9 +26,11 @@ export function parameterCell(language: string, params: Parameters): string | nu
   switch (language.toLowerCase()) {
     case 'typescript':
     case 'javascript':
-      // const would clash with a `const x` in the parameters cell when both run in one scope:
-      // warren's cells are separate scripts, so a later const shadows, as papermill's assignment does.
-      return names.map((n) => `const ${n} = ${jsLiteral(params[n])};`).join('\n');
+      // A later declaration shadows the parameters cell's, as papermill's
+      // assignment replaces Python's. `let`, as a parameter is a variable: a
+      // later cell may assign it, and its type is widened (`"sub-01"` is a
+      // string, not that one literal, so `subject === 'all'` still checks).
+      return names.map((n) => `let ${n} = ${jsLiteral(params[n])};`).join('\n');
     case 'python':
       return names.map((n) => `${n} = ${pyLiteral(params[n])}`).join('\n');
     case 'r':
