@@ -6,6 +6,9 @@ import { NotebookRunner } from '../services/runner/runner';
 export const RUN_USAGE =
   '  warren run NOTEBOOK.ipynb [-o OUT.ipynb] [-p name=value ...] [--timeout S] [--kernel NAME] [--cwd DIR]';
 
+/** The longest --timeout a timer can hold (Node's setTimeout: 2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
+
 /** `warren run`: 0 when every cell ran, 1 on a failed cell, 130/143 on a signal, 2 on bad usage. */
 export async function runCommand(args: string[]): Promise<number> {
   let input: string | undefined;
@@ -14,24 +17,34 @@ export async function runCommand(args: string[]): Promise<number> {
   let kernel: string | undefined;
   let cwd: string | undefined;
   const parameters: Parameters = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const next = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '-o' || a === '--output') output = next();
-    else if (a === '-p' || a === '--parameter') {
-      const [name, value] = parseParameter(next());
-      parameters[name] = value;
-    } else if (a === '--timeout') timeoutS = Number(next());
-    else if (a === '--kernel') kernel = next();
-    else if (a === '--cwd') cwd = next();
-    else if (!a.startsWith('-') && input === undefined) input = a;
-    else throw new Error(`warren run: unexpected argument ${a}\nusage:\n${RUN_USAGE}`);
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const next = () => {
+        const v = args[++i];
+        if (v === undefined) throw new Error(`${a} needs a value`);
+        return v;
+      };
+      if (a === '-h' || a === '--help') {
+        process.stdout.write(`usage:\n${RUN_USAGE}\n`);
+        return 0;
+      } else if (a === '-o' || a === '--output') output = next();
+      else if (a === '-p' || a === '--parameter') {
+        const [name, value] = parseParameter(next());
+        parameters[name] = value;
+      } else if (a === '--timeout') timeoutS = Private.seconds(next());
+      else if (a === '--kernel') kernel = next();
+      else if (a === '--cwd') cwd = next();
+      else if (!a.startsWith('-') && input === undefined) input = a;
+      else throw new Error(`unexpected argument ${a}`);
+    }
+    if (!input) throw new Error('NOTEBOOK is required');
+  } catch (error) {
+    process.stderr.write(
+      `warren run: ${error instanceof Error ? error.message : String(error)}\nusage:\n${RUN_USAGE}\n`
+    );
+    return 2;
   }
-  if (!input) throw new Error(`warren run: NOTEBOOK is required\nusage:\n${RUN_USAGE}`);
   const runner = new NotebookRunner({
     input: resolve(input),
     output: resolve(output ?? input),
@@ -58,4 +71,16 @@ export async function runCommand(args: string[]): Promise<number> {
   process.stderr.write(`warren run: ${result.status}: ${result.message}\n`);
   if (signalled) return signalled === 'SIGINT' ? 130 : 143;
   return result.status === 'ok' ? 0 : 1;
+}
+
+namespace Private {
+  /** --timeout's value: seconds, more than 0 and no more than a timer holds. */
+  export function seconds(text: string): number {
+    const s = Number(text);
+    if (!Number.isFinite(s) || s <= 0 || s > MAX_TIMEOUT_S)
+      throw new Error(
+        `--timeout takes seconds, more than 0 and at most ${MAX_TIMEOUT_S}, not ${JSON.stringify(text)}`
+      );
+    return s;
+  }
 }

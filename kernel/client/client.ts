@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JSONObject } from '../../src/contract';
@@ -60,6 +60,9 @@ export class KernelClient {
     argv: string[],
     options: KernelClient.ILaunchOptions = {}
   ): Promise<KernelClient> {
+    // Node would blame the program (spawn ... ENOENT) for a folder that is not there.
+    if (options.cwd !== undefined && !existsSync(options.cwd))
+      throw new Error(`cannot start the kernel in ${options.cwd}: no such folder`);
     const dir = mkdtempSync(join(tmpdir(), 'warren-client-'));
     const ports = await freePorts(5);
     const info: ConnectionInfo = {
@@ -96,9 +99,22 @@ export class KernelClient {
       if (client.stderr.length > 100000) client.stderr = client.stderr.slice(-50000);
     });
     client.process = child;
-    client.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    client.exited = new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      child.once('error', (error) => {
+        client.stderr += `cannot start ${argv[0]}: ${error.message}\n`;
+        resolve(null);
+      });
+    });
     client.connect();
-    await client.waitForReady(options.timeoutMs ?? 30000);
+    try {
+      await client.waitForReady(options.timeoutMs ?? 30000);
+    } catch (error) {
+      // A kernel that never answered: nothing of it may keep this process alive.
+      client.kill();
+      client.close();
+      throw error;
+    }
     return client;
   }
 
@@ -212,11 +228,25 @@ export class KernelClient {
   async shutdown(): Promise<void> {
     if (this.process && this.process.exitCode === null) {
       const { reply } = this.request('control', 'shutdown_request', { restart: false });
-      await Promise.race([reply, new Promise((r) => setTimeout(r, 3000))]);
-      const exited = await Promise.race([
+      // Each wait's timer is cleared once it is no longer needed: a pending one
+      // kept a finished `warren run` alive for 5 s more.
+      const within = <T>(p: Promise<T>, ms: number, late: T): Promise<T> => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([
+          p,
+          new Promise<T>((r) => (timer = setTimeout(() => r(late), ms)))
+        ]).finally(() => clearTimeout(timer));
+      };
+      await within(
+        reply.then(() => undefined),
+        3000,
+        undefined
+      );
+      const exited = await within(
         this.exited.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 5000))
-      ]);
+        5000,
+        false
+      );
       if (!exited) this.kill();
     }
     this.close();
