@@ -161,7 +161,7 @@ test('a warren notebook sent to Slurm over SSH comes back executed, with paramet
   expect(done.state).toBe('completed');
   expect(seen).toContain('running');
   const result = read(done.result as string);
-  expect(result.cells[1].source).toBe('const epochs = 3;');
+  expect(result.cells[1].source).toBe('let epochs = 3;');
   expect(cellText(result, 2)).toBe('sum 21\n');
   expect(cellText(result, 3)).toBe(
     `job ${record.jobId} on ${execFileSync('hostname', ['-s'], { encoding: 'utf8' }).trim()}\n`
