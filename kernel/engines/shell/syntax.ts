@@ -110,9 +110,7 @@ export function declaredNames(code: string): Set<string> {
     /(?:\bfunction\b\*?\s*[\w$]*|\b(?!(?:if|for|while|switch|with|catch)\b)[\w$]+)\s*(?:<[^<>()]*>)?\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*(?::[^{=;]+)?(?:\{|=>)/g
   ))
     for (const n of Private.parameterNames(m[1])) add(n);
-  for (const m of code.matchAll(/\(([^()]*)\)\s*(?::[^=;]+)?=>/g))
-    for (const n of Private.parameterNames(m[1])) add(n);
-  for (const m of code.matchAll(/(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=>/g)) add(m[1]);
+  for (const n of Private.arrowParameters(code)) add(n);
   // Imports: default, named (`a as b` is b), namespace, and import = require.
   for (const m of code.matchAll(/\bimport\s+(?:type\s+)?([A-Za-z_$][\w$]*)\s*(?:,|\bfrom\b|=)/g))
     add(m[1]);
@@ -321,6 +319,15 @@ namespace Private {
     }
   }
 
+  /** The names arrow functions in `code` bind: `(a, { b }) =>`, `(a): T =>`, `a =>`. */
+  export function arrowParameters(code: string): string[] {
+    const out: string[] = [];
+    for (const m of code.matchAll(/\(([^()]*)\)\s*(?::[^=;]+)?=>/g))
+      out.push(...parameterNames(m[1]));
+    for (const m of code.matchAll(/(?:^|[^\w$.])([A-Za-z_$][\w$]*)\s*=>/g)) out.push(m[1]);
+    return out;
+  }
+
   /** The names a parameter list binds (types and default values left out). */
   export function parameterNames(list: string): string[] {
     const out: string[] = [];
@@ -380,10 +387,7 @@ namespace Private {
   export function interpolates(expr: string, known: Known): boolean {
     const code = expr.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, '""');
     if (/\+\+|--|(?:^|[^=!<>])=(?![=>])/.test(code)) return false;
-    const bound = new Set<string>();
-    for (const m of code.matchAll(/\(([^()]*)\)\s*=>/g))
-      for (const n of parameterNames(m[1])) bound.add(n);
-    for (const m of code.matchAll(/([A-Za-z_$][\w$]*)\s*=>/g)) bound.add(m[1]);
+    const bound = new Set(arrowParameters(code));
     for (const m of code.matchAll(/[A-Za-z_$][\w$]*/g)) {
       const before = code.slice(0, m.index);
       if (/[\w$]$/.test(before)) continue;
