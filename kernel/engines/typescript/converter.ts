@@ -263,9 +263,8 @@ export class Converter {
       program.emit(
         f,
         (name, text) => {
-          if (name.endsWith('.js')) js = text.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
-          else if (name.endsWith('.js.map'))
-            mappings = (JSON.parse(text) as { mappings: string }).mappings;
+          if (name.endsWith('.js')) js = Private.withoutMapComment(text);
+          else if (name.endsWith('.js.map')) mappings = Private.mappingsOf(text);
         },
         undefined,
         EMIT_ONLY_JS as unknown as boolean
@@ -315,10 +314,11 @@ export class Converter {
     jsOnly = false
   ): Converted {
     const src = expanded.text;
-    const lineStarts = Private.internal.computeLineStarts(expanded.original);
+    // Read only for a diagnostic or an expanded cell's map: not on every cell's path.
+    let lineStarts: number[] | undefined;
     const written = (position: number) =>
       Private.internal.computeLineAndCharacterOfPosition(
-        lineStarts,
+        (lineStarts ??= Private.internal.computeLineStarts(expanded.original)),
         originalOffset(expanded, position)
       );
     let hasToplevelAwait = false;
@@ -377,9 +377,7 @@ export class Converter {
     return {
       // Cells run in sloppy mode, as Node's REPL runs them; the directive's
       // line stays, empty, so the source map's lines still match.
-      output: output
-        .replace(/^"use strict";\n/, '\n')
-        .replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n'),
+      output: Private.withoutMapComment(output.replace(/^"use strict";\n/, '\n')),
       sourceMap: map ? Private.cellMappings(map, expanded, sf, written) : undefined,
       declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
       diagnostics,
@@ -625,6 +623,16 @@ namespace Private {
   }
   export const internal = ts as unknown as Internals;
 
+  /** Emitted JavaScript less its `//# sourceMappingURL=` line: the kernel is given the map itself. */
+  export function withoutMapComment(js: string): string {
+    return js.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
+  }
+
+  /** The `mappings` of an emitted source map's JSON. */
+  export function mappingsOf(map: string): string {
+    return (JSON.parse(map) as { mappings: string }).mappings;
+  }
+
   /**
    * The `mappings` of a cell's source map, with positions of the cell as
    * `written` rather than of `sf`, its `expanded` text.
@@ -635,7 +643,7 @@ namespace Private {
     sf: ts.SourceFile,
     written: (position: number) => ts.LineAndCharacter
   ): string {
-    const mappings = (JSON.parse(map) as { mappings: string }).mappings;
+    const mappings = mappingsOf(map);
     if (expanded.text === expanded.original) return mappings;
     const generator = internal.createSourceMapGenerator(
       { getCanonicalFileName: (f) => f, getCurrentDirectory: () => '/' },
