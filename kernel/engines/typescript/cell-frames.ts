@@ -54,11 +54,13 @@ export class CellFrames {
    */
   rewrite(frames: string[]): string[] {
     const out: string[] = [];
+    // A recursion repeats frames of one cell or module: each map is parsed, each file read, once.
+    const seen: Private.Seen = { maps: new Map(), files: new Map() };
     for (const frame of frames) {
       const m = Private.FRAME.exec(frame);
       const mappings = m ? this.modules.get(m[3]) : undefined;
       if (m && mappings !== undefined) {
-        out.push(...Private.moduleFrame(m, mappings));
+        out.push(...Private.moduleFrame(m, mappings, seen));
         continue;
       }
       if (!m || !m[3].startsWith('warren-cell-')) {
@@ -72,7 +74,7 @@ export class CellFrames {
         out.push(`${indent}at ${who}(an earlier cell, no longer kept)`);
         continue;
       }
-      const at = Private.position(cell, Number(line) - 1, Number(column) - 1);
+      const at = Private.position(cell, Number(line) - 1, Number(column) - 1, seen);
       if (at === 'wrapper') continue;
       if (!at) {
         out.push(`${indent}at ${who}(Cell ${cell.label})`);
@@ -99,19 +101,29 @@ namespace Private {
   /** `    at name (file:line:column)` or `    at file:line:column`. */
   export const FRAME = /^(\s*)at (?:(.*?) \()?([^()]+?):(\d+):(\d+)\)?$/;
 
+  /** What one traceback's frames have parsed and read so far. */
+  export interface Seen {
+    maps: Map<string, SourceMap>;
+    files: Map<string, string>;
+  }
+
   /** A frame in a notebook's module, at the line and column of its TypeScript file, with that line. */
-  export function moduleFrame(m: RegExpExecArray, mappings: string): string[] {
+  export function moduleFrame(m: RegExpExecArray, mappings: string, seen: Seen): string[] {
     const [frame, indent, name, file, line, column] = m;
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // gone since: the position is still the file's
+    let text = seen.files.get(file);
+    if (text === undefined) {
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        text = ''; // gone since: the position is still the file's
+      }
+      seen.files.set(file, text);
     }
     const at = position(
       { label: '', text, mappings, linesBefore: 0, columnsBefore: 0, lines: Infinity },
       Number(line) - 1,
-      Number(column) - 1
+      Number(column) - 1,
+      seen
     );
     if (!at || at === 'wrapper') return [frame];
     const where = `${file}:${at.line + 1}:${at.column + 1}`;
@@ -133,21 +145,26 @@ namespace Private {
   export function position(
     cell: RanCell,
     line: number,
-    column: number
+    column: number,
+    seen: Seen
   ): { line: number; column: number } | 'wrapper' | null {
     const codeLine = line - cell.linesBefore;
     if (codeLine < 0 || codeLine >= cell.lines) return 'wrapper';
     const codeColumn = Math.max(0, column - (codeLine === 0 ? cell.columnsBefore : 0));
     if (cell.mappings === undefined) return { line: codeLine, column: codeColumn };
-    const map = new SourceMap({
-      version: 3,
-      file: 'cell.js',
-      sources: ['cell.ts'],
-      sourcesContent: [],
-      sourceRoot: '',
-      names: [],
-      mappings: cell.mappings
-    });
+    let map = seen.maps.get(cell.mappings);
+    if (!map) {
+      map = new SourceMap({
+        version: 3,
+        file: 'cell.js',
+        sources: ['cell.ts'],
+        sourcesContent: [],
+        sourceRoot: '',
+        names: [],
+        mappings: cell.mappings
+      });
+      seen.maps.set(cell.mappings, map);
+    }
     const entry = map.findEntry(codeLine, codeColumn) as {
       originalLine?: number;
       originalColumn?: number;
