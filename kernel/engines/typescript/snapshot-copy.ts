@@ -29,6 +29,8 @@ const CHUNK = 1024 * 1024;
 export interface Released {
   /** Bytes given back; 0 when nothing was. */
   bytes: number;
+  /** Where they began, in hex, when some were. */
+  at?: string;
   /** Why nothing was given back. */
   reason?: string;
 }
@@ -60,7 +62,7 @@ export function releaseSnapshotCopy(blob: string, addon: Pages | string = loadPa
       }
       if (!copy) continue;
       addon.drop(copy.start, copy.end - copy.start);
-      return { bytes: Number(copy.end - copy.start) };
+      return { bytes: Number(copy.end - copy.start), at: copy.start.toString(16) };
     }
     return { bytes: 0, reason: 'no copy of the snapshot found' };
   } catch (error) {
