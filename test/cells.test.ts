@@ -245,6 +245,26 @@ describe("an error's traceback", () => {
       'at Timeout._onTimeout (Cell In[5]:2:9)\n        throw new Error("late")'
     );
   });
+
+  test("a type error names the cell's line and column, shows that line and marks the span", async () => {
+    const lines = await traceback('const volumes = 3\nconst label: string = volumes\nlabel');
+    expect(lines).toEqual([
+      "\x1b[31mTSError\x1b[0m Cell In[6]:2:7 - Type 'number' is not assignable to type 'string'.\n" +
+        '    const label: string = volumes\n' +
+        '          \x1b[31m^^^^^\x1b[0m'
+    ]);
+    // A message's chain stays under its head; a tab before the span keeps the caret under it.
+    const chained = await traceback(
+      'function run(f: (x: number) => void) {}\n\trun((x: string) => {})'
+    );
+    expect(chained[0].split('\n')).toEqual([
+      expect.stringMatching(/^\x1b\[31mTSError\x1b\[0m Cell In\[7\]:2:6 - Argument of type/),
+      expect.stringMatching(/^ {2}Types of parameters 'x' and 'x' are incompatible\.$/),
+      expect.stringMatching(/^ {4}Type 'number' is not assignable to type 'string'\.$/),
+      '    \trun((x: string) => {})',
+      '    \t    \x1b[31m^^^^^^^^^^^^^^^^^\x1b[0m'
+    ]);
+  });
 });
 
 describe("the notebook's own TypeScript modules", () => {

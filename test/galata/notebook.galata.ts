@@ -24,7 +24,11 @@ test.describe('a warren notebook in the stock JupyterLab', () => {
     await page.notebook.setCell(0, 'code', 'const n: number = "not a number"');
     await page.notebook.runCell(0);
     const output = (await page.notebook.getCellTextOutput(0))?.join('') ?? '';
-    expect(output).toBe("TSError 1:7 - Type 'string' is not assignable to type 'number'.");
+    expect(output).toBe(
+      "TSError Cell In[1]:1:7 - Type 'string' is not assignable to type 'number'.\n" +
+        '    const n: number = "not a number"\n' +
+        '          ^'
+    );
   });
 
   test('the GPU status item shows the replayed H100 and opens the GPU panel', async ({ page }) => {

@@ -336,10 +336,20 @@ export class Converter {
       // another type, or a property added later, is no error there, and what
       // is (a const assigned) is Node's to throw. Syntax errors still stop them.
       if (this.cellPath.endsWith('.js') && !syntax.has(d)) continue;
-      const at = written(Math.min(d.start ?? 0, src.length));
+      const start = Math.min(d.start ?? 0, src.length);
+      const at = written(start);
+      const end = written(Math.min(start + (d.length ?? 0), src.length));
       diagnostics.push({
         line: at.line,
         character: at.character,
+        // Within its line: a span that goes on past it is marked to the line's end.
+        length: Math.max(
+          1,
+          (end.line === at.line
+            ? end.character
+            : (expanded.original.split('\n')[at.line] ?? '').replace(/\r$/, '').length) -
+            at.character
+        ),
         message: ts.flattenDiagnosticMessageText(d.messageText, '\n')
       });
     }

@@ -133,7 +133,7 @@ export class TypeScriptEngine implements Engine {
       }
       const converted = await Promise.race([this.convert(code), interrupted]);
       if (converted.diagnostics.length > 0) {
-        return Private.diagnosticsError(converted);
+        return Private.diagnosticsError(converted, label, text, code);
       }
       if (converted.modules) this.localModules.update(converted.modules);
       let value: unknown = undefined;
@@ -443,16 +443,43 @@ namespace Private {
     return names;
   }
 
-  export function diagnosticsError(converted: Converted): ErrorResult {
-    const lines = converted.diagnostics.map(
-      (d) => `${d.fileName ? d.fileName + ' ' : ''}${d.line + 1}:${d.character + 1} - ${d.message}`
-    );
+  /**
+   * A type error as tsc writes one, where the notebook shows it: the cell's
+   * label, line and column, the message (a chain indented under its head),
+   * then the line as written and a caret under the span. The caret is left
+   * out where the line ran rewritten (a `!` command), its columns not the written ones.
+   */
+  export function diagnosticsError(
+    converted: Converted,
+    label: string,
+    text: string,
+    code: string
+  ): ErrorResult {
+    const written = text.split('\n');
+    const ran = code.split('\n');
+    const entries = converted.diagnostics.map((d) => {
+      // A chain's lines come indented under its head already.
+      const [head, ...chain] = d.message.split('\n');
+      const where = `${d.fileName ?? `Cell ${label}`}:${d.line + 1}:${d.character + 1}`;
+      const lines = [`\x1b[31mTSError\x1b[0m ${where} - ${head}`, ...chain];
+      const line = d.fileName ? undefined : written[d.line]?.replace(/\r$/, '');
+      if (line !== undefined && line.trim() !== '') {
+        lines.push(`    ${line}`);
+        if (line === ran[d.line]?.replace(/\r$/, '')) {
+          const width = Math.max(1, Math.min(d.length ?? 1, line.length - d.character));
+          // Tabs before the span keep their width, so the caret lines up.
+          const pad = line.slice(0, d.character).replace(/[^\t]/g, ' ');
+          lines.push(`    ${pad}\x1b[31m${'^'.repeat(width)}\x1b[0m`);
+        }
+      }
+      return lines.join('\n');
+    });
     const first = converted.diagnostics[0];
     return {
       status: 'error',
       ename: 'TSError',
       evalue: first.message,
-      traceback: lines.map((l) => `\x1b[31mTSError\x1b[0m ${l}`)
+      traceback: entries
     };
   }
 }

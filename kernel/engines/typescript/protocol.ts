@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 export interface CompilerDiagnostic {
   line: number;
   character: number;
+  /** How many characters of its line the error spans from `character` (at least 1). */
+  length?: number;
   message: string;
   fileName?: string;
 }
