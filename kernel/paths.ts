@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { homedir, tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { ServicesSession } from '../src/contract';
 
@@ -29,4 +29,25 @@ export function packageRoot(): string {
 export function isServicesSession(env: NodeJS.ProcessEnv = process.env): boolean {
   const session = env.JPY_SESSION_NAME;
   return !!session && basename(dirname(session)) === ServicesSession.folder;
+}
+
+/** The user's folder of warren's sockets: in the runtime folder, else the temporary one. */
+export function userRuntimeFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_RUNTIME_DIR ?? tmpdir(), `warren-${userInfo().uid}`);
+}
+
+/**
+ * `folder`, made if missing, once it is sure that only this user can open
+ * it: what listens there (the TypeScript compiler, whose answers are code
+ * the kernel runs; ssh's shared connections, logged in as the user) would
+ * otherwise be another user's to answer or use. Throws when it is not.
+ */
+export function privateFolder(folder: string, what: string): string {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const { uid, mode } = statSync(folder);
+  if (uid !== process.getuid!() || (mode & 0o077) !== 0)
+    throw new Error(
+      `${what} ${folder} is not this user's alone (owner ${uid}, mode ${(mode & 0o777).toString(8)})`
+    );
+  return folder;
 }

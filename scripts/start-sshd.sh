@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private sshd on 127.0.0.1 for the mount tests (sshfs, rclone sftp).
 #   scripts/start-sshd.sh DIR [PORT]
+# SSHD_EXTRA, if set, is appended to its sshd_config (a test's own limits).
 # DIR receives: host key, client key (id_ed25519), authorized_keys, known_hosts,
 # sshd_config, sshd.pid, sshd.log, and `port` (the port it listens on).
 # Stop it with scripts/stop-sshd.sh DIR.
@@ -30,6 +31,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
+${SSHD_EXTRA:-}
 CONF
 /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
 for _ in $(seq 50); do

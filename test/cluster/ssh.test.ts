@@ -251,3 +251,71 @@ test('an output folder fetched again is updated in place, not copied inside itse
   await expect(lossy.fetch(done.id)).rejects.toThrow(/connection reset/);
   expect(manager.store.load(done.id).message).not.toMatch(/missing/);
 });
+
+describe('the connection to a host', () => {
+  const connection = async (site: Site) => {
+    const r = await site.exec(['sh', '-c', 'echo $SSH_CONNECTION']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/mux_client|ControlSocket/);
+    return r.stdout.trim();
+  };
+
+  test("is shared by the host's commands: the next one logs in over the first one's", async () => {
+    const first = await connection(siteFor(box));
+    expect(first).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+$/);
+    // Another site for the same profile (each poll makes one), after a copy.
+    writeFileSync(join(work, 'shared.txt'), 'x');
+    await siteFor(box).put([join(work, 'shared.txt')], remote);
+    expect(await connection(siteFor(box))).toBe(first);
+    // Another key or known_hosts file logs in on its own.
+    const known = join(tempDir('warren-known-'), 'known_hosts');
+    expect(await connection(siteFor({ ...box, knownHostsPath: known }))).not.toBe(first);
+  });
+
+  test("is each command's own where WARREN_SSH_SHARE=0", async () => {
+    process.env.WARREN_SSH_SHARE = '0';
+    try {
+      const profile = { ...box, knownHostsPath: join(tempDir('warren-known-'), 'known_hosts') };
+      expect(await connection(siteFor(profile))).not.toBe(await connection(siteFor(profile)));
+    } finally {
+      delete process.env.WARREN_SSH_SHARE;
+    }
+  });
+
+  test('a host that takes one session per connection still runs commands side by side, their errors their own', async () => {
+    const dir = tempDir('warren-sshd-one-');
+    const port = Number(
+      execFileSync('bash', [join(ROOT, 'scripts', 'start-sshd.sh'), dir], {
+        encoding: 'utf8',
+        env: { ...process.env, SSHD_EXTRA: 'MaxSessions 1' }
+      }).trim()
+    );
+    try {
+      const site = siteFor({
+        ...box,
+        port,
+        keyPath: join(dir, 'id_ed25519'),
+        knownHostsPath: join(dir, 'known_hosts')
+      });
+      await connection(site);
+      const [slow, failing] = await Promise.all([
+        site.exec(['sh', '-c', 'sleep 1; echo done']),
+        site.exec(['sh', '-c', 'echo refused >&2; exit 3'])
+      ]);
+      expect(slow).toMatchObject({ code: 0, stdout: 'done\n', stderr: '' });
+      expect(failing).toMatchObject({ code: 3, stdout: '', stderr: 'refused\n' });
+    } finally {
+      sh('stop-sshd.sh', [dir]);
+    }
+  });
+
+  test("a known_hosts file in a folder with a space (Colab's My Drive) is the one ssh reads and writes", async () => {
+    const folder = join(tempDir('warren-known-'), 'My Drive');
+    mkdirSync(folder);
+    const known = join(folder, 'known hosts');
+    const site = siteFor({ ...box, knownHostsPath: known });
+    expect((await site.exec(['true'])).code).toBe(0);
+    expect(readFileSync(known, 'utf8')).toMatch(/^\[127\.0\.0\.1\]:\d+ ssh-ed25519 /);
+    expect(existsSync(join(folder, '..', 'My'))).toBe(false);
+  });
+});

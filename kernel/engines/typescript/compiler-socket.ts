@@ -10,20 +10,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withFixedMmapThreshold } from '../../malloc';
+import { privateFolder, userRuntimeFolder } from '../../paths';
 import { alive } from '../../pids';
 
 /** The compiler's heap cap, for every kernel it serves. */
@@ -70,20 +62,12 @@ const COMPILER_CODE = [
 const START_MS = 60_000;
 const RETRY_MS = 15;
 
-/** The folder of the user's compiler sockets: WARREN_COMPILER_DIR, or one in the runtime folder. */
+/** The folder of the user's compiler sockets: WARREN_COMPILER_DIR, or the user's runtime folder. */
 function socketFolder(): string {
-  const folder =
-    process.env.WARREN_COMPILER_DIR ??
-    join(process.env.XDG_RUNTIME_DIR ?? tmpdir(), `warren-${userInfo().uid}`);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  // The compiler's answers are code the kernel runs: a folder another user
-  // made (in a shared /tmp), or can write to, would let them answer instead.
-  const { uid, mode } = statSync(folder);
-  if (uid !== process.getuid!() || (mode & 0o077) !== 0)
-    throw new Error(
-      `the TypeScript compiler's folder ${folder} is not this user's alone (owner ${uid}, mode ${(mode & 0o777).toString(8)})`
-    );
-  return folder;
+  return privateFolder(
+    process.env.WARREN_COMPILER_DIR ?? userRuntimeFolder(),
+    "the TypeScript compiler's folder"
+  );
 }
 
 /**

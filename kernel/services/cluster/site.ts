@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve } from 'node:path';
+import { privateFolder, userRuntimeFolder } from '../../paths';
 import { checkHost, checkUser } from '../hosts';
+import { optionValue } from '../ssh-options';
 
 export interface ExecResult {
   code: number | null;
@@ -144,9 +147,16 @@ export interface SshOptions {
   env?: Record<string, string>;
 }
 
+/** How long a host's shared connection stays once its last command ended (seconds). */
+export const SHARED_CONNECTION_S = 60;
+
 /**
  * OpenSSH's client. BatchMode: never a password prompt; the key is named on
- * the command line and stays on this machine.
+ * the command line and stays on this machine. The commands to one host share
+ * one connection (ssh's ControlMaster), which stays a minute after the last:
+ * a run's polls, copies and fetches log in once, not once each, which a
+ * cluster's login node (MaxStartups, fail2ban) and the user's wait both feel.
+ * WARREN_SSH_SHARE=0 gives each command a connection of its own.
  */
 export class SshSite implements Site {
   readonly description: string;
@@ -175,11 +185,50 @@ export class SshSite implements Site {
     if (o.knownHostsPath)
       args.push(
         '-o',
-        `UserKnownHostsFile=${o.knownHostsPath}`,
+        `UserKnownHostsFile=${optionValue(o.knownHostsPath)}`,
         '-o',
         'StrictHostKeyChecking=accept-new'
       );
+    const shared = this.sharedConnection();
+    if (shared)
+      args.push(
+        '-o',
+        'ControlMaster=auto',
+        '-o',
+        `ControlPath=${optionValue(shared)}`,
+        '-o',
+        `ControlPersist=${SHARED_CONNECTION_S}`
+      );
     return args;
+  }
+
+  /**
+   * The socket of this host's shared connection: one per user, host, port,
+   * key and known_hosts file (a profile with another key logs in with its
+   * own), in the user's private runtime folder. Null where sharing is off,
+   * or the folder is no private one, or the path would be too long for a
+   * socket (ssh adds 17 characters while it makes it).
+   */
+  private sharedConnection(): string | null {
+    if (process.env.WARREN_SSH_SHARE === '0') return null;
+    const o = this.options;
+    try {
+      const folder = privateFolder(userRuntimeFolder(), "the folder of warren's ssh connections");
+      const key = JSON.stringify([
+        o.user ?? '',
+        o.host,
+        o.port ?? 22,
+        o.keyPath ?? '',
+        o.knownHostsPath ?? ''
+      ]);
+      const path = join(
+        folder,
+        `ssh-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`
+      );
+      return Buffer.byteLength(path) <= 90 ? path : null;
+    } catch {
+      return null;
+    }
   }
 
   private target(): string {
@@ -202,7 +251,9 @@ export class SshSite implements Site {
       // ssh's alone. The command reaches sh as arguments ("$@"), whatever the login shell.
       ['sh', '-c', REMOTE_WRAPPER, 'sh', ...prefix, ...argv].map(shQuote).join(' ')
     ];
-    const r = await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000);
+    const r = Private.quiet(
+      await spawnCollect('ssh', args, options.input, options.timeoutMs ?? 60000)
+    );
     // ssh's own failures exit 255 (a connection lost, a host that does not answer): worth another try.
     // A command stopped for its flood of output is an answer, not a lost connection.
     if (r.code === 255 || (r.code === null && !r.flooded))
@@ -242,7 +293,7 @@ export class SshSite implements Site {
       '--',
       ...paths
     ];
-    const r = await spawnCollect('scp', args, undefined, 600000);
+    const r = Private.quiet(await spawnCollect('scp', args, undefined, 600000));
     if (r.code === 0) return;
     const text = `scp ${direction} ${this.description}: ${r.stderr.trim() || `exit ${r.code}`}`;
     // scp exits 1 for what the far side refused (no such folder, a full
@@ -267,4 +318,18 @@ function remotePath(p: string): string {
   if (!p || p.startsWith('-') || /[\n\r\0]/.test(p))
     throw new Error(`not a remote path scp can take: ${JSON.stringify(p)}`);
   return p;
+}
+
+namespace Private {
+  /**
+   * ssh's notes that a shared connection refused another session (a host's
+   * MaxSessions), so that the command made one of its own: the command ran
+   * all the same, and its errors are its own.
+   */
+  const SHARING_NOTE =
+    /^(mux_client_\w+: .*|ControlSocket .* already exists, disabling multiplexing)(?:\r?\n|$)/gm;
+
+  export function quiet(r: ExecResult): ExecResult {
+    return { ...r, stderr: r.stderr.replace(SHARING_NOTE, '') };
+  }
 }

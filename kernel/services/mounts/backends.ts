@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import { freePort } from '../../ports';
 import type { MountSpec } from '../../../src/contract/mounts';
 import { checkHost, splitRemote } from '../hosts';
+import { optionValue, unquotable } from '../ssh-options';
 import { MountError } from './errors';
 import { execArgs, firstError, helperEnv, which } from './exec';
 import { mountAt } from '../../mountinfo';
@@ -165,19 +166,12 @@ function needRoot(what: string): void {
  * it), a control character.
  */
 export function sshPath(path: string): string {
-  const bad = /["\\,\x00-\x1f\x7f]/.exec(path)?.[0];
-  if (bad !== undefined) {
-    const names: Record<string, string> = {
-      ',': 'a comma',
-      '"': 'a double quote',
-      '\\': 'a backslash'
-    };
-    const what = names[bad] ?? 'a control character';
+  const bad = path.includes(',') ? 'a comma' : unquotable(path);
+  if (bad)
     throw new MountError(
-      `an sshfs key or known_hosts path cannot hold ${what}: ${JSON.stringify(path)}`
+      `an sshfs key or known_hosts path cannot hold ${bad}: ${JSON.stringify(path)}`
     );
-  }
-  return `"${path.replace(/%/g, '%%')}"`;
+  return optionValue(path);
 }
 
 /** Mounts; on any failure leaves nothing mounted and throws a MountError. */
