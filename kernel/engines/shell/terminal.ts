@@ -1,5 +1,6 @@
 import { ControlString } from './control-string';
 import type { DcsEnd } from './control-string';
+import { Screen } from './screen';
 
 export type { DcsEnd } from './control-string';
 
@@ -15,6 +16,11 @@ export type { DcsEnd } from './control-string';
  * Output is pulled: `take()` returns finished lines, then, if the line being
  * drawn changed, `\r` and its whole current state. Between two takes any
  * number of redraws collapse into one.
+ *
+ * Once the output moves the cursor up (nested progress bars, multi-line
+ * status), which no stream can show, the rest of it goes to a `Screen`
+ * instead (`screen`), seeded with what the stream showed last: the caller
+ * shows that as a display it updates.
  */
 export class TerminalText {
   private done = '';
@@ -31,6 +37,14 @@ export class TerminalText {
   private droppingCsi = false;
   /** A DCS, OSC, APC, PM or SOS string still waiting for its terminator. */
   private pending: ControlString | null = null;
+  /** The screen the output went to once it moved the cursor up; null until then. */
+  private screenModel: Screen | null = null;
+  /** The end of what `take` returned (whole lines and the line being drawn): the screen is seeded with it. */
+  private tail = '';
+  /** Where ESC 7 (or CSI s) saved the cursor on the line model: its column, and lines ended since. */
+  private saved: { column: number; lines: number } | null = null;
+  /** Set when a read redrew the line (a bare carriage return, a backspace): a progress bar may follow with cursor moves. */
+  redrawn = false;
   /**
    * Called with the body of each DCS sequence (sixel images among them), and
    * how it ended: with its ST, cut by the end of the stream, or past the
@@ -41,11 +55,31 @@ export class TerminalText {
   onQuery: ((params: string, final: string) => void) | null = null;
 
   /** `columns`: the terminal's width, the right margin for cursor moves. */
-  constructor(private readonly columns = 120) {}
+  /** `columns`: the terminal's width, the right margin for cursor moves; `rows`: its height, the screen's. */
+  constructor(
+    private readonly columns = 120,
+    private readonly rows = 40
+  ) {}
 
   /** The cursor's column on the line being drawn, 0-based. */
   get column(): number {
-    return this.cursor;
+    return this.screenModel ? this.screenModel.col : this.cursor;
+  }
+
+  /** The screen the output moved to, once it moved the cursor up (null before). */
+  get screen(): Screen | null {
+    return this.screenModel;
+  }
+
+  /**
+   * A fresh screen for what follows, the cursor on its first row in the
+   * same column: what the old one showed is final (an image came after it).
+   */
+  restartScreen(): void {
+    const old = this.screenModel;
+    if (!old) return;
+    this.screenModel = new Screen(this.columns, this.rows);
+    this.screenModel.toColumn(old.col);
   }
 
   write(chunk: string): void {
@@ -69,13 +103,19 @@ export class TerminalText {
     // the time of split and join, and no array of lines to collect): the two
     // regular expressions they replace were most of the time a flood spent here.
     // It writes lines out bare, so a colour still set sends them to the parser.
-    if (this.cursor === this.line.length && this.style === '' && Private.plain(data)) {
+    if (
+      this.cursor === this.line.length &&
+      this.style === '' &&
+      !this.screenModel &&
+      Private.plain(data)
+    ) {
       // A read that ends between the \r and the \n of a line end would send
       // the whole of the next read down the slow path: that \r waits for it.
       const held = data.endsWith('\r');
       const text = (held ? data.slice(0, -1) : data).replaceAll('\r\n', '\n');
       if (!text.includes('\r')) {
         if (held) this.carry = '\r';
+        if (this.saved) this.saved.lines += text.split('\n').length - 1;
         this.putLines(text);
         return;
       }
@@ -111,6 +151,12 @@ export class TerminalText {
       this.lineShown = current;
       this.lineDirty = false;
     }
+    if (out) {
+      this.tail =
+        out.length >= Private.TAIL
+          ? out.slice(-Private.TAIL)
+          : (this.tail + out).slice(-Private.TAIL);
+    }
     return out;
   }
 
@@ -129,7 +175,7 @@ export class TerminalText {
 
   /** The visible text of the line being drawn (a prompt, when a command reads). */
   currentLine(): string {
-    return this.line.join('');
+    return this.screenModel ? this.screenModel.cursorLine() : this.line.join('');
   }
 
   /** Ends the stream: an unfinished line stays as it was last drawn, an unfinished DCS goes out cut short. */
@@ -164,14 +210,20 @@ export class TerminalText {
         continue;
       }
       flushText();
+      const screen = this.screenModel;
       if (c === '\n') {
-        this.newline();
+        if (screen) screen.newline();
+        else this.newline();
         i++;
       } else if (c === '\r') {
-        this.cursor = 0;
+        if (screen) screen.carriageReturn();
+        else this.cursor = 0;
+        this.redrawn = true;
         i++;
       } else if (c === '\b') {
-        this.cursor = Math.max(0, this.cursor - 1);
+        if (screen) screen.toColumn(screen.col - 1);
+        else this.cursor = Math.max(0, this.cursor - 1);
+        this.redrawn = true;
         i++;
       } else if (c === '\t') {
         text += '\t';
@@ -231,7 +283,155 @@ export class TerminalText {
     if (next === '(' || next === ')' || next === '#' || next === '%') {
       return data.length > at + 2 ? 3 : -1;
     }
-    return 2; // ESC 7, ESC 8, ESC =, ESC > ...: no text effect
+    if (next === 'M') this.enterScreen().reverseIndex();
+    else if (next === '7') this.save();
+    else if (next === '8') this.restore();
+    else if (next === 'D') this.screenModel?.index();
+    else if (next === 'E') this.screenModel?.newline();
+    return 2; // ESC =, ESC > ...: no text effect
+  }
+
+  /** ESC 7, CSI s: on the line model, the column and the lines ended from here on. */
+  private save(): void {
+    if (this.screenModel) this.screenModel.save();
+    else this.saved = { column: this.cursor, lines: 0 };
+  }
+
+  /** ESC 8, CSI u: back on the same line, a column; lines up, the screen. */
+  private restore(): void {
+    const saved = this.saved;
+    if (!this.screenModel && saved && saved.lines === 0) {
+      this.cursor = this.clampColumn(saved.column);
+      return;
+    }
+    const screen = this.enterScreen();
+    if (saved) {
+      this.saved = null;
+      screen.up(saved.lines);
+      screen.toColumn(saved.column);
+      screen.save();
+    }
+    screen.restore();
+  }
+
+  /**
+   * The screen, made now if the output had none: seeded with what the stream
+   * showed last (not shown again unless written over), then what it has not
+   * shown yet, the cursor where the line model had it.
+   */
+  private enterScreen(): Screen {
+    if (this.screenModel) return this.screenModel;
+    const screen = new Screen(this.columns, this.rows);
+    const style = this.style;
+    const column = this.cursor;
+    const unshown = this.done + (this.lineDirty ? this.update(this.render()) : '');
+    this.done = '';
+    this.line = [];
+    this.styles = [];
+    this.cursor = 0;
+    this.lineShown = '';
+    this.lineDirty = false;
+    this.screenModel = screen;
+    // The tail may start inside a line (or an SGR): from its first whole line.
+    const cut = this.tail.length >= Private.TAIL ? this.tail.indexOf('\n') + 1 : 0;
+    this.style = '';
+    screen.marking = false;
+    this.parse(this.tail.slice(cut));
+    screen.marking = true;
+    this.tail = '';
+    this.parse(unshown);
+    screen.toColumn(column);
+    this.style = style;
+    return screen;
+  }
+
+  /** A CSI sequence once the output has a screen. */
+  private screenCsi(screen: Screen, params: string, final: string, args: number[]): void {
+    const a = Number.isNaN(args[0]) ? 0 : args[0];
+    const n = a || 1;
+    const priv = /^[?<=>]/.test(params);
+    switch (final) {
+      case 'K':
+        screen.eraseLine(a);
+        break;
+      case 'J':
+        screen.eraseDisplay(a);
+        break;
+      case 'A':
+        screen.up(n);
+        break;
+      case 'B':
+      case 'e':
+        screen.down(n);
+        break;
+      case 'C':
+      case 'a':
+        screen.toColumn(screen.col + n);
+        break;
+      case 'D':
+        screen.toColumn(screen.col - n);
+        break;
+      case 'E':
+        screen.down(n);
+        screen.toColumn(0);
+        break;
+      case 'F':
+        screen.up(n);
+        screen.toColumn(0);
+        break;
+      case 'G':
+      case '`':
+        screen.toColumn(n - 1);
+        break;
+      case 'H':
+      case 'f':
+        screen.toRow(n - 1);
+        screen.toColumn((Number.isNaN(args[1]) ? 0 : args[1] || 1) - 1);
+        break;
+      case 'd':
+        screen.toRow(n - 1);
+        break;
+      case 'r':
+        if (!priv)
+          screen.setRegion(n - 1, (Number.isNaN(args[1]) ? this.rows : args[1] || this.rows) - 1);
+        break;
+      case 's':
+        if (!params) screen.save();
+        break;
+      case 'u':
+        if (!params) screen.restore();
+        break;
+      case 'L':
+        screen.insertLines(n);
+        break;
+      case 'M':
+        screen.deleteLines(n);
+        break;
+      case 'P':
+        screen.deleteChars(n);
+        break;
+      case '@':
+        screen.insertChars(n);
+        break;
+      case 'X':
+        screen.eraseChars(n);
+        break;
+      case 'S':
+        if (priv) this.onQuery?.(params, final);
+        else screen.scrollUp(n);
+        break;
+      case 'T':
+        if (!priv) screen.scrollDown(n);
+        break;
+      case 'c':
+      case 'n':
+      case 't':
+        this.onQuery?.(params, final);
+        break;
+      default:
+        // modes (?7l, ?25l): nothing to show
+        break;
+    }
   }
 
   private csi(params: string, final: string): void {
@@ -240,6 +440,21 @@ export class TerminalText {
       .split(';')
       .map((p) => (p === '' ? NaN : Number(p)));
     const a = Number.isNaN(args[0]) ? 0 : args[0];
+    if (final !== 'm') {
+      // Moves off the line being drawn: from here on the output has a screen.
+      const vertical =
+        (final === 'A' ||
+          final === 'F' ||
+          final === 'H' ||
+          final === 'f' ||
+          final === 'd' ||
+          final === 'r') &&
+        !/^[?<=>]/.test(params);
+      if (vertical) this.enterScreen();
+      if (this.screenModel) return this.screenCsi(this.screenModel, params, final, args);
+      if (final === 's' && !params) return this.save();
+      if (final === 'u' && !params) return this.restore();
+    }
     switch (final) {
       case 'm': {
         const colours = Private.sgr(params);
@@ -299,6 +514,10 @@ export class TerminalText {
 
   private putText(text: string): void {
     if (!text) return;
+    if (this.screenModel) {
+      this.screenModel.print(text, this.style);
+      return;
+    }
     if (this.cursor === this.line.length && this.line.length + text.length > Private.LONG_LINE) {
       // A very long line (minified JSON, a dump without newlines) is committed
       // as it comes, but for its last stretch: redrawing it whole at each push
@@ -330,6 +549,7 @@ export class TerminalText {
   }
 
   private newline(): void {
+    if (this.saved) this.saved.lines++;
     this.done += this.update(this.render()) + '\n';
     this.line = [];
     this.styles = [];
@@ -360,6 +580,8 @@ namespace Private {
   export const MAX_STYLE = 512;
   /** The line being drawn is committed as text past this many characters (see putText). */
   export const LONG_LINE = 64 * 1024;
+  /** What the stream showed last, kept to seed a screen (characters): more than a screen of lines. */
+  export const TAIL = 16 * 1024;
   /** A CSI's parameter and intermediate bytes (ECMA-48: 0x30-0x3F, 0x20-0x2F). */
   export const CSI_BODY = /[\x20-\x3f]/;
   /** The first byte past them: the final byte. */
