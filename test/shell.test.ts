@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KernelClient } from '../kernel/client/client';
 import { alive } from '../kernel/pids';
-import { launchWarren, result, text } from './harness';
+import { launchWarren, result, text, VENV_BIN } from './harness';
 
 const DIPY = '/usr/lib/python3/dist-packages/dipy/data/files';
 const work = mkdtempSync(join(tmpdir(), 'warren-shell-'));
@@ -396,8 +396,16 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(far.iopub)).toBe('a' + ' '.repeat(118) + 'b c\n');
     const random = await k.execute('!head -c 2000000 /dev/urandom', { stop_on_error: false });
     expect(random.reply.content.status).toBe('ok');
-    // What may reach the text: tabs, newlines, the \r of a redrawn line, and colours (SGR).
-    const shown = text(random.iopub);
+    // What may reach the text: tabs, newlines, the \r of a redrawn line, and colours (SGR);
+    // once a cursor move up comes, the rest is drawn on a screen shown as a display.
+    const screens = new Map<unknown, string>();
+    for (const m of random.iopub)
+      if (m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data')
+        screens.set(
+          (m.content.transient as Record<string, unknown>).display_id,
+          String((m.content.data as Record<string, unknown>)['text/plain'])
+        );
+    const shown = text(random.iopub) + [...screens.values()].join('\n');
     const stray = shown.replace(/\x1b\[[0-9;:]*m/g, '').match(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g);
     expect(stray).toBeNull();
     // At most one character per byte read: cursor moves stop at the margin, strings are dropped.
@@ -534,5 +542,57 @@ describe('shell passthrough with real MRtrix3', () => {
     const code = '%%bash\nmrinfo fa.m';
     const c2 = await k.call('shell', 'complete_request', { code, cursor_pos: code.length });
     expect(c2.reply.content.matches).toEqual(['fa.mif']);
+  });
+});
+
+describe('nested progress bars with real tqdm', () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  test('nested tqdm bars update one display in place and end as a terminal shows them', async () => {
+    writeFileSync(
+      join(work, 'nested.py'),
+      [
+        'import time',
+        'from tqdm import tqdm',
+        'outer = tqdm(total=2, desc="epoch", position=0, ncols=60, mininterval=0)',
+        'inner = tqdm(total=3, desc="batch", position=1, ncols=60, mininterval=0)',
+        'for e in range(2):',
+        '    inner.reset()',
+        '    for b in range(3):',
+        '        time.sleep(0.05)',
+        '        inner.update()',
+        '    outer.update()',
+        '    tqdm.write(f"epoch {e} done")',
+        'inner.close()',
+        'outer.close()'
+      ].join('\n')
+    );
+    const { reply, iopub } = await k.execute(`!${VENV_BIN}/python nested.py`, {}, 30000);
+    expect(reply.content.status).toBe('ok');
+    // Nothing stacked in the stream: every frame went to the display.
+    expect(text(iopub) + text(iopub, 'stderr')).toBe('');
+    const shown = iopub.filter(
+      (m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data'
+    );
+    const ids = new Set(
+      shown.map((m) => (m.content.transient as Record<string, unknown>).display_id)
+    );
+    expect(ids.size).toBe(1);
+    expect(shown.filter((m) => m.header.msg_type === 'display_data')).toHaveLength(1);
+    expect(shown.length).toBeGreaterThan(2);
+    const last = String(
+      (shown[shown.length - 1].content.data as Record<string, unknown>)['text/plain']
+    );
+    const lines = last.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['epoch 0 done', 'epoch 1 done']);
+    expect(lines[2]).toMatch(/^batch: 100%\|█+\| 3\/3 /);
+    expect(lines[3]).toMatch(/^epoch: 100%\|█+\| 2\/2 /);
+    expect(lines).toHaveLength(4);
   });
 });

@@ -8,6 +8,7 @@ import type { PtyProcess } from './pty';
 import { spawnPty } from './pty';
 import { ShellCompleter } from './complete';
 import { watchStdin } from './stdin-watch';
+import { ScreenDisplay } from './screen-display';
 import { TerminalText } from './terminal';
 import type { DcsEnd } from './terminal';
 
@@ -39,6 +40,15 @@ const QUIET_MS = 2;
 /** After reading resumes, how long the output must stay away before it is taken to have stopped. */
 const RESUME_GRACE_MS = 20;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGKILL'];
+/** The pty's height: the screen a command that moves its cursor up draws on. */
+const ROWS = 40;
+/**
+ * How long a redrawn line (a progress bar's `\r`) waits before it is shown.
+ * Nested bars draw their first frames as separate writes: the outer bar, a
+ * line end, the inner bar, then the move back up. Shown at once, the first
+ * two would stay in the stream above the screen that then takes over.
+ */
+const REDRAW_HOLD_MS = 30;
 
 /**
  * Shell commands from cells: each in a pseudo-terminal of its own, in its own
@@ -80,14 +90,20 @@ export class ShellEngine {
         cwd: this.cwd,
         env: this.env,
         cols,
-        rows: 40
+        rows: ROWS
       }
     );
     const state: Private.Running = { pty, interrupts: 0 };
     this.running.add(state);
-    const term = new TerminalText(cols);
+    const term = new TerminalText(cols, ROWS);
+    const display = new ScreenDisplay(sink);
     term.onDcs = (body, end) => {
       flush();
+      // An image goes below what the screen shows, and the text after it below the image.
+      if (term.screen) {
+        display.freeze(term.screen);
+        term.restartScreen();
+      }
       this.onDcs?.(body, sink, end);
     };
     term.onQuery = (params, final) => {
@@ -98,9 +114,19 @@ export class ShellEngine {
     // Terminal text goes to the sink as each read is rendered: the sink is the
     // one place that coalesces stream output (by size and time), for every
     // engine. A timer here too put a second delay in series with it.
+    let held: NodeJS.Timeout | null = null;
     const flush = () => {
+      if (held) clearTimeout(held);
+      held = null;
+      term.redrawn = false;
       const text = term.take();
       if (text) sink.stream('stdout', text);
+      if (term.screen) display.update(term.screen);
+    };
+    /** Shows what a read drew: at once, but a redrawn line a moment later (see REDRAW_HOLD_MS). */
+    const show = () => {
+      if (term.screen || !(held || term.redrawn)) return flush();
+      held ??= setTimeout(flush, REDRAW_HOLD_MS);
     };
     let lastData = performance.now();
     /** When the output may be taken to have stopped coming: QUIET_MS after the last data, or a grace after a resume. */
@@ -159,7 +185,7 @@ export class ShellEngine {
         lastData = performance.now();
         quietAfter = lastData + QUIET_MS;
         term.write(data);
-        flush();
+        show();
         // Backpressure: a command that floods waits for the kernel's outbox.
         const wait = paused ? null : sink.room();
         if (wait) {
@@ -179,6 +205,7 @@ export class ShellEngine {
           flush();
           const rest = term.end();
           if (rest) sink.stream('stdout', rest);
+          if (term.screen) display.end(term.screen);
           const interrupted = state.interrupts > 0;
           if (interrupted) {
             // Whatever the command left in its group goes with it.
