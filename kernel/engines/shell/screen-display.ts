@@ -2,8 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { OutputSink } from '../engine';
 import type { Screen } from './screen';
 
-/** How often a screen's display is updated at most (the stream's own flush interval). */
-const UPDATE_MS = 8;
+/**
+ * How often a screen's display is updated at most. Each update carries the
+ * whole display, not what changed, so it is not as often as the stream
+ * flushes (8 ms): 20 a second draw a bar smoothly (tqdm's own default is 10),
+ * and a display already holding many lines is sent 4 times a second.
+ */
+const UPDATE_MS = 50;
+const LARGE_UPDATE_MS = 250;
+const LARGE_CHARS = 64 * 1024;
 /** Lines scrolled off a screen that one display holds; past them it is final, and a new one starts below. */
 const SEGMENT_LINES = 500;
 /** The same, in characters. */
@@ -41,7 +48,8 @@ export class ScreenDisplay {
       now = true;
     }
     if (!screen.dirty) return;
-    const wait = this.shownAt + UPDATE_MS - performance.now();
+    const interval = this.finalChars > LARGE_CHARS ? LARGE_UPDATE_MS : UPDATE_MS;
+    const wait = this.shownAt + interval - performance.now();
     if (!now && wait > 0) {
       this.timer ??= setTimeout(() => {
         this.timer = null;
