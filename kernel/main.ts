@@ -24,6 +24,7 @@ import { UserCode } from './engines/typescript/user-code';
 import { RunManager } from './services/cluster/manager';
 import { RunsCommTarget } from './comms/runs';
 import { JournalCommTarget } from './comms/journal';
+import { TerminalCommTarget } from './comms/terminal';
 import { CommTargets } from '../src/contract';
 import { Runtime } from './engines/typescript/runtime';
 import {
@@ -140,6 +141,7 @@ export async function startKernel(connectionFile: string, language: Language): P
   comms.register(new MountsCommTarget(mounts));
   comms.register(new RunsCommTarget(runs));
   comms.register(new JournalCommTarget(journal));
+  comms.register(new TerminalCommTarget((columns) => shell.setColumns(columns)));
   mounts.startHealthChecks();
   void mounts.restore();
 
@@ -155,13 +157,15 @@ export async function startKernel(connectionFile: string, language: Language): P
   dispatcher.register('comm_open', commOpenHandler(comms));
   dispatcher.register('comm_msg', commMsgHandler(comms));
   dispatcher.register('comm_close', commCloseHandler(comms));
-  // A page that comes back while a cell runs asks the journal at once, not after the cell.
+  // A page that comes back while a cell runs asks the journal at once, not
+  // after the cell; a page resized while a command runs resizes its terminal at once.
+  const atOnce: string[] = [CommTargets.journal, CommTargets.terminal];
   dispatcher.serveAtOnce((msg) => {
     const type = msg.header.msg_type;
-    if (type === 'comm_open') return msg.content.target_name === CommTargets.journal;
+    if (type === 'comm_open') return atOnce.includes(String(msg.content.target_name));
     if (type !== 'comm_msg' && type !== 'comm_close') return false;
     const id = msg.content.comm_id;
-    return typeof id === 'string' && comms.targetOf(id) === CommTargets.journal;
+    return typeof id === 'string' && atOnce.includes(comms.targetOf(id) ?? '');
   });
 
   // Both interrupt modes end here, through the io thread (which terminates a

@@ -596,3 +596,60 @@ describe('nested progress bars with real tqdm', () => {
     expect(lines).toHaveLength(4);
   });
 });
+
+describe("the terminal's width, as the page reports it", () => {
+  let k: KernelClient;
+  beforeAll(async () => {
+    k = await launchWarren({ cwd: work });
+  });
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  const commId = 'terminal-width-test';
+  const width = async () => {
+    const { reply, iopub } = await k.execute('!tput cols');
+    expect(reply.content.status).toBe('ok');
+    return Number(text(iopub).trim());
+  };
+
+  test('a command gets the width the page sent; a running one is resized at once, a bad width is refused', async () => {
+    expect(await width()).toBe(120);
+    k.request('shell', 'comm_open', {
+      comm_id: commId,
+      target_name: 'warren.terminal',
+      data: { columns: 87 }
+    });
+    expect(await width()).toBe(87);
+    // A command running while the page is resized: its terminal follows, and it is told (SIGWINCH).
+    const running = k.execute(
+      "!trap 'echo resized to $(tput cols)' WINCH; for i in $(seq 100); do sleep 0.05; done"
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    k.request('shell', 'comm_msg', { comm_id: commId, data: { columns: 64 } });
+    const { iopub } = await running;
+    expect(text(iopub)).toContain('resized to 64');
+    expect(await width()).toBe(64);
+    // Refused, saying why, and nothing changes.
+    for (const bad of [5, 80.5, '90', null]) {
+      const before = k.iopubLog.length;
+      k.request('shell', 'comm_msg', { comm_id: commId, data: { columns: bad } });
+      const answer = await until(
+        () =>
+          k.iopubLog
+            .slice(before)
+            .find((m) => m.header.msg_type === 'comm_msg' && m.content.comm_id === commId),
+        10000
+      );
+      expect((answer.content.data as { error: string }).error).toMatch(
+        /columns are a whole number from 20 to 1000/
+      );
+    }
+    expect(await width()).toBe(64);
+  });
+
+  test('COLUMNS set by the user wins over the page', async () => {
+    await k.execute('%env COLUMNS=101');
+    expect(await width()).toBe(101);
+  });
+});

@@ -24,7 +24,8 @@ export const CommTargets = {
   gpu: 'warren.gpu',
   mounts: 'warren.mounts',
   runs: 'warren.runs',
-  journal: 'warren.journal'
+  journal: 'warren.journal',
+  terminal: 'warren.terminal'
 } as const;
 
 /**

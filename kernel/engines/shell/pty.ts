@@ -11,6 +11,8 @@ export interface PtyProcess {
   resume(): void;
   /** Signals the whole process group: the command and everything it started. */
   signalGroup(signal: NodeJS.Signals): void;
+  /** Sets the terminal's size; the command's foreground group gets SIGWINCH. */
+  resize(cols: number, rows: number): void;
   onData(handler: (data: string) => void): void;
   /**
    * Opens the terminal's slave side here too, until the returned release is
@@ -50,6 +52,13 @@ export function spawnPty(file: string, args: string[], options: PtyOptions): Pty
         process.kill(-p.pid, signal);
       } catch {
         // the group is gone
+      }
+    },
+    resize(cols, rows) {
+      try {
+        p.resize(cols, rows);
+      } catch {
+        // the terminal is gone
       }
     },
     onData: (h) => void p.onData(h),

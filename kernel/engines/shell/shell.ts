@@ -78,11 +78,38 @@ export class ShellEngine {
    */
   onQuery: ((params: string, final: string, column: number) => string | null) | null = null;
 
+  /** How wide the page's output is, in characters, once a page said (`setColumns`). */
+  private pageColumns: number | null = null;
+
   constructor(private readonly options: ShellEngine.IOptions = {}) {}
+
+  /**
+   * The terminal's width: the engine's option, else COLUMNS where the user
+   * set it (`%env COLUMNS=100`), else the width the page's output has, else 120.
+   */
+  private columns(): number {
+    return this.options.columns ?? (Number(this.env.COLUMNS) || this.pageColumns || 120);
+  }
+
+  /**
+   * The page's output is `columns` characters wide: commands started from now
+   * on get a terminal that wide, and those running now are resized (their
+   * programs get SIGWINCH, and a progress bar drawn after it fits).
+   */
+  setColumns(columns: number): void {
+    const before = this.columns();
+    this.pageColumns = columns;
+    const now = this.columns();
+    if (now === before) return;
+    for (const r of this.running) {
+      r.pty?.resize(now, ROWS);
+      r.term?.resize(now);
+    }
+  }
 
   /** Runs `command` with bash (or sh) in a pty, streaming to `sink`. */
   run(command: string, sink: OutputSink, shell: 'bash' | 'sh' = 'bash'): Promise<RunResult> {
-    const cols = this.options.columns ?? (Number(this.env.COLUMNS) || 120);
+    const cols = this.columns();
     const pty = spawnPty(
       shell === 'bash' ? '/bin/bash' : '/bin/sh',
       ['-c', Private.endsOnInterrupt(Private.keepsJobs(command))],
@@ -93,9 +120,9 @@ export class ShellEngine {
         rows: ROWS
       }
     );
-    const state: Private.Running = { pty, interrupts: 0 };
-    this.running.add(state);
     const term = new TerminalText(cols, ROWS);
+    const state: Private.Running = { pty, term, interrupts: 0 };
+    this.running.add(state);
     const display = new ScreenDisplay(sink);
     term.onDcs = (body, end) => {
       flush();
@@ -322,6 +349,7 @@ namespace Private {
   /** A command being run: in a pty (`run`) or with pipes (`capture`). */
   export interface Running {
     pty?: PtyProcess;
+    term?: TerminalText;
     childPid?: number;
     interrupts: number;
     /** Watch for the command's end closely for a while (it was just signalled). */

@@ -54,12 +54,20 @@ export class TerminalText {
   /** Called for CSI sequences with a final byte of a query (c, n, t, S): the caller may answer. */
   onQuery: ((params: string, final: string) => void) | null = null;
 
-  /** `columns`: the terminal's width, the right margin for cursor moves. */
   /** `columns`: the terminal's width, the right margin for cursor moves; `rows`: its height, the screen's. */
   constructor(
-    private readonly columns = 120,
+    private columns = 120,
     private readonly rows = 40
   ) {}
+
+  /**
+   * The terminal is now `columns` wide (the page was resized): the right
+   * margin of the line model's cursor moves. A screen already drawn keeps
+   * its width; the next one has the new.
+   */
+  resize(columns: number): void {
+    this.columns = columns;
+  }
 
   /** The cursor's column on the line being drawn, 0-based. */
   get column(): number {
