@@ -8,6 +8,7 @@ import shellHighlight from './plugins/shell-highlight';
 import sixelStream from './plugins/sixel-stream';
 import sixelTerminal from './plugins/sixel-terminal';
 import staleInput from './plugins/stale-input';
+import terminalWidth from './plugins/terminal-width';
 
 export default [
   debuggerGuard,
@@ -19,5 +20,6 @@ export default [
   sixelStream,
   sixelTerminal,
   shellHighlight,
-  staleInput
+  staleInput,
+  terminalWidth
 ];
