@@ -573,6 +573,100 @@ test('a toolbox kept through a link into a hung sshfs volume: the kernel still h
   }
 });
 
+/** The live sshfs processes naming a mountpoint. */
+function sshfsNaming(mp: string): Array<{ pid: number; state: string; cmd: string }> {
+  return processesNaming(mp).filter((p) => p.state !== 'Z' && /sshfs$/.test(p.cmd.split(' ')[0]));
+}
+
+/** A kernel with a config of its own, an sshfs volume from the loopback sshd (f.txt in it), and the daemon's pid. */
+async function sshfsVolume(name: string, checkMs: string, extra = '') {
+  const own = dir(`${name}-config`);
+  const hk = await launchWarren({
+    cwd: base,
+    env: { JUPYTER_CONFIG_DIR: own, WARREN_MOUNT_CHECK_MS: checkMs }
+  });
+  const src = dir(`${name}-src`);
+  writeFileSync(join(src, 'f.txt'), 'answered\n');
+  const mp = join(base, name);
+  const args = `root@127.0.0.1:${src} ${mp} -p ${port} -i ${join(sshDir, 'id_ed25519')} --known-hosts ${join(sshDir, 'known_hosts')}${extra}`;
+  const m = await run(hk, `%mount ${args}`);
+  expect(m.err).toBe('');
+  const state = async () => {
+    const r = await run(
+      hk,
+      `(await warren.mounts()).filter((m) => m.mountpoint === ${JSON.stringify(mp)}).map((m) => m.state + ' ' + m.pid).join()`
+    );
+    const [s, p] = String(r.value).replace(/'/g, '').split(' ');
+    return { state: s, pid: Number(p) };
+  };
+  const { pid } = await state();
+  expect(pid).toBeGreaterThan(0);
+  const log = () => readFileSync(join(own, 'warren', 'mounts.log'), 'utf8');
+  const cleanUp = async () => {
+    for (const p of sshfsNaming(mp)) {
+      process.kill(p.pid, 'SIGKILL');
+      process.kill(p.pid, 'SIGCONT');
+    }
+    await hk.shutdown().catch(() => undefined);
+    cli(['unmount', mp, '--forget'], own);
+    spawnSync('umount', ['-l', mp]);
+  };
+  return { hk, own, src, mp, args, pid, state, log, cleanUp };
+}
+
+test("a hung sshfs volume: each %mount lists it stale without taking one of the kernel's file threads, a cell's readFile answers, and %mount of it again heals it", async () => {
+  // No health check: only the cells look at the volume.
+  const v = await sshfsVolume('hung-probe', '600000');
+  try {
+    await stopDaemon(v.pid);
+    // Past the kernel's attribute cache (1 s): each look now waits on the daemon.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 6; i++) {
+      const listed = await run(v.hk, '%mount');
+      expect(listed.out).toMatch(
+        new RegExp(`▲ stale\\s+sshfs\\s+\\S+\\s+${v.mp}\\s+rw pid ${v.pid} no answer from`)
+      );
+    }
+    // Each look above ran in a process of its own: libuv's four file threads are free.
+    const read = await v.hk.execute(
+      `await require('node:fs').promises.readFile(${JSON.stringify(join(v.src, 'f.txt'))}, 'utf8')`,
+      {},
+      10000
+    );
+    expect(result(read.iopub)).toBe("'answered\\n'");
+    // Mounting it again detaches the hung mount and mounts anew.
+    const again = await run(v.hk, `%mount ${v.args}`);
+    expect(again.err).toBe('');
+    expect(again.out).toBe(`mounted ${v.args.split(' ')[0]} on ${v.mp} (sshfs)\n`);
+    expect(readFileSync(join(v.mp, 'f.txt'), 'utf8')).toBe('answered\n');
+    expect((await v.state()).state).toBe('mounted');
+    expect(stuckNaming(v.mp)).toEqual([]);
+  } finally {
+    await v.cleanUp();
+  }
+});
+
+test('a heal that fails (the server hangs too) is tried again until the volume is back', async () => {
+  const v = await sshfsVolume('heal-retry', '1000', ' --timeout 2');
+  const sshd = Number(readFileSync(join(sshDir, 'sshd.pid'), 'utf8'));
+  try {
+    // The server accepts no new connection, and the volume's daemon hangs.
+    process.kill(sshd, 'SIGSTOP');
+    await stopDaemon(v.pid);
+    await waitFor(() => /remount of .* failed/.test(v.log()), 30000);
+    expect((await v.state()).state).toBe('error');
+    process.kill(sshd, 'SIGCONT');
+    // The next try (5 s after the failure) mounts it.
+    await waitFor(() => new RegExp(`${v.mp} healed`).test(v.log()), 30000);
+    const healed = await v.state();
+    expect(healed.state).toBe('mounted');
+    expect(readFileSync(join(v.mp, 'f.txt'), 'utf8')).toBe('answered\n');
+  } finally {
+    process.kill(sshd, 'SIGCONT');
+    await v.cleanUp();
+  }
+});
+
 test('a tool volume: a program that lost its exec bit runs from !cmd in a new kernel, and a fresh machine restores it with one mount', async () => {
   const src = dir('tools-src');
   mkdirSync(join(src, 'mrtools', 'bin'), { recursive: true });

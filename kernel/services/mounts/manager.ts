@@ -19,6 +19,10 @@ import type { MountRuntime } from './store';
 import type { Repair } from './toolboxes';
 import { forceUnmount, unmountBackend, waitExit, waitForUploads } from './unmount';
 
+/** Seconds before a failed heal is tried again; doubled at each failure, up to RETRY_MAX_S. */
+const RETRY_FIRST_S = 5;
+const RETRY_MAX_S = 300;
+
 /**
  * Mounts and toolboxes for one process (a kernel, the CLI). Definitions,
  * runtime records and the log are shared with every other warren process
@@ -80,7 +84,7 @@ export class MountManager {
       if (p.state === 'ok') return { ...base, state: 'mounted', message: null };
       if (p.state === 'stale') return { ...base, state: 'stale', message: p.message };
     }
-    const error = this.errors.get(spec.mountpoint);
+    const error = this.errors.get(spec.mountpoint) ?? (entry ? undefined : runtime?.error);
     return error
       ? { ...base, state: 'error', message: error }
       : { ...base, state: 'unmounted', message: null };
@@ -103,18 +107,26 @@ export class MountManager {
         const runtime = this.store.runtime(mp);
         const same =
           runtime && runtime.spec.kind === spec.kind && runtime.spec.source === spec.source;
-        if (same && (await probe(mp)).state === 'ok') {
+        const p = same ? await probe(mp) : null;
+        if (p?.state === 'ok') {
           this.log(mp, 'info', `${mp} is already mounted from ${spec.source}`);
           if (options.save !== false) this.save(spec);
           this.busy.delete(mp);
           return await this.status(spec);
         }
-        const from = runtime
-          ? `${runtime.spec.kind} from ${runtime.spec.source}`
-          : `${existing.fsType} from ${existing.source}`;
-        throw new MountError(
-          `${mp} is already a mount point (${from}): unmount it first or pick another folder`
-        );
+        if (runtime && p?.state === 'stale') {
+          // Ours, and dead or hung: mounting it again is what the user asks for.
+          this.log(mp, 'warn', `${mp} does not answer (${p.message}); detaching it to mount again`);
+          await this.detach(runtime.spec);
+        }
+        if (mountAt(mp)) {
+          const from = runtime
+            ? `${runtime.spec.kind} from ${runtime.spec.source}`
+            : `${existing.fsType} from ${existing.source}`;
+          throw new MountError(
+            `${mp} is already a mount point (${from}): unmount it first or pick another folder`
+          );
+        }
       }
       const created = prepareMountpoint(mp);
       try {
@@ -295,11 +307,15 @@ export class MountManager {
     for (const runtime of this.store.runtimes()) {
       const mp = runtime.spec.mountpoint;
       if (this.busy.has(mp)) continue;
+      // A heal that failed is tried again, each time a while later.
+      if (runtime.retryAt !== undefined && Date.now() < runtime.retryAt) continue;
       const entry = mountAt(mp);
       let reason: string | null = null;
       if (entry) {
         const p = await probe(mp);
         if (p.state === 'stale') reason = p.message;
+      } else if (runtime.failures) {
+        reason = `the last remount failed: ${runtime.error ?? 'unknown error'}`;
       } else if (runtime.pid !== null && !alive(runtime.pid)) {
         reason = `its daemon (pid ${runtime.pid}) exited and the mount is gone`;
       } else if (runtime.pid === null) {
@@ -334,17 +350,38 @@ export class MountManager {
     this.changed();
     try {
       this.log(mp, 'warn', `${mp} is dead (${reason}); remounting`);
-      await forceUnmount(mp);
+      await this.detach(spec);
       await this.attach(spec);
       this.errors.delete(mp);
       this.log(mp, 'info', `${mp} healed`);
     } catch (error) {
-      this.errors.set(mp, redact(`remount failed: ${errorText(error)}`));
-      this.log(mp, 'error', `remount of ${mp} failed: ${errorText(error)}`);
+      const failures = (seen.failures ?? 0) + 1;
+      const waitS = Math.min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (failures - 1));
+      const message = redact(`remount failed: ${errorText(error)}`);
+      this.errors.set(mp, message);
+      // Left as it is, the record named a mount that is gone and a daemon
+      // that may still be alive: no check ever tried again. It now asks for
+      // the next try, and says why this one failed to every process.
+      this.store.setRuntime(mp, {
+        ...seen,
+        failures,
+        retryAt: Date.now() + waitS * 1000,
+        error: message
+      });
+      this.log(
+        mp,
+        'error',
+        `remount of ${mp} failed (${failures} in a row): ${errorText(error)}; trying again in ${waitS} s`
+      );
     } finally {
       this.busy.delete(mp);
       release();
     }
+  }
+
+  /** Takes a stale or hung mount of ours off its mountpoint: a lazy unmount, so nothing waits on the volume. */
+  private async detach(spec: MountSpec): Promise<void> {
+    await forceUnmount(spec.mountpoint);
   }
 
   private save(spec: MountSpec): void {

@@ -36,6 +36,12 @@ export type MountRuntime = {
   /** rclone's remote control port on 127.0.0.1 (vfs/stats tells what is still to upload). */
   rcPort: number | null;
   mountedAt: number;
+  /** Heals that failed in a row since the mount was lost; none while it is healthy. */
+  failures?: number;
+  /** When the next heal may be tried (ms since the epoch): a failed one waits longer each time. */
+  retryAt?: number;
+  /** Why the last heal failed. */
+  error?: string;
 };
 
 type Registry = {
@@ -143,7 +149,10 @@ export class MountStore {
         spec,
         pid: typeof raw.pid === 'number' ? raw.pid : null,
         rcPort: typeof raw.rcPort === 'number' ? raw.rcPort : null,
-        mountedAt: raw.mountedAt
+        mountedAt: raw.mountedAt,
+        ...(typeof raw.failures === 'number' ? { failures: raw.failures } : {}),
+        ...(typeof raw.retryAt === 'number' ? { retryAt: raw.retryAt } : {}),
+        ...(typeof raw.error === 'string' ? { error: raw.error } : {})
       };
     } catch {
       return null;
