@@ -573,6 +573,16 @@ test('a toolbox kept through a link into a hung sshfs volume: the kernel still h
   }
 });
 
+/** The state letter of a process, or 'gone' (a zombie whose parent, PID 1 here, never reaps it counts as gone). */
+function processState(pid: number): string {
+  try {
+    const state = stateIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return state === 'Z' ? 'gone' : state;
+  } catch {
+    return 'gone';
+  }
+}
+
 /** The live sshfs processes naming a mountpoint. */
 function sshfsNaming(mp: string): Array<{ pid: number; state: string; cmd: string }> {
   return processesNaming(mp).filter((p) => p.state !== 'Z' && /sshfs$/.test(p.cmd.split(' ')[0]));
@@ -634,12 +644,15 @@ test("a hung sshfs volume: each %mount lists it stale without taking one of the 
       10000
     );
     expect(result(read.iopub)).toBe("'answered\\n'");
-    // Mounting it again detaches the hung mount and mounts anew.
+    // Mounting it again detaches the hung mount, ends its daemon and mounts anew.
     const again = await run(v.hk, `%mount ${v.args}`);
     expect(again.err).toBe('');
     expect(again.out).toBe(`mounted ${v.args.split(' ')[0]} on ${v.mp} (sshfs)\n`);
     expect(readFileSync(join(v.mp, 'f.txt'), 'utf8')).toBe('answered\n');
-    expect((await v.state()).state).toBe('mounted');
+    expect(processState(v.pid)).toBe('gone');
+    const now = await v.state();
+    expect(now.state).toBe('mounted');
+    expect(now.pid).not.toBe(v.pid);
     expect(stuckNaming(v.mp)).toEqual([]);
   } finally {
     await v.cleanUp();
@@ -660,9 +673,33 @@ test('a heal that fails (the server hangs too) is tried again until the volume i
     await waitFor(() => new RegExp(`${v.mp} healed`).test(v.log()), 30000);
     const healed = await v.state();
     expect(healed.state).toBe('mounted');
+    expect(healed.pid).not.toBe(v.pid);
     expect(readFileSync(join(v.mp, 'f.txt'), 'utf8')).toBe('answered\n');
   } finally {
     process.kill(sshd, 'SIGCONT');
+    await v.cleanUp();
+  }
+});
+
+test('a heal ends the hung sshfs and records the new daemon: a later kill of that one is healed too', async () => {
+  const v = await sshfsVolume('heal-pid', '1000');
+  try {
+    await stopDaemon(v.pid);
+    await waitFor(() => new RegExp(`${v.mp} healed`).test(v.log()), 30000);
+    // The hung daemon is ended, not left stopped beside the new one.
+    await waitFor(() => processState(v.pid) === 'gone', 5000);
+    const healed = await v.state();
+    expect(healed.state).toBe('mounted');
+    expect(healed.pid).not.toBe(v.pid);
+    expect(sshfsNaming(v.mp).map((p) => p.pid)).toEqual([healed.pid]);
+    // The recorded pid is the daemon serving the mount: killing it is seen and healed.
+    process.kill(healed.pid, 'SIGKILL');
+    await waitFor(async () => {
+      const s = await v.state();
+      return s.state === 'mounted' && s.pid > 0 && s.pid !== healed.pid;
+    }, 30000);
+    expect(readFileSync(join(v.mp, 'f.txt'), 'utf8')).toBe('answered\n');
+  } finally {
     await v.cleanUp();
   }
 });

@@ -8,7 +8,7 @@ import { MountError } from './errors';
 import { execArgs, firstError, helperEnv, which } from './exec';
 import { mountAt } from '../../mountinfo';
 import { timeoutOf } from './mountpoint';
-import { daemonPid, forceUnmount } from './unmount';
+import { daemonPid, daemonPids, forceUnmount } from './unmount';
 
 export interface MountedDaemon {
   pid: number | null;
@@ -202,6 +202,8 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
       // Options first, then `--`: nothing after it is taken as an option.
       args.push('--', spec.source, spec.mountpoint);
       ctx.log(`sshfs ${args.join(' ')}`);
+      // A detached hung sshfs of this path still names it: the new daemon is the one not here yet.
+      const before = daemonPids('sshfs', spec.mountpoint);
       const r = await execArgs(need('sshfs', 'sshfs'), args, {
         timeoutMs: t * 1000 + 3000,
         volume: spec.mountpoint
@@ -231,7 +233,7 @@ export async function mountBackend(spec: MountSpec, ctx: BackendContext): Promis
         }
         throw new MountError(`sshfs failed: ${reason || `exit ${r.code}`}`);
       }
-      return { pid: daemonPid('sshfs', spec.mountpoint), rcPort: null };
+      return { pid: daemonPid('sshfs', spec.mountpoint, before), rcPort: null };
     }
     case 'bind': {
       const args = [

@@ -17,7 +17,14 @@ import { alive } from '../../pids';
 import { MountStore } from './store';
 import type { MountRuntime } from './store';
 import type { Repair } from './toolboxes';
-import { forceUnmount, unmountBackend, waitExit, waitForUploads } from './unmount';
+import {
+  daemonPids,
+  endDaemon,
+  forceUnmount,
+  unmountBackend,
+  waitExit,
+  waitForUploads
+} from './unmount';
 
 /** Seconds before a failed heal is tried again; doubled at each failure, up to RETRY_MAX_S. */
 const RETRY_FIRST_S = 5;
@@ -117,7 +124,7 @@ export class MountManager {
         if (runtime && p?.state === 'stale') {
           // Ours, and dead or hung: mounting it again is what the user asks for.
           this.log(mp, 'warn', `${mp} does not answer (${p.message}); detaching it to mount again`);
-          await this.detach(runtime.spec);
+          await this.detach(runtime.spec, runtime.pid);
         }
         if (mountAt(mp)) {
           const from = runtime
@@ -175,7 +182,7 @@ export class MountManager {
             'warn',
             `${mp} is stale (${p.state === 'stale' ? p.message : 'gone'}); detaching it`
           );
-          await forceUnmount(mp);
+          await this.detach(spec, runtime?.pid ?? null);
         } else {
           if (spec.kind === 'rclone' && runtime?.rcPort)
             await waitForUploads(spec, runtime.rcPort, (level, text) => this.log(mp, level, text));
@@ -350,7 +357,7 @@ export class MountManager {
     this.changed();
     try {
       this.log(mp, 'warn', `${mp} is dead (${reason}); remounting`);
-      await this.detach(spec);
+      await this.detach(spec, seen.pid);
       await this.attach(spec);
       this.errors.delete(mp);
       this.log(mp, 'info', `${mp} healed`);
@@ -361,9 +368,12 @@ export class MountManager {
       this.errors.set(mp, message);
       // Left as it is, the record named a mount that is gone and a daemon
       // that may still be alive: no check ever tried again. It now asks for
-      // the next try, and says why this one failed to every process.
+      // the next try, and says why this one failed to every process; the
+      // old daemon is ended.
       this.store.setRuntime(mp, {
         ...seen,
+        pid: null,
+        rcPort: null,
         failures,
         retryAt: Date.now() + waitS * 1000,
         error: message
@@ -379,9 +389,25 @@ export class MountManager {
     }
   }
 
-  /** Takes a stale or hung mount of ours off its mountpoint: a lazy unmount, so nothing waits on the volume. */
-  private async detach(spec: MountSpec): Promise<void> {
-    await forceUnmount(spec.mountpoint);
+  /**
+   * Takes a stale or hung mount of ours off its mountpoint (a lazy unmount:
+   * nothing waits on the volume) and ends its daemon, which a lazy unmount
+   * leaves running, hung, naming the path: the recorded one, and any other
+   * of its program still naming the path once nothing is mounted there.
+   */
+  private async detach(spec: MountSpec, pid: number | null): Promise<void> {
+    const mp = spec.mountpoint;
+    await forceUnmount(mp);
+    const program = spec.kind === 'rclone' || spec.kind === 'sshfs' ? spec.kind : null;
+    const left = program && !mountAt(mp) ? daemonPids(program, mp) : [];
+    const daemons = [...new Set([...(pid !== null ? [pid] : []), ...left])];
+    if (daemons.length)
+      this.log(
+        mp,
+        'info',
+        `ending the old daemon${daemons.length > 1 ? 's' : ''} (pid ${daemons.join(', ')})`
+      );
+    await Promise.all(daemons.map((d) => endDaemon(d, mp)));
   }
 
   private save(spec: MountSpec): void {

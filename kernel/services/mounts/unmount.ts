@@ -4,7 +4,7 @@ import { MountError } from './errors';
 import { execArgs, firstError, which } from './exec';
 import { mountAt } from '../../mountinfo';
 import { timeoutOf } from './mountpoint';
-import { alive } from '../../pids';
+import { alive, startTicks } from '../../pids';
 
 /** Waits until rclone's vfs cache has uploaded everything written; past twice the spec's timeout, throws. */
 export async function waitForUploads(
@@ -90,18 +90,71 @@ export async function forceUnmount(mountpoint: string): Promise<void> {
     await execArgs('umount', ['-l', mountpoint], { timeoutMs: 10000, volume: mountpoint });
 }
 
-/** The FUSE daemon serving a mountpoint: the process of that program whose arguments name it. */
-export function daemonPid(program: string, mountpoint: string): number | null {
+/** Every process of that program whose arguments name the mountpoint: daemons serving it, or a detached mount there. */
+export function daemonPids(program: string, mountpoint: string): number[] {
+  const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0].endsWith(program) && argv.includes(mountpoint)) return Number(entry);
+      if (argv[0].endsWith(program) && argv.includes(mountpoint) && alive(Number(entry)))
+        out.push(Number(entry));
     } catch {
       // gone
     }
   }
-  return null;
+  return out;
+}
+
+/**
+ * The FUSE daemon serving a mountpoint: the process of that program whose
+ * arguments name it and that is not one of `before` (those there before it
+ * was mounted: a hung daemon of a detached mount names the path too); the
+ * newest when more are left.
+ */
+export function daemonPid(
+  program: string,
+  mountpoint: string,
+  before: readonly number[] = []
+): number | null {
+  const found = daemonPids(program, mountpoint).filter((pid) => !before.includes(pid));
+  found.sort((a, b) => (startTicks(b) ?? 0) - (startTicks(a) ?? 0));
+  return found[0] ?? null;
+}
+
+/**
+ * Ends a FUSE daemon of ours that served `mountpoint` (a heal or an unmount
+ * of a stale mount detached it): SIGTERM, SIGCONT (a stopped one acts on
+ * nothing else), then SIGKILL if it is still there after `graceMs`. Its
+ * end aborts the requests still waiting on it, and the processes (and
+ * kernel file threads) that made them get an error back. A pid that names
+ * another process now (reused) is left alone.
+ */
+export async function endDaemon(
+  pid: number | null,
+  mountpoint: string,
+  graceMs = 2000
+): Promise<void> {
+  if (pid === null || !alive(pid)) return;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(mountpoint)) return;
+  } catch {
+    return;
+  }
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(pid, s);
+    } catch {
+      // gone
+    }
+  };
+  signal('SIGTERM');
+  signal('SIGCONT');
+  await waitExit(pid, graceMs);
+  if (alive(pid)) {
+    signal('SIGKILL');
+    await waitExit(pid, 2000);
+  }
 }
 
 /** `pid (name, cwd|file)` for each process with its cwd or an open file under the mountpoint. */
