@@ -333,7 +333,10 @@ test('a killed FUSE daemon is detected ("Transport endpoint is not connected") a
     }
     return stale !== '';
   }, 5000);
-  expect(stale).toBe('ENOTCONN');
+  // A stat the dead daemon had not answered when its connection was torn
+  // down gets ECONNABORTED, those after it ENOTCONN: which one comes first
+  // depends on whether the attribute cache was fresh at the kill.
+  expect(['ENOTCONN', 'ECONNABORTED']).toContain(stale);
   const killedAt = Date.now();
   // The kernel's health check (every second here) remounts it.
   await waitFor(async () => {

@@ -104,6 +104,9 @@ function describe(stderr: string): string {
   const line = stderr.trim().split('\n')[0] ?? '';
   if (/Transport endpoint is not connected/.test(line))
     return 'Transport endpoint is not connected (the FUSE daemon is gone)';
+  // The look was waiting when the daemon's connection was torn down.
+  if (/Software caused connection abort/.test(line))
+    return 'Software caused connection abort (the FUSE daemon is gone)';
   return line.replace(/^stat: cannot stat\S* '.*?': /, '') || 'stat failed';
 }
 
