@@ -3,7 +3,7 @@
  * on 127.0.0.1 (scripts/start-sshd.sh). Each test makes its own folders under
  * one temporary root and its own Jupyter config dir.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -785,6 +785,42 @@ test('a tool volume: a program that lost its exec bit runs from !cmd in a new ke
     await k3.shutdown();
   }
   expect(cli(['unmount', mp, '--forget'], fresh).status).toBe(0);
+});
+
+test('toolboxes added by many processes at once are all kept, and mounts.json is always whole', async () => {
+  const own = dir('concurrent-config');
+  const roots = dir('concurrent-roots');
+  const finished = (child: ReturnType<typeof spawn>) =>
+    new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  // 24 `warren toolbox add` at once, as kernels and terminals do.
+  const adds = Array.from({ length: 24 }, (_, i) => {
+    mkdirSync(join(roots, `t${i}`, 'bin'), { recursive: true });
+    return spawn(process.execPath, [CLI, 'toolbox', 'add', `t${i}`, join(roots, `t${i}`)], {
+      env: { ...process.env, JUPYTER_CONFIG_DIR: own },
+      stdio: 'ignore'
+    });
+  });
+  expect(await Promise.all(adds.map(finished))).toEqual(adds.map(() => 0));
+  const names = () =>
+    (registry(own).toolboxes as Array<{ name: string }>).map((t) => t.name).sort();
+  expect(names()).toEqual(Array.from({ length: 24 }, (_, i) => `t${i}`).sort());
+  // And under load: 8 processes, 40 additions each through the store, as fast as they go.
+  const store = join(ROOT, 'lib', 'kernel', 'services', 'mounts', 'store.js');
+  const script = `const { MountStore } = require(${JSON.stringify(store)});
+const s = new MountStore(process.env.JUPYTER_CONFIG_DIR);
+for (let i = 0; i < 40; i++)
+  s.update((r) => { r.toolboxes.push({ name: 'p' + process.argv[1] + '-' + i, root: '/opt', bin: ['bin'], env: {} }); });`;
+  const loops = Array.from({ length: 8 }, (_, p) =>
+    spawn(process.execPath, ['-e', script, String(p)], {
+      env: { ...process.env, JUPYTER_CONFIG_DIR: own },
+      stdio: 'ignore'
+    })
+  );
+  expect(await Promise.all(loops.map(finished))).toEqual(loops.map(() => 0));
+  expect(names().filter((n) => n.startsWith('p'))).toHaveLength(8 * 40);
+  expect(names().filter((n) => n.startsWith('t'))).toHaveLength(24);
+  // No lock or temporary file is left behind.
+  expect(readdirSync(join(own, 'warren')).sort()).toEqual(['mounts.json', 'mounts.log']);
 });
 
 describe('bad specs give a clear error and change nothing', () => {

@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   appendFileSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -9,7 +13,7 @@ import {
   unlinkSync,
   writeFileSync
 } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type {
   MountKind,
@@ -18,7 +22,7 @@ import type {
   PendingToolbox,
   Toolbox
 } from '../../../src/contract/mounts';
-import { alive } from '../../pids';
+import { alive, startTicks } from '../../pids';
 import { redact } from './secrets';
 import { isRecord } from '../../../src/contract';
 
@@ -105,11 +109,30 @@ export class MountStore {
   }
 
   read(): Registry {
-    let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(this.file, 'utf8'));
+      return this.readStrict();
     } catch {
       return { version: 1, mounts: [], toolboxes: [], pending: [] };
+    }
+  }
+
+  /** As `read`, but a file that is there and cannot be read or parsed throws: an update must not write over it. */
+  private readStrict(): Registry {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { version: 1, mounts: [], toolboxes: [], pending: [] };
+      throw new Error(`cannot read ${this.file}: ${(error as Error).message}`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new Error(
+        `${this.file} is not valid JSON (${(error as Error).message}); nothing was changed: fix the file or move it away`
+      );
     }
     if (!isRecord(raw)) return { version: 1, mounts: [], toolboxes: [], pending: [] };
     const mounts = Array.isArray(raw.mounts)
@@ -131,12 +154,22 @@ export class MountStore {
     return { version: 1, mounts, toolboxes, pending };
   }
 
-  /** Read, change, write: the change sees the latest file. */
-  update(change: (registry: Registry) => void): Registry {
-    const registry = this.read();
-    change(registry);
-    writeJson(this.file, registry);
-    return registry;
+  /**
+   * Read, change, write, under a lock every warren process takes for it: the
+   * change sees the latest file, and no other process writes between the
+   * read and the write (two kernels adding toolboxes at once each lost some
+   * of the other's). A file that cannot be parsed is left as it is.
+   */
+  update(change: (registry: Registry) => void, waitMs = UPDATE_LOCK_MS): Registry {
+    const release = lockFile(`${this.file}.lock`, waitMs);
+    try {
+      const registry = this.readStrict();
+      change(registry);
+      writeJson(this.file, registry);
+      return registry;
+    } finally {
+      release();
+    }
   }
 
   runtime(mountpoint: string): MountRuntime | null {
@@ -293,13 +326,116 @@ export class MountStore {
   }
 }
 
+/** How long an update waits for another process's; each holds the lock for a read and a write. */
+const UPDATE_LOCK_MS = 10_000;
+/** A lock held this long by a process on another host (a shared home) is taken for abandoned. */
+const FOREIGN_STALE_MS = 30_000;
+
+/** `host pid start token`: who holds a lock, precisely enough to tell when they are gone. */
+function holderLine(): string {
+  return `${hostname()} ${process.pid} ${startTicks(process.pid) ?? 0} ${randomBytes(6).toString('hex')}`;
+}
+
+/** Whether the holder a lock file names has ended (same host: that process is gone, or its pid is another's now). */
+function abandoned(line: string, ageMs: number): boolean {
+  const [host, pid, ticks] = line.split(' ');
+  if (host !== hostname()) return ageMs > FOREIGN_STALE_MS;
+  if (!alive(Number(pid))) return true;
+  return ticks !== undefined && Number(ticks) !== 0 && startTicks(Number(pid)) !== Number(ticks);
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Takes an exclusive lock across processes: a file created with O_EXCL,
+ * naming its holder. Synchronous (each holder keeps it for a read and a
+ * write of a small file), waiting up to `timeoutMs`. A lock whose holder
+ * ended is broken by renaming it away first: of several processes that saw
+ * it abandoned, one moves it; another moving a fresh lock in its place puts
+ * it back. Returns the release.
+ */
+export function lockFile(file: string, timeoutMs: number): () => void {
+  mkdirSync(dirname(file), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  const token = holderLine();
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      writeFileSync(file, token, { flag: 'wx', mode: 0o600 });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8') === token) unlinkSync(file);
+        } catch {
+          // gone
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder = '';
+    let ageMs = 0;
+    try {
+      holder = readFileSync(file, 'utf8');
+      ageMs = Date.now() - statSync(file).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // Empty: created, not filled yet (or its holder died in between, long ago).
+    if (holder ? abandoned(holder, ageMs) : ageMs > FOREIGN_STALE_MS) {
+      breakLock(file, holder);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      const [host, pid] = holder.split(' ');
+      throw new Error(
+        `${file} is held by process ${pid ?? '?'}${host && host !== hostname() ? ` on ${host}` : ''}: try again (or remove the file if that process is gone)`
+      );
+    }
+    Atomics.wait(sleeper, 0, 0, wait);
+  }
+}
+
+function breakLock(file: string, seen: string): void {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // someone else broke it
+  }
+  try {
+    // Not the abandoned lock: a fresh one taken since. Back where it was, unless another is there now.
+    if (readFileSync(aside, 'utf8') !== seen) linkSync(aside, file);
+  } catch {
+    // another lock is in place
+  } finally {
+    try {
+      unlinkSync(aside);
+    } catch {
+      // gone
+    }
+  }
+}
+
 function key(mountpoint: string): string {
   return createHash('sha256').update(mountpoint).digest('hex').slice(0, 16);
 }
 
+/** Writes a file whole or not at all: a temporary file, flushed to the disk, renamed over it. */
 function writeJson(file: string, value: unknown, raw?: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, raw ?? JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeFileSync(fd, raw ?? JSON.stringify(value, null, 2) + '\n');
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone
+    }
+    throw error;
+  }
+  closeSync(fd);
   renameSync(tmp, file);
 }
