@@ -823,6 +823,71 @@ for (let i = 0; i < 40; i++)
   expect(readdirSync(join(own, 'warren')).sort()).toEqual(['mounts.json', 'mounts.log']);
 });
 
+test('a toolbox that cannot work says so in the cell: a root given at its bin folder, a noexec volume, a volume without exec bits', async () => {
+  // A root given at …/bin: PATH would get …/bin/bin. Refused, with the folder to give.
+  const tree = dir('atbin/fsl');
+  mkdirSync(join(tree, 'bin'));
+  writeFileSync(join(tree, 'bin', 'bet'), '#!/bin/sh\necho bet\n');
+  chmodSync(join(tree, 'bin', 'bet'), 0o755);
+  const atBin = await run(
+    k,
+    `await warren.addToolbox('atbin', ${JSON.stringify(join(tree, 'bin'))}).then(() => 'added', (e) => e.message)`
+  );
+  expect(atBin.value).toContain(
+    `${tree}/bin/bin does not exist, and ${tree}/bin holds the programs itself: the root is the folder above bin, ${tree}`
+  );
+  expect((registry().toolboxes as Array<{ name: string }>).map((t) => t.name)).not.toContain(
+    'atbin'
+  );
+
+  // A volume mounted noexec: exec bits or not, nothing there runs.
+  const nxSrc = dir('noexec-src');
+  mkdirSync(join(nxSrc, 'nx', 'bin'), { recursive: true });
+  writeFileSync(join(nxSrc, 'nx', 'bin', 'nxhello'), '#!/bin/sh\necho nx\n');
+  chmodSync(join(nxSrc, 'nx', 'bin', 'nxhello'), 0o755);
+  const nxMp = dir('noexec-mp');
+  execFileSync('mount', ['--bind', nxSrc, nxMp]);
+  try {
+    execFileSync('mount', ['-o', 'remount,bind,noexec', nxMp]);
+    const nx = await run(
+      k,
+      `(await warren.addToolbox('nx', ${JSON.stringify(join(nxMp, 'nx'))})).commands`
+    );
+    expect(nx.value).toBe('1');
+    expect(nx.err).toBe(
+      `warning: toolbox nx: ${nxMp}/nx/bin is on ${nxMp}, mounted noexec: no program there can run, exec bits or not; mount it without noexec, or copy the toolbox to a folder that allows programs\n`
+    );
+    await run(k, "await warren.removeToolbox('nx')");
+  } finally {
+    spawnSync('umount', ['-l', nxMp]);
+  }
+
+  // An rclone mount made without exec bits: programs cannot be made executable there.
+  const rcSrc = dir('noexecbits-src');
+  mkdirSync(join(rcSrc, 'rb', 'bin'), { recursive: true });
+  writeFileSync(join(rcSrc, 'rb', 'bin', 'rbhello'), '#!/bin/sh\necho rb\n');
+  chmodSync(join(rcSrc, 'rb', 'bin', 'rbhello'), 0o644);
+  const rcMp = join(base, 'noexecbits');
+  const m = await run(
+    k,
+    `await warren.mount(${JSON.stringify(rcMp)}, { remote: ':local:${rcSrc}', execBits: false, save: false }); 1`
+  );
+  expect(m.err).toBe('');
+  try {
+    const rb = await run(
+      k,
+      `(await warren.addToolbox('rb', ${JSON.stringify(join(rcMp, 'rb'))})).commands`
+    );
+    expect(rb.value).toBe('1');
+    expect(rb.err).toBe(
+      'warning: toolbox rb: 1 program(s) (rbhello) are not executable, and the volume does not keep exec bits: it is an rclone mount made without exec bits: unmount it and mount it again without --no-exec-bits (execBits: false), so that rclone shows its files executable\n'
+    );
+    await run(k, "await warren.removeToolbox('rb')");
+  } finally {
+    await run(k, `%unmount ${rcMp}`);
+  }
+});
+
 describe('bad specs give a clear error and change nothing', () => {
   const before = () => ({
     json: JSON.stringify(registry()),

@@ -74,7 +74,12 @@ export function installCellApi({
     launchEnv
   };
   const follower = followToolboxes(environment, toolboxes);
-  const warrenOptions = { ...environment, cwd: () => shell.cwd, toolboxes: follower };
+  const warrenOptions = {
+    ...environment,
+    cwd: () => shell.cwd,
+    toolboxes: follower,
+    warn: (text: string) => sink().stream('stderr', text)
+  };
   const clusterOptions = {
     manager: runs,
     maps: new MapRunner(runs.store),

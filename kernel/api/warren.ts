@@ -30,6 +30,8 @@ export interface WarrenApiOptions {
   env: () => Record<string, string>;
   /** Keeps the environment to the toolboxes mounts.json holds (`followToolboxes`). */
   toolboxes: ToolboxFollower;
+  /** Writes to the running cell's stderr: what the user must know though the call succeeded. */
+  warn: (text: string) => void;
 }
 
 export interface ToolboxFollower {
@@ -49,7 +51,7 @@ export interface ToolboxFollower {
  * environment as it started.
  */
 export function followToolboxes(
-  options: Omit<WarrenApiOptions, 'toolboxes' | 'cwd'>,
+  options: Omit<WarrenApiOptions, 'toolboxes' | 'cwd' | 'warn'>,
   applied: Toolbox[]
 ): ToolboxFollower {
   let seen = applied;
@@ -169,6 +171,7 @@ export function warrenApi(options: WarrenApiOptions) {
         env: o.env ?? {}
       });
       options.toolboxes.sync(true);
+      warnToolbox(options, added);
       return {
         name: added.name,
         root: added.root,
@@ -189,6 +192,7 @@ export function warrenApi(options: WarrenApiOptions) {
     acceptToolbox: async (name: string): Promise<ToolboxStatus> => {
       const t = await mounts.acceptToolbox(name);
       options.toolboxes.sync(true);
+      warnToolbox(options, t);
       return {
         name: t.name,
         root: t.root,
@@ -200,6 +204,11 @@ export function warrenApi(options: WarrenApiOptions) {
       };
     }
   } satisfies Omit<WarrenApi, ClusterMember>;
+}
+
+/** Each thing that keeps a toolbox just put into effect from working, on the cell's stderr. */
+function warnToolbox(options: WarrenApiOptions, t: { name: string; warnings: string[] }): void {
+  for (const w of t.warnings) options.warn(`warning: toolbox ${t.name}: ${w}\n`);
 }
 
 /** `%mount` and `%unmount`, for the shell engine's magic table. */

@@ -95,6 +95,11 @@ export async function mountsCommand(command: string, args: string[]): Promise<nu
   }
 }
 
+/** What keeps a toolbox just put into effect from working, on stderr. */
+function warnToolbox(t: { name: string; warnings: string[] }): void {
+  for (const w of t.warnings) process.stderr.write(`warning: toolbox ${t.name}: ${w}\n`);
+}
+
 async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -128,6 +133,7 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
             : '') +
           (t.manifest ? `; recorded in ${t.manifest}` : '')
       );
+      warnToolbox(t);
       return 0;
     }
     case 'accept': {
@@ -137,6 +143,7 @@ async function toolbox(mounts: MountManager, args: string[]): Promise<number> {
         `toolbox ${t.name} accepted: ${t.commands} command(s) in ${t.bin.join(', ')}` +
           (t.repair.fixed.length ? `; exec bits restored on ${t.repair.fixed.length}` : '')
       );
+      warnToolbox(t);
       return 0;
     }
     case 'remove':

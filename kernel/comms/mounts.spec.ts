@@ -10,6 +10,7 @@ test('the panel sees a toolbox a volume brought as pending, and accepting it put
   const base = mkdtempSync(join(tmpdir(), 'warren-mounts-comm-'));
   const volume = join(base, 'vol');
   mkdirSync(join(volume, 'tb', 'bin'), { recursive: true });
+  writeFileSync(join(volume, 'tb', 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
   const store = new MountStore(join(base, 'config'));
   mkdirSync(store.dir, { recursive: true });
   const brought = { name: 'tb', root: join(volume, 'tb'), bin: ['bin'], env: { A: '1' } };
@@ -41,7 +42,7 @@ test('the panel sees a toolbox a volume brought as pending, and accepting it put
       type: 'result',
       request: 'r1',
       ok: true,
-      message: 'toolbox tb accepted: 0 command(s)'
+      message: 'toolbox tb accepted: 1 command(s)'
     });
     expect(states().at(-1)).toMatchObject({
       toolboxes: [{ ...brought, present: true }],

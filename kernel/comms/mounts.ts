@@ -118,13 +118,18 @@ export class MountsCommTarget implements CommTarget {
           return reply(
             true,
             `toolbox ${s.name}: ${s.commands} command${s.commands === 1 ? '' : 's'}` +
-              (s.repair.fixed.length ? `, exec bits restored on ${s.repair.fixed.length}` : '')
+              (s.repair.fixed.length ? `, exec bits restored on ${s.repair.fixed.length}` : '') +
+              s.warnings.map((w) => `; warning: ${w}`).join('')
           );
         }
         case 'accept-toolbox': {
           if (typeof msg.name !== 'string') return reply(false, 'which toolbox?');
           const s = await this.mounts.acceptToolbox(msg.name);
-          return reply(true, `toolbox ${s.name} accepted: ${s.commands} command(s)`);
+          return reply(
+            true,
+            `toolbox ${s.name} accepted: ${s.commands} command(s)` +
+              s.warnings.map((w) => `; warning: ${w}`).join('')
+          );
         }
         case 'remove-toolbox':
           if (typeof msg.name !== 'string') return reply(false, 'which toolbox?');

@@ -12,11 +12,11 @@ import { mountAt } from '../../mountinfo';
 import { probe } from './probe';
 import { normalizeMountpoint, normalizeSpec, prepareMountpoint, removeCreated } from './mountpoint';
 import { ToolboxRegistry } from './registry';
+import type { Added } from './registry';
 import { redact } from './secrets';
 import { alive } from '../../pids';
 import { MountStore } from './store';
 import type { MountRuntime } from './store';
-import type { Repair } from './toolboxes';
 import {
   daemonPids,
   endDaemon,
@@ -251,7 +251,7 @@ export class MountManager {
   }
 
   /** Registers a toolbox (see ToolboxRegistry.add). */
-  addToolbox(input: Toolbox): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+  addToolbox(input: Toolbox): Promise<Added> {
     return this.tools.add(input);
   }
 
@@ -261,9 +261,7 @@ export class MountManager {
   }
 
   /** Puts a toolbox a volume brought into effect (see ToolboxRegistry.accept). */
-  acceptToolbox(
-    name: string
-  ): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+  acceptToolbox(name: string): Promise<Added> {
     return this.tools.accept(name);
   }
 

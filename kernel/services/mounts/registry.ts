@@ -12,10 +12,14 @@ import {
   readManifest,
   removeFromManifest,
   repairExecBits,
+  toolboxProblems,
   toolboxStatus,
   validateToolbox,
   writeManifest
 } from './toolboxes';
+
+/** A toolbox put into effect: its status, the exec bits repaired, where its manifest went, and what keeps it from working. */
+export type Added = ToolboxStatus & { repair: Repair; manifest: string | null; warnings: string[] };
 
 /** How long a freshly mounted volume's manifest is waited for. */
 const RESTORE_MS = 15_000;
@@ -46,20 +50,16 @@ export class ToolboxRegistry {
    * registry gets it (new kernels put it on PATH), and the manifest of the
    * volume holding it records it so a fresh machine restores it with one mount.
    */
-  async add(input: Toolbox): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+  async add(input: Toolbox): Promise<Added> {
     const toolbox = await validateToolbox(input);
     const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    // Throws, before anything is registered, for a root given at its bin folder.
+    const warnings = await this.problems(toolbox, repair);
     if (repair.fixed.length)
       this.log(
         null,
         'info',
         `toolbox ${toolbox.name}: exec bits restored on ${repair.fixed.length} file(s)`
-      );
-    if (repair.failed.length)
-      this.log(
-        null,
-        'warn',
-        `toolbox ${toolbox.name}: the volume did not keep exec bits on ${repair.failed.length} file(s) (an rclone mount needs execBits)`
       );
     this.store.update((r) => {
       r.toolboxes = [...r.toolboxes.filter((t) => t.name !== toolbox.name), toolbox];
@@ -80,8 +80,9 @@ export class ToolboxRegistry {
       }
     }
     this.log(null, 'info', `toolbox ${toolbox.name} at ${toolbox.root} registered`);
+    for (const w of warnings) this.log(null, 'warn', `toolbox ${toolbox.name}: ${w}`);
     this.changed();
-    return { ...(await toolboxStatus(toolbox)), repair, manifest };
+    return { ...(await toolboxStatus(toolbox)), repair, manifest, warnings };
   }
 
   /** Toolboxes volumes brought that are not in effect yet. */
@@ -93,18 +94,20 @@ export class ToolboxRegistry {
    * Puts a toolbox a volume brought into effect: checked again (the volume
    * may have changed since it was mounted), exec bits repaired inside it.
    */
-  async accept(name: string): Promise<ToolboxStatus & { repair: Repair; manifest: string | null }> {
+  async accept(name: string): Promise<Added> {
     const found = this.store.read().pending.find((t) => t.name === name);
     if (!found) throw new Error(`no toolbox named ${name} is waiting to be accepted`);
     const toolbox = await validateToolbox(found, found.volume);
     const repair = await repairExecBits(binDirs(toolbox), toolbox.root);
+    const warnings = await this.problems(toolbox, repair);
     this.store.update((r) => {
       r.toolboxes = [...r.toolboxes.filter((t) => t.name !== name), toolbox];
       r.pending = r.pending.filter((t) => t.name !== name);
     });
     this.log(found.volume, 'info', `toolbox ${name} from ${found.volume} accepted`);
+    for (const w of warnings) this.log(found.volume, 'warn', `toolbox ${name}: ${w}`);
     this.changed();
-    return { ...(await toolboxStatus(toolbox)), repair, manifest: null };
+    return { ...(await toolboxStatus(toolbox)), repair, manifest: null, warnings };
   }
 
   /**
@@ -186,6 +189,16 @@ export class ToolboxRegistry {
         'warn',
         `${mp} brings toolbox ${t.name}: ${describeToolbox(t)}; not in effect until accepted (warren toolbox accept ${t.name})`
       );
+  }
+
+  /** What keeps a toolbox from working (see toolboxProblems), knowing warren's mount that holds it. */
+  private problems(toolbox: Toolbox, repair: Repair): Promise<string[]> {
+    const volume = this.volumeOf(toolbox.root);
+    const spec = volume
+      ? (this.store.runtime(volume)?.spec ??
+        this.store.read().mounts.find((m) => m.mountpoint === volume))
+      : undefined;
+    return toolboxProblems(toolbox, repair, !(spec?.kind === 'rclone' && spec.execBits === false));
   }
 
   /** The mountpoint of the warren mount holding a path (the longest match). */

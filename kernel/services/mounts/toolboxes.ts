@@ -1,7 +1,7 @@
 import { lstat, open, readdir, realpath, rename, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { delimiter, isAbsolute, join, normalize, relative } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import type { Toolbox, ToolboxStatus } from '../../../src/contract/mounts';
 import { mountReached } from '../../mountinfo';
 import { asToolbox } from './store';
@@ -519,4 +519,108 @@ export async function removeFromManifest(volume: string, name: string): Promise<
     volume,
     entries.filter((e) => entryName(e) !== name)
   );
+}
+
+/**
+ * What keeps a toolbox's commands from running, checked as it is added or
+ * accepted: a root given at its bin folder (so PATH would get `…/bin/bin`)
+ * throws, nothing registered; a bin folder that is missing or empty, a volume
+ * mounted noexec, programs the volume would not make executable come back as
+ * warnings, each saying what to do. `volume` is warren's mount holding the
+ * root, if any, and `execBits` false when it is an rclone mount made without
+ * exec bits.
+ */
+export async function toolboxProblems(
+  toolbox: Toolbox,
+  repair: Repair,
+  execBits = true
+): Promise<string[]> {
+  const v = onVolume(toolbox.root, `toolbox ${toolbox.name}'s folder ${toolbox.root}`);
+  const warnings: string[] = [];
+  const exists = (p: string) =>
+    v(() => stat(p)).then(
+      (s) => s.isDirectory(),
+      (error: unknown) => {
+        if (error instanceof HungVolume) throw error;
+        return false;
+      }
+    );
+  const dirs = binDirs(toolbox);
+  const missing: string[] = [];
+  for (const dir of dirs) if (!(await exists(dir))) missing.push(dir);
+  if (missing.length === dirs.length && dirs.length > 0) {
+    const programs = await programsIn(toolbox.root, v);
+    if (programs > 0) {
+      const parent = dirname(toolbox.root);
+      throw new Error(
+        `toolbox ${toolbox.name}: ${missing.join(', ')} does not exist, and ${toolbox.root} holds the programs itself: ` +
+          (basename(toolbox.root) === 'bin'
+            ? `the root is the folder above bin, ${parent}: add the toolbox with that root`
+            : `add it with bin ['.'] (--bin .) to put ${toolbox.root} itself on PATH`) +
+          '; nothing was registered'
+      );
+    }
+  }
+  for (const dir of missing)
+    warnings.push(
+      `${dir} does not exist: no command of it will be found (the root is the folder that holds ${toolbox.bin.join(', ')}; is the volume synced?)`
+    );
+  for (const dir of dirs) {
+    if (missing.includes(dir)) continue;
+    const mount = mountReached(dir);
+    if (mount && mount.options.split(',').includes('noexec')) {
+      warnings.push(
+        `${dir} is on ${mount.mountpoint}, mounted noexec: no program there can run, exec bits or not; mount it without noexec, or copy the toolbox to a folder that allows programs`
+      );
+      continue;
+    }
+    const names = await v(() => readdir(dir)).catch((error: unknown) => {
+      if (error instanceof HungVolume) throw error;
+      return [] as string[];
+    });
+    if (names.length === 0)
+      warnings.push(`${dir} is empty: the toolbox brings no commands (is the volume synced?)`);
+  }
+  if (repair.failed.length) {
+    const shown = repair.failed
+      .slice(0, 3)
+      .map((f) => basename(f))
+      .join(', ');
+    warnings.push(
+      `${repair.failed.length} program(s) (${shown}${repair.failed.length > 3 ? ', ...' : ''}) are not executable, and the volume does not keep exec bits: ` +
+        (execBits
+          ? 'they cannot run by name; run them through their interpreter (sh FILE), or copy the toolbox to a local disk'
+          : 'it is an rclone mount made without exec bits: unmount it and mount it again without --no-exec-bits (execBits: false), so that rclone shows its files executable')
+    );
+  }
+  return warnings;
+}
+
+/** How many programs (ELF or `#!`) a folder holds at its top, up to a few. */
+async function programsIn(
+  dir: string,
+  v: <T>(op: () => Promise<T>) => Promise<T>
+): Promise<number> {
+  let names: string[];
+  try {
+    names = await v(() => readdir(dir));
+  } catch (error) {
+    if (error instanceof HungVolume) throw error;
+    return 0;
+  }
+  let found = 0;
+  for (const name of names.slice(0, 200)) {
+    try {
+      const fh = await v(() => open(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW));
+      try {
+        if ((await v(() => fh.stat())).isFile() && (await v(() => isProgram(fh)))) found++;
+      } finally {
+        void fh.close().catch(() => undefined);
+      }
+    } catch (error) {
+      if (error instanceof HungVolume) throw error;
+    }
+    if (found >= 3) break;
+  }
+  return found;
 }
