@@ -595,6 +595,30 @@ describe('nested progress bars with real tqdm', () => {
     expect(lines[3]).toMatch(/^epoch: 100%\|█+\| 2\/2 /);
     expect(lines).toHaveLength(4);
   });
+
+  test('a command that moved up once and then logs goes back to the stream: one display, then the text', async () => {
+    // One write (printf's would be one a line, on a terminal), so that the
+    // move up finds both lines still unshown, as a terminal would show them.
+    writeFileSync(join(work, 'draw.txt'), 'step 1\nstep 2\x1b[A\rstep A\n\n');
+    const { reply, iopub } = await k.execute('!cat draw.txt; seq 5000', {}, 30000);
+    expect(reply.content.status).toBe('ok');
+    const shown = iopub.filter(
+      (m) => m.header.msg_type === 'display_data' || m.header.msg_type === 'update_display_data'
+    );
+    // The last text of each display, in the order they began.
+    const last = new Map<unknown, string>();
+    for (const m of shown)
+      last.set(
+        (m.content.transient as Record<string, unknown>).display_id,
+        String((m.content.data as Record<string, unknown>)['text/plain'])
+      );
+    expect(last.size).toBeGreaterThan(0);
+    expect(last.size).toBeLessThanOrEqual(2);
+    const lines = ['step A', 'step 2', ...Array.from({ length: 5000 }, (_, i) => String(i + 1))];
+    // The displays, then the stream below them: the scrollback a terminal keeps.
+    expect([...last.values()].join('\n') + '\n' + text(iopub)).toBe(lines.join('\n') + '\n');
+    expect(text(iopub).split('\n').length).toBeGreaterThan(4900);
+  });
 });
 
 describe("the terminal's width, as the page reports it", () => {

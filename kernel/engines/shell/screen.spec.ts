@@ -154,4 +154,87 @@ describe('TerminalText with a screen', () => {
     expect(screen.takeScrolled()).toEqual([]);
     expect(screen.render()).toBe('19999');
   });
+
+  test('after a move up, a screen of plain lines brings the output back to the line model, nothing lost or shown twice', () => {
+    const t = new TerminalText(80, 10);
+    const frozen: string[] = [];
+    t.onScreenEnd = (screen) => {
+      frozen.push(...screen.takeScrolled());
+      expect(screen.render()).toBe('');
+    };
+    t.write('a\r\nb\x1b[A\rA\r\n\r\n');
+    expect(t.screen).not.toBeNull();
+    const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`);
+    let stream = '';
+    // Cut anywhere, as a pty's reads are.
+    const out = lines.join('\r\n') + '\r\n\x1b[31mred\x1b[0m part';
+    for (let i = 0; i < out.length; i += 37) {
+      t.write(out.slice(i, i + 37));
+      stream += t.take();
+    }
+    expect(t.screen).toBeNull();
+    stream += t.end();
+    // The display the screen froze, then the stream below it: the scrollback a terminal keeps.
+    expect(frozen.join('\n') + '\n' + stream).toBe(
+      ['A', 'b', ...lines, '\x1b[31mred\x1b[0m part'].join('\n')
+    );
+    // Everything drawn on the screen had scrolled off: it holds the rows above the line being drawn.
+    expect(frozen).toHaveLength(10 + 9);
+    expect(stream.startsWith('line 17\nline 18\n')).toBe(true);
+  });
+
+  test('a move up after the output left its screen starts a new one over what the old one showed', () => {
+    const t = new TerminalText(80, 4);
+    let frozen = 0;
+    t.onScreenEnd = () => frozen++;
+    t.write('x\x1b[A\r\n1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7');
+    expect(t.screen).toBeNull();
+    expect(frozen).toBe(1);
+    expect(t.take()).toBe('7');
+    t.write('\x1b[A\rsix\r\n');
+    expect(t.screen?.render()).toBe('six\n7');
+    expect(t.take()).toBe('');
+  });
+
+  test('a move up after many lines on the stream draws over its last one, which stays on the screen', () => {
+    const t = new TerminalText(80, 10);
+    let ended = false;
+    t.onScreenEnd = () => (ended = true);
+    const lines = Array.from({ length: 100 }, (_, i) => `l ${i}`);
+    // Seeding the screen with the lines the stream showed is no output of its own.
+    t.write(lines.join('\r\n') + '\r\n');
+    expect(t.take()).toBe(lines.join('\n') + '\n');
+    t.write('\x1b[A\rX\r\n');
+    expect(ended).toBe(false);
+    expect(t.take()).toBe('');
+    expect(t.screen?.render()).toBe('X 99');
+    // And so is a flood the same read had not shown yet: it is on the screen, once.
+    const u = new TerminalText(80, 10);
+    u.write(lines.join('\r\n') + '\x1b[A\rX\r\n');
+    expect(u.take()).toBe('');
+    expect(u.screen?.takeScrolled().concat(u.screen.render().split('\n'))).toEqual([
+      ...lines.slice(0, 98),
+      'X 98',
+      'l 99'
+    ]);
+  });
+
+  test('nested bars that keep moving up stay on one screen however many lines they write between them', () => {
+    const t = new TerminalText(80, 10);
+    let ended = false;
+    t.onScreenEnd = () => (ended = true);
+    t.write('\repoch 0\r\n\rbatch 0\x1b[A');
+    let stream = '';
+    for (let i = 0; i < 500; i++) {
+      // tqdm.write: clear both bars, write the message where the outer one was, redraw both below it.
+      t.write(`\r${' '.repeat(10)}\r\n\r${' '.repeat(10)}\r\x1b[Amessage ${i}\r\n`);
+      t.write(`\repoch ${i}\r\n\rbatch ${i}\x1b[A`);
+      stream += t.take();
+    }
+    expect(ended).toBe(false);
+    expect(stream).toBe('');
+    const rows = t.screen!.render().split('\n');
+    expect(rows.slice(-2)).toEqual(['epoch 499', 'batch 499']);
+    expect(rows[rows.length - 3]).toBe('message 499');
+  });
 });

@@ -27,6 +27,8 @@ export class Screen {
   marking = true;
   /** Changed since the last `clean()`. */
   dirty = false;
+  /** Lines ended on the bottom row of the whole screen since the cursor last moved up or was placed (see `quiet`). */
+  private quietLines = 0;
 
   constructor(
     readonly columns: number,
@@ -70,23 +72,39 @@ export class Screen {
   /** Down a line, scrolling the region at its bottom. */
   index(): void {
     this.wrapPending = false;
-    if (this.row === this.bottom) this.scrollUp(1);
-    else if (this.row < this.rows - 1) this.row++;
+    if (this.row === this.bottom) {
+      this.scroll(1);
+      if (this.top === 0 && this.bottom === this.rows - 1) this.quietLines++;
+    } else if (this.row < this.rows - 1) this.row++;
+  }
+
+  /**
+   * How many lines in a row the output has ended on the bottom row, scrolling
+   * the whole screen, with nothing in between that moved the cursor up or to
+   * a row, set a region, saved or restored the cursor, or changed rows other
+   * than the cursor's. Once that is `rows`, every row drawn before has
+   * scrolled off: what is above the cursor is plain scrolled text.
+   */
+  get quiet(): number {
+    return this.quietLines;
   }
 
   /** Up a line, scrolling the region down at its top. */
   reverseIndex(): void {
+    this.quietLines = 0;
     this.wrapPending = false;
     if (this.row === this.top) this.scrollDown(1);
     else if (this.row > 0) this.row--;
   }
 
   up(n: number): void {
+    this.quietLines = 0;
     this.row = Math.max(this.row >= this.top ? this.top : 0, this.row - n);
     this.wrapPending = false;
   }
 
   down(n: number): void {
+    this.quietLines = 0;
     this.row = Math.min(this.row <= this.bottom ? this.bottom : this.rows - 1, this.row + n);
     this.wrapPending = false;
   }
@@ -99,6 +117,7 @@ export class Screen {
 
   /** Moves to a row, 0-based, kept on the screen. */
   toRow(row: number): void {
+    this.quietLines = 0;
     this.row = Math.max(0, Math.min(this.rows - 1, row));
     this.wrapPending = false;
   }
@@ -112,6 +131,7 @@ export class Screen {
 
   /** ED: 0 from the cursor to the end of the screen, 1 from its start to the cursor, 2 and 3 all of it. */
   eraseDisplay(mode: number): void {
+    if (mode !== 0) this.quietLines = 0;
     if (mode === 0) {
       this.eraseLine(0);
       for (let r = this.row + 1; r < this.rows; r++) this.blank(r, 0, this.columns);
@@ -152,6 +172,7 @@ export class Screen {
 
   /** IL: inserts `n` blank lines at the cursor's row, within the scroll region. */
   insertLines(n: number): void {
+    this.quietLines = 0;
     if (this.row < this.top || this.row > this.bottom) return;
     for (let i = 0; i < Math.min(n, this.bottom - this.row + 1); i++) {
       this.chars.splice(this.bottom, 1);
@@ -165,6 +186,7 @@ export class Screen {
 
   /** DL: deletes `n` lines at the cursor's row, within the scroll region. */
   deleteLines(n: number): void {
+    this.quietLines = 0;
     if (this.row < this.top || this.row > this.bottom) return;
     for (let i = 0; i < Math.min(n, this.bottom - this.row + 1); i++) {
       this.chars.splice(this.row, 1);
@@ -182,6 +204,11 @@ export class Screen {
    * it, it is gone, as on a terminal.
    */
   scrollUp(n: number): void {
+    this.quietLines = 0;
+    this.scroll(n);
+  }
+
+  private scroll(n: number): void {
     for (let i = 0; i < Math.min(n, this.bottom - this.top + 1); i++) {
       const [chars] = this.chars.splice(this.top, 1);
       const [styles] = this.styles.splice(this.top, 1);
@@ -198,6 +225,7 @@ export class Screen {
 
   /** SD: the region's lines move down `n`; blank lines come in at its top. */
   scrollDown(n: number): void {
+    this.quietLines = 0;
     for (let i = 0; i < Math.min(n, this.bottom - this.top + 1); i++) {
       this.chars.splice(this.bottom, 1);
       this.styles.splice(this.bottom, 1);
@@ -210,6 +238,7 @@ export class Screen {
 
   /** DECSTBM: the scroll region, 0-based and inclusive; the cursor goes home. */
   setRegion(top: number, bottom: number): void {
+    this.quietLines = 0;
     if (top >= bottom || bottom >= this.rows) {
       this.top = 0;
       this.bottom = this.rows - 1;
@@ -223,13 +252,39 @@ export class Screen {
   }
 
   save(): void {
+    this.quietLines = 0;
     this.saved = { row: this.row, col: this.col };
   }
 
   restore(): void {
+    this.quietLines = 0;
     this.row = this.saved?.row ?? 0;
     this.col = this.saved?.col ?? 0;
     this.wrapPending = false;
+  }
+
+  /**
+   * Ends the screen at the cursor's row: the shown rows above it become
+   * scrolled lines (`takeScrolled`), blank ones kept, and are returned; the
+   * cursor's row, its cells up to the last one not blank and the cursor's
+   * column (past the margin when a wrap is pending), is handed back to
+   * whoever draws the line from here on; the screen shows nothing after.
+   */
+  leave(): { above: string[]; chars: string[]; styles: string[]; col: number } {
+    const above: string[] = [];
+    for (let r = this.shownFrom; r < this.row; r++)
+      above.push(renderCells(this.chars[r], this.styles[r]));
+    this.scrolled.push(...above);
+    const chars = this.chars[this.row];
+    const styles = this.styles[this.row];
+    let end = chars.length;
+    while (end > 0 && chars[end - 1] === ' ' && !styles[end - 1]) end--;
+    const col = this.wrapPending ? this.columns : this.col;
+    for (let r = 0; r < this.rows; r++) this.blankRow(r);
+    this.shownFrom = Infinity;
+    this.quietLines = 0;
+    this.dirty = true;
+    return { above, chars: chars.slice(0, end), styles: styles.slice(0, end), col };
   }
 
   /** Lines scrolled off the top since the last take, rendered; they will not change again. */

@@ -133,6 +133,10 @@ export class ShellEngine {
       }
       this.onDcs?.(body, sink, end);
     };
+    // The screen went quiet and the output is back on the stream: the display
+    // keeps what the screen showed above the line being drawn, and the stream
+    // goes on below it (publishing it pushes any stream text before it first).
+    term.onScreenEnd = (screen) => display.freeze(screen);
     term.onQuery = (params, final) => {
       const answer = this.onQuery?.(params, final, term.column);
       if (answer) pty.write(answer);

@@ -20,7 +20,11 @@ export type { DcsEnd } from './control-string';
  * Once the output moves the cursor up (nested progress bars, multi-line
  * status), which no stream can show, the rest of it goes to a `Screen`
  * instead (`screen`), seeded with what the stream showed last: the caller
- * shows that as a display it updates.
+ * shows that as a display it updates. Once the screen has gone quiet above
+ * the cursor (`Screen.quiet` reaches its rows: a command that drew bars
+ * once and then logs), the output comes back to the line model with the
+ * line being drawn, and the screen is final (`onScreenEnd`); moving up again
+ * starts a new one.
  */
 export class TerminalText {
   private done = '';
@@ -41,6 +45,8 @@ export class TerminalText {
   private screenModel: Screen | null = null;
   /** The end of what `take` returned (whole lines and the line being drawn): the screen is seeded with it. */
   private tail = '';
+  /** While `enterScreen` replays what the stream showed and had not shown onto a new screen. */
+  private seeding = false;
   /** Where ESC 7 (or CSI s) saved the cursor on the line model: its column, and lines ended since. */
   private saved: { column: number; lines: number } | null = null;
   /** Set when a read redrew the line (a bare carriage return, a backspace): a progress bar may follow with cursor moves. */
@@ -51,6 +57,12 @@ export class TerminalText {
    * size cap (then only the head of the body is given).
    */
   onDcs: ((body: string, end: DcsEnd) => void) | null = null;
+  /**
+   * Called when the output leaves its screen for the line model: the rows
+   * above the cursor are the screen's last scrolled lines, and it shows
+   * nothing more. The line being drawn is the line model's, not yet taken.
+   */
+  onScreenEnd: ((screen: Screen) => void) | null = null;
   /** Called for CSI sequences with a final byte of a query (c, n, t, S): the caller may answer. */
   onQuery: ((params: string, final: string) => void) | null = null;
 
@@ -220,8 +232,10 @@ export class TerminalText {
       flushText();
       const screen = this.screenModel;
       if (c === '\n') {
-        if (screen) screen.newline();
-        else this.newline();
+        if (screen) {
+          screen.newline();
+          this.leaveQuietScreen(screen);
+        } else this.newline();
         i++;
       } else if (c === '\r') {
         if (screen) screen.carriageReturn();
@@ -294,8 +308,14 @@ export class TerminalText {
     if (next === 'M') this.enterScreen().reverseIndex();
     else if (next === '7') this.save();
     else if (next === '8') this.restore();
-    else if (next === 'D') this.screenModel?.index();
-    else if (next === 'E') this.screenModel?.newline();
+    else if (next === 'D' || next === 'E') {
+      const screen = this.screenModel;
+      if (screen) {
+        if (next === 'D') screen.index();
+        else screen.newline();
+        this.leaveQuietScreen(screen);
+      }
+    }
     return 2; // ESC =, ESC > ...: no text effect
   }
 
@@ -343,14 +363,41 @@ export class TerminalText {
     // The tail may start inside a line (or an SGR): from its first whole line.
     const cut = this.tail.length >= Private.TAIL ? this.tail.indexOf('\n') + 1 : 0;
     this.style = '';
+    // What seeds the screen is many lines down to the bottom: it must not
+    // count as the screen gone quiet (see leaveQuietScreen), which the move
+    // up that made the screen resets anyway.
+    this.seeding = true;
     screen.marking = false;
     this.parse(this.tail.slice(cut));
     screen.marking = true;
     this.tail = '';
     this.parse(unshown);
+    this.seeding = false;
     screen.toColumn(column);
     this.style = style;
     return screen;
+  }
+
+  /**
+   * Back to the line model once every row drawn on the screen has scrolled
+   * off with nothing addressing a row above the cursor in between (nested
+   * bars move up at each redraw, so they never get here while they run):
+   * the rows above it are final, and they seed the next screen as the
+   * stream's tail would; the cursor's row becomes the line being drawn.
+   */
+  private leaveQuietScreen(screen: Screen): void {
+    if (this.seeding || screen.quiet < this.rows) return;
+    const { above, chars, styles, col } = screen.leave();
+    this.screenModel = null;
+    this.done = '';
+    this.line = chars;
+    this.styles = styles;
+    this.cursor = col;
+    this.lineShown = '';
+    this.lineDirty = chars.length > 0;
+    this.saved = null;
+    this.tail = above.length > 0 ? (above.join('\n') + '\n').slice(-Private.TAIL) : '';
+    this.onScreenEnd?.(screen);
   }
 
   /** A CSI sequence once the output has a screen. */
@@ -524,6 +571,7 @@ export class TerminalText {
     if (!text) return;
     if (this.screenModel) {
       this.screenModel.print(text, this.style);
+      this.leaveQuietScreen(this.screenModel);
       return;
     }
     if (this.cursor === this.line.length && this.line.length + text.length > Private.LONG_LINE) {
