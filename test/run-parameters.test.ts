@@ -95,3 +95,39 @@ test('warren submit -p on a notebook with no parameters cell warns before it sub
   expect(r.stderr).toMatch(/no cell tagged "parameters", so subject was put in a new first cell/);
   expect(r.stderr.indexOf('no cell tagged')).toBeLessThan(r.stderr.indexOf('profile nowhere'));
 });
+
+test('a number is injected as it was typed: 1.0 stays a Python float, a 23-digit integer keeps its digits (a bigint in TypeScript)', async () => {
+  const big = '12345678901234567890123';
+  const py = writeNotebook(
+    join(dir, 'numbers.ipynb'),
+    [
+      { source: 'alpha = 0.5\nbig = 0\nxs = []', tags: ['parameters'] },
+      { source: 'print(repr(alpha), type(alpha).__name__, big, big % 1000, xs)' }
+    ],
+    'python3'
+  );
+  const args = ['-p', 'alpha=1.0', '-p', `big=${big}`, '-p', 'xs=[2.50, -3, 1e3]'];
+  const r = await warren(['run', py, '-o', join(dir, 'numbers.out.ipynb'), ...args], env());
+  expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+  const result = read(join(dir, 'numbers.out.ipynb'));
+  expect(result.cells[1].source).toBe(`alpha = 1.0\nbig = ${big}\nxs = [2.50, -3, 1e3]`);
+  expect(cellText(result, 2)).toBe(`1.0 float ${big} 123 [2.5, -3, 1000.0]\n`);
+  // The metadata keeps the digits a double would change.
+  expect(JSON.stringify(result.metadata.warren)).toContain(
+    `"parameters":{"alpha":1,"big":"${big}","xs":[2.5,-3,1000]}`
+  );
+
+  const ts = writeNotebook(join(dir, 'numbers-ts.ipynb'), [
+    { source: 'let alpha = 0.5;\nlet big = 0n;', tags: ['parameters'] },
+    { source: 'console.log(alpha, typeof big, String(big), String(big % 1000n))' }
+  ]);
+  const t = await warren(['run', ts, '-p', 'alpha=1.0', '-p', `big=${big}`], env());
+  expect([t.code, t.stderr]).toEqual([0, expect.any(String)]);
+  expect(read(ts).cells[1].source).toBe(`let alpha = 1.0;\nlet big = ${big}n;`);
+  expect(cellText(read(ts), 2)).toBe(`1 bigint ${big} 123\n`);
+
+  // What no double holds is refused, not run as Infinity.
+  const huge = await warren(['run', ts, '-p', 'x=1e400'], env());
+  expect(huge.code).toBe(2);
+  expect(huge.stderr).toMatch(/parameter x: 1e400 is beyond a 64-bit float/);
+});

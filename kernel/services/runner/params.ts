@@ -1,23 +1,59 @@
-import type { JSONValue } from '../../../src/contract';
+/**
+ * A number as it was typed. JSON.parse would make `1.0` the integer 1 (a
+ * Python int where papermill keeps a float) and round a 20-digit integer to
+ * the nearest double; each language's literal is written from the digits.
+ */
+export class NumberText {
+  constructor(readonly text: string) {}
 
-export type Parameters = Record<string, JSONValue>;
+  /** An integer beyond 2^53, which a JavaScript number cannot hold exactly. */
+  get bigInteger(): boolean {
+    return /^-?\d+$/.test(this.text) && !Number.isSafeInteger(Number(this.text));
+  }
+
+  /** In the notebook's metadata: the number, or its digits where a double would change it. */
+  toJSON(): number | string {
+    return this.bigInteger ? this.text : Number(this.text);
+  }
+}
+
+export type ParameterValue =
+  | null
+  | boolean
+  | number
+  | string
+  | NumberText
+  | ParameterValue[]
+  | { [key: string]: ParameterValue };
+
+export type Parameters = Record<string, ParameterValue>;
+
+/** A mistake in how the run was asked for (`warren run` exits 2 with its usage). */
+export class UsageError extends Error {}
 
 /**
  * `-p name=value`: the value is read as JSON when it parses (numbers, true,
  * null, arrays, quoted strings), otherwise it is the string as typed.
  */
-export function parseParameter(arg: string): [string, JSONValue] {
+export function parseParameter(arg: string): [string, ParameterValue] {
   const eq = arg.indexOf('=');
-  if (eq <= 0) throw new Error(`parameter "${arg}" is not name=value`);
+  if (eq <= 0) throw new UsageError(`parameter "${arg}" is not name=value`);
   const name = arg.slice(0, eq).trim();
   if (!/^[A-Za-z_$][\w$]*$/.test(name))
-    throw new Error(`parameter name "${name}" is not an identifier`);
+    throw new UsageError(`parameter name "${name}" is not an identifier`);
   const raw = arg.slice(eq + 1);
+  let value: ParameterValue;
   try {
-    return [name, JSON.parse(raw) as JSONValue];
+    value = Private.parseJSON(raw);
   } catch {
     return [name, raw];
   }
+  const huge = Private.numbers(value).find((n) => !Number.isFinite(Number(n.text)));
+  if (huge)
+    throw new UsageError(
+      `parameter ${name}: ${huge.text} is beyond a 64-bit float (it would be Infinity); pass it as a string`
+    );
+  return [name, value];
 }
 
 /** The injected cell's source in the notebook's language, or null for one we cannot write. */
@@ -36,47 +72,72 @@ export function parameterCell(language: string, params: Parameters): string | nu
     case 'r':
       return names.map((n) => `${n} = ${rLiteral(params[n])}`).join('\n');
     case 'bash':
-    case 'sh':
-      return names
-        .map(
-          (n) =>
-            `${n}=${shQuote(typeof params[n] === 'string' ? String(params[n]) : JSON.stringify(params[n]))}`
-        )
-        .join('\n');
+    case 'sh': {
+      // A string as typed, anything else as its JSON.
+      const v = (x: ParameterValue) => (typeof x === 'string' ? x : jsonText(x));
+      return names.map((n) => `${n}=${shQuote(v(params[n]))}`).join('\n');
+    }
     default:
       return null;
   }
 }
 
-export function jsLiteral(v: JSONValue): string {
-  // JSON is a JavaScript literal except for U+2028/2029 in strings before ES2019; escape them anyway.
-  return JSON.stringify(v)
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+/**
+ * A JavaScript literal. An integer beyond 2^53 is a bigint (`…n`): a number
+ * would silently change its digits, a bigint keeps them and TypeScript says
+ * so where it meets a number.
+ */
+export function jsLiteral(v: ParameterValue): string {
+  if (v instanceof NumberText) return v.bigInteger ? `${v.text}n` : v.text;
+  if (Array.isArray(v)) return `[${v.map(jsLiteral).join(',')}]`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      // "__proto__": in a literal would set the prototype; computed, it is a key.
+      .map(
+        ([k, x]) =>
+          `${k === '__proto__' ? `[${Private.jsString(k)}]` : Private.jsString(k)}:${jsLiteral(x)}`
+      )
+      .join(',')}}`;
+  if (typeof v === 'string') return Private.jsString(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // NaN, Infinity, -Infinity
+  return JSON.stringify(v);
 }
 
-export function pyLiteral(v: JSONValue): string {
+export function pyLiteral(v: ParameterValue): string {
   if (v === null) return 'None';
   if (v === true) return 'True';
   if (v === false) return 'False';
+  // As typed: 1.0 is a float, 1 an int, and an int has all its digits.
+  if (v instanceof NumberText) return v.text;
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `float('${v}')`;
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
   return `{${Object.entries(v)
-    .filter(([, x]) => x !== undefined)
-    .map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x as JSONValue)}`)
+    .map(([k, x]) => `${JSON.stringify(k)}: ${pyLiteral(x)}`)
     .join(', ')}}`;
 }
 
-function rLiteral(v: JSONValue): string {
+function rLiteral(v: ParameterValue): string {
   if (v === null) return 'NULL';
   if (v === true) return 'TRUE';
   if (v === false) return 'FALSE';
+  if (v instanceof NumberText) return v.text;
   if (typeof v === 'number' || typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `list(${v.map(rLiteral).join(', ')})`;
   return `list(${Object.entries(v)
-    .map(([k, x]) => `${JSON.stringify(k)} = ${rLiteral(x as JSONValue)}`)
+    .map(([k, x]) => `${JSON.stringify(k)} = ${rLiteral(x)}`)
     .join(', ')})`;
+}
+
+/** JSON text with each number as it was typed. */
+export function jsonText(v: ParameterValue): string {
+  if (v instanceof NumberText) return v.text;
+  if (Array.isArray(v)) return `[${v.map(jsonText).join(',')}]`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${jsonText(x)}`)
+      .join(',')}}`;
+  return JSON.stringify(v) as string;
 }
 
 export function shQuote(s: string): string {
@@ -94,4 +155,65 @@ export function noParametersCellWarning(names: string[]): string {
     `${names.length === 1 ? 'was' : 'were'} put in a new first cell; a later cell that sets ` +
     `${names.length === 1 ? 'it' : 'them'} again wins. Tag the cell that holds the defaults "parameters".`
   );
+}
+
+namespace Private {
+  export function jsString(s: string): string {
+    // JSON is a JavaScript literal except for U+2028/2029 in strings before ES2019; escape them anyway.
+    return JSON.stringify(s)
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029');
+  }
+
+  /**
+   * JSON.parse's value, except that each number is a NumberText holding its
+   * digits. JSON.parse checks the syntax first, so the walk below may trust it.
+   */
+  export function parseJSON(text: string): ParameterValue {
+    JSON.parse(text);
+    const tokens =
+      text.match(/"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|[[\]{}:,]/g) ??
+      [];
+    let i = 0;
+    const value = (): ParameterValue => {
+      const t = tokens[i++];
+      if (t === '[') {
+        const list: ParameterValue[] = [];
+        if (tokens[i] === ']') return (i++, list);
+        for (;;) {
+          list.push(value());
+          if (tokens[i++] === ']') return list;
+        }
+      }
+      if (t === '{') {
+        const object: { [key: string]: ParameterValue } = {};
+        if (tokens[i] === '}') return (i++, object);
+        for (;;) {
+          const key = JSON.parse(tokens[i]) as string;
+          i += 2; // the key and its colon
+          // defineProperty, as JSON.parse: a key "__proto__" is a key, not the prototype.
+          Object.defineProperty(object, key, {
+            value: value(),
+            enumerable: true,
+            writable: true,
+            configurable: true
+          });
+          if (tokens[i++] === '}') return object;
+        }
+      }
+      if (t === 'true') return true;
+      if (t === 'false') return false;
+      if (t === 'null') return null;
+      if (t.startsWith('"')) return JSON.parse(t) as string;
+      return new NumberText(t);
+    };
+    return value();
+  }
+
+  export function numbers(v: ParameterValue): NumberText[] {
+    if (v instanceof NumberText) return [v];
+    if (Array.isArray(v)) return v.flatMap(numbers);
+    if (v !== null && typeof v === 'object') return Object.values(v).flatMap(numbers);
+    return [];
+  }
 }

@@ -79,7 +79,8 @@ export class NotebookRunner {
       kernel: this.spec.name
     };
     if (Object.keys(this.options.parameters ?? {}).length)
-      meta.parameters = this.options.parameters as JSONObject;
+      // Through JSON: a number keeps its value, an integer a double cannot hold its digits.
+      meta.parameters = JSON.parse(JSON.stringify(this.options.parameters)) as JSONObject;
     if (this.warnings.length) meta.warnings = [...this.warnings];
     nb.metadata.warren = meta;
     for (const cell of nb.cells) {
