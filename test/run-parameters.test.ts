@@ -131,3 +131,46 @@ test('a number is injected as it was typed: 1.0 stays a Python float, a 23-digit
   expect(huge.code).toBe(2);
   expect(huge.stderr).toMatch(/parameter x: 1e400 is beyond a 64-bit float/);
 });
+
+test("parameter names are checked in the notebook's language: a non-ASCII identifier is taken, a reserved word is a usage error", async () => {
+  const py = writeNotebook(
+    join(dir, 'names.ipynb'),
+    [{ source: 'größe = 1\n_n = 0', tags: ['parameters'] }, { source: 'print(größe, _n)' }],
+    'python3'
+  );
+  const ok = await warren(['run', py, '-p', 'größe=3', '-p', '_n=4'], env());
+  expect([ok.code, ok.stderr]).toEqual([0, expect.any(String)]);
+  expect(cellText(read(py), 2)).toBe('3 4\n');
+  for (const [name, why] of [
+    ['class', 'is a reserved word in python'],
+    ['def', 'is a reserved word in python'],
+    ['None', 'is a reserved word in python'],
+    ['$x', 'is not an identifier in python'],
+    ['x²', 'is not an identifier in python']
+  ]) {
+    const r = await warren(['run', py, '-p', `${name}=1`], env());
+    expect([name, r.code, r.stderr]).toEqual([
+      name,
+      2,
+      expect.stringContaining(`parameter name "${name}" ${why}`)
+    ]);
+    expect(r.stderr).toMatch(/usage:\n {2}warren run NOTEBOOK/);
+  }
+
+  // TypeScript has other words: def and $x are names there, let and class are not.
+  const ts = writeNotebook(join(dir, 'names-ts.ipynb'), [
+    { source: 'let größe = 1;', tags: ['parameters'] },
+    { source: 'console.log(größe, def, $x)' }
+  ]);
+  const t = await warren(['run', ts, '-p', 'größe=3', '-p', 'def=4', '-p', '$x=5'], env());
+  expect([t.code, t.stderr]).toEqual([0, expect.any(String)]);
+  expect(cellText(read(ts), 2)).toBe('3 4 5\n');
+  for (const name of ['class', 'let', 'eval', 'require']) {
+    const r = await warren(['run', ts, '-p', `${name}=1`], env());
+    expect([name, r.code, r.stderr]).toEqual([
+      name,
+      2,
+      expect.stringContaining(`parameter name "${name}" is`)
+    ]);
+  }
+});

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseParameter } from '../services/runner/params';
+import { parseParameter, UsageError } from '../services/runner/params';
 import type { Parameters } from '../services/runner/params';
 import { NotebookRunner } from '../services/runner/runner';
 
@@ -45,18 +45,26 @@ export async function runCommand(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const runner = new NotebookRunner({
-    input: resolve(input),
-    output: resolve(output ?? input),
-    parameters,
-    timeoutS,
-    kernel,
-    cwd,
-    onEvent: (e) => {
-      if (e.type === 'cell')
-        process.stderr.write(`warren run: cell ${e.index} (${e.position + 1}/${e.total})\n`);
-    }
-  });
+  let runner: NotebookRunner;
+  try {
+    runner = new NotebookRunner({
+      input: resolve(input),
+      output: resolve(output ?? input),
+      parameters,
+      timeoutS,
+      kernel,
+      cwd,
+      onEvent: (e) => {
+        if (e.type === 'cell')
+          process.stderr.write(`warren run: cell ${e.index} (${e.position + 1}/${e.total})\n`);
+      }
+    });
+  } catch (error) {
+    // A parameter the notebook's language cannot take is known only once the notebook is read.
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`warren run: ${error.message}\nusage:\n${RUN_USAGE}\n`);
+    return 2;
+  }
   for (const warning of runner.warnings) process.stderr.write(`${warning}\n`);
   let signalled: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -33,14 +33,13 @@ export class UsageError extends Error {}
 
 /**
  * `-p name=value`: the value is read as JSON when it parses (numbers, true,
- * null, arrays, quoted strings), otherwise it is the string as typed.
+ * null, arrays, quoted strings), otherwise it is the string as typed. The
+ * name is checked once the notebook's language is known (`parameterCell`).
  */
 export function parseParameter(arg: string): [string, ParameterValue] {
   const eq = arg.indexOf('=');
   if (eq <= 0) throw new UsageError(`parameter "${arg}" is not name=value`);
   const name = arg.slice(0, eq).trim();
-  if (!/^[A-Za-z_$][\w$]*$/.test(name))
-    throw new UsageError(`parameter name "${name}" is not an identifier`);
   const raw = arg.slice(eq + 1);
   let value: ParameterValue;
   try {
@@ -56,10 +55,20 @@ export function parseParameter(arg: string): [string, ParameterValue] {
   return [name, value];
 }
 
-/** The injected cell's source in the notebook's language, or null for one we cannot write. */
+/**
+ * The injected cell's source in the notebook's language, or null for one we
+ * cannot write. A name the language cannot assign is a UsageError.
+ */
 export function parameterCell(language: string, params: Parameters): string | null {
   const names = Object.keys(params);
-  switch (language.toLowerCase()) {
+  const lang = language.toLowerCase();
+  const rules = Private.NAMES[lang];
+  if (!rules) return null;
+  for (const n of names) {
+    const why = rules(n);
+    if (why) throw new UsageError(`parameter name "${n}" ${why} in ${language}`);
+  }
+  switch (lang) {
     case 'typescript':
     case 'javascript':
       // A later declaration shadows the parameters cell's, as papermill's
@@ -71,14 +80,11 @@ export function parameterCell(language: string, params: Parameters): string | nu
       return names.map((n) => `${n} = ${pyLiteral(params[n])}`).join('\n');
     case 'r':
       return names.map((n) => `${n} = ${rLiteral(params[n])}`).join('\n');
-    case 'bash':
-    case 'sh': {
-      // A string as typed, anything else as its JSON.
+    default: {
+      // bash, sh: a string as typed, anything else as its JSON.
       const v = (x: ParameterValue) => (typeof x === 'string' ? x : jsonText(x));
       return names.map((n) => `${n}=${shQuote(v(params[n]))}`).join('\n');
     }
-    default:
-      return null;
   }
 }
 
@@ -89,7 +95,7 @@ export function parameterCell(language: string, params: Parameters): string | nu
  */
 export function jsLiteral(v: ParameterValue): string {
   if (v instanceof NumberText) return v.bigInteger ? `${v.text}n` : v.text;
-  if (Array.isArray(v)) return `[${v.map(jsLiteral).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map(jsLiteral).join(', ')}]`;
   if (v !== null && typeof v === 'object')
     return `{${Object.entries(v)
       // "__proto__": in a literal would set the prototype; computed, it is a key.
@@ -97,7 +103,7 @@ export function jsLiteral(v: ParameterValue): string {
         ([k, x]) =>
           `${k === '__proto__' ? `[${Private.jsString(k)}]` : Private.jsString(k)}:${jsLiteral(x)}`
       )
-      .join(',')}}`;
+      .join(', ')}}`;
   if (typeof v === 'string') return Private.jsString(v);
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // NaN, Infinity, -Infinity
   return JSON.stringify(v);
@@ -216,4 +222,62 @@ namespace Private {
     if (v !== null && typeof v === 'object') return Object.values(v).flatMap(numbers);
     return [];
   }
+
+  const PYTHON_KEYWORDS = new Set(
+    (
+      'False None True and as assert async await break class continue def del elif else ' +
+      'except finally for from global if import in is lambda nonlocal not or pass raise ' +
+      'return try while with yield __debug__'
+    ).split(' ')
+  );
+  /**
+   * Reserved in strict code (a cell is a module), the names strict code cannot
+   * bind, and the two TypeScript reserves at a module's top level.
+   */
+  const JS_RESERVED = new Set(
+    (
+      'break case catch class const continue debugger default delete do else enum export ' +
+      'extends false finally for function if import in instanceof new null return super ' +
+      'switch this throw true try typeof var void while with implements interface let ' +
+      'package private protected public static yield await arguments eval require exports'
+    ).split(' ')
+  );
+  const R_RESERVED = new Set(
+    (
+      'if else repeat while function for next break TRUE FALSE NULL Inf NaN NA NA_integer_ ' +
+      'NA_real_ NA_character_ NA_complex_ in'
+    ).split(' ')
+  );
+
+  const python = (n: string) =>
+    // str.isidentifier(): XID_Start or _, then XID_Continue.
+    // (Unicode 15.1 added the joiners to XID_Continue; Python 3.12 and older refuse them.)
+    !/^[\p{XID_Start}_]\p{XID_Continue}*$/u.test(n) || /[\u200c\u200d]/.test(n)
+      ? 'is not an identifier'
+      : PYTHON_KEYWORDS.has(n)
+        ? 'is a reserved word'
+        : null;
+  const javascript = (n: string) =>
+    !/^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(n)
+      ? 'is not an identifier'
+      : JS_RESERVED.has(n)
+        ? 'is reserved'
+        : null;
+  const shell = (n: string) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(n) ? null : 'is not a variable name (ASCII letters, digits, _)';
+
+  /** Why a name cannot be assigned, per language (lower case), or null when it can. */
+  export const NAMES: Record<string, ((name: string) => string | null) | undefined> = {
+    python,
+    typescript: javascript,
+    javascript,
+    r: (n) =>
+      !/^(\p{L}|\.(?![0-9]))[\p{L}\p{N}._]*$/u.test(n)
+        ? 'is not a syntactic name'
+        : R_RESERVED.has(n) || /^\.\.(\.|\d+$)/.test(n)
+          ? 'is a reserved word'
+          : null,
+    bash: shell,
+    sh: shell
+  };
 }
