@@ -220,3 +220,37 @@ test('a kernel that cannot start ends the run at once, saved as dead: a missing 
   // It ends once the kernel is found dead, not when a timer or a socket lets it.
   expect(Date.now() - t0).toBeLessThan(20000);
 });
+
+test('progress lines ending in \\r overwrite their line as JupyterLab shows them, never glued to the next, the last state kept (TypeScript and Python)', async () => {
+  const steps = ['a 10%\r', 'a 50%\r', 'a 100%\n', 'b 10%\r', 'b 99%\r'];
+  const ts = writeNotebook(join(dir, 'progress.ipynb'), [
+    {
+      source:
+        `for (const s of ${JSON.stringify(steps)}) {\n` +
+        '  process.stdout.write(s);\n' +
+        '  await new Promise((r) => setTimeout(r, 150));\n' +
+        '}'
+    }
+  ]);
+  const t = await warren(['run', ts], env());
+  expect([t.code, t.stderr]).toEqual([0, expect.any(String)]);
+  expect(cellText(read(ts), 0)).toBe('a 100%\nb 99%');
+
+  const py = writeNotebook(
+    join(dir, 'progress-py.ipynb'),
+    [
+      {
+        source:
+          `import time\nfor s in ${JSON.stringify(steps)}:\n` +
+          "    print(s, end='', flush=True)\n" +
+          '    time.sleep(0.3)\n' +
+          // Then a line over the last one, a shorter one over it, and a backspace.
+          "print('c 10% of 2\\rc 2/2', flush=True)\ntime.sleep(0.3)\nprint('d12\\b3')"
+      }
+    ],
+    'python3'
+  );
+  const p = await warren(['run', py], env());
+  expect([p.code, p.stderr]).toEqual([0, expect.any(String)]);
+  expect(cellText(read(py), 0)).toBe('a 100%\nc 2/2 of 2\nd13\n');
+});

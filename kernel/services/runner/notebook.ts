@@ -69,25 +69,48 @@ export function writeNotebookAtomic(path: string, nb: Notebook): void {
 export const isObject = isJSONObject;
 
 /**
- * What a terminal shows for `text`: a `\r` returns to the line start and the
- * next characters overwrite it (progress bars), `\r\n` is a newline. Lines
- * already ended are final, so only the last line of the previous text can change.
+ * Where the next character of a stream output goes, as JupyterLab's output
+ * model keeps it (not saved): after a `\r` it is the line's start, and what
+ * comes next overwrites the line. The text itself never holds the `\r`, so
+ * the notebook reads, while running and after, as JupyterLab shows it.
  */
-export function cleanStream(previous: string, text: string): string {
-  const joined = previous + text;
-  if (!joined.includes('\r')) return joined;
-  const lines = joined.replace(/\r\n/g, '\n').split('\n');
-  return lines.map(overwrite).join('\n');
-}
+const cursors = new WeakMap<JSONObject, number>();
 
-function overwrite(line: string): string {
-  if (!line.includes('\r')) return line;
-  let out = '';
-  for (const part of line.split('\r')) {
-    // A carriage return then fewer characters leaves the rest of the old line, as a terminal does.
-    out = part + out.slice(part.length);
+/**
+ * Writes `text` onto a stream's `previous` text at `cursor`, as JupyterLab
+ * does: `\r` returns to the line's start and the characters after it
+ * overwrite the line (a shorter line leaves the old one's end, as a terminal
+ * does), `\b` deletes the character before the cursor, `\n` ends the line.
+ * Lines already ended are final: only the last can change.
+ */
+export function writeStream(
+  previous: string,
+  cursor: number,
+  text: string
+): { text: string; cursor: number } {
+  if (cursor === previous.length && !/[\r\b]/.test(text))
+    return { text: previous + text, cursor: previous.length + text.length };
+  const start = previous.lastIndexOf('\n') + 1;
+  let done = previous.slice(0, start);
+  let line = previous.slice(start);
+  let at = cursor - start;
+  for (const piece of text.split(/([\r\n\b])/)) {
+    if (piece === '\n') {
+      done += line + '\n';
+      line = '';
+      at = 0;
+    } else if (piece === '\r') at = 0;
+    else if (piece === '\b') {
+      if (at > 0) {
+        line = line.slice(0, at - 1) + line.slice(at);
+        at--;
+      }
+    } else if (piece) {
+      line = line.slice(0, at) + piece + line.slice(at + piece.length);
+      at += piece.length;
+    }
   }
-  return out;
+  return { text: done + line, cursor: done.length + at };
 }
 
 /** Turns an iopub message into the nbformat output it stands for, or null. */
@@ -127,15 +150,19 @@ export function outputFromMessage(type: string, content: JSONObject): JSONObject
 /** Appends an output the way a frontend shows it: consecutive streams of one name merge. */
 export function appendOutput(outputs: JSONObject[], output: JSONObject): void {
   const last = outputs[outputs.length - 1];
-  if (
-    output.output_type === 'stream' &&
-    last &&
-    last.output_type === 'stream' &&
-    last.name === output.name
-  ) {
-    last.text = cleanStream(String(last.text), String(output.text));
+  if (output.output_type !== 'stream') {
+    outputs.push(output);
     return;
   }
-  if (output.output_type === 'stream') output.text = cleanStream('', String(output.text));
-  outputs.push(output);
+  const merge = last?.output_type === 'stream' && last.name === output.name;
+  const target = merge ? last : output;
+  const previous = merge ? String(last.text) : '';
+  const written = writeStream(
+    previous,
+    cursors.get(target) ?? previous.length,
+    String(output.text)
+  );
+  target.text = written.text;
+  cursors.set(target, written.cursor);
+  if (!merge) outputs.push(output);
 }
