@@ -254,3 +254,40 @@ test('progress lines ending in \\r overwrite their line as JupyterLab shows them
   expect([p.code, p.stderr]).toEqual([0, expect.any(String)]);
   expect(cellText(read(py), 0)).toBe('a 100%\nc 2/2 of 2\nd13\n');
 });
+
+test("a later cell's display update changes the earlier cell's output in the saved notebook, as nbclient does (Python and TypeScript)", async () => {
+  const py = writeNotebook(
+    join(dir, 'displays.ipynb'),
+    [
+      {
+        source:
+          'from IPython.display import display\n' +
+          "h = display('first', display_id=True)\n" +
+          "g = display('second', display_id=True)"
+      },
+      { source: "h.update('updated')" },
+      // Shown again under its id, a display updates where it was shown before.
+      { source: "display('again', display_id=g.display_id);" }
+    ],
+    'python3'
+  );
+  const p = await warren(['run', py], env());
+  expect([p.code, p.stderr]).toEqual([0, expect.any(String)]);
+  const result = read(py);
+  expect(result.cells.map((c) => c.outputs.map((o) => o.data?.['text/plain']))).toEqual([
+    ["'updated'", "'again'"],
+    [],
+    ["'again'"]
+  ]);
+
+  const ts = writeNotebook(join(dir, 'displays-ts.ipynb'), [
+    { source: "display.markdown('running', { id: 'status' })" },
+    { source: "display.markdown('done', { id: 'status', update: true })" }
+  ]);
+  const t = await warren(['run', ts], env());
+  expect([t.code, t.stderr]).toEqual([0, expect.any(String)]);
+  expect(read(ts).cells.map((c) => c.outputs.map((o) => o.data?.['text/plain']))).toEqual([
+    ['done'],
+    []
+  ]);
+});

@@ -49,6 +49,13 @@ export class NotebookRunner {
   private client: KernelClient | null = null;
   private stopping: RunnerStatus | null = null;
   private saveTimer: NodeJS.Timeout | null = null;
+  /**
+   * The outputs shown under each display id, in every cell so far: a later
+   * cell's update_display_data updates an earlier cell's output, as in
+   * JupyterLab and nbclient.
+   */
+  private readonly displays = new Map<string, Set<JSONObject>>();
+  private readonly displayIds = new WeakMap<JSONObject, string>();
   private readonly options: NotebookRunner.IOptions;
 
   constructor(options: NotebookRunner.IOptions) {
@@ -178,7 +185,6 @@ export class NotebookRunner {
     cell: CodeCell,
     index: number
   ): Promise<{ status: string; message: string }> {
-    const displays = new Map<string, JSONObject[]>();
     let clearPending = false;
     let msgId = '';
     let idle!: () => void;
@@ -192,27 +198,30 @@ export class NotebookRunner {
         cell.execution_count = m.content.execution_count;
       if (type === 'clear_output') {
         if (m.content.wait === true) clearPending = true;
-        else cell.outputs = [];
+        else cell.outputs = this.cleared(cell.outputs);
         this.saveSoon();
         return;
       }
       const transient = isObject(m.content.transient) ? m.content.transient : {};
       const displayId = typeof transient.display_id === 'string' ? transient.display_id : null;
       if (type === 'update_display_data') {
-        for (const o of displayId ? (displays.get(displayId) ?? []) : []) {
-          o.data = m.content.data ?? {};
-          o.metadata = m.content.metadata ?? {};
-        }
+        if (displayId) this.updateDisplay(displayId, m.content);
         this.saveSoon();
         return;
       }
       const output = outputFromMessage(type, m.content);
       if (!output) return;
       if (clearPending) {
-        cell.outputs = [];
+        cell.outputs = this.cleared(cell.outputs);
         clearPending = false;
       }
-      if (displayId) displays.set(displayId, [...(displays.get(displayId) ?? []), output]);
+      if (displayId) {
+        // Shown again under its id, a display updates its earlier outputs too.
+        this.updateDisplay(displayId, m.content);
+        const shown = this.displays.get(displayId) ?? new Set<JSONObject>();
+        this.displays.set(displayId, shown.add(output));
+        this.displayIds.set(output, displayId);
+      }
       appendOutput(cell.outputs, output);
       this.options.onEvent?.({ type: 'output', index, output });
       this.saveSoon();
@@ -254,6 +263,22 @@ export class NotebookRunner {
       if (timer) clearTimeout(timer);
       client.onIopub = null;
     }
+  }
+
+  private updateDisplay(displayId: string, content: JSONObject): void {
+    for (const o of this.displays.get(displayId) ?? []) {
+      o.data = content.data ?? {};
+      o.metadata = content.metadata ?? {};
+    }
+  }
+
+  /** A cell's outputs once cleared: none, and their display ids no longer point at them. */
+  private cleared(outputs: JSONObject[]): JSONObject[] {
+    for (const o of outputs) {
+      const id = this.displayIds.get(o);
+      if (id) this.displays.get(id)?.delete(o);
+    }
+    return [];
   }
 
   private async interrupt(): Promise<void> {
