@@ -291,3 +291,56 @@ test("a later cell's display update changes the earlier cell's output in the sav
     []
   ]);
 });
+
+test('a kernel killed mid-run is saved as dead, named by its signal, with every output it sent before (Python, and TypeScript whose supervisor restarts it)', async () => {
+  const py = writeNotebook(
+    join(dir, 'killed.ipynb'),
+    [
+      { source: "print('first')" },
+      {
+        source:
+          "import os, signal, time\nprint('last words', flush=True)\ntime.sleep(0.05)\nos.kill(os.getpid(), signal.SIGKILL)"
+      },
+      { source: "print('never')" }
+    ],
+    'python3'
+  );
+  const p = await warren(['run', py], env());
+  expect(p.code).toBe(1);
+  expect(p.stderr).toContain('dead: the kernel was killed by SIGKILL during cell 1');
+  let result = read(py);
+  expect([cellText(result, 0), cellText(result, 1), cellText(result, 2)]).toEqual([
+    'first\n',
+    'last words\n',
+    ''
+  ]);
+  expect(result.metadata.warren).toMatchObject({ status: 'dead', cell: 1 });
+
+  // The process the runner started (here warren's supervisor) is seen dead
+  // before what its kernel sent last has been read.
+  const supervisor = writeNotebook(join(dir, 'killed-supervisor.ipynb'), [
+    {
+      source:
+        "process.kill(process.ppid, 'SIGKILL');\nawait new Promise((r) => setTimeout(r, 30));\nconsole.log('last words')"
+    }
+  ]);
+  const s = await warren(['run', supervisor], env());
+  expect(s.code).toBe(1);
+  expect(s.stderr).toContain('the kernel was killed by SIGKILL during cell 0');
+  expect(cellText(read(supervisor), 0)).toBe('last words\n');
+
+  // A TypeScript kernel killed under its supervisor: the supervisor answers
+  // the cell with a DeadKernelError and starts another kernel, state lost.
+  const ts = writeNotebook(join(dir, 'killed-ts.ipynb'), [
+    { source: "console.log('first')" },
+    { source: "process.kill(process.pid, 'SIGKILL')", tags: ['raises-exception'] },
+    { source: "console.log('never')" }
+  ]);
+  const t = await warren(['run', ts], env());
+  expect(t.code).toBe(1);
+  expect(t.stderr).toContain('dead: the kernel died during cell 1: it was killed (SIGKILL)');
+  result = read(ts);
+  expect(cellText(result, 1)).toMatch(/^DeadKernelError: the kernel died/);
+  expect(result.cells[2].outputs).toEqual([]);
+  expect(result.metadata.warren).toMatchObject({ status: 'dead', cell: 1 });
+});

@@ -47,6 +47,8 @@ export class KernelClient {
   /** Called with each iopub message as it arrives (the runner saves outputs live). */
   onIopub: ((m: Message) => void) | null = null;
   exited: Promise<number | null> = Promise.resolve(null);
+  /** The signal that ended the kernel, once `exited` has resolved with null. */
+  exitSignal: NodeJS.Signals | null = null;
   stderr = '';
 
   private constructor(info: ConnectionInfo, dir: string) {
@@ -100,7 +102,10 @@ export class KernelClient {
     });
     client.process = child;
     client.exited = new Promise((resolve) => {
-      child.once('exit', (code) => resolve(code));
+      child.once('exit', (code, signal) => {
+        client.exitSignal = signal;
+        resolve(code);
+      });
       child.once('error', (error) => {
         client.stderr += `cannot start ${argv[0]}: ${error.message}\n`;
         resolve(null);

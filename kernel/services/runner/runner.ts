@@ -134,7 +134,10 @@ export class NotebookRunner {
       timeoutMs: 60000
     });
     const client = this.client;
-    const dead = client.exited.then((code) => ({ dead: true as const, code }));
+    const dead = client.exited.then((code) => ({
+      dead: true as const,
+      how: client.exitSignal ? `was killed by ${client.exitSignal}` : `exited with code ${code}`
+    }));
     const code = this.notebook.cells
       .map((cell, index) => ({ cell, index }))
       .filter(
@@ -153,12 +156,24 @@ export class NotebookRunner {
       this.options.onEvent?.({ type: 'cell', index, position, total: code.length });
       const outcome = await Promise.race([this.cell(client, cell, index), dead]);
       executed++;
+      // What the kernel sent before it died may be read after its exit is seen.
+      if ('dead' in outcome) await Private.drain(client);
       this.save();
       if ('dead' in outcome)
         return {
           status: this.stopping ?? 'dead',
           cell: index,
-          message: `the kernel exited (${outcome.code}) during cell ${index}`,
+          message: `the kernel ${outcome.how} during cell ${index}`,
+          executed
+        };
+      // warren's supervisor answers the cell its kernel died in with this
+      // error (kernel/io/afterlife.ts) and starts another, state lost: the run
+      // cannot go on, whatever the cell's tags.
+      if (outcome.ename === 'DeadKernelError')
+        return {
+          status: this.stopping ?? 'dead',
+          cell: index,
+          message: `the kernel died during cell ${index}${Private.deathReason(outcome.evalue)}`,
           executed
         };
       if (this.stopping)
@@ -184,7 +199,7 @@ export class NotebookRunner {
     client: KernelClient,
     cell: CodeCell,
     index: number
-  ): Promise<{ status: string; message: string }> {
+  ): Promise<{ status: string; message: string; ename: string; evalue: string }> {
     let clearPending = false;
     let msgId = '';
     let idle!: () => void;
@@ -258,7 +273,7 @@ export class NotebookRunner {
         'shell.execute_request': started,
         'shell.execute_reply': new Date().toISOString()
       };
-      return { status, message: ename ? `${ename}: ${evalue}` : status };
+      return { status, message: ename ? `${ename}: ${evalue}` : status, ename, evalue };
     } finally {
       if (timer) clearTimeout(timer);
       client.onIopub = null;
@@ -363,5 +378,27 @@ export namespace NotebookRunner {
     saveIntervalMs?: number;
     interruptGraceMs?: number;
     onEvent?: (event: RunnerEvent) => void;
+  }
+}
+
+namespace Private {
+  /**
+   * Waits until iopub has been quiet for 100 ms (at most 1 s): the messages a
+   * kernel sent just before it died can still be in the socket when its exit
+   * is seen.
+   */
+  export async function drain(client: KernelClient): Promise<void> {
+    const deadline = Date.now() + 1000;
+    let seen = -1;
+    while (client.iopubLog.length !== seen && Date.now() < deadline) {
+      seen = client.iopubLog.length;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** `: why`, from the DeadKernelError's "the kernel died (why). A new kernel…". */
+  export function deathReason(evalue: string): string {
+    const why = /\((.*)\)\. /.exec(evalue)?.[1];
+    return why ? `: ${why}` : '';
   }
 }
