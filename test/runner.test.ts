@@ -344,3 +344,21 @@ test('a kernel killed mid-run is saved as dead, named by its signal, with every 
   expect(result.cells[2].outputs).toEqual([]);
   expect(result.metadata.warren).toMatchObject({ status: 'dead', cell: 1 });
 });
+
+test('SIGHUP (the terminal closed) stops the run as SIGTERM does: saved as cancelled, exit 129', async () => {
+  const nb = writeNotebook(join(dir, 'hup.ipynb'), [
+    {
+      source:
+        "for (let i = 0; i < 600; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 100)); }"
+    }
+  ]);
+  let pid = 0;
+  const running = warren(['run', nb], env(), (p) => (pid = p));
+  await until(() => cellText(read(nb), 0).includes('tick 3'), 30000, 'live output');
+  process.kill(pid, 'SIGHUP');
+  const r = await running;
+  expect(r.code).toBe(129);
+  const result = read(nb);
+  expect(cellText(result, 0)).toMatch(/tick 3\n/);
+  expect(result.metadata.warren?.status).toBe('cancelled');
+});

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { parseParameter, UsageError } from '../services/runner/params';
 import type { Parameters } from '../services/runner/params';
@@ -9,7 +10,7 @@ export const RUN_USAGE =
 /** The longest --timeout a timer can hold (Node's setTimeout: 2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMEOUT_S = Math.floor((2 ** 31 - 1) / 1000);
 
-/** `warren run`: 0 when every cell ran, 1 on a failed cell, 130/143 on a signal, 2 on bad usage. */
+/** `warren run`: 0 when every cell ran, 1 on a failed cell, 128 + N on SIGHUP, SIGINT or SIGTERM, 2 on bad usage. */
 export async function runCommand(args: string[]): Promise<number> {
   let input: string | undefined;
   let output: string | undefined;
@@ -70,18 +71,23 @@ export async function runCommand(args: string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) return;
     signalled = signal;
+    // After a SIGHUP the terminal is gone: a failed write must not end the save.
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
     process.stderr.write(`warren run: ${signal}: interrupting the kernel and saving\n`);
     void runner.cancel('cancelled');
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // SIGHUP too: a run started from a terminal that closes (ssh dropped)
+  // would die by it with the notebook still marked running.
+  for (const signal of Private.STOP_SIGNALS) process.on(signal, onSignal);
   const result = await runner.run();
   process.stderr.write(`warren run: ${result.status}: ${result.message}\n`);
-  if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+  if (signalled) return 128 + constants.signals[signalled];
   return result.status === 'ok' ? 0 : 1;
 }
 
 namespace Private {
+  export const STOP_SIGNALS: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGTERM'];
+
   /** --timeout's value: seconds, more than 0 and no more than a timer holds. */
   export function seconds(text: string): number {
     const s = Number(text);
