@@ -2,7 +2,17 @@
  * `warren run`: a notebook executed headless by its own kernelspec (warren's
  * and Debian's ipykernel), through the kernel's Jupyter client.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { join } from 'node:path';
 import { alive } from '../kernel/pids';
 import { descendants } from '../kernel/services/processes';
@@ -361,4 +371,20 @@ test('SIGHUP (the terminal closed) stops the run as SIGTERM does: saved as cance
   const result = read(nb);
   expect(cellText(result, 0)).toMatch(/tick 3\n/);
   expect(result.metadata.warren?.status).toBe('cancelled');
+});
+
+test('an output that is a symlink stays one, and the file it points at keeps its mode', async () => {
+  const nb = writeNotebook(join(dir, 'linked.ipynb'), [{ source: "console.log('saved')" }]);
+  const store = tempDir('warren-run-store-');
+  const real = join(store, 'results.ipynb');
+  writeFileSync(real, '{}');
+  chmodSync(real, 0o640);
+  const out = join(dir, 'linked.out.ipynb');
+  symlinkSync(real, out);
+  const r = await warren(['run', nb, '-o', out], env());
+  expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+  expect(lstatSync(out).isSymbolicLink()).toBe(true);
+  expect(cellText(read(real), 0)).toBe('saved\n');
+  expect(statSync(real).mode & 0o777).toBe(0o640);
+  expect(readdirSync(store)).toEqual(['results.ipynb']);
 });

@@ -1,5 +1,14 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  chmodSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { JSONObject, JSONValue } from '../../../src/contract';
 import { isJSONObject } from '../../../src/contract';
 
@@ -58,12 +67,16 @@ export function readNotebook(path: string): Notebook {
  * Writes through a temporary file in the same folder and renames it over the
  * target, so a reader (or a crash of this process) never sees half a
  * notebook. No fsync: it would double the runner's time per cell, and a
- * power loss is the one case it would cover.
+ * power loss is the one case it would cover. An output that is a symlink
+ * stays one: the file it points at is the one replaced, and a file's mode is
+ * kept (the rename would give it the temporary file's).
  */
 export function writeNotebookAtomic(path: string, nb: Notebook): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const { target, mode } = Private.target(path);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   writeFileSync(tmp, JSON.stringify(nb, null, 1) + '\n');
-  renameSync(tmp, path);
+  if (mode !== null) chmodSync(tmp, mode);
+  renameSync(tmp, target);
 }
 
 export const isObject = isJSONObject;
@@ -165,4 +178,23 @@ export function appendOutput(outputs: JSONObject[], output: JSONObject): void {
   target.text = written.text;
   cursors.set(target, written.cursor);
   if (!merge) outputs.push(output);
+}
+
+namespace Private {
+  /** The file a path names, through its symlinks, and that file's mode (null: none yet). */
+  export function target(path: string): { target: string; mode: number | null } {
+    try {
+      const real = realpathSync(path);
+      return { target: real, mode: statSync(real).mode & 0o7777 };
+    } catch {
+      // A link to a file not made yet makes it; no link, or no file: the path itself.
+      try {
+        if (lstatSync(path).isSymbolicLink())
+          return { target: resolve(dirname(path), readlinkSync(path)), mode: null };
+      } catch {
+        // not there
+      }
+      return { target: path, mode: null };
+    }
+  }
 }
