@@ -388,3 +388,41 @@ test('an output that is a symlink stays one, and the file it points at keeps its
   expect(statSync(real).mode & 0o777).toBe(0o640);
   expect(readdirSync(store)).toEqual(['results.ipynb']);
 });
+
+test('with large outputs the notebook is saved less often, so saving takes a small share of the run', async () => {
+  // 30 MB of output, then a cell whose output comes every 10 ms for about 3 s.
+  const nb = writeNotebook(join(dir, 'large.ipynb'), [
+    { source: "process.stdout.write('y'.repeat(99).concat('\\n').repeat(300000))" },
+    {
+      source:
+        "for (let i = 0; i < 300; i++) { console.log('tick ' + i); await new Promise((r) => setTimeout(r, 10)); }"
+    }
+  ]);
+  const out = join(dir, 'large.out.ipynb');
+  const saves: number[] = [];
+  let last = '';
+  const watch = setInterval(() => {
+    try {
+      const s = statSync(out);
+      const now = `${s.ino}:${s.mtimeMs}`;
+      if (now !== last && s.size > 1e6) saves.push(Date.now());
+      last = now;
+    } catch {
+      // not written yet
+    }
+  }, 5);
+  const r = await warren(['run', nb, '-o', out], env());
+  clearInterval(watch);
+  expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+  const result = read(out);
+  expect(cellText(result, 1)).toMatch(/tick 299\n$/);
+  // What one save costs here, and how long the large notebook was being saved.
+  const t0 = performance.now();
+  writeFileSync(join(dir, 'large.copy.json'), JSON.stringify(result, null, 1));
+  const cost = performance.now() - t0;
+  const span = saves[saves.length - 1] - saves[0];
+  // Saving back to back (every 50 ms after the last save ended) would make
+  // span / (cost + 50) saves; spaced by ten times their cost, at most
+  // span / (10 * cost) and the first and last. Five times is the margin.
+  expect(saves.length).toBeLessThanOrEqual(Math.floor(span / (5 * cost)) + 2);
+});
