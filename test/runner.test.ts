@@ -426,3 +426,38 @@ test('with large outputs the notebook is saved less often, so saving takes a sma
   // span / (10 * cost) and the first and last. Five times is the margin.
   expect(saves.length).toBeLessThanOrEqual(Math.floor(span / (5 * cost)) + 2);
 });
+
+test('a figure redrawn many times does not pile up in the runner: it keeps no log of every message', async () => {
+  // 300 frames of 1 MB, each clearing the last: the notebook holds one.
+  const nb = writeNotebook(
+    join(dir, 'redraw.ipynb'),
+    [
+      {
+        source:
+          'from IPython.display import display, clear_output\n' +
+          'import base64, os\n' +
+          'blob = base64.b64encode(os.urandom(750000)).decode()\n' +
+          'for i in range(300):\n' +
+          '    clear_output(wait=True)\n' +
+          "    display({'image/png': blob, 'text/plain': f'frame {i}'}, raw=True)"
+      }
+    ],
+    'python3'
+  );
+  let pid = 0;
+  let peakKb = 0;
+  const watch = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // not started, or ended
+    }
+  }, 20);
+  const r = await warren(['run', nb], env(), (p) => (pid = p));
+  clearInterval(watch);
+  expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+  expect(read(nb).cells[0].outputs.map((o) => o.data?.['text/plain'])).toEqual(['frame 299']);
+  // About 120 MB here; holding every frame, 370 MB.
+  expect(Math.round(peakKb / 1024)).toBeLessThan(220);
+});

@@ -36,8 +36,11 @@ export class KernelClient {
     string,
     { messages: Message[]; done: (m: Message[]) => void }
   >();
-  /** Every iopub message seen, in order (tests inspect it). */
+  /** Every iopub message seen, in order (tests inspect it); empty where `keepIopubLog` is false. */
   readonly iopubLog: Message[] = [];
+  /** How many iopub messages have arrived. */
+  iopubCount = 0;
+  private keepIopubLog = true;
   /** Answers an input_request; null leaves it unanswered (answer later with `inputReply`). */
   onInputRequest: (prompt: string, password: boolean) => string | null = () => '';
   /** Every input_request seen, in order. */
@@ -81,6 +84,7 @@ export class KernelClient {
     const file = join(dir, 'connection.json');
     writeFileSync(file, JSON.stringify(info));
     const client = new KernelClient(info, dir);
+    client.keepIopubLog = options.keepIopubLog ?? true;
     const child = spawn(
       argv[0],
       argv.slice(1).map((a) => a.replace('{connection_file}', file)),
@@ -315,9 +319,12 @@ export class KernelClient {
   }
 
   private onIopubMessage(m: Message): void {
-    this.iopubLog.push(m);
+    this.iopubCount++;
+    if (this.keepIopubLog) {
+      this.iopubLog.push(m);
+      if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
+    }
     this.onIopub?.(m);
-    if (this.iopubLog.length > 100000) this.iopubLog.splice(0, 50000);
     const parent = typeof m.parent_header.msg_id === 'string' ? m.parent_header.msg_id : '';
     const w = this.iopubWaiters.get(parent);
     if (!w) return;
@@ -359,5 +366,11 @@ export namespace KernelClient {
     transport?: 'tcp' | 'ipc';
     key?: string;
     timeoutMs?: number;
+    /**
+     * Keep every iopub message in `iopubLog` (the default, for tests). A
+     * long run holds them all otherwise: a figure redrawn 300 times is 300
+     * copies of it.
+     */
+    keepIopubLog?: boolean;
   }
 }

@@ -132,7 +132,8 @@ export class NotebookRunner {
       // keep a kernel, and its GPU work, running on a host that nothing watches.
       env: { ...this.spec.env, WARREN_SUPERVISOR_WATCH_PARENT: '1' },
       cwd,
-      timeoutMs: 60000
+      timeoutMs: 60000,
+      keepIopubLog: false
     });
     const client = this.client;
     const dead = client.exited.then((code) => ({
@@ -405,8 +406,8 @@ namespace Private {
   export async function drain(client: KernelClient): Promise<void> {
     const deadline = Date.now() + 1000;
     let seen = -1;
-    while (client.iopubLog.length !== seen && Date.now() < deadline) {
-      seen = client.iopubLog.length;
+    while (client.iopubCount !== seen && Date.now() < deadline) {
+      seen = client.iopubCount;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
