@@ -101,7 +101,7 @@ afterAll(() => {
     // nothing queued
   }
   sh('slurm-down.sh', [slurmDir]);
-  sh('stop-sshd.sh', [sshDir]);
+  sh('stop-sshd.sh', [sshDir, '--drop']);
 });
 
 const runs = () =>

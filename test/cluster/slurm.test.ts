@@ -117,7 +117,7 @@ afterAll(() => {
     // nothing queued
   }
   sh('slurm-down.sh', [slurmDir]);
-  sh('stop-sshd.sh', [sshDir]);
+  sh('stop-sshd.sh', [sshDir, '--drop']);
 });
 
 function notebook(name: string, cells: { source: string; tags?: string[] }[]): string {
@@ -252,7 +252,8 @@ test('the SSH connection drops while polling: polling resumes on the same job, n
   const nb = notebook('drop.ipynb', [{ source: '!sleep 6; echo slept' }]);
   const record = await manager.submit({ notebook: nb, profile: profiles.login });
   await until(async () => (await manager.poll(record.id)).state === 'running', 30000, 'running');
-  sh('stop-sshd.sh', [sshDir]);
+  // The host goes, and with it the connection the polls share.
+  sh('stop-sshd.sh', [sshDir, '--drop']);
   const lost = await manager.poll(record.id);
   expect(lost.state).toBe('running');
   expect(lost.message).toMatch(/retrying$/);

@@ -48,7 +48,7 @@ beforeAll(() => {
   manager = new RunManager(new RunStore(join(data, 'warren', 'runs')));
 });
 
-afterAll(() => sh('stop-sshd.sh', [sshDir]));
+afterAll(() => sh('stop-sshd.sh', [sshDir, '--drop']));
 
 test('a notebook runs detached on the host and comes back with its declared output', async () => {
   writeFileSync(join(work, 'in.txt'), 'hello');
@@ -305,7 +305,7 @@ describe('the connection to a host', () => {
       expect(slow).toMatchObject({ code: 0, stdout: 'done\n', stderr: '' });
       expect(failing).toMatchObject({ code: 3, stdout: '', stderr: 'refused\n' });
     } finally {
-      sh('stop-sshd.sh', [dir]);
+      sh('stop-sshd.sh', [dir, '--drop']);
     }
   });
 
