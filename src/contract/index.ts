@@ -19,6 +19,14 @@ export function isJSONObject(value: unknown): value is JSONObject {
   return isRecord(value);
 }
 
+/** The kernelspecs warren installs (kernel/cli/install.ts), TypeScript's and JavaScript's. */
+export const KernelNames = ['warren', 'warren-js'] as const;
+
+/** Whether a kernel (or a notebook's kernelspec) of this name is one of warren's. */
+export function isWarrenKernelName(name: unknown): boolean {
+  return typeof name === 'string' && (KernelNames as readonly string[]).includes(name);
+}
+
 /** Comm target names the kernel registers. */
 export const CommTargets = {
   gpu: 'warren.gpu',

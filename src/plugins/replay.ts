@@ -3,6 +3,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { isWarrenKernelName } from '../contract';
 import { ReplayDefaults } from '../contract/settings';
 import type { ReplaySettings } from '../contract/settings';
 import { ReplayModel } from '../replay/model';
@@ -71,7 +72,7 @@ namespace Private {
   }
 
   export function isWarren(kernel: Kernel.IKernelConnection | null | undefined): boolean {
-    return !!kernel && /^warren(-js)?$/.test(kernel.name);
+    return !!kernel && isWarrenKernelName(kernel.name);
   }
 
   /** Keeps one ReplayModel for the panel's current warren kernel and syncs it on each connect. */

@@ -1,6 +1,7 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import type { CodeEditor } from '@jupyterlab/codeeditor';
 import { EditorExtensionRegistry, IEditorExtensionRegistry } from '@jupyterlab/codemirror';
+import { isWarrenKernelName } from '../contract';
 import { shellLines } from '../editor/shell-lines';
 
 const PLUGIN_ID = 'warren:shell-highlight';
@@ -40,7 +41,7 @@ namespace Private {
     const spec = shared.notebook?.getMetadata('kernelspec');
     const name =
       typeof spec === 'object' && spec !== null ? (spec as { name?: unknown }).name : undefined;
-    return typeof name === 'string' && /^warren(-js)?$/.test(name);
+    return isWarrenKernelName(name);
   }
 }
 

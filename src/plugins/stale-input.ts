@@ -2,6 +2,7 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import type { Cell, CodeCell } from '@jupyterlab/cells';
 import type { Notebook } from '@jupyterlab/notebook';
 import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
+import { isWarrenKernelName } from '../contract';
 
 const PLUGIN_ID = 'warren:stale-input';
 
@@ -41,7 +42,7 @@ namespace Private {
     if (cell.model.type !== 'code') return;
     const kernel = tracker.find((panel) => panel.content === notebook)?.sessionContext.session
       ?.kernel;
-    if (!kernel || !/^warren(-js)?$/.test(kernel.name)) return;
+    if (!kernel || !isWarrenKernelName(kernel.name)) return;
     const stale = (cell as CodeCell).outputArea.widgets.filter(
       (w) => w.hasClass(STDIN_ITEM) && !w.hasClass(STDIN_HIDING)
     );

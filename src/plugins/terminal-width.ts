@@ -3,7 +3,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { CommTargets } from '../contract';
+import { CommTargets, isWarrenKernelName } from '../contract';
 import { TerminalWidthDefaults } from '../contract/settings';
 import type { TerminalWidthSettings } from '../contract/settings';
 import type { TerminalWidth } from '../contract/terminal';
@@ -54,7 +54,7 @@ function activateTerminalWidth(
 
 namespace Private {
   function isWarren(kernel: Kernel.IKernelConnection | null | undefined): boolean {
-    return !!kernel && /^warren(-js)?$/.test(kernel.name);
+    return !!kernel && isWarrenKernelName(kernel.name);
   }
 
   /** Sends the panel's output width to its warren kernel whenever either changes. */
