@@ -123,6 +123,37 @@ describe('the compiler process', () => {
     }
   });
 
+  test('reads its snapshot into transparent huge pages where the system gives them on request', async () => {
+    const thp = (() => {
+      try {
+        return /\[(\w+)\]/.exec(
+          readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8')
+        )![1];
+      } catch {
+        return 'never';
+      }
+    })();
+    const folder = fresh();
+    const saved = { ...process.env };
+    process.env.WARREN_COMPILER_DIR = folder;
+    const compiler = new Compiler(join(BUILT, 'compiler-process.js'), setup);
+    try {
+      const converted = await compiler
+        .convert('kept.toFixed(1)')
+        .finally(() => (process.env = saved));
+      expect(converted.diagnostics).toEqual([]);
+      const [pid] = compilersIn(folder);
+      const huge = Number(
+        /AnonHugePages:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]
+      );
+      // Node's copies of the blob, malloc blocks of tens of MB (the first is given back).
+      if (thp === 'never') expect(huge).toBe(0);
+      else expect(huge).toBeGreaterThanOrEqual(4096);
+    } finally {
+      await compiler.dispose();
+    }
+  });
+
   test('says it is under way once spawned, long before it listens: what a starting kernel waits for before loading its modules', async () => {
     const before = process.env.WARREN_COMPILER_DIR;
     const folder = fresh();

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { socketPath } from './compiler-socket';
+import { socketPath, withHugePages } from './compiler-socket';
 
 describe("the compiler's socket", () => {
   const before = process.env.WARREN_COMPILER_DIR;
@@ -31,6 +31,18 @@ describe("the compiler's socket", () => {
     process.env.WARREN_COMPILER_DIR = folder;
     expect(socketPath('/opt/a/compiler-process.js')).not.toBe(
       socketPath('/opt/b/compiler-process.js')
+    );
+  });
+
+  test("asks glibc for huge pages beside the user's own tunables, and leaves a choice of the user's alone", () => {
+    expect(withHugePages(undefined)).toBe('glibc.malloc.hugetlb=1');
+    expect(withHugePages('')).toBe('glibc.malloc.hugetlb=1');
+    expect(withHugePages('glibc.malloc.trim_threshold=262144')).toBe(
+      'glibc.malloc.trim_threshold=262144:glibc.malloc.hugetlb=1'
+    );
+    expect(withHugePages('glibc.malloc.hugetlb=0')).toBe('glibc.malloc.hugetlb=0');
+    expect(withHugePages('glibc.cpu.x86_ibt=0:glibc.malloc.hugetlb=2')).toBe(
+      'glibc.cpu.x86_ibt=0:glibc.malloc.hugetlb=2'
     );
   });
 });

@@ -112,6 +112,21 @@ function snapshotCurrent(blob: string, folder: string): boolean {
   }
 }
 
+/**
+ * glibc's tunables with malloc's large blocks in transparent huge pages
+ * (`glibc.malloc.hugetlb=1`: malloc asks for them with madvise, which is
+ * what the usual `madvise` setting of the system serves), unless the user set
+ * that tunable. Node reads the 33 MB blob into blocks of its own and copies
+ * it twice before V8 reads it: in 4 KB pages that was 17,000 page faults of
+ * the compiler's 36,700, and under a hypervisor a page fault is dear (the
+ * compiler listened after 1.06-1.18 s here, 0.64-0.77 s with huge pages; its
+ * RSS the same).
+ */
+export function withHugePages(tunables: string | undefined): string {
+  if (tunables && /(^|:)glibc\.malloc\.hugetlb=/.test(tunables)) return tunables;
+  return tunables ? `${tunables}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1';
+}
+
 /** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
 function compilerEnv(socket: string): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
@@ -124,6 +139,7 @@ function compilerEnv(socket: string): NodeJS.ProcessEnv {
   // V8 flags there (tuning for the user's own cells) would not match
   // the snapshot's, which then would not load.
   delete env.NODE_OPTIONS;
+  env.GLIBC_TUNABLES = withHugePages(env.GLIBC_TUNABLES);
   return env;
 }
 
