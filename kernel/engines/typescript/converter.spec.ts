@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ts from '@tslab/typescript-for-tslab';
 import { Converter, createRegistry } from './converter';
 import { newestWins, topLevelNames } from './declarations';
 
@@ -207,6 +208,35 @@ describe('the converter', () => {
     } finally {
       rmSync(notebook, { recursive: true, force: true });
       rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  test("a converter moved to a notebook's folder does not look for the libraries' imports again", () => {
+    const notebook = mkdtempSync(join(tmpdir(), 'warren-moved-'));
+    const looked: string[] = [];
+    const { fileExists, directoryExists } = ts.sys;
+    try {
+      converter.warmUp();
+      ts.sys.fileExists = (path) => (looked.push(path), fileExists(path));
+      ts.sys.directoryExists = (path) => (looked.push(path), directoryExists(path));
+      expect(converter.moveTo(notebook)).toBe(true);
+      converter.warmUp();
+      ts.sys.fileExists = fileExists;
+      ts.sys.directoryExists = directoryExists;
+      // @types/node's 'node:events' and the like (a walk up from its folder
+      // for a node_modules), and undici-types' own files: 119 lookups when
+      // they were resolved again. What is left is finding @types/node.
+      expect(
+        looked.filter((p) => /undici-types|@types\/node\/node_modules|@types\/node_modules/.test(p))
+      ).toEqual([]);
+      expect(looked.length).toBeLessThan(30);
+      expect(messages('const pid: string = process.pid')[0]).toMatch(
+        /Type 'number' is not assignable to type 'string'/
+      );
+    } finally {
+      ts.sys.fileExists = fileExists;
+      ts.sys.directoryExists = directoryExists;
+      rmSync(notebook, { recursive: true, force: true });
     }
   });
 

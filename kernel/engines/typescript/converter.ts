@@ -17,6 +17,7 @@
  * declaration of each name winning, so a notebook of thousands of cells
  * checks a cell against a few dozen files.
  */
+import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import {
@@ -53,6 +54,19 @@ let made = 0;
 
 /** Files read from disk (lib, @types, modules), read once for every converter of the process. */
 const disk = new Map<string, ts.IScriptSnapshot | undefined>();
+
+/**
+ * Where libraries' imports resolve to, by importing folder, name and mode,
+ * for every converter of the process: @types/node's imports of Node's own
+ * modules (`'node:events'`, `'stream'`, … in 60 files, found in no folder),
+ * and every import a library file resolved to a file (undici-types' own). A
+ * library's import that found nothing is looked for again: a package may be
+ * installed meanwhile. TypeScript keeps resolutions for one program only, and
+ * a program whose root files moved (a converter readied in the snapshot's
+ * folder, then moved to the notebook's) resolved all of them again, each a
+ * walk up the folders: about half of readying a notebook's first program.
+ */
+const libraryResolutions = new Map<string, ts.ResolvedModuleWithFailedLookupLocations>();
 
 interface DeclarationFile {
   path: string;
@@ -160,6 +174,8 @@ export class Converter {
       directoryExists: (path) => ts.sys.directoryExists(path),
       getDirectories: (path) => ts.sys.getDirectories(path)
     };
+    host.resolveModuleNameLiterals = (literals, containingFile, redirected, options, file) =>
+      resolveModules(host, literals, containingFile, redirected, options, file);
     this.service = ts.createLanguageService(host, options.registry);
     this.live = new LiveCells(join(this.cwd, this.prefix), this.options, options.isJS);
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
@@ -568,6 +584,58 @@ export class Converter {
 }
 
 /** TypeScript's own libraries and installed packages: read once. */
+/** Module resolution for the language service: TypeScript's own, with `libraryResolutions` kept. */
+function resolveModules(
+  host: ts.ModuleResolutionHost,
+  literals: readonly ts.StringLiteralLike[],
+  containingFile: string,
+  redirected: ts.ResolvedProjectReference | undefined,
+  options: ts.CompilerOptions,
+  file: ts.SourceFile
+): ts.ResolvedModuleWithFailedLookupLocations[] {
+  const library = settled(containingFile);
+  return literals.map((literal) => {
+    const mode = ts.getModeForUsageLocation(file, literal);
+    const key = library ? `${dirname(containingFile)}\0${literal.text}\0${mode ?? ''}` : null;
+    const known = key === null ? undefined : libraryResolutions.get(key);
+    if (known) return known;
+    const resolved = ts.resolveModuleName(
+      literal.text,
+      containingFile,
+      options,
+      host,
+      programResolutions(host, options),
+      redirected,
+      mode
+    );
+    if (key !== null && (resolved.resolvedModule || isBuiltin(literal.text)))
+      libraryResolutions.set(key, resolved);
+    return resolved;
+  });
+}
+
+let resolutions: { options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | null = null;
+
+/**
+ * A cache of resolutions for what is being done now, as TypeScript keeps one
+ * for each program it makes: dropped once this turn's work is done, so a
+ * package installed between cells is found by the next one.
+ */
+function programResolutions(
+  host: ts.ModuleResolutionHost,
+  options: ts.CompilerOptions
+): ts.ModuleResolutionCache {
+  if (resolutions?.options !== options) {
+    const folder = host.getCurrentDirectory?.() ?? ts.sys.getCurrentDirectory();
+    const made = { options, cache: ts.createModuleResolutionCache(folder, (f) => f, options) };
+    resolutions = made;
+    queueMicrotask(() => {
+      if (resolutions === made) resolutions = null;
+    });
+  }
+  return resolutions.cache;
+}
+
 function settled(path: string): boolean {
   return path.includes('/node_modules/') || path.startsWith(LIB_FOLDER);
 }
