@@ -16,6 +16,7 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, 'lib', 'kernel', 'engines', 'typescript');
 const BLOB = path.join(DIR, 'compiler.blob');
+const EARLY = path.join(DIR, 'compiler.early');
 const TYPESCRIPT = require.resolve('@tslab/typescript-for-tslab', { paths: [ROOT] });
 /** TypeScript's code without comments and with short local names (8.1 MB -> 4.1). */
 const MINIFIED = path.join(DIR, 'typescript.min.js');
@@ -114,11 +115,16 @@ function build(code) {
     if (r.status !== 0) {
       fs.rmSync(`${BLOB}.tmp`, { force: true });
       fs.rmSync(BLOB, { force: true });
+      fs.rmSync(EARLY, { force: true });
       console.warn(
         `warren: no compiler snapshot (the first typed cell will wait for TypeScript to load): ${(r.stderr || r.error || '').toString().trim().split('\n').slice(-3).join(' ')}`
       );
     } else {
       fs.renameSync(`${BLOB}.tmp`, BLOB);
+      // The supervisor starts the compiler with these before its kernel
+      // (kernel/native/supervisor.c), one argument a line.
+      const flags = require(path.join(DIR, 'compiler-socket.js')).COMPILER_FLAGS;
+      fs.writeFileSync(EARLY, [...flags, '--snapshot-blob', BLOB, ''].join('\n'));
     }
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import {
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
 import { openCompiler, socketPath } from '../kernel/engines/typescript/compiler-socket';
@@ -38,20 +39,55 @@ function childCommands(): string[] {
   return out;
 }
 
-/** The pids of the compilers listening in `folder` (their socket's folder). */
+/**
+ * The pids of the compilers of `folder` (their socket's folder): started by
+ * a kernel (their socket in their environment), or by a supervisor before
+ * its kernel (started from the snapshot, the folder in their environment).
+ */
 function compilersIn(folder: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
+      const early =
+        env.includes(`WARREN_COMPILER_DIR=${folder}`) &&
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--snapshot-blob');
+      if (early || env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
         out.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return out;
+}
+
+/** A process's parent, start (in clock ticks since boot) and environment. */
+function processOf(pid: number): { parent: number; started: number; env: string[] } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    parent: Number(fields[1]),
+    started: Number(fields[19]),
+    env: readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+  };
+}
+
+/** The kernel process the supervisor `pid` runs. */
+function kernelProcessOf(pid: number): number {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (
+        processOf(Number(entry)).parent === pid &&
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('kernel-process')
+      )
+        return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no kernel process below ${pid}`);
 }
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'warren-compilers-'));
@@ -208,59 +244,36 @@ describe('the compiler process', () => {
   });
 });
 
-/** Command lines of every living process below `root`. */
-function treeCommands(root: number): string[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const below = (pid: number): boolean => {
-    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p))
-      if (p === root) return true;
-    return false;
-  };
-  return [...parents.keys()].filter(below).flatMap((pid) => {
-    try {
-      return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()];
-    } catch {
-      return [];
-    }
-  });
-}
-
 describe("the panels' services kernel", () => {
   test('starts no compiler until a cell needs one; a notebook kernel starts it at once', async () => {
-    const compilers = (pid: number | undefined) =>
-      treeCommands(pid!).filter((c) => c.includes('compiler')).length;
     // Compilers apart, to tell which kernel started one.
+    const servicesFolder = fresh();
+    const notebookFolder = fresh();
     const services = await launchWarren({
       env: {
         JPY_SESSION_NAME: join(tmpdir(), 'lab', '.warren', 'warren services'),
-        WARREN_COMPILER_DIR: fresh()
+        WARREN_COMPILER_DIR: servicesFolder
       }
     });
     const notebook = await launchWarren({
       env: {
         JPY_SESSION_NAME: join(tmpdir(), 'lab', 'analysis.ipynb'),
-        WARREN_COMPILER_DIR: fresh()
+        WARREN_COMPILER_DIR: notebookFolder
       }
     });
     try {
       // Both answer shell cells; only the notebook's kernel has a compiler.
       await services.execute('!true');
       await notebook.execute('!true');
-      expect(compilers(notebook.pid)).toBe(1);
-      expect(compilers(services.pid)).toBe(0);
+      expect(compilersIn(notebookFolder)).toHaveLength(1);
+      expect(compilersIn(servicesFolder)).toHaveLength(0);
+      expect(processOf(kernelProcessOf(services.pid!)).env.join('\n')).not.toMatch(
+        /WARREN_COMPILER_EARLY_PID/
+      );
       // A typed cell in the services kernel still works: its compiler starts then.
       const typed = await services.execute('const n: number = 41; n + 1', {}, 60_000);
       expect(typed.reply.content.status).toBe('ok');
-      expect(compilers(services.pid)).toBe(1);
+      expect(compilersIn(servicesFolder)).toHaveLength(1);
     } finally {
       await services.shutdown();
       await notebook.shutdown();
@@ -270,22 +283,21 @@ describe("the panels' services kernel", () => {
 
 describe('a compiler left idle', () => {
   test('goes, and the next typed cell brings one back that knows every declaration', async () => {
-    const compilers = (pid: number | undefined) =>
-      treeCommands(pid!).filter((c) => c.includes('compiler')).length;
+    const folder = fresh();
+    const compilers = () => compilersIn(folder).length;
     const k = await launchWarren({
       env: {
         WARREN_COMPILER_IDLE_S: '1',
         WARREN_COMPILER_LINGER_S: '0',
-        WARREN_COMPILER_DIR: fresh()
+        WARREN_COMPILER_DIR: folder
       }
     });
     try {
       await k.execute('const kept: number = 41;');
-      expect(compilers(k.pid)).toBe(1);
+      expect(compilers()).toBe(1);
       const deadline = Date.now() + 10_000;
-      while (compilers(k.pid) > 0 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 200));
-      expect(compilers(k.pid)).toBe(0);
+      while (compilers() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(compilers()).toBe(0);
       const after = await k.execute('kept.toFixed(0) + "!"', {}, 60_000);
       expect(after.reply.content.status).toBe('ok');
       const value = after.iopub.find((m) => m.header.msg_type === 'execute_result');
@@ -299,6 +311,67 @@ describe('a compiler left idle', () => {
 });
 
 describe("a user's compiler", () => {
+  test("is started by the kernel's supervisor from its snapshot before the kernel's Node, and taken by the kernel; a second notebook's supervisor finds it and starts none", async () => {
+    const folder = fresh();
+    const env = { WARREN_COMPILER_DIR: folder };
+    const a = await launchWarren({ env });
+    try {
+      await a.execute('const early: number = 1;');
+      const compilers = compilersIn(folder);
+      expect(compilers).toHaveLength(1);
+      const [compiler] = compilers;
+      const kernel = processOf(kernelProcessOf(a.pid!));
+      // Not the kernel's child: the supervisor's, left to run on its own.
+      expect(processOf(compiler).parent).not.toBe(kernelProcessOf(a.pid!));
+      expect(processOf(compiler).started).toBeLessThanOrEqual(kernel.started);
+      expect(kernel.env).toContain(`WARREN_COMPILER_EARLY_PID=${compiler}`);
+      // The user's commands do not inherit it.
+      const shown = await a.execute('%%bash\necho "early=${WARREN_COMPILER_EARLY_PID:-none}"');
+      expect(text(shown.iopub)).toContain('early=none');
+      const b = await launchWarren({ env });
+      try {
+        await b.execute('const second: number = 2;');
+        expect(compilersIn(folder)).toEqual([compiler]);
+        expect(processOf(kernelProcessOf(b.pid!)).env).toContain(
+          `WARREN_COMPILER_EARLY_PID=${compiler}`
+        );
+      } finally {
+        await b.shutdown();
+      }
+    } finally {
+      await a.shutdown();
+    }
+  }, 120_000);
+
+  test('one started early leaves at once when it finds another listening, and WARREN_EARLY_COMPILER=0 starts none', async () => {
+    const folder = fresh();
+    const a = await launchWarren({
+      env: { WARREN_COMPILER_DIR: folder, WARREN_EARLY_COMPILER: '0' }
+    });
+    try {
+      expect(processOf(kernelProcessOf(a.pid!)).env.join('\n')).not.toMatch(
+        /WARREN_COMPILER_EARLY_PID/
+      );
+      await a.execute('const late: number = 1;');
+      const [compiler] = compilersIn(folder);
+      // Started by the kernel: its child.
+      expect(processOf(compiler).parent).toBe(kernelProcessOf(a.pid!));
+      // Another build's supervisor would not know of it; started as a supervisor starts one, it leaves.
+      const early = spawnSync(
+        process.execPath,
+        readFileSync(join(BUILT, 'compiler.early'), 'utf8').trim().split('\n'),
+        {
+          env: { ...process.env, WARREN_COMPILER_DIR: folder, WARREN_COMPILER_EARLY: '1' },
+          timeout: 30_000
+        }
+      );
+      expect(early.status).toBe(0);
+      expect(compilersIn(folder)).toEqual([compiler]);
+    } finally {
+      await a.shutdown();
+    }
+  }, 120_000);
+
   test('serves every kernel of the user, each with its own declarations, and one that dies is replaced for all of them', async () => {
     const folder = fresh();
     const env = { WARREN_COMPILER_DIR: folder };
@@ -340,6 +413,10 @@ describe("a user's compiler", () => {
       const said = String(typed.reply.content.evalue);
       expect(said).toMatch(/is not this user's alone \(owner \d+, mode 755\)/);
       expect(said).not.toMatch(/MB|Large data/);
+      // The one its supervisor started finds the folder refused too, and leaves.
+      const deadline = Date.now() + 10_000;
+      while (compilersIn(folder).length > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect(compilersIn(folder)).toHaveLength(0);
       // A command needs no compiler: the kernel goes on.
       expect(text((await k.execute('!echo still here')).iopub)).toBe('still here\n');

@@ -25,8 +25,12 @@
  * main thread is stuck cannot run its handler). The kernel watches its
  * parent (WARREN_SUPERVISOR_PID), and ends should this process be killed.
  * WARREN_NO_SUPERVISOR=1: the kernel runs in this process's place, alone.
+ *
+ * Before the kernel, it starts the user's TypeScript compiler from its
+ * snapshot (start_compiler_early), unless one of this build lives already.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,6 +43,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <libgen.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -409,6 +414,153 @@ static void run_kernel(char **argv, int signals, struct outcome *out) {
   }
 }
 
+/* A process of this user started from `blob` with the same
+   WARREN_COMPILER_DIR and XDG_RUNTIME_DIR as this one (a compiler of this
+   build, serving or about to serve the kernels this one's would join), or 0. */
+static pid_t compiler_living(const char *blob) {
+  DIR *proc = opendir("/proc");
+  if (!proc) return 0;
+  const char *want_dir = getenv("WARREN_COMPILER_DIR");
+  const char *want_runtime = getenv("XDG_RUNTIME_DIR");
+  char needle[4200];
+  int needle_length = snprintf(needle, sizeof needle, "--snapshot-blob%c%s%c", 0, blob, 0);
+  pid_t found = 0;
+  struct dirent *entry;
+  static char buffer[65536];
+  while (!found && (entry = readdir(proc))) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%s", entry->d_name);
+    if (stat(path, &st) != 0 || st.st_uid != getuid()) continue;
+    snprintf(path, sizeof path, "/proc/%s/cmdline", entry->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0 || !memmem(buffer, (size_t)n, needle, (size_t)needle_length)) continue;
+    snprintf(path, sizeof path, "/proc/%s/environ", entry->d_name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n < 0) continue;
+    buffer[n] = 0;
+    const char *its_dir = NULL, *its_runtime = NULL;
+    for (char *v = buffer; v < buffer + n; v += strlen(v) + 1) {
+      if (!strncmp(v, "WARREN_COMPILER_DIR=", 20)) its_dir = v + 20;
+      if (!strncmp(v, "XDG_RUNTIME_DIR=", 16)) its_runtime = v + 16;
+    }
+    int dir_same = want_dir ? its_dir && !strcmp(its_dir, want_dir) : !its_dir;
+    int runtime_same = want_runtime ? its_runtime && !strcmp(its_runtime, want_runtime) : !its_runtime;
+    if (dir_same && runtime_same) found = (pid_t)atol(entry->d_name);
+  }
+  closedir(proc);
+  return found;
+}
+
+/*
+ * The user's TypeScript compiler, started now from its snapshot rather than by
+ * the kernel once its Node has loaded (about 150 ms later): it takes half a
+ * second to start, and the first typed cell waits for it. Its command line is
+ * the build's (lib/kernel/engines/typescript/compiler.early, one argument a
+ * line, beside the blob; none without a snapshot). The compiler itself finds
+ * out whether it is wanted (compiler-process.ts: a snapshot as new as its
+ * code, no compiler listening, none being started) and leaves when not; the
+ * kernel learns of it by WARREN_COMPILER_EARLY_PID and starts none while it
+ * lives. None for the panels' services kernel (JPY_SESSION_NAME in a `.warren`
+ * folder) or with WARREN_EARLY_COMPILER=0; while a compiler of this build for
+ * the same folder lives, none either, and the kernel is told of that one.
+ */
+static void start_compiler_early(const char *node, const char *cli) {
+  const char *off = getenv("WARREN_EARLY_COMPILER");
+  if (off && !strcmp(off, "0")) return;
+  const char *session = getenv("JPY_SESSION_NAME");
+  if (session && *session) {
+    char *copy = must(strdup(session));
+    int services = !strcmp(basename(dirname(copy)), ".warren");
+    free(copy);
+    if (services) return;
+  }
+  char *cli_copy = must(strdup(cli));
+  char list[4200];
+  snprintf(list, sizeof list, "%s/../engines/typescript/compiler.early", dirname(cli_copy));
+  free(cli_copy);
+  int fd = open(list, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  static char text[8192];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return;
+  text[n] = 0;
+  char *args[40];
+  int count = 0;
+  const char *blob = NULL;
+  args[count++] = (char *)node;
+  for (char *line = strtok(text, "\n"); line && count < 38; line = strtok(NULL, "\n")) {
+    if (count > 1 && !strcmp(args[count - 1], "--snapshot-blob")) blob = line;
+    args[count++] = line;
+  }
+  args[count] = NULL;
+  if (!blob) return;
+  pid_t compiler = compiler_living(blob);
+  if (compiler > 0) {
+    /* It answers at once, or will: the kernel waits for it rather than start one. */
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)compiler);
+    setenv("WARREN_COMPILER_EARLY_PID", pid, 1);
+    return;
+  }
+
+  int report[2];
+  if (pipe2(report, O_CLOEXEC)) return;
+  pid_t middle = fork();
+  if (middle < 0) {
+    close(report[0]);
+    close(report[1]);
+    return;
+  }
+  if (middle == 0) {
+    /* Twice: the compiler is no child of this one (which reaps its kernel's
+       deaths with waitpid(-1)), and outlives it. */
+    pid_t compiler = fork();
+    if (compiler == 0) {
+      setsid(); /* no interrupt of the kernel's reaches it */
+      if (chdir("/")) _exit(127);
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+      /* compiler-socket.ts's compilerEnv, which a kernel's start would give it. */
+      setenv("MALLOC_ARENA_MAX", "2", 1);
+      if (!getenv("MALLOC_MMAP_THRESHOLD_")) setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
+      const char *tunables = getenv("GLIBC_TUNABLES");
+      if (!tunables || !*tunables) {
+        setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+      } else if (!strstr(tunables, "glibc.malloc.hugetlb=")) {
+        char joined[4200];
+        snprintf(joined, sizeof joined, "%s:glibc.malloc.hugetlb=1", tunables);
+        setenv("GLIBC_TUNABLES", joined, 1);
+      }
+      unsetenv("NODE_OPTIONS");
+      setenv("WARREN_COMPILER_EARLY", "1", 1);
+      execv(node, args);
+      _exit(127);
+    }
+    if (compiler > 0) (void)!write(report[1], &compiler, sizeof compiler);
+    _exit(0);
+  }
+  close(report[1]);
+  if (read(report[0], &compiler, sizeof compiler) != (ssize_t)sizeof compiler) compiler = 0;
+  close(report[0]);
+  waitpid(middle, NULL, 0);
+  if (compiler > 0) {
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)compiler);
+    setenv("WARREN_COMPILER_EARLY_PID", pid, 1);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fputs("usage: warren-supervisor NODE CLI [KERNEL ARGS...]\n", stderr);
@@ -432,6 +584,8 @@ int main(int argc, char **argv) {
   child_argv[n++] = "kernel-process";
   for (int i = 3; i < argc; i++) child_argv[n++] = argv[i];
   child_argv[n] = NULL;
+
+  start_compiler_early(argv[1], argv[2]);
 
   /* One process, no restart: the kernel in this one's place. */
   const char *alone = getenv("WARREN_NO_SUPERVISOR");

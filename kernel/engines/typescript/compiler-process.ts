@@ -8,11 +8,13 @@
  * second that loading them takes; without the snapshot it starts as a plain
  * script and loads them itself.
  */
-import { renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { fullCollection } from '../../gc';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
+import { snapshotCurrent, socketPath, takeLock } from './compiler-socket';
 import { Converter, createRegistry } from './converter';
 import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
 import type {
@@ -27,6 +29,9 @@ import type {
   InspectAnswer
 } from './protocol';
 import { onMessages, sendMessage } from './protocol';
+
+/** Where what the compiler has to say goes: its stderr, which the kernel that started it made its log. */
+let note = (text: string): void => void process.stderr.write(text);
 
 let registry: DocumentRegistry | null = null;
 /** A TypeScript converter made while the snapshot was built, for the first kernel to take. */
@@ -82,14 +87,74 @@ const QUIET_MS = 1000;
 /**
  * Listens on WARREN_COMPILER_SOCKET and answers each kernel that connects
  * with a converter of its own, until no kernel has been connected for
- * `compilerLingerMs`.
+ * `compilerLingerMs`. Started by a kernel's supervisor before the kernel
+ * (WARREN_COMPILER_EARLY, supervisor.c), it first finds out whether it is
+ * wanted, and leaves when not.
  */
 export function serve(): void {
+  if (process.env.WARREN_COMPILER_EARLY === '1') {
+    delete process.env.WARREN_COMPILER_EARLY;
+    void wanted().then((socket) => {
+      if (!socket) process.exit(0);
+      process.env.WARREN_COMPILER_SOCKET = socket.path;
+      // Its stderr is nobody's: the log is where a kernel's compiler keeps it.
+      const log = openSync(`${socket.path}.log`, 'w', 0o600);
+      note = (text) => {
+        try {
+          writeSync(log, text);
+        } catch {
+          // a full disk: the compiler serves all the same
+        }
+      };
+      listen(socket.path, socket.lock);
+    });
+    return;
+  }
   const path = process.env.WARREN_COMPILER_SOCKET;
   if (!path) {
-    process.stderr.write('warren compiler: WARREN_COMPILER_SOCKET is not set\n');
+    note('warren compiler: WARREN_COMPILER_SOCKET is not set\n');
     process.exit(2);
   }
+  listen(path, null);
+}
+
+/**
+ * Where a compiler started early listens: the socket a kernel of this
+ * build would start one on, with its start lock taken; null when its
+ * snapshot is older than the code (a kernel starts the plain script), a
+ * compiler listens there already, or a kernel is starting one.
+ */
+async function wanted(): Promise<{ path: string; lock: string } | null> {
+  try {
+    if (!snapshotCurrent(join(__dirname, 'compiler.blob'), __dirname)) return null;
+    const path = socketPath(join(__dirname, 'compiler-process.js'));
+    if (await listening(path)) return null;
+    const lock = `${path}.starting`;
+    if (!takeLock(lock)) return null;
+    // Its holder may have let go of it just now, its compiler listening.
+    if (await listening(path)) {
+      rmSync(lock, { force: true });
+      return null;
+    }
+    return { path, lock };
+  } catch {
+    return null;
+  }
+}
+
+function listening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Serves kernels on `path`; `lock`, a start lock this compiler holds, goes once it listens. */
+function listen(path: string, lock: string | null): void {
   const linger = compilerLingerMs();
   // Compacting too: the pages each cell's program left half empty go back to
   // the system at once, not when V8's memory reducer gets to them, seconds
@@ -97,7 +162,7 @@ export function serve(): void {
   // after its last cell rather than 243; 80 ms of collection instead of 30-60).
   // Made before the snapshot's copy goes (its context is made from it).
   const collect = fullCollection();
-  if (!collect) process.stderr.write('warren compiler: V8 gave no gc(); garbage waits for V8\n');
+  if (!collect) note('warren compiler: V8 gave no gc(); garbage waits for V8\n');
   // Before it listens: ready 45 ms later (under load), and never holding the copy while it serves.
   releaseCopy();
   let quiet: NodeJS.Timeout | null = null;
@@ -152,7 +217,7 @@ export function serve(): void {
         try {
           declarations = converter!.declarationsLeft();
         } catch (error) {
-          process.stderr.write(`warren compiler: declarations: ${String(error)}\n`);
+          note(`warren compiler: declarations: ${String(error)}\n`);
         }
         const follow: CompilerDeclarations = { id: m.id, declarations };
         sendMessage(socket, follow);
@@ -166,6 +231,7 @@ export function serve(): void {
   rmSync(own, { force: true });
   server.listen(own, () => {
     renameSync(own, path);
+    if (lock) rmSync(lock, { force: true });
     // The kernel that started it connects in a moment.
     alone(Math.max(linger, FIRST_KERNEL_MS));
   });
@@ -179,15 +245,13 @@ function releaseCopy(): void {
   const blob = snapshotBlob();
   if (!blob) return;
   if (process.env.WARREN_KEEP_SNAPSHOT_COPY === '1') {
-    process.stderr.write(
-      "warren compiler: kept Node's copy of the snapshot, as WARREN_KEEP_SNAPSHOT_COPY asks\n"
-    );
+    note("warren compiler: kept Node's copy of the snapshot, as WARREN_KEEP_SNAPSHOT_COPY asks\n");
     return;
   }
   const started = performance.now();
   const released = releaseSnapshotCopy(blob);
   const ms = (performance.now() - started).toFixed(0);
-  process.stderr.write(
+  note(
     released.bytes > 0
       ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot, in ${ms} ms\n`
       : `warren compiler: kept Node's copy of the snapshot: ${released.reason}\n`

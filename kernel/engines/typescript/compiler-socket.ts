@@ -55,6 +55,8 @@ const COMPILER_CODE = [
   '../../gc.js',
   '../../malloc.js',
   '../../pids.js',
+  '../../paths.js',
+  '../../../src/contract/index.js',
   '../../native/pages.js'
 ];
 
@@ -103,7 +105,7 @@ export function logTail(socket: string): string {
  * A blob holds the compiler's code as it was built: one older than that code
  * (the kernel rebuilt without it) would run the old converter.
  */
-function snapshotCurrent(blob: string, folder: string): boolean {
+export function snapshotCurrent(blob: string, folder: string): boolean {
   try {
     const built = statSync(blob).mtimeMs;
     return COMPILER_CODE.every((f) => statSync(join(folder, f)).mtimeMs <= built);
@@ -185,7 +187,7 @@ function attempt(path: string): Promise<Socket | null> {
  * file; a lock whose kernel is gone, or older than a start may take, is
  * taken over.
  */
-function takeLock(lock: string): boolean {
+export function takeLock(lock: string): boolean {
   for (let tries = 0; tries < 2; tries++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -202,6 +204,25 @@ function takeLock(lock: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The compiler the supervisor started before this kernel
+ * (WARREN_COMPILER_EARLY_PID, supervisor.c), while it lives: the kernel
+ * starts none of its own meanwhile. Taken out of the environment the user's
+ * commands inherit.
+ */
+const earlyPid = Number(process.env.WARREN_COMPILER_EARLY_PID) || 0;
+delete process.env.WARREN_COMPILER_EARLY_PID;
+
+function earlyUnderway(): boolean {
+  if (!alive(earlyPid)) return false;
+  try {
+    // A pid taken by another process since (a kernel started again much later).
+    return readFileSync(`/proc/${earlyPid}/cmdline`, 'latin1').includes('--snapshot-blob');
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -223,7 +244,7 @@ export async function openCompiler(
     while (Date.now() < deadline) {
       const socket = await attempt(path);
       if (socket) return { socket, path };
-      if (!mine && takeLock(lock)) {
+      if (!mine && !earlyUnderway() && takeLock(lock)) {
         mine = true;
         // The kernel that held the lock may have let go of it just now, its compiler listening.
         const again = await attempt(path);

@@ -34,7 +34,8 @@ function load(file: string): unknown {
     if (id === '@tslab/typescript-for-tslab') return load(TYPESCRIPT);
     if (id.startsWith('.')) {
       const path = join(folder, id);
-      return load(existsSync(`${path}.js`) ? `${path}.js` : path);
+      if (existsSync(`${path}.js`)) return load(`${path}.js`);
+      return load(existsSync(join(path, 'index.js')) ? join(path, 'index.js') : path);
     }
     // Node's own modules: the only ones a snapshot's builder may require.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
