@@ -211,12 +211,20 @@ describe('the converter', () => {
     }
   });
 
-  test("a converter moved to a notebook's folder does not look for the libraries' imports again", () => {
+  test("a converter moved to a notebook's folder does not look for the libraries' imports again, nor parse the runtime's globals again", () => {
     const notebook = mkdtempSync(join(tmpdir(), 'warren-moved-'));
     const looked: string[] = [];
     const { fileExists, directoryExists } = ts.sys;
+    /** The parsed file of the runtime's globals in the converter's program. */
+    const globals = () =>
+      (converter as unknown as { service: ts.LanguageService }).service
+        .getProgram()!
+        .getSourceFiles()
+        .find((f) => f.fileName.endsWith('_globals__.d.ts'));
     try {
       converter.warmUp();
+      const parsed = globals();
+      expect(parsed?.text).toContain('declare const display');
       ts.sys.fileExists = (path) => (looked.push(path), fileExists(path));
       ts.sys.directoryExists = (path) => (looked.push(path), directoryExists(path));
       expect(converter.moveTo(notebook)).toBe(true);
@@ -230,6 +238,8 @@ describe('the converter', () => {
         looked.filter((p) => /undici-types|@types\/node\/node_modules|@types\/node_modules/.test(p))
       ).toEqual([]);
       expect(looked.length).toBeLessThan(30);
+      expect(globals()).toBe(parsed);
+      expect(messages('display(1); display.nope')[0]).toMatch(/Property 'nope' does not exist/);
       expect(messages('const pid: string = process.pid')[0]).toMatch(
         /Type 'number' is not assignable to type 'string'/
       );

@@ -49,6 +49,9 @@ const AWAIT_OUTSIDE_ASYNC = 1308;
 /** TypeScript's "Top-level 'for await' loops are only allowed when 'module' is es2022…": a top-level await like any other. */
 const FOR_AWAIT_AT_TOP = 1432;
 
+/** Text that may name a module: an import, a require, a reference directive. */
+const NAMES_MODULES = /\bimport\b|\brequire\b|<reference\b/;
+
 /** Converters made in this process: each names its files apart. */
 let made = 0;
 
@@ -204,6 +207,9 @@ export class Converter {
     this.cwd = cwd;
     this.cellPath = join(cwd, `${this.prefix}_cell__.${isJS ? 'js' : 'ts'}`);
     for (const file of this.chain) {
+      // The runtime's globals name no module: they mean the same from any
+      // folder, and their parse (the snapshot's) is kept.
+      if (file === this.chain[0] && !NAMES_MODULES.test(file.text)) continue;
       file.path = join(cwd, basename(file.path));
       file.version++;
     }
