@@ -3,9 +3,12 @@
  * the caller owns (madvise MADV_DONTNEED), or what malloc holds free
  * (malloc_trim): what Node has no call for. The caller of `drop` must own
  * the pages and never read them again expecting their old contents: they
- * read as zeros afterwards. kernel/native/pages.ts is the only caller.
+ * read as zeros afterwards. `equalToFile` says how much of a range of this
+ * process's memory equals a file's bytes, which is how the caller knows a
+ * range for its own. kernel/native/pages.ts is the only caller.
  */
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -13,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static napi_value fail(napi_env env, const char *message) {
@@ -40,6 +44,70 @@ static napi_value drop(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * equalToFile(address: bigint, length: bigint, file: string, offset: number):
+ * how many bytes from `address` (at most `length`) equal `file`'s from
+ * `offset`, as a bigint. The memory must be readable (a mapping of this
+ * process's, as /proc/self/maps lists it). The file is mapped, not read: its
+ * pages are the system's cache, with nothing copied.
+ */
+static napi_value equal_to_file(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  const char *usage = "equalToFile(address, length, file, offset): bigint, bigint, string, number";
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4)
+    return fail(env, usage);
+  uint64_t address, length;
+  bool lossless;
+  char path[4096];
+  size_t path_length;
+  int64_t offset;
+  if (napi_get_value_bigint_uint64(env, argv[0], &address, &lossless) != napi_ok || !lossless ||
+      napi_get_value_bigint_uint64(env, argv[1], &length, &lossless) != napi_ok || !lossless ||
+      napi_get_value_string_utf8(env, argv[2], path, sizeof path, &path_length) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &offset) != napi_ok || offset < 0 || address == 0)
+    return fail(env, usage);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(env, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return fail(env, strerror(e));
+  }
+  uint64_t available = (uint64_t)st.st_size > (uint64_t)offset ? (uint64_t)st.st_size - (uint64_t)offset : 0;
+  if (length > available) length = available;
+  uint64_t equal = 0;
+  if (length > 0) {
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uint64_t start = (uint64_t)offset / page * page;
+    size_t span = (size_t)((uint64_t)offset - start + length);
+    unsigned char *mapped = mmap(NULL, span, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)start);
+    if (mapped == MAP_FAILED) {
+      int e = errno;
+      close(fd);
+      return fail(env, strerror(e));
+    }
+    const unsigned char *theirs = mapped + ((uint64_t)offset - start);
+    const unsigned char *mine = (const unsigned char *)(uintptr_t)address;
+    const uint64_t chunk = 65536;
+    while (equal < length) {
+      uint64_t n = length - equal < chunk ? length - equal : chunk;
+      if (memcmp(mine + equal, theirs + equal, (size_t)n) == 0) {
+        equal += n;
+        continue;
+      }
+      while (mine[equal] == theirs[equal]) equal++;
+      break;
+    }
+    munmap(mapped, span);
+  }
+  close(fd);
+  napi_value result;
+  if (napi_create_bigint_uint64(env, equal, &result) != napi_ok) return NULL;
+  return result;
+}
+
+/*
  * trim(): the free memory malloc holds, in every arena, given back (glibc's
  * malloc_trim); true when some was. V8 frees its own pages, but what Node
  * and V8 malloc (zones, buffers under the mmap threshold) stays with the
@@ -58,11 +126,13 @@ static napi_value trim(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, trimmer, page;
+  napi_value fn, trimmer, equal, page;
   if (napi_create_function(env, "drop", NAPI_AUTO_LENGTH, drop, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "drop", fn) != napi_ok ||
       napi_create_function(env, "trim", NAPI_AUTO_LENGTH, trim, NULL, &trimmer) != napi_ok ||
       napi_set_named_property(env, exports, "trim", trimmer) != napi_ok ||
+      napi_create_function(env, "equalToFile", NAPI_AUTO_LENGTH, equal_to_file, NULL, &equal) != napi_ok ||
+      napi_set_named_property(env, exports, "equalToFile", equal) != napi_ok ||
       napi_create_uint32(env, (uint32_t)sysconf(_SC_PAGESIZE), &page) != napi_ok ||
       napi_set_named_property(env, exports, "pageSize", page) != napi_ok)
     return NULL;

@@ -38,4 +38,57 @@ describe('pages', () => {
     expect(figures.released).toBe(true);
     expect(figures.before - figures.after).toBeGreaterThan(30 * 1048576);
   });
+
+  test("equalToFile says how many bytes of the process's memory equal a file's, from an offset, up to the file's end", () => {
+    // A buffer of 8 MB is a malloc block of its own (a mapping /proc/self/maps
+    // lists); it is found in the process's memory by its first bytes, as the
+    // snapshot's copy is.
+    const script = `
+      const fs = require('fs');
+      const { pages } = require(${JSON.stringify(PAGES)});
+      const addon = pages();
+      if (typeof addon === 'string') throw new Error(addon);
+      const size = 8 * 1048576;
+      const data = require('crypto').randomBytes(size);
+      const copy = Buffer.allocUnsafeSlow(size);
+      data.copy(copy);
+      const file = require('path').join(require('os').tmpdir(), 'warren-equal-' + process.pid);
+      const differing = Buffer.from(data);
+      differing[5000000] ^= 0xff;
+      fs.writeFileSync(file, differing);
+      const memory = fs.openSync('/proc/self/mem', 'r');
+      let address = 0n;
+      for (const line of fs.readFileSync('/proc/self/maps', 'latin1').split('\\n')) {
+        const [range, perms] = line.split(' ');
+        if (perms !== 'rw-p') continue;
+        const [start, end] = range.split('-').map((h) => BigInt('0x' + h));
+        if (end - start < BigInt(size)) continue;
+        const chunk = Buffer.alloc(Number(end - start));
+        try { fs.readSync(memory, chunk, 0, chunk.length, start); } catch { continue; }
+        const head = data.subarray(0, 4096);
+        for (let at = chunk.indexOf(head); at >= 0 && !address; at = chunk.indexOf(head, at + 1))
+          if (chunk.subarray(at, at + size).equals(copy)) address = start + BigInt(at);
+        if (address) break;
+      }
+      const out = {
+        found: address > 0n,
+        whole: String(addon.equalToFile(address, BigInt(size), file, 0)),
+        from16: String(addon.equalToFile(address + 16n, BigInt(size - 16), file, 16)),
+        after: String(addon.equalToFile(address + 5000001n, 1000n, file, 5000001)),
+        pastEnd: String(addon.equalToFile(address + BigInt(size - 100), 4096n, file, size - 100)),
+      };
+      fs.rmSync(file);
+      console.log(JSON.stringify(out));
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      found: true,
+      whole: '5000000',
+      from16: '4999984',
+      after: '1000',
+      // The file ends 100 bytes on.
+      pastEnd: '100'
+    });
+  });
 });

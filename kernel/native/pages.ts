@@ -13,6 +13,12 @@ export interface Pages {
   drop(address: bigint, length: bigint): void;
   /** Gives back the free memory malloc holds; true when some went. */
   trim(): boolean;
+  /**
+   * How many bytes from `address` (at most `length`; readable memory of this
+   * process's) equal those of `file` from `offset`. Absent from an addon
+   * built before it was added.
+   */
+  equalToFile?(address: bigint, length: bigint, file: string, offset: number): bigint;
 }
 
 let loaded: Pages | string | undefined;

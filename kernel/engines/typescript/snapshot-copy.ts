@@ -56,7 +56,7 @@ export function releaseSnapshotCopy(blob: string, addon: Pages | string = loadPa
     for (const region of Private.candidates(addon.pageSize)) {
       let copy: Private.Region | null = null;
       try {
-        copy = Private.match(region, addon.pageSize, head.subarray(0, headLength), file, memory);
+        copy = Private.match(region, addon, head.subarray(0, headLength), { blob, file, memory });
       } catch {
         // A region unmapped meanwhile (EIO): the next one.
       }
@@ -92,13 +92,22 @@ namespace Private {
   }
 
   /** The pages of a malloc block in `region` that hold the blob's bytes, or null. */
+  /** The blob, open, and this process's memory, open. */
+  export interface Sources {
+    blob: string;
+    file: number;
+    memory: number;
+  }
+
+  /** The pages of a malloc block in `region` that hold the blob's bytes, or null. */
   export function match(
     region: Region,
-    pageSize: number,
+    addon: Pages,
     head: Buffer,
-    file: number,
-    memory: number
+    sources: Sources
   ): Region | null {
+    const { pageSize } = addon;
+    const { memory } = sources;
     const page = BigInt(pageSize);
     const chunk = Buffer.alloc(CHUNK);
     for (let at = region.start; at < region.end; at += BigInt(CHUNK)) {
@@ -112,7 +121,7 @@ namespace Private {
         const block = at + BigInt(k);
         if (bytes % page !== 0n || bytes < BigInt(MIN_COPY_BYTES) || block + bytes > region.end)
           continue;
-        const equal = sameAsFile(block + 16n, bytes - 16n, head, file, memory);
+        const equal = sameAsFile(block + 16n, bytes - 16n, head, sources, addon);
         if (equal === null || equal < BigInt(MIN_COPY_BYTES)) continue;
         return { start: block + page, end: block + ((16n + equal) / page) * page };
       }
@@ -131,13 +140,19 @@ namespace Private {
     from: bigint,
     length: bigint,
     head: Buffer,
-    file: number,
-    memory: number
+    { blob, file, memory }: Sources,
+    addon: Pages
   ): bigint | null {
     const probe = Buffer.alloc(64);
     if (readSync(memory, probe, 0, probe.length, from) !== probe.length) return null;
     const offset = head.indexOf(probe);
     if (offset <= 0 || head.indexOf(probe, offset + 1) >= 0) return null;
+    const size = BigInt(fstatSync(file).size);
+    // Compared where they lie, the file mapped: 5 ms rather than 30 for reading both.
+    if (addon.equalToFile) {
+      const equal = addon.equalToFile(from, length, blob, offset);
+      return BigInt(offset) + equal < size ? equal : null;
+    }
     const mine = Buffer.alloc(CHUNK);
     const theirs = Buffer.alloc(CHUNK);
     let equal = 0n;
@@ -153,6 +168,6 @@ namespace Private {
       equal += BigInt(same);
       if (same < want) break;
     }
-    return BigInt(offset) + equal < BigInt(fstatSync(file).size) ? equal : null;
+    return BigInt(offset) + equal < size ? equal : null;
   }
 }
