@@ -22,9 +22,40 @@ export function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** A kernel's resident memory, summed over it and every process below it. */
-export function rssMB(pid: number | undefined): number {
-  return treeMB(pid, (p) => /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8')));
+/**
+ * A kernel's resident memory, summed over it, every process below it and
+ * `also` (the compiler serving it, which its supervisor started and left to
+ * run on its own: `compilersIn`).
+ */
+export function rssMB(pid: number | undefined, also: number[] = []): number {
+  return treeMB(
+    pid,
+    (p) => /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8')),
+    also
+  );
+}
+
+/**
+ * The TypeScript compilers of the kernels whose WARREN_COMPILER_DIR is
+ * `folder`: started by a supervisor before its kernel (from the snapshot, the
+ * folder in their environment) or by a kernel (their socket there).
+ */
+export function compilersIn(folder: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const early =
+        env.includes(`WARREN_COMPILER_DIR=${folder}`) && command.includes('--snapshot-blob');
+      if (early || env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
+        out.push(Number(entry));
+    } catch {
+      // gone meanwhile, or another user's
+    }
+  }
+  return out;
 }
 
 /**
@@ -32,9 +63,11 @@ export function rssMB(pid: number | undefined): number {
  * node binary's text above all, divided among them. Summed over several
  * kernels it is what they hold together.
  */
-export function pssMB(pid: number | undefined): number {
-  return treeMB(pid, (p) =>
-    /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))
+export function pssMB(pid: number | undefined, also: number[] = []): number {
+  return treeMB(
+    pid,
+    (p) => /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8')),
+    also
   );
 }
 
@@ -47,10 +80,10 @@ const PAGE = 4096;
  * process). Read from /proc/PID/pagemap, which gives page frame numbers only
  * to root: NaN for anyone else.
  */
-export function residentMB(pid: number | undefined): number {
+export function residentMB(pid: number | undefined, also: number[] = []): number {
   if (!pid) return NaN;
   const frames = new Set<number>();
-  visitTree(pid, (p) => framesOf(p, frames));
+  visitTree(pid, (p) => framesOf(p, frames), also);
   return frames.size === 0 ? NaN : (frames.size * PAGE) / (1024 * 1024);
 }
 
@@ -116,24 +149,35 @@ export function processChildren(): Map<number, number[]> {
 }
 
 /** The kB that `read` finds for a process, summed over `pid` and every process below it, in MB. */
-function treeMB(pid: number | undefined, read: (pid: number) => RegExpExecArray | null): number {
+function treeMB(
+  pid: number | undefined,
+  read: (pid: number) => RegExpExecArray | null,
+  also: number[]
+): number {
   if (!pid) return NaN;
   let kb = 0;
-  visitTree(pid, (p) => {
-    const m = read(p);
-    kb += m ? Number(m[1]) : 0;
-  });
+  visitTree(
+    pid,
+    (p) => {
+      const m = read(p);
+      kb += m ? Number(m[1]) : 0;
+    },
+    also
+  );
   return kb / 1024;
 }
 
 /**
- * Calls `visit` for `pid` and every process below it, parents first; a
- * process `visit` cannot read (gone meanwhile) is passed over with those
- * below it.
+ * Calls `visit` once for `pid`, every process below it and each of `also`
+ * and those below them, parents first; a process `visit` cannot read (gone
+ * meanwhile) is passed over with those below it.
  */
-function visitTree(pid: number, visit: (pid: number) => void): void {
+function visitTree(pid: number, visit: (pid: number) => void, also: number[] = []): void {
   const children = processChildren();
+  const seen = new Set<number>();
   const walk = (p: number) => {
+    if (seen.has(p)) return;
+    seen.add(p);
     try {
       visit(p);
     } catch {
@@ -142,6 +186,7 @@ function visitTree(pid: number, visit: (pid: number) => void): void {
     for (const c of children.get(p) ?? []) walk(c);
   };
   walk(pid);
+  for (const p of also) walk(p);
 }
 
 /** One peer's figures, by metric: numbers, or words where a figure is not a number. */

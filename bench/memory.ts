@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { ipykernelArgv, median, processChildren, WARREN_ARGV } from './measure';
+import { compilersIn, ipykernelArgv, median, processChildren, WARREN_ARGV } from './measure';
 
 const runs = Number(process.env.RUNS) || 5;
 const settleMs = Number(process.env.SETTLE_MS) || 3000;
@@ -80,8 +80,8 @@ function figures(pid: number): Figures {
   };
 }
 
-/** Each process under `root` (itself included), by role. */
-function tree(root: number): Map<string, Figures> {
+/** Each process under `root` (itself included) and under each of `also`, by role. */
+function tree(root: number, also: number[] = []): Map<string, Figures> {
   const children = processChildren();
   const out = new Map<string, Figures>();
   const walk = (p: number) => {
@@ -96,6 +96,7 @@ function tree(root: number): Map<string, Figures> {
     for (const c of children.get(p) ?? []) walk(c);
   };
   walk(root);
+  for (const p of also) walk(p);
   return out;
 }
 
@@ -126,8 +127,8 @@ async function measure(peer: Peer): Promise<void> {
   const latencies: number[] = [];
   for (let run = 0; run < runs; run++) {
     const t = performance.now();
-    // A compiler of this kernel's own (a user's kernels share one): it is
-    // this kernel's child, counted in its tree.
+    // A compiler of this kernel's own (a user's kernels share one): its
+    // supervisor started it, to run on its own; counted with its tree.
     const own = {
       ...env,
       WARREN_COMPILER_DIR: mkdtempSync(join(tmpdir(), 'warren-bench-compiler-'))
@@ -137,21 +138,36 @@ async function measure(peer: Peer): Promise<void> {
     try {
       if (run > 0) continue;
       await sleep(settleMs);
-      print(`${settleMs / 1000} s after kernel_info`, tree(k.pid!));
+      print(
+        `${settleMs / 1000} s after kernel_info`,
+        tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR))
+      );
       await sleep(idleMs);
-      print(`${(settleMs + idleMs) / 1000} s after kernel_info`, tree(k.pid!));
+      print(
+        `${(settleMs + idleMs) / 1000} s after kernel_info`,
+        tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR))
+      );
       for (const cell of peer.cells) {
         const { reply } = await k.execute(cell);
         if (reply.content.status !== 'ok') throw new Error(JSON.stringify(reply.content));
       }
-      print(`just after ${peer.cells.length} cells`, tree(k.pid!));
+      print(
+        `just after ${peer.cells.length} cells`,
+        tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR))
+      );
       await sleep(idleMs);
-      print(`${idleMs / 1000} s after ${peer.cells.length} cells`, tree(k.pid!));
+      print(
+        `${idleMs / 1000} s after ${peer.cells.length} cells`,
+        tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR))
+      );
       if (soak) {
         for (let i = 1; i <= soak; i++) await k.execute(peer.soak(i));
-        print(`just after ${soak} more distinct cells`, tree(k.pid!));
+        print(
+          `just after ${soak} more distinct cells`,
+          tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR))
+        );
         await sleep(idleMs);
-        print(`${idleMs / 1000} s later`, tree(k.pid!));
+        print(`${idleMs / 1000} s later`, tree(k.pid!, compilersIn(own.WARREN_COMPILER_DIR)));
       }
     } finally {
       await k.shutdown();

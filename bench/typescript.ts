@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
 import {
+  compilersIn,
   ipykernelArgv,
   measurePeers,
   median,
@@ -90,19 +91,24 @@ const NOTEBOOKS = 10;
 /**
  * A folder for a user's compiler socket: warren's kernels of one user share
  * one compiler process. A fresh folder is a user with no notebook open yet:
- * the kernel starts the compiler, its own child, counted in its RSS.
+ * the kernel's supervisor starts the compiler, which runs on its own and is
+ * counted with the kernel (`served`).
  */
 const compilers = () => mkdtempSync(join(tmpdir(), 'warren-bench-compilers-'));
 
 const base = { JUPYTER_DATA_DIR: '/tmp/warren-bench-data', WARREN_NO_HISTORY: '1' };
 const fresh = () => ({ env: { ...base, WARREN_COMPILER_DIR: compilers() }, cwd: folder });
 
+/** The compilers serving the kernels launched with `options` (none for the peers). */
+const served = (options: ReturnType<typeof fresh>) => compilersIn(options.env.WARREN_COMPILER_DIR);
+
 /** Start-up: the first typed cell, alone and with other notebooks open, and memory then. */
 async function measure(peer: Peer): Promise<Row> {
   const row: Row = {};
   const firsts: number[] = [];
   for (let run = 0; run < 3; run++) {
-    const k = await KernelClient.launch(peer.argv, fresh());
+    const options = fresh();
+    const k = await KernelClient.launch(peer.argv, options);
     try {
       const t = performance.now();
       const { reply } = await k.execute(peer.cell(0));
@@ -110,8 +116,11 @@ async function measure(peer: Peer): Promise<Row> {
         throw new Error(`${peer.name}: ${JSON.stringify(reply.content)}`);
       firsts.push((performance.now() - t) / 1000);
       if (run === 0) {
-        row['RSS after the first typed cell (MB)'] = rssMB(k.pid);
-        row['resident after the first typed cell, each page once (MB)'] = residentMB(k.pid);
+        row['RSS after the first typed cell (MB)'] = rssMB(k.pid, served(options));
+        row['resident after the first typed cell, each page once (MB)'] = residentMB(
+          k.pid,
+          served(options)
+        );
       }
     } finally {
       await k.shutdown();
@@ -134,15 +143,15 @@ async function measure(peer: Peer): Promise<Row> {
       for (let i = 1; i < 10; i++) await k.execute(peer.cell(i));
     }
     row['first typed cell, another notebook open (s)'] = median(seconds);
-    row[`RSS per notebook, ${NOTEBOOKS} open (MB)`] =
-      open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
-    row[`PSS per notebook, ${NOTEBOOKS} open (MB)`] =
-      open.reduce((sum, k) => sum + pssMB(k.pid), 0) / NOTEBOOKS;
+    // The shared compiler once, with the first notebook.
+    const each = (measure: (pid: number | undefined, also?: number[]) => number) =>
+      open.reduce((sum, k, n) => sum + measure(k.pid, n === 0 ? served(shared) : []), 0) /
+      NOTEBOOKS;
+    row[`RSS per notebook, ${NOTEBOOKS} open (MB)`] = each(rssMB);
+    row[`PSS per notebook, ${NOTEBOOKS} open (MB)`] = each(pssMB);
     await settle();
-    row[`RSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] =
-      open.reduce((sum, k) => sum + rssMB(k.pid), 0) / NOTEBOOKS;
-    row[`PSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] =
-      open.reduce((sum, k) => sum + pssMB(k.pid), 0) / NOTEBOOKS;
+    row[`RSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] = each(rssMB);
+    row[`PSS per notebook, ${NOTEBOOKS} open, idle ${SETTLE_MS / 1000} s (MB)`] = each(pssMB);
   } finally {
     for (const k of open) await k.shutdown();
   }
@@ -158,10 +167,15 @@ async function measure(peer: Peer): Promise<Row> {
 async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<void> {
   const kernels = new Map<Peer, KernelClient>();
   const times = new Map<Peer, number[]>();
+  /** Each kernel's compilers (warren's), counted with it. */
+  const also = new Map<KernelClient, () => number[]>();
+  const rss = (k: KernelClient) => rssMB(k.pid, also.get(k)?.());
   try {
     for (const peer of peers) {
       try {
-        const k = await KernelClient.launch(peer.argv, fresh());
+        const options = fresh();
+        const k = await KernelClient.launch(peer.argv, options);
+        also.set(k, () => served(options));
         kernels.set(peer, k);
         times.set(peer, []);
         await k.execute(peer.cell(0));
@@ -188,30 +202,31 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
     for (; i <= distinct; i++) await turn(i, true);
     for (const [peer, k] of kernels) {
       rows[peer.name]['distinct typed cell (ms)'] = median(times.get(peer)!);
-      rows[peer.name][`RSS after ${distinct} cells (MB)`] = rssMB(k.pid);
+      rows[peer.name][`RSS after ${distinct} cells (MB)`] = rss(k);
     }
     for (; i <= 1000; i++) await turn(i, false);
     const idle = `idle ${SETTLE_MS / 1000} s`;
-    for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rssMB(k.pid);
+    for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rss(k);
     await settle();
     for (const [peer, k] of kernels) {
-      rows[peer.name][`RSS after 1,000 cells, ${idle} (MB)`] = rssMB(k.pid);
+      rows[peer.name][`RSS after 1,000 cells, ${idle} (MB)`] = rss(k);
       rows[peer.name][`resident after 1,000 cells, ${idle}, each page once (MB)`] = residentMB(
-        k.pid
+        k.pid,
+        also.get(k)?.()
       );
     }
     if (soak) {
       for (; i <= 10000; i++) await turn(i, false);
       for (const [peer, k] of kernels) {
         const row = rows[peer.name];
-        const after = rssMB(k.pid);
+        const after = rss(k);
         row['RSS after 10,000 cells (MB)'] = after;
         row['RSS 10,000 / 1,000'] = after / Number(row['RSS after 1,000 cells (MB)']);
       }
       await settle();
       for (const [peer, k] of kernels) {
         const row = rows[peer.name];
-        const after = rssMB(k.pid);
+        const after = rss(k);
         row[`RSS after 10,000 cells, ${idle} (MB)`] = after;
         row[`RSS 10,000 / 1,000, ${idle}`] =
           after / Number(row[`RSS after 1,000 cells, ${idle} (MB)`]);
