@@ -6,13 +6,18 @@ import {
   readdirSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
-import { openCompiler, socketPath } from '../kernel/engines/typescript/compiler-socket';
+import {
+  COMPILER_CODE,
+  openCompiler,
+  socketPath
+} from '../kernel/engines/typescript/compiler-socket';
 import { launchWarren, result, text } from './harness';
 
 const BUILT = join(__dirname, '..', 'lib', 'kernel', 'engines', 'typescript');
@@ -335,6 +340,39 @@ describe("a user's compiler", () => {
         expect(processOf(kernelProcessOf(b.pid!)).env).toContain(
           `WARREN_COMPILER_EARLY_PID=${compiler}`
         );
+      } finally {
+        await b.shutdown();
+      }
+    } finally {
+      await a.shutdown();
+    }
+  }, 120_000);
+
+  test("one of an earlier build, still serving, is not waited for: the next kernel's supervisor starts one of the new build", async () => {
+    const folder = fresh();
+    const env = { WARREN_COMPILER_DIR: folder };
+    const a = await launchWarren({ env });
+    try {
+      await a.execute('const old: number = 1;');
+      const [earlier] = compilersIn(folder);
+      // A build since (what `npm run build:kernel` leaves: the compiler's code,
+      // then its blob, newer), more than the second a process's start is known to.
+      await new Promise((r) => setTimeout(r, 2100));
+      const now = new Date();
+      for (const f of COMPILER_CODE) utimesSync(join(BUILT, f), now, now);
+      utimesSync(join(BUILT, 'compiler.blob'), now, now);
+      const b = await launchWarren({ env });
+      try {
+        const typed = await b.execute('const current: number = 2; current', {}, 60_000);
+        expect(result(typed.iopub)).toBe('2');
+        const early = processOf(kernelProcessOf(b.pid!)).env.find((v) =>
+          v.startsWith('WARREN_COMPILER_EARLY_PID=')
+        );
+        expect(early).toBeDefined();
+        expect(early).not.toBe(`WARREN_COMPILER_EARLY_PID=${earlier}`);
+        expect(compilersIn(folder).sort()).toEqual([earlier, Number(early!.split('=')[1])].sort());
+        // The earlier one still serves its notebook.
+        expect(result((await a.execute('old + 1')).iopub)).toBe('2');
       } finally {
         await b.shutdown();
       }

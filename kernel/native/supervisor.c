@@ -414,10 +414,52 @@ static void run_kernel(char **argv, int signals, struct outcome *out) {
   }
 }
 
+/* When process `pid` started, in ms since the epoch (to a second: the boot
+   time's grain), or -1. */
+static long long started_ms(const char *pid) {
+  static long long boot = -1;
+  char text[4096];
+  if (boot < 0) {
+    /* Its interrupt counts come first: tens of KB on a large machine. */
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f) return -1;
+    char *line = NULL;
+    size_t size = 0;
+    while (boot < 0 && getline(&line, &size, f) > 0)
+      if (!strncmp(line, "btime ", 6)) boot = atoll(line + 6);
+    free(line);
+    fclose(f);
+    if (boot < 0) return -1;
+  }
+  char path[300];
+  snprintf(path, sizeof path, "/proc/%s/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = 0;
+  /* The fields after the command's name (which may hold ") "): the start is the 20th. */
+  char *at = strrchr(text, ')');
+  if (!at) return -1;
+  at += 2;
+  for (int field = 0; field < 19 && at; field++) {
+    at = strchr(at, ' ');
+    if (at) at++;
+  }
+  if (!at) return -1;
+  return boot * 1000 + atoll(at) * 1000 / sysconf(_SC_CLK_TCK);
+}
+
 /* A process of this user started from `blob` with the same
-   WARREN_COMPILER_DIR and XDG_RUNTIME_DIR as this one (a compiler of this
-   build, serving or about to serve the kernels this one's would join), or 0. */
+   WARREN_COMPILER_DIR and XDG_RUNTIME_DIR as this one, since the blob was
+   built (a compiler of this build, serving or about to serve the kernels
+   this one's would join; one of an earlier build serves a socket of its own),
+   or 0. */
 static pid_t compiler_living(const char *blob) {
+  struct stat built;
+  if (stat(blob, &built) != 0) return 0;
+  long long built_ms = (long long)built.st_mtim.tv_sec * 1000 + built.st_mtim.tv_nsec / 1000000;
   DIR *proc = opendir("/proc");
   if (!proc) return 0;
   const char *want_dir = getenv("WARREN_COMPILER_DIR");
@@ -429,7 +471,7 @@ static pid_t compiler_living(const char *blob) {
   static char buffer[65536];
   while (!found && (entry = readdir(proc))) {
     if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
-    char path[64];
+    char path[300];
     struct stat st;
     snprintf(path, sizeof path, "/proc/%s", entry->d_name);
     if (stat(path, &st) != 0 || st.st_uid != getuid()) continue;
@@ -453,7 +495,10 @@ static pid_t compiler_living(const char *blob) {
     }
     int dir_same = want_dir ? its_dir && !strcmp(its_dir, want_dir) : !its_dir;
     int runtime_same = want_runtime ? its_runtime && !strcmp(its_runtime, want_runtime) : !its_runtime;
-    if (dir_same && runtime_same) found = (pid_t)atol(entry->d_name);
+    /* The boot time is whole seconds: a second's grace. */
+    long long started = started_ms(entry->d_name);
+    if (dir_same && runtime_same && started >= 0 && started + 1000 >= built_ms)
+      found = (pid_t)atol(entry->d_name);
   }
   closedir(proc);
   return found;

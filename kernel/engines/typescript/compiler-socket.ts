@@ -43,7 +43,7 @@ export const COMPILER_FLAGS = [
  * The compiled files the compiler process runs, and this one, which holds
  * the flags it runs under: its snapshot and its socket's name follow them.
  */
-const COMPILER_CODE = [
+export const COMPILER_CODE = [
   'compiler-process.js',
   'compiler-socket.js',
   'converter.js',
@@ -214,9 +214,16 @@ export function takeLock(lock: string): boolean {
  */
 const earlyPid = Number(process.env.WARREN_COMPILER_EARLY_PID) || 0;
 delete process.env.WARREN_COMPILER_EARLY_PID;
+/**
+ * How long a kernel waits for that compiler, at most, before starting one:
+ * a snapshot's start takes half a second, and one that never listens on this
+ * build's socket (another build's, say) must not hold the kernel up.
+ */
+const EARLY_WAIT_MS = 10_000;
+const loaded = Date.now();
 
 function earlyUnderway(): boolean {
-  if (!alive(earlyPid)) return false;
+  if (Date.now() - loaded > EARLY_WAIT_MS || !alive(earlyPid)) return false;
   try {
     // A pid taken by another process since (a kernel started again much later).
     return readFileSync(`/proc/${earlyPid}/cmdline`, 'latin1').includes('--snapshot-blob');
