@@ -452,7 +452,7 @@ static long long started_ms(const char *pid) {
 }
 
 /* A process of this user started from `blob` with the same
-   WARREN_COMPILER_DIR and XDG_RUNTIME_DIR as this one, since the blob was
+   WARREN_COMPILER_DIR, XDG_RUNTIME_DIR and TMPDIR as this one, since the blob was
    built (a compiler of this build, serving or about to serve the kernels
    this one's would join; one of an earlier build serves a socket of its own),
    or 0. */
@@ -462,8 +462,10 @@ static pid_t compiler_living(const char *blob) {
   long long built_ms = (long long)built.st_mtim.tv_sec * 1000 + built.st_mtim.tv_nsec / 1000000;
   DIR *proc = opendir("/proc");
   if (!proc) return 0;
+  /* What names the compiler's folder (compiler-socket.ts's socketFolder). */
   const char *want_dir = getenv("WARREN_COMPILER_DIR");
   const char *want_runtime = getenv("XDG_RUNTIME_DIR");
+  const char *want_tmp = getenv("TMPDIR");
   char needle[4200];
   int needle_length = snprintf(needle, sizeof needle, "--snapshot-blob%c%s%c", 0, blob, 0);
   pid_t found = 0;
@@ -488,16 +490,18 @@ static pid_t compiler_living(const char *blob) {
     close(fd);
     if (n < 0) continue;
     buffer[n] = 0;
-    const char *its_dir = NULL, *its_runtime = NULL;
+    const char *its_dir = NULL, *its_runtime = NULL, *its_tmp = NULL;
     for (char *v = buffer; v < buffer + n; v += strlen(v) + 1) {
       if (!strncmp(v, "WARREN_COMPILER_DIR=", 20)) its_dir = v + 20;
       if (!strncmp(v, "XDG_RUNTIME_DIR=", 16)) its_runtime = v + 16;
+      if (!strncmp(v, "TMPDIR=", 7)) its_tmp = v + 7;
     }
     int dir_same = want_dir ? its_dir && !strcmp(its_dir, want_dir) : !its_dir;
     int runtime_same = want_runtime ? its_runtime && !strcmp(its_runtime, want_runtime) : !its_runtime;
+    int tmp_same = want_tmp ? its_tmp && !strcmp(its_tmp, want_tmp) : !its_tmp;
     /* The boot time is whole seconds: a second's grace. */
     long long started = started_ms(entry->d_name);
-    if (dir_same && runtime_same && started >= 0 && started + 1000 >= built_ms)
+    if (dir_same && runtime_same && tmp_same && started >= 0 && started + 1000 >= built_ms)
       found = (pid_t)atol(entry->d_name);
   }
   closedir(proc);
