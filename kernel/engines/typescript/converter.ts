@@ -63,11 +63,13 @@ const disk = new Map<string, ts.IScriptSnapshot | undefined>();
  * for every converter of the process: @types/node's imports of Node's own
  * modules (`'node:events'`, `'stream'`, … in 60 files, found in no folder),
  * and every import a library file resolved to a file (undici-types' own). A
- * library's import that found nothing is looked for again: a package may be
- * installed meanwhile. TypeScript keeps resolutions for one program only, and
- * a program whose root files moved (a converter readied in the snapshot's
- * folder, then moved to the notebook's) resolved all of them again, each a
- * walk up the folders: about half of readying a notebook's first program.
+ * library's import that found nothing is not kept here: a package may be
+ * installed meanwhile (though TypeScript itself reuses an unchanged file's
+ * resolutions in the next program). TypeScript keeps resolutions for one
+ * program only, and a program whose root files moved (a converter readied in
+ * the snapshot's folder, then moved to the notebook's) resolved all of them
+ * again, each a walk up the folders: about half of readying a notebook's
+ * first program.
  */
 const libraryResolutions = new Map<string, ts.ResolvedModuleWithFailedLookupLocations>();
 
@@ -589,7 +591,6 @@ export class Converter {
   }
 }
 
-/** TypeScript's own libraries and installed packages: read once. */
 /** Module resolution for the language service: TypeScript's own, with `libraryResolutions` kept. */
 function resolveModules(
   host: ts.ModuleResolutionHost,
@@ -642,6 +643,7 @@ function programResolutions(
   return resolutions.cache;
 }
 
+/** TypeScript's own libraries and installed packages: read once. */
 function settled(path: string): boolean {
   return path.includes('/node_modules/') || path.startsWith(LIB_FOLDER);
 }
