@@ -10,15 +10,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import {
-  comparePeers,
-  compilersIn,
-  ipykernelArgv,
-  median,
-  ROOT,
-  rssMB,
-  WARREN_ARGV
-} from './measure';
+import { compilersIn } from '../kernel/engines/typescript/compiler-socket';
+import { comparePeers, ipykernelArgv, median, ROOT, rssMB, WARREN_ARGV } from './measure';
 import type { Row } from './measure';
 
 const quick = process.argv.includes('--quick');

@@ -25,7 +25,7 @@ export function median(xs: number[]): number {
 /**
  * A kernel's resident memory, summed over it, every process below it and
  * `also` (the compiler serving it, which its supervisor started and left to
- * run on its own: `compilersIn`).
+ * run on its own: compiler-socket.ts's `compilersIn`).
  */
 export function rssMB(pid: number | undefined, also: number[] = []): number {
   return treeMB(
@@ -33,29 +33,6 @@ export function rssMB(pid: number | undefined, also: number[] = []): number {
     (p) => /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8')),
     also
   );
-}
-
-/**
- * The TypeScript compilers of the kernels whose WARREN_COMPILER_DIR is
- * `folder`: started by a supervisor before its kernel (from the snapshot, the
- * folder in their environment) or by a kernel (their socket there).
- */
-export function compilersIn(folder: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      const early =
-        env.includes(`WARREN_COMPILER_DIR=${folder}`) && command.includes('--snapshot-blob');
-      if (early || env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
-        out.push(Number(entry));
-    } catch {
-      // gone meanwhile, or another user's
-    }
-  }
-  return out;
 }
 
 /**

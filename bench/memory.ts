@@ -15,7 +15,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
-import { compilersIn, ipykernelArgv, median, processChildren, WARREN_ARGV } from './measure';
+import { compilersIn } from '../kernel/engines/typescript/compiler-socket';
+import { ipykernelArgv, median, processChildren, WARREN_ARGV } from './measure';
 
 const runs = Number(process.env.RUNS) || 5;
 const settleMs = Number(process.env.SETTLE_MS) || 3000;

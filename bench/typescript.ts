@@ -25,8 +25,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
+import { compilersIn } from '../kernel/engines/typescript/compiler-socket';
 import {
-  compilersIn,
   ipykernelArgv,
   measurePeers,
   median,
@@ -116,10 +116,11 @@ async function measure(peer: Peer): Promise<Row> {
         throw new Error(`${peer.name}: ${JSON.stringify(reply.content)}`);
       firsts.push((performance.now() - t) / 1000);
       if (run === 0) {
-        row['RSS after the first typed cell (MB)'] = rssMB(k.pid, served(options));
+        const compiler = served(options);
+        row['RSS after the first typed cell (MB)'] = rssMB(k.pid, compiler);
         row['resident after the first typed cell, each page once (MB)'] = residentMB(
           k.pid,
-          served(options)
+          compiler
         );
       }
     } finally {

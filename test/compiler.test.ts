@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
 import {
   COMPILER_CODE,
+  compilersIn,
   openCompiler,
   socketPath
 } from '../kernel/engines/typescript/compiler-socket';
@@ -37,29 +38,6 @@ function childCommands(): string[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
       out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/**
- * The pids of the compilers of `folder` (their socket's folder): started by
- * a kernel (their socket in their environment), or by a supervisor before
- * its kernel (started from the snapshot, the folder in their environment).
- */
-function compilersIn(folder: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const early =
-        env.includes(`WARREN_COMPILER_DIR=${folder}`) &&
-        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--snapshot-blob');
-      if (early || env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
-        out.push(Number(entry));
     } catch {
       // gone meanwhile
     }

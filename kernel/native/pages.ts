@@ -15,10 +15,9 @@ export interface Pages {
   trim(): boolean;
   /**
    * How many bytes from `address` (at most `length`; readable memory of this
-   * process's) equal those of `file` from `offset`. Absent from an addon
-   * built before it was added.
+   * process's) equal those of `file` from `offset`.
    */
-  equalToFile?(address: bigint, length: bigint, file: string, offset: number): bigint;
+  equalToFile(address: bigint, length: bigint, file: string, offset: number): bigint;
 }
 
 let loaded: Pages | string | undefined;

@@ -9,12 +9,12 @@
  * script and loads them itself.
  */
 import { openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fullCollection } from '../../gc';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
-import { snapshotCurrent, socketPath, takeLock } from './compiler-socket';
+import { attempt, snapshotCurrent, socketPath, takeLock } from './compiler-socket';
 import { Converter, createRegistry } from './converter';
 import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
 import type {
@@ -142,15 +142,10 @@ async function wanted(): Promise<{ path: string; lock: string } | null> {
   }
 }
 
-function listening(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+async function listening(path: string): Promise<boolean> {
+  const socket = await attempt(path);
+  socket?.destroy();
+  return socket !== null;
 }
 
 /** Serves kernels on `path`; `lock`, a start lock this compiler holds, goes once it listens. */

@@ -10,7 +10,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -170,7 +178,8 @@ function start(entry: string, socket: string, snapshot: boolean): Started {
   return started;
 }
 
-function attempt(path: string): Promise<Socket | null> {
+/** A connection to what listens on `path`, or null where nothing does. */
+export function attempt(path: string): Promise<Socket | null> {
   return new Promise((resolve) => {
     const socket = connect(path);
     socket.once('connect', () => {
@@ -204,6 +213,30 @@ export function takeLock(lock: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The compilers of the kernels whose WARREN_COMPILER_DIR is `folder`:
+ * started by a supervisor before its kernel (from the snapshot, the folder in
+ * their environment) or by a kernel (their socket there). What the tests and
+ * the benches count; supervisor.c's `compiler_living` finds them alike.
+ */
+export function compilersIn(folder: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const early =
+        env.includes(`WARREN_COMPILER_DIR=${folder}`) &&
+        readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--snapshot-blob');
+      if (early || env.some((v) => v.startsWith(`WARREN_COMPILER_SOCKET=${folder}/`)))
+        out.push(Number(entry));
+    } catch {
+      // gone meanwhile, or another user's
+    }
+  }
+  return out;
 }
 
 /**

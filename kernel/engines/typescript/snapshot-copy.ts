@@ -149,25 +149,7 @@ namespace Private {
     if (offset <= 0 || head.indexOf(probe, offset + 1) >= 0) return null;
     const size = BigInt(fstatSync(file).size);
     // Compared where they lie, the file mapped: 5 ms rather than 30 for reading both.
-    if (addon.equalToFile) {
-      const equal = addon.equalToFile(from, length, blob, offset);
-      return BigInt(offset) + equal < size ? equal : null;
-    }
-    const mine = Buffer.alloc(CHUNK);
-    const theirs = Buffer.alloc(CHUNK);
-    let equal = 0n;
-    while (equal < length) {
-      const want = Number(length - equal < BigInt(CHUNK) ? length - equal : BigInt(CHUNK));
-      const n = Math.min(
-        readSync(memory, mine, 0, want, from + equal),
-        readSync(file, theirs, 0, want, offset + Number(equal))
-      );
-      let same = 0;
-      if (mine.subarray(0, n).equals(theirs.subarray(0, n))) same = n;
-      else while (same < n && mine[same] === theirs[same]) same++;
-      equal += BigInt(same);
-      if (same < want) break;
-    }
+    const equal = addon.equalToFile(from, length, blob, offset);
     return BigInt(offset) + equal < size ? equal : null;
   }
 }
