@@ -45,6 +45,7 @@ import { Journal, journalLimitsFromEnv } from './services/journal';
 import { MessageFactory } from './protocol/message';
 import { History } from './services/history';
 import { fullCollection } from './gc';
+import { unmapProgramPages } from './binary-pages';
 import { IDLE_COLLECTION_MAX_BYTES, IdleCollection } from './services/idle-collection';
 import { applyToolboxes, MountManager } from './services/mounts';
 import { isServicesSession, jupyterDataDir } from './paths';
@@ -197,6 +198,8 @@ export async function startKernel(connectionFile: string, language: Language): P
     await endProcesses(descendants(process.pid, daemons));
   });
   await io.ready;
+  // What the start mapped of the node binary (40 MB of the kernel's 70) goes: binary-pages.ts.
+  unmapProgramPages();
   // Once the sockets answer: kernel_info is never kept waiting by it.
   if (!servicesOnly) setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
 }

@@ -6,7 +6,8 @@
  *   the kernel unsupervised: no new kernel after V8 dies;
  * - kernel/native/pages.c, the addon through which the TypeScript compiler
  *   gives back the pages of Node's copy of its startup snapshot, and every
- *   process malloc's free memory after a collection, with the headers of
+ *   process malloc's free memory after a collection and the node binary's
+ *   pages it mapped while it started, with the headers of
  *   the Node that runs this (lib/kernel/native/pages.node). Without it the
  *   compiler holds that copy and malloc keeps what it holds.
  * A C compiler is needed anyway (node-pty's install builds with one); where

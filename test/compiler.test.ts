@@ -4,13 +4,14 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   utimesSync,
   writeFileSync
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
 import {
@@ -323,6 +324,42 @@ describe("a user's compiler", () => {
       }
     } finally {
       await a.shutdown();
+    }
+  }, 120_000);
+
+  test('it and the kernel it serves keep less of the node binary mapped after the first typed cell than a bare Node holds once started', async () => {
+    /** The binary's pages a process maps, in kB (smaps' Rss of its mappings). */
+    const binaryKB = (pid: number): number => {
+      const exe = realpathSync(`/proc/${pid}/exe`);
+      let file = '';
+      let kB = 0;
+      for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+        const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+        if (head) file = head[1];
+        else if (file === exe && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
+      }
+      return kB;
+    };
+    const bare = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+      stdio: 'ignore'
+    });
+    const folder = fresh();
+    const k = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
+    try {
+      const first = await k.execute('const mapped: number[] = [1]; mapped.length');
+      expect(result(first.iopub)).toBe('1');
+      const [compiler] = compilersIn(folder);
+      const started = binaryKB(bare.pid!);
+      // Node maps 30-40 MB of itself as it starts; both unmapped that once started.
+      expect(started).toBeGreaterThan(20 * 1024);
+      expect(binaryKB(kernelProcessOf(k.pid!))).toBeLessThan(0.8 * started);
+      expect(binaryKB(compiler)).toBeLessThan(0.8 * started);
+      // And serve on: a shell command and another cell run what the start never ran.
+      expect(text((await k.execute('!echo still')).iopub)).toContain('still');
+      expect(result((await k.execute('mapped.map((n) => n * 2).join()')).iopub)).toBe("'2'");
+    } finally {
+      bare.kill();
+      await k.shutdown();
     }
   }, 120_000);
 

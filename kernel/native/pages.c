@@ -5,10 +5,14 @@
  * the pages and never read them again expecting their old contents: they
  * read as zeros afterwards. `equalToFile` says how much of a range of this
  * process's memory equals a file's bytes, which is how the caller knows a
- * range for its own. kernel/native/pages.ts is the only caller.
+ * range for its own. `unmapProgram` unmaps the pages of the program's
+ * read-only segments (its code and constants), which read again from the
+ * file when next used. kernel/native/pages.ts is the only caller.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -107,6 +111,67 @@ static napi_value equal_to_file(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The page size, and the bytes of address range unmapped so far. */
+struct segments {
+  uint64_t page;
+  uint64_t unmapped;
+};
+
+/* Whether the object's dynamic section says the linker writes into its code (a text relocation). */
+static int writes_text(struct dl_phdr_info *info) {
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    if (info->dlpi_phdr[i].p_type != PT_DYNAMIC) continue;
+    const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    for (; d->d_tag != DT_NULL; d++)
+      if (d->d_tag == DT_TEXTREL || (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_TEXTREL))) return 1;
+  }
+  return 0;
+}
+
+static int unmap_read_only(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  struct segments *s = data;
+  /* The first object listed is the program itself: the only one looked at. */
+  if (writes_text(info)) return 1;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_memsz == 0) continue;
+    uint64_t start = (info->dlpi_addr + ph->p_vaddr) / s->page * s->page;
+    uint64_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + s->page - 1) / s->page * s->page;
+    /* A page shared with a writable segment (the linker wrote it, or the program does) stays. */
+    for (int j = 0; j < info->dlpi_phnum; j++) {
+      const ElfW(Phdr) *w = &info->dlpi_phdr[j];
+      if ((w->p_type != PT_LOAD || !(w->p_flags & PF_W)) && w->p_type != PT_GNU_RELRO) continue;
+      uint64_t wstart = (info->dlpi_addr + w->p_vaddr) / s->page * s->page;
+      uint64_t wend = (info->dlpi_addr + w->p_vaddr + w->p_memsz + s->page - 1) / s->page * s->page;
+      if (wstart < end && wend > start) {
+        if (wstart <= start) start = wend < end ? wend : end;
+        else end = wstart;
+      }
+    }
+    if (end <= start) continue;
+    if (madvise((void *)(uintptr_t)start, (size_t)(end - start), MADV_DONTNEED) == 0)
+      s->unmapped += end - start;
+  }
+  return 1;
+}
+
+/*
+ * unmapProgram(): the pages of the program's read-only segments (the node
+ * binary's code and constants) unmapped, as a number of bytes of address
+ * range. Those segments are the file's pages, never written, so they read
+ * again from the system's file cache as they are next used. A program
+ * whose code the linker wrote (a text relocation) keeps them all: 0.
+ */
+static napi_value unmap_program(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct segments s = {(uint64_t)sysconf(_SC_PAGESIZE), 0};
+  dl_iterate_phdr(unmap_read_only, &s);
+  napi_value result;
+  if (napi_create_double(env, (double)s.unmapped, &result) != napi_ok) return NULL;
+  return result;
+}
+
 /*
  * trim(): the free memory malloc holds, in every arena, given back (glibc's
  * malloc_trim); true when some was. V8 frees its own pages, but what Node
@@ -126,13 +191,15 @@ static napi_value trim(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, trimmer, equal, page;
+  napi_value fn, trimmer, equal, page, program;
   if (napi_create_function(env, "drop", NAPI_AUTO_LENGTH, drop, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "drop", fn) != napi_ok ||
       napi_create_function(env, "trim", NAPI_AUTO_LENGTH, trim, NULL, &trimmer) != napi_ok ||
       napi_set_named_property(env, exports, "trim", trimmer) != napi_ok ||
       napi_create_function(env, "equalToFile", NAPI_AUTO_LENGTH, equal_to_file, NULL, &equal) != napi_ok ||
       napi_set_named_property(env, exports, "equalToFile", equal) != napi_ok ||
+      napi_create_function(env, "unmapProgram", NAPI_AUTO_LENGTH, unmap_program, NULL, &program) != napi_ok ||
+      napi_set_named_property(env, exports, "unmapProgram", program) != napi_ok ||
       napi_create_uint32(env, (uint32_t)sysconf(_SC_PAGESIZE), &page) != napi_ok ||
       napi_set_named_property(env, exports, "pageSize", page) != napi_ok)
     return NULL;

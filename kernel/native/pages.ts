@@ -18,6 +18,12 @@ export interface Pages {
    * process's) equal those of `file` from `offset`.
    */
   equalToFile(address: bigint, length: bigint, file: string, offset: number): bigint;
+  /**
+   * Unmaps the pages of the program's read-only segments (the node binary's
+   * code and constants), which read again from the file as they are used;
+   * the bytes of address range unmapped.
+   */
+  unmapProgram(): number;
 }
 
 let loaded: Pages | string | undefined;

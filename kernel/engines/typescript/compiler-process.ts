@@ -11,6 +11,7 @@
 import { openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { unmapProgramPages } from '../../binary-pages';
 import { fullCollection } from '../../gc';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
@@ -160,6 +161,8 @@ function listen(path: string, lock: string | null): void {
   if (!collect) note('warren compiler: V8 gave no gc(); garbage waits for V8\n');
   // Before it listens: ready 45 ms later (under load), and never holding the copy while it serves.
   releaseCopy();
+  // What the start mapped of the node binary (33 MB) goes too: binary-pages.ts.
+  unmapProgramPages();
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;

@@ -65,7 +65,8 @@ export const COMPILER_CODE = [
   '../../pids.js',
   '../../paths.js',
   '../../../src/contract/index.js',
-  '../../native/pages.js'
+  '../../native/pages.js',
+  '../../binary-pages.js'
 ];
 
 /** How long a compiler may take to listen: a plain-script start on a busy machine. */
