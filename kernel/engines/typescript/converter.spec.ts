@@ -211,6 +211,40 @@ describe('the converter', () => {
     }
   });
 
+  test("a package installed after a library's import of it found nothing is found by the next cell", async () => {
+    // The compiler serves each request in a task of its own; what it reads of the disk is kept for one.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const notebook = mkdtempSync(join(tmpdir(), 'warren-installed-'));
+    const install = (name: string, declarations: string) => {
+      const pkg = join(notebook, 'node_modules', name);
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), `{"name":"${name}","types":"index.d.ts"}`);
+      writeFileSync(join(pkg, 'index.d.ts'), declarations);
+    };
+    try {
+      converter = new Converter({
+        isJS: false,
+        cwd: notebook,
+        globals: 'declare const display: (value: unknown) => void;\n',
+        registry: createRegistry()
+      });
+      install('maker', 'import { Made } from "madetype";\nexport declare function make(): Made;\n');
+      run('import { make } from "maker"');
+      // Its import found nothing: what it returns is typed as nothing at all.
+      expect(messages('make().missing')).toEqual([]);
+      await turn();
+      install('madetype', 'export interface Made { size: number }\n');
+      await turn();
+      // The library's file is unchanged; its import is looked for again all the same.
+      expect(messages('const made = make(); made.missing')[0]).toMatch(
+        /'missing' does not exist on type 'Made'/
+      );
+      expect(messages('make().size + 1')).toEqual([]);
+    } finally {
+      rmSync(notebook, { recursive: true, force: true });
+    }
+  });
+
   test("a converter moved to a notebook's folder does not look for the libraries' imports again, nor parse the runtime's globals again", () => {
     const notebook = mkdtempSync(join(tmpdir(), 'warren-moved-'));
     const looked: string[] = [];
