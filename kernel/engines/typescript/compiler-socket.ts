@@ -56,6 +56,7 @@ export const COMPILER_CODE = [
   'compiler-socket.js',
   'converter.js',
   'live.js',
+  'unresolved.js',
   'declarations.js',
   'cells.js',
   'protocol.js',

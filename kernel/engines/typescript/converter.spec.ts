@@ -211,7 +211,7 @@ describe('the converter', () => {
     }
   });
 
-  test("a package installed after a library's import of it found nothing is found by the next cell", async () => {
+  test("a package installed after a library's import of it found nothing is found by the next cell, in each notebook of the folder", async () => {
     // The compiler serves each request in a task of its own; what it reads of the disk is kept for one.
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     const notebook = mkdtempSync(join(tmpdir(), 'warren-installed-'));
@@ -221,25 +221,34 @@ describe('the converter', () => {
       writeFileSync(join(pkg, 'package.json'), `{"name":"${name}","types":"index.d.ts"}`);
       writeFileSync(join(pkg, 'index.d.ts'), declarations);
     };
-    try {
-      converter = new Converter({
+    // Two notebooks of the folder, served by one compiler: one registry of parsed files.
+    const registry = createRegistry();
+    const open = () =>
+      new Converter({
         isJS: false,
         cwd: notebook,
         globals: 'declare const display: (value: unknown) => void;\n',
-        registry: createRegistry()
+        registry
       });
+    const missing = (c: Converter, src: string) => c.convert(src).diagnostics.map((d) => d.message);
+    try {
       install('maker', 'import { Made } from "madetype";\nexport declare function make(): Made;\n');
-      run('import { make } from "maker"');
-      // Its import found nothing: what it returns is typed as nothing at all.
-      expect(messages('make().missing')).toEqual([]);
+      const [first, second] = [open(), open()];
+      for (const c of [first, second]) {
+        c.commit(c.convert('import { make } from "maker"').declOutput ?? '');
+        // Its import found nothing: what it returns is typed as nothing at all.
+        expect(missing(c, 'make().missing')).toEqual([]);
+      }
       await turn();
       install('madetype', 'export interface Made { size: number }\n');
       await turn();
       // The library's file is unchanged; its import is looked for again all the same.
-      expect(messages('const made = make(); made.missing')[0]).toMatch(
-        /'missing' does not exist on type 'Made'/
-      );
-      expect(messages('make().size + 1')).toEqual([]);
+      for (const c of [first, second]) {
+        expect(missing(c, 'const made = make(); made.missing')[0]).toMatch(
+          /'missing' does not exist on type 'Made'/
+        );
+        expect(missing(c, 'make().size + 1')).toEqual([]);
+      }
     } finally {
       rmSync(notebook, { recursive: true, force: true });
     }

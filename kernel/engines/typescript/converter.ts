@@ -33,6 +33,7 @@ import type { Expanded } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
+import { UnresolvedImports } from './unresolved';
 import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
 
@@ -65,7 +66,7 @@ const disk = new Map<string, ts.IScriptSnapshot | undefined>();
  * and every import a library file resolved to a file (undici-types' own). A
  * library's import that found nothing is not kept here: a package may be
  * installed meanwhile (TypeScript itself reuses an unchanged file's
- * resolutions in the next program, which `unresolved` sees to). TypeScript
+ * resolutions in the next program, which unresolved.ts sees to). TypeScript
  * keeps resolutions for one program only, and a program whose root files
  * moved (a converter readied in the snapshot's folder, then moved to the
  * notebook's) resolved all of them again, each a walk up the folders: about
@@ -107,6 +108,8 @@ export class Converter {
   private readonly chain: DeclarationFile[] = [];
   /** The notebook's modules the kernel was given, as parsed then (a changed file is parsed anew). */
   private readonly sentModules = new WeakSet<ts.SourceFile>();
+  /** Its imports that found nothing, looked for again once a package may have been installed. */
+  private readonly unresolved = new UnresolvedImports();
   private readonly base: DeclarationFile;
   /** How many of the cells' files hold a cell's declarations. */
   private filled = 0;
@@ -180,10 +183,10 @@ export class Converter {
       getDirectories: (path) => ts.sys.getDirectories(path)
     };
     host.resolveModuleNameLiterals = (literals, containingFile, redirected, options, file) =>
-      resolveModules(host, literals, containingFile, redirected, options, file);
+      resolveModules(host, this.unresolved, literals, containingFile, redirected, options, file);
     // Read by TypeScript's language service, though its typings leave it out.
     (host as { hasInvalidatedResolutions?: (path: string) => boolean }).hasInvalidatedResolutions =
-      installedSince;
+      (path) => this.unresolved.invalidated(path);
     this.service = ts.createLanguageService(host, options.registry);
     this.live = new LiveCells(join(this.cwd, this.prefix), this.options, options.isJS);
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
@@ -246,11 +249,11 @@ export class Converter {
     this.left = null;
     if (this.live.accepts(src)) {
       // A package installed since an import found nothing: a new program, which looks again.
-      const installed = installedPackages();
+      const installed = this.unresolved.invalidatedFiles();
       if (this.live.spent || installed.length > 0) this.absorb();
       const program =
         this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
-      for (const path of installed) lookedAgain(path);
+      for (const path of installed) this.unresolved.lookedAgain(path);
       const sf = this.live.parse(withExports(src, names), this.outerScope(program));
       const leave = later && declares(sf);
       const converted = this.check(program, sf, expanded, names, leave);
@@ -600,6 +603,7 @@ export class Converter {
 /** Module resolution for the language service: TypeScript's own, with `libraryResolutions` kept. */
 function resolveModules(
   host: ts.ModuleResolutionHost,
+  unresolved: UnresolvedImports,
   literals: readonly ts.StringLiteralLike[],
   containingFile: string,
   redirected: ts.ResolvedProjectReference | undefined,
@@ -623,104 +627,13 @@ function resolveModules(
     );
     if (key !== null && (resolved.resolvedModule || isBuiltin(literal.text)))
       libraryResolutions.set(key, resolved);
-    if (!resolved.resolvedModule && !isBuiltin(literal.text))
-      notFound(containingFile, literal.text);
-    else if (unresolved.has(fileKey(containingFile))) found(containingFile, literal.text);
+    unresolved.record(
+      containingFile,
+      literal.text,
+      !!resolved.resolvedModule || isBuiltin(literal.text)
+    );
     return resolved;
   });
-}
-
-/**
- * Files with an import that found nothing, by path: the folders where a
- * package it names would be installed, each with its modification time then
- * (-1: absent), and the names. TypeScript reuses an unchanged file's
- * resolutions in the next program, those that found nothing too: a library
- * whose import of a package not yet installed failed kept failing after the
- * package was installed, for as long as the compiler lived.
- */
-const unresolved = new Map<string, { folders: Map<string, number>; names: Set<string> }>();
-
-/**
- * A file's key in `unresolved`: TypeScript asks about files by its own form
- * of their path, lower case where the host says nothing of case.
- */
-const fileKey = (file: string) => file.toLowerCase();
-
-/** Folders' modification times, read once a turn (-1: absent). */
-let folderTimes: Map<string, number> | null = null;
-
-function folderTime(folder: string): number {
-  if (!folderTimes) {
-    const made = new Map<string, number>();
-    folderTimes = made;
-    queueMicrotask(() => {
-      if (folderTimes === made) folderTimes = null;
-    });
-  }
-  let time = folderTimes.get(folder);
-  if (time === undefined) {
-    time = ts.sys.getModifiedTime?.(folder)?.getTime() ?? -1;
-    folderTimes.set(folder, time);
-  }
-  return time;
-}
-
-/**
- * The folders whose entries change when `name`, imported from `file`, is
- * installed: each node_modules up from the file (with its @types, and the
- * package's scope), or the folder a relative import points into. A
- * node_modules made where there was none goes unseen: watching the folder
- * that would hold it would count every file a notebook writes there.
- */
-function installFolders(file: string, name: string): string[] {
-  if (name.startsWith('.') || name.startsWith('/')) return [dirname(join(dirname(file), name))];
-  const scope = name.startsWith('@') ? name.split('/')[0] : null;
-  const out: string[] = [];
-  for (let folder = dirname(file); ; folder = dirname(folder)) {
-    if (basename(folder) !== 'node_modules') {
-      const modules = join(folder, 'node_modules');
-      out.push(modules, join(modules, '@types'));
-      if (scope) out.push(join(modules, scope));
-    }
-    if (dirname(folder) === folder) return out;
-  }
-}
-
-function notFound(file: string, name: string): void {
-  let entry = unresolved.get(fileKey(file));
-  if (!entry) unresolved.set(fileKey(file), (entry = { folders: new Map(), names: new Set() }));
-  entry.names.add(name);
-  for (const folder of installFolders(file, name)) entry.folders.set(folder, folderTime(folder));
-}
-
-/** The files whose imports found nothing where a folder they would be installed in has changed. */
-function installedPackages(): string[] {
-  if (unresolved.size === 0) return [];
-  return [...unresolved.keys()].filter(installedSince);
-}
-
-/** A file's install folders as they are now: its failed imports were looked for again (or it left the program). */
-function lookedAgain(file: string): void {
-  const entry = unresolved.get(fileKey(file));
-  if (!entry) return;
-  for (const folder of entry.folders.keys()) entry.folders.set(folder, folderTime(folder));
-}
-
-function found(file: string, name: string): void {
-  const entry = unresolved.get(fileKey(file))!;
-  entry.names.delete(name);
-  if (entry.names.size === 0) unresolved.delete(fileKey(file));
-}
-
-/**
- * Whether a file's imports must be resolved again: one of them found nothing,
- * and a folder where it would be installed has changed since.
- */
-function installedSince(path: string): boolean {
-  const entry = unresolved.get(fileKey(path));
-  if (!entry) return false;
-  for (const [folder, time] of entry.folders) if (folderTime(folder) !== time) return true;
-  return false;
 }
 
 let resolutions: { options: ts.CompilerOptions; cache: ts.ModuleResolutionCache } | null = null;
