@@ -615,7 +615,11 @@ function resolveModules(
     const mode = ts.getModeForUsageLocation(file, literal);
     const key = library ? `${dirname(containingFile)}\0${literal.text}\0${mode ?? ''}` : null;
     const known = key === null ? undefined : libraryResolutions.get(key);
-    if (known) return known;
+    if (known) {
+      // Found by another converter of the process since this one failed: off its record too.
+      unresolved.record(containingFile, literal.text, true);
+      return known;
+    }
     const resolved = ts.resolveModuleName(
       literal.text,
       containingFile,
