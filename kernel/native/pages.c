@@ -128,6 +128,14 @@ static int writes_text(struct dl_phdr_info *info) {
   return 0;
 }
 
+/* The whole pages a segment of the object lies on, from *start up to *end. */
+static void page_span(const struct dl_phdr_info *info, const ElfW(Phdr) *ph, uint64_t page,
+                      uint64_t *start, uint64_t *end) {
+  uint64_t from = info->dlpi_addr + ph->p_vaddr;
+  *start = from / page * page;
+  *end = (from + ph->p_memsz + page - 1) / page * page;
+}
+
 static int unmap_read_only(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct segments *s = data;
@@ -136,14 +144,14 @@ static int unmap_read_only(struct dl_phdr_info *info, size_t size, void *data) {
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_memsz == 0) continue;
-    uint64_t start = (info->dlpi_addr + ph->p_vaddr) / s->page * s->page;
-    uint64_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + s->page - 1) / s->page * s->page;
+    uint64_t start, end;
+    page_span(info, ph, s->page, &start, &end);
     /* A page shared with a writable segment (the linker wrote it, or the program does) stays. */
     for (int j = 0; j < info->dlpi_phnum; j++) {
       const ElfW(Phdr) *w = &info->dlpi_phdr[j];
       if ((w->p_type != PT_LOAD || !(w->p_flags & PF_W)) && w->p_type != PT_GNU_RELRO) continue;
-      uint64_t wstart = (info->dlpi_addr + w->p_vaddr) / s->page * s->page;
-      uint64_t wend = (info->dlpi_addr + w->p_vaddr + w->p_memsz + s->page - 1) / s->page * s->page;
+      uint64_t wstart, wend;
+      page_span(info, w, s->page, &wstart, &wend);
       if (wstart < end && wend > start) {
         if (wstart <= start) start = wend < end ? wend : end;
         else end = wstart;
