@@ -325,6 +325,62 @@ describe('the converter', () => {
     expect(converter.inspect('scan', 2).signature).toMatch(/const scan: \{\s*voxels: number;/);
   });
 
+  test('completion and inspect of text being typed answer on the live cells’ checker, as a program of their own answers, making none', () => {
+    // The reference: the same cells, completion and inspect in the language service's program.
+    const reference = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: 'declare const display: (value: unknown) => void;\n',
+      registry: createRegistry()
+    });
+    (reference as unknown as { probe(): null }).probe = () => null;
+    const cells = [
+      'const scan = { voxels: [1, 2], subject: "s1" }',
+      'interface Scan { subject: string; voxels: number[] }\nconst scans: Scan[] = [scan]',
+      'class Volume { constructor(public dims: number[]) {} size() { return this.dims.length } }',
+      'enum Shell { Bash, Sh }'
+    ];
+    for (const cell of cells) {
+      run(cell);
+      const r = reference.convert(cell);
+      reference.commit(r.declOutput ?? '');
+    }
+    const typed = [
+      'scan.voxels.map((v) => v + 1)',
+      'scans[0].subject.toUpperCase()',
+      'new Volume([1]).size() + Shell.Bash',
+      'process.env.HOME; setTimeout(() => 1, 10)',
+      'const { voxels } = scan; voxels.at(0)',
+      'scan.'
+    ];
+    let answered = 0;
+    for (const text of typed)
+      for (let at = 0; at <= text.length; at++) {
+        expect([text, at, converter.inspect(text, at)]).toEqual([
+          text,
+          at,
+          reference.inspect(text, at)
+        ]);
+        expect([text, at, converter.complete(text, at)]).toEqual([
+          text,
+          at,
+          reference.complete(text, at)
+        ]);
+        if (converter.inspect(text, at).found) answered++;
+      }
+    // The comparison means something only where there was something to show.
+    expect(answered).toBeGreaterThan(100);
+    // A cell, then text typed: the language service makes no program for it.
+    run('const later = scan.voxels.length');
+    const service = (converter as unknown as { service: ts.LanguageService }).service;
+    const program = service.getProgram();
+    for (let i = 0; i < 20; i++) {
+      expect(converter.inspect(`later + ${i}`, 3).signature).toBe('const later: number');
+      expect(converter.complete(`scan.vo${' '.repeat(i)}`, 7).candidates).toEqual(['voxels']);
+    }
+    expect(service.getProgram()).toBe(program);
+  });
+
   test('a cell of expressions only declares nothing and adds no file', () => {
     const r = run('1 + 1');
     expect(r.declOutput).toBe('');

@@ -102,6 +102,7 @@ export class Converter {
   private readonly prefix: string;
   private cellPath: string;
   private readonly service: ts.LanguageService;
+  private readonly host: ts.LanguageServiceHost;
   private options: ts.CompilerOptions;
   private cell = { version: 0, text: 'export {};\n' };
   /** Oldest first: the runtime's globals, the folded base, then `RECENT` files for cells. */
@@ -187,6 +188,7 @@ export class Converter {
     // Read by TypeScript's language service, though its typings leave it out.
     (host as { hasInvalidatedResolutions?: (path: string) => boolean }).hasInvalidatedResolutions =
       (path) => this.unresolved.invalidated(path);
+    this.host = host;
     this.service = ts.createLanguageService(host, options.registry);
     this.live = new LiveCells(join(this.cwd, this.prefix), this.options, options.isJS);
     this.chain.push(this.declarationFile('globals', moduleText(options.globals)));
@@ -474,8 +476,20 @@ export class Converter {
   }
 
   complete(src: string, position: number): CompletionAnswer {
-    this.program(src, []);
-    const info = this.service.getCompletionsAtPosition(this.cellPath, position, {});
+    const live = this.probe(src);
+    const info = live
+      ? Private.internal.Completions.getCompletionsAtPosition(
+          this.host,
+          live.program,
+          () => {},
+          live.file,
+          position,
+          {},
+          undefined,
+          undefined,
+          NEVER_CANCELLED
+        )
+      : (this.program(src, []), this.service.getCompletionsAtPosition(this.cellPath, position, {}));
     const before = /[\w$]*$/.exec(src.slice(0, position))![0];
     const after = /^[\w$]*/.exec(src.slice(position))![0];
     const entries = info?.entries ?? [];
@@ -505,12 +519,20 @@ export class Converter {
   }
 
   inspect(src: string, position: number): InspectAnswer {
-    const program = this.program(src, []);
-    const cell = program.getSourceFile(this.cellPath)!;
+    const live = this.probe(src);
+    const program = live?.program ?? this.program(src, []);
+    const cell = live?.file ?? program.getSourceFile(this.cellPath)!;
     const quickInfo = (at: number) => {
       // The libraries' documentation comments were left out when they were parsed.
       documentFor(program, cell, at);
-      return this.service.getQuickInfoAtPosition(this.cellPath, at);
+      return live
+        ? Private.internal.getQuickInfoAtPosition(
+            cell,
+            program.getTypeChecker(),
+            NEVER_CANCELLED,
+            at
+          )
+        : this.service.getQuickInfoAtPosition(this.cellPath, at);
     };
     // The language service reports the symbol that ends at the cursor too.
     const info = quickInfo(position) ?? (position > 0 ? quickInfo(position - 1) : undefined);
@@ -525,6 +547,26 @@ export class Converter {
         .filter((s) => s.length > 0)
         .join('\n')
     };
+  }
+
+  /**
+   * `src` as completion and inspect see it, when it would be a live cell: a
+   * file of its own on the live cells' checker, which knows the libraries and
+   * every earlier cell already. Null when it would not (it imports, say):
+   * the language service's program then, new for each new text, its checker
+   * too (10 ms a request, where each keystroke's text is new). A checker
+   * that has checked its share is let go as a cell's check lets it go.
+   */
+  private probe(src: string): { program: ts.Program; file: ts.SourceFile } | null {
+    if (!this.live.accepts(src)) return null;
+    if (this.live.spent) {
+      // A cell answered and not yet committed was checked by this checker, and joins its cells.
+      if (this.candidate || this.left) return null;
+      this.absorb();
+    }
+    const program =
+      this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
+    return { program, file: this.live.parse(withExports(src, []), this.outerScope(program)) };
   }
 
   /** How many cells' declarations are not folded into the base yet (for tests). */
@@ -691,6 +733,38 @@ function moduleText(text: string): string {
   return text.endsWith('\n') ? `${text}export {};\n` : `${text}\nexport {};\n`;
 }
 
+/** What a language service's answer takes, here never cancelled. */
+const NEVER_CANCELLED: ts.CancellationToken = {
+  isCancellationRequested: () => false,
+  throwIfCancellationRequested: () => {}
+};
+
+/**
+ * The language service's own completion and quick info, which take a program
+ * and a source file (the service's methods take a file of their program).
+ */
+interface LanguageServiceInternals {
+  Completions: {
+    getCompletionsAtPosition(
+      host: ts.LanguageServiceHost,
+      program: ts.Program,
+      log: (message: string) => void,
+      file: ts.SourceFile,
+      position: number,
+      preferences: ts.UserPreferences,
+      triggerCharacter: ts.CompletionsTriggerCharacter | undefined,
+      triggerKind: ts.CompletionTriggerKind | undefined,
+      cancellationToken: ts.CancellationToken
+    ): ts.CompletionInfo | undefined;
+  };
+  getQuickInfoAtPosition(
+    file: ts.SourceFile,
+    checker: ts.TypeChecker,
+    cancellationToken: ts.CancellationToken,
+    position: number
+  ): ts.QuickInfo | undefined;
+}
+
 namespace Private {
   /** TypeScript's internal pieces the source maps use, which its public types leave out. */
   interface Internals {
@@ -726,7 +800,7 @@ namespace Private {
       toString(): string;
     };
   }
-  export const internal = ts as unknown as Internals;
+  export const internal = ts as unknown as Internals & LanguageServiceInternals;
 
   /** Emitted JavaScript less its `//# sourceMappingURL=` line: the kernel is given the map itself. */
   export function withoutMapComment(js: string): string {
