@@ -6,6 +6,9 @@
  *   npm run bench:typescript              # 300 distinct cells, RSS at 1,000
  *   node lib/bench/typescript.js --soak   # and RSS at 10,000 distinct cells
  *
+ * Completion and inspect are timed as a user meets them, on text that is new
+ * at each request (`typing`), the peers taking turns.
+ *
  * Memory is measured twice: one notebook alone (warren's kernel starts the
  * user's compiler and holds all of it), and ten notebooks of one user open
  * together (they share one compiler), per notebook. Each time just after the
@@ -50,7 +53,14 @@ interface Peer {
   argv: string[];
   /** The cell `i`: a typed declaration and an expression that reads it. */
   cell(i: number): string;
+  /** Text being typed after cell `i` ran: completed and inspected at its end. */
+  typing: { complete(i: number): string; inspect(i: number): string };
 }
+
+const tsTyping = {
+  complete: (i: number) => `vox${i}.len`,
+  inspect: (i: number) => `vox${i}.length`
+};
 
 const tsCell = (i: number) => `const vox${i}: number[] = [1, ${i}]; vox${i}.length + 1`;
 
@@ -58,12 +68,14 @@ const PEERS: Peer[] = [
   {
     name: 'warren',
     argv: WARREN_ARGV,
-    cell: tsCell
+    cell: tsCell,
+    typing: tsTyping
   },
   {
     name: 'ipykernel 7.4',
     argv: ipykernelArgv(),
-    cell: (i) => `vox${i}: list[int] = [1, ${i}]; len(vox${i}) + 1`
+    cell: (i) => `vox${i}: list[int] = [1, ${i}]; len(vox${i}) + 1`,
+    typing: { complete: (i) => `vox${i}.cou`, inspect: (i) => `vox${i}.count` }
   },
   {
     name: 'tslab',
@@ -74,9 +86,13 @@ const PEERS: Peer[] = [
       '--config-path',
       '{connection_file}'
     ],
-    cell: tsCell
+    cell: tsCell,
+    typing: tsTyping
   }
 ];
+
+/** How many completion and inspect requests each peer answers, on text that changes each time. */
+const TYPED_REQUESTS = 100;
 
 /**
  * Where the kernels run: a notebook's folder with no node_modules of its own
@@ -211,6 +227,7 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
       rows[peer.name]['distinct typed cell (ms)'] = median(times.get(peer)!);
       rows[peer.name][`RSS after ${distinct} cells (MB)`] = rss(k);
     }
+    await typing(kernels, rows, distinct);
     for (; i <= 1000; i++) await turn(i, false);
     const idle = `idle ${SETTLE_MS / 1000} s`;
     for (const [peer, k] of kernels) rows[peer.name]['RSS after 1,000 cells (MB)'] = rss(k);
@@ -241,6 +258,48 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
     }
   } finally {
     for (const k of kernels.values()) await k.shutdown();
+  }
+}
+
+/**
+ * Completion and inspect as a notebook's user meets them (Tab, Shift+Tab,
+ * the contextual help following the cursor): each request on new text, a
+ * name of an earlier cell and the start of a member, the peers taking turns.
+ */
+async function typing(
+  kernels: Map<Peer, KernelClient>,
+  rows: Record<string, Row>,
+  cells: number
+): Promise<void> {
+  const times = new Map<Peer, { complete: number[]; inspect: number[] }>();
+  for (const peer of kernels.keys()) times.set(peer, { complete: [], inspect: [] });
+  for (let n = 0; n < TYPED_REQUESTS; n++) {
+    const order = [...kernels];
+    const first = n % order.length;
+    for (const [peer, k] of [...order.slice(first), ...order.slice(0, first)]) {
+      const i = 1 + (n % cells);
+      for (const kind of ['complete', 'inspect'] as const) {
+        const code = peer.typing[kind](i);
+        const content =
+          kind === 'complete'
+            ? { code, cursor_pos: code.length }
+            : { code, cursor_pos: code.length, detail_level: 0 };
+        const t = performance.now();
+        try {
+          const { reply } = await k.call('shell', `${kind}_request`, content);
+          if (reply.content.status !== 'ok') throw new Error(JSON.stringify(reply.content));
+        } catch (error) {
+          process.stderr.write(`${peer.name}, ${kind} ${n}: ${String(error)}\n`);
+          continue;
+        }
+        times.get(peer)![kind].push(performance.now() - t);
+      }
+    }
+  }
+  for (const [peer, t] of times) {
+    if (t.complete.length)
+      rows[peer.name]['completion, new text each time (ms)'] = median(t.complete);
+    if (t.inspect.length) rows[peer.name]['inspect, new text each time (ms)'] = median(t.inspect);
   }
 }
 
