@@ -381,6 +381,36 @@ describe('the converter', () => {
     expect(service.getProgram()).toBe(program);
   });
 
+  test("a cell that imports only Node's own modules stays live, typed and emitted as in a program of its own", () => {
+    // The reference: the same cell checked in a program (a package import beside it makes it one).
+    const reference = new Converter({
+      isJS: false,
+      cwd: folder,
+      globals: 'declare const display: (value: unknown) => void;\n',
+      registry: createRegistry()
+    });
+    run('const kept: number = 1');
+    const cell =
+      "import * as fs from 'fs'\nimport { join } from 'node:path'\nimport os = require('os')\n" +
+      "const listed = fs.readdirSync(join(os.tmpdir(), '.'))";
+    const live = run(cell);
+    expect(converter.liveCells).toBe(2);
+    const whole = reference.convert(cell);
+    expect(live.output).toBe(whole.output);
+    expect(converter.declarationsLeft() || live.declOutput).toBe(whole.declOutput);
+    // Its names, and the names before it, are typed in the cells after it.
+    expect(messages('listed.map((f) => f.toUpperCase()); kept.toFixed()')).toEqual([]);
+    expect(messages('listed.toFixed()')[0]).toMatch(/toFixed.*does not exist on type 'string\[\]'/);
+    expect(messages("fs.readFileSync('/x', 'utf8').toFixed()")[0]).toMatch(/type 'string'/);
+    expect(messages("import { nothing } from 'fs'")[0]).toMatch(/has no exported member/);
+    expect(converter.liveCells).toBe(2);
+    // Any other import needs the program (it resolves it): the live cells fold once it counts.
+    writeFileSync(join(folder, 'live-volume.ts'), 'export const dims = [2, 3];\n');
+    run("import { dims } from './live-volume'\nconst voxels = dims.length");
+    expect(converter.liveCells).toBe(0);
+    expect(messages('voxels.toFixed(); listed.length')).toEqual([]);
+  });
+
   test('a cell of expressions only declares nothing and adds no file', () => {
     const r = run('1 + 1');
     expect(r.declOutput).toBe('');

@@ -1,14 +1,15 @@
 /**
  * Cells checked by a program's own checker, without a new program: a cell
- * that imports nothing is parsed and bound as a source file of its own,
- * whose outer scope is the newest earlier cell, and the program's checker,
- * which already knows the libraries and every earlier cell's types, checks
- * it and emits it. A cell then costs what its own text costs, not a new
+ * that imports nothing (or only Node's own modules) is parsed and bound as a
+ * source file of its own, whose outer scope is the newest earlier cell, and
+ * the program's checker, which already knows the libraries and every earlier
+ * cell's types, checks it and emits it. A cell then costs what its own text costs, not a new
  * program and a new checker. Cells kept this way are `LiveCells`; they fold
  * into the converter's declaration files when there are `LIVE_MAX` of them
  * (a checker's caches grow with every cell it checks) or when a cell needs
  * more than this path can give.
  */
+import { isBuiltin } from 'node:module';
 import * as ts from '@tslab/typescript-for-tslab';
 
 /** Cells kept live before they fold into declaration files and the checker starts afresh. */
@@ -17,11 +18,30 @@ export const LIVE_MAX = 64;
 const ATTEMPTS_MAX = 4 * LIVE_MAX;
 
 /**
- * Cells that need the whole program: module imports and `require` (resolved
- * by the program's host), triple-slash references, and global or module
- * augmentations (merged when a checker starts).
+ * Text that may need the whole program: module imports and `require`
+ * (resolved by the program's host), triple-slash references, and global or
+ * module augmentations (merged when a checker starts, `AUGMENTS`).
  */
-const NEEDS_PROGRAM = /\bimport\b|\brequire\b|\/\/\/\s*<reference|\bdeclare\s+(global|module)\b/;
+const MAY_NEED_PROGRAM = /\bimport\b|\brequire\b|\/\/\/\s*<reference|\bdeclare\s+(global|module)\b/;
+const AUGMENTS = /\bdeclare\s+(global|module)\b/;
+
+/**
+ * Whether a cell needs the whole program. An import of Node's own modules
+ * does not: @types/node declares them as ambient modules, which the checker
+ * finds before it asks the program where an import resolved.
+ */
+function needsProgram(src: string): boolean {
+  if (!MAY_NEED_PROGRAM.test(src)) return false;
+  if (AUGMENTS.test(src)) return true;
+  const found = ts.preProcessFile(src, true, true);
+  return (
+    found.referencedFiles.length > 0 ||
+    found.typeReferenceDirectives.length > 0 ||
+    found.libReferenceDirectives.length > 0 ||
+    (found.ambientExternalModules?.length ?? 0) > 0 ||
+    found.importedFiles.some((f) => !isBuiltin(f.fileName))
+  );
+}
 
 /** TypeScript's internal pieces this path uses, which its public types leave out. */
 interface Internals {
@@ -54,7 +74,7 @@ export class LiveCells {
 
   /** Whether a cell's source can be checked this way. */
   accepts(src: string): boolean {
-    return !NEEDS_PROGRAM.test(src) && this.cells.length < LIVE_MAX;
+    return this.cells.length < LIVE_MAX && !needsProgram(src);
   }
 
   /**
