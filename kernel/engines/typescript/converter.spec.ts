@@ -12,13 +12,17 @@ beforeAll(() => {
   folder = mkdtempSync(join(tmpdir(), 'warren-converter-'));
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-beforeEach(() => {
-  converter = new Converter({
+/** A TypeScript converter for a notebook in `folder`, with a registry of its own. */
+const fresh = () =>
+  new Converter({
     isJS: false,
     cwd: folder,
     globals: 'declare const display: (value: unknown) => void;\n',
     registry: createRegistry()
   });
+
+beforeEach(() => {
+  converter = fresh();
 });
 
 /** Converts a cell that must check, and commits what it declares. */
@@ -76,12 +80,7 @@ describe('the converter', () => {
   });
 
   test('a live cell answered before its declarations: they come after, the same text, and a commit of null makes them count', () => {
-    const whole = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: 'declare const display: (value: unknown) => void;\n',
-      registry: createRegistry()
-    }).convert('const vox: number[] = [1, 2]; vox.length');
+    const whole = fresh().convert('const vox: number[] = [1, 2]; vox.length');
     const first = converter.convert('const vox: number[] = [1, 2]; vox.length', true);
     expect(first.declOutput).toBeUndefined();
     expect(first.declarationsFollow).toBe(true);
@@ -327,12 +326,7 @@ describe('the converter', () => {
 
   test('completion and inspect of text being typed answer on the live cells’ checker, as a program of their own answers, making none', () => {
     // The reference: the same cells, completion and inspect in the language service's program.
-    const reference = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: 'declare const display: (value: unknown) => void;\n',
-      registry: createRegistry()
-    });
+    const reference = fresh();
     (reference as unknown as { probe(): null }).probe = () => null;
     const cells = [
       'const scan = { voxels: [1, 2], subject: "s1" }',
@@ -383,12 +377,7 @@ describe('the converter', () => {
 
   test("a cell that imports only Node's own modules stays live, typed and emitted as in a program of its own", () => {
     // The reference: the same cell checked in a program (a package import beside it makes it one).
-    const reference = new Converter({
-      isJS: false,
-      cwd: folder,
-      globals: 'declare const display: (value: unknown) => void;\n',
-      registry: createRegistry()
-    });
+    const reference = fresh();
     run('const kept: number = 1');
     const cell =
       "import * as fs from 'fs'\nimport { join } from 'node:path'\nimport os = require('os')\n" +
