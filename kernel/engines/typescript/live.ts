@@ -3,11 +3,11 @@
  * that imports nothing (or only Node's own modules) is parsed and bound as a
  * source file of its own, whose outer scope is the newest earlier cell, and
  * the program's checker, which already knows the libraries and every earlier
- * cell's types, checks it and emits it. A cell then costs what its own text costs, not a new
- * program and a new checker. Cells kept this way are `LiveCells`; they fold
- * into the converter's declaration files when there are `LIVE_MAX` of them
- * (a checker's caches grow with every cell it checks) or when a cell needs
- * more than this path can give.
+ * cell's types, checks it and emits it. A cell then costs what its own text
+ * costs, not a new program and a new checker. Cells kept this way are
+ * `LiveCells`; they fold into the converter's declaration files when there
+ * are `LIVE_MAX` of them (a checker's caches grow with every cell it checks)
+ * or when a cell needs more than this path can give.
  */
 import { isBuiltin } from 'node:module';
 import * as ts from '@tslab/typescript-for-tslab';
