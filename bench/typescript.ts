@@ -205,9 +205,7 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
       }
     }
     const turn = async (i: number, timed: boolean) => {
-      const order = [...kernels];
-      const first = i % order.length;
-      for (const [peer, k] of [...order.slice(first), ...order.slice(0, first)]) {
+      for (const [peer, k] of takingTurns(kernels, i)) {
         const t = performance.now();
         try {
           await k.execute(peer.cell(i));
@@ -261,6 +259,13 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
   }
 }
 
+/** The kernels in the order they go at turn `n`: who goes first turns too. */
+function takingTurns(kernels: Map<Peer, KernelClient>, n: number): [Peer, KernelClient][] {
+  const order = [...kernels];
+  const first = n % order.length;
+  return [...order.slice(first), ...order.slice(0, first)];
+}
+
 /**
  * Completion and inspect as a notebook's user meets them (Tab, Shift+Tab,
  * the contextual help following the cursor): each request on new text, a
@@ -274,10 +279,8 @@ async function typing(
   const times = new Map<Peer, { complete: number[]; inspect: number[] }>();
   for (const peer of kernels.keys()) times.set(peer, { complete: [], inspect: [] });
   for (let n = 0; n < TYPED_REQUESTS; n++) {
-    const order = [...kernels];
-    const first = n % order.length;
-    for (const [peer, k] of [...order.slice(first), ...order.slice(0, first)]) {
-      const i = 1 + (n % cells);
+    const i = 1 + (n % cells);
+    for (const [peer, k] of takingTurns(kernels, n)) {
       for (const kind of ['complete', 'inspect'] as const) {
         const code = peer.typing[kind](i);
         const content =

@@ -253,8 +253,7 @@ export class Converter {
       // A package installed since an import found nothing: a new program, which looks again.
       const installed = this.unresolved.invalidatedFiles();
       if (this.live.spent || installed.length > 0) this.absorb();
-      const program =
-        this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
+      const program = this.liveProgram();
       for (const path of installed) this.unresolved.lookedAgain(path);
       const sf = this.live.parse(withExports(src, names), this.outerScope(program));
       const leave = later && declares(sf);
@@ -564,9 +563,13 @@ export class Converter {
       if (this.candidate || this.left) return null;
       this.absorb();
     }
-    const program =
-      this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
+    const program = this.liveProgram();
     return { program, file: this.live.parse(withExports(src, []), this.outerScope(program)) };
+  }
+
+  /** The program whose checker checks the live cells: the language service's, once made. */
+  private liveProgram(): ts.Program {
+    return this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
   }
 
   /** How many cells' declarations are not folded into the base yet (for tests). */

@@ -17,13 +17,10 @@ export const LIVE_MAX = 64;
 /** Cells checked by one checker (those with errors too) before it is let go. */
 const ATTEMPTS_MAX = 4 * LIVE_MAX;
 
-/**
- * Text that may need the whole program: module imports and `require`
- * (resolved by the program's host), triple-slash references, and global or
- * module augmentations (merged when a checker starts, `AUGMENTS`).
- */
-const MAY_NEED_PROGRAM = /\bimport\b|\brequire\b|\/\/\/\s*<reference|\bdeclare\s+(global|module)\b/;
+/** Global or module augmentations, merged when a checker starts: they need the whole program. */
 const AUGMENTS = /\bdeclare\s+(global|module)\b/;
+/** Text that may name a module: imports and `require` (resolved by the program's host), triple-slash references. */
+const NAMES_MODULES = /\bimport\b|\brequire\b|\/\/\/\s*<reference/;
 
 /**
  * Whether a cell needs the whole program. An import of Node's own modules
@@ -31,8 +28,8 @@ const AUGMENTS = /\bdeclare\s+(global|module)\b/;
  * finds before it asks the program where an import resolved.
  */
 function needsProgram(src: string): boolean {
-  if (!MAY_NEED_PROGRAM.test(src)) return false;
   if (AUGMENTS.test(src)) return true;
+  if (!NAMES_MODULES.test(src)) return false;
   const found = ts.preProcessFile(src, true, true);
   return (
     found.referencedFiles.length > 0 ||
