@@ -400,6 +400,58 @@ describe('the converter', () => {
     expect(messages('voxels.toFixed(); listed.length')).toEqual([]);
   });
 
+  test('a notebook starts without the Node modules nothing it uses reaches, and reads them all in, typed, once a cell imports one', () => {
+    run('const kept: number = 1');
+    run("import * as fs from 'fs'\nconst listed = fs.readdirSync('/')");
+    expect(messages('process.stdout.columns.toFixed(); Buffer.from(listed[0]).byteLength')).toEqual(
+      []
+    );
+    expect(converter.allNodeTypes).toBe(false);
+    expect(
+      messages("import { gzipSync } from 'zlib'\nconst packed: number = gzipSync('a')")
+    ).toEqual(["Type 'Buffer' is not assignable to type 'number'."]);
+    expect(converter.allNodeTypes).toBe(true);
+    // What the cells before declared counts as it did, live or not.
+    expect(messages('kept.toFixed(); listed.map((f) => f.length)')).toEqual([]);
+    run(
+      "import * as inspector from 'node:inspector/promises'\nconst session = new inspector.Session()"
+    );
+    expect(messages('session.post("Runtime.enable").then((r) => r.toFixed())')[0]).toMatch(
+      /toFixed.*does not exist on type 'void'/
+    );
+  });
+
+  test('Node modules left out are read in for getBuiltinModule, a module of the notebook that imports one, a module name being completed, and declarations given back', () => {
+    expect(messages("const v: string = process.getBuiltinModule('zlib').gzipSync('a')")).toEqual([
+      "Type 'Buffer' is not assignable to type 'string'."
+    ]);
+    converter = fresh();
+    writeFileSync(
+      join(folder, 'packing.ts'),
+      "import { gzipSync } from 'zlib';\nexport const pack = (s: string) => gzipSync(s);\n"
+    );
+    run("import * as path from 'path'\nconst where = path.join('a', 'b')");
+    expect(converter.allNodeTypes).toBe(false);
+    expect(messages("import { pack } from './packing'\nconst n: number = pack('a')")).toEqual([
+      "Type 'Buffer' is not assignable to type 'number'."
+    ]);
+    // A module's name being completed, while a live cell's declarations are yet to come.
+    converter = fresh();
+    expect(converter.convert('const pending: number = 1', true).declarationsFollow).toBe(true);
+    expect(converter.complete("import * as web from 'http", 26).candidates).toEqual([
+      'http',
+      'http2',
+      'https'
+    ]);
+    converter.commit(null);
+    expect(messages('pending.toFixed()')).toEqual([]);
+    converter = fresh();
+    converter.commit("declare const zip: typeof import('zlib');\n");
+    expect(messages("const m: number = zip.gzipSync('a')")).toEqual([
+      "Type 'Buffer' is not assignable to type 'number'."
+    ]);
+  });
+
   test('a cell of expressions only declares nothing and adds no file', () => {
     const r = run('1 + 1');
     expect(r.declOutput).toBe('');

@@ -2,9 +2,10 @@
  * The TypeScript converter: checks a cell against what earlier cells declared
  * and turns it into CommonJS the engine can run, in the compiler process.
  * With declarations.ts (what a cell declares, carried and folded), cells.ts
- * (the transforms of a cell's source and output) and library-docs.ts (the
- * libraries' documentation, read when asked for), the project's only importer
- * of the TypeScript compiler.
+ * (the transforms of a cell's source and output), library-docs.ts (the
+ * libraries' documentation, read when asked for) and node-types.ts (which of
+ * Node's types a notebook starts with), the project's only importer of the
+ * TypeScript compiler.
  *
  * One language service holds the program. Each cell is one source file; what
  * earlier cells declared lives in small declaration files, one per cell that
@@ -33,6 +34,8 @@ import type { Expanded } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
+import { coreIndex, importsDeferred, needsAllNodeTypes, resolveTypeReferences } from './node-types';
+import type { CoreIndex } from './node-types';
 import { UnresolvedImports } from './unresolved';
 import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
@@ -52,6 +55,9 @@ const FOR_AWAIT_AT_TOP = 1432;
 
 /** Text that may name a module: an import, a require, a reference directive. */
 const NAMES_MODULES = /\bimport\b|\brequire\b|<reference\b/;
+
+/** Text ending inside a module's name: `from '`, `import('`, `require("ht`. */
+const IN_MODULE_NAME = /(?:\bfrom|\bimport\s*\(?|\brequire\s*\()\s*['"][^'"\n]*$/;
 
 /** Converters made in this process: each names its files apart. */
 let made = 0;
@@ -116,8 +122,13 @@ export class Converter {
   private filled = 0;
   /** Cells checked on the program's own checker, newer than every declaration file. */
   private live: LiveCells;
-  /** The last cell converted live, which joins `live` if its declarations are committed whole. */
-  private candidate: LiveCell | null = null;
+  /**
+   * The last cell converted live, which joins `live` if its declarations are
+   * committed whole while `program` still checks the live cells.
+   */
+  private candidate: (LiveCell & { program: ts.Program }) | null = null;
+  /** @types/node less its deferred modules, until a cell needs them (node-types.ts); null then. */
+  private nodeCore: CoreIndex | null;
   /** The cell whose declarations `convert(src, true)` left for `declarationsLeft`. */
   private left: { program: ts.Program; file: ts.SourceFile; names: string[] } | null = null;
 
@@ -157,12 +168,21 @@ export class Converter {
       rootDir: this.cwd,
       outDir: join(this.cwd, '__warren_out__')
     } as ts.CompilerOptions;
+    // Node's types come in through the core index, a root file, while it stands.
+    this.nodeCore = coreIndex(this.options, this.cwd, OWN_TYPES);
+    if (this.nodeCore) this.options.types = [];
     const file = (path: string) =>
       path === this.cellPath
         ? { version: this.cell.version, text: this.cell.text }
-        : this.chain.find((d) => d.path === path);
+        : path === this.nodeCore?.path
+          ? { version: 0, text: this.nodeCore.text }
+          : this.chain.find((d) => d.path === path);
     const host: ts.LanguageServiceHost = {
-      getScriptFileNames: () => [...this.chain.map((d) => d.path), this.cellPath],
+      getScriptFileNames: () => [
+        ...(this.nodeCore ? [this.nodeCore.path] : []),
+        ...this.chain.map((d) => d.path),
+        this.cellPath
+      ],
       getScriptVersion: (path) => {
         const f = file(path);
         if (f) return String(f.version);
@@ -185,6 +205,19 @@ export class Converter {
     };
     host.resolveModuleNameLiterals = (literals, containingFile, redirected, options, file) =>
       resolveModules(host, this.unresolved, literals, containingFile, redirected, options, file);
+    host.resolveTypeReferenceDirectiveReferences = (
+      references,
+      containingFile,
+      redirected,
+      options
+    ) =>
+      resolveTypeReferences(
+        () => this.nodeCore?.path,
+        references,
+        containingFile,
+        redirected,
+        options
+      );
     // Read by TypeScript's language service, though its typings leave it out.
     (host as { hasInvalidatedResolutions?: (path: string) => boolean }).hasInvalidatedResolutions =
       (path) => this.unresolved.invalidated(path);
@@ -246,6 +279,7 @@ export class Converter {
   convert(source: string, later = false): Converted {
     const expanded = expandShorthand(asObjectLiteral(asWritten(source)));
     const src = expanded.text;
+    this.readAllNodeTypesFor(src);
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;
     this.left = null;
@@ -259,7 +293,7 @@ export class Converter {
       const leave = later && declares(sf);
       const converted = this.check(program, sf, expanded, names, leave);
       if (converted.output !== undefined && declares(sf))
-        this.candidate = { file: sf, declarations: converted.declOutput ?? '' };
+        this.candidate = { file: sf, declarations: converted.declOutput ?? '', program };
       if (converted.output !== undefined && leave) {
         this.left = { program, file: sf, names };
         converted.declarationsFollow = true;
@@ -436,6 +470,8 @@ export class Converter {
    * declarations, in older files, stand). Types are kept.
    */
   commit(declarations: string | null, notRun: string[] = []): void {
+    // Declarations given back to a new compiler may name what the old one had read in.
+    if (declarations !== null) this.readAllNodeTypesFor(declarations);
     // null: the declarations of the cell converted last, whose answer left them out.
     if (declarations === null)
       declarations = this.left ? this.declarationsLeft() : (this.candidate?.declarations ?? '');
@@ -444,8 +480,13 @@ export class Converter {
     this.left = null;
     const text = notRun.length === 0 ? declarations : dropValues(declarations, new Set(notRun));
     if (text.trim() === '') return;
-    if (candidate && notRun.length === 0 && declarations === candidate.declarations) {
-      this.live.cells.push(candidate);
+    if (
+      candidate &&
+      candidate.program === this.live.program &&
+      notRun.length === 0 &&
+      declarations === candidate.declarations
+    ) {
+      this.live.cells.push({ file: candidate.file, declarations: candidate.declarations });
       if (this.live.cells.length >= LIVE_MAX) this.absorb();
       return;
     }
@@ -475,6 +516,9 @@ export class Converter {
   }
 
   complete(src: string, position: number): CompletionAnswer {
+    // A module's name being typed: the names of all Node's modules are candidates.
+    if (this.nodeCore && IN_MODULE_NAME.test(src.slice(0, position))) this.readAllNodeTypes();
+    else this.readAllNodeTypesFor(src);
     const live = this.probe(src);
     const info = live
       ? Private.internal.Completions.getCompletionsAtPosition(
@@ -518,6 +562,7 @@ export class Converter {
   }
 
   inspect(src: string, position: number): InspectAnswer {
+    this.readAllNodeTypesFor(src);
     const live = this.probe(src);
     const program = live?.program ?? this.program(src, []);
     const cell = live?.file ?? program.getSourceFile(this.cellPath)!;
@@ -567,9 +612,50 @@ export class Converter {
     return { program, file: this.live.parse(withExports(src, []), this.outerScope(program)) };
   }
 
+  /**
+   * Every module of @types/node from now on, when `text` needs one the core
+   * index leaves out: the live cells fold (their checker knew none of them)
+   * and the next program has them all.
+   */
+  private readAllNodeTypesFor(text: string): void {
+    if (this.nodeCore && needsAllNodeTypes(text)) this.readAllNodeTypes();
+  }
+
+  private readAllNodeTypes(): void {
+    this.absorb();
+    this.nodeCore = null;
+    // New options, and no core index among the root files: a program of its own, not the last one's.
+    this.options = { ...this.options, types: ['node'] };
+    this.live = new LiveCells(
+      join(this.cwd, this.prefix),
+      this.options,
+      this.cellPath.endsWith('.js')
+    );
+  }
+
   /** The program whose checker checks the live cells: the language service's, once made. */
   private liveProgram(): ts.Program {
-    return this.live.program ?? (this.live.program = this.linked(this.service.getProgram()!));
+    if (this.live.program) return this.live.program;
+    const program = this.linked(this.serviceProgram());
+    // Not `this.live` as it was before the line above: reading all of @types/node in makes it anew.
+    return (this.live.program = program);
+  }
+
+  /**
+   * The language service's program, with all of @types/node when a file of
+   * it needs more than the core index (a package's types, the notebook's
+   * modules, declarations given back that name them).
+   */
+  private serviceProgram(): ts.Program {
+    const program = this.service.getProgram()!;
+    if (!this.nodeCore || !importsDeferred(program, this.nodeCore)) return program;
+    this.readAllNodeTypes();
+    return this.service.getProgram()!;
+  }
+
+  /** Whether every module of @types/node is read in, not the core index only (for tests). */
+  get allNodeTypes(): boolean {
+    return this.nodeCore === null;
   }
 
   /** How many cells' declarations are not folded into the base yet (for tests). */
@@ -586,7 +672,7 @@ export class Converter {
   private program(src: string, names: string[]): ts.Program {
     const text = withExports(src, names);
     if (text !== this.cell.text) this.cell = { version: this.cell.version + 1, text };
-    const program = this.linked(this.service.getProgram()!);
+    const program = this.linked(this.serviceProgram());
     (program.getSourceFile(this.cellPath) as { parent?: ts.Node }).parent =
       this.outerScope(program);
     return program;
@@ -713,6 +799,8 @@ function settled(path: string): boolean {
 }
 
 const LIB_FOLDER = dirname(ts.getDefaultLibFilePath({}));
+/** The node_modules/@types that holds warren's own @types/node, beside TypeScript. */
+const OWN_TYPES = join(LIB_FOLDER, '..', '..', '..', '@types');
 
 /**
  * @types roots from the folder up; when none holds @types/node, warren's own
@@ -721,9 +809,7 @@ const LIB_FOLDER = dirname(ts.getDefaultLibFilePath({}));
 function typeRoots(cwd: string): string[] {
   const roots = ts.getDefaultTypeRoots?.(cwd, { directoryExists: ts.sys.directoryExists }) ?? [];
   if (roots.some((r) => ts.sys.fileExists(join(r, 'node', 'package.json')))) return roots;
-  // The node_modules that holds TypeScript (and, beside it, warren's @types/node).
-  const own = join(LIB_FOLDER, '..', '..', '..', '@types');
-  return ts.sys.fileExists(join(own, 'node', 'package.json')) ? [...roots, own] : roots;
+  return ts.sys.fileExists(join(OWN_TYPES, 'node', 'package.json')) ? [...roots, OWN_TYPES] : roots;
 }
 
 /** A cell's source as a module exporting every name it declares (so its declarations are emitted). */
