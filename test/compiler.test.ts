@@ -204,6 +204,25 @@ describe('the compiler process', () => {
     expect(blob.includes(Buffer.from('function createTypeChecker(host)', 'latin1'))).toBe(false);
   });
 
+  test("names every compiled file it runs among those its snapshot and socket follow: a change to any is a new build's compiler", () => {
+    const loaded = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(join(BUILT, 'compiler-process.js'))});` +
+          'console.log(JSON.stringify(Object.keys(require.cache)))'
+      ],
+      { encoding: 'utf8' }
+    );
+    const lib = join(BUILT, '..', '..', '..');
+    const ours = (JSON.parse(loaded.stdout) as string[]).filter(
+      (f) => f.startsWith(lib) && !f.includes('/node_modules/')
+    );
+    expect(ours).toContain(join(BUILT, 'converter.js'));
+    const named = COMPILER_CODE.map((f) => join(BUILT, f));
+    expect(ours.filter((f) => !named.includes(f))).toEqual([]);
+  });
+
   test('a snapshot this Node cannot load is passed over: the plain script answers the same', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'warren-blob-'));
     try {

@@ -58,6 +58,7 @@ export const COMPILER_CODE = [
   'live.js',
   'unresolved.js',
   'declarations.js',
+  'library-docs.js',
   'node-types.js',
   'cells.js',
   'protocol.js',
