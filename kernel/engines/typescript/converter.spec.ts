@@ -400,17 +400,17 @@ describe('the converter', () => {
     expect(messages('voxels.toFixed(); listed.length')).toEqual([]);
   });
 
-  test('a notebook starts without the Node modules nothing it uses reaches, and reads them all in, typed, once a cell imports one', () => {
+  test('a notebook starts without the Node modules nothing it uses reaches, and reads one in, typed, with those it imports, once a cell imports it', () => {
     run('const kept: number = 1');
     run("import * as fs from 'fs'\nconst listed = fs.readdirSync('/')");
     expect(messages('process.stdout.columns.toFixed(); Buffer.from(listed[0]).byteLength')).toEqual(
       []
     );
-    expect(converter.allNodeTypes).toBe(false);
+    expect(converter.nodeModulesRead).toEqual([]);
     expect(
       messages("import { gzipSync } from 'zlib'\nconst packed: number = gzipSync('a')")
     ).toEqual(["Type 'Buffer' is not assignable to type 'number'."]);
-    expect(converter.allNodeTypes).toBe(true);
+    expect(converter.nodeModulesRead).toEqual(['zlib']);
     // What the cells before declared counts as it did, live or not.
     expect(messages('kept.toFixed(); listed.map((f) => f.length)')).toEqual([]);
     run(
@@ -419,22 +419,29 @@ describe('the converter', () => {
     expect(messages('session.post("Runtime.enable").then((r) => r.toFixed())')[0]).toMatch(
       /toFixed.*does not exist on type 'void'/
     );
+    // node:test imports assert.
+    expect(
+      messages("import { mock } from 'node:test'\nmock.fn().mock.calls.length.toFixed()")
+    ).toEqual([]);
+    expect(converter.nodeModulesRead).toEqual(['assert', 'inspector', 'test', 'zlib']);
   });
 
   test('Node modules left out are read in for getBuiltinModule, a module of the notebook that imports one, a module name being completed, and declarations given back', () => {
     expect(messages("const v: string = process.getBuiltinModule('zlib').gzipSync('a')")).toEqual([
       "Type 'Buffer' is not assignable to type 'string'."
     ]);
+    expect(converter.nodeModulesRead).toHaveLength(18);
     converter = fresh();
     writeFileSync(
       join(folder, 'packing.ts'),
       "import { gzipSync } from 'zlib';\nexport const pack = (s: string) => gzipSync(s);\n"
     );
     run("import * as path from 'path'\nconst where = path.join('a', 'b')");
-    expect(converter.allNodeTypes).toBe(false);
+    expect(converter.nodeModulesRead).toEqual([]);
     expect(messages("import { pack } from './packing'\nconst n: number = pack('a')")).toEqual([
       "Type 'Buffer' is not assignable to type 'number'."
     ]);
+    expect(converter.nodeModulesRead).toEqual(['zlib']);
     // A module's name being completed, while a live cell's declarations are yet to come.
     converter = fresh();
     expect(converter.convert('const pending: number = 1', true).declarationsFollow).toBe(true);

@@ -34,8 +34,7 @@ import type { Expanded } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
-import { coreIndex, importsDeferred, needsAllNodeTypes, resolveTypeReferences } from './node-types';
-import type { CoreIndex } from './node-types';
+import { DEFERRED, NodeTypes, namedBy, resolveTypeReferences } from './node-types';
 import { UnresolvedImports } from './unresolved';
 import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
@@ -127,8 +126,8 @@ export class Converter {
    * committed whole while `program` still checks the live cells.
    */
   private candidate: (LiveCell & { program: ts.Program }) | null = null;
-  /** @types/node less its deferred modules, until a cell needs them (node-types.ts); null then. */
-  private nodeCore: CoreIndex | null;
+  /** @types/node less the modules no cell has needed yet (node-types.ts); null where taken whole. */
+  private readonly nodeTypes: NodeTypes | null;
   /** The cell whose declarations `convert(src, true)` left for `declarationsLeft`. */
   private left: { program: ts.Program; file: ts.SourceFile; names: string[] } | null = null;
 
@@ -168,18 +167,18 @@ export class Converter {
       rootDir: this.cwd,
       outDir: join(this.cwd, '__warren_out__')
     } as ts.CompilerOptions;
-    // Node's types come in through the core index, a root file, while it stands.
-    this.nodeCore = coreIndex(this.options, this.cwd, OWN_TYPES);
-    if (this.nodeCore) this.options.types = [];
+    // Node's types come in through their own index, a root file, where they can.
+    this.nodeTypes = NodeTypes.for(this.options, this.cwd, OWN_TYPES);
+    if (this.nodeTypes) this.options.types = [];
     const file = (path: string) =>
       path === this.cellPath
         ? { version: this.cell.version, text: this.cell.text }
-        : path === this.nodeCore?.path
-          ? { version: 0, text: this.nodeCore.text }
+        : path === this.nodeTypes?.path
+          ? { version: 0, text: this.nodeTypes.text }
           : this.chain.find((d) => d.path === path);
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => [
-        ...(this.nodeCore ? [this.nodeCore.path] : []),
+        ...(this.nodeTypes ? [this.nodeTypes.path] : []),
         ...this.chain.map((d) => d.path),
         this.cellPath
       ],
@@ -212,7 +211,7 @@ export class Converter {
       options
     ) =>
       resolveTypeReferences(
-        () => this.nodeCore?.path,
+        () => this.nodeTypes?.path,
         references,
         containingFile,
         redirected,
@@ -279,7 +278,7 @@ export class Converter {
   convert(source: string, later = false): Converted {
     const expanded = expandShorthand(asObjectLiteral(asWritten(source)));
     const src = expanded.text;
-    this.readAllNodeTypesFor(src);
+    this.readNodeTypes(namedBy(src));
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;
     this.left = null;
@@ -471,7 +470,7 @@ export class Converter {
    */
   commit(declarations: string | null, notRun: string[] = []): void {
     // Declarations given back to a new compiler may name what the old one had read in.
-    if (declarations !== null) this.readAllNodeTypesFor(declarations);
+    if (declarations !== null) this.readNodeTypes(namedBy(declarations));
     // null: the declarations of the cell converted last, whose answer left them out.
     if (declarations === null)
       declarations = this.left ? this.declarationsLeft() : (this.candidate?.declarations ?? '');
@@ -517,8 +516,7 @@ export class Converter {
 
   complete(src: string, position: number): CompletionAnswer {
     // A module's name being typed: the names of all Node's modules are candidates.
-    if (this.nodeCore && IN_MODULE_NAME.test(src.slice(0, position))) this.readAllNodeTypes();
-    else this.readAllNodeTypesFor(src);
+    this.readNodeTypes(IN_MODULE_NAME.test(src.slice(0, position)) ? DEFERRED : namedBy(src));
     const live = this.probe(src);
     const info = live
       ? Private.internal.Completions.getCompletionsAtPosition(
@@ -562,7 +560,7 @@ export class Converter {
   }
 
   inspect(src: string, position: number): InspectAnswer {
-    this.readAllNodeTypesFor(src);
+    this.readNodeTypes(namedBy(src));
     const live = this.probe(src);
     const program = live?.program ?? this.program(src, []);
     const cell = live?.file ?? program.getSourceFile(this.cellPath)!;
@@ -613,24 +611,14 @@ export class Converter {
   }
 
   /**
-   * Every module of @types/node from now on, when `text` needs one the core
-   * index leaves out: the live cells fold (their checker knew none of them)
-   * and the next program has them all.
+   * Node's `modules` read in, those not read in yet: the live cells fold
+   * (their checker knew none of them) and the next program has them.
+   * Whether there were any.
    */
-  private readAllNodeTypesFor(text: string): void {
-    if (this.nodeCore && needsAllNodeTypes(text)) this.readAllNodeTypes();
-  }
-
-  private readAllNodeTypes(): void {
+  private readNodeTypes(modules: Iterable<string>): boolean {
+    if (!this.nodeTypes?.readIn(modules)) return false;
     this.absorb();
-    this.nodeCore = null;
-    // New options, and no core index among the root files: a program of its own, not the last one's.
-    this.options = { ...this.options, types: ['node'] };
-    this.live = new LiveCells(
-      join(this.cwd, this.prefix),
-      this.options,
-      this.cellPath.endsWith('.js')
-    );
+    return true;
   }
 
   /** The program whose checker checks the live cells: the language service's, once made. */
@@ -642,20 +630,19 @@ export class Converter {
   }
 
   /**
-   * The language service's program, with all of @types/node when a file of
-   * it needs more than the core index (a package's types, the notebook's
-   * modules, declarations given back that name them).
+   * The language service's program, with the modules of @types/node its
+   * files need (a package's types, the notebook's modules, declarations
+   * given back may name any).
    */
   private serviceProgram(): ts.Program {
     const program = this.service.getProgram()!;
-    if (!this.nodeCore || !importsDeferred(program, this.nodeCore)) return program;
-    this.readAllNodeTypes();
+    if (!this.nodeTypes || !this.readNodeTypes(this.nodeTypes.importedBy(program))) return program;
     return this.service.getProgram()!;
   }
 
-  /** Whether every module of @types/node is read in, not the core index only (for tests). */
-  get allNodeTypes(): boolean {
-    return this.nodeCore === null;
+  /** The modules of @types/node read in since the converter started, null where it took all (for tests). */
+  get nodeModulesRead(): string[] | null {
+    return this.nodeTypes?.modulesRead ?? null;
   }
 
   /** How many cells' declarations are not folded into the base yet (for tests). */
