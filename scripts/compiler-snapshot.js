@@ -2,7 +2,8 @@
 /*
  * Builds the TypeScript compiler's startup snapshot (lib/kernel/engines/
  * typescript/compiler.blob): TypeScript loaded, its standard library and
- * @types/node parsed. A kernel starts its compiler from it in a fraction of a
+ * @types/node parsed (less the modules node-types.ts leaves out until a cell
+ * names one). A kernel starts its compiler from it in a fraction of a
  * second. The blob fits only the Node binary that built it; a kernel run by
  * another Node (or one without the blob) starts the compiler as a plain
  * script instead, taking longer to its first typed cell.

@@ -3,8 +3,9 @@
  * here, beside the kernels, so loading TypeScript and checking cells never
  * block a cell's thread. One process serves every TypeScript kernel of a
  * user (compiler-socket.ts), each with a converter of its own. It starts from a V8 startup snapshot that already
- * holds TypeScript with the standard library and @types/node parsed
- * (snapshot.ts, built with the kernel), so it is ready in a fraction of the
+ * holds TypeScript with the standard library and @types/node parsed (less
+ * the modules node-types.ts leaves out until a cell names one; snapshot.ts,
+ * built with the kernel), so it is ready in a fraction of the
  * second that loading them takes; without the snapshot it starts as a plain
  * script and loads them itself.
  */

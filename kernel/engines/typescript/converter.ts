@@ -623,10 +623,7 @@ export class Converter {
 
   /** The program whose checker checks the live cells: the language service's, once made. */
   private liveProgram(): ts.Program {
-    if (this.live.program) return this.live.program;
-    const program = this.linked(this.serviceProgram());
-    // Not `this.live` as it was before the line above: reading all of @types/node in makes it anew.
-    return (this.live.program = program);
+    return this.live.program ?? (this.live.program = this.linked(this.serviceProgram()));
   }
 
   /**

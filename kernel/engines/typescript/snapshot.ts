@@ -2,8 +2,9 @@
  * The compiler process's startup snapshot: `node --snapshot-blob
  * compiler.blob --build-snapshot snapshot.js`, run by the kernel's build
  * (scripts/compiler-snapshot.js). It loads TypeScript, parses the standard
- * library and @types/node once, and leaves the process waiting to serve: a
- * compiler started from the blob skips all of that. A snapshot's builder may
+ * library and @types/node (as node-types.ts starts a notebook with it) once,
+ * and leaves the process waiting to serve: a compiler started from the blob
+ * skips all of that. A snapshot's builder may
  * require Node's own modules only, so the compiler's files and TypeScript are
  * loaded here by a small CommonJS loader.
  */
