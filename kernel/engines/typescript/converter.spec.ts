@@ -450,6 +450,7 @@ describe('the converter', () => {
       'http2',
       'https'
     ]);
+    expect(converter.nodeModulesRead).toEqual(['http2', 'https']);
     converter.commit(null);
     expect(messages('pending.toFixed()')).toEqual([]);
     converter = fresh();

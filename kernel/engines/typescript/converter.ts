@@ -34,7 +34,7 @@ import type { Expanded } from './cells';
 import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
-import { DEFERRED, NodeTypes, namedBy, resolveTypeReferences } from './node-types';
+import { NodeTypes, completing, namedBy, resolveTypeReferences } from './node-types';
 import { UnresolvedImports } from './unresolved';
 import type { LiveCell } from './live';
 import type { CompilerDiagnostic, CompletionAnswer, Converted, InspectAnswer } from './protocol';
@@ -55,8 +55,8 @@ const FOR_AWAIT_AT_TOP = 1432;
 /** Text that may name a module: an import, a require, a reference directive. */
 const NAMES_MODULES = /\bimport\b|\brequire\b|<reference\b/;
 
-/** Text ending inside a module's name: `from '`, `import('`, `require("ht`. */
-const IN_MODULE_NAME = /(?:\bfrom|\bimport\s*\(?|\brequire\s*\()\s*['"][^'"\n]*$/;
+/** Text ending inside a module's name (`from '`, `import('`, `require("ht`), and the name so far. */
+const IN_MODULE_NAME = /(?:\bfrom|\bimport\s*\(?|\brequire\s*\()\s*['"]([^'"\n]*)$/;
 
 /** Converters made in this process: each names its files apart. */
 let made = 0;
@@ -515,8 +515,9 @@ export class Converter {
   }
 
   complete(src: string, position: number): CompletionAnswer {
-    // A module's name being typed: the names of all Node's modules are candidates.
-    this.readNodeTypes(IN_MODULE_NAME.test(src.slice(0, position)) ? DEFERRED : namedBy(src));
+    // A module's name being typed: Node's modules it may become are candidates.
+    const typing = IN_MODULE_NAME.exec(src.slice(0, position));
+    this.readNodeTypes(typing ? completing(typing[1]) : namedBy(src));
     const live = this.probe(src);
     const info = live
       ? Private.internal.Completions.getCompletionsAtPosition(

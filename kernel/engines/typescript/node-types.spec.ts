@@ -1,6 +1,6 @@
 import { dirname, join, relative } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { DEFERRED, NodeTypes, namedBy } from './node-types';
+import { DEFERRED, NodeTypes, completing, namedBy } from './node-types';
 
 /** The node_modules/@types that holds the project's @types/node, as the converter finds it. */
 const OWN = join(dirname(ts.getDefaultLibFilePath({})), '..', '..', '..', '@types');
@@ -107,5 +107,15 @@ describe("Node's types a notebook starts with", () => {
     ];
     for (const [text, modules] of cases) expect([text, namedBy(text)]).toEqual([text, modules]);
     expect(namedBy("process.getBuiltinModule('fs')").sort()).toEqual([...DEFERRED].sort());
+  });
+
+  test('that a module name being typed may become are those it starts', () => {
+    expect(completing('ht')).toEqual(['http2', 'https']);
+    expect(completing('node:insp')).toEqual(['inspector']);
+    expect(completing('assert/')).toEqual(['assert/strict']);
+    expect(completing('')).toEqual([...DEFERRED]);
+    expect(completing('nod')).toEqual([...DEFERRED]);
+    expect(completing('./')).toEqual([]);
+    expect(completing('lodash')).toEqual([]);
   });
 });

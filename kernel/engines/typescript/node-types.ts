@@ -78,6 +78,16 @@ export function namedBy(text: string): string[] {
 }
 
 /**
+ * The deferred modules a module name being typed may become: `zlib` for
+ * `z`, every one for `node:` or nothing yet, none for `./` or `lodash`.
+ */
+export function completing(partial: string): string[] {
+  if ('node:'.startsWith(partial)) return [...DEFERRED];
+  const bare = partial.replace(/^node:/, '');
+  return [...DEFERRED].filter((m) => m.startsWith(bare));
+}
+
+/**
  * @types/node as one notebook's program reads it: an index beside the
  * package's own (its references are relative to it), a root file of the
  * program that no disk holds, referring to every module but the deferred
