@@ -1,3 +1,5 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import { DEFERRED, NodeTypes, completing, namedBy } from './node-types';
@@ -107,6 +109,18 @@ describe("Node's types a notebook starts with", () => {
     ];
     for (const [text, modules] of cases) expect([text, namedBy(text)]).toEqual([text, modules]);
     expect(namedBy("process.getBuiltinModule('fs')").sort()).toEqual([...DEFERRED].sort());
+  });
+
+  test('are taken whole from a notebook folder with an @types/node of its own', () => {
+    const project = mkdtempSync(join(tmpdir(), 'warren-own-types-'));
+    try {
+      const types = join(project, 'node_modules', '@types');
+      cpSync(join(OWN, 'node'), join(types, 'node'), { recursive: true });
+      expect(NodeTypes.for({ ...options, typeRoots: [types, OWN] }, project, OWN)).toBeNull();
+      expect(NodeTypes.for(options, project, OWN)).not.toBeNull();
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   test('that a module name being typed may become are those it starts', () => {
