@@ -119,9 +119,9 @@ export class NodeTypes {
 
   /**
    * The types a program with `options` in `cwd` starts with, or null where
-   * `node` resolves to another @types/node than the one in `own` (the
-   * notebook folder's own: its modules may depend on each other otherwise)
-   * or to nothing.
+   * `node` resolves to another @types/node than the one in `own` (a notebook
+   * folder's own, of a version whose modules may reach each other
+   * otherwise) or to nothing.
    */
   static for(options: ts.CompilerOptions, cwd: string, own: string): NodeTypes | null {
     const found = ts.resolveTypeReferenceDirective(
