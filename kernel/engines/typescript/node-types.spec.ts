@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
-import { DEFERRED, NodeTypes, completing, namedBy } from './node-types';
+import { DEFERRED, NodeTypes, completing, namedBy, resolveTypeReferences } from './node-types';
 
 /** The node_modules/@types that holds the project's @types/node, as the converter finds it. */
 const OWN = join(dirname(ts.getDefaultLibFilePath({})), '..', '..', '..', '@types');
@@ -30,13 +30,8 @@ function programOf(types: NodeTypes): ts.Program {
   };
   const fileExists = host.fileExists;
   host.fileExists = (path) => path === types.path || fileExists.call(host, path);
-  host.resolveTypeReferenceDirectiveReferences = (references, containingFile, _r, o) =>
-    references.map((r) => {
-      const name = typeof r === 'string' ? r : r.fileName;
-      return name === 'node'
-        ? { resolvedTypeReferenceDirective: { primary: true, resolvedFileName: types.path } }
-        : ts.resolveTypeReferenceDirective(name, containingFile, o, host);
-    });
+  host.resolveTypeReferenceDirectiveReferences = (references, containingFile, redirected, o) =>
+    resolveTypeReferences(() => types.path, references, containingFile, redirected, o);
   return ts.createProgram([types.path], options, host);
 }
 
