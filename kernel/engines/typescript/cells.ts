@@ -3,7 +3,7 @@
  * out, its last expression kept as its value, earlier cells' names read from
  * `exports`, top-level `await` told apart, and whether the code is complete.
  */
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 import type { CompletenessAnswer } from './protocol';
 
 /** Where the last expression's value goes on `exports`. */

@@ -20,7 +20,7 @@
  */
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 import {
   asObjectLiteral,
   asWritten,

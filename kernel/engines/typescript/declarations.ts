@@ -3,7 +3,7 @@
  * output less `export` lists or less values that never ran, and older
  * declaration texts folded under newer ones.
  */
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 
 /** The names a cell declares at its top level (not those it exports itself). */
 export function topLevelNames(src: string, fileName = '__cell__.ts'): string[] {

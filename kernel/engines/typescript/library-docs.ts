@@ -15,7 +15,7 @@
  * symbol is declared in from the file on disk, and attaches them as
  * TypeScript's parser would have, before the language service is asked.
  */
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 
 /** The TypeScript internals used here (exported by its bundle, absent from its typings). */
 interface Internals {

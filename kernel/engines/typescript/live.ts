@@ -10,7 +10,7 @@
  * or when a cell needs more than this path can give.
  */
 import { isBuiltin } from 'node:module';
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 
 /** Cells kept live before they fold into declaration files and the checker starts afresh. */
 export const LIVE_MAX = 64;

@@ -19,7 +19,7 @@
  */
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import * as ts from '@tslab/typescript-for-tslab';
+import ts = require('@tslab/typescript-for-tslab');
 
 /** Node's modules whose declarations a notebook reads in only when it names one. */
 export const DEFERRED = new Set([

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ts from '@tslab/typescript-for-tslab';
 import { oneByte } from './snapshot';
 
@@ -40,3 +41,20 @@ test("TypeScript's own source has no character above U+00FF where an escape woul
   const inTemplate = wide.filter((i) => templates.some(([from, to]) => i >= from && i < to));
   expect(inTemplate).toEqual([]);
 }, 60000);
+
+test("the engine's files take TypeScript's module as it is, never a copy of its 2,250 exports", () => {
+  // `import * as ts` compiles (esModuleInterop) to a copy with a getter per
+  // export in each importing file: 13,500 getters in the compiler for six files.
+  const { config } = ts.readConfigFile(join(__dirname, '../../../tsconfig.json'), ts.sys.readFile);
+  const { options } = ts.convertCompilerOptionsFromJson(config.compilerOptions, __dirname);
+  const importers = readdirSync(__dirname)
+    .filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+    .map((name) => readFileSync(join(__dirname, name), 'utf8'))
+    .filter((text) => /^import (?!type )[^;]*'@tslab\/typescript-for-tslab'/m.test(text));
+  expect(importers.length).toBeGreaterThanOrEqual(6);
+  for (const text of importers) {
+    const js = ts.transpileModule(text, { compilerOptions: options }).outputText;
+    expect(js).toMatch(/= require\("@tslab\/typescript-for-tslab"\)/);
+    expect(js).not.toMatch(/__importStar\(require\("@tslab\/typescript-for-tslab"\)\)/);
+  }
+});
