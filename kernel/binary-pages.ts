@@ -17,6 +17,30 @@
  */
 import { pages } from './native/pages';
 
+const BIND_NOW = 'LD_BIND_NOW';
+/** Says the eager binding is warren's, not the user's: the user's commands do not inherit it. */
+const OURS = 'WARREN_BIND_NOW';
+
+/**
+ * `env` for a warren process of its own (kernel, compiler; the supervisor
+ * does the same in C): the dynamic linker binds every symbol as Node and each
+ * addon load, unless the user set LD_BIND_NOW. Bound lazily, each function's
+ * first call searches Node's symbol tables (7 MB, which export V8, OpenSSL
+ * and libuv), and that search, after the start's pages were unmapped, left
+ * the kernel 2.5 MB more of them resident. Node starts as fast either way.
+ */
+export function withEagerBinding(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env[BIND_NOW] !== undefined) return env;
+  return { ...env, [BIND_NOW]: '1', [OURS]: '1' };
+}
+
+/** In a process started so (the linker has read it): the environment its children get is the user's again. */
+export function forgetEagerBinding(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[OURS] !== '1') return;
+  delete env[BIND_NOW];
+  delete env[OURS];
+}
+
 /** Unmaps the binary's read-only pages (native/pages.ts `unmapProgram`); nothing where the addon is missing. */
 export function unmapProgramPages(): void {
   const addon = pages();

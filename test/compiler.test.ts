@@ -346,7 +346,7 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
-  test('it and the kernel it serves keep less of the node binary mapped after the first typed cell than a bare Node holds once started', async () => {
+  test('it and the kernel it serves keep less of the node binary mapped after the first typed cell than a bare Node holds once started, and almost none of its symbol tables', async () => {
     /** The binary's pages a process maps, in kB (smaps' Rss of its mappings). */
     const binaryKB = (pid: number): number => {
       const exe = realpathSync(`/proc/${pid}/exe`);
@@ -356,6 +356,21 @@ describe("a user's compiler", () => {
         const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
         if (head) file = head[1];
         else if (file === exe && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
+      }
+      return kB;
+    };
+    /**
+     * The pages a process holds of the binary's first segment (its dynamic
+     * symbol tables: what the linker searches to bind a symbol), in kB.
+     */
+    const symbolTablesKB = (pid: number): number => {
+      const exe = realpathSync(`/proc/${pid}/exe`);
+      let first = false;
+      let kB = 0;
+      for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+        const head = /^[0-9a-f]+-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ \S+\s*(.*)$/.exec(line);
+        if (head) first = head[2] === exe && Number.parseInt(head[1], 16) === 0;
+        else if (first && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
       }
       return kB;
     };
@@ -373,6 +388,11 @@ describe("a user's compiler", () => {
       expect(started).toBeGreaterThan(20 * 1024);
       expect(binaryKB(kernelProcessOf(k.pid!))).toBeLessThan(0.8 * started);
       expect(binaryKB(compiler)).toBeLessThan(0.8 * started);
+      // Every symbol was bound as each part loaded, before that: no first
+      // call searched the tables since (2.5 MB of them stayed in the kernel).
+      expect(symbolTablesKB(bare.pid!)).toBeGreaterThan(1024);
+      expect(symbolTablesKB(kernelProcessOf(k.pid!))).toBeLessThan(512);
+      expect(symbolTablesKB(compiler)).toBeLessThan(512);
       // And serve on: a shell command and another cell run what the start never ran.
       expect(text((await k.execute('!echo still')).iopub)).toContain('still');
       expect(result((await k.execute('mapped.map((n) => n * 2).join()')).iopub)).toBe("'2'");

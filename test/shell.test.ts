@@ -512,11 +512,11 @@ describe('shell passthrough with real MRtrix3', () => {
     expect(text(shown.iopub).replace(/\x1b\[[0-9;]*m/g, '')).toBe('[ 1, 2, 3 ]\n');
   });
 
-  test("a command sees the user's environment, not the malloc setting warren's processes run with", async () => {
+  test("a command sees the user's environment, not the malloc and linker settings warren's processes run with", async () => {
     const { iopub } = await k.execute(
-      '!echo "[${MALLOC_MMAP_THRESHOLD_-unset}] [${WARREN_MMAP_THRESHOLD-unset}]"'
+      '!echo "[${MALLOC_MMAP_THRESHOLD_-unset}] [${WARREN_MMAP_THRESHOLD-unset}] [${LD_BIND_NOW-unset}] [${WARREN_BIND_NOW-unset}]"'
     );
-    expect(text(iopub)).toBe('[unset] [unset]\n');
+    expect(text(iopub)).toBe('[unset] [unset] [unset] [unset]\n');
   });
 
   test('interpolation from TypeScript: $name, {expression} and $$', async () => {

@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       }
       // malloc has read the supervisor's threshold; the user's commands get their own environment.
       (await import('../malloc')).forgetFixedMmapThreshold();
+      (await import('../binary-pages')).forgetEagerBinding();
       const language = option(args, '--language') === 'javascript' ? 'javascript' : 'typescript';
       // The TypeScript compiler's process starts before the kernel's modules
       // load; the panels' services kernel runs no cells and starts none.

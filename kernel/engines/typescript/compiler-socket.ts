@@ -22,6 +22,7 @@ import {
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { withEagerBinding } from '../../binary-pages';
 import { withFixedMmapThreshold } from '../../malloc';
 import { privateFolder, userRuntimeFolder } from '../../paths';
 import { alive } from '../../pids';
@@ -145,11 +146,13 @@ export function withHugePages(tunables: string | undefined): string {
 function compilerEnv(socket: string): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
   // threads left the compiler about 13 MB larger, for no speed.
-  const env = withFixedMmapThreshold({
-    ...process.env,
-    MALLOC_ARENA_MAX: '2',
-    WARREN_COMPILER_SOCKET: socket
-  });
+  const env = withEagerBinding(
+    withFixedMmapThreshold({
+      ...process.env,
+      MALLOC_ARENA_MAX: '2',
+      WARREN_COMPILER_SOCKET: socket
+    })
+  );
   // V8 flags there (tuning for the user's own cells) would not match
   // the snapshot's, which then would not load.
   delete env.NODE_OPTIONS;
