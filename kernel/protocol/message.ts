@@ -68,6 +68,47 @@ export function parseMessage(raw: RawMessage): Message {
   };
 }
 
+const DAY_MS = 86_400_000;
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * `ms` since the epoch as `new Date(ms).toISOString()` writes it (years
+ * 1970-9999), with no Date: V8's first `toISOString` reads the system's time
+ * zone through ICU, which left 1.6 MB of ICU's code and data resident in the
+ * kernel for the date of its first message. Days to a civil date as in
+ * Howard Hinnant's `civil_from_days`.
+ */
+export function isoDate(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor(
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365
+  );
+  const dayOfYear =
+    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = Math.floor(rest - seconds * 1000);
+  return (
+    `${year}-${two(month)}-${two(day)}T${two(hours)}:${two(minutes)}:${two(seconds)}.` +
+    `${String(millis).padStart(3, '0')}Z`
+  );
+}
+
 export class MessageFactory {
   constructor(
     readonly session: string = randomUUID(),
@@ -80,7 +121,7 @@ export class MessageFactory {
       msg_type: msgType,
       session: this.session,
       username: this.username,
-      date: new Date().toISOString(),
+      date: isoDate(Date.now()),
       version: PROTOCOL_VERSION
     };
   }
