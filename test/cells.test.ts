@@ -46,10 +46,12 @@ describe('what a failed cell leaves behind', () => {
     expect(String(notReached.reply.content.evalue)).toMatch(/Cannot find name 'notReached'/);
     const later = await run(k, 'later.toUpperCase()');
     expect(result(later.iopub)).toBe("'FROM BEFORE'");
-    // A name in any script is such a name too.
-    await run(k, 'throw new Error("stop")\nconst ψ = 1');
-    const psi = await run(k, 'typeof ψ');
-    expect(String(psi.reply.content.evalue)).toMatch(/Cannot find name 'ψ'/);
+    // A name in any script is such a name too, one past the BMP as well.
+    await run(k, 'throw new Error("stop")\nconst ψ = 1, café = 2, 𝑥 = 3');
+    for (const name of ['ψ', 'café', '𝑥']) {
+      const gone = await run(k, `typeof ${name}`);
+      expect(String(gone.reply.content.evalue)).toMatch(`Cannot find name '${name}'`);
+    }
   });
 
   test('an interrupted cell keeps what it declared before the interrupt', async () => {
