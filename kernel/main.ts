@@ -60,6 +60,8 @@ import { IoTransport } from './io/transport';
  * process of its own: at once, so that the first cell finds it ready.
  */
 const COMPILER_WARMUP_MS = 0;
+/** How long the start waits for the compiler before it unmaps what it mapped all the same. */
+const COMPILER_READY_MS = 10_000;
 
 export async function startKernel(connectionFile: string, language: Language): Promise<void> {
   // The TypeScript compiler loads in its own process while this one starts
@@ -200,6 +202,14 @@ export async function startKernel(connectionFile: string, language: Language): P
   await io.ready;
   // What the start mapped of the node binary (40 MB of the kernel's 70) goes: binary-pages.ts.
   unmapProgramPages();
+  if (servicesOnly) return;
   // Once the sockets answer: kernel_info is never kept waiting by it.
-  if (!servicesOnly) setTimeout(() => code.warmUp(), COMPILER_WARMUP_MS).unref();
+  setTimeout(() => {
+    // And what the rest of the start mapped (kernel_info answered, the
+    // compiler taken), once the compiler is ready: 2.4 MB the first cells
+    // never run again.
+    const ready = code.warmUp();
+    const late = new Promise<void>((resolve) => setTimeout(resolve, COMPILER_READY_MS).unref());
+    void Promise.race([ready, late]).then(unmapProgramPages);
+  }, COMPILER_WARMUP_MS).unref();
 }

@@ -89,9 +89,12 @@ export class TypeScriptEngine implements Engine {
     return this.compilerInstance;
   }
 
-  /** Starts the compiler in the background, so the first TypeScript cell finds it ready. */
-  warmUp(): void {
-    void this.compiler;
+  /**
+   * Starts the compiler in the background, so the first TypeScript cell finds
+   * it ready; settles once it is (never, should it die first).
+   */
+  warmUp(): Promise<void> {
+    return this.compiler.ready;
   }
 
   /** The variables cells have declared (for tests and the inspector). */
@@ -128,7 +131,7 @@ export class TypeScriptEngine implements Engine {
           this.userCode.run(() => runCell(`with (__warren__.exports) {\n${object}\n}`, file)),
           interrupted
         ]);
-        this.warmUp();
+        void this.warmUp();
         return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };
       }
       const converted = await Promise.race([this.convert(code), interrupted]);
