@@ -60,6 +60,7 @@ export const COMPILER_CODE = [
   'unresolved.js',
   'declarations.js',
   'library-docs.js',
+  'library-symbols.js',
   'node-types.js',
   'cells.js',
   'protocol.js',

@@ -400,6 +400,17 @@ describe('the converter', () => {
     expect(messages('voxels.toFixed(); listed.length')).toEqual([]);
   });
 
+  test("once a cell is checked, the libraries' variables and parameters hold no empty export table, and one a cell merges into is typed", () => {
+    run('const kept: number = 1');
+    expect(converter.emptyLibraryExportTables).toBe(0);
+    // A global a cell declares in the libraries' scope is typed as declared.
+    run('declare global { var counted: number }\ncounted = 2');
+    expect(messages('const bad: string = counted')).toEqual([
+      "Type 'number' is not assignable to type 'string'."
+    ]);
+    expect(messages('setTimeout(() => kept, 1).ref()')).toEqual([]);
+  });
+
   test('a notebook starts without the Node modules nothing it uses reaches, and reads one in, typed, with those it imports, once a cell imports it', () => {
     run('const kept: number = 1');
     run("import * as fs from 'fs'\nconst listed = fs.readdirSync('/')");

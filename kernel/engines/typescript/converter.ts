@@ -21,6 +21,7 @@
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import ts = require('@tslab/typescript-for-tslab');
+import { dropEmptyExportTables, emptyExportTables } from './library-symbols';
 import {
   asObjectLiteral,
   asWritten,
@@ -420,6 +421,8 @@ export class Converter {
         message: ts.flattenDiagnosticMessageText(d.messageText, '\n')
       });
     }
+    // Its checker has bound the libraries now: library-symbols.ts.
+    dropEmptyExportTables(program);
     if (diagnostics.length > 0) return { diagnostics };
     const checker = program.getTypeChecker();
     const declared = new Set<ts.SourceFile | undefined>([
@@ -641,6 +644,11 @@ export class Converter {
   /** The modules of @types/node read in since the converter started, null where it took all (for tests). */
   get nodeModulesRead(): string[] | null {
     return this.nodeTypes?.modulesRead ?? null;
+  }
+
+  /** Variables and parameters of the libraries still holding an empty export table (for tests). */
+  get emptyLibraryExportTables(): number {
+    return emptyExportTables(this.liveProgram());
   }
 
   /** How many cells' declarations are not folded into the base yet (for tests). */
