@@ -7,8 +7,11 @@
  * file cache, shared with every other Node process; what the process uses
  * again maps again from there, with nothing read from disk. After the first
  * typed cell the kernel held 19 MB of the binary and the compiler 20 MB.
- * Where Node is a small program over a shared libnode, its code is the
- * library's, which is left as it is.
+ * The libraries Node and its addons loaded go the same way (the C library,
+ * libstdc++, libzmq in zeromq's addon: what the dynamic linker read to
+ * relocate them, their start-up code), but for any page the linker wrote:
+ * after its first typed cell the kernel held 2.5 MB less of them, the
+ * compiler 1.4 MB less.
  *
  * Done when each has started, and in the kernel once more when its compiler
  * is ready: answering kernel_info and taking the compiler mapped 2.4 MB more
@@ -44,7 +47,7 @@ export function forgetEagerBinding(env: NodeJS.ProcessEnv = process.env): void {
   delete env[OURS];
 }
 
-/** Unmaps the binary's read-only pages (native/pages.ts `unmapProgram`); nothing where the addon is missing. */
+/** Unmaps the read-only pages of the binary and its libraries (native/pages.ts `unmapProgram`); nothing where the addon is missing. */
 export function unmapProgramPages(): void {
   const addon = pages();
   if (typeof addon !== 'string') addon.unmapProgram();

@@ -139,8 +139,10 @@ static void page_span(const struct dl_phdr_info *info, const ElfW(Phdr) *ph, uin
 static int unmap_read_only(struct dl_phdr_info *info, size_t size, void *data) {
   (void)size;
   struct segments *s = data;
-  /* The first object listed is the program itself: the only one looked at. */
-  if (writes_text(info)) return 1;
+  /* The program first, then each shared object it loaded (the C library,
+     libstdc++, addons); not the kernel's vDSO, which no file holds. */
+  if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso")) return 0;
+  if (writes_text(info)) return 0;
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) || ph->p_memsz == 0) continue;
@@ -161,15 +163,17 @@ static int unmap_read_only(struct dl_phdr_info *info, size_t size, void *data) {
     if (madvise((void *)(uintptr_t)start, (size_t)(end - start), MADV_DONTNEED) == 0)
       s->unmapped += end - start;
   }
-  return 1;
+  return 0;
 }
 
 /*
- * unmapProgram(): the pages of the program's read-only segments (the node
- * binary's code and constants) unmapped, as a number of bytes of address
- * range. Those segments are the file's pages, never written, so they read
- * again from the system's file cache as they are next used. A program
- * whose code the linker wrote (a text relocation) keeps them all: 0.
+ * unmapProgram(): the pages of the read-only segments (code and constants)
+ * of the program and of every shared object it loaded (the node binary, the
+ * C library, libstdc++, addons) unmapped, as a number of bytes of address
+ * range. Those segments are their files' pages, never written, so they read
+ * again from the system's file cache as they are next used. An object whose
+ * code the linker wrote (a text relocation) keeps them all, and any page of
+ * a segment the linker or the object writes (relocated data) stays.
  */
 static napi_value unmap_program(napi_env env, napi_callback_info info) {
   (void)info;

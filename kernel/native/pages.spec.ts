@@ -91,9 +91,9 @@ describe('pages', () => {
       pastEnd: '100'
     });
   });
-  test("unmapProgram unmaps the binary's read-only pages, which map again as the process uses them", () => {
-    // The binary's pages this process maps, summed from smaps; then code that
-    // runs after (a module loaded, a child started, Intl) works as before,
+  test('unmapProgram unmaps the read-only pages of the binary and of the libraries it loaded, which map again as the process uses them', () => {
+    // The binary's pages (and the C library's) this process maps, summed from smaps; then code that
+    // runs after (a module loaded, a child started, Intl, OpenSSL, a thread) works as before,
     // which it would not had a written page (the dynamic linker's) gone.
     const script = `
       const fs = require('fs');
@@ -101,28 +101,43 @@ describe('pages', () => {
       const addon = pages();
       if (typeof addon === 'string') throw new Error(addon);
       const exe = fs.realpathSync('/proc/self/exe');
-      const mapped = () => {
+      const mapped = (of = (file) => file === exe) => {
         let file = null, kB = 0;
         for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
           const head = /^[0-9a-f]+-[0-9a-f]+ \\S+ \\S+ \\S+ \\S+\\s*(.*)$/.exec(line);
           if (head) file = head[1];
-          else if (file === exe && line.startsWith('Rss:')) kB += Number(line.split(/\\s+/)[1]);
+          else if (of(file) && line.startsWith('Rss:')) kB += Number(line.split(/\\s+/)[1]);
         }
         return kB;
       };
+      const libc = (file) => /\\/libc\\.so/.test(file);
       const before = mapped();
+      const libcBefore = mapped(libc);
       const range = addon.unmapProgram();
       const after = mapped();
+      const libcAfter = mapped(libc);
       const child = require('child_process').execFileSync(process.execPath, ['-e', 'console.log(6 * 7)'], { encoding: 'utf8' }).trim();
       const date = new Intl.DateTimeFormat('de-DE', { timeZone: 'UTC' }).format(new Date(0));
       const zlib = require('zlib').gunzipSync(require('zlib').gzipSync('warren')).toString();
-      console.log(JSON.stringify({ before, after, range, child, date, zlib, later: mapped() }));
+      const hash = require('crypto').createHash('sha256').update('warren').digest('hex').slice(0, 8);
+      const { Worker } = require('worker_threads');
+      new Worker('require("worker_threads").parentPort.postMessage(6 * 7)', { eval: true }).once('message', (worker) =>
+        console.log(JSON.stringify({ before, after, libcBefore, libcAfter, range, child, date, zlib, hash, worker, later: mapped() }))
+      );
     `;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const got = JSON.parse(run.stdout) as Record<string, number | string>;
-    expect(got).toMatchObject({ child: '42', date: '1.1.1970', zlib: 'warren' });
+    expect(got).toMatchObject({
+      child: '42',
+      date: '1.1.1970',
+      zlib: 'warren',
+      hash: 'b4e78f1c',
+      worker: 42
+    });
+    // The C library's pages went too (not only the binary's).
+    expect(got.libcAfter as number).toBeLessThan(got.libcBefore as number);
     // Node maps 30-40 MB of itself as it starts; little of it stays.
     expect(got.before as number).toBeGreaterThan(20 * 1024);
     expect(got.after as number).toBeLessThan((got.before as number) / 4);

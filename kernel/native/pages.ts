@@ -19,9 +19,10 @@ export interface Pages {
    */
   equalToFile(address: bigint, length: bigint, file: string, offset: number): bigint;
   /**
-   * Unmaps the pages of the program's read-only segments (the node binary's
-   * code and constants), which read again from the file as they are used;
-   * the bytes of address range unmapped.
+   * Unmaps the pages of the read-only segments (code and constants) of the
+   * program and the shared objects it loaded (the node binary, the C
+   * library, libstdc++, addons), which read again from their files as they
+   * are used; the bytes of address range unmapped.
    */
   unmapProgram(): number;
 }
