@@ -404,6 +404,40 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
+  test('it gives back what taking its first kernel mapped of its code, once, and serves on', async () => {
+    const folder = fresh();
+    const log = () =>
+      readdirSync(folder)
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => readFileSync(join(folder, f), 'utf8'))
+        .join('');
+    const a = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
+    try {
+      expect(result((await a.execute('const given: number[] = [1]; given.length')).iopub)).toBe(
+        '1'
+      );
+      const said = [
+        ...log().matchAll(/gave back ([\d.]+) MB of code and constants, its first kernel taken/g)
+      ];
+      expect(said).toHaveLength(1);
+      // 12-15 MB here; the cells after map all but about 3 MB of it again.
+      expect(Number(said[0][1])).toBeGreaterThan(0.5);
+      const b = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
+      try {
+        expect(result((await b.execute('const other: string = "b"; other.length')).iopub)).toBe(
+          '1'
+        );
+        expect(result((await a.execute('given.concat([2]).length')).iopub)).toBe('2');
+      } finally {
+        await b.shutdown();
+      }
+      // Not again for the second kernel.
+      expect(log().match(/its first kernel taken/g)).toHaveLength(1);
+    } finally {
+      await a.shutdown();
+    }
+  }, 120_000);
+
   test('the kernel, its first typed cell answered, holds of the node binary what typed cells run, not what the rest of its start ran', async () => {
     const folder = fresh();
     const k = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });

@@ -167,6 +167,7 @@ function listen(path: string, lock: string | null): void {
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;
+  let served = false;
   const busy = () => {
     // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
@@ -197,6 +198,16 @@ function listen(path: string, lock: string | null): void {
         for (const c of m.committed) replay(converter, c);
         converter.warmUp();
         sendMessage(socket, { id: -1, ok: true, value: 'ready' });
+        // And what taking its first kernel mapped (the converter moved to the
+        // notebook's folder, its first program there), once: its cells
+        // settle 2.9 MB lower.
+        if (!served) {
+          const kB = unmapProgramPages();
+          note(
+            `warren compiler: gave back ${(kB / 1024).toFixed(1)} MB of code and constants, its first kernel taken\n`
+          );
+        }
+        served = true;
         return;
       }
       let answer: CompilerAnswer;
