@@ -57,33 +57,29 @@ function processOf(pid: number): { parent: number; started: number; env: string[
   };
 }
 
-/** The binary's pages a process maps, in kB (smaps' Rss of its mappings). */
-function binaryKB(pid: number): number {
+/**
+ * The pages a process maps of its binary, in kB (smaps' Rss): all of them, or
+ * with `firstSegment` those of its first segment only (at offset 0: its
+ * dynamic symbol tables, what the linker searches to bind a symbol).
+ */
+function binaryKB(pid: number, firstSegment = false): number {
   const exe = realpathSync(`/proc/${pid}/exe`);
-  let file = '';
+  let counted = false;
   let kB = 0;
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (head) file = head[1];
-    else if (file === exe && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ \S+\s*(.*)$/.exec(line);
+    if (head) counted = head[2] === exe && (!firstSegment || Number.parseInt(head[1], 16) === 0);
+    else if (counted && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
   }
   return kB;
 }
 
-/**
- * The pages a process holds of the binary's first segment (its dynamic
- * symbol tables: what the linker searches to bind a symbol), in kB.
- */
-function symbolTablesKB(pid: number): number {
-  const exe = realpathSync(`/proc/${pid}/exe`);
-  let first = false;
-  let kB = 0;
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ ([0-9a-f]+) \S+ \S+\s*(.*)$/.exec(line);
-    if (head) first = head[2] === exe && Number.parseInt(head[1], 16) === 0;
-    else if (first && line.startsWith('Rss:')) kB += Number(line.split(/\s+/)[1]);
-  }
-  return kB;
+/** What the compilers serving `folder` wrote to their logs. */
+function compilerLog(folder: string): string {
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => readFileSync(join(folder, f), 'utf8'))
+    .join('');
 }
 
 /** The kernel process the supervisor `pid` runs. */
@@ -149,11 +145,7 @@ describe('the compiler process', () => {
       expect(again.diagnostics[0].message).toMatch(/toUpperCase.*does not exist on type 'number'/);
       const [pid] = compilersIn(folder);
       const anon = Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-      const log = readdirSync(folder)
-        .filter((f) => f.endsWith('.log'))
-        .map((f) => readFileSync(join(folder, f), 'utf8'))
-        .join('');
-      return { compiler, anon: anon * 1024, log };
+      return { compiler, anon: anon * 1024, log: compilerLog(folder) };
     };
     const keeping = await started({ WARREN_KEEP_SNAPSHOT_COPY: '1' });
     const giving = await started({});
@@ -392,9 +384,9 @@ describe("a user's compiler", () => {
       expect(binaryKB(compiler)).toBeLessThan(0.8 * started);
       // Every symbol was bound as each part loaded, before that: no first
       // call searched the tables since (2.5 MB of them stayed in the kernel).
-      expect(symbolTablesKB(bare.pid!)).toBeGreaterThan(1024);
-      expect(symbolTablesKB(kernelProcessOf(k.pid!))).toBeLessThan(512);
-      expect(symbolTablesKB(compiler)).toBeLessThan(512);
+      expect(binaryKB(bare.pid!, true)).toBeGreaterThan(1024);
+      expect(binaryKB(kernelProcessOf(k.pid!), true)).toBeLessThan(512);
+      expect(binaryKB(compiler, true)).toBeLessThan(512);
       // And serve on: a shell command and another cell run what the start never ran.
       expect(text((await k.execute('!echo still')).iopub)).toContain('still');
       expect(result((await k.execute('mapped.map((n) => n * 2).join()')).iopub)).toBe("'2'");
@@ -406,11 +398,7 @@ describe("a user's compiler", () => {
 
   test('it gives back what taking its first kernel mapped of its code, once, and serves on', async () => {
     const folder = fresh();
-    const log = () =>
-      readdirSync(folder)
-        .filter((f) => f.endsWith('.log'))
-        .map((f) => readFileSync(join(folder, f), 'utf8'))
-        .join('');
+    const log = () => compilerLog(folder);
     const a = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
     try {
       expect(result((await a.execute('const given: number[] = [1]; given.length')).iopub)).toBe(

@@ -29,24 +29,17 @@ const KEEPS_TABLE = ts.SymbolFlags.Class | ts.SymbolFlags.Enum | ts.SymbolFlags.
  */
 export function dropEmptyExportTables(program: ts.Program): number {
   let dropped = 0;
-  const visit = (node: ts.Node): void => {
-    const symbol = (node as { symbol?: ts.Symbol }).symbol;
-    if (
-      symbol?.exports?.size === 0 &&
-      symbol.flags & ts.SymbolFlags.Variable &&
-      !(symbol.flags & KEEPS_TABLE)
-    ) {
-      symbol.exports = undefined;
-      dropped++;
-    }
-    ts.forEachChild(node, visit);
-  };
   for (const file of program.getSourceFiles()) {
     if (!file.isDeclarationFile || seen.has(file)) continue;
     // Bound when its program's checker was made; a file not bound yet waits for the next call.
     if (!(file as { locals?: ts.SymbolTable }).locals) continue;
     seen.add(file);
-    visit(file);
+    forEachDeclared(file, (symbol) => {
+      if (symbol.exports?.size !== 0 || !(symbol.flags & ts.SymbolFlags.Variable)) return;
+      if (symbol.flags & KEEPS_TABLE) return;
+      symbol.exports = undefined;
+      dropped++;
+    });
   }
   return dropped;
 }
@@ -54,11 +47,21 @@ export function dropEmptyExportTables(program: ts.Program): number {
 /** The symbols of `program`'s declaration files with an empty export table, but classes, enums and namespaces (for tests). */
 export function emptyExportTables(program: ts.Program): number {
   const found = new Set<ts.Symbol>();
+  for (const file of program.getSourceFiles()) {
+    if (!file.isDeclarationFile) continue;
+    forEachDeclared(file, (symbol) => {
+      if (symbol.exports?.size === 0 && !(symbol.flags & KEEPS_TABLE)) found.add(symbol);
+    });
+  }
+  return found.size;
+}
+
+/** Calls `f` with the symbol of each declaration in `file` (a symbol once for each of its declarations). */
+function forEachDeclared(file: ts.SourceFile, f: (symbol: ts.Symbol) => void): void {
   const visit = (node: ts.Node): void => {
     const symbol = (node as { symbol?: ts.Symbol }).symbol;
-    if (symbol?.exports?.size === 0 && !(symbol.flags & KEEPS_TABLE)) found.add(symbol);
+    if (symbol) f(symbol);
     ts.forEachChild(node, visit);
   };
-  for (const file of program.getSourceFiles()) if (file.isDeclarationFile) visit(file);
-  return found.size;
+  visit(file);
 }
