@@ -499,6 +499,37 @@ describe('folding declarations', () => {
     expect(folded).not.toMatch(/a: number/);
     expect(folded).toMatch(/import \{ x \} from "m"/);
     expect(folded).not.toMatch(/old/);
-    expect(folded).toMatch(/declare const a: string;/);
+    expect(folded).toMatch(/declare const a: string, y: number;/);
+  });
+
+  test('neighbouring declarations of one kind share a statement; one with a comment before it keeps its own', () => {
+    const texts = Array.from({ length: 300 }, (_, i) => `declare const v${i}: number[];`);
+    texts.push('declare let l0: string;\ndeclare let l1: string;');
+    texts.push('/** The subject. */\ndeclare const doc: string;');
+    texts.push('/// <reference types="node" />\ndeclare const buf: Buffer;');
+    texts.push('declare const v7: string;\ndeclare const v299: boolean;');
+    const folded = newestWins(texts);
+    const sf = ts.createSourceFile('folded.d.ts', folded, ts.ScriptTarget.Latest, true);
+    const statements = sf.statements.filter(ts.isVariableStatement);
+    // 298 names of the first texts in statements of at most 128; two lets; two on their own; the newest pair.
+    expect(statements.map((st) => st.declarationList.declarations.length)).toEqual([
+      128, 128, 42, 2, 1, 1, 2
+    ]);
+    expect(folded).toMatch(/^declare const v0: number\[\], v1: number\[\], v2/);
+    expect(folded).toMatch(/declare let l0: string, l1: string;/);
+    expect(folded).toMatch(/\/\*\* The subject. \*\/\ndeclare const doc: string;/);
+    expect(folded).toMatch(/\/\/\/ <reference types="node" \/>\ndeclare const buf: Buffer;/);
+    expect(folded).not.toMatch(/v7: number/);
+    expect(folded).toMatch(/declare const v7: string, v299: boolean;$/);
+  });
+
+  test('a notebook of thousands of one-name cells folds into a few statements, each name still typed', () => {
+    for (let i = 0; i < 33 * 64 + 1; i++) run(`const vox${i}: number[] = [1, ${i}]`);
+    expect(converter.unfolded).toBeLessThan(32);
+    expect(messages('vox0.length + vox1000.length + vox2112.length')).toEqual([]);
+    expect(messages('vox1000.toUpperCase()')[0]).toMatch(/toUpperCase/);
+    expect(converter.inspect('vox1000', 3).signature).toBe('const vox1000: number[]');
+    expect(converter.complete('vox100', 6).candidates).toContain('vox1000');
+    expect(converter.foldedStatements).toBeLessThanOrEqual(Math.ceil((33 * 64) / 128) + 1);
   });
 });

@@ -656,6 +656,12 @@ export class Converter {
     return this.filled;
   }
 
+  /** How many statements the base file folds its names into, less its `export {}` (for tests). */
+  get foldedStatements(): number {
+    const sf = ts.createSourceFile(this.base.path, this.base.text, ts.ScriptTarget.Latest);
+    return sf.statements.filter((st) => !ts.isExportDeclaration(st)).length;
+  }
+
   /** How many committed cells are live, checked by the program's own checker (for tests). */
   get liveCells(): number {
     return this.live.cells.length;
