@@ -63,4 +63,32 @@ describe('CellFrames', () => {
       `        ${'x'.repeat(100)}`
     ]);
   });
+
+  test('a cell that ran to its end is forgotten unless it defines functions, and its size is free for others', () => {
+    const frames = new CellFrames(400);
+    const cell = (n: number) => ({
+      label: `In[${n}]`,
+      text: 'x'.repeat(100),
+      linesBefore: 0,
+      columnsBefore: 0,
+      lines: 1
+    });
+    const withFunction = frames.add(cell(1));
+    const plain = frames.add(cell(2));
+    frames.ran(plain, false);
+    frames.ran(withFunction, true);
+    expect(frames.kept).toBe(1);
+    expect(frames.rewrite([`    at ${plain}:1:1`])).toEqual([
+      '    at (an earlier cell, no longer kept)'
+    ]);
+    // Three cells do not fit in 400 characters, two do: the oldest stays.
+    const third = frames.add(cell(3));
+    expect(frames.kept).toBe(2);
+    expect(frames.rewrite([`    at f (${withFunction}:1:1)`, `    at ${third}:1:1`])).toEqual([
+      '    at f (Cell In[1]:1:1)',
+      `        ${'x'.repeat(100)}`,
+      '    at Cell In[3]:1:1',
+      `        ${'x'.repeat(100)}`
+    ]);
+  });
 });

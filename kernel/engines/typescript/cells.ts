@@ -33,6 +33,21 @@ function findNode(sf: ts.SourceFile, position: number): ts.Node {
 }
 
 /**
+ * Whether a cell holds code that may run after it: a function or class of
+ * any kind (an arrow, a method, an accessor; a function type too, which
+ * costs only a kept map), or a name `eval` or `Function`, which make code
+ * from text. A stack frame can be in a cell's script later only then.
+ */
+export function definesFunctions(sf: ts.SourceFile): boolean {
+  const visit = (node: ts.Node): boolean =>
+    ts.isFunctionLike(node) ||
+    ts.isClassLike(node) ||
+    (ts.isIdentifier(node) && (node.text === 'eval' || node.text === 'Function')) ||
+    ts.forEachChild(node, visit) === true;
+  return visit(sf);
+}
+
+/**
  * The cell's last statement, when an expression, becomes an assignment to
  * `exports.tsLastExpr` (numbered when the cell uses that name), which the
  * engine reads as the cell's value.

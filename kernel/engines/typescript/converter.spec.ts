@@ -471,6 +471,26 @@ describe('the converter', () => {
     ]);
   });
 
+  test('says whether a cell defines code that may run after it: a function, a class, eval', () => {
+    for (const src of [
+      'const f = (x: number) => x + 1',
+      'function g() {}',
+      'class Scan {}',
+      'const o = { get n() { return 1 } }',
+      'const p = { m() {} }',
+      '[1, 2].map(function (x) { return x })',
+      'eval("1 + 1")',
+      'new Function("return 1")'
+    ])
+      expect([src, converter.convert(src).definesFunctions]).toEqual([src, true]);
+    for (const src of [
+      'const vox: number[] = [1, 2]; vox.length + 1',
+      'let label = `sub-${1}`',
+      'const m = new Map<string, number>(); m.set("a", 1)'
+    ])
+      expect([src, converter.convert(src).definesFunctions]).toEqual([src, false]);
+  });
+
   test('a cell of expressions only declares nothing and adds no file', () => {
     const r = run('1 + 1');
     expect(r.declOutput).toBe('');

@@ -25,6 +25,7 @@ import { dropEmptyExportTables, emptyExportTables } from './library-symbols';
 import {
   asObjectLiteral,
   asWritten,
+  definesFunctions,
   earlierNamesOnExports,
   expandShorthand,
   isTopLevelAwait,
@@ -462,7 +463,8 @@ export class Converter {
       declOutput: jsOnly ? undefined : declarationsOnly(declOutput),
       diagnostics,
       lastExpressionVar,
-      hasToplevelAwait
+      hasToplevelAwait,
+      definesFunctions: definesFunctions(sf)
     };
   }
 

@@ -169,6 +169,7 @@ export class TypeScriptEngine implements Engine {
         // interrupt posted while the cell's microtasks held the thread (ended
         // by the io thread's terminate) is handled in the second.
         if (await Private.interruptedNow(interrupted)) throw new Interrupted();
+        cellFrames.ran(file, converted.definesFunctions !== false);
       }
       this.commit(converted, [], code);
       return value === undefined ? { status: 'ok' } : { status: 'ok', value: toBundle(value) };

@@ -30,6 +30,11 @@ export interface Converted {
   modules?: Record<string, { js: string; mappings?: string }>;
   hasToplevelAwait?: boolean;
   /**
+   * The cell holds a function or class (cells.ts `definesFunctions`): a stack
+   * frame may be in its script after it has run, so the kernel keeps its map.
+   */
+  definesFunctions?: boolean;
+  /**
    * The declarations are not in this answer: the compiler sends them right
    * after it, in a `CompilerDeclarations` message, and takes a commit of
    * null as this cell's.
