@@ -471,6 +471,34 @@ describe('the converter', () => {
     ]);
   });
 
+  test('variables no cell named between two folds wait as text, and come back typed when a cell, completion or inspect names them', () => {
+    converter.commit('declare const old: number[];');
+    converter.commit('interface Scan { n: typeof kept }\ndeclare const kept: string;');
+    converter.commit('declare const shadowed: number;');
+    converter.commit('declare const chained: typeof link;\ndeclare const link: boolean;');
+    // Each commit of its own is a file: the 33rd folds the 32 before it, the 65th folds again.
+    for (let i = 0; i < 62; i++) converter.commit(`declare const f${i}: number;`);
+    const aside = converter.namesAside;
+    // old, shadowed, chained, link and f0 to f27; kept stays, as Scan names it.
+    expect(aside).toBe(4 + 28);
+    expect(messages('const s: Scan = { n: kept }')).toEqual([]);
+    expect(converter.namesAside).toBe(aside);
+    expect(converter.complete('f1', 2).candidates).toEqual(
+      expect.arrayContaining(['f1', 'f10', 'f19'])
+    );
+    expect(converter.inspect('f20', 2).signature).toBe('const f20: number');
+    expect(messages('old.length + 1')).toEqual([]);
+    expect(messages('old.toUpperCase()')[0]).toMatch(/toUpperCase/);
+    // A name its type names comes back with it.
+    expect(messages('const b: string = chained')[0]).toMatch(/'boolean' is not assignable/);
+    expect(messages('link === true')).toEqual([]);
+    // Declared again, a name's newest declaration wins over the one set aside.
+    converter.commit('declare const shadowed: string;');
+    expect(messages('shadowed.toUpperCase()')).toEqual([]);
+    // Back: f1 (typed for completion), f20, old, chained, link and shadowed.
+    expect(converter.namesAside).toBe(aside - 6);
+  });
+
   test('says whether a cell defines code that may run after it: a function, a class, eval', () => {
     for (const src of [
       'const f = (x: number) => x + 1',

@@ -16,7 +16,10 @@
  * bound again, and the checker only looks at what the cell names. When the
  * chain grows past `RECENT`, its files fold into one base file, the newest
  * declaration of each name winning, so a notebook of thousands of cells
- * checks a cell against a few dozen files.
+ * checks a cell against a few dozen files. The base's plain variables that no
+ * cell named between two folds wait out of the program, as text, and come
+ * back when a cell (or completion, or inspect) names them: a notebook's
+ * memory stays flat however many names it declared.
  */
 import { isBuiltin } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -33,7 +36,16 @@ import {
   originalOffset
 } from './cells';
 import type { Expanded } from './cells';
-import { declarationsOnly, declares, dropValues, newestWins, topLevelNames } from './declarations';
+import {
+  declarationsOnly,
+  declares,
+  dropValues,
+  joined,
+  newestPieces,
+  newestWins,
+  topLevelNames
+} from './declarations';
+import type { Declarator } from './declarations';
 import { documentFor, withoutDocs } from './library-docs';
 import { LIVE_MAX, LiveCells } from './live';
 import { NodeTypes, completing, namedBy, resolveTypeReferences } from './node-types';
@@ -59,6 +71,9 @@ const NAMES_MODULES = /\bimport\b|\brequire\b|<reference\b/;
 
 /** Text ending inside a module's name (`from '`, `import('`, `require("ht`), and the name so far. */
 const IN_MODULE_NAME = /(?:\bfrom|\bimport\s*\(?|\brequire\s*\()\s*['"]([^'"\n]*)$/;
+
+/** The words of a text that may be names: a superset of its identifiers (strings and comments too). */
+const WORDS = /[\w$\u0080-\uffff]+/g;
 
 /** Converters made in this process: each names its files apart. */
 let made = 0;
@@ -121,6 +136,18 @@ export class Converter {
   private readonly base: DeclarationFile;
   /** How many of the cells' files hold a cell's declarations. */
   private filled = 0;
+  /**
+   * Names of the base file set aside when it folded: plain variables (`declare
+   * const x: T`) no cell had mentioned since the fold before, nor anything
+   * kept named. Each is the newest declaration of its name (a commit that
+   * declares one again brings it back first), kept as text, about 150 bytes
+   * where TypeScript's nodes and symbol for it took 900; a text that
+   * mentions one brings it back (`mention`). Completion offers them too.
+   */
+  private readonly aside = new Map<string, Declarator>();
+  /** The base file's plain variables, and those of them mentioned since it last folded. */
+  private baseNames = new Set<string>();
+  private readonly mentioned = new Set<string>();
   /** Cells checked on the program's own checker, newer than every declaration file. */
   private live: LiveCells;
   /**
@@ -281,6 +308,7 @@ export class Converter {
     const expanded = expandShorthand(asObjectLiteral(asWritten(source)));
     const src = expanded.text;
     this.readNodeTypes(namedBy(src));
+    this.mention(src);
     const names = topLevelNames(src, this.cellPath);
     this.candidate = null;
     this.left = null;
@@ -484,6 +512,8 @@ export class Converter {
     this.left = null;
     const text = notRun.length === 0 ? declarations : dropValues(declarations, new Set(notRun));
     if (text.trim() === '') return;
+    // A name set aside that these declare again comes back first, as the older declaration.
+    this.mention(text);
     if (
       candidate &&
       candidate.program === this.live.program &&
@@ -523,6 +553,7 @@ export class Converter {
     // A module's name being typed: Node's modules it may become are candidates.
     const typing = IN_MODULE_NAME.exec(src.slice(0, position));
     this.readNodeTypes(typing ? completing(typing[1]) : namedBy(src));
+    this.mention(src);
     const live = this.probe(src);
     const info = live
       ? Private.internal.Completions.getCompletionsAtPosition(
@@ -539,7 +570,14 @@ export class Converter {
       : (this.program(src, []), this.service.getCompletionsAtPosition(this.cellPath, position, {}));
     const before = /[\w$]*$/.exec(src.slice(0, position))![0];
     const after = /^[\w$]*/.exec(src.slice(position))![0];
-    const entries = info?.entries ?? [];
+    const entries: { name: string; sortText: string }[] = info?.entries ?? [];
+    // Names set aside are in scope wherever the cell's own names are; as
+    // TypeScript sorts a notebook's names (its LocationPriority).
+    if (info?.isGlobalCompletion && this.aside.size > 0) {
+      const offered = new Set(entries.map((e) => e.name));
+      for (const name of this.aside.keys())
+        if (!offered.has(name)) entries.push({ name, sortText: '11' });
+    }
     const rank = (name: string): string | null => {
       if (before === '') return '';
       if (name.startsWith(before)) return '0';
@@ -567,6 +605,7 @@ export class Converter {
 
   inspect(src: string, position: number): InspectAnswer {
     this.readNodeTypes(namedBy(src));
+    this.mention(src);
     const live = this.probe(src);
     const program = live?.program ?? this.program(src, []);
     const cell = live?.file ?? program.getSourceFile(this.cellPath)!;
@@ -696,14 +735,69 @@ export class Converter {
   }
 
   /**
+   * What `text` (a cell, text being typed, declarations) mentions: the base
+   * file's variables count as used, and names set aside come back, with
+   * those they name, in a declaration file newer than every other (each is
+   * its name's newest declaration). Whether any came back.
+   */
+  private mention(text: string): boolean {
+    if (this.baseNames.size === 0 && this.aside.size === 0) return false;
+    const back: Declarator[] = [];
+    const texts = [text];
+    while (texts.length > 0)
+      for (const word of texts.pop()!.match(WORDS) ?? []) {
+        if (this.baseNames.has(word)) this.mentioned.add(word);
+        const d = this.aside.get(word);
+        if (!d) continue;
+        this.aside.delete(word);
+        back.push(d);
+        texts.push(d.text);
+      }
+    if (back.length === 0) return false;
+    this.absorb();
+    this.toFile(joined(back));
+    return true;
+  }
+
+  /** How many names are set aside, as text, out of the program (for tests). */
+  get namesAside(): number {
+    return this.aside.size;
+  }
+
+  /**
    * Every per-cell file folds into the base, then `newer` (declarations of
    * cells newer than them all), the newest declaration of a name winning.
    */
   private fold(newer: string[] = []): void {
     const cells = this.chain.slice(2, 2 + this.filled);
-    this.base.text = moduleText(
-      newestWins([this.base.text, ...cells.map((c) => c.text), ...newer])
+    const [fromBase, ...fromNewer] = newestPieces([
+      this.base.text,
+      ...cells.map((c) => c.text),
+      ...newer
+    ]);
+    // The base's variables no cell mentioned since the last fold go aside,
+    // but those that what stays names (`typeof x` in a type).
+    const aside = new Map<string, Declarator>();
+    for (const p of fromBase)
+      if (typeof p !== 'string' && !this.mentioned.has(p.name)) aside.set(p.name, p);
+    const pieces = [...fromBase, ...fromNewer.flat()];
+    const named = pieces.flatMap((p) =>
+      typeof p === 'string' ? [p] : aside.has(p.name) ? [] : [p.text]
     );
+    while (named.length > 0)
+      for (const word of named.pop()!.match(WORDS) ?? []) {
+        const d = aside.get(word);
+        if (!d) continue;
+        aside.delete(word);
+        named.push(d.text);
+      }
+    const kept = pieces.filter((p) => typeof p === 'string' || !aside.has(p.name));
+    // Flat copies: a slice of the text they were parsed from would keep all of it.
+    for (const d of aside.values())
+      this.aside.set(flat(d.name), { head: d.head, name: flat(d.name), text: flat(d.text) });
+    this.baseNames = new Set(kept.flatMap((p) => (typeof p === 'string' ? [] : [flat(p.name)])));
+    this.mentioned.clear();
+    this.base.text = moduleText(joined(kept));
     this.base.version++;
     for (const c of cells) {
       c.text = 'export {};\n';
@@ -819,6 +913,11 @@ function withExports(src: string, names: string[]): string {
 }
 
 /** A declaration text as a module: its names stay in the chain, never global. */
+/** `s` in a string of its own, not a slice of a longer one. */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 function moduleText(text: string): string {
   return text.endsWith('\n') ? `${text}export {};\n` : `${text}\nexport {};\n`;
 }

@@ -117,6 +117,11 @@ export function dropValues(text: string, drop: Set<string>): string {
  * 10,000 names.
  */
 export function newestWins(texts: string[]): string {
+  return joined(newestPieces(texts).flat());
+}
+
+/** `newestWins`' pieces, before they are joined, for each of `texts`. */
+export function newestPieces(texts: string[]): Piece[][] {
   const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
   const newer = new Set<string>();
   const kept: Piece[][] = [];
@@ -170,21 +175,23 @@ export function newestWins(texts: string[]): string {
     mine.forEach((n) => newer.add(n));
     kept.unshift(out);
   }
-  return joined(kept.flat());
+  return kept;
 }
 
 /** Most declarators a statement of neighbouring declarations holds. */
 const SHARED_MAX = 128;
 
 /** A declarator of a plain `declare const` (`let`, `var`) statement, which may share a statement with its neighbours. */
-interface Declarator {
+export interface Declarator {
   /** `declare const `, `declare let ` or `declare var `. */
   head: string;
+  /** The name it declares. */
+  name: string;
   text: string;
 }
 
 /** A statement's text, or a declarator of one. */
-type Piece = string | Declarator;
+export type Piece = string | Declarator;
 
 /**
  * `kept` of `st`'s declarators, each on its own, where `st` is a plain
@@ -204,11 +211,13 @@ function declarators(
   const flags = st.declarationList.flags;
   const keyword = flags & ts.NodeFlags.Const ? 'const' : flags & ts.NodeFlags.Let ? 'let' : 'var';
   const head = `declare ${keyword} `;
-  return (kept ?? st.declarationList.declarations).map((d) => ({ head, text: d.getText(sf) }));
+  const each = kept ?? st.declarationList.declarations;
+  if (!each.every((d) => ts.isIdentifier(d.name))) return null;
+  return each.map((d) => ({ head, name: (d.name as ts.Identifier).text, text: d.getText(sf) }));
 }
 
 /** `pieces` joined, neighbouring declarators of one kind sharing statements. */
-function joined(pieces: Piece[]): string {
+export function joined(pieces: Piece[]): string {
   const lines: string[] = [];
   let shared: Declarator[] = [];
   const close = () => {
