@@ -912,12 +912,12 @@ function withExports(src: string, names: string[]): string {
   return src + (names.length > 0 ? `\nexport { ${names.join(', ')} };\n` : '\nexport {};\n');
 }
 
-/** A declaration text as a module: its names stay in the chain, never global. */
 /** `s` in a string of its own, not a slice of a longer one. */
 function flat(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
+/** A declaration text as a module: its names stay in the chain, never global. */
 function moduleText(text: string): string {
   return text.endsWith('\n') ? `${text}export {};\n` : `${text}\nexport {};\n`;
 }
