@@ -1,5 +1,14 @@
 import { CellFrames } from './cell-frames';
 
+/** Cell `n`: one line of 100 characters, its script the line itself. */
+const cell = (n: number) => ({
+  label: `In[${n}]`,
+  text: 'x'.repeat(100),
+  linesBefore: 0,
+  columnsBefore: 0,
+  lines: 1
+});
+
 describe('CellFrames', () => {
   test("a frame in a cell's wrapper is left out, one in its code is the cell's line; other frames stay", () => {
     const frames = new CellFrames();
@@ -43,13 +52,6 @@ describe('CellFrames', () => {
 
   test('the oldest cells go past the size kept, and their frames say so', () => {
     const frames = new CellFrames(400);
-    const cell = (n: number) => ({
-      label: `In[${n}]`,
-      text: 'x'.repeat(100),
-      linesBefore: 0,
-      columnsBefore: 0,
-      lines: 1
-    });
     const first = frames.add(cell(1));
     const second = frames.add(cell(2));
     const third = frames.add(cell(3));
@@ -66,13 +68,6 @@ describe('CellFrames', () => {
 
   test('a cell that ran to its end is forgotten unless it defines functions, and its size is free for others', () => {
     const frames = new CellFrames(400);
-    const cell = (n: number) => ({
-      label: `In[${n}]`,
-      text: 'x'.repeat(100),
-      linesBefore: 0,
-      columnsBefore: 0,
-      lines: 1
-    });
     const withFunction = frames.add(cell(1));
     const plain = frames.add(cell(2));
     frames.ran(plain, false);
