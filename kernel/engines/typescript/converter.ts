@@ -742,17 +742,9 @@ export class Converter {
    */
   private mention(text: string): boolean {
     if (this.baseNames.size === 0 && this.aside.size === 0) return false;
-    const back: Declarator[] = [];
-    const texts = [text];
-    while (texts.length > 0)
-      for (const word of texts.pop()!.match(WORDS) ?? []) {
-        if (this.baseNames.has(word)) this.mentioned.add(word);
-        const d = this.aside.get(word);
-        if (!d) continue;
-        this.aside.delete(word);
-        back.push(d);
-        texts.push(d.text);
-      }
+    const back = takeNamed([text], this.aside, (word) => {
+      if (this.baseNames.has(word)) this.mentioned.add(word);
+    });
     if (back.length === 0) return false;
     this.absorb();
     this.toFile(joined(back));
@@ -784,13 +776,7 @@ export class Converter {
     const named = pieces.flatMap((p) =>
       typeof p === 'string' ? [p] : aside.has(p.name) ? [] : [p.text]
     );
-    while (named.length > 0)
-      for (const word of named.pop()!.match(WORDS) ?? []) {
-        const d = aside.get(word);
-        if (!d) continue;
-        aside.delete(word);
-        named.push(d.text);
-      }
+    takeNamed(named, aside);
     const kept = pieces.filter((p) => typeof p === 'string' || !aside.has(p.name));
     // Flat copies: a slice of the text they were parsed from would keep all of it.
     for (const d of aside.values())
@@ -910,6 +896,28 @@ function typeRoots(cwd: string): string[] {
 /** A cell's source as a module exporting every name it declares (so its declarations are emitted). */
 function withExports(src: string, names: string[]): string {
   return src + (names.length > 0 ? `\nexport { ${names.join(', ')} };\n` : '\nexport {};\n');
+}
+
+/**
+ * The declarators of `from` that `texts` name, and those their own texts
+ * name in turn, taken out of it; `read` sees every word read.
+ */
+function takeNamed(
+  texts: string[],
+  from: Map<string, Declarator>,
+  read?: (word: string) => void
+): Declarator[] {
+  const taken: Declarator[] = [];
+  while (texts.length > 0)
+    for (const word of texts.pop()!.match(WORDS) ?? []) {
+      read?.(word);
+      const d = from.get(word);
+      if (!d) continue;
+      from.delete(word);
+      taken.push(d);
+      texts.push(d.text);
+    }
+  return taken;
 }
 
 /** `s` in a string of its own, not a slice of a longer one. */
