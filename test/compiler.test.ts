@@ -12,6 +12,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
+import type { Server } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Compiler } from '../kernel/engines/typescript/compiler';
 import {
@@ -128,6 +130,74 @@ describe('the compiler process', () => {
       ).toBe(true);
     } finally {
       await compiler.dispose();
+    }
+  });
+
+  test('a cell costs one write each way on its socket: the commit goes with the next request, the declarations with the next answer', async () => {
+    const entry = join(BUILT, 'compiler-process.js');
+    const saved = process.env.WARREN_COMPILER_DIR;
+    // A compiler of its own folder, and a tap where kernels of another folder
+    // look for theirs: it passes each write on whole and notes it.
+    process.env.WARREN_COMPILER_DIR = fresh();
+    const starter = new Compiler(entry, setup);
+    const writes: { to: 'compiler' | 'kernel'; messages: Record<string, unknown>[] }[] = [];
+    const note = (to: 'compiler' | 'kernel', data: Buffer) =>
+      writes.push({
+        to,
+        messages: data
+          .toString()
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+      });
+    let tap: Server | null = null;
+    let compiler: Compiler | null = null;
+    try {
+      await starter.ready;
+      const real = socketPath(entry);
+      tap = createServer((kernel) => {
+        const other = connect(real);
+        kernel.on('data', (d: Buffer) => (note('compiler', d), other.write(d)));
+        other.on('data', (d: Buffer) => (note('kernel', d), kernel.write(d)));
+        kernel.on('close', () => other.end());
+        other.on('close', () => kernel.end());
+      });
+      process.env.WARREN_COMPILER_DIR = fresh();
+      const tapped = socketPath(entry);
+      await new Promise<void>((resolve) => tap!.listen(tapped, resolve));
+      compiler = new Compiler(entry, setup);
+      await compiler.ready;
+      const first = await compiler.convert('const rate: number = 2; rate');
+      expect(first.declarationsFollow).toBe(true);
+      compiler.commit(null, []);
+      await new Promise((r) => setTimeout(r, 30));
+      const second = await compiler.convert('rate.toFixed(1)');
+      expect(second.output).toBeDefined();
+      const ops = (w: (typeof writes)[number]) => w.messages.map((m) => m.op ?? Object.keys(m)[0]);
+      // The commit went with the next convert, before it; nothing answered it.
+      expect(writes.filter((w) => w.to === 'compiler').map(ops)).toEqual([
+        ['isJS'],
+        ['convert'],
+        ['commit', 'convert']
+      ]);
+      // The first cell's declarations went with the second cell's answer.
+      const toKernel = writes.filter((w) => w.to === 'kernel');
+      expect(toKernel).toHaveLength(3);
+      expect(toKernel[2].messages).toHaveLength(2);
+      expect(toKernel[2].messages[0].declarations).toMatch(/rate: number/);
+      expect(toKernel[2].messages[1]).toMatchObject({ ok: true });
+      expect(await first.declarationsLater).toMatch(/rate: number/);
+      // With no answer to go with, they go on their own a moment later.
+      const third = await compiler.convert('const speed: number = rate * 2;');
+      expect(await third.declarationsLater).toMatch(/speed: number/);
+      expect(writes[writes.length - 1].messages).toEqual([
+        { id: expect.any(Number), declarations: expect.stringMatching(/speed: number/) }
+      ]);
+    } finally {
+      process.env.WARREN_COMPILER_DIR = saved;
+      await compiler?.dispose();
+      await starter.dispose();
+      tap?.close();
     }
   });
 

@@ -21,6 +21,7 @@ import { Converter, createRegistry } from './converter';
 import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
 import type {
   CompilerAnswer,
+  CompilerCommit,
   CompilerDeclarations,
   CompilerRequest,
   CompilerSetup,
@@ -85,6 +86,12 @@ const FIRST_KERNEL_MS = 10_000;
 
 /** How long every kernel asks nothing before the compiler collects its garbage. */
 const QUIET_MS = 1000;
+/**
+ * How long a cell's declarations wait for the compiler's next answer to go
+ * with (one write, one wake of the kernel, rather than two) before they go
+ * on their own: cells run one after another come sooner than this.
+ */
+const FOLLOW_MS = 100;
 
 /**
  * Listens on WARREN_COMPILER_SOCKET and answers each kernel that connects
@@ -185,19 +192,30 @@ function listen(path: string, lock: string | null): void {
     kernels++;
     if (lonely) clearTimeout(lonely);
     let converter: Converter | null = null;
+    /** The declarations of the cell converted last, until the next answer takes them. */
+    let follow: CompilerDeclarations | null = null;
+    let following: NodeJS.Timeout | null = null;
+    const send = (answer: CompilerAnswer | null) => {
+      if (following) clearTimeout(following);
+      following = null;
+      const out = [follow, answer].filter((m) => m !== null);
+      follow = null;
+      if (out.length > 0) sendMessage(socket, ...out);
+    };
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      if (following) clearTimeout(following);
       converter = null;
       if (--kernels === 0) alone();
     });
     onMessages(socket, (message) => {
-      const m = message as CompilerSetup | CompilerRequest;
+      const m = message as CompilerSetup | CompilerRequest | CompilerCommit;
       busy();
       if (!('op' in m)) {
         converter = converterFor(m);
         for (const c of m.committed) replay(converter, c);
         converter.warmUp();
-        sendMessage(socket, { id: -1, ok: true, value: 'ready' });
+        send({ id: -1, ok: true, value: 'ready' });
         // And what taking its first kernel mapped (the converter moved to the
         // notebook's folder, its first program there), once: its cells
         // settle 2.9 MB lower.
@@ -210,18 +228,25 @@ function listen(path: string, lock: string | null): void {
         served = true;
         return;
       }
+      const failure = (error: unknown) =>
+        error instanceof Error ? (error.stack ?? error.message) : String(error);
+      if (m.op === 'commit') {
+        // Nothing answers a commit: the kernel has gone on.
+        try {
+          converter!.commit(m.declarations, m.notRun);
+        } catch (error) {
+          note(`warren compiler: commit: ${failure(error)}\n`);
+        }
+        return;
+      }
       let answer: CompilerAnswer;
       try {
         answer = { id: m.id, ok: true, value: answerTo(converter!, m) };
       } catch (error) {
-        answer = {
-          id: m.id,
-          ok: false,
-          error: error instanceof Error ? (error.stack ?? error.message) : String(error)
-        };
+        answer = { id: m.id, ok: false, error: failure(error) };
       }
-      sendMessage(socket, answer);
-      // The kernel runs the cell meanwhile; its commit comes after these.
+      send(answer);
+      // The kernel runs the cell meanwhile; its commit comes with its next request.
       if (answer.ok && (answer.value as Converted | null)?.declarationsFollow) {
         let declarations = '';
         try {
@@ -229,8 +254,8 @@ function listen(path: string, lock: string | null): void {
         } catch (error) {
           note(`warren compiler: declarations: ${String(error)}\n`);
         }
-        const follow: CompilerDeclarations = { id: m.id, declarations };
-        sendMessage(socket, follow);
+        follow = { id: m.id, declarations };
+        following = setTimeout(() => send(null), FOLLOW_MS);
       }
     });
   });
@@ -281,7 +306,7 @@ export function replay(converter: Converter, cell: CommittedCell): void {
 function answerTo(
   converter: Converter,
   req: CompilerRequest
-): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer | null {
+): Converted | CompletionAnswer | InspectAnswer | CompletenessAnswer {
   switch (req.op) {
     case 'convert':
       return converter.convert(req.src, true);
@@ -291,9 +316,6 @@ function answerTo(
       return converter.inspect(req.src, req.position);
     case 'isComplete':
       return isComplete(req.src);
-    case 'commit':
-      converter.commit(req.declarations, req.notRun);
-      return null;
   }
 }
 

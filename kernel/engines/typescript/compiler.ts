@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { COMPILER_HEAP_MB, logTail, openCompiler } from './compiler-socket';
 import type {
   CompilerAnswer,
+  CompilerCommit,
   CompilerDeclarations,
   CompilerRequest,
   CompilerSetup,
@@ -81,7 +82,12 @@ export class Compiler {
     number,
     { request: CompilerRequest; resolve(v: unknown): void; reject(e: Error): void }
   >();
-  private readonly queued: CompilerRequest[] = [];
+  /**
+   * Messages not written yet, oldest first: requests made before the
+   * connection opened, and commits, which wait for the next request to go
+   * with it in one write (nothing answers a commit).
+   */
+  private readonly queued: (CompilerRequest | CompilerCommit)[] = [];
   /** Convert answers whose declarations are still to come, by request id. */
   private readonly following = new Map<number, (declarations: string | null) => void>();
   private readyFlag = false;
@@ -165,8 +171,7 @@ export class Compiler {
         )
       );
     });
-    sendMessage(socket, setup);
-    for (const request of this.queued.splice(0)) sendMessage(socket, request);
+    sendMessage(socket, setup, ...this.queued.splice(0));
   }
 
   /** The compiler has ended (out of memory, or a crash); make a new Compiler. */
@@ -195,9 +200,10 @@ export class Compiler {
   /**
    * A cell's declarations count for later cells, less the values in `notRun`;
    * null: those of the cell converted last (its answer had `declarationsFollow`).
+   * Written with the next request, which is the first to need it.
    */
-  async commit(declarations: string | null, notRun: string[]): Promise<void> {
-    await this.request({ op: 'commit', declarations, notRun });
+  commit(declarations: string | null, notRun: string[]): void {
+    if (!this.dead) this.queued.push({ op: 'commit', declarations, notRun });
   }
 
   isComplete(src: string): Promise<CompletenessAnswer> {
@@ -233,8 +239,8 @@ export class Compiler {
     const request = { ...req, id: this.nextId++ } as CompilerRequest;
     return new Promise((resolve, reject) => {
       this.waiting.set(request.id, { request, resolve, reject });
-      if (this.socket) sendMessage(this.socket, request);
-      else this.queued.push(request);
+      this.queued.push(request);
+      if (this.socket) sendMessage(this.socket, ...this.queued.splice(0));
     });
   }
 

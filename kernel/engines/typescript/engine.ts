@@ -348,9 +348,9 @@ export class TypeScriptEngine implements Engine {
     }
     this.cache.clear();
     const compiler = this.compiler;
-    // Not waited for: the next request follows it down the same channel. Should
+    // Not waited for: it goes with the next request, down the same channel. Should
     // the process die first, the one that replaces it is given `committed`.
-    if (!fresh) compiler.commit(known ?? null, notRun).catch(() => undefined);
+    if (!fresh) compiler.commit(known ?? null, notRun);
   }
 }
 
