@@ -161,6 +161,30 @@ describe('the process Jupyter launched, while its kernel runs', () => {
     expect(await k.exited).toBe(0);
   }, 60000);
 
+  test('is not woken by each request: the notes of a hundred cells are read a few times, and all of them once its kernel dies', async () => {
+    const k = await launchWarren();
+    try {
+      await k.execute('1');
+      const pid = k.pid as number;
+      const wakes = () => statusKb(pid, 'voluntary_ctxt_switches');
+      const before = wakes();
+      for (let i = 0; i < 100; i++) await k.execute(`${i} + 1`);
+      // Two notes a request (taken, answered): a watched pipe woke it 200 times.
+      expect(wakes() - before).toBeLessThan(50);
+      // What the kernel noted last and no read took yet is read at its death:
+      // the cell it was running is answered by the kernel after it.
+      const [kernel] = descendants(pid).filter((p) => exe(p) === process.execPath);
+      const dying = k.execute('while (true) {}', {}, 60_000);
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(kernel, 'SIGKILL');
+      const { reply } = await dying;
+      expect(reply.content).toMatchObject({ status: 'error' });
+      expect(String(reply.content.evalue)).toMatch(/killed \(SIGKILL\)/);
+    } finally {
+      await k.shutdown();
+    }
+  }, 120000);
+
   test('with WARREN_NO_SUPERVISOR=1, the kernel runs in its place, one process', async () => {
     const k = await launchWarren({ env: { WARREN_NO_SUPERVISOR: '1' } });
     const { iopub } = await k.execute('process.pid');
