@@ -579,6 +579,23 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
+  test("runs V8's worker threads (its optimizing compiler, its collector's helpers) at nice 19, its own thread at the user's", async () => {
+    const folder = fresh();
+    const k = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
+    try {
+      expect(result((await k.execute('const n: number = 1; n + 1')).iopub)).toBe('2');
+      const [pid] = compilersIn(folder);
+      const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const nice = (tid: string) => niceOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      const others = readdirSync(`/proc/${pid}/task`).filter((t) => Number(t) !== pid);
+      expect(nice(String(pid))).toBe(niceOf(readFileSync('/proc/self/stat', 'utf8')));
+      expect(others.length).toBeGreaterThanOrEqual(2);
+      expect(others.map(nice)).toEqual(others.map(() => 19));
+    } finally {
+      await k.shutdown();
+    }
+  }, 120_000);
+
   test('serves every kernel of the user, each with its own declarations, and one that dies is replaced for all of them', async () => {
     const folder = fresh();
     const env = { WARREN_COMPILER_DIR: folder };

@@ -9,8 +9,9 @@
  * second that loading them takes; without the snapshot it starts as a plain
  * script and loads them itself.
  */
-import { openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { unmapProgramPages } from '../../binary-pages';
 import { fullCollection } from '../../gc';
@@ -171,6 +172,7 @@ function listen(path: string, lock: string | null): void {
   releaseCopy();
   // What the start mapped of the node binary (33 MB) goes too: binary-pages.ts.
   unmapProgramPages();
+  yieldingWorkers();
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;
@@ -291,6 +293,34 @@ function releaseCopy(): void {
       ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot, in ${ms} ms\n`
       : `warren compiler: kept Node's copy of the snapshot: ${released.reason}\n`
   );
+}
+
+/**
+ * V8's worker threads of this process (its optimizing compiler, its
+ * collector's helpers) at nice 19, yielding to every other thread of the
+ * machine. TypeScript is a large program, and V8 goes on optimizing its
+ * functions for the first thousands of cells, on those threads, while the
+ * kernel runs the cell just answered and the frontend takes its output: on a
+ * machine of two cores, their turn came out of the user's. The number of
+ * threads lowered (none without Linux's /proc).
+ */
+export function yieldingWorkers(): number {
+  let lowered = 0;
+  try {
+    for (const task of readdirSync('/proc/self/task')) {
+      const tid = Number(task);
+      if (tid === process.pid) continue;
+      try {
+        setPriority(tid, 19);
+        lowered++;
+      } catch {
+        // ended meanwhile
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return lowered;
 }
 
 /** A committed cell given to a new converter; one whose declarations never came is converted again. */
