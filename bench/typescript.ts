@@ -179,11 +179,11 @@ async function measure(peer: Peer): Promise<Row> {
 /**
  * Distinct cells, the peers taking turns cell by cell (each in its own
  * kernel), so a machine that gets busier or quieter meanwhile weighs on
- * every peer alike; then memory after 1,000 (and 10,000) cells. Who goes
- * first turns too: a peer's cell leaves work behind (tslab's collector, on
- * its 400 MB), and in a fixed order the same peer always ran in it. So run,
- * warren's cell took 1.01-1.08 times ipykernel's, and 0.95-0.97 times with
- * the order turning (three runs each, 300 cells).
+ * every peer alike; then memory after 1,000 (and 10,000) cells. The order
+ * changes too (`Turns`): a peer's cell leaves work behind (tslab's
+ * collector, on its 400 MB), and in a fixed order the same peer always ran
+ * in it. So run, warren's cell took 1.01-1.08 times ipykernel's, and
+ * 0.95-0.97 times with the order turning (three runs each, 300 cells).
  */
 async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<void> {
   const kernels = new Map<Peer, KernelClient>();
@@ -204,8 +204,9 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
         process.stderr.write(`${peer.name}: ${String(error)}\n`);
       }
     }
+    const turns = new Turns();
     const turn = async (i: number, timed: boolean) => {
-      for (const [peer, k] of takingTurns(kernels, i)) {
+      for (const [peer, k] of turns.next(kernels)) {
         const t = performance.now();
         try {
           await k.execute(peer.cell(i));
@@ -259,11 +260,54 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
   }
 }
 
-/** The kernels in the order they go at turn `n`: who goes first turns too. */
-function takingTurns(kernels: Map<Peer, KernelClient>, n: number): [Peer, KernelClient][] {
-  const order = [...kernels];
-  const first = n % order.length;
-  return [...order.slice(first), ...order.slice(0, first)];
+/**
+ * The order of each turn: every peer once, so that each peer goes right after
+ * each other one as often as after any other, across turns too. A peer's
+ * request leaves work behind (tslab's collector, on its 400 MB), and it falls
+ * on whoever goes next. Turning one order round did not spread it: with three
+ * peers, warren went right after tslab in two turns of three and ipykernel in
+ * one. Each turn takes the order that adds least to the counts so far.
+ */
+class Turns {
+  private readonly after = new Map<Peer, Map<Peer, number>>();
+  private last: Peer | null = null;
+
+  next(kernels: Map<Peer, KernelClient>): [Peer, KernelClient][] {
+    let best: Peer[] = [...kernels.keys()];
+    let least = Infinity;
+    for (const order of Private.permutations(best)) {
+      let cost = 0;
+      let before = this.last;
+      for (const peer of order) {
+        // A peer right after itself: only where it is the only one left.
+        if (before) cost += before === peer ? 1e6 : (this.after.get(before)?.get(peer) ?? 0);
+        before = peer;
+      }
+      if (cost < least) [best, least] = [order, cost];
+    }
+    for (const peer of best) {
+      if (this.last) {
+        const counts = this.after.get(this.last) ?? new Map<Peer, number>();
+        counts.set(peer, (counts.get(peer) ?? 0) + 1);
+        this.after.set(this.last, counts);
+      }
+      this.last = peer;
+    }
+    return best.map((peer) => [peer, kernels.get(peer)!]);
+  }
+}
+
+namespace Private {
+  export function* permutations<T>(items: T[]): Generator<T[]> {
+    if (items.length <= 1) {
+      yield items;
+      return;
+    }
+    for (let i = 0; i < items.length; i++) {
+      const rest = [...items.slice(0, i), ...items.slice(i + 1)];
+      for (const order of permutations(rest)) yield [items[i], ...order];
+    }
+  }
 }
 
 /**
@@ -278,9 +322,10 @@ async function typing(
 ): Promise<void> {
   const times = new Map<Peer, { complete: number[]; inspect: number[] }>();
   for (const peer of kernels.keys()) times.set(peer, { complete: [], inspect: [] });
+  const turns = new Turns();
   for (let n = 0; n < TYPED_REQUESTS; n++) {
     const i = 1 + (n % cells);
-    for (const [peer, k] of takingTurns(kernels, n)) {
+    for (const [peer, k] of turns.next(kernels)) {
       for (const kind of ['complete', 'inspect'] as const) {
         const code = peer.typing[kind](i);
         const content =
