@@ -170,7 +170,6 @@ describe('the compiler process', () => {
       const first = await compiler.convert('const rate: number = 2; rate');
       expect(first.declarationsFollow).toBe(true);
       compiler.commit(null, []);
-      await new Promise((r) => setTimeout(r, 30));
       const second = await compiler.convert('rate.toFixed(1)');
       expect(second.output).toBeDefined();
       const ops = (w: (typeof writes)[number]) => w.messages.map((m) => m.op ?? Object.keys(m)[0]);
