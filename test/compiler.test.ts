@@ -32,6 +32,11 @@ const setup = {
   committed: [{ declarations: 'declare const kept: number;', notRun: [] }]
 };
 
+/** The fields of a /proc `stat` text after the command's name: [0] its state, [1] its parent. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** The command line of each living child of this process. */
 function childCommands(): string[] {
   const out: string[] = [];
@@ -39,7 +44,7 @@ function childCommands(): string[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== process.pid) continue;
+      if (Number(statFields(stat)[1]) !== process.pid) continue;
       out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
     } catch {
       // gone meanwhile
@@ -51,7 +56,7 @@ function childCommands(): string[] {
 /** A process's parent, start (in clock ticks since boot) and environment. */
 function processOf(pid: number): { parent: number; started: number; env: string[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(stat);
   return {
     parent: Number(fields[1]),
     started: Number(fields[19]),
@@ -584,7 +589,7 @@ describe("a user's compiler", () => {
     try {
       expect(result((await k.execute('const n: number = 1; n + 1')).iopub)).toBe('2');
       const [pid] = compilersIn(folder);
-      const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      const niceOf = (stat: string) => Number(statFields(stat)[16]);
       const nice = (tid: string) => niceOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
       const others = readdirSync(`/proc/${pid}/task`).filter((t) => Number(t) !== pid);
       expect(nice(String(pid))).toBe(niceOf(readFileSync('/proc/self/stat', 'utf8')));

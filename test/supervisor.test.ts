@@ -139,8 +139,8 @@ describe('the process Jupyter launched', () => {
 });
 
 describe('the process Jupyter launched, while its kernel runs', () => {
-  /** The kB of a process's status line `name` (VmRSS, ...). */
-  function statusKb(pid: number, name: string): number {
+  /** The number on a process's status line `name` (VmRSS in kB, voluntary_ctxt_switches, ...). */
+  function statusNumber(pid: number, name: string): number {
     const line = readFileSync(`/proc/${pid}/status`, 'utf8')
       .split('\n')
       .find((l) => l.startsWith(`${name}:`));
@@ -155,8 +155,8 @@ describe('the process Jupyter launched, while its kernel runs', () => {
     expect(exe(pid)).toMatch(/\/lib\/kernel\/native\/warren-supervisor$/);
     const [kernel] = descendants(pid).filter((p) => exe(p) === process.execPath);
     expect(kernel).toBeDefined();
-    expect(statusKb(pid, 'VmRSS')).toBeLessThan(5 * 1024);
-    expect(statusKb(kernel, 'VmRSS')).toBeGreaterThan(20 * 1024);
+    expect(statusNumber(pid, 'VmRSS')).toBeLessThan(5 * 1024);
+    expect(statusNumber(kernel, 'VmRSS')).toBeGreaterThan(20 * 1024);
     await k.shutdown();
     expect(await k.exited).toBe(0);
   }, 60000);
@@ -166,7 +166,7 @@ describe('the process Jupyter launched, while its kernel runs', () => {
     try {
       await k.execute('1');
       const pid = k.pid as number;
-      const wakes = () => statusKb(pid, 'voluntary_ctxt_switches');
+      const wakes = () => statusNumber(pid, 'voluntary_ctxt_switches');
       const before = wakes();
       for (let i = 0; i < 100; i++) await k.execute(`${i} + 1`);
       // Two notes a request (taken, answered): a watched pipe woke it 200 times.

@@ -230,8 +230,6 @@ function listen(path: string, lock: string | null): void {
         served = true;
         return;
       }
-      const failure = (error: unknown) =>
-        error instanceof Error ? (error.stack ?? error.message) : String(error);
       if (m.op === 'commit') {
         // Nothing answers a commit: the kernel has gone on.
         try {
@@ -295,24 +293,27 @@ function releaseCopy(): void {
   );
 }
 
+/** What a failed request says: the error's stack where it has one. */
+function failure(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
 /**
  * V8's worker threads of this process (its optimizing compiler, its
  * collector's helpers) at nice 19, yielding to every other thread of the
  * machine. TypeScript is a large program, and V8 goes on optimizing its
  * functions for the first thousands of cells, on those threads, while the
  * kernel runs the cell just answered and the frontend takes its output: on a
- * machine of two cores, their turn came out of the user's. The number of
- * threads lowered (none without Linux's /proc).
+ * machine of two cores, their turn came out of the user's. Without Linux's
+ * /proc, nothing changes.
  */
-export function yieldingWorkers(): number {
-  let lowered = 0;
+function yieldingWorkers(): void {
   try {
     for (const task of readdirSync('/proc/self/task')) {
       const tid = Number(task);
       if (tid === process.pid) continue;
       try {
         setPriority(tid, 19);
-        lowered++;
       } catch {
         // ended meanwhile
       }
@@ -320,7 +321,6 @@ export function yieldingWorkers(): number {
   } catch {
     // no /proc
   }
-  return lowered;
 }
 
 /** A committed cell given to a new converter; one whose declarations never came is converted again. */
