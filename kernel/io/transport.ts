@@ -6,6 +6,20 @@ import type { ConnectionInfo } from '../wire/connection';
 import type { RawMessage, Transport } from '../protocol/transport';
 import { exitKernel } from '../exit';
 
+/**
+ * The io thread's young generation, in MB (V8 makes it three semi-spaces: 1
+ * MB each). V8 grows a young generation that stays busy up to 16 MB
+ * semi-spaces, and gives it back only at a collection that finds allocation
+ * slow: the io thread is never collected so (it collects only after a flood,
+ * thread.ts), so a kernel idle after 1,000 cells that came one after another
+ * held 5-7 MB more than one whose cells came 25 ms apart (53-55 against 47-48
+ * MB), and a bench's memory figure depended on what else ran beside it. Each
+ * message leaves the thread a few kB of short-lived objects (its frames are
+ * Buffers, outside the heap): at 1 MB a scavenge is still rare, and a `!`
+ * flood ran as fast (33 against 31 MB/s, two runs each).
+ */
+export const IO_YOUNG_GENERATION_MB = 3;
+
 /** The main thread's side of the io thread: a `Transport` over a worker. */
 export class IoTransport implements Transport {
   private readonly worker: Worker;
@@ -26,7 +40,8 @@ export class IoTransport implements Transport {
         shared: this.counters.buffer
       },
       stdout: false,
-      stderr: false
+      stderr: false,
+      resourceLimits: { maxYoungGenerationSizeMb: IO_YOUNG_GENERATION_MB }
     });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('error', reject);
