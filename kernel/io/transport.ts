@@ -7,11 +7,11 @@ import type { RawMessage, Transport } from '../protocol/transport';
 import { exitKernel } from '../exit';
 
 /**
- * The io thread's young generation, in MB (V8 makes it three semi-spaces: 1
- * MB each). V8 grows a young generation that stays busy up to 16 MB
+ * The io thread's young generation, in MB (V8 gives a third of it to each
+ * semi-space: 1 MB). V8 grows a busy young generation up to 16 MB
  * semi-spaces, and gives it back only at a collection that finds allocation
- * slow: the io thread is never collected so (it collects only after a flood,
- * thread.ts), so a kernel idle after 1,000 cells that came one after another
+ * slow, which the io thread does not make (it collects only after a flood,
+ * thread.ts): a kernel idle after 1,000 cells that came one after another
  * held 5-7 MB more than one whose cells came 25 ms apart (53-55 against 47-48
  * MB), and a bench's memory figure depended on what else ran beside it. Each
  * message leaves the thread a few kB of short-lived objects (its frames are
