@@ -20,14 +20,18 @@ const converter = () =>
 const messages = (c: Converter, src: string) => c.convert(src).diagnostics.map((d) => d.message);
 
 describe('a compiler that replaces one that ended', () => {
-  test('is given each committed cell: by its declarations, or by its source when they never came', () => {
+  test('is given each committed cell: by its declarations (their text alone where the cell ran whole), or by its source when they never came', () => {
     const c = converter();
     replay(c, { declarations: 'declare const epochs: number;', notRun: [] });
+    replay(c, 'declare const labels: string[];');
     replay(c, { declarations: '', notRun: [], source: 'const rates: string[] = ["a"]' });
     replay(c, { declarations: '', notRun: ['lost'], source: 'const kept = 1; const lost = 2' });
-    expect(messages(c, 'epochs.toFixed(1); rates.map((r) => r.toUpperCase()); kept + 1')).toEqual(
-      []
-    );
+    expect(
+      messages(
+        c,
+        'epochs.toFixed(1); labels.map((l) => l.length); rates.map((r) => r.toUpperCase()); kept + 1'
+      )
+    ).toEqual([]);
     // A value that never ran is not declared.
     expect(messages(c, 'lost')[0]).toMatch(/Cannot find name 'lost'/);
   });

@@ -324,7 +324,11 @@ function yieldingWorkers(): void {
 }
 
 /** A committed cell given to a new converter; one whose declarations never came is converted again. */
-export function replay(converter: Converter, cell: CommittedCell): void {
+export function replay(converter: Converter, cell: string | CommittedCell): void {
+  if (typeof cell === 'string') {
+    converter.commit(cell);
+    return;
+  }
   if (cell.source === undefined) {
     converter.commit(cell.declarations, cell.notRun);
     return;

@@ -45,7 +45,7 @@ export class TypeScriptEngine implements Engine {
    * Declarations committed so far: the compiler process holds them, and one
    * that replaces a process that died is given them again.
    */
-  private readonly committed: CommittedCell[] = [];
+  private readonly committed: (string | CommittedCell)[] = [];
   /** Emptied by every declaration: a cell converted before it may type differently after it. */
   private readonly cache = new Map<string, Converted>();
   /** The notebook's own TypeScript modules, which the compiler converts for `require`. */
@@ -333,18 +333,23 @@ export class TypeScriptEngine implements Engine {
     if (known === undefined ? !later : known.trim() === '') return;
     // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
-    const entry: CommittedCell = { declarations: known ?? '', notRun };
-    this.committed.push(entry);
-    // Still on their way from the compiler, which takes a commit of null as
-    // the cell's own: kept here, once they come, for a compiler that replaces
-    // it. Should that compiler end first, the next one converts the cell again.
-    if (later) {
-      entry.source = code;
-      void later.then((declarations) => {
-        if (declarations === null) return;
-        entry.declarations = declarations;
-        delete entry.source;
-      });
+    if (!later && notRun.length === 0) this.committed.push(known!);
+    else {
+      const entry: CommittedCell = { declarations: known ?? '', notRun };
+      this.committed.push(entry);
+      // Still on their way from the compiler, which takes a commit of null as
+      // the cell's own: kept here, once they come, for a compiler that replaces
+      // it. Should that compiler end first, the next one converts the cell again.
+      if (later) {
+        entry.source = code;
+        void later.then((declarations) => {
+          if (declarations === null) return;
+          // The newest entries are the likeliest: it came with the next answer.
+          const at = this.committed.lastIndexOf(entry);
+          if (at >= 0)
+            this.committed[at] = notRun.length === 0 ? declarations : { declarations, notRun };
+        });
+      }
     }
     this.cache.clear();
     const compiler = this.compiler;

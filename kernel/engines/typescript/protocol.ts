@@ -49,8 +49,13 @@ export interface CompilerSetup {
   cwd: string;
   /** Ambient declarations of the runtime's globals. */
   globals: string;
-  /** Declarations committed so far, oldest first (a process that replaces one that died). */
-  committed: CommittedCell[];
+  /**
+   * Declarations committed so far, oldest first (a process that replaces one
+   * that died, or was let go when idle). A cell that ran whole and whose
+   * declarations have come is their text alone: 80 bytes less a cell in the
+   * kernel than an object with an empty `notRun`, 0.7 MB over 9,000 cells.
+   */
+  committed: (string | CommittedCell)[];
 }
 
 /** A cell's declarations as the kernel keeps them for a compiler that replaces one. */
