@@ -471,18 +471,26 @@ describe('the converter', () => {
     ]);
   });
 
-  test('variables no cell named between two folds wait as text, and come back typed when a cell, completion or inspect names them', () => {
+  test('variables nothing named since they were declared wait as text once their files fold, and come back typed when a cell, completion or inspect names them', () => {
     converter.commit('declare const old: number[];');
     converter.commit('interface Scan { n: typeof kept }\ndeclare const kept: string;');
     converter.commit('declare const shadowed: number;');
     converter.commit('declare const chained: typeof link;\ndeclare const link: boolean;');
-    // Each commit of its own is a file: the 33rd folds the 32 before it, the 65th folds again.
-    for (let i = 0; i < 62; i++) converter.commit(`declare const f${i}: number;`);
+    converter.commit('declare const used: number;');
+    expect(messages('used + 1')).toEqual([]);
+    // Each commit of its own is a file: the 33rd folds the 32 before it.
+    for (let i = 0; i < 28; i++) converter.commit(`declare const f${i}: number;`);
+    // old, shadowed, chained, link and f0 to f26; kept stays, as Scan names
+    // it, and used, named since it was declared.
+    expect(converter.namesAside).toBe(4 + 27);
+    // The 65th folds again: used, not named since the last fold, goes too.
+    for (let i = 28; i < 62; i++) converter.commit(`declare const f${i}: number;`);
     const aside = converter.namesAside;
-    // old, shadowed, chained, link and f0 to f27; kept stays, as Scan names it.
-    expect(aside).toBe(4 + 28);
+    expect(aside).toBe(4 + 27 + 1 + 32);
     expect(messages('const s: Scan = { n: kept }')).toEqual([]);
     expect(converter.namesAside).toBe(aside);
+    expect(messages('used.toFixed(1)')).toEqual([]);
+    expect(converter.namesAside).toBe(aside - 1);
     expect(converter.complete('f1', 2).candidates).toEqual(
       expect.arrayContaining(['f1', 'f10', 'f19'])
     );
@@ -495,8 +503,8 @@ describe('the converter', () => {
     // Declared again, a name's newest declaration wins over the one set aside.
     converter.commit('declare const shadowed: string;');
     expect(messages('shadowed.toUpperCase()')).toEqual([]);
-    // Back: f1 (typed for completion), f20, old, chained, link and shadowed.
-    expect(converter.namesAside).toBe(aside - 6);
+    // Back: used, f1 (typed for completion), f20, old, chained, link and shadowed.
+    expect(converter.namesAside).toBe(aside - 7);
   });
 
   test('says whether a cell defines code that may run after it: a function, a class, eval', () => {
