@@ -92,7 +92,7 @@ const QUIET_MS = 1000;
  * generation the cells grew (4 MB) only at a collection that finds
  * allocation slow over the 5 s before it, which the first is too early to
  * find; V8's own memory reducer may do it 8 s later, or not: a compiler idle
- * 10 s after 1,000 cells held 4 MB of it in one run in three.
+ * 10 s after 1,000 cells held 4 MB of it in two runs of four.
  */
 const SETTLED_MS = 5000;
 /**
