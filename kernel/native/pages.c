@@ -7,7 +7,8 @@
  * process's memory equals a file's bytes, which is how the caller knows a
  * range for its own. `unmapProgram` unmaps the pages of the program's
  * read-only segments (its code and constants), which read again from the
- * file when next used. kernel/native/pages.ts is the only caller.
+ * file when next used. `hugePagesOff` keeps the process from taking more
+ * transparent huge pages. kernel/native/pages.ts is the only caller.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,8 +204,21 @@ static napi_value trim(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * hugePagesOff(): this process takes no transparent huge page from now on
+ * (PR_SET_THP_DISABLE), even where malloc asked for them with madvise;
+ * those it has stay. True when the system took the setting.
+ */
+static napi_value huge_pages_off(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  if (napi_get_boolean(env, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0, &result) != napi_ok)
+    return NULL;
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
-  napi_value fn, trimmer, equal, page, program;
+  napi_value fn, trimmer, equal, page, program, huge;
   if (napi_create_function(env, "drop", NAPI_AUTO_LENGTH, drop, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "drop", fn) != napi_ok ||
       napi_create_function(env, "trim", NAPI_AUTO_LENGTH, trim, NULL, &trimmer) != napi_ok ||
@@ -212,6 +227,8 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_set_named_property(env, exports, "equalToFile", equal) != napi_ok ||
       napi_create_function(env, "unmapProgram", NAPI_AUTO_LENGTH, unmap_program, NULL, &program) != napi_ok ||
       napi_set_named_property(env, exports, "unmapProgram", program) != napi_ok ||
+      napi_create_function(env, "hugePagesOff", NAPI_AUTO_LENGTH, huge_pages_off, NULL, &huge) != napi_ok ||
+      napi_set_named_property(env, exports, "hugePagesOff", huge) != napi_ok ||
       napi_create_uint32(env, (uint32_t)sysconf(_SC_PAGESIZE), &page) != napi_ok ||
       napi_set_named_property(env, exports, "pageSize", page) != napi_ok)
     return NULL;

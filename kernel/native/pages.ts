@@ -25,6 +25,11 @@ export interface Pages {
    * are used; the bytes of address range unmapped.
    */
   unmapProgram(): number;
+  /**
+   * This process takes no transparent huge page from now on, even where
+   * malloc asked for them; those it has stay. Whether the system took it.
+   */
+  hugePagesOff(): boolean;
 }
 
 let loaded: Pages | string | undefined;

@@ -15,6 +15,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { unmapProgramPages } from '../../binary-pages';
 import { fullCollection } from '../../gc';
+import { pages } from '../../native/pages';
 import type { DocumentRegistry } from './converter';
 import { isComplete } from './cells';
 import { attempt, snapshotCurrent, socketPath, takeLock } from './compiler-socket';
@@ -178,6 +179,7 @@ function listen(path: string, lock: string | null): void {
   if (!collect) note('warren compiler: V8 gave no gc(); garbage waits for V8\n');
   // Before it listens: ready 45 ms later (under load), and never holding the copy while it serves.
   releaseCopy();
+  hugePagesOff();
   // What the start mapped of the node binary (33 MB) goes too: binary-pages.ts.
   unmapProgramPages();
   yieldingWorkers();
@@ -303,6 +305,19 @@ function releaseCopy(): void {
       ? `warren compiler: gave back ${(released.bytes / 1048576).toFixed(1)} MB, Node's copy of the snapshot, in ${ms} ms\n`
       : `warren compiler: kept Node's copy of the snapshot: ${released.reason}\n`
   );
+}
+
+/**
+ * No transparent huge page from here on. The compiler asks malloc for them
+ * (compiler-socket.ts), which pays while Node reads and copies the
+ * snapshot; once it serves, they made each block of 128 kB or more that
+ * malloc mapped resident in whole 2 MB pages, and its RSS 10 s after its
+ * last cell came out up to 10 MB higher in one run than the next.
+ */
+function hugePagesOff(): void {
+  const addon = pages();
+  if (typeof addon === 'string' || !addon.hugePagesOff())
+    note('warren compiler: transparent huge pages stay on\n');
 }
 
 /** What a failed request says: the error's stack where it has one. */

@@ -136,7 +136,8 @@ export function snapshotCurrent(blob: string, folder: string): boolean {
  * it twice before V8 reads it: in 4 KB pages that was 17,000 page faults of
  * the compiler's 36,700, and under a hypervisor a page fault is dear (the
  * compiler listened after 1.06-1.18 s here, 0.64-0.77 s with huge pages; its
- * RSS the same).
+ * RSS the same). The compiler takes no more once it serves
+ * (compiler-process.ts, `hugePagesOff`).
  */
 export function withHugePages(tunables: string | undefined): string {
   if (tunables && /(^|:)glibc\.malloc\.hugetlb=/.test(tunables)) return tunables;
