@@ -21,7 +21,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __linux__
 #include <sys/prctl.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,8 +214,12 @@ static napi_value trim(napi_env env, napi_callback_info info) {
 static napi_value huge_pages_off(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
-  if (napi_get_boolean(env, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0, &result) != napi_ok)
-    return NULL;
+#ifdef PR_SET_THP_DISABLE
+  bool off = prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0;
+#else
+  bool off = false;
+#endif
+  if (napi_get_boolean(env, off, &result) != napi_ok) return NULL;
   return result;
 }
 

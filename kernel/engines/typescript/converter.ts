@@ -141,10 +141,11 @@ export class Converter {
   /**
    * Names set aside when the files folded: plain variables (`declare const
    * x: T`) no text had mentioned since they were declared (or, in the base,
-   * since the fold before), nor anything kept named. Each is the newest declaration of its name (a commit that
-   * declares one again brings it back first), kept as text, about 150 bytes
-   * where TypeScript's nodes and symbol for it took 900; a text that
-   * mentions one brings it back (`mention`). Completion offers them too.
+   * since the fold before), nor anything kept named. Each is the newest
+   * declaration of its name (a commit that declares one again brings it back
+   * first), kept as text, about 150 bytes where TypeScript's nodes and symbol
+   * for it took 900; a text that mentions one brings it back (`mention`).
+   * Completion offers them too.
    */
   private readonly aside = new Map<string, Declarator>();
   /**
