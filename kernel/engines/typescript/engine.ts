@@ -333,10 +333,11 @@ export class TypeScriptEngine implements Engine {
     if (known === undefined ? !later : known.trim() === '') return;
     // A process started now is given `committed`, this entry included.
     const fresh = !this.compilerInstance || this.compilerInstance.dead;
-    if (!later && notRun.length === 0) this.committed.push(known!);
+    if (known !== undefined && notRun.length === 0) this.committed.push(known);
     else {
       const entry: CommittedCell = { declarations: known ?? '', notRun };
-      this.committed.push(entry);
+      // `committed` only grows: the entry keeps its place.
+      const at = this.committed.push(entry) - 1;
       // Still on their way from the compiler, which takes a commit of null as
       // the cell's own: kept here, once they come, for a compiler that replaces
       // it. Should that compiler end first, the next one converts the cell again.
@@ -344,10 +345,7 @@ export class TypeScriptEngine implements Engine {
         entry.source = code;
         void later.then((declarations) => {
           if (declarations === null) return;
-          // The newest entries are the likeliest: it came with the next answer.
-          const at = this.committed.lastIndexOf(entry);
-          if (at >= 0)
-            this.committed[at] = notRun.length === 0 ? declarations : { declarations, notRun };
+          this.committed[at] = notRun.length === 0 ? declarations : { declarations, notRun };
         });
       }
     }
