@@ -483,7 +483,30 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
-  test('it gives back what taking its first kernel mapped of its code, once, and serves on', async () => {
+  test("a compiler the supervisor starts readies its converter in the notebook's folder while the kernel loads; the notebook sees none of its warm-up", async () => {
+    const folder = fresh();
+    const notebook = mkdtempSync(join(tmpdir(), 'warren-notebook-'));
+    writeFileSync(
+      join(notebook, 'helper.ts'),
+      'export const twice = (n: number): number => n * 2;\n'
+    );
+    const k = await launchWarren({ env: { WARREN_COMPILER_DIR: folder }, cwd: notebook });
+    try {
+      expect(result((await k.execute("import { twice } from './helper'; twice(21)")).iopub)).toBe(
+        '42'
+      );
+      expect(compilerLog(folder)).toContain(`readied a converter for ${notebook} in `);
+      // The cell it checked to warm up was never the notebook's.
+      const warm = await k.execute('__warren_warm__.length');
+      expect(warm.reply.content.status).toBe('error');
+      expect(warm.reply.content.evalue).toMatch(/Cannot find name '__warren_warm__'/);
+    } finally {
+      await k.shutdown();
+      rmSync(notebook, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('it gives back what readying its first converter mapped of its code, once, and serves on', async () => {
     const folder = fresh();
     const log = () => compilerLog(folder);
     const a = await launchWarren({ env: { WARREN_COMPILER_DIR: folder } });
@@ -492,7 +515,7 @@ describe("a user's compiler", () => {
         '1'
       );
       const said = [
-        ...log().matchAll(/gave back ([\d.]+) MB of code and constants, its first kernel taken/g)
+        ...log().matchAll(/gave back ([\d.]+) MB of code and constants, its first converter ready/g)
       ];
       expect(said).toHaveLength(1);
       // 12-15 MB here; the cells after map all but about 3 MB of it again.
@@ -507,7 +530,7 @@ describe("a user's compiler", () => {
         await b.shutdown();
       }
       // Not again for the second kernel.
-      expect(log().match(/its first kernel taken/g)).toHaveLength(1);
+      expect(log().match(/its first converter ready/g)).toHaveLength(1);
     } finally {
       await a.shutdown();
     }

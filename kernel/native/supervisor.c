@@ -604,6 +604,9 @@ static void start_compiler_early(const char *node, const char *cli) {
     pid_t compiler = fork();
     if (compiler == 0) {
       setsid(); /* no interrupt of the kernel's reaches it */
+      /* The notebook's folder, which it readies a converter for while the kernel loads. */
+      char folder[4096];
+      if (getcwd(folder, sizeof folder)) setenv("WARREN_COMPILER_FOLDER", folder, 1);
       if (chdir("/")) _exit(127);
       int null = open("/dev/null", O_RDWR);
       dup2(null, 0);

@@ -43,6 +43,17 @@ let registry: DocumentRegistry | null = null;
 let spare: { converter: Converter; globals: string } | null = null;
 
 /**
+ * A first cell of the shape most are (a typed declaration, an array, a
+ * call, a template, the value of an expression), which the spare converter
+ * checks and forgets as the snapshot is built (V8 keeps the code that
+ * compiled) and again once moved to its notebook's folder (the checker is
+ * new there).
+ */
+const WARM_CELL =
+  'const __warren_warm__: number[] = [1, 2].map((x) => x * 2);\n' +
+  '`${__warren_warm__.length}`.length + __warren_warm__[0]';
+
+/**
  * Parses what every notebook shares (the libraries, @types/node) into a
  * registry the converters reuse, and readies a converter with the cell API's
  * `globals` (its checker made), which the first kernel takes when it can;
@@ -51,8 +62,50 @@ let spare: { converter: Converter; globals: string } | null = null;
 export function prepare(folder: string, globals = ''): void {
   registry = createRegistry();
   const converter = new Converter({ isJS: false, cwd: folder, globals, registry });
-  converter.warmUp();
+  converter.warmUp(WARM_CELL);
   spare = { converter, globals };
+}
+
+/**
+ * Readies the spare converter for the notebook whose kernel started this
+ * compiler (WARREN_COMPILER_FOLDER, its folder), while that kernel still
+ * loads: its program in that folder made (a new checker, 40-80 ms here)
+ * and a first cell checked. Its kernel's setup then finds it moved. Done
+ * once the compiler listens, so a kernel that asks sooner waits no longer
+ * than it would have.
+ */
+function readySpare(): void {
+  const folder = process.env.WARREN_COMPILER_FOLDER;
+  delete process.env.WARREN_COMPILER_FOLDER;
+  if (!spare || !folder) return;
+  const started = performance.now();
+  try {
+    if (!spare.converter.moveTo(folder)) return;
+    spare.converter.warmUp(WARM_CELL);
+    note(
+      `warren compiler: readied a converter for ${folder} in ${(performance.now() - started).toFixed(0)} ms\n`
+    );
+    startDone();
+  } catch (error) {
+    note(`warren compiler: readying for ${folder}: ${failure(error)}\n`);
+    spare = null;
+  }
+}
+
+let startPagesGone = false;
+
+/**
+ * What the start mapped of the node binary, once a converter has moved to
+ * a notebook's folder and made its first program there (binary-pages.ts):
+ * its cells settle 2.9 MB lower.
+ */
+function startDone(): void {
+  if (startPagesGone) return;
+  startPagesGone = true;
+  const kB = unmapProgramPages();
+  note(
+    `warren compiler: gave back ${(kB / 1024).toFixed(1)} MB of code and constants, its first converter ready\n`
+  );
 }
 
 /** The converter a kernel's setup asks for: the spare when it fits, else a new one. */
@@ -186,7 +239,6 @@ function listen(path: string, lock: string | null): void {
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;
-  let served = false;
   const busy = () => {
     // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
@@ -232,16 +284,6 @@ function listen(path: string, lock: string | null): void {
         for (const c of m.committed) replay(converter, c);
         converter.warmUp();
         send({ id: -1, ok: true, value: 'ready' });
-        // And what taking its first kernel mapped (the converter moved to the
-        // notebook's folder, its first program there), once: its cells
-        // settle 2.9 MB lower.
-        if (!served) {
-          const kB = unmapProgramPages();
-          note(
-            `warren compiler: gave back ${(kB / 1024).toFixed(1)} MB of code and constants, its first kernel taken\n`
-          );
-        }
-        served = true;
         return;
       }
       if (m.op === 'commit') {
@@ -271,6 +313,8 @@ function listen(path: string, lock: string | null): void {
         follow = { id: m.id, declarations };
         following = setTimeout(() => send(null), FOLLOW_MS);
       }
+      // Once its first answer has gone, unless readySpare did it before.
+      startDone();
     });
   });
   // Listening under a name of its own first, then taking the socket's name
@@ -283,6 +327,7 @@ function listen(path: string, lock: string | null): void {
     if (lock) rmSync(lock, { force: true });
     // The kernel that started it connects in a moment.
     alone(Math.max(linger, FIRST_KERNEL_MS));
+    readySpare();
   });
 }
 

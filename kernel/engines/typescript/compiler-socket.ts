@@ -152,7 +152,9 @@ function compilerEnv(socket: string): NodeJS.ProcessEnv {
     withFixedMmapThreshold({
       ...process.env,
       MALLOC_ARENA_MAX: '2',
-      WARREN_COMPILER_SOCKET: socket
+      WARREN_COMPILER_SOCKET: socket,
+      // The notebook's folder, which it readies a converter for (compiler-process.ts).
+      WARREN_COMPILER_FOLDER: process.cwd()
     })
   );
   // V8 flags there (tuning for the user's own cells) would not match

@@ -177,6 +177,12 @@ describe('the converter', () => {
       writeFileSync(join(notebook, 'rates.ts'), 'export const rate: number = 2;\n');
       expect(converter.moveTo(notebook)).toBe(true);
       expect(messages('first + 1')).toEqual([]);
+      // Moved where it is already (readied before its kernel came), it keeps its checker and live cells.
+      run('const second: number = first + 1');
+      const live = converter.liveCells;
+      expect(live).toBeGreaterThan(0);
+      expect(converter.moveTo(notebook)).toBe(true);
+      expect(converter.liveCells).toBe(live);
       expect(messages('import { rate } from "./rates"; rate + first')).toEqual([]);
       // What a cell imports keeps its types in the cells after it, and an
       // untyped package of the notebook's folder can be imported again.

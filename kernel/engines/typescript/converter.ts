@@ -277,6 +277,8 @@ export class Converter {
     const roots = typeRoots(cwd);
     const mine = this.options.typeRoots ?? [];
     if (roots.length !== mine.length || roots.some((r, i) => r !== mine[i])) return false;
+    // Readied for this folder already (compiler-process.ts, before its first kernel came).
+    if (cwd === this.cwd) return true;
     const isJS = this.cellPath.endsWith('.js');
     // Every file of the chain moves too: imports that earlier cells carried
     // in their declarations resolve from the file that holds them, and from
@@ -298,9 +300,16 @@ export class Converter {
     return true;
   }
 
-  /** Parses the libraries and @types/node now, so the first cell finds them ready. */
-  warmUp(): void {
-    this.convert('0');
+  /**
+   * Parses the libraries and @types/node now, so the first cell finds them
+   * ready; with `cell`, checks and emits it too, as a first cell would be,
+   * and forgets it: what the checker and V8 make the first time they see a
+   * typed declaration, an array and a call is made before a user waits on it.
+   */
+  warmUp(cell = '0'): void {
+    this.convert(cell);
+    this.candidate = null;
+    this.left = null;
   }
 
   /**
