@@ -68,7 +68,8 @@ export async function startKernel(connectionFile: string, language: Language): P
   // (the command line has usually launched it already). The panels' services
   // kernel serves comms: it starts one only if a cell ever needs it.
   const servicesOnly = isServicesSession();
-  if (!servicesOnly) void Compiler.launchEarly(compilerEntry());
+  if (!servicesOnly)
+    void Compiler.launchEarly(compilerEntry(), language === 'typescript' ? process.cwd() : null);
   const connection = readConnectionFile(connectionFile);
   const factory = new MessageFactory(randomUUID());
   const info = kernelInfo(language);

@@ -483,7 +483,7 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
-  test("a compiler the supervisor starts readies its converter in the notebook's folder while the kernel loads; the notebook sees none of its warm-up", async () => {
+  test("a compiler the supervisor starts readies its converter in a TypeScript notebook's folder while the kernel loads; the notebook sees none of its warm-up", async () => {
     const folder = fresh();
     const notebook = mkdtempSync(join(tmpdir(), 'warren-notebook-'));
     writeFileSync(
@@ -502,6 +502,24 @@ describe("a user's compiler", () => {
       expect(warm.reply.content.evalue).toMatch(/Cannot find name '__warren_warm__'/);
     } finally {
       await k.shutdown();
+    }
+    // A JavaScript notebook takes a converter of its own: its compiler readies none.
+    const other = fresh();
+    const js = await launchWarren({
+      language: 'javascript',
+      env: { WARREN_COMPILER_DIR: other },
+      cwd: notebook
+    });
+    try {
+      expect(result((await js.execute('[1, 2].length')).iopub)).toBe('2');
+      // Its compiler started all the same (a JavaScript cell need not wait for it).
+      const deadline = Date.now() + 10_000;
+      while (!/Node's copy of the snapshot/.test(compilerLog(other)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(compilerLog(other)).toMatch(/Node's copy of the snapshot/);
+      expect(compilerLog(other)).not.toContain('readied a converter');
+    } finally {
+      await js.shutdown();
       rmSync(notebook, { recursive: true, force: true });
     }
   }, 60_000);

@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
         const { Compiler, compilerEntry } = await import('../engines/typescript/compiler');
         // Under way before the modules load (a few ms; never more than 100).
         await Promise.race([
-          Compiler.launchEarly(compilerEntry()),
+          Compiler.launchEarly(compilerEntry(), language === 'typescript' ? process.cwd() : null),
           new Promise((resolve) => setTimeout(resolve, 100).unref())
         ]);
       }

@@ -550,7 +550,7 @@ static pid_t compiler_living(const char *blob) {
  * folder) or with WARREN_EARLY_COMPILER=0; while a compiler of this build for
  * the same folder lives, none either, and the kernel is told of that one.
  */
-static void start_compiler_early(const char *node, const char *cli) {
+static void start_compiler_early(const char *node, const char *cli, int typed) {
   const char *off = getenv("WARREN_EARLY_COMPILER");
   if (off && !strcmp(off, "0")) return;
   const char *session = getenv("JPY_SESSION_NAME");
@@ -604,9 +604,10 @@ static void start_compiler_early(const char *node, const char *cli) {
     pid_t compiler = fork();
     if (compiler == 0) {
       setsid(); /* no interrupt of the kernel's reaches it */
-      /* The notebook's folder, which it readies a converter for while the kernel loads. */
+      /* A TypeScript notebook's folder, which it readies a converter for while the kernel loads. */
       char folder[4096];
-      if (getcwd(folder, sizeof folder)) setenv("WARREN_COMPILER_FOLDER", folder, 1);
+      if (typed && getcwd(folder, sizeof folder)) setenv("WARREN_COMPILER_FOLDER", folder, 1);
+      else unsetenv("WARREN_COMPILER_FOLDER");
       if (chdir("/")) _exit(127);
       int null = open("/dev/null", O_RDWR);
       dup2(null, 0);
@@ -667,7 +668,11 @@ int main(int argc, char **argv) {
   for (int i = 3; i < argc; i++) child_argv[n++] = argv[i];
   child_argv[n] = NULL;
 
-  start_compiler_early(argv[1], argv[2]);
+  /* The kernel's language: TypeScript unless its command line says JavaScript. */
+  int typed = 1;
+  for (int i = 3; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "--language")) typed = strcmp(argv[i + 1], "javascript") != 0;
+  start_compiler_early(argv[1], argv[2], typed);
 
   /* One process, no restart: the kernel in this one's place. */
   const char *alone = getenv("WARREN_NO_SUPERVISOR");

@@ -144,19 +144,23 @@ export function withHugePages(tunables: string | undefined): string {
   return tunables ? `${tunables}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1';
 }
 
-/** The kernel's environment, less what would keep the compiler from its snapshot or bloat it. */
-function compilerEnv(socket: string): NodeJS.ProcessEnv {
+/**
+ * The kernel's environment, less what would keep the compiler from its
+ * snapshot or bloat it; with `folder`, the notebook's, for which it readies a
+ * converter as soon as it listens (compiler-process.ts).
+ */
+function compilerEnv(socket: string, folder: string | null): NodeJS.ProcessEnv {
   // glibc gives each thread that allocates an arena of its own; V8's helper
   // threads left the compiler about 13 MB larger, for no speed.
   const env = withEagerBinding(
     withFixedMmapThreshold({
       ...process.env,
       MALLOC_ARENA_MAX: '2',
-      WARREN_COMPILER_SOCKET: socket,
-      // The notebook's folder, which it readies a converter for (compiler-process.ts).
-      WARREN_COMPILER_FOLDER: process.cwd()
+      WARREN_COMPILER_SOCKET: socket
     })
   );
+  if (folder) env.WARREN_COMPILER_FOLDER = folder;
+  else delete env.WARREN_COMPILER_FOLDER;
   // V8 flags there (tuning for the user's own cells) would not match
   // the snapshot's, which then would not load.
   delete env.NODE_OPTIONS;
@@ -171,7 +175,7 @@ interface Started {
 }
 
 /** A compiler that listens on `socket`, started from the snapshot beside `entry` when it can. */
-function start(entry: string, socket: string, snapshot: boolean): Started {
+function start(entry: string, socket: string, snapshot: boolean, folder: string | null): Started {
   const blob = join(dirname(entry), 'compiler.blob');
   const fromSnapshot = snapshot && snapshotCurrent(blob, dirname(entry));
   const log = openSync(`${socket}.log`, 'w', 0o600);
@@ -179,7 +183,7 @@ function start(entry: string, socket: string, snapshot: boolean): Started {
   const child = spawn(
     process.execPath,
     [...COMPILER_FLAGS, ...(fromSnapshot ? ['--snapshot-blob', blob] : [entry])],
-    { cwd: '/', stdio: ['ignore', 'ignore', log], detached: true, env: compilerEnv(socket) }
+    { cwd: '/', stdio: ['ignore', 'ignore', log], detached: true, env: compilerEnv(socket, folder) }
   );
   closeSync(log);
   const started: Started = { child, fromSnapshot, exited: false };
@@ -280,11 +284,13 @@ function earlyUnderway(): boolean {
  * A connection to the user's compiler for `entry`, started when none
  * listens (by one kernel at a time); from the plain script when this Node
  * cannot load the snapshot. `underway` is called once a compiler listens or
- * is starting (by this kernel or another).
+ * is starting (by this kernel or another). A compiler it starts readies a
+ * TypeScript converter for `folder`, the notebook's, when one is given.
  */
 export async function openCompiler(
   entry: string,
-  underway: () => void = () => {}
+  underway: () => void = () => {},
+  folder: string | null = null
 ): Promise<{ socket: Socket; path: string }> {
   const path = socketPath(entry);
   const lock = `${path}.starting`;
@@ -301,11 +307,11 @@ export async function openCompiler(
         const again = await attempt(path);
         if (again) return { socket: again, path };
       }
-      if (mine && !started) started = start(entry, path, true);
+      if (mine && !started) started = start(entry, path, true, folder);
       else if (mine && started?.exited) {
         if (!started.fromSnapshot)
           throw new Error(`the TypeScript compiler did not start: ${logTail(path).trim()}`);
-        started = start(entry, path, false);
+        started = start(entry, path, false, folder);
       }
       underway();
       await new Promise((r) => setTimeout(r, RETRY_MS));

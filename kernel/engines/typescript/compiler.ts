@@ -64,13 +64,14 @@ export class Compiler {
    * the compiler loads while the kernel does. Resolves once the compiler
    * is under way (listening, being started by this kernel or another) or
    * could not be: the kernel's modules load synchronously, and would hold
-   * up the start until they had.
+   * up the start until they had. A compiler it starts for a TypeScript
+   * notebook (`folder`, the notebook's) readies its converter there.
    */
-  static launchEarly(entry: string): Promise<void> {
+  static launchEarly(entry: string, folder: string | null = null): Promise<void> {
     if (early?.entry === entry) return Promise.resolve();
     let underway = () => {};
     const started = new Promise<void>((resolve) => (underway = resolve));
-    early = { entry, opening: openCompiler(entry, underway) };
+    early = { entry, opening: openCompiler(entry, underway, folder) };
     early.opening.then(underway, underway);
     return started;
   }
@@ -103,8 +104,13 @@ export class Compiler {
     private readonly setup: CompilerSetup
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    this.open(early?.entry === entry ? early.opening : openCompiler(entry));
+    this.open(early?.entry === entry ? early.opening : openCompiler(entry, undefined, this.folder));
     early = null;
+  }
+
+  /** Where a compiler this kernel starts readies a converter: a TypeScript notebook's folder. */
+  private get folder(): string | null {
+    return this.setup.isJS ? null : this.setup.cwd;
   }
 
   private open(opening: Promise<{ socket: Socket; path: string }>): void {
@@ -161,7 +167,7 @@ export class Compiler {
         // and asked again.
         this.socket = null;
         this.queued.unshift(...[...this.waiting.values()].map((w) => w.request));
-        this.open(openCompiler(this.entry));
+        this.open(openCompiler(this.entry, undefined, this.folder));
         return;
       }
       this.outOfMemory = /heap out of memory|Allocation failed/.test(logTail(this.path));
