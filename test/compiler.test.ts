@@ -654,6 +654,38 @@ describe("a user's compiler", () => {
     }
   }, 120_000);
 
+  test("holds V8's optimizing compiler back through a notebook's first cells, and lets it on once, after the work WARREN_COMPILER_TURBOFAN_AFTER_MS names", async () => {
+    const cells = async (k: Awaited<ReturnType<typeof launchWarren>>, from: number) => {
+      for (let i = from; i < from + 10; i++)
+        expect(
+          result((await k.execute(`const v${i}: number[] = [1, ${i}]; v${i}.length + ${i}`)).iopub)
+        ).toBe(String(2 + i));
+    };
+    const held = fresh();
+    const k = await launchWarren({ env: { WARREN_COMPILER_DIR: held } });
+    try {
+      await cells(k, 0);
+      const [pid] = compilersIn(held);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--no-turbofan');
+      expect(compilerLog(held)).not.toContain('TurboFan on');
+    } finally {
+      await k.shutdown();
+    }
+    const soon = fresh();
+    const s = await launchWarren({
+      env: { WARREN_COMPILER_DIR: soon, WARREN_COMPILER_TURBOFAN_AFTER_MS: '30' }
+    });
+    try {
+      await cells(s, 0);
+      await cells(s, 10);
+      const said = [...compilerLog(soon).matchAll(/TurboFan on, after (\d+) ms of work/g)];
+      expect(said).toHaveLength(1);
+      expect(Number(said[0][1])).toBeGreaterThanOrEqual(30);
+    } finally {
+      await s.shutdown();
+    }
+  }, 120_000);
+
   test('serves every kernel of the user, each with its own declarations, and one that dies is replaced for all of them', async () => {
     const folder = fresh();
     const env = { WARREN_COMPILER_DIR: folder };

@@ -21,6 +21,7 @@ import { isComplete } from './cells';
 import { attempt, snapshotCurrent, socketPath, takeLock } from './compiler-socket';
 import { Converter, createRegistry } from './converter';
 import { releaseSnapshotCopy, snapshotBlob } from './snapshot-copy';
+import { TierUp, turbofanAfterMs } from './tier-up';
 import type {
   CompilerAnswer,
   CompilerCommit,
@@ -240,6 +241,11 @@ function listen(path: string, lock: string | null): void {
   let quiet: NodeJS.Timeout | null = null;
   let lonely: NodeJS.Timeout | null = null;
   let kernels = 0;
+  const tierUp = new TierUp(turbofanAfterMs());
+  const worked = (ms: number) => {
+    if (tierUp.add(ms))
+      note(`warren compiler: TurboFan on, after ${tierUp.worked.toFixed(0)} ms of work\n`);
+  };
   const busy = () => {
     // Each cell leaves garbage behind: collect once the kernels go quiet.
     if (quiet) clearTimeout(quiet);
@@ -277,8 +283,7 @@ function listen(path: string, lock: string | null): void {
       converter = null;
       if (--kernels === 0) alone();
     });
-    onMessages(socket, (message) => {
-      const m = message as CompilerSetup | CompilerRequest | CompilerCommit;
+    const handle = (m: CompilerSetup | CompilerRequest | CompilerCommit) => {
       busy();
       if (!('op' in m)) {
         converter = converterFor(m);
@@ -316,6 +321,15 @@ function listen(path: string, lock: string | null): void {
       }
       // Once its first answer has gone, unless readySpare did it before.
       startDone();
+    };
+    // Its time counts toward TurboFan's coming on (tier-up.ts).
+    onMessages(socket, (message) => {
+      const started = performance.now();
+      try {
+        handle(message as CompilerSetup | CompilerRequest | CompilerCommit);
+      } finally {
+        worked(performance.now() - started);
+      }
     });
   });
   // Listening under a name of its own first, then taking the socket's name
@@ -374,11 +388,11 @@ function failure(error: unknown): string {
 /**
  * V8's worker threads of this process (its optimizing compiler, its
  * collector's helpers) at nice 19, yielding to every other thread of the
- * machine. TypeScript is a large program, and V8 goes on optimizing its
- * functions for the first thousands of cells, on those threads, while the
- * kernel runs the cell just answered and the frontend takes its output: on a
- * machine of two cores, their turn came out of the user's. Without Linux's
- * /proc, nothing changes.
+ * machine. TypeScript is a large program, and once TurboFan comes on
+ * (tier-up.ts) V8 goes on optimizing its functions for thousands of cells,
+ * on those threads, while the kernel runs the cell just answered and the
+ * frontend takes its output: on a machine of two cores, their turn came out
+ * of the user's. Without Linux's /proc, nothing changes.
  */
 function yieldingWorkers(): void {
   try {

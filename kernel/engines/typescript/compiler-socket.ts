@@ -41,11 +41,14 @@ export const COMPILER_HEAP_MB = 1024;
  * one at each start (a guard against crafted keys flooding a table, which
  * the compiler, fed only its user's cells, does not need): as measured, the
  * compiler listens about 45 ms sooner and holds 7 MB less.
+ * `--no-turbofan`: V8's optimizing compiler waits until the compiler has
+ * worked a while, then tier-up.ts lets it on.
  */
 export const COMPILER_FLAGS = [
   `--max-old-space-size=${COMPILER_HEAP_MB}`,
   '--max-semi-space-size=2',
-  '--no-rehash-snapshot'
+  '--no-rehash-snapshot',
+  '--no-turbofan'
 ];
 
 /**
@@ -65,6 +68,7 @@ export const COMPILER_CODE = [
   'cells.js',
   'protocol.js',
   'snapshot-copy.js',
+  'tier-up.js',
   '../../gc.js',
   '../../malloc.js',
   '../../pids.js',
