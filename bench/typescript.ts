@@ -9,6 +9,10 @@
  * Completion and inspect are timed as a user meets them, on text that is new
  * at each request (`typing`), the peers taking turns.
  *
+ * Beside each distinct cell's time, the CPU it cost, every thread of the
+ * kernel's processes counted: what it takes from a machine of few cores
+ * (work left to other threads, or done after the answer, included).
+ *
  * Memory is measured twice: one notebook alone (warren's kernel starts the
  * user's compiler and holds all of it), and ten notebooks of one user open
  * together (they share one compiler), per notebook. Each time just after the
@@ -30,6 +34,7 @@ import { join } from 'node:path';
 import { KernelClient } from '../kernel/client/client';
 import { compilersIn } from '../kernel/engines/typescript/compiler-socket';
 import {
+  cpuMs,
   ipykernelArgv,
   measurePeers,
   median,
@@ -90,6 +95,9 @@ const PEERS: Peer[] = [
     typing: tsTyping
   }
 ];
+
+/** How many distinct cells each reading of the peers' CPU time spans. */
+const CPU_CELLS = 50;
 
 /** How many completion and inspect requests each peer answers, on text that changes each time. */
 const TYPED_REQUESTS = 100;
@@ -220,10 +228,23 @@ async function distinctCells(peers: Peer[], rows: Record<string, Row>): Promise<
         if (timed) times.get(peer)!.push(performance.now() - t);
       }
     };
+    // CPU over the timed cells, every thread of the kernel's processes (and
+    // warren's compiler), read every CPU_CELLS cells: the median of those
+    // stretches, so one in which a peer stopped answering (the others idle a
+    // minute, collecting their garbage) does not count.
+    const cpu = (k: KernelClient) => cpuMs(k.pid, also.get(k)?.());
+    const marks = new Map([...kernels].map(([peer, k]) => [peer, [cpu(k)]]));
     let i = 1;
-    for (; i <= distinct; i++) await turn(i, true);
+    for (; i <= distinct; i++) {
+      await turn(i, true);
+      if (i % CPU_CELLS === 0) for (const [peer, k] of kernels) marks.get(peer)!.push(cpu(k));
+    }
     for (const [peer, k] of kernels) {
       rows[peer.name]['distinct typed cell (ms)'] = median(times.get(peer)!);
+      const read = marks.get(peer)!;
+      rows[peer.name]['CPU per distinct typed cell, all its threads (ms)'] = median(
+        read.slice(1).map((ms, n) => (ms - read[n]) / CPU_CELLS)
+      );
       rows[peer.name][`RSS after ${distinct} cells (MB)`] = rss(k);
     }
     await typing(kernels, rows, distinct);
