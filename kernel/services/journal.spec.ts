@@ -1,3 +1,4 @@
+import { fullCollection } from '../gc';
 import { Journal } from './journal';
 
 const stream = (text: string, name = 'stdout') => JSON.stringify({ name, text });
@@ -81,5 +82,52 @@ describe('Journal', () => {
     const ids = j.since(undefined, undefined).executions.map((e) => e.msgId);
     expect(ids).toEqual(['running', 'new']);
     expect(j.bytes).toBeLessThanOrEqual(3000);
+  });
+
+  test("a flood's kept end lies outside V8's heap, and reads back whole once the cell ends", () => {
+    const collect = fullCollection(Infinity, false);
+    if (!collect) throw new Error('no full collection here');
+    const line = (i: number) => `${String(i).padStart(6, '0')} ${'x'.repeat(64 * 1024)}\n`;
+    const j = new Journal({ executionBytes: 8 * 1024 * 1024 });
+    run(j, 'a', 'cell', []);
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 400; i++) j.published('a', 'stream', stream(line(i)));
+    collect();
+    const grown = process.memoryUsage().heapUsed - before;
+    // 8 MB kept: as strings they were all on the heap.
+    expect(j.bytes).toBeGreaterThan(7.5 * 1024 * 1024);
+    expect(grown).toBeLessThan(2 * 1024 * 1024);
+    const texts = () =>
+      j.since(undefined, undefined).executions[0].messages.map((m) => String(m.content.text));
+    const running = texts();
+    expect(running[running.length - 1]).toBe(line(399));
+    expect(running[0]).toBe(line(400 - running.length));
+    end(j, 'a');
+    expect(texts()).toEqual(running);
+  });
+
+  test('output kept outside the heap is not written over by what comes after it', () => {
+    // A message of 50 kB goes to the slabs; the limit keeps five of them.
+    const j = new Journal({ executionBytes: 300 * 1024 });
+    const big = (c: string) => c.repeat(50 * 1024);
+    run(j, 'a', 'one', ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map(big));
+    j.published('a', 'clear_output', JSON.stringify({ wait: true }));
+    for (const c of ['h', 'i']) j.published('a', 'stream', stream(big(c)));
+    end(j, 'a');
+    // 2.5 MB in all, past two 1 MB slabs: the first is written again once it holds nothing kept.
+    const letters = Array.from({ length: 40 }, (_, i) => String.fromCharCode(0x41 + i));
+    run(j, 'b', 'two', letters.map(big));
+    const texts = j
+      .since(undefined, undefined)
+      .executions.map((e) => e.messages.map((m) => String(m.content.text)[0]).join(''));
+    // Five of 51 kB fit 300 kB.
+    expect(texts).toEqual(['hi', letters.slice(-5).join('')]);
+    end(j, 'b');
+    run(j, 'c', 'two', [big('t')]);
+    run(j, 'd', 'two', [big('u')]);
+    expect(
+      j.since(undefined, undefined).executions.map((e) => String(e.messages[0].content.text)[0])
+    ).toEqual(['h', 'u']);
   });
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JournalExecution, JournalMessage, JournalReply } from '../../src/contract/journal';
+import type { Stored } from './journal-slabs';
+import { JournalSlabs } from './journal-slabs';
 
 export interface JournalLimits {
   /** Bytes of output kept per execution; past it the oldest output goes. */
@@ -41,10 +43,17 @@ export function journalLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<JournalLim
 /** What one entry costs beyond its content: the type, the array slot, the object. */
 const ENTRY_OVERHEAD = 64;
 
+/**
+ * Content of this many characters or more is kept as UTF-8 bytes outside V8's
+ * heap (journal-slabs.ts says why). Below it, a string costs the collector
+ * less than the encoding would.
+ */
+export const OFF_HEAP_CHARS = 2048;
+
 interface Entry {
   type: string;
-  /** The content exactly as published (JSON): no copy, no re-encoding while recording. */
-  content: string;
+  /** The content as published (JSON); a large one as its bytes, outside the heap (OFF_HEAP_CHARS). */
+  content: string | Stored;
   size: number;
   /** display_data / execute_result with a display_id: update_display_data replaces it in place. */
   displayId?: string;
@@ -58,9 +67,13 @@ interface Execution extends Omit<JournalExecution, 'messages'> {
   clearPending: boolean;
 }
 
-function parse(json: string): Record<string, unknown> {
+function textOf(content: string | Stored): string {
+  return typeof content === 'string' ? content : content.bytes.toString('utf8');
+}
+
+function parse(content: string | Stored): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(json);
+    const value: unknown = JSON.parse(textOf(content));
     return typeof value === 'object' && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : {};
@@ -90,6 +103,7 @@ export class Journal {
   private seq = 0;
   private total = 0;
   private limits: JournalLimits;
+  private readonly slabs = new JournalSlabs();
 
   constructor(limits: Partial<JournalLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -144,6 +158,7 @@ export class Journal {
         else if (state === 'idle') {
           e.state = 'done';
           e.ended = Date.now();
+          this.settle(e);
         }
         return;
       }
@@ -156,7 +171,7 @@ export class Journal {
       case 'clear_output': {
         if (parse(content).wait === true) {
           e.clearPending = true;
-          this.append(e, { type, content, size: content.length + ENTRY_OVERHEAD });
+          this.append(e, this.entry(type, content));
         } else {
           this.clearEntries(e);
         }
@@ -166,13 +181,13 @@ export class Journal {
         const id = displayIdOf(parse(content));
         const shown = id === undefined ? [] : e.entries.filter((x) => x.displayId === id);
         if (shown.length === 0) {
-          this.append(e, { type, content, size: content.length + ENTRY_OVERHEAD, displayId: id });
+          this.append(e, this.entry(type, content, id));
           return;
         }
         // The update replaces what the display shows: keep one version, not every frame.
-        for (const entry of shown) {
-          const merged = JSON.stringify({ ...parse(entry.content), ...parse(content) });
-          this.resize(e, entry, merged);
+        for (const x of shown) {
+          const merged = JSON.stringify({ ...parse(x.content), ...parse(content) });
+          this.resize(e, x, merged);
         }
         this.trimExecution(e);
         this.trimTotal();
@@ -181,12 +196,10 @@ export class Journal {
       default:
         if (!OUTPUT_TYPES.has(type)) return;
         if (e.clearPending) this.clearEntries(e);
-        this.append(e, {
-          type,
-          content,
-          size: content.length + ENTRY_OVERHEAD,
-          displayId: type === 'stream' ? undefined : displayIdOf(parse(content))
-        });
+        this.append(
+          e,
+          this.entry(type, content, type === 'stream' ? undefined : displayIdOf(parse(content)))
+        );
     }
   }
 
@@ -236,6 +249,43 @@ export class Journal {
     };
   }
 
+  /** An entry for `content`: a large one goes to the slabs, outside the heap. */
+  private entry(type: string, content: string, displayId?: string): Entry {
+    // Sizes count characters, as the limits always have, wherever the content lies.
+    const size = content.length + ENTRY_OVERHEAD;
+    const kept = content.length < OFF_HEAP_CHARS ? content : this.slabs.put(content);
+    return { type, content: kept, size, displayId };
+  }
+
+  private release(entry: Entry): void {
+    if (typeof entry.content !== 'string') this.slabs.release(entry.content);
+  }
+
+  /**
+   * An ended execution's large entries move out of the slabs into one buffer
+   * of their exact size: slabs are for the running execution's stream, and an
+   * entry kept for long would hold a whole slab.
+   */
+  private settle(e: Execution): void {
+    let bytes = 0;
+    for (const x of e.entries)
+      if (typeof x.content !== 'string' && x.content.slab) bytes += x.content.bytes.length;
+    if (bytes > 0) {
+      const settled = Buffer.allocUnsafeSlow(bytes);
+      let at = 0;
+      for (const x of e.entries) {
+        if (typeof x.content === 'string' || !x.content.slab) continue;
+        const from = x.content;
+        from.bytes.copy(settled, at);
+        x.content = { bytes: settled.subarray(at, at + from.bytes.length), slab: null };
+        at += from.bytes.length;
+        this.slabs.release(from);
+      }
+    }
+    for (const x of this.executions.values()) if (x.state !== 'done') return;
+    this.slabs.shrink();
+  }
+
   private append(e: Execution, entry: Entry): void {
     e.entries.push(entry);
     e.bytes += entry.size;
@@ -244,16 +294,18 @@ export class Journal {
     this.trimTotal();
   }
 
-  private resize(e: Execution, entry: Entry, content: string): void {
-    const size = content.length + ENTRY_OVERHEAD;
-    e.bytes += size - entry.size;
-    this.total += size - entry.size;
-    entry.content = content;
-    entry.size = size;
+  private resize(e: Execution, old: Entry, content: string): void {
+    const { content: kept, size } = this.entry(old.type, content);
+    this.release(old);
+    e.bytes += size - old.size;
+    this.total += size - old.size;
+    old.content = kept;
+    old.size = size;
   }
 
   /** What a clear_output cleared is not output any more: gone, not counted as dropped. */
   private clearEntries(e: Execution): void {
+    e.entries.forEach((x) => this.release(x));
     this.total -= e.bytes;
     e.bytes = 0;
     e.entries = [];
@@ -283,6 +335,7 @@ export class Journal {
   private dropFirst(e: Execution): void {
     const entry = e.entries.shift();
     if (!entry) return;
+    this.release(entry);
     e.bytes -= entry.size;
     this.total -= entry.size;
     e.dropped.messages++;
@@ -318,6 +371,7 @@ export class Journal {
   }
 
   private forget(e: Execution): void {
+    e.entries.forEach((x) => this.release(x));
     this.total -= e.bytes;
     this.executions.delete(e.msgId);
   }
