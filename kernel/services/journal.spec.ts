@@ -103,8 +103,19 @@ describe('Journal', () => {
     const running = texts();
     expect(running[running.length - 1]).toBe(line(399));
     expect(running[0]).toBe(line(400 - running.length));
+    expect(j.slabs).toBeGreaterThan(0);
     end(j, 'a');
     expect(texts()).toEqual(running);
+    // Ended, its output moved into memory of its own: the slabs go.
+    expect(j.slabs).toBe(0);
+    // A smaller limit cuts its last message to its end, and takes no slab back.
+    j.setLimits({ executionBytes: 32 * 1024 });
+    expect(j.slabs).toBe(0);
+    const cut = texts();
+    expect(cut).toHaveLength(1);
+    expect(line(399).endsWith(cut[0])).toBe(true);
+    expect(cut[0].length).toBeGreaterThan(16 * 1024);
+    expect(j.bytes).toBeLessThanOrEqual(32 * 1024);
   });
 
   test('output kept outside the heap is not written over by what comes after it', () => {

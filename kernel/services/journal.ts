@@ -103,7 +103,7 @@ export class Journal {
   private seq = 0;
   private total = 0;
   private limits: JournalLimits;
-  private readonly slabs = new JournalSlabs();
+  private readonly store = new JournalSlabs();
 
   constructor(limits: Partial<JournalLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -112,6 +112,11 @@ export class Journal {
   /** Bytes held over all executions. */
   get bytes(): number {
     return this.total;
+  }
+
+  /** Slabs held (journal-slabs.ts): none once no execution runs. */
+  get slabs(): number {
+    return this.store.slabs;
   }
 
   setLimits(limits: Partial<JournalLimits>): void {
@@ -249,16 +254,24 @@ export class Journal {
     };
   }
 
-  /** An entry for `content`: a large one goes to the slabs, outside the heap. */
-  private entry(type: string, content: string, displayId?: string): Entry {
+  /**
+   * An entry for `content`: a large one outside the heap, in the slabs while
+   * its execution runs, in memory of its own once it has ended (`settle`).
+   */
+  private entry(type: string, content: string, displayId?: string, ended = false): Entry {
     // Sizes count characters, as the limits always have, wherever the content lies.
     const size = content.length + ENTRY_OVERHEAD;
-    const kept = content.length < OFF_HEAP_CHARS ? content : this.slabs.put(content);
+    const kept =
+      content.length < OFF_HEAP_CHARS
+        ? content
+        : ended
+          ? { bytes: Buffer.from(content, 'utf8'), slab: null }
+          : this.store.put(content);
     return { type, content: kept, size, displayId };
   }
 
   private release(entry: Entry): void {
-    if (typeof entry.content !== 'string') this.slabs.release(entry.content);
+    if (typeof entry.content !== 'string') this.store.release(entry.content);
   }
 
   /**
@@ -279,11 +292,11 @@ export class Journal {
         from.bytes.copy(settled, at);
         x.content = { bytes: settled.subarray(at, at + from.bytes.length), slab: null };
         at += from.bytes.length;
-        this.slabs.release(from);
+        this.store.release(from);
       }
     }
     for (const x of this.executions.values()) if (x.state !== 'done') return;
-    this.slabs.shrink();
+    this.store.shrink();
   }
 
   private append(e: Execution, entry: Entry): void {
@@ -295,7 +308,8 @@ export class Journal {
   }
 
   private resize(e: Execution, old: Entry, content: string): void {
-    const { content: kept, size } = this.entry(old.type, content);
+    // Limits set smaller (setLimits) cut ended executions too.
+    const { content: kept, size } = this.entry(old.type, content, undefined, e.state === 'done');
     this.release(old);
     e.bytes += size - old.size;
     this.total += size - old.size;
