@@ -5,10 +5,10 @@
  * keeps, and kept as strings it outlived each young-generation collection:
  * V8 copied every message twice (to the survivor space, then to the old
  * generation) before a full collection freed it. A Buffer per message
- * (Buffer.from) took as long again: each one its own allocation, freed by a
- * collection, its pages faulted in anew. Written into reused slabs, a `!cat`
- * of 67.5 MB cost the kernel 1.0 s of CPU, as with the journal off, against
- * 1.45 s with strings (2 cores, five runs each).
+ * (Buffer.from) cost as much as the strings: each one its own allocation,
+ * freed by a collection, its pages faulted in anew. Written into reused slabs, a `!cat`
+ * of 67.5 MB cost the kernel 1.09 s of CPU (the median of nine warm runs on
+ * 2 cores), against 1.40 s with strings and 0.98 s with the journal off.
  */
 
 /** A stretch of bytes this store handed out; `release` it when it is not kept any more. */
