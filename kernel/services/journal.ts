@@ -48,7 +48,7 @@ const ENTRY_OVERHEAD = 64;
  * heap (journal-slabs.ts says why). Below it, a string costs the collector
  * less than the encoding would.
  */
-export const OFF_HEAP_CHARS = 2048;
+const OFF_HEAP_CHARS = 2048;
 
 interface Entry {
   type: string;
@@ -280,14 +280,17 @@ export class Journal {
    * entry kept for long would hold a whole slab.
    */
   private settle(e: Execution): void {
-    let bytes = 0;
-    for (const x of e.entries)
-      if (typeof x.content !== 'string' && x.content.slab) bytes += x.content.bytes.length;
-    if (bytes > 0) {
-      const settled = Buffer.allocUnsafeSlow(bytes);
+    const moving = e.entries.filter(
+      (x): x is Entry & { content: Stored } =>
+        typeof x.content !== 'string' && x.content.slab !== null
+    );
+    if (moving.length > 0) {
+      // Memory of its own, not a slice of Node's shared pool (as Buffer.concat's may be).
+      const settled = Buffer.allocUnsafeSlow(
+        moving.reduce((n, x) => n + x.content.bytes.length, 0)
+      );
       let at = 0;
-      for (const x of e.entries) {
-        if (typeof x.content === 'string' || !x.content.slab) continue;
+      for (const x of moving) {
         const from = x.content;
         from.bytes.copy(settled, at);
         x.content = { bytes: settled.subarray(at, at + from.bytes.length), slab: null };
@@ -295,6 +298,8 @@ export class Journal {
         this.store.release(from);
       }
     }
+    // Most cells end with no slab held: nothing to let go, and no need to look at every execution.
+    if (this.store.slabs === 0) return;
     for (const x of this.executions.values()) if (x.state !== 'done') return;
     this.store.shrink();
   }
